@@ -1,0 +1,31 @@
+/*
+ * The commands.  Each returns 0 or -1 with err set; main prints the error
+ * once and exits with err->code.  A command may print its own output to
+ * stdout and log progress to stderr.
+ */
+#ifndef PGBKP_CMD_H
+#define PGBKP_CMD_H
+
+#include "config/config.h"
+
+typedef int (*CmdHandler) (const Config *cfg, PgbError *err);
+
+typedef struct CommandEntry
+{
+	const char *name;
+	CmdHandler	handler;
+} CommandEntry;
+
+/* NULL-terminated. */
+extern const CommandEntry command_handlers[];
+
+int			cmd_init(const Config *cfg, PgbError *err);
+int			cmd_backup(const Config *cfg, PgbError *err);
+int			cmd_archive_push(const Config *cfg, PgbError *err);
+int			cmd_archive_get(const Config *cfg, PgbError *err);
+int			cmd_restore(const Config *cfg, PgbError *err);
+int			cmd_info(const Config *cfg, PgbError *err);
+int			cmd_verify(const Config *cfg, PgbError *err);
+int			cmd_check(const Config *cfg, PgbError *err);
+
+#endif

@@ -1,0 +1,114 @@
+/* Helpers shared by commands (see cmd_common.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/cmd_common.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "repo/walarchive.h"
+
+const CommandEntry command_handlers[] = {
+	{"init", cmd_init},
+	{"backup", cmd_backup},
+	{"archive-push", cmd_archive_push},
+	{"archive-get", cmd_archive_get},
+	{"restore", cmd_restore},
+	{"info", cmd_info},
+	{"verify", cmd_verify},
+	{"check", cmd_check},
+	{NULL, NULL}
+};
+
+Repo *
+cmd_open_repo(const Config *cfg, PgbError *err)
+{
+	return repo_open(cfg->repo_path, cfg->cluster, err);
+}
+
+DbConn *
+cmd_connect(const Config *cfg, PgbError *err)
+{
+	DbParams	p = {cfg->pg_host, cfg->pg_port, cfg->pg_user, cfg->pg_database};
+
+	return db_connect(&p, err);
+}
+
+DbConn *
+cmd_connect_checked(const Config *cfg, const Repo *repo, DbServerInfo *info, PgbError *err)
+{
+	DbConn	   *conn = cmd_connect(cfg, err);
+
+	if (conn == NULL)
+		return NULL;
+	if (db_server_info(conn, info, err) != 0)
+	{
+		db_close(conn);
+		return NULL;
+	}
+	if (info->system_identifier != repo->info.system_identifier)
+	{
+		pgb_error(err, EXIT_ARCHIVE_MISMATCH,
+				  "the server is database system %" PRIu64 ", but cluster \"%s\" in the repository is system %" PRIu64,
+				  info->system_identifier, repo->cluster, repo->info.system_identifier);
+		pgb_hint(err, "check --pg-host/--pg-port and --cluster");
+		db_close(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+int
+cmd_wait_for_wal(Repo *repo, const char *const *names, int n, int timeout, PgbError *err)
+{
+	struct timespec start,
+				now;
+	int			next = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;)
+	{
+		int			rc;
+
+		while (next < n && wal_exists(repo, names[next], err, &rc))
+			next++;
+		if (next < n && rc != 0)
+			return -1;
+		if (next == n)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= timeout)
+		{
+			pgb_error(err, EXIT_TIMEOUT, "WAL file \"%s\" did not reach the repository within %d seconds",
+					  names[next], timeout);
+			return pgb_hint(err, "check that archive_command runs \"pgbkp archive-push %%p\" with the same --cluster and "
+							"--repo-path, and look at pg_stat_archiver and the server log for failures");
+		}
+		usleep(100 * 1000);
+	}
+}
+
+int
+cmd_self_path(char *out, size_t len, PgbError *err)
+{
+	ssize_t		n = readlink("/proc/self/exe", out, len - 1);
+
+	if (n < 0)
+		return pgb_error(err, EXIT_IO, "could not determine the path of the pgbkp executable");
+	out[n] = '\0';
+	return 0;
+}
+
+void
+cmd_holder_text(char *out, size_t len, const char *what)
+{
+	char		host[256] = "unknown host";
+	char		when[64];
+
+	gethostname(host, sizeof(host) - 1);
+	time_format_utc(time_now(), when, sizeof(when));
+	snprintf(out, len, "%s on host %s, pid %d, since %s\n", what, host, (int) getpid(), when);
+}

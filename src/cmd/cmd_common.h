@@ -1,0 +1,27 @@
+/* What several commands share: opening the repository, connecting, waiting for WAL. */
+#ifndef PGBKP_CMD_COMMON_H
+#define PGBKP_CMD_COMMON_H
+
+#include "config/config.h"
+#include "pg/db.h"
+#include "repo/repo.h"
+
+Repo	   *cmd_open_repo(const Config *cfg, PgbError *err);
+DbConn	   *cmd_connect(const Config *cfg, PgbError *err);
+
+/*
+ * Connect and check the server is the system the repository holds
+ * (EXIT_ARCHIVE_MISMATCH otherwise).
+ */
+DbConn	   *cmd_connect_checked(const Config *cfg, const Repo *repo, DbServerInfo *info, PgbError *err);
+
+/* Wait until every name in names[0..n) is in the archive, or timeout seconds pass (EXIT_TIMEOUT). */
+int			cmd_wait_for_wal(Repo *repo, const char *const *names, int n, int timeout, PgbError *err);
+
+/* The running pgbkp's absolute path (for restore_command). */
+int			cmd_self_path(char *out, size_t len, PgbError *err);
+
+/* "host pid N" text for locks. */
+void		cmd_holder_text(char *out, size_t len, const char *what);
+
+#endif

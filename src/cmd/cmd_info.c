@@ -1,0 +1,202 @@
+/*
+ * pgbkp info: the backups, the WAL archive and the recoverable window, as
+ * text for people or as JSON (documented in pgbkp(1); fields are only ever
+ * added).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "cmd/cmd.h"
+#include "cmd/cmd_common.h"
+#include "restore/plan.h"
+
+static json_object *
+json_time(TimestampUs t)
+{
+	char		buf[64];
+
+	time_format_iso(t, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static json_object *
+json_lsn(Lsn lsn)
+{
+	char		buf[32];
+
+	lsn_format(lsn, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static json_object *
+backup_json(const Manifest *m, const WalList *wal)
+{
+	json_object *o = json_object_new_object();
+	char		start[WAL_NAME_LEN + 1],
+				stop[WAL_NAME_LEN + 1];
+	BackupWindow w;
+
+	manifest_wal_range(m, start, stop);
+	plan_backup_window(m, wal, &w);
+	json_object_object_add(o, "label", json_object_new_string(m->label));
+	json_object_object_add(o, "type", json_object_new_string(m->type));
+	json_object_object_add(o, "start_time", json_time(m->start_time));
+	json_object_object_add(o, "stop_time", json_time(m->stop_time));
+	json_object_object_add(o, "start_lsn", json_lsn(m->start_lsn));
+	json_object_object_add(o, "stop_lsn", json_lsn(m->stop_lsn));
+	json_object_object_add(o, "timeline", json_object_new_int64(m->timeline));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t) m->size));
+	json_object_object_add(o, "repo_size", json_object_new_int64((int64_t) m->repo_size));
+	json_object_object_add(o, "files", json_object_new_int(m->nfiles));
+	json_object_object_add(o, "wal_start", json_object_new_string(start));
+	json_object_object_add(o, "wal_stop", json_object_new_string(stop));
+	json_object_object_add(o, "wal_complete", json_object_new_boolean(w.wal_complete));
+	json_object_object_add(o, "recoverable_until", w.wal_complete ? json_time(w.end) : NULL);
+	json_object_object_add(o, "pg_version", json_object_new_int(m->pg_version));
+	json_object_object_add(o, "pgbkp_version", json_object_new_string(m->pgbkp_version ? m->pgbkp_version : ""));
+	return o;
+}
+
+static void
+segment_name(const WalList *wal, int i, uint64_t segsize, char *out)
+{
+	wal_segment_name(out, wal->segments[i].tli, wal->segments[i].segno, segsize);
+}
+
+static int
+print_json(const Repo *repo, const Catalog *cat, const WalList *wal)
+{
+	json_object *root = json_object_new_object();
+	json_object *backups = json_object_new_array();
+	json_object *w = json_object_new_object();
+	json_object *gaps = json_object_new_array();
+	json_object *tlis = json_object_new_array();
+	json_object *window = NULL;
+	char		sysid[32],
+				name[WAL_NAME_LEN + 1];
+	TimestampUs start,
+				end;
+	TimeLineID	last_tli = 0;
+
+	snprintf(sysid, sizeof(sysid), "%" PRIu64, repo->info.system_identifier);
+	json_object_object_add(root, "cluster", json_object_new_string(repo->cluster));
+	json_object_object_add(root, "repository", json_object_new_string(storage_description(repo->storage)));
+	json_object_object_add(root, "system_identifier", json_object_new_string(sysid));
+	json_object_object_add(root, "pg_version", json_object_new_int(repo->info.pg_version));
+	for (int i = 0; i < cat->count; i++)
+		json_object_array_add(backups, backup_json(&cat->backups[i], wal));
+	json_object_object_add(root, "backups", backups);
+
+	json_object_object_add(w, "segments", json_object_new_int(wal->nsegments));
+	if (wal->nsegments > 0)
+	{
+		segment_name(wal, 0, repo->info.wal_segment_size, name);
+		json_object_object_add(w, "first", json_object_new_string(name));
+		segment_name(wal, wal->nsegments - 1, repo->info.wal_segment_size, name);
+		json_object_object_add(w, "last", json_object_new_string(name));
+	}
+	for (int i = 0; i < wal->nsegments; i++)
+	{
+		if (wal->segments[i].tli > last_tli)
+		{
+			last_tli = wal->segments[i].tli;
+			json_object_array_add(tlis, json_object_new_int64(last_tli));
+		}
+		if (i > 0 && wal->segments[i].segno > wal->segments[i - 1].segno + 1)
+		{
+			json_object *g = json_object_new_object();
+
+			segment_name(wal, i - 1, repo->info.wal_segment_size, name);
+			json_object_object_add(g, "after", json_object_new_string(name));
+			segment_name(wal, i, repo->info.wal_segment_size, name);
+			json_object_object_add(g, "before", json_object_new_string(name));
+			json_object_array_add(gaps, g);
+		}
+	}
+	json_object_object_add(w, "timelines", tlis);
+	json_object_object_add(w, "gaps", gaps);
+	json_object_object_add(root, "wal", w);
+	if (plan_cluster_window(cat, wal, &start, &end))
+	{
+		window = json_object_new_object();
+		json_object_object_add(window, "start", json_time(start));
+		json_object_object_add(window, "end", json_time(end));
+	}
+	json_object_object_add(root, "recoverable_window", window);
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return 0;
+}
+
+static void
+print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
+{
+	TimestampUs start,
+				end;
+	char		a[64],
+				b[64],
+				first[WAL_NAME_LEN + 1],
+				last[WAL_NAME_LEN + 1];
+
+	printf("cluster %s (database system %" PRIu64 ", PostgreSQL %d) in repository %s\n",
+		   repo->cluster, repo->info.system_identifier, repo->info.pg_version / 10000,
+		   storage_description(repo->storage));
+	if (cat->count == 0)
+		printf("  no backups\n");
+	for (int i = 0; i < cat->count; i++)
+	{
+		const Manifest *m = &cat->backups[i];
+		BackupWindow w;
+
+		plan_backup_window(m, wal, &w);
+		time_format_utc(m->start_time, a, sizeof(a));
+		time_format_utc(m->stop_time, b, sizeof(b));
+		manifest_wal_range(m, first, last);
+		printf("  backup %s  %s  %s .. %s\n", m->label, m->type, a, b);
+		printf("    size %.1f MB, stored %.1f MB, %d files, WAL %s .. %s%s\n",
+			   m->size / 1048576.0, m->repo_size / 1048576.0, m->nfiles, first, last,
+			   w.wal_complete ? "" : "  (WAL MISSING: not restorable)");
+	}
+	if (wal->nsegments > 0)
+	{
+		segment_name(wal, 0, repo->info.wal_segment_size, first);
+		segment_name(wal, wal->nsegments - 1, repo->info.wal_segment_size, last);
+		printf("  WAL archive: %d segments, %s .. %s\n", wal->nsegments, first, last);
+	}
+	else
+		printf("  WAL archive: empty\n");
+	if (plan_cluster_window(cat, wal, &start, &end))
+	{
+		time_format_utc(start, a, sizeof(a));
+		time_format_utc(end, b, sizeof(b));
+		printf("  recoverable window: %s .. %s\n", a, b);
+	}
+	else
+		printf("  recoverable window: none\n");
+}
+
+int
+cmd_info(const Config *cfg, PgbError *err)
+{
+	Repo	   *repo = cmd_open_repo(cfg, err);
+	Catalog		cat = {0};
+	WalList		wal = {0};
+	int			rc = -1;
+
+	if (repo == NULL)
+		return -1;
+	if (catalog_load(repo, &cat, err) == 0 && wal_list(repo, &wal, err) == 0)
+	{
+		if (cfg->output && strcmp(cfg->output, "json") == 0)
+			print_json(repo, &cat, &wal);
+		else
+			print_text(repo, &cat, &wal);
+		rc = 0;
+	}
+	wal_list_free(&wal);
+	catalog_free(&cat);
+	repo_free(repo);
+	return rc;
+}

@@ -1,0 +1,534 @@
+/*
+ * pgbkp restore: rebuild a data directory from a backup and set up recovery
+ * to the requested target.
+ *
+ * Before writing anything: pick the backup that can reach the target (or
+ * refuse, naming the recoverable window), check every manifest path, refuse
+ * a running server's directory and a non-empty one (unless --delta or
+ * --force).  global/pg_control is written last, so an interrupted restore
+ * leaves a directory PostgreSQL refuses to start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backup/bundle.h"
+#include "cmd/cmd.h"
+#include "cmd/cmd_common.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "common/progress.h"
+#include "io/sha256.h"
+#include "restore/plan.h"
+#include "restore/recovery_conf.h"
+
+typedef struct RestoreCtx
+{
+	const Config *cfg;
+	Repo	   *repo;
+	const Manifest *m;
+	char		target[PGB_PATH_MAX];
+	bool		created;		/* the target did not exist before */
+	bool		was_empty;		/* ... or was empty */
+	bool		delta;
+	Progress   *progress;
+} RestoreCtx;
+
+static int
+parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
+{
+	memset(t, 0, sizeof(*t));
+	if (cfg->target_time)
+	{
+		t->kind = TARGET_TIME;
+		return time_parse(cfg->target_time, &t->time, err);
+	}
+	if (cfg->target_lsn)
+	{
+		t->kind = TARGET_LSN;
+		return lsn_parse(cfg->target_lsn, &t->lsn, err);
+	}
+	if (cfg->target_xid)
+	{
+		t->kind = TARGET_XID;
+		t->text = cfg->target_xid;
+		if (strspn(t->text, "0123456789") != strlen(t->text) || t->text[0] == '\0')
+			return pgb_error(err, EXIT_USAGE, "invalid --xid \"%s\": expected a transaction ID (digits)", t->text);
+		return 0;
+	}
+	if (cfg->target_name)
+	{
+		t->kind = TARGET_NAME;
+		t->text = cfg->target_name;
+		return 0;
+	}
+	t->kind = cfg->target_immediate ? TARGET_IMMEDIATE : TARGET_LATEST;
+	return 0;
+}
+
+static bool
+server_running(const char *dir)
+{
+	char		path[PGB_PATH_MAX];
+	char	   *text;
+	PgbError	ignored;
+	long		pid;
+
+	if (fio_path_join(path, sizeof(path), dir, "postmaster.pid", &ignored) != 0 ||
+		fio_read_small(path, 4096, &text, NULL, &ignored) != 0)
+		return false;
+	pid = strtol(text, NULL, 10);
+	free(text);
+	return pid > 0 && (kill((pid_t) pid, 0) == 0 || errno == EPERM);
+}
+
+/* Refuse a running server or a non-empty directory; empty it for --force. */
+static int
+prepare_dir(const RestoreCtx *ctx, const char *dir, bool *created, bool *was_empty, PgbError *err)
+{
+	bool		empty,
+				exists;
+
+	if (server_running(dir))
+	{
+		pgb_error(err, EXIT_REFUSED, "a PostgreSQL server is running in \"%s\"", dir);
+		return pgb_hint(err, "stop it first, or restore elsewhere with --target-dir");
+	}
+	if (fio_dir_is_empty(dir, &empty, &exists, err) != 0)
+		return -1;
+	if (created)
+		*created = !exists;
+	if (was_empty)
+		*was_empty = empty;
+	if (!empty && !ctx->cfg->delta && !ctx->cfg->force)
+	{
+		pgb_error(err, EXIT_REFUSED, "directory \"%s\" is not empty", dir);
+		return pgb_hint(err, "use --delta to reuse matching files, --force to replace everything, or another --target-dir");
+	}
+	return 0;
+}
+
+static const char *
+tablespace_target(const Config *cfg, const ManifestLink *l)
+{
+	const char *oid = l->path + strlen("pg_tblspc/");
+
+	for (int i = 0; i < cfg->ntablespace_map; i++)
+		if (strcmp(cfg->tablespace_map[i].key, oid) == 0)
+			return cfg->tablespace_map[i].path;
+	return l->target;
+}
+
+static int
+check_tablespaces(const RestoreCtx *ctx, PgbError *err)
+{
+	const Manifest *m = ctx->m;
+
+	for (int i = 0; i < m->nlinks; i++)
+	{
+		const char *dest = tablespace_target(ctx->cfg, &m->links[i]);
+
+		if (dest[0] != '/')
+			return pgb_error(err, EXIT_USAGE, "tablespace location \"%s\" is not an absolute path", dest);
+		if (prepare_dir(ctx, dest, NULL, NULL, err) != 0)
+		{
+			if (err->code == EXIT_REFUSED && dest == m->links[i].target)
+				pgb_hint(err, "tablespace %s would be restored to its original location; map it elsewhere with --tablespace-map %s=DIR",
+						 m->links[i].path + 10, m->links[i].path + 10);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+make_dir(const char *path, uint32_t mode, PgbError *err)
+{
+	if (mkdir(path, mode & 07777) != 0 && errno != EEXIST)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not create directory \"%s\"", path);
+	if (chmod(path, mode & 07777) != 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not set the mode of \"%s\"", path);
+	return 0;
+}
+
+static int
+create_layout(const RestoreCtx *ctx, PgbError *err)
+{
+	const Manifest *m = ctx->m;
+	char		path[PGB_PATH_MAX];
+
+	if (fio_mkdir_p(ctx->target, 0700, err) != 0 || make_dir(ctx->target, 0700, err) != 0)
+		return -1;
+	if (fio_path_join(path, sizeof(path), ctx->target, "pg_tblspc", err) != 0 ||
+		make_dir(path, 0700, err) != 0)
+		return -1;
+	for (int i = 0; i < m->nlinks; i++)
+	{
+		const char *dest = tablespace_target(ctx->cfg, &m->links[i]);
+		struct stat st;
+
+		if (fio_mkdir_p(dest, 0700, err) != 0 || make_dir(dest, 0700, err) != 0 ||
+			fio_path_join(path, sizeof(path), ctx->target, m->links[i].path, err) != 0)
+			return -1;
+		if (lstat(path, &st) == 0 && (unlink(path) != 0 && rmdir(path) != 0))
+			return pgb_error_errno(err, EXIT_IO, errno, "could not replace \"%s\"", path);
+		if (symlink(dest, path) != 0)
+			return pgb_error_errno(err, EXIT_IO, errno, "could not create link \"%s\"", path);
+	}
+	/* directories were recorded parents first */
+	for (int i = 0; i < m->ndirs; i++)
+	{
+		if (fio_path_join(path, sizeof(path), ctx->target, m->dirs[i].path, err) != 0 ||
+			make_dir(path, m->dirs[i].mode, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+typedef struct FdSink
+{
+	int			fd;
+	const char *path;
+	Progress   *progress;
+} FdSink;
+
+static int
+to_fd(void *arg, const void *buf, size_t len, PgbError *err)
+{
+	FdSink	   *f = arg;
+
+	progress_add(f->progress, len);
+	return fio_write_all(f->fd, buf, len, f->path, err);
+}
+
+/* --delta: does the file already hold exactly this content? */
+static bool
+file_matches(const char *path, const ManifestFile *mf)
+{
+	struct stat st;
+	int			fd;
+	Sha256	   *h;
+	uint8_t		buf[65536];
+	uint8_t		digest[SHA256_LEN];
+	ssize_t		n;
+	PgbError	ignored;
+
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size != mf->size)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	h = sha256_new();
+	while (h && (n = fio_read_full(fd, buf, sizeof(buf), path, &ignored)) > 0)
+		sha256_update(h, buf, (size_t) n);
+	close(fd);
+	if (h == NULL)
+		return false;
+	sha256_final(h, digest);
+	sha256_free(h);
+	return memcmp(digest, mf->sha256, SHA256_LEN) == 0;
+}
+
+static int
+restore_file(RestoreCtx *ctx, const ManifestFile *mf, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	FdSink		f;
+	struct timespec times[2];
+	int			rc;
+
+	if (fio_path_join(path, sizeof(path), ctx->target, mf->path, err) != 0)
+		return -1;
+	if (ctx->delta && file_matches(path, mf))
+	{
+		progress_add(ctx->progress, mf->size);
+		return chmod(path, mf->mode & 07777) == 0 ? 0 :
+			pgb_error_errno(err, EXIT_IO, errno, "could not set the mode of \"%s\"", path);
+	}
+	if (ctx->delta)
+		unlink(path);			/* might be a link or have another owner's mode */
+	f.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mf->mode & 0777);
+	f.path = path;
+	f.progress = ctx->progress;
+	if (f.fd < 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", path);
+	rc = bundle_read_file(ctx->repo, ctx->m->label, mf, to_fd, &f, err);
+	times[0].tv_sec = times[1].tv_sec = mf->mtime;
+	times[0].tv_nsec = times[1].tv_nsec = 0;
+	if (rc == 0 && (fchmod(f.fd, mf->mode & 07777) != 0 || futimens(f.fd, times) != 0))
+		rc = pgb_error_errno(err, EXIT_IO, errno, "could not set the mode or time of \"%s\"", path);
+	if (close(f.fd) != 0 && rc == 0)
+		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
+	return rc;
+}
+
+static int
+restore_files(RestoreCtx *ctx, PgbError *err)
+{
+	const Manifest *m = ctx->m;
+	const ManifestFile *control = NULL;
+
+	ctx->progress = progress_new("restore", m->size, ctx->cfg->progress);
+	for (int i = 0; i < m->nfiles; i++)
+	{
+		if (strcmp(m->files[i].path, "global/pg_control") == 0)
+		{
+			control = &m->files[i];
+			continue;
+		}
+		if (restore_file(ctx, &m->files[i], err) != 0)
+			return -1;
+	}
+	if (control == NULL)
+		return pgb_error(err, EXIT_CORRUPT, "backup %s has no global/pg_control", m->label);
+	/* last: until it exists, the directory cannot be started by mistake */
+	if (restore_file(ctx, control, err) != 0)
+		return -1;
+	progress_done(ctx->progress);
+	ctx->progress = NULL;
+	return 0;
+}
+
+/* --delta: remove what the backup does not have. */
+static const Manifest *delta_manifest;
+static const char *delta_root;
+static size_t delta_root_len;
+
+static bool
+manifest_has(const char *rel, bool is_dir)
+{
+	const Manifest *m = delta_manifest;
+
+	if (is_dir)
+	{
+		for (int i = 0; i < m->ndirs; i++)
+			if (strcmp(m->dirs[i].path, rel) == 0)
+				return true;
+		return strcmp(rel, "pg_tblspc") == 0;
+	}
+	for (int i = 0; i < m->nlinks; i++)
+		if (strcmp(m->links[i].path, rel) == 0)
+			return true;
+	{
+		int			lo = 0,
+					hi = m->nfiles - 1;
+
+		while (lo <= hi)
+		{
+			int			mid = (lo + hi) / 2;
+			int			c = strcmp(m->files[mid].path, rel);
+
+			if (c == 0)
+				return true;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid - 1;
+		}
+	}
+	return false;
+}
+
+static int
+delta_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	const char *rel = path + delta_root_len + 1;
+
+	if (ftw->level == 0)
+		return 0;
+	if (flag == FTW_DP)
+		return manifest_has(rel, true) ? 0 : (rmdir(path) == 0 ? 0 : -1);
+	if (flag == FTW_SL && strncmp(rel, "pg_tblspc/", 10) == 0 && manifest_has(rel, false))
+		return 0;
+	return manifest_has(rel, false) ? 0 : (unlink(path) == 0 ? 0 : -1);
+}
+
+static int
+delta_clean(const RestoreCtx *ctx, PgbError *err)
+{
+	delta_manifest = ctx->m;
+	delta_root = ctx->target;
+	delta_root_len = strlen(ctx->target);
+	if (nftw(ctx->target, delta_visit, 32, FTW_DEPTH | FTW_PHYS) != 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not remove stale files under \"%s\"", ctx->target);
+	return 0;
+}
+
+static int
+write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, PgbError *err)
+{
+	const Config *cfg = ctx->cfg;
+	char		self[PGB_PATH_MAX];
+	char		cmd[PGB_PATH_MAX * 4];
+	char		when[64];
+	char		value[128];
+	char	   *q_self = NULL,
+			   *q_cfg = NULL,
+			   *q_cluster = NULL,
+			   *q_repo = NULL;
+	RecoverySettings s = {0};
+	char		comment[256];
+	int			rc = -1;
+
+	if (cmd_self_path(self, sizeof(self), err) != 0)
+		return -1;
+	q_self = shell_quote(self);
+	q_cfg = cfg->config_file ? shell_quote(cfg->config_file) : NULL;
+	q_cluster = shell_quote(ctx->repo->cluster);
+	q_repo = shell_quote(cfg->repo_path);
+	if (q_self == NULL || q_cluster == NULL || q_repo == NULL || (cfg->config_file && q_cfg == NULL))
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		goto done;
+	}
+	snprintf(cmd, sizeof(cmd), "%s%s%s --cluster %s --repo-path %s archive-get %%f \"%%p\"",
+			 q_self, q_cfg ? " --config " : "", q_cfg ? q_cfg : "", q_cluster, q_repo);
+	s.restore_command = cmd;
+	s.target_action = cfg->target_action ? cfg->target_action : "pause";
+	s.archive_off = archive_off;
+	switch (t->kind)
+	{
+		case TARGET_TIME:
+			time_format_pg(t->time, value, sizeof(value));
+			s.target_param = "recovery_target_time";
+			s.target_value = value;
+			break;
+		case TARGET_LSN:
+			lsn_format(t->lsn, value, sizeof(value));
+			s.target_param = "recovery_target_lsn";
+			s.target_value = value;
+			break;
+		case TARGET_XID:
+			s.target_param = "recovery_target_xid";
+			s.target_value = t->text;
+			break;
+		case TARGET_NAME:
+			s.target_param = "recovery_target_name";
+			s.target_value = t->text;
+			break;
+		case TARGET_IMMEDIATE:
+			s.target_param = "recovery_target";
+			s.target_value = "immediate";
+			break;
+		case TARGET_LATEST:
+			break;
+	}
+	time_format_utc(time_now(), when, sizeof(when));
+	snprintf(comment, sizeof(comment), "recovery settings written by pgbkp restore of backup %s at %s",
+			 ctx->m->label, when);
+	s.comment = comment;
+	rc = recovery_conf_write(ctx->target, &s, err);
+done:
+	free(q_self);
+	free(q_cfg);
+	free(q_cluster);
+	free(q_repo);
+	return rc;
+}
+
+static int
+sync_target(const RestoreCtx *ctx, PgbError *err)
+{
+	int			fd = open(ctx->target, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", ctx->target);
+	if (syncfs(fd) != 0)
+	{
+		close(fd);
+		return pgb_error_errno(err, EXIT_IO, errno, "could not sync the file system of \"%s\"", ctx->target);
+	}
+	close(fd);
+	for (int i = 0; i < ctx->m->nlinks; i++)
+		if (fio_fsync_path(tablespace_target(ctx->cfg, &ctx->m->links[i]), err) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+print_done(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off)
+{
+	const Config *cfg = ctx->cfg;
+	const char *action = cfg->target_action ? cfg->target_action : "pause";
+
+	log_info("restored backup %s (%d files, %.1f MB) into \"%s\"",
+			 ctx->m->label, ctx->m->nfiles, ctx->m->size / 1048576.0, ctx->target);
+	if (archive_off)
+		log_info("archive_mode is off in the restored copy, so it cannot write into this cluster's archive");
+	if (t->kind == TARGET_LATEST)
+		log_info("start PostgreSQL on it (pg_ctl -D %s start): it replays all archived WAL, then promotes", ctx->target);
+	else if (strcmp(action, "pause") == 0)
+		log_info("start PostgreSQL on it (pg_ctl -D %s start): at the target it pauses; check the data, then "
+				 "promote with \"SELECT pg_promote()\" (or \"pg_ctl -D %s promote\")", ctx->target, ctx->target);
+	else
+		log_info("start PostgreSQL on it (pg_ctl -D %s start): at the target it will %s", ctx->target, action);
+}
+
+int
+cmd_restore(const Config *cfg, PgbError *err)
+{
+	RestoreCtx	ctx = {0};
+	RestoreTarget target;
+	Catalog		cat = {0};
+	WalList		wal = {0};
+	const char *dir = cfg->target_dir ? cfg->target_dir : cfg->pg_data;
+	bool		archive_off;
+	int			rc = -1;
+
+	ctx.cfg = cfg;
+	if (dir == NULL)
+	{
+		pgb_error(err, EXIT_CONFIG, "no directory to restore into");
+		return pgb_hint(err, "give --target-dir DIR, or --pg-data for the cluster's own data directory");
+	}
+	if (dir[0] != '/')
+		return pgb_error(err, EXIT_USAGE, "target directory \"%s\" is not an absolute path", dir);
+	snprintf(ctx.target, sizeof(ctx.target), "%s", dir);
+	if (parse_target(cfg, &target, err) != 0)
+		return -1;
+	if ((ctx.repo = cmd_open_repo(cfg, err)) == NULL)
+		return -1;
+	if (catalog_load(ctx.repo, &cat, err) != 0 || wal_list(ctx.repo, &wal, err) != 0 ||
+		plan_choose(&cat, &wal, &target, cfg->set, &ctx.m, err) != 0 ||
+		manifest_check_paths(ctx.m, err) != 0)
+		goto done;
+	if (target.kind == TARGET_XID || target.kind == TARGET_NAME)
+		log_info("the WAL cannot be searched for %s %s in advance; restoring backup %s, the newest%s",
+				 target.kind == TARGET_XID ? "transaction" : "restore point", target.text, ctx.m->label,
+				 cfg->set ? " requested" : "; use --set for an older one if the target lies before it");
+	if (prepare_dir(&ctx, ctx.target, &ctx.created, &ctx.was_empty, err) != 0 || check_tablespaces(&ctx, err) != 0)
+		goto done;
+	ctx.delta = cfg->delta;
+	if (cfg->force && !cfg->delta && !ctx.created && fio_empty_dir(ctx.target, err) != 0)
+		goto done;
+	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
+		(cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
+	log_info("restoring backup %s into \"%s\"%s", ctx.m->label, ctx.target, ctx.delta ? " (delta)" : "");
+	if (create_layout(&ctx, err) != 0 || restore_files(&ctx, err) != 0 ||
+		(ctx.delta && delta_clean(&ctx, err) != 0) ||
+		write_recovery(&ctx, &target, archive_off, err) != 0 || sync_target(&ctx, err) != 0)
+	{
+		PgbError	cleanup;
+
+		/* never leave a half-restored directory that we created */
+		if (ctx.created)
+			(void) fio_remove_tree(ctx.target, &cleanup);
+		else if (ctx.was_empty || (cfg->force && !cfg->delta))
+			(void) fio_empty_dir(ctx.target, &cleanup);
+		goto done;
+	}
+	print_done(&ctx, &target, archive_off);
+	rc = 0;
+done:
+	progress_done(ctx.progress);
+	wal_list_free(&wal);
+	catalog_free(&cat);
+	repo_free(ctx.repo);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/* The documented table of exit codes (see exitcode.h). */
+#include "common/exitcode.h"
+
+const ExitCodeInfo exit_code_table[] = {
+	{EXIT_OK, "ok", "success (also: a replica or nothing to do, when the message says so)"},
+	{EXIT_WAL_MISSING, "wal-missing", "archive-get: the requested WAL file is not in the repository"},
+	{EXIT_USAGE, "usage", "invalid command line: unknown option, missing or malformed argument"},
+	{EXIT_CONFIG, "config", "invalid or incomplete configuration (file, environment or option)"},
+	{EXIT_NOT_FOUND, "not-found", "repository, cluster or backup set not found"},
+	{EXIT_REFUSED, "refused", "refused: target directory in use by a running server or not empty"},
+	{EXIT_CORRUPT, "corrupt", "checksum mismatch or malformed content in the repository"},
+	{EXIT_DATABASE, "database", "could not connect to PostgreSQL or a query failed"},
+	{EXIT_LOCKED, "locked", "another pgbkp process holds the cluster's lock"},
+	{EXIT_TARGET, "target", "recovery target outside the recoverable window, or no backup reaches it"},
+	{EXIT_IO, "io", "file system or storage error"},
+	{EXIT_ARCHIVE_MISMATCH, "archive-mismatch", "WAL file differs from the archived copy or belongs to another database system"},
+	{EXIT_TIMEOUT, "timeout", "WAL needed by a backup or check did not reach the repository in time"},
+	{EXIT_INTERNAL, "internal", "internal error (a bug; please report it)"},
+	{EXIT_RECOVERY_ABORT, "recovery-abort", "archive-get failed for a reason other than a missing file while not in standby mode; PostgreSQL stops recovery instead of ending it early"},
+	{0, 0, 0}
+};

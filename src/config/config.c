@@ -1,0 +1,595 @@
+/*
+ * Building the Config (see config.h) from the option table: defaults, then
+ * the YAML file, then PGBKP_* variables, then the command line.  The command
+ * line is parsed first -- it names the command, the file and perhaps the
+ * cluster the file is read for -- and every value remembers the rank of the
+ * source that set it, so a lower source read later never replaces it.
+ * Also prints the table as --help text and as troff for the man page.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "config/inventory.h"
+#include "config/options.h"
+
+#define OPTION_MAX 64			/* bound on option_count */
+#define VAL_OPTION 1000			/* getopt value of option i: VAL_OPTION + i */
+#define VAL_NEGATED 2000		/* of --no-<option i>: VAL_NEGATED + i */
+
+typedef struct Loader
+{
+	Config	   *cfg;
+	int			cmd;			/* CommandId, or -1 */
+	OptionSourceKind rank[OPTION_MAX];	/* source of each option's value */
+} Loader;
+
+/* One option as it appeared on the command line, before the command is known. */
+typedef struct CmdlineOpt
+{
+	int			index;			/* in option_table */
+	const char *value;
+} CmdlineOpt;
+
+/* Store text unless a higher-ranked source already set the option. */
+static int
+apply(Loader *ld, const OptionDef *opt, const char *text,
+	  const OptionSource *src, PgbError *err)
+{
+	int			i = (int) (opt - option_table);
+
+	if (src->kind < ld->rank[i])
+		return 0;
+	if (option_store(ld->cfg, opt, text, src, err) < 0)
+		return -1;
+	ld->rank[i] = src->kind;
+	return 0;
+}
+
+/* InventorySetFn: file settings of options this command does not use are ignored. */
+static int
+apply_file_setting(void *arg, const OptionDef *opt, const char *value,
+				   const OptionSource *src, PgbError *err)
+{
+	Loader	   *ld = arg;
+
+	if (!option_applies(opt, ld->cmd))
+		return 0;
+	return apply(ld, opt, value, src, err);
+}
+
+static int
+usage_error_hint(PgbError *err)
+{
+	return pgb_hint(err, "see pgbkp --help");
+}
+
+/* getopt_long's tables, generated from option_table. */
+static void
+build_getopt_tables(struct option *longopts, char (*negnames)[64], char *shortopts)
+{
+	int			n = 0;
+	char	   *s = shortopts;
+
+	*s++ = '-';					/* non-options in order, as value 1 */
+	*s++ = ':';					/* a missing value returns ':' */
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+		int			has_arg = (opt->type == OPT_BOOL || opt->type == OPT_FLAG) ?
+			no_argument : required_argument;
+
+		longopts[n++] = (struct option) {opt->name, has_arg, NULL, VAL_OPTION + i};
+		if (opt->type == OPT_BOOL)
+		{
+			snprintf(negnames[i], 64, "no-%s", opt->name);
+			longopts[n++] = (struct option) {negnames[i], no_argument, NULL, VAL_NEGATED + i};
+		}
+		if (opt->short_name)
+		{
+			*s++ = (char) opt->short_name;
+			if (has_arg == required_argument)
+				*s++ = ':';
+		}
+	}
+	*s = '\0';
+	longopts[n] = (struct option) {NULL, 0, NULL, 0};
+}
+
+static int
+short_option_index(int c)
+{
+	for (int i = 0; i < option_count; i++)
+		if (option_table[i].short_name == c)
+			return i;
+	return -1;
+}
+
+/* How many long options (with the --no- forms) begin with the given text. */
+static int
+long_option_matches(const char *text)
+{
+	size_t		len = strcspn(text, "=");
+	int			n = 0;
+
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+
+		if (strncmp(opt->name, text, len) == 0)
+			n++;
+		if (opt->type == OPT_BOOL && strncmp("no-", text, len < 3 ? len : 3) == 0 &&
+			(len <= 3 || strncmp(opt->name, text + 3, len - 3) == 0))
+			n++;
+	}
+	return n;
+}
+
+static int
+getopt_error(int c, int argc, char **argv, PgbError *err)
+{
+	const char *arg = (optind > 0 && optind <= argc) ? argv[optind - 1] : "?";
+
+	if (optopt >= VAL_OPTION && optopt < VAL_OPTION + option_count)
+	{
+		const OptionDef *opt = &option_table[optopt - VAL_OPTION];
+
+		pgb_error(err, EXIT_USAGE, c == ':' ? "option --%s requires a value" :
+				  "option --%s does not take a value", opt->name);
+	}
+	else if (optopt >= VAL_NEGATED && optopt < VAL_NEGATED + option_count)
+		pgb_error(err, EXIT_USAGE, "option --no-%s does not take a value",
+				  option_table[optopt - VAL_NEGATED].name);
+	else if (c == ':')
+		pgb_error(err, EXIT_USAGE, "option -%c requires a value", optopt);
+	else if (optopt != 0)
+		pgb_error(err, EXIT_USAGE, "unrecognized option \"-%c\"", optopt);
+	else if (arg[0] == '-' && arg[1] == '-' && long_option_matches(arg + 2) > 1)
+		pgb_error(err, EXIT_USAGE, "option \"%.*s\" is ambiguous",
+				  (int) strcspn(arg, "="), arg);
+	else
+		pgb_error(err, EXIT_USAGE, "unrecognized option \"%.*s\"",
+				  (int) strcspn(arg, "="), arg);
+	return usage_error_hint(err);
+}
+
+/* The first positional argument is the command word; the rest are its args. */
+static int
+add_positional(Config *cfg, const char **cmdword, const char *arg, PgbError *err)
+{
+	if (*cmdword == NULL)
+		*cmdword = arg;
+	else if ((cfg->args[cfg->nargs++] = strdup(arg)) == NULL)
+	{
+		cfg->nargs--;
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * First pass over argv: the command word, positional arguments and the
+ * options in order of appearance (stored later, once the command is known).
+ */
+static int
+scan_cmdline(Config *cfg, int argc, char **argv, const char **cmdword,
+			 CmdlineOpt *opts, int *nopts, PgbError *err)
+{
+	struct option longopts[2 * OPTION_MAX + 1];
+	char		negnames[OPTION_MAX][64];
+	char		shortopts[2 * OPTION_MAX + 3];
+	int			c;
+
+	build_getopt_tables(longopts, negnames, shortopts);
+	optind = 0;					/* glibc: full re-initialization */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+	{
+		int			i;
+
+		if (c == 1)
+		{
+			if (add_positional(cfg, cmdword, optarg, err) < 0)
+				return -1;
+		}
+		else if (c == '?' || c == ':')
+			return getopt_error(c, argc, argv, err);
+		else if (c >= VAL_NEGATED)
+			opts[(*nopts)++] = (CmdlineOpt) {c - VAL_NEGATED, "false"};
+		else if ((i = c >= VAL_OPTION ? c - VAL_OPTION : short_option_index(c)) >= 0)
+			opts[(*nopts)++] = (CmdlineOpt) {i, optarg ? optarg : "true"};
+		else
+			return pgb_error(err, EXIT_INTERNAL, "getopt returned unexpected value %d", c);
+	}
+	/* after "--" everything is positional */
+	for (int i = optind; i < argc; i++)
+		if (add_positional(cfg, cmdword, argv[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Check the command and store the command-line options for it. */
+static int
+apply_cmdline(Loader *ld, const CmdlineOpt *opts, int nopts, PgbError *err)
+{
+	const CommandDef *cmd = &command_table[ld->cmd];
+	OptionSource src = {SRC_CMDLINE, NULL, 0, NULL};
+	char		valid[128];
+
+	for (int i = 0; i < nopts; i++)
+	{
+		const OptionDef *opt = &option_table[opts[i].index];
+
+		if (!option_applies(opt, ld->cmd))
+		{
+			option_commands(opt, valid, sizeof(valid));
+			pgb_error(err, EXIT_USAGE, "option --%s is not valid for command \"%s\"",
+					  opt->name, cmd->name);
+			return pgb_hint(err, "--%s applies to: %s", opt->name, valid);
+		}
+		if (apply(ld, opt, opts[i].value, &src, err) < 0)
+			return -1;
+	}
+	if (ld->cfg->nargs != cmd->nargs)
+	{
+		pgb_error(err, EXIT_USAGE,
+				  "command \"%s\" takes %d argument%s, got %d (usage: pgbkp %s%s%s)",
+				  cmd->name, cmd->nargs, cmd->nargs == 1 ? "" : "s", ld->cfg->nargs,
+				  cmd->name, cmd->args ? " " : "", cmd->args ? cmd->args : "");
+		return pgb_hint(err, "see pgbkp %s --help", cmd->name);
+	}
+	return 0;
+}
+
+static int
+apply_environment(Loader *ld, PgbError *err)
+{
+	OptionSource src = {SRC_ENV, NULL, 0, NULL};
+
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+		const char *value;
+
+		if (opt->env_name == NULL || !option_applies(opt, ld->cmd))
+			continue;
+		value = getenv(opt->env_name);
+		if (value && value[0] != '\0' && apply(ld, opt, value, &src, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The file named by --config or PGBKP_CONFIG, else the default if it exists. */
+static int
+apply_file(Loader *ld, PgbError *err)
+{
+	Config	   *cfg = ld->cfg;
+
+	if (cfg->config_file == NULL)
+	{
+		if (access(CONFIG_DEFAULT_FILE, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR))
+			return 0;
+		if ((cfg->config_file = strdup(CONFIG_DEFAULT_FILE)) == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	return inventory_load(cfg->config_file, cfg->cluster, apply_file_setting, ld, err);
+}
+
+/* At most one recovery target; --target-action only with one. */
+static int
+check_targets(const Loader *ld, PgbError *err)
+{
+	const OptionDef *first = NULL;
+	const OptionDef *action = option_find("target-action");
+
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+
+		if (!(opt->flags & OPTF_TARGET) || ld->rank[i] == SRC_DEFAULT)
+			continue;
+		if (first)
+			return pgb_error(err, EXIT_USAGE,
+							 "only one recovery target may be given, got --%s and --%s",
+							 first->name, opt->name);
+		first = opt;
+	}
+	if (first == NULL && action && ld->rank[action - option_table] != SRC_DEFAULT)
+		return pgb_error(err, EXIT_USAGE,
+						 "--target-action requires a recovery target "
+						 "(--time, --lsn, --xid, --name or --immediate)");
+	return 0;
+}
+
+static int
+load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
+{
+	Config	   *cfg = ld->cfg;
+	OptionSource dflt = {SRC_DEFAULT, NULL, 0, NULL};
+	const char *cmdword = NULL;
+	int			nopts = 0;
+
+	for (int i = 0; i < option_count; i++)
+		if (option_table[i].default_value &&
+			option_store(cfg, &option_table[i], option_table[i].default_value, &dflt, err) < 0)
+			return -1;
+
+	if (scan_cmdline(cfg, argc, argv, &cmdword, opts, &nopts, err) < 0)
+		return -1;
+	if (cmdword)
+	{
+		if ((ld->cmd = command_find(cmdword)) < 0)
+		{
+			pgb_error(err, EXIT_USAGE, "unknown command \"%s\"", cmdword);
+			return usage_error_hint(err);
+		}
+		cfg->command = command_table[ld->cmd].name;
+	}
+	/* the global flags --help, --version, --help-troff: nothing else is checked */
+	for (int i = 0; i < nopts; i++)
+		if (option_table[opts[i].index].type == OPT_FLAG &&
+			option_table[opts[i].index].commands == 0)
+			*(bool *) ((char *) cfg + option_table[opts[i].index].offset) = true;
+	if (cfg->help || cfg->version || cfg->help_troff)
+		return 0;
+	if (cmdword == NULL)
+	{
+		pgb_error(err, EXIT_USAGE, "no command given");
+		return usage_error_hint(err);
+	}
+
+	if (apply_cmdline(ld, opts, nopts, err) < 0 ||
+		apply_environment(ld, err) < 0 ||
+		apply_file(ld, err) < 0 ||
+		check_targets(ld, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+config_load(Config *cfg, int argc, char **argv, PgbError *err)
+{
+	Loader		ld;
+	CmdlineOpt *opts;
+	int			rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&ld, 0, sizeof(ld));
+	ld.cfg = cfg;
+	ld.cmd = -1;
+	if (option_count > OPTION_MAX)
+		return pgb_error(err, EXIT_INTERNAL, "too many options in the option table");
+
+	opts = calloc(argc > 0 ? argc : 1, sizeof(CmdlineOpt));
+	cfg->args = calloc(argc > 0 ? argc : 1, sizeof(char *));
+	if (opts == NULL || cfg->args == NULL)
+	{
+		free(opts);
+		config_free(cfg);
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	rc = load(&ld, argc, argv, opts, err);
+	free(opts);
+	if (rc < 0)
+		config_free(cfg);
+	return rc;
+}
+
+void
+config_free(Config *cfg)
+{
+	option_free_values(cfg);
+	for (int i = 0; i < cfg->nargs; i++)
+		free(cfg->args[i]);
+	free(cfg->args);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/*
+ * --help and the man page.  Both walk the same tables in table order, so the
+ * output is deterministic and cannot disagree with what the parser accepts.
+ */
+
+/* Options of one command (cmd >= 0) or the global ones (cmd < 0). */
+static bool
+option_listed(const OptionDef *opt, int cmd)
+{
+	if (opt->flags & OPTF_HIDDEN)
+		return false;
+	return cmd < 0 ? opt->commands == 0 : (opt->commands & CMD_BIT(cmd)) != 0;
+}
+
+static void
+help_options(int cmd)
+{
+	char		label[128];
+	char		details[256];
+
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+
+		if (!option_listed(opt, cmd))
+			continue;
+		snprintf(label, sizeof(label), "  %c%c%c --%s%s%s%s",
+				 opt->short_name ? '-' : ' ', opt->short_name ? opt->short_name : ' ',
+				 opt->short_name ? ',' : ' ', opt->type == OPT_BOOL ? "[no-]" : "",
+				 opt->name, opt->metavar ? "=" : "", opt->metavar ? opt->metavar : "");
+		if (strlen(label) < 31)
+			printf("%-32s%s\n", label, opt->help);
+		else
+			printf("%s\n%32s%s\n", label, "", opt->help);
+		option_details(opt, details, sizeof(details));
+		if (details[0])
+			printf("%32s(%s)\n", "", details);
+	}
+}
+
+void
+config_print_help(const char *command)
+{
+	int			cmd = command ? command_find(command) : -1;
+	char		synopsis[128];
+
+	if (cmd >= 0)
+	{
+		command_synopsis(cmd, synopsis, sizeof(synopsis));
+		printf("pgbkp %s: %s\n\nUsage:\n  pgbkp [GLOBAL OPTIONS] %s\n",
+			   command_table[cmd].name, command_table[cmd].summary, synopsis);
+		if (strstr(synopsis, "[OPTIONS]"))
+		{
+			printf("\nOptions for %s:\n", command_table[cmd].name);
+			help_options(cmd);
+		}
+	}
+	else
+	{
+		printf("pgbkp: backup and point-in-time recovery for PostgreSQL\n\n"
+			   "Usage:\n  pgbkp [GLOBAL OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
+		for (int c = 0; c < CMD_COUNT; c++)
+		{
+			command_synopsis(c, synopsis, sizeof(synopsis));
+			printf("  %-34s%s\n", synopsis, command_table[c].summary);
+		}
+	}
+	printf("\nGlobal options (anywhere on the command line):\n");
+	help_options(-1);
+	printf("\nSettings come from the command line, else the environment, else the\n"
+		   "pgbkp: section or Pigsty inventory in the configuration file.\n");
+	printf("\nExit status:\n");
+	for (const ExitCodeInfo *e = exit_code_table; e->name; e++)
+		printf("  %3d  %-17s %s\n", e->code, e->name, e->description);
+	if (cmd < 0)
+		printf("\nRun \"pgbkp COMMAND --help\" for the options of a command.\n");
+}
+
+/* Write text for troff: '-' as \-, '\' as \e. */
+static void
+troff_put(const char *text)
+{
+	for (const char *p = text; *p; p++)
+	{
+		if (*p == '-')
+			fputs("\\-", stdout);
+		else if (*p == '\\')
+			fputs("\\e", stdout);
+		else
+			putchar(*p);
+	}
+}
+
+/* A line of running text; \& keeps a leading '.' or '\'' from being a request. */
+static void
+troff_line(const char *text)
+{
+	if (text[0] == '.' || text[0] == '\'')
+		fputs("\\&", stdout);
+	troff_put(text);
+	putchar('\n');
+}
+
+static void
+troff_options(int cmd)
+{
+	char		details[256];
+
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+
+		if (!option_listed(opt, cmd))
+			continue;
+		fputs(".TP\n", stdout);
+		if (opt->short_name)
+			printf("\\fB\\-%c\\fR, ", opt->short_name);
+		fputs(opt->type == OPT_BOOL ? "\\fB\\-\\-\\fR[\\fBno\\-\\fR]\\fB" : "\\fB\\-\\-", stdout);
+		troff_put(opt->name);
+		fputs("\\fR", stdout);
+		if (opt->metavar)
+		{
+			fputs("=\\fI", stdout);
+			troff_put(opt->metavar);
+			fputs("\\fR", stdout);
+		}
+		putchar('\n');
+		troff_line(opt->help);
+		option_details(opt, details, sizeof(details));
+		if (details[0])
+		{
+			fputs(".br\n(", stdout);
+			troff_put(details);
+			fputs(")\n", stdout);
+		}
+	}
+}
+
+void
+config_print_troff(void)
+{
+	char		synopsis[128];
+
+	fputs(".SH COMMANDS\n", stdout);
+	for (int c = 0; c < CMD_COUNT; c++)
+	{
+		command_synopsis(c, synopsis, sizeof(synopsis));
+		fputs(".TP\n\\fB", stdout);
+		troff_put(command_table[c].name);
+		fputs("\\fR", stdout);
+		if (command_table[c].args)
+		{
+			fputs(" \\fI", stdout);
+			troff_put(command_table[c].args);
+			fputs("\\fR", stdout);
+		}
+		if (strstr(synopsis, "[OPTIONS]"))
+			fputs(" [\\fIOPTIONS\\fR]", stdout);
+		putchar('\n');
+		troff_line(command_table[c].summary);
+	}
+
+	fputs(".SH OPTIONS\n.SS \"Global options\"\n", stdout);
+	troff_options(-1);
+	for (int c = 0; c < CMD_COUNT; c++)
+	{
+		command_synopsis(c, synopsis, sizeof(synopsis));
+		if (strstr(synopsis, "[OPTIONS]") == NULL)
+			continue;
+		printf(".SS \"Options for %s\"\n", command_table[c].name);
+		troff_options(c);
+	}
+
+	fputs(".SH ENVIRONMENT\n", stdout);
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+		char		valid[128];
+
+		if (opt->env_name == NULL || (opt->flags & OPTF_HIDDEN))
+			continue;
+		printf(".TP\n.B %s\nSets \\fB\\-\\-", opt->env_name);
+		troff_put(opt->name);
+		fputs("\\fR", stdout);
+		if (opt->commands)
+		{
+			option_commands(opt, valid, sizeof(valid));
+			fputs(" (", stdout);
+			troff_put(valid);
+			fputs(")", stdout);
+		}
+		fputs(opt->type == OPT_BOOL ? "; true, false, yes, no, on or off.\n" : ".\n", stdout);
+	}
+
+	fputs(".SH \"EXIT STATUS\"\n", stdout);
+	for (const ExitCodeInfo *e = exit_code_table; e->name; e++)
+	{
+		printf(".TP\n.B %d\n\\fB", e->code);
+		troff_put(e->name);
+		fputs("\\fR: ", stdout);
+		troff_line(e->description);
+	}
+}

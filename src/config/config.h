@@ -1,0 +1,87 @@
+/*
+ * The effective configuration of one pgbkp run: every option merged from the
+ * command line, the environment (PGBKP_*) and the YAML file (a pgbkp file or
+ * a Pigsty inventory), in that order of precedence, from the one declarative
+ * option table in options.c.  Built once in main, then read-only.
+ */
+#ifndef PGBKP_CONFIG_H
+#define PGBKP_CONFIG_H
+
+#include <stdbool.h>
+#include "common/error.h"
+
+#define CONFIG_MAX_TABLESPACE_MAP 64
+
+typedef struct TablespaceMap
+{
+	char	   *key;			/* tablespace OID or name, as given */
+	char	   *path;			/* new location */
+} TablespaceMap;
+
+typedef struct Config
+{
+	/* the command word ("backup", "restore", ...), NULL for --help/--version */
+	const char *command;
+	/* positional arguments after the command */
+	int			nargs;
+	char	  **args;
+
+	bool		help;			/* --help given */
+	bool		version;		/* --version given */
+	bool		help_troff;		/* hidden --help-troff given */
+
+	/* global options */
+	char	   *config_file;	/* the YAML file actually read, or NULL */
+	char	   *cluster;
+	char	   *repo_path;
+	char	   *pg_data;
+	char	   *pg_host;
+	int			pg_port;		/* default 5432 */
+	char	   *pg_user;		/* default "postgres" */
+	char	   *pg_database;	/* default "postgres" */
+	int			log_level;		/* LogLevel, default LOG_INFO */
+	int			compress_level; /* zstd level 1..19, default 3 */
+	int			archive_timeout;	/* seconds to wait for WAL, default 60 */
+	int			bundle_size;	/* MiB; target size of bundle objects, default 64 */
+	bool		start_fast;		/* immediate checkpoint at backup start, default true */
+	bool		progress;		/* progress line on a terminal, default true */
+
+	/* command options */
+	char	   *type;			/* backup --type: "full" (default) */
+	char	   *target_dir;		/* restore */
+	char	   *set;			/* restore --set LABEL */
+	char	   *target_time;	/* restore --time */
+	char	   *target_lsn;		/* restore --lsn */
+	char	   *target_xid;		/* restore --xid */
+	char	   *target_name;	/* restore --name */
+	bool		target_immediate;	/* restore --immediate */
+	char	   *target_action;	/* pause (default) | promote | shutdown */
+	char	   *archive_mode;	/* preserve | off; NULL = choose */
+	bool		delta;
+	bool		force;
+	char	   *output;			/* info: text (default) | json */
+	int			ntablespace_map;
+	TablespaceMap tablespace_map[CONFIG_MAX_TABLESPACE_MAP];
+} Config;
+
+/*
+ * Parse argv (argv[0] is the program), the environment and the YAML file.
+ * On error fills err (EXIT_USAGE for command-line errors, EXIT_CONFIG for
+ * file/environment errors: the message names the file and line, or the
+ * variable) and returns -1.  Options valid only for some commands are refused
+ * for the others.  Unknown commands are usage errors.
+ */
+int			config_load(Config *cfg, int argc, char **argv, PgbError *err);
+
+void		config_free(Config *cfg);
+
+/* Print --help (general, or for cfg->command when set) to stdout. */
+void		config_print_help(const char *command);
+
+/*
+ * Print the option list and exit-code table as troff for the man page
+ * (hidden command-line flag --help-troff).
+ */
+void		config_print_troff(void);
+
+#endif

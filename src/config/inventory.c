@@ -1,0 +1,408 @@
+/*
+ * The YAML reader for pgbkp's configuration file (see inventory.h).  The file
+ * is loaded whole with libyaml's document API; then the Pigsty variables are
+ * looked up (cluster vars over all.vars), the cluster's group is chosen, and
+ * the settings are reported lowest precedence first: the Pigsty variables,
+ * then the pgbkp: sections in all.vars, in the cluster's vars, and at the top
+ * level.  Keys of an inventory that pgbkp does not use are ignored; inside a
+ * pgbkp: section every key must be an option.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "config/inventory.h"
+
+typedef struct Inventory
+{
+	const char *path;
+	yaml_document_t doc;
+	InventorySetFn set;
+	void	   *arg;
+} Inventory;
+
+/* The Pigsty variables pgbkp reads; later levels replace earlier ones. */
+typedef struct PigstyVars
+{
+	yaml_node_t *cluster;		/* pg_cluster */
+	yaml_node_t *port;			/* pg_port */
+	yaml_node_t *data;			/* pg_data */
+	yaml_node_t *dbsu;			/* pg_dbsu */
+	yaml_node_t *fs_backup;		/* pg_fs_backup, or its old name pg_fs_bkup */
+	const char *fs_backup_key;
+	yaml_node_t *method;		/* pgbackrest_method */
+	yaml_node_t *repo;			/* pgbackrest_repo */
+} PigstyVars;
+
+#define NODE_LINE(n) ((int) (n)->start_mark.line + 1)
+
+static bool
+is_null(const yaml_node_t *node)
+{
+	const char *v;
+
+	if (node == NULL)
+		return true;
+	if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = (const char *) node->data.scalar.value;
+	return v[0] == '\0' || strcmp(v, "~") == 0 || strcasecmp(v, "null") == 0;
+}
+
+/* The scalar's text, or NULL if node is absent, null or not a scalar. */
+static const char *
+scalar_text(const yaml_node_t *node)
+{
+	if (node == NULL || node->type != YAML_SCALAR_NODE || is_null(node))
+		return NULL;
+	return (const char *) node->data.scalar.value;
+}
+
+/* The value of key in a mapping (the last one, if repeated), else NULL. */
+static yaml_node_t *
+map_get(Inventory *inv, yaml_node_t *map, const char *key)
+{
+	yaml_node_t *found = NULL;
+
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+		 p < map->data.mapping.pairs.top; p++)
+	{
+		const char *k = scalar_text(yaml_document_get_node(&inv->doc, p->key));
+
+		if (k && strcmp(k, key) == 0)
+			found = yaml_document_get_node(&inv->doc, p->value);
+	}
+	return found;
+}
+
+/* Like map_get, but the value must be a mapping (or absent/null). */
+static int
+map_get_map(Inventory *inv, yaml_node_t *map, const char *key, const char *where,
+			yaml_node_t **out, PgbError *err)
+{
+	yaml_node_t *node = map_get(inv, map, key);
+
+	*out = NULL;
+	if (is_null(node))
+		return 0;
+	if (node->type != YAML_MAPPING_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"%s\" must be a mapping",
+						 inv->path, NODE_LINE(node), where);
+	*out = node;
+	return 0;
+}
+
+/* Hand one scalar to the caller as the value of option name. */
+static int
+emit(Inventory *inv, const char *name, yaml_node_t *node, const char *key,
+	 PgbError *err)
+{
+	const OptionDef *opt = option_find(name);
+	OptionSource src = {SRC_FILE, inv->path, 0, key};
+	const char *text;
+
+	if (is_null(node))
+		return 0;
+	src.line = NODE_LINE(node);
+	if (node->type != YAML_SCALAR_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"%s\" must be a single value",
+						 inv->path, src.line, key);
+	text = (const char *) node->data.scalar.value;
+	if (strlen(text) != node->data.scalar.length)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: value of \"%s\" contains a NUL byte",
+						 inv->path, src.line, key);
+	if (opt == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "no option named \"%s\"", name);
+	return inv->set(inv->arg, opt, text, &src, err);
+}
+
+/* Fill vars from one level's vars mapping, keeping what it does not set. */
+static void
+pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
+{
+	yaml_node_t *n;
+
+	if (vars == NULL)
+		return;
+	if ((n = map_get(inv, vars, "pg_cluster")) != NULL)
+		pv->cluster = n;
+	if ((n = map_get(inv, vars, "pg_port")) != NULL)
+		pv->port = n;
+	if ((n = map_get(inv, vars, "pg_data")) != NULL)
+		pv->data = n;
+	if ((n = map_get(inv, vars, "pg_dbsu")) != NULL)
+		pv->dbsu = n;
+	if ((n = map_get(inv, vars, "pg_fs_backup")) != NULL)
+	{
+		pv->fs_backup = n;
+		pv->fs_backup_key = "pg_fs_backup";
+	}
+	else if ((n = map_get(inv, vars, "pg_fs_bkup")) != NULL)
+	{
+		pv->fs_backup = n;
+		pv->fs_backup_key = "pg_fs_bkup";
+	}
+	if ((n = map_get(inv, vars, "pgbackrest_method")) != NULL)
+		pv->method = n;
+	if ((n = map_get(inv, vars, "pgbackrest_repo")) != NULL)
+		pv->repo = n;
+}
+
+/*
+ * repo-path: the path of the pgBackRest repository pgbackrest_method names
+ * when that repository is a plain directory (no type, or type posix), else
+ * pg_fs_backup.
+ */
+static int
+pigsty_repo_path(Inventory *inv, const PigstyVars *pv, PgbError *err)
+{
+	const char *method = "local";
+	yaml_node_t *repo = NULL;
+	yaml_node_t *path = NULL;
+	char		key[256];
+
+	if (pv->method && !is_null(pv->method))
+	{
+		method = scalar_text(pv->method);
+		if (method == NULL)
+			return pgb_error(err, EXIT_CONFIG,
+							 "%s:%d: \"pgbackrest_method\" must be a single value",
+							 inv->path, NODE_LINE(pv->method));
+	}
+	snprintf(key, sizeof(key), "pgbackrest_repo.%s", method);
+	if (pv->repo && map_get_map(inv, pv->repo, method, key, &repo, err) < 0)
+		return -1;
+	if (repo)
+	{
+		yaml_node_t *type = map_get(inv, repo, "type");
+		const char *type_text = scalar_text(type);
+
+		if (is_null(type) || (type_text && strcmp(type_text, "posix") == 0))
+			path = map_get(inv, repo, "path");
+	}
+	if (!is_null(path))
+	{
+		snprintf(key, sizeof(key), "pgbackrest_repo.%s.path", method);
+		return emit(inv, "repo-path", path, key, err);
+	}
+	return emit(inv, "repo-path", pv->fs_backup, pv->fs_backup_key, err);
+}
+
+/* Report every key of a pgbkp: section; unknown keys are errors. */
+static int
+load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
+{
+	if (is_null(section))
+		return 0;
+	if (section->type != YAML_MAPPING_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: section \"pgbkp\" must be a mapping",
+						 inv->path, NODE_LINE(section));
+	for (yaml_node_pair_t *p = section->data.mapping.pairs.start;
+		 p < section->data.mapping.pairs.top; p++)
+	{
+		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
+		const char *key = scalar_text(knode);
+		const OptionDef *opt = key ? option_find_yaml(key) : NULL;
+
+		if (opt == NULL)
+		{
+			char		name[128];
+
+			pgb_error(err, EXIT_CONFIG, "%s:%d: unknown key \"%s\" in section \"pgbkp\"",
+					  inv->path, NODE_LINE(knode), key ? key : "(not a scalar)");
+			if (key && strlen(key) < sizeof(name))
+			{
+				memcpy(name, key, strlen(key) + 1);
+				for (char *c = name; *c; c++)
+					if (*c == '_')
+						*c = '-';
+				if ((opt = option_find(name)) != NULL && !(opt->flags & OPTF_HIDDEN))
+					pgb_hint(err, "--%s can only be given on the command line", opt->name);
+			}
+			return -1;
+		}
+		if (emit(inv, opt->name, yaml_document_get_node(&inv->doc, p->value),
+				 key, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The cluster key of a pgbkp: section, if it has one. */
+static const char *
+section_cluster(Inventory *inv, yaml_node_t *section)
+{
+	return scalar_text(map_get(inv, section, "cluster"));
+}
+
+/*
+ * Pick the inventory group of cluster (by group name or pg_cluster), or the
+ * only group with pg_cluster when cluster is NULL.  *vars is NULL when the
+ * inventory has no such groups.
+ */
+static int
+select_cluster(Inventory *inv, yaml_node_t *children, const char *cluster,
+			   yaml_node_t **vars, PgbError *err)
+{
+	char		names[512] = "";
+	size_t		len = 0;
+	int			ncandidates = 0;
+	yaml_node_t *only = NULL;
+
+	*vars = NULL;
+	if (children == NULL)
+		return 0;
+	for (yaml_node_pair_t *p = children->data.mapping.pairs.start;
+		 p < children->data.mapping.pairs.top; p++)
+	{
+		const char *group = scalar_text(yaml_document_get_node(&inv->doc, p->key));
+		yaml_node_t *gvars = map_get(inv, yaml_document_get_node(&inv->doc, p->value), "vars");
+		const char *pg_cluster = scalar_text(map_get(inv, gvars, "pg_cluster"));
+
+		if (gvars && gvars->type != YAML_MAPPING_NODE)
+			gvars = NULL;
+		if (cluster && ((group && strcmp(group, cluster) == 0) ||
+						(pg_cluster && strcmp(pg_cluster, cluster) == 0)))
+		{
+			*vars = gvars;
+			return 0;
+		}
+		if (pg_cluster == NULL)
+			continue;
+		ncandidates++;
+		only = gvars;
+		if (len < sizeof(names))
+			len += snprintf(names + len, sizeof(names) - len, "%s\"%s\"",
+							len ? ", " : "", pg_cluster);
+	}
+	if (cluster == NULL && ncandidates == 1)
+	{
+		*vars = only;
+		return 0;
+	}
+	if (ncandidates == 0)
+		return 0;
+	if (cluster)
+		pgb_error(err, EXIT_CONFIG, "%s: cluster \"%s\" is not in the inventory (clusters: %s)",
+				  inv->path, cluster, names);
+	else
+		pgb_error(err, EXIT_CONFIG, "%s: the inventory has several clusters: %s",
+				  inv->path, names);
+	return pgb_hint(err, "use --cluster to choose one");
+}
+
+static int
+load_document(Inventory *inv, const char *cluster, PgbError *err)
+{
+	yaml_node_t *root = yaml_document_get_root_node(&inv->doc);
+	yaml_node_t *all = NULL;
+	yaml_node_t *gvars = NULL;
+	yaml_node_t *children = NULL;
+	yaml_node_t *cvars = NULL;
+	yaml_node_t *top_section;
+	PigstyVars	pv;
+
+	if (root == NULL || is_null(root))
+		return 0;				/* empty file */
+	if (root->type != YAML_MAPPING_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: expected a mapping at the top level",
+						 inv->path, NODE_LINE(root));
+	top_section = map_get(inv, root, "pgbkp");
+	if (map_get_map(inv, root, "all", "all", &all, err) < 0 ||
+		map_get_map(inv, all, "vars", "all.vars", &gvars, err) < 0 ||
+		map_get_map(inv, all, "children", "all.children", &children, err) < 0)
+		return -1;
+
+	if (cluster == NULL)
+		cluster = section_cluster(inv, top_section);
+	if (cluster == NULL)
+		cluster = section_cluster(inv, map_get(inv, gvars, "pgbkp"));
+	if (select_cluster(inv, children, cluster, &cvars, err) < 0)
+		return -1;
+
+	memset(&pv, 0, sizeof(pv));
+	pigsty_collect(inv, gvars, &pv);
+	pigsty_collect(inv, cvars, &pv);
+	if (emit(inv, "cluster", pv.cluster, "pg_cluster", err) < 0 ||
+		emit(inv, "pg-port", pv.port, "pg_port", err) < 0 ||
+		emit(inv, "pg-data", pv.data, "pg_data", err) < 0 ||
+		emit(inv, "pg-user", pv.dbsu, "pg_dbsu", err) < 0 ||
+		pigsty_repo_path(inv, &pv, err) < 0)
+		return -1;
+
+	if (load_section(inv, map_get(inv, gvars, "pgbkp"), err) < 0 ||
+		load_section(inv, map_get(inv, cvars, "pgbkp"), err) < 0 ||
+		load_section(inv, top_section, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+parser_error(const char *path, const yaml_parser_t *parser, PgbError *err)
+{
+	const char *problem = parser->problem ? parser->problem : "unknown error";
+
+	switch (parser->error)
+	{
+		case YAML_MEMORY_ERROR:
+			return pgb_error(err, EXIT_INTERNAL, "%s: out of memory", path);
+		case YAML_READER_ERROR:
+			return pgb_error(err, EXIT_CONFIG, "%s: %s at byte %zu",
+							 path, problem, parser->problem_offset);
+		default:
+			pgb_error(err, EXIT_CONFIG, "%s:%zu:%zu: %s", path,
+					  parser->problem_mark.line + 1, parser->problem_mark.column + 1,
+					  problem);
+			if (parser->context)
+				pgb_hint(err, "%s at line %zu", parser->context,
+						 parser->context_mark.line + 1);
+			return -1;
+	}
+}
+
+int
+inventory_load(const char *path, const char *cluster,
+			   InventorySetFn set, void *arg, PgbError *err)
+{
+	Inventory	inv = {.path = path, .set = set, .arg = arg};
+	yaml_parser_t parser;
+	struct stat st;
+	FILE	   *fp;
+	int			rc;
+
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		return pgb_error_errno(err, EXIT_CONFIG, errno,
+							   "could not open configuration file \"%s\"", path);
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode))
+	{
+		fclose(fp);
+		return pgb_error(err, EXIT_CONFIG,
+						 "configuration file \"%s\" is a directory", path);
+	}
+	if (!yaml_parser_initialize(&parser))
+	{
+		fclose(fp);
+		return pgb_error(err, EXIT_INTERNAL, "could not initialize the YAML parser");
+	}
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &inv.doc))
+	{
+		rc = parser_error(path, &parser, err);
+		yaml_parser_delete(&parser);
+		fclose(fp);
+		return rc;
+	}
+	rc = load_document(&inv, cluster, err);
+	yaml_document_delete(&inv.doc);
+	yaml_parser_delete(&parser);
+	if (ferror(fp) && rc == 0)
+		rc = pgb_error(err, EXIT_CONFIG, "could not read configuration file \"%s\"", path);
+	fclose(fp);
+	return rc;
+}

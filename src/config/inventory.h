@@ -1,0 +1,33 @@
+/*
+ * Settings from a YAML file: a `pgbkp:` section whose keys are the options'
+ * YAML keys, a Pigsty inventory (all.vars and all.children.<cluster>.vars),
+ * or both in one file.  This module only reads YAML and decides which value
+ * wins inside the file; it hands each setting, with its file and line, to a
+ * caller-supplied function that parses and stores it.
+ */
+#ifndef PGBKP_INVENTORY_H
+#define PGBKP_INVENTORY_H
+
+#include "common/error.h"
+#include "config/options.h"
+
+/*
+ * Receives one setting; value is the YAML scalar's text, src names the file,
+ * line and key.  Settings arrive in increasing order of precedence, so a
+ * later one for the same option replaces an earlier one.  Returns 0, or -1
+ * with err set to stop the load.
+ */
+typedef int (*InventorySetFn) (void *arg, const OptionDef *opt, const char *value,
+							   const OptionSource *src, PgbError *err);
+
+/*
+ * Read path and report its settings through set.  cluster selects the
+ * inventory group (by group name or pg_cluster); NULL means the `cluster`
+ * key of a pgbkp: section, else the only group that has pg_cluster.
+ * Within the file: pgbkp: sections > cluster vars > all.vars.
+ * Errors are EXIT_CONFIG and name the file (and line, where there is one).
+ */
+int			inventory_load(const char *path, const char *cluster,
+						   InventorySetFn set, void *arg, PgbError *err);
+
+#endif

@@ -1,0 +1,484 @@
+/*
+ * The command and option tables (see options.h), and the one place where an
+ * option's text becomes a typed value: integers are range-checked with
+ * strtol, booleans accept the YAML words, enums are matched against their
+ * allowed values, and the tablespace map is split at its first '='.  Errors
+ * name the option the way its source spells it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/options.h"
+
+const CommandDef command_table[CMD_COUNT] = {
+	[CMD_INIT] = {"init", NULL, 0,
+	"create the repository for a cluster"},
+	[CMD_BACKUP] = {"backup", NULL, 0,
+	"take a backup of the cluster"},
+	[CMD_ARCHIVE_PUSH] = {"archive-push", "WAL_PATH", 1,
+	"store one WAL file in the repository (archive_command)"},
+	[CMD_ARCHIVE_GET] = {"archive-get", "WAL_NAME DEST_PATH", 2,
+	"fetch one WAL file from the repository (restore_command)"},
+	[CMD_RESTORE] = {"restore", NULL, 0,
+	"restore a backup, optionally to a point in time"},
+	[CMD_INFO] = {"info", NULL, 0,
+	"list the backups and the archived WAL"},
+	[CMD_VERIFY] = {"verify", NULL, 0,
+	"check that the repository is complete and uncorrupted"},
+	[CMD_CHECK] = {"check", NULL, 0,
+	"check the configuration, the database and WAL archiving"},
+};
+
+/* Allowed values of the enum options; the first is not implicitly the default. */
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const backup_types[] = {"full", NULL};
+static const char *const target_actions[] = {"pause", "promote", "shutdown", NULL};
+static const char *const archive_modes[] = {"preserve", "off", NULL};
+static const char *const output_formats[] = {"text", "json", NULL};
+
+#define F(field) offsetof(Config, field)
+#define RESTORE CMD_BIT(CMD_RESTORE)
+
+/*
+ * name, short, type, default, min, max, values, commands,
+ * yaml key, environment variable, metavar, help, field, flags
+ */
+const OptionDef option_table[] = {
+	/* global options */
+	{"config", 'c', OPT_STRING, NULL, 0, 0, NULL, 0,
+		NULL, "PGBKP_CONFIG", "FILE",
+		"read settings from FILE (default: " CONFIG_DEFAULT_FILE ", if it exists)",
+	F(config_file), 0},
+	{"cluster", 0, OPT_STRING, NULL, 0, 0, NULL, 0,
+		"cluster", "PGBKP_CLUSTER", "NAME",
+		"cluster name; the repository namespace",
+	F(cluster), 0},
+	{"repo-path", 0, OPT_STRING, NULL, 0, 0, NULL, 0,
+		"repo_path", "PGBKP_REPO_PATH", "DIR",
+		"repository directory",
+	F(repo_path), 0},
+	{"pg-data", 0, OPT_STRING, NULL, 0, 0, NULL, 0,
+		"pg_data", "PGBKP_PG_DATA", "DIR",
+		"PostgreSQL data directory",
+	F(pg_data), 0},
+	{"pg-host", 0, OPT_STRING, NULL, 0, 0, NULL, 0,
+		"pg_host", "PGBKP_PG_HOST", "HOST",
+		"PostgreSQL host or socket directory (default: the local socket)",
+	F(pg_host), 0},
+	{"pg-port", 0, OPT_INT, "5432", 1, 65535, NULL, 0,
+		"pg_port", "PGBKP_PG_PORT", "PORT",
+		"PostgreSQL port",
+	F(pg_port), 0},
+	{"pg-user", 0, OPT_STRING, "postgres", 0, 0, NULL, 0,
+		"pg_user", "PGBKP_PG_USER", "USER",
+		"PostgreSQL user name",
+	F(pg_user), 0},
+	{"pg-database", 0, OPT_STRING, "postgres", 0, 0, NULL, 0,
+		"pg_database", "PGBKP_PG_DATABASE", "DBNAME",
+		"database to connect to",
+	F(pg_database), 0},
+	{"log-level", 0, OPT_ENUM, "info", 0, 0, log_levels, 0,
+		"log_level", "PGBKP_LOG_LEVEL", "LEVEL",
+		"least severe messages written to stderr",
+	F(log_level), OPTF_ENUM_INDEX},
+	{"compress-level", 0, OPT_INT, "3", 1, 19, NULL, 0,
+		"compress_level", "PGBKP_COMPRESS_LEVEL", "N",
+		"zstd compression level",
+	F(compress_level), 0},
+	{"archive-timeout", 0, OPT_INT, "60", 1, 86400, NULL, 0,
+		"archive_timeout", "PGBKP_ARCHIVE_TIMEOUT", "SECONDS",
+		"how long to wait for WAL to reach the repository",
+	F(archive_timeout), 0},
+	{"bundle-size", 0, OPT_INT, "64", 1, 1024, NULL, 0,
+		"bundle_size", "PGBKP_BUNDLE_SIZE", "MIB",
+		"target size of bundle objects, in MiB",
+	F(bundle_size), 0},
+	{"start-fast", 0, OPT_BOOL, "true", 0, 0, NULL, 0,
+		"start_fast", "PGBKP_START_FAST", NULL,
+		"request an immediate checkpoint when a backup starts",
+	F(start_fast), 0},
+	{"progress", 0, OPT_BOOL, "true", 0, 0, NULL, 0,
+		"progress", "PGBKP_PROGRESS", NULL,
+		"show a progress line when stderr is a terminal",
+	F(progress), 0},
+	{"help", 'h', OPT_FLAG, NULL, 0, 0, NULL, 0,
+		NULL, NULL, NULL,
+		"show help (for COMMAND, if given), then exit",
+	F(help), 0},
+	{"version", 0, OPT_FLAG, NULL, 0, 0, NULL, 0,
+		NULL, NULL, NULL,
+		"show the version, then exit",
+	F(version), 0},
+	{"help-troff", 0, OPT_FLAG, NULL, 0, 0, NULL, 0,
+		NULL, NULL, NULL,
+		"print the option reference as troff for the man page",
+	F(help_troff), OPTF_HIDDEN},
+
+	/* backup */
+	{"type", 0, OPT_ENUM, "full", 0, 0, backup_types, CMD_BIT(CMD_BACKUP),
+		"type", "PGBKP_TYPE", "TYPE",
+		"kind of backup",
+	F(type), 0},
+
+	/* restore */
+	{"target-dir", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, "DIR",
+		"restore into DIR instead of --pg-data",
+	F(target_dir), 0},
+	{"set", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, "LABEL",
+		"restore this backup (default: the latest one that reaches the target)",
+	F(set), 0},
+	{"time", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, "TIMESTAMP",
+		"recover up to this time (YYYY-MM-DD HH:MM:SS[+TZ])",
+	F(target_time), OPTF_TARGET},
+	{"lsn", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, "LSN",
+		"recover up to this WAL location",
+	F(target_lsn), OPTF_TARGET},
+	{"xid", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, "XID",
+		"recover up to this transaction",
+	F(target_xid), OPTF_TARGET},
+	{"name", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, "RESTORE_POINT",
+		"recover up to this named restore point",
+	F(target_name), OPTF_TARGET},
+	{"immediate", 0, OPT_FLAG, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, NULL,
+		"stop recovery as soon as the backup is consistent",
+	F(target_immediate), OPTF_TARGET},
+	{"target-action", 0, OPT_ENUM, "pause", 0, 0, target_actions, RESTORE,
+		NULL, NULL, "ACTION",
+		"what the server does when it reaches the recovery target",
+	F(target_action), 0},
+	{"archive-mode", 0, OPT_ENUM, NULL, 0, 0, archive_modes, RESTORE,
+		"archive_mode", "PGBKP_ARCHIVE_MODE", "MODE",
+		"archive_mode of the restored server (default: chosen by pgbkp)",
+	F(archive_mode), 0},
+	{"delta", 0, OPT_FLAG, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, NULL,
+		"restore over an existing data directory, rewriting changed files only",
+	F(delta), 0},
+	{"force", 0, OPT_FLAG, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, NULL,
+		"restore into a non-empty directory, replacing its contents",
+	F(force), 0},
+	{"tablespace-map", 0, OPT_LIST, NULL, 0, 0, NULL, RESTORE,
+		NULL, NULL, "OID=DIR",
+		"restore the tablespace OID (or name) to DIR; may be repeated",
+	F(tablespace_map), 0},
+
+	/* info */
+	{"output", 0, OPT_ENUM, "text", 0, 0, output_formats, CMD_BIT(CMD_INFO),
+		NULL, NULL, "FORMAT",
+		"output format",
+	F(output), 0},
+};
+
+const int	option_count = sizeof(option_table) / sizeof(option_table[0]);
+
+const OptionDef *
+option_find(const char *name)
+{
+	for (int i = 0; i < option_count; i++)
+		if (strcmp(option_table[i].name, name) == 0)
+			return &option_table[i];
+	return NULL;
+}
+
+const OptionDef *
+option_find_yaml(const char *key)
+{
+	for (int i = 0; i < option_count; i++)
+		if (option_table[i].yaml_key && strcmp(option_table[i].yaml_key, key) == 0)
+			return &option_table[i];
+	return NULL;
+}
+
+int
+command_find(const char *name)
+{
+	for (int i = 0; i < CMD_COUNT; i++)
+		if (strcmp(command_table[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+bool
+option_applies(const OptionDef *opt, int cmd)
+{
+	if (opt->commands == 0)
+		return true;
+	return cmd >= 0 && cmd < CMD_COUNT && (opt->commands & CMD_BIT(cmd)) != 0;
+}
+
+/* "backup, restore" */
+void
+option_commands(const OptionDef *opt, char *buf, size_t len)
+{
+	size_t		n = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < CMD_COUNT && n < len; c++)
+		if (opt->commands & CMD_BIT(c))
+			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", command_table[c].name);
+}
+
+int
+option_parse_bool(const char *text)
+{
+	static const char *const yes[] = {"true", "yes", "on"};
+	static const char *const no[] = {"false", "no", "off"};
+
+	for (int i = 0; i < 3; i++)
+	{
+		if (strcasecmp(text, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(text, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Strict integer parse: the whole text, no leading blanks, within [min, max]. */
+static bool
+parse_int(const char *text, int min, int max, int *out)
+{
+	char	   *end;
+	long		val;
+
+	if (text[0] == '\0' || text[0] == ' ' || text[0] == '\t')
+		return false;
+	errno = 0;
+	val = strtol(text, &end, 10);
+	if (errno != 0 || *end != '\0' || val < min || val > max)
+		return false;
+	*out = (int) val;
+	return true;
+}
+
+/* Report text as invalid for opt, naming the option as src spells it. */
+static int
+value_error(PgbError *err, const OptionDef *opt, const OptionSource *src,
+			const char *text, const char *expected)
+{
+	switch (src->kind)
+	{
+		case SRC_CMDLINE:
+			return pgb_error(err, EXIT_USAGE,
+							 "invalid value for --%s: \"%s\" (expected %s)",
+							 opt->name, text, expected);
+		case SRC_ENV:
+			return pgb_error(err, EXIT_CONFIG,
+							 "invalid value for %s: \"%s\" (expected %s)",
+							 opt->env_name, text, expected);
+		case SRC_FILE:
+			return pgb_error(err, EXIT_CONFIG,
+							 "%s:%d: invalid value for \"%s\": \"%s\" (expected %s)",
+							 src->file, src->line,
+							 src->key ? src->key : opt->yaml_key, text, expected);
+		case SRC_DEFAULT:
+			break;
+	}
+	return pgb_error(err, EXIT_INTERNAL,
+					 "invalid default for option --%s: \"%s\"", opt->name, text);
+}
+
+static int
+enum_index(const OptionDef *opt, const char *text)
+{
+	for (int i = 0; opt->values[i]; i++)
+		if (strcmp(opt->values[i], text) == 0)
+			return i;
+	return -1;
+}
+
+static int
+store_string(char **field, const char *text, PgbError *err)
+{
+	char	   *copy = strdup(text);
+
+	if (copy == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+static int
+store_tablespace_map(Config *cfg, const OptionDef *opt, const char *text,
+					 const OptionSource *src, PgbError *err)
+{
+	const char *eq = strchr(text, '=');
+	TablespaceMap *map;
+	size_t		keylen;
+
+	if (eq == NULL || eq == text || eq[1] == '\0')
+		return value_error(err, opt, src, text,
+						   "OID=DIR with both sides non-empty");
+	keylen = (size_t) (eq - text);
+	for (int i = 0; i < cfg->ntablespace_map; i++)
+	{
+		const char *key = cfg->tablespace_map[i].key;
+
+		if (strlen(key) == keylen && strncmp(key, text, keylen) == 0)
+			return value_error(err, opt, src, text,
+							   "each tablespace to be mapped only once");
+	}
+	if (cfg->ntablespace_map >= CONFIG_MAX_TABLESPACE_MAP)
+		return pgb_error(err, src->kind == SRC_CMDLINE ? EXIT_USAGE : EXIT_CONFIG,
+						 "too many --%s options (at most %d)",
+						 opt->name, CONFIG_MAX_TABLESPACE_MAP);
+
+	map = &cfg->tablespace_map[cfg->ntablespace_map];
+	map->key = strndup(text, keylen);
+	map->path = strdup(eq + 1);
+	if (map->key == NULL || map->path == NULL)
+	{
+		free(map->key);
+		free(map->path);
+		map->key = map->path = NULL;
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	cfg->ntablespace_map++;
+	return 0;
+}
+
+int
+option_store(Config *cfg, const OptionDef *opt, const char *text,
+			 const OptionSource *src, PgbError *err)
+{
+	char	   *field = (char *) cfg + opt->offset;
+	char		expected[256];
+	int			ival;
+	int			len;
+
+	switch (opt->type)
+	{
+		case OPT_STRING:
+			if (text[0] == '\0')
+				return value_error(err, opt, src, text, "a non-empty value");
+			return store_string((char **) field, text, err);
+
+		case OPT_INT:
+			if (!parse_int(text, opt->min, opt->max, &ival))
+			{
+				snprintf(expected, sizeof(expected),
+						 "an integer from %d to %d", opt->min, opt->max);
+				return value_error(err, opt, src, text, expected);
+			}
+			*(int *) field = ival;
+			return 0;
+
+		case OPT_BOOL:
+		case OPT_FLAG:
+			ival = option_parse_bool(text);
+			if (ival < 0)
+				return value_error(err, opt, src, text,
+								   "true, false, yes, no, on or off");
+			*(bool *) field = ival != 0;
+			return 0;
+
+		case OPT_ENUM:
+			ival = enum_index(opt, text);
+			if (ival < 0)
+			{
+				len = snprintf(expected, sizeof(expected), "one of:");
+				for (int i = 0; opt->values[i] && len < (int) sizeof(expected); i++)
+					len += snprintf(expected + len, sizeof(expected) - len,
+									"%s %s", i > 0 ? "," : "", opt->values[i]);
+				return value_error(err, opt, src, text, expected);
+			}
+			if (opt->flags & OPTF_ENUM_INDEX)
+			{
+				*(int *) field = ival;
+				return 0;
+			}
+			return store_string((char **) field, opt->values[ival], err);
+
+		case OPT_LIST:
+			return store_tablespace_map(cfg, opt, text, src, err);
+	}
+	return pgb_error(err, EXIT_INTERNAL, "option --%s has an unknown type", opt->name);
+}
+
+void
+option_free_values(Config *cfg)
+{
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+		char	   *field = (char *) cfg + opt->offset;
+
+		if (opt->type == OPT_STRING ||
+			(opt->type == OPT_ENUM && !(opt->flags & OPTF_ENUM_INDEX)))
+		{
+			free(*(char **) field);
+			*(char **) field = NULL;
+		}
+	}
+	for (int i = 0; i < cfg->ntablespace_map; i++)
+	{
+		free(cfg->tablespace_map[i].key);
+		free(cfg->tablespace_map[i].path);
+		cfg->tablespace_map[i].key = cfg->tablespace_map[i].path = NULL;
+	}
+	cfg->ntablespace_map = 0;
+}
+
+/* Descriptions for --help and the man page. */
+
+static void
+append(char *buf, size_t len, const char *fmt,...) PGB_PRINTF(3, 4);
+
+static void
+append(char *buf, size_t len, const char *fmt,...)
+{
+	size_t		n = strlen(buf);
+	va_list		ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* "1..65535; default 5432; env PGBKP_PG_PORT; yaml pg_port" */
+void
+option_details(const OptionDef *opt, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (opt->type == OPT_INT)
+		append(buf, len, "%d..%d", opt->min, opt->max);
+	if (opt->type == OPT_ENUM)
+		for (int i = 0; opt->values[i]; i++)
+			append(buf, len, "%s%s", i ? "|" : "", opt->values[i]);
+	if (opt->default_value)
+		append(buf, len, "%sdefault %s", buf[0] ? "; " : "", opt->default_value);
+	if (opt->env_name)
+		append(buf, len, "%senv %s", buf[0] ? "; " : "", opt->env_name);
+	if (opt->yaml_key)
+		append(buf, len, "%syaml %s", buf[0] ? "; " : "", opt->yaml_key);
+}
+
+/* "restore [OPTIONS]", "archive-get WAL_NAME DEST_PATH" */
+void
+command_synopsis(int cmd, char *buf, size_t len)
+{
+	const CommandDef *c = &command_table[cmd];
+	bool		has_options = false;
+
+	for (int i = 0; i < option_count; i++)
+		if (option_table[i].commands & CMD_BIT(cmd))
+			has_options = true;
+	snprintf(buf, len, "%s%s%s%s", c->name, c->args ? " " : "",
+			 c->args ? c->args : "", has_options ? " [OPTIONS]" : "");
+}

@@ -1,0 +1,102 @@
+/*
+ * The backup manifest: everything restore needs to rebuild a data directory
+ * and everything verify needs to prove it can.  Serialized as the text
+ * format in repo/FORMAT.md ("Manifest"): one record per line, TAB-separated
+ * fields, '%XX'-escaped where a field holds TAB, newline, '%' or a control
+ * character; the last line counts the records so truncation is detected even
+ * before the container's checksum is.
+ */
+#ifndef PGBKP_MANIFEST_H
+#define PGBKP_MANIFEST_H
+
+#include <stdint.h>
+#include "common/timefmt.h"
+#include "io/sha256.h"
+#include "io/sink.h"
+#include "pg/lsn.h"
+
+#define MANIFEST_FORMAT_VERSION 1
+#define MANIFEST_LABEL_MAX 64
+
+typedef struct ManifestFile
+{
+	char	   *path;			/* relative to the data directory */
+	uint64_t	size;			/* original bytes */
+	uint32_t	mode;
+	int64_t		mtime;
+	uint8_t		sha256[SHA256_LEN];
+	uint32_t	bundle;			/* bundle number, from 1 */
+	uint64_t	offset;			/* within the bundle object */
+	uint64_t	length;			/* stored (compressed) bytes */
+} ManifestFile;
+
+typedef struct ManifestDir
+{
+	char	   *path;
+	uint32_t	mode;
+} ManifestDir;
+
+typedef struct ManifestLink
+{
+	char	   *path;			/* pg_tblspc/<oid> */
+	char	   *target;			/* absolute path of the tablespace */
+} ManifestLink;
+
+typedef struct Manifest
+{
+	int			format;
+	char		label[MANIFEST_LABEL_MAX];
+	char		type[16];		/* "full" */
+	char	   *cluster;
+	char	   *pgdata;			/* data directory of the source */
+	char	   *pgbkp_version;
+	uint64_t	system_identifier;
+	int			pg_version;
+	uint64_t	wal_segment_size;
+	uint32_t	block_size;
+	int			compress_level;
+	TimeLineID	timeline;
+	Lsn			start_lsn;
+	Lsn			stop_lsn;
+	TimestampUs start_time;		/* server clock at pg_backup_start */
+	TimestampUs stop_time;		/* server clock right after pg_backup_stop */
+	uint64_t	size;			/* sum of original file sizes */
+	uint64_t	repo_size;		/* sum of stored bytes (bundles) */
+	uint32_t	nbundles;
+
+	int			ndirs;
+	ManifestDir *dirs;
+	int			nlinks;
+	ManifestLink *links;
+	int			nfiles;
+	ManifestFile *files;
+	/* growth bookkeeping for the adders */
+	int			dirs_cap;
+	int			links_cap;
+	int			files_cap;
+} Manifest;
+
+void		manifest_init(Manifest *m);
+void		manifest_free(Manifest *m);
+
+/* Adders copy their strings. */
+int			manifest_add_dir(Manifest *m, const char *path, uint32_t mode, PgbError *err);
+int			manifest_add_link(Manifest *m, const char *path, const char *target, PgbError *err);
+ManifestFile *manifest_add_file(Manifest *m, const char *path, PgbError *err);
+
+int			manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err);
+/* Parse text (len bytes); EXIT_CORRUPT naming the line on any malformed content. */
+int			manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err);
+
+/*
+ * Every path must be relative and clean, every link a pg_tblspc/<oid> entry
+ * with an absolute, clean target: checked before restore writes anything.
+ */
+int			manifest_check_paths(const Manifest *m, PgbError *err);
+
+/* WAL segment names the backup needs: start and stop (inclusive). */
+void		manifest_wal_range(const Manifest *m, char *start_name, char *stop_name);
+SegNo		manifest_start_segno(const Manifest *m);
+SegNo		manifest_stop_segno(const Manifest *m);
+
+#endif

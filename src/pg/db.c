@@ -1,0 +1,244 @@
+/*
+ * libpq queries (see db.h).  After every query: check the status, then the
+ * shape of the result, then clear it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libpq-fe.h>
+
+#include "pg/db.h"
+
+struct DbConn
+{
+	PGconn	   *conn;
+};
+
+DbConn *
+db_connect(const DbParams *p, PgbError *err)
+{
+	char		port[16];
+	const char *keys[8];
+	const char *values[8];
+	int			n = 0;
+	DbConn	   *c;
+
+	snprintf(port, sizeof(port), "%d", p->port);
+	if (p->host)
+	{
+		keys[n] = "host";
+		values[n++] = p->host;
+	}
+	keys[n] = "port";
+	values[n++] = port;
+	keys[n] = "user";
+	values[n++] = p->user;
+	keys[n] = "dbname";
+	values[n++] = p->dbname;
+	keys[n] = "application_name";
+	values[n++] = "pgbkp";
+	keys[n] = "connect_timeout";
+	values[n++] = "10";
+	keys[n] = NULL;
+	values[n] = NULL;
+
+	c = calloc(1, sizeof(DbConn));
+	if (c == NULL)
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	c->conn = PQconnectdbParams(keys, values, 0);
+	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
+	{
+		char		msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", c->conn ? PQerrorMessage(c->conn) : "out of memory");
+		msg[strcspn(msg, "\n")] = '\0';
+		pgb_error(err, EXIT_DATABASE, "could not connect to PostgreSQL at %s port %d as user \"%s\": %s",
+				  p->host ? p->host : "the local socket", p->port, p->user, msg);
+		pgb_hint(err, "check --pg-host, --pg-port and --pg-user, and that the server is running");
+		PQfinish(c->conn);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+db_close(DbConn *c)
+{
+	if (c == NULL)
+		return;
+	PQfinish(c->conn);
+	free(c);
+}
+
+/* Run a query expected to return exactly rows x cols. */
+static PGresult *
+db_query(DbConn *c, const char *sql, int nparams, const char *const *params,
+		 int rows, int cols, PgbError *err)
+{
+	PGresult   *res = PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		char		msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->conn));
+		msg[strcspn(msg, "\n")] = '\0';
+		pgb_error(err, EXIT_DATABASE, "query failed: %s", msg);
+		PQclear(res);
+		return NULL;
+	}
+	if (PQntuples(res) != rows || PQnfields(res) != cols)
+	{
+		pgb_error(err, EXIT_DATABASE, "unexpected query result: got %d rows and %d columns, expected %d and %d",
+				  PQntuples(res), PQnfields(res), rows, cols);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+static int
+parse_u64_field(PGresult *res, int col, uint64_t *out, PgbError *err)
+{
+	char	   *end;
+	const char *v = PQgetvalue(res, 0, col);
+
+	*out = strtoull(v, &end, 10);
+	if (*v == '\0' || *end != '\0')
+		return pgb_error(err, EXIT_DATABASE, "unexpected value \"%s\" in column %d", v, col + 1);
+	return 0;
+}
+
+int
+db_server_info(DbConn *c, DbServerInfo *out, PgbError *err)
+{
+	static const char sql[] =
+		"SELECT current_setting('server_version_num'),"
+		" (SELECT system_identifier FROM pg_control_system()),"
+		" (SELECT setting::bigint * CASE unit WHEN 'kB' THEN 1024 WHEN '8kB' THEN 8192"
+		"   WHEN 'MB' THEN 1048576 ELSE 1 END FROM pg_settings WHERE name = 'wal_segment_size'),"
+		" current_setting('block_size'),"
+		" current_setting('data_checksums'),"
+		" pg_is_in_recovery(),"
+		" current_setting('data_directory'),"
+		" current_setting('archive_mode'),"
+		" current_setting('archive_command')";
+	PGresult   *res = db_query(c, sql, 0, NULL, 1, 9, err);
+	uint64_t	v;
+
+	if (res == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (parse_u64_field(res, 0, &v, err) != 0)
+		goto fail;
+	out->version_num = (int) v;
+	if (parse_u64_field(res, 1, &out->system_identifier, err) != 0 ||
+		parse_u64_field(res, 2, &out->wal_segment_size, err) != 0 ||
+		parse_u64_field(res, 3, &v, err) != 0)
+		goto fail;
+	out->block_size = (uint32_t) v;
+	out->data_checksums = strcmp(PQgetvalue(res, 0, 4), "on") == 0;
+	out->in_recovery = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+	snprintf(out->data_directory, sizeof(out->data_directory), "%s", PQgetvalue(res, 0, 6));
+	snprintf(out->archive_mode, sizeof(out->archive_mode), "%s", PQgetvalue(res, 0, 7));
+	snprintf(out->archive_command, sizeof(out->archive_command), "%s", PQgetvalue(res, 0, 8));
+	PQclear(res);
+	return 0;
+fail:
+	PQclear(res);
+	return -1;
+}
+
+static int
+parse_time_field(PGresult *res, int col, TimestampUs *out, PgbError *err)
+{
+	char	   *end;
+	const char *v = PQgetvalue(res, 0, col);
+
+	*out = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0')
+		return pgb_error(err, EXIT_DATABASE, "unexpected time value \"%s\"", v);
+	return 0;
+}
+
+#define EPOCH_US "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+
+int
+db_backup_start(DbConn *c, int version_num, const char *label, bool fast,
+				Lsn *start_lsn, TimeLineID *tli, TimestampUs *start_time, PgbError *err)
+{
+	const char *sql = version_num >= 150000 ?
+		"SELECT lsn::text, pg_walfile_name(lsn), " EPOCH_US
+		" FROM pg_backup_start($1, $2::boolean) AS lsn" :
+		"SELECT lsn::text, pg_walfile_name(lsn), " EPOCH_US
+		" FROM pg_start_backup($1, $2::boolean, false) AS lsn";
+	const char *params[2] = {label, fast ? "true" : "false"};
+	PGresult   *res = db_query(c, sql, 2, params, 1, 3, err);
+	const char *walname;
+	char	   *end;
+
+	if (res == NULL)
+		return pgb_error_context(err, "could not start the backup");
+	walname = PQgetvalue(res, 0, 1);
+	if (lsn_parse(PQgetvalue(res, 0, 0), start_lsn, err) != 0 ||
+		parse_time_field(res, 2, start_time, err) != 0)
+	{
+		PQclear(res);
+		return -1;
+	}
+	*tli = (TimeLineID) strtoul(strndupa(walname, 8), &end, 16);
+	PQclear(res);
+	return 0;
+}
+
+int
+db_backup_stop(DbConn *c, int version_num, Lsn *stop_lsn, char **labelfile,
+			   char **spcmapfile, TimestampUs *stop_time, PgbError *err)
+{
+	const char *sql = version_num >= 150000 ?
+		"SELECT lsn::text, labelfile, spcmapfile, " EPOCH_US " FROM pg_backup_stop(false)" :
+		"SELECT lsn::text, labelfile, spcmapfile, " EPOCH_US " FROM pg_stop_backup(false, false)";
+	PGresult   *res = db_query(c, sql, 0, NULL, 1, 4, err);
+
+	if (res == NULL)
+		return pgb_error_context(err, "could not stop the backup");
+	if (lsn_parse(PQgetvalue(res, 0, 0), stop_lsn, err) != 0 ||
+		parse_time_field(res, 3, stop_time, err) != 0)
+	{
+		PQclear(res);
+		return -1;
+	}
+	*labelfile = strdup(PQgetvalue(res, 0, 1));
+	*spcmapfile = strdup(PQgetisnull(res, 0, 2) ? "" : PQgetvalue(res, 0, 2));
+	PQclear(res);
+	if (*labelfile == NULL || *spcmapfile == NULL)
+	{
+		free(*labelfile);
+		free(*spcmapfile);
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	return 0;
+}
+
+int
+db_switch_wal(DbConn *c, char *walname, PgbError *err)
+{
+	/*
+	 * The restore point guarantees there is WAL to switch away from, so the
+	 * segment named is one that PostgreSQL will now hand to archive_command.
+	 */
+	static const char sql[] =
+		"SELECT pg_walfile_name(pg_switch_wal() - 1)"
+		" FROM (SELECT pg_create_restore_point('pgbkp check')) AS rp";
+	PGresult   *res = db_query(c, sql, 0, NULL, 1, 1, err);
+
+	if (res == NULL)
+		return pgb_error_context(err, "could not switch WAL");
+	snprintf(walname, WAL_NAME_LEN + 1, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * Every query pgbkp sends to PostgreSQL lives here; commands never build
+ * SQL.  A DbConn is one libpq session: a backup's start and stop must run on
+ * the same one.
+ */
+#ifndef PGBKP_DB_H
+#define PGBKP_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "common/timefmt.h"
+#include "pg/lsn.h"
+
+typedef struct DbConn DbConn;
+
+typedef struct DbParams
+{
+	const char *host;			/* NULL: libpq default (local socket) */
+	int			port;
+	const char *user;
+	const char *dbname;
+} DbParams;
+
+typedef struct DbServerInfo
+{
+	int			version_num;	/* 150018 */
+	uint64_t	system_identifier;
+	uint64_t	wal_segment_size;
+	uint32_t	block_size;
+	bool		data_checksums;
+	bool		in_recovery;
+	char		data_directory[4096];
+	char		archive_mode[16];
+	char		archive_command[1024];
+} DbServerInfo;
+
+/* EXIT_DATABASE with libpq's message (never the password) on failure. */
+DbConn	   *db_connect(const DbParams *params, PgbError *err);
+void		db_close(DbConn *conn);
+
+int			db_server_info(DbConn *conn, DbServerInfo *out, PgbError *err);
+
+/* Non-exclusive backup start (pg_backup_start on 15+, pg_start_backup before). */
+int			db_backup_start(DbConn *conn, int version_num, const char *label, bool fast,
+							Lsn *start_lsn, TimeLineID *tli, TimestampUs *start_time, PgbError *err);
+
+/* Ends the backup begun on this session; caller frees *labelfile and *spcmapfile. */
+int			db_backup_stop(DbConn *conn, int version_num, Lsn *stop_lsn, char **labelfile,
+						   char **spcmapfile, TimestampUs *stop_time, PgbError *err);
+
+/*
+ * Write a restore point and switch WAL so the current segment is archived;
+ * *walname is the segment that must reach the archive.
+ */
+int			db_switch_wal(DbConn *conn, char *walname, PgbError *err);
+
+#endif

@@ -1,0 +1,204 @@
+/* The backups of a cluster (see catalog.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fileio.h"
+#include "common/log.h"
+#include "repo/catalog.h"
+#include "repo/objio.h"
+
+#define MANIFEST_NAME "backup.manifest"
+#define MANIFEST_MAX ((size_t) 1 << 30)
+
+int
+catalog_backup_dir(const Repo *repo, const char *label, char *out)
+{
+	return repo_path(repo, out, "backup/%s", label);
+}
+
+int
+catalog_bundle_path(const Repo *repo, const char *label, uint32_t bundle, char *out)
+{
+	return repo_path(repo, out, "backup/%s/bundle/%06u", label, bundle);
+}
+
+static bool
+label_valid(const char *label)
+{
+	size_t		len = strlen(label);
+
+	return len > 0 && len < MANIFEST_LABEL_MAX && label[0] != '.' &&
+		strspn(label, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-") == len;
+}
+
+int
+catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	char	   *text;
+	size_t		len;
+
+	if (!label_valid(label))
+		return pgb_error(err, EXIT_NOT_FOUND, "invalid backup label \"%s\"", label);
+	if (repo_path(repo, path, "backup/%s/%s", label, MANIFEST_NAME) != 0)
+		return pgb_error(err, EXIT_IO, "path too long for backup \"%s\"", label);
+	if (objio_get_mem(repo->storage, path, OBJECT_KIND_MANIFEST, MANIFEST_MAX, &text, &len, err) != 0)
+		return -1;
+	if (manifest_parse(text, len, m, err) != 0)
+	{
+		free(text);
+		return pgb_error_context(err, "\"%s/%s\"", storage_description(repo->storage), path);
+	}
+	free(text);
+	if (strcmp(m->label, label) != 0)
+	{
+		manifest_free(m);
+		return pgb_error(err, EXIT_CORRUPT, "\"%s/%s\" names backup \"%s\"",
+						 storage_description(repo->storage), path, m->label);
+	}
+	return 0;
+}
+
+typedef struct BufSink
+{
+	char	   *buf;
+	size_t		len;
+	size_t		cap;
+} BufSink;
+
+static int
+to_buffer(void *arg, const void *data, size_t len, PgbError *err)
+{
+	BufSink    *b = arg;
+
+	if (b->len + len > b->cap)
+	{
+		size_t		cap = b->cap ? b->cap : 65536;
+		char	   *bigger;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		bigger = realloc(b->buf, cap);
+		if (bigger == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		b->buf = bigger;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+int
+catalog_commit_manifest(Repo *repo, const Manifest *m, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	BufSink		b = {0};
+	bool		existed = false;
+	int			rc;
+
+	if (repo_path(repo, path, "backup/%s/%s", m->label, MANIFEST_NAME) != 0)
+		return pgb_error(err, EXIT_IO, "path too long for backup \"%s\"", m->label);
+	if (manifest_write(m, to_buffer, &b, err) != 0)
+	{
+		free(b.buf);
+		return -1;
+	}
+	rc = objio_put_mem(repo->storage, path, OBJECT_KIND_MANIFEST, 3, b.buf, b.len, true, &existed, NULL, err);
+	free(b.buf);
+	if (rc == 0 && existed)
+		return pgb_error(err, EXIT_INTERNAL, "backup \"%s\" already has a manifest", m->label);
+	return rc;
+}
+
+static int
+label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const Manifest *) a)->label, ((const Manifest *) b)->label);
+}
+
+int
+catalog_load(Repo *repo, Catalog *out, PgbError *err)
+{
+	char		dir[PGB_PATH_MAX];
+	StorageList list;
+
+	memset(out, 0, sizeof(*out));
+	repo_path(repo, dir, "backup");
+	if (storage_list(repo->storage, dir, &list, err) != 0)
+		return -1;
+	out->backups = calloc((size_t) list.count + 1, sizeof(Manifest));
+	out->incomplete = calloc((size_t) list.count + 1, sizeof(char *));
+	if (out->backups == NULL || out->incomplete == NULL)
+	{
+		storage_list_free(&list);
+		catalog_free(out);
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	for (int i = 0; i < list.count; i++)
+	{
+		const char *label = list.items[i].name;
+		char		mpath[PGB_PATH_MAX];
+		StorageInfo info;
+
+		if (!list.items[i].is_dir || !label_valid(label))
+			continue;
+		if (repo_path(repo, mpath, "backup/%s/%s", label, MANIFEST_NAME) != 0 ||
+			storage_info(repo->storage, mpath, &info, err) != 0)
+			goto fail;
+		if (!info.exists)
+		{
+			if ((out->incomplete[out->nincomplete++] = strdup(label)) == NULL)
+				goto oom;
+			continue;
+		}
+		if (catalog_read_manifest(repo, label, &out->backups[out->count], err) != 0)
+			goto fail;
+		out->count++;
+	}
+	storage_list_free(&list);
+	qsort(out->backups, (size_t) out->count, sizeof(Manifest), label_cmp);
+	return 0;
+
+oom:
+	pgb_error(err, EXIT_INTERNAL, "out of memory");
+fail:
+	storage_list_free(&list);
+	catalog_free(out);
+	return -1;
+}
+
+void
+catalog_free(Catalog *c)
+{
+	for (int i = 0; i < c->count; i++)
+		manifest_free(&c->backups[i]);
+	for (int i = 0; i < c->nincomplete; i++)
+		free(c->incomplete[i]);
+	free(c->backups);
+	free(c->incomplete);
+	memset(c, 0, sizeof(*c));
+}
+
+const Manifest *
+catalog_find(const Catalog *c, const char *label)
+{
+	for (int i = 0; i < c->count; i++)
+		if (strcmp(c->backups[i].label, label) == 0)
+			return &c->backups[i];
+	return NULL;
+}
+
+int
+catalog_remove_incomplete(Repo *repo, const Catalog *c, PgbError *err)
+{
+	for (int i = 0; i < c->nincomplete; i++)
+	{
+		char		dir[PGB_PATH_MAX];
+
+		if (catalog_backup_dir(repo, c->incomplete[i], dir) != 0 ||
+			storage_remove_tree(repo->storage, dir, err) != 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * The backups of a cluster.  A backup exists exactly when its manifest
+ * object exists: backup/<label>/backup.manifest is the last object a backup
+ * writes.  A backup directory without one is the leftover of an interrupted
+ * backup; it is never listed, and the next backup removes it.
+ */
+#ifndef PGBKP_CATALOG_H
+#define PGBKP_CATALOG_H
+
+#include "manifest/manifest.h"
+#include "repo/repo.h"
+
+typedef struct Catalog
+{
+	int			count;
+	Manifest   *backups;		/* oldest first (labels sort by time) */
+	int			nincomplete;
+	char	  **incomplete;		/* labels without a manifest */
+} Catalog;
+
+int			catalog_load(Repo *repo, Catalog *out, PgbError *err);
+void		catalog_free(Catalog *c);
+/* The backup with this label, or NULL. */
+const Manifest *catalog_find(const Catalog *c, const char *label);
+
+int			catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err);
+/* The commit point of a backup. */
+int			catalog_commit_manifest(Repo *repo, const Manifest *m, PgbError *err);
+/* Remove the leftovers of interrupted backups. */
+int			catalog_remove_incomplete(Repo *repo, const Catalog *c, PgbError *err);
+
+/* Repository paths of a backup's directory and of one of its bundles. */
+int			catalog_backup_dir(const Repo *repo, const char *label, char *out);
+int			catalog_bundle_path(const Repo *repo, const char *label, uint32_t bundle, char *out);
+
+#endif

@@ -1,0 +1,222 @@
+/* Container objects in storage (see objio.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "repo/objio.h"
+
+#define IO_CHUNK (256 * 1024)
+
+static int
+to_storage(void *arg, const void *buf, size_t len, PgbError *err)
+{
+	return storage_write((StorageWrite *) arg, buf, len, err);
+}
+
+static int
+put_finish(StorageWrite *w, ObjectEncoder *enc, const char *path, bool no_overwrite,
+		   bool *existed, ObjectSummary *sum, PgbError *err)
+{
+	if (object_encoder_finish(enc, sum, err) != 0)
+	{
+		object_encoder_free(enc);
+		storage_abort(w);
+		return -1;
+	}
+	object_encoder_free(enc);
+	if (storage_commit(w, no_overwrite, existed, err) != 0)
+		return pgb_error_context(err, "could not store \"%s\"", path);
+	return 0;
+}
+
+int
+objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level,
+			 int fd, const char *fd_name, bool no_overwrite, bool *existed,
+			 ObjectSummary *sum, PgbError *err)
+{
+	StorageWrite *w = storage_open_write(s, path, err);
+	ObjectEncoder *enc;
+	uint8_t    *buf;
+
+	if (w == NULL)
+		return -1;
+	enc = object_encoder_new(kind, level, to_storage, w);
+	buf = malloc(IO_CHUNK);
+	if (enc == NULL || buf == NULL)
+	{
+		free(buf);
+		object_encoder_free(enc);
+		storage_abort(w);
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	for (;;)
+	{
+		ssize_t		n = fio_read_full(fd, buf, IO_CHUNK, fd_name, err);
+
+		if (n < 0 || (n > 0 && object_encoder_write(enc, buf, (size_t) n, err) != 0))
+		{
+			free(buf);
+			object_encoder_free(enc);
+			storage_abort(w);
+			return -1;
+		}
+		if (n < IO_CHUNK)
+			break;
+	}
+	free(buf);
+	return put_finish(w, enc, path, no_overwrite, existed, sum, err);
+}
+
+int
+objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
+			  const void *buf, size_t len, bool no_overwrite, bool *existed,
+			  ObjectSummary *sum, PgbError *err)
+{
+	StorageWrite *w = storage_open_write(s, path, err);
+	ObjectEncoder *enc;
+
+	if (w == NULL)
+		return -1;
+	enc = object_encoder_new(kind, level, to_storage, w);
+	if (enc == NULL)
+	{
+		storage_abort(w);
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	if (object_encoder_write(enc, buf, len, err) != 0)
+	{
+		object_encoder_free(enc);
+		storage_abort(w);
+		return -1;
+	}
+	return put_finish(w, enc, path, no_overwrite, existed, sum, err);
+}
+
+int
+objio_get(Storage *s, const char *path, ObjectKind kind, ByteSink sink, void *arg,
+		  ObjectSummary *sum, PgbError *err)
+{
+	StorageRead *r = storage_open_read(s, path, 0, 0, err);
+	ObjectDecoder *dec;
+	uint8_t    *buf;
+	int			rc = -1;
+
+	if (r == NULL)
+		return -1;
+	dec = object_decoder_new(kind, sink, arg);
+	buf = malloc(IO_CHUNK);
+	if (dec == NULL || buf == NULL)
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		goto done;
+	}
+	for (;;)
+	{
+		ssize_t		n = storage_read(r, buf, IO_CHUNK, err);
+
+		if (n < 0)
+			goto done;
+		if (n == 0)
+			break;
+		if (object_decoder_write(dec, buf, (size_t) n, err) != 0)
+			goto done;
+	}
+	rc = object_decoder_finish(dec, sum, err);
+done:
+	if (rc != 0 && err->code == EXIT_CORRUPT)
+		pgb_error_context(err, "\"%s/%s\"", storage_description(s), path);
+	free(buf);
+	object_decoder_free(dec);
+	storage_read_close(r);
+	return rc;
+}
+
+typedef struct MemSink
+{
+	char	   *buf;
+	size_t		len;
+	size_t		cap;
+	size_t		max;
+} MemSink;
+
+static int
+to_memory(void *arg, const void *buf, size_t len, PgbError *err)
+{
+	MemSink    *m = arg;
+
+	if (m->len + len > m->max)
+		return pgb_error(err, EXIT_CORRUPT, "object content exceeds %zu bytes", m->max);
+	if (m->len + len + 1 > m->cap)
+	{
+		size_t		cap = m->cap ? m->cap : 65536;
+		char	   *bigger;
+
+		while (cap < m->len + len + 1)
+			cap *= 2;
+		bigger = realloc(m->buf, cap);
+		if (bigger == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		m->buf = bigger;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->len, buf, len);
+	m->len += len;
+	return 0;
+}
+
+int
+objio_get_mem(Storage *s, const char *path, ObjectKind kind, size_t max,
+			  char **out, size_t *len, PgbError *err)
+{
+	MemSink		m = {NULL, 0, 0, max};
+
+	if (objio_get(s, path, kind, to_memory, &m, NULL, err) != 0)
+	{
+		free(m.buf);
+		return -1;
+	}
+	if (m.buf == NULL && (m.buf = malloc(1)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	m.buf[m.len] = '\0';
+	*out = m.buf;
+	if (len)
+		*len = m.len;
+	return 0;
+}
+
+int
+objio_get_trailer(Storage *s, const char *path, ObjectSummary *sum, PgbError *err)
+{
+	StorageInfo info;
+	StorageRead *r;
+	uint8_t		buf[OBJECT_TRAILER_SIZE];
+	size_t		got = 0;
+
+	if (storage_info(s, path, &info, err) != 0)
+		return -1;
+	if (!info.exists)
+		return pgb_error(err, EXIT_NOT_FOUND, "\"%s/%s\" does not exist", storage_description(s), path);
+	if (info.size < OBJECT_HEADER_SIZE + OBJECT_TRAILER_SIZE)
+		return pgb_error(err, EXIT_CORRUPT, "\"%s/%s\" is truncated", storage_description(s), path);
+	r = storage_open_read(s, path, info.size - OBJECT_TRAILER_SIZE, OBJECT_TRAILER_SIZE, err);
+	if (r == NULL)
+		return -1;
+	while (got < sizeof(buf))
+	{
+		ssize_t		n = storage_read(r, buf + got, sizeof(buf) - got, err);
+
+		if (n <= 0)
+		{
+			storage_read_close(r);
+			return n < 0 ? -1 : pgb_error(err, EXIT_CORRUPT, "\"%s/%s\" is truncated", storage_description(s), path);
+		}
+		got += (size_t) n;
+	}
+	storage_read_close(r);
+	if (object_trailer_parse(buf, sizeof(buf), sum, err) != 0)
+		return pgb_error_context(err, "\"%s/%s\"", storage_description(s), path);
+	sum->stored = info.size;
+	return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * Reading and writing container objects (io/object.h) in a Storage: the
+ * glue between the pure codec and the driver.
+ */
+#ifndef PGBKP_OBJIO_H
+#define PGBKP_OBJIO_H
+
+#include "io/object.h"
+#include "storage/storage.h"
+
+/* Encode content read from fd (until EOF) into a new object at path. */
+int			objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level,
+						 int fd, const char *fd_name, bool no_overwrite, bool *existed,
+						 ObjectSummary *sum, PgbError *err);
+/* Encode a memory buffer into a new object at path. */
+int			objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
+						  const void *buf, size_t len, bool no_overwrite, bool *existed,
+						  ObjectSummary *sum, PgbError *err);
+/* Decode the object at path, streaming its verified content into sink. */
+int			objio_get(Storage *s, const char *path, ObjectKind kind, ByteSink sink, void *arg,
+					  ObjectSummary *sum, PgbError *err);
+/* Decode a small object into memory (NUL-terminated; at most max content bytes). */
+int			objio_get_mem(Storage *s, const char *path, ObjectKind kind, size_t max,
+						  char **out, size_t *len, PgbError *err);
+/* Read only the trailer (size and SHA-256 as recorded), without decoding. */
+int			objio_get_trailer(Storage *s, const char *path, ObjectSummary *sum, PgbError *err);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * A cluster's namespace in a repository: where everything lives (paths are
+ * built only here and in walarchive.c) and the cluster's identity file,
+ * cluster.info, which ties the namespace to one database system.
+ */
+#ifndef PGBKP_REPO_H
+#define PGBKP_REPO_H
+
+#include <stdint.h>
+#include "common/timefmt.h"
+#include "storage/storage.h"
+
+#define REPO_FORMAT_VERSION 1
+#define REPO_CLUSTER_NAME_MAX 63
+
+typedef struct RepoClusterInfo
+{
+	int			format;
+	uint64_t	system_identifier;
+	int			pg_version;		/* server_version_num, e.g. 150018 */
+	uint64_t	wal_segment_size;
+	uint32_t	block_size;
+	TimestampUs created;
+} RepoClusterInfo;
+
+typedef struct Repo
+{
+	Storage    *storage;
+	char		cluster[REPO_CLUSTER_NAME_MAX + 1];
+	RepoClusterInfo info;		/* valid after repo_open / repo_init */
+} Repo;
+
+/* EXIT_CONFIG unless name is 1-63 of [A-Za-z0-9_.-] and does not start with '.'. */
+int			repo_cluster_name_check(const char *name, PgbError *err);
+
+/*
+ * Open the cluster's namespace in the repository at repo_path and load
+ * cluster.info.  EXIT_NOT_FOUND (hint: run pgbkp init) when it is missing.
+ */
+Repo	   *repo_open(const char *repo_path, const char *cluster, PgbError *err);
+
+/*
+ * Create cluster.info if absent (idempotent).  If present with another
+ * system identifier: EXIT_ARCHIVE_MISMATCH.  *created tells which happened.
+ */
+Repo	   *repo_init(const char *repo_path, const char *cluster, const RepoClusterInfo *info,
+					  bool *created, PgbError *err);
+
+void		repo_free(Repo *repo);
+
+/* "<cluster>/<rel>" into out (PGB_PATH_MAX). */
+int			repo_path(const Repo *repo, char *out, const char *fmt,...) PGB_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,424 @@
+/* The WAL archive (see walarchive.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/log.h"
+#include "pg/control.h"
+#include "repo/objio.h"
+#include "repo/walarchive.h"
+
+#define WAL_GET_MAX_NAME 64
+
+int
+wal_object_path(const Repo *repo, const char *name, char *out, PgbError *err)
+{
+	TimeLineID	tli;
+	SegNo		segno;
+	WalFileKind kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
+	int			rc;
+
+	if (kind == WAL_KIND_INVALID)
+		return pgb_error(err, EXIT_USAGE, "\"%s\" is not a WAL file name", name);
+	if (kind == WAL_KIND_HISTORY)
+		rc = repo_path(repo, out, "wal/%s", name);
+	else
+		rc = repo_path(repo, out, "wal/%.16s/%s", name, name);
+	if (rc != 0)
+		return pgb_error(err, EXIT_IO, "path too long for WAL file \"%s\"", name);
+	return 0;
+}
+
+bool
+wal_exists(Repo *repo, const char *name, PgbError *err, int *rc)
+{
+	char		path[PGB_PATH_MAX];
+	StorageInfo info;
+
+	*rc = 0;
+	if (wal_object_path(repo, name, path, err) != 0 ||
+		storage_info(repo->storage, path, &info, err) != 0)
+	{
+		*rc = -1;
+		return false;
+	}
+	return info.exists;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Check a segment's long page header against the repository's cluster. */
+static int
+check_segment_header(const Repo *repo, const uint8_t *buf, size_t len, const char *what, PgbError *err)
+{
+	WalLongHeader hdr;
+
+	if (wal_long_header_parse(buf, len, &hdr, err) != 0)
+		return pgb_error_context(err, "%s", what);
+	if (hdr.system_identifier != repo->info.system_identifier)
+	{
+		pgb_error(err, EXIT_ARCHIVE_MISMATCH,
+				  "%s belongs to database system %" PRIu64 ", but cluster \"%s\" in the repository is system %" PRIu64,
+				  what, hdr.system_identifier, repo->cluster, repo->info.system_identifier);
+		return pgb_hint(err, "check that archive_command names the right --cluster and --repo-path");
+	}
+	if (hdr.segment_size != repo->info.wal_segment_size)
+		return pgb_error(err, EXIT_ARCHIVE_MISMATCH, "%s has segment size %u, the repository expects %" PRIu64,
+						 what, hdr.segment_size, repo->info.wal_segment_size);
+	return 0;
+}
+
+/* SHA-256 and size of a local file, to compare with an archived copy. */
+static int
+hash_file(int fd, const char *path, ObjectSummary *sum, PgbError *err)
+{
+	Sha256	   *h = sha256_new();
+	uint8_t    *buf = malloc(256 * 1024);
+	ssize_t		n;
+
+	if (h == NULL || buf == NULL)
+	{
+		sha256_free(h);
+		free(buf);
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	sum->size = 0;
+	while ((n = fio_read_full(fd, buf, 256 * 1024, path, err)) > 0)
+	{
+		sha256_update(h, buf, (size_t) n);
+		sum->size += (uint64_t) n;
+	}
+	sha256_final(h, sum->sha256);
+	sha256_free(h);
+	free(buf);
+	return n < 0 ? -1 : 0;
+}
+
+static int
+compare_with_archived(Repo *repo, const char *obj, int fd, const char *src_path, const char *name, PgbError *err)
+{
+	ObjectSummary archived,
+				local;
+
+	if (objio_get_trailer(repo->storage, obj, &archived, err) != 0)
+		return -1;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not seek in \"%s\"", src_path);
+	if (hash_file(fd, src_path, &local, err) != 0)
+		return -1;
+	if (archived.size != local.size || memcmp(archived.sha256, local.sha256, SHA256_LEN) != 0)
+	{
+		pgb_error(err, EXIT_ARCHIVE_MISMATCH,
+				  "WAL file \"%s\" is already archived with different content", name);
+		return pgb_hint(err, "the repository may be shared by two clusters, or this server's WAL diverged; "
+						"check --cluster and --repo-path, and never delete archived WAL to make this go away");
+	}
+	return 0;
+}
+
+int
+wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, PgbError *err)
+{
+	const char *name = base_name(src_path);
+	char		obj[PGB_PATH_MAX];
+	char		what[PGB_PATH_MAX + 32];
+	TimeLineID	tli;
+	SegNo		segno;
+	WalFileKind kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
+	int			fd;
+	bool		existed = false;
+	int			rc;
+
+	if (kind == WAL_KIND_INVALID)
+		return pgb_error(err, EXIT_USAGE, "\"%s\" is not a WAL file name", name),
+			pgb_hint(err, "use archive_command = 'pgbkp ... archive-push %%p'");
+	if (wal_object_path(repo, name, obj, err) != 0)
+		return -1;
+	fd = open(src_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pgb_error_errno(err, errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO, errno,
+							   "could not open WAL file \"%s\"", src_path);
+	snprintf(what, sizeof(what), "WAL file \"%s\"", name);
+	if (kind == WAL_KIND_SEGMENT || kind == WAL_KIND_PARTIAL)
+	{
+		uint8_t		head[64];
+		ssize_t		n = fio_read_full(fd, head, sizeof(head), src_path, err);
+		struct stat st;
+
+		if (n < 0 || check_segment_header(repo, head, (size_t) n, what, err) != 0)
+			goto fail;
+		if (fstat(fd, &st) != 0)
+		{
+			pgb_error_errno(err, EXIT_IO, errno, "could not stat \"%s\"", src_path);
+			goto fail;
+		}
+		if ((uint64_t) st.st_size != repo->info.wal_segment_size)
+		{
+			pgb_error(err, EXIT_ARCHIVE_MISMATCH, "%s has %lld bytes, expected %" PRIu64,
+					  what, (long long) st.st_size, repo->info.wal_segment_size);
+			goto fail;
+		}
+		if (lseek(fd, 0, SEEK_SET) < 0)
+		{
+			pgb_error_errno(err, EXIT_IO, errno, "could not seek in \"%s\"", src_path);
+			goto fail;
+		}
+	}
+
+	/* one existence check: after a crash PostgreSQL pushes the same file again */
+	if (wal_exists(repo, name, err, &rc))
+		existed = true;
+	else if (rc != 0)
+		goto fail;
+	else if (objio_put_fd(repo->storage, obj, OBJECT_KIND_WAL, level, fd, src_path,
+						  true, &existed, NULL, err) != 0)
+		goto fail;
+
+	if (existed)
+	{
+		if (compare_with_archived(repo, obj, fd, src_path, name, err) != 0)
+			goto fail;
+		*result = WAL_PUSH_ALREADY_PRESENT;
+	}
+	else
+		*result = WAL_PUSH_STORED;
+	close(fd);
+	return 0;
+
+fail:
+	close(fd);
+	return -1;
+}
+
+typedef struct FileSink
+{
+	int			fd;
+	const char *path;
+	uint64_t	written;
+	uint8_t		head[64];		/* first bytes, for the header check */
+	size_t		head_len;
+} FileSink;
+
+static int
+to_file(void *arg, const void *buf, size_t len, PgbError *err)
+{
+	FileSink   *f = arg;
+
+	if (f->head_len < sizeof(f->head))
+	{
+		size_t		take = sizeof(f->head) - f->head_len;
+
+		if (take > len)
+			take = len;
+		memcpy(f->head + f->head_len, buf, take);
+		f->head_len += take;
+	}
+	f->written += len;
+	if (f->fd < 0)
+		return 0;				/* verification only */
+	return fio_write_all(f->fd, buf, len, f->path, err);
+}
+
+int
+wal_get(Repo *repo, const char *name, const char *dest_path, PgbError *err)
+{
+	char		obj[PGB_PATH_MAX];
+	char		tmp[PGB_PATH_MAX];
+	TimeLineID	tli;
+	SegNo		segno;
+	WalFileKind kind;
+	FileSink	f = {0};
+	int			rc;
+
+	if (wal_object_path(repo, name, obj, err) != 0)
+		return -1;
+	kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
+	if (snprintf(tmp, sizeof(tmp), "%s.pgbkp-tmp", dest_path) >= (int) sizeof(tmp))
+		return pgb_error(err, EXIT_IO, "path too long: \"%s\"", dest_path);
+	{
+		int			exists_rc;
+
+		if (!wal_exists(repo, name, err, &exists_rc))
+			return exists_rc != 0 ? -1 :
+				pgb_error(err, EXIT_WAL_MISSING, "WAL file \"%s\" is not in the repository", name);
+	}
+	f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	f.path = tmp;
+	if (f.fd < 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", tmp);
+	rc = objio_get(repo->storage, obj, OBJECT_KIND_WAL, to_file, &f, NULL, err);
+	if (rc == 0 && (kind == WAL_KIND_SEGMENT || kind == WAL_KIND_PARTIAL))
+	{
+		char		what[128];
+
+		snprintf(what, sizeof(what), "archived WAL file \"%s\"", name);
+		rc = check_segment_header(repo, f.head, f.head_len, what, err);
+	}
+	if (close(f.fd) != 0 && rc == 0)
+		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", tmp);
+	if (rc == 0 && rename(tmp, dest_path) != 0)
+		rc = pgb_error_errno(err, EXIT_IO, errno, "could not rename \"%s\" to \"%s\"", tmp, dest_path);
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+int
+wal_verify(Repo *repo, const char *name, PgbError *err)
+{
+	char		obj[PGB_PATH_MAX];
+	TimeLineID	tli;
+	SegNo		segno;
+	WalFileKind kind;
+	FileSink	f = {0};
+	ObjectSummary sum;
+
+	if (wal_object_path(repo, name, obj, err) != 0)
+		return -1;
+	kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
+	f.fd = -1;
+	if (objio_get(repo->storage, obj, OBJECT_KIND_WAL, to_file, &f, &sum, err) != 0)
+		return -1;
+	if (kind == WAL_KIND_SEGMENT || kind == WAL_KIND_PARTIAL)
+	{
+		char		what[128];
+
+		snprintf(what, sizeof(what), "archived WAL file \"%s\"", name);
+		if (sum.size != repo->info.wal_segment_size)
+			return pgb_error(err, EXIT_CORRUPT, "%s has %" PRIu64 " bytes, expected %" PRIu64,
+							 what, sum.size, repo->info.wal_segment_size);
+		if (check_segment_header(repo, f.head, f.head_len, what, err) != 0)
+		{
+			err->code = EXIT_CORRUPT;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+segment_cmp(const void *a, const void *b)
+{
+	const WalSegment *x = a,
+			   *y = b;
+
+	if (x->segno != y->segno)
+		return x->segno < y->segno ? -1 : 1;
+	return x->tli < y->tli ? -1 : x->tli > y->tli;
+}
+
+int
+wal_list(Repo *repo, WalList *out, PgbError *err)
+{
+	char		dir[PGB_PATH_MAX];
+	StorageList top;
+	int			cap = 0;
+	int			hcap = 0;
+
+	memset(out, 0, sizeof(*out));
+	repo_path(repo, dir, "wal");
+	if (storage_list(repo->storage, dir, &top, err) != 0)
+		return -1;
+	for (int i = 0; i < top.count; i++)
+	{
+		StorageEntry *e = &top.items[i];
+		TimeLineID	tli;
+		SegNo		segno;
+		StorageList sub;
+		char		subdir[PGB_PATH_MAX];
+
+		if (!e->is_dir)
+		{
+			if (wal_file_classify(e->name, repo->info.wal_segment_size, &tli, &segno) == WAL_KIND_HISTORY)
+			{
+				if (out->nhistory == hcap)
+				{
+					hcap = hcap ? hcap * 2 : 8;
+					out->history = realloc(out->history, sizeof(TimeLineID) * (size_t) hcap);
+					if (out->history == NULL)
+						goto oom;
+				}
+				out->history[out->nhistory++] = tli;
+			}
+			continue;
+		}
+		if (strlen(e->name) != 16 || repo_path(repo, subdir, "wal/%s", e->name) != 0)
+			continue;
+		if (storage_list(repo->storage, subdir, &sub, err) != 0)
+			goto fail;
+		for (int j = 0; j < sub.count; j++)
+		{
+			if (wal_file_classify(sub.items[j].name, repo->info.wal_segment_size, &tli, &segno) != WAL_KIND_SEGMENT)
+				continue;
+			if (out->nsegments == cap)
+			{
+				WalSegment *bigger;
+
+				cap = cap ? cap * 2 : 256;
+				bigger = realloc(out->segments, sizeof(WalSegment) * (size_t) cap);
+				if (bigger == NULL)
+				{
+					storage_list_free(&sub);
+					goto oom;
+				}
+				out->segments = bigger;
+			}
+			out->segments[out->nsegments].tli = tli;
+			out->segments[out->nsegments].segno = segno;
+			out->segments[out->nsegments].mtime = sub.items[j].mtime;
+			out->nsegments++;
+		}
+		storage_list_free(&sub);
+	}
+	storage_list_free(&top);
+	if (out->nsegments > 1)
+		qsort(out->segments, (size_t) out->nsegments, sizeof(WalSegment), segment_cmp);
+	return 0;
+
+oom:
+	pgb_error(err, EXIT_INTERNAL, "out of memory");
+fail:
+	storage_list_free(&top);
+	wal_list_free(out);
+	return -1;
+}
+
+void
+wal_list_free(WalList *l)
+{
+	free(l->segments);
+	free(l->history);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+wal_contiguous_end(const WalList *l, TimeLineID tli, SegNo start_segno)
+{
+	int			last = -1;
+	SegNo		want = start_segno;
+
+	for (int i = 0; i < l->nsegments; i++)
+	{
+		const WalSegment *s = &l->segments[i];
+
+		if (s->segno < want || s->tli < tli)
+			continue;
+		if (s->segno > want)
+			break;
+		last = i;
+		want++;
+	}
+	return last;
+}

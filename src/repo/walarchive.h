@@ -1,0 +1,67 @@
+/*
+ * The WAL archive of one cluster: push a file PostgreSQL hands to
+ * archive_command, get one back for restore_command, list what is there and
+ * find the contiguous range a backup can recover through.
+ *
+ * Segment, partial and .backup files live under wal/<TTTTTTTTLLLLLLLL>/,
+ * history files under wal/.  Names are never overwritten: a push of an
+ * existing name succeeds only when the content is identical.
+ */
+#ifndef PGBKP_WALARCHIVE_H
+#define PGBKP_WALARCHIVE_H
+
+#include "pg/lsn.h"
+#include "repo/repo.h"
+
+typedef enum WalPushResult
+{
+	WAL_PUSH_STORED,
+	WAL_PUSH_ALREADY_PRESENT	/* identical content was already archived */
+} WalPushResult;
+
+/*
+ * Archive the file at src_path.  Segments and partial segments must carry
+ * this cluster's system identifier and segment size (EXIT_ARCHIVE_MISMATCH
+ * otherwise); different content under an existing name is
+ * EXIT_ARCHIVE_MISMATCH.  Returns 0 only when the object is durable.
+ */
+int			wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, PgbError *err);
+
+/* Restore name into dest_path (via a temporary file).  EXIT_WAL_MISSING when absent. */
+int			wal_get(Repo *repo, const char *name, const char *dest_path, PgbError *err);
+
+/* Repository path of an archived WAL file name; -1 (EXIT_USAGE) for an invalid name. */
+int			wal_object_path(const Repo *repo, const char *name, char *out, PgbError *err);
+
+bool		wal_exists(Repo *repo, const char *name, PgbError *err, int *rc);
+
+/* Decode the object fully and check size, checksum and (segments) system identifier. */
+int			wal_verify(Repo *repo, const char *name, PgbError *err);
+
+typedef struct WalSegment
+{
+	TimeLineID	tli;
+	SegNo		segno;
+	int64_t		mtime;			/* when it was archived */
+} WalSegment;
+
+typedef struct WalList
+{
+	int			nsegments;
+	WalSegment *segments;		/* full segments only, ordered by segno, then tli */
+	int			nhistory;
+	TimeLineID *history;		/* timelines with a history file, ascending */
+} WalList;
+
+int			wal_list(Repo *repo, WalList *out, PgbError *err);
+void		wal_list_free(WalList *l);
+
+/*
+ * Walk forward from start_segno on timeline tli or any later timeline, as
+ * long as each next segment number is archived.  Returns the last segment of
+ * that contiguous run in *last (index into l->segments), -1 if start itself
+ * is missing.
+ */
+int			wal_contiguous_end(const WalList *l, TimeLineID tli, SegNo start_segno);
+
+#endif

@@ -1,0 +1,166 @@
+/* Storage dispatch to the driver, and helpers common to every driver (see storage.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/storage.h"
+
+int
+storage_info(Storage *s, const char *path, StorageInfo *out, PgbError *err)
+{
+	return s->driver->info(s, path, out, err);
+}
+
+StorageRead *
+storage_open_read(Storage *s, const char *path, uint64_t offset, uint64_t length, PgbError *err)
+{
+	return s->driver->open_read(s, path, offset, length, err);
+}
+
+ssize_t
+storage_read(StorageRead *r, void *buf, size_t len, PgbError *err)
+{
+	return r->storage->driver->read(r, buf, len, err);
+}
+
+void
+storage_read_close(StorageRead *r)
+{
+	if (r != NULL)
+		r->storage->driver->read_close(r);
+}
+
+StorageWrite *
+storage_open_write(Storage *s, const char *path, PgbError *err)
+{
+	return s->driver->open_write(s, path, err);
+}
+
+int
+storage_write(StorageWrite *w, const void *buf, size_t len, PgbError *err)
+{
+	return w->storage->driver->write(w, buf, len, err);
+}
+
+int
+storage_commit(StorageWrite *w, bool no_overwrite, bool *existed, PgbError *err)
+{
+	bool		dummy;
+
+	return w->storage->driver->commit(w, no_overwrite, existed ? existed : &dummy, err);
+}
+
+void
+storage_abort(StorageWrite *w)
+{
+	if (w != NULL)
+		w->storage->driver->abort(w);
+}
+
+int
+storage_list(Storage *s, const char *dir, StorageList *out, PgbError *err)
+{
+	return s->driver->list(s, dir, out, err);
+}
+
+void
+storage_list_free(StorageList *l)
+{
+	for (int i = 0; i < l->count; i++)
+		free(l->items[i].name);
+	free(l->items);
+	l->items = NULL;
+	l->count = 0;
+}
+
+int
+storage_remove(Storage *s, const char *path, PgbError *err)
+{
+	return s->driver->remove(s, path, err);
+}
+
+int
+storage_remove_tree(Storage *s, const char *dir, PgbError *err)
+{
+	return s->driver->remove_tree(s, dir, err);
+}
+
+StorageLock *
+storage_lock(Storage *s, const char *path, const char *holder, PgbError *err)
+{
+	return s->driver->lock(s, path, holder, err);
+}
+
+void
+storage_unlock(StorageLock *l)
+{
+	if (l != NULL)
+		(*(Storage **) l)->driver->unlock(l);
+}
+
+const char *
+storage_description(const Storage *s)
+{
+	return s->description;
+}
+
+void
+storage_free(Storage *s)
+{
+	if (s != NULL)
+		s->driver->free(s);
+}
+
+int
+storage_read_all(Storage *s, const char *path, size_t max, uint8_t **out, size_t *len, PgbError *err)
+{
+	StorageRead *r = storage_open_read(s, path, 0, 0, err);
+	uint8_t    *buf;
+	size_t		used = 0;
+	size_t		cap = 8192;
+
+	if (r == NULL)
+		return -1;
+	buf = malloc(cap + 1);
+	for (;;)
+	{
+		ssize_t		n;
+
+		if (buf == NULL)
+		{
+			storage_read_close(r);
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		}
+		if (used == cap)
+		{
+			uint8_t    *bigger;
+
+			if (cap >= max)
+			{
+				free(buf);
+				storage_read_close(r);
+				return pgb_error(err, EXIT_CORRUPT, "object \"%s\" is larger than %zu bytes", path, max);
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			bigger = realloc(buf, cap + 1);
+			if (bigger == NULL)
+				free(buf);
+			buf = bigger;
+			continue;
+		}
+		n = storage_read(r, buf + used, cap - used, err);
+		if (n < 0)
+		{
+			free(buf);
+			storage_read_close(r);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		used += (size_t) n;
+	}
+	storage_read_close(r);
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	return 0;
+}

@@ -1,0 +1,278 @@
+# shellcheck shell=bash
+# Safety: refusals (running cluster, non-empty target, target outside the
+# recoverable window), corruption detection, crash and lock behaviour of
+# backup, and the exit codes of bad input.
+
+# safety_fixture [SCALE]: "main" running, repository initialised, pgbench
+# data at SCALE (default 1), table t with 10 rows, one full backup, WAL
+# archived past it.
+safety_fixture() {
+    pg_init main
+    pg_start main
+    expect_rc 0 pgbkp init
+    pg_pgbench_init main "${1:-1}"
+    pg_sql main "create table t(id int); insert into t select generate_series(1,10)"
+    expect_rc 0 pgbkp backup --type full
+    pg_switch_and_wait main >/dev/null
+}
+
+# backup_dir LABEL: where the backup's objects live in the repository.
+backup_dir() {
+    echo "$REPO/$CLUSTER/backup/$1"
+}
+
+test_restore_refuses_running_cluster() {
+    safety_fixture
+    local d=${PG_DATA[main]} conf_before
+    conf_before=$(sha256sum <"$d/postgresql.auto.conf")
+    expect_rc 5 pgbkp restore --target-dir "$d"
+    expect_rc 5 pgbkp restore --target-dir "$d" --force
+    expect_rc 5 pgbkp restore --target-dir "$d" --delta
+    # without --target-dir restore goes to --pg-data: the running cluster
+    expect_rc 5 pgbkp restore
+    assert_not_exists "$d/recovery.signal"
+    assert_eq "$conf_before" "$(sha256sum <"$d/postgresql.auto.conf")" "postgresql.auto.conf"
+    pg_is_running main || fail "the running cluster was stopped"
+    assert_eq 10 "$(pg_sql main "select count(*) from t")" "rows in the live cluster"
+}
+
+test_restore_refuses_nonempty_target() {
+    safety_fixture
+    local d=$ROOT/pg/target before
+    mkdir -p "$d"
+    echo "precious" >"$d/precious.txt"
+    mkdir -p "$d/sub"
+    echo "x" >"$d/sub/file"
+    chown -R postgres:postgres "$d"
+    chmod 700 "$d"
+    before=$(tree_digest "$d")
+    expect_rc 5 pgbkp restore --target-dir "$d"
+    assert_eq "$before" "$(tree_digest "$d")" "content of the refused target"
+    assert_not_exists "$d/PG_VERSION"
+    # --force restores over it, and the result starts with the right rows
+    expect_rc 0 pgbkp restore --target-dir "$d" --force --target-action promote
+    assert_file_exists "$d/PG_VERSION"
+    pg_adopt target "$d"
+    pg_start target
+    pg_wait_recovery_end target
+    assert_eq 10 "$(pg_sql target "select count(*) from t")" "rows after restore --force"
+}
+
+test_restore_into_empty_existing_dir() {
+    safety_fixture
+    local d=$ROOT/pg/empty
+    mkdir -p "$d"
+    chown postgres:postgres "$d"
+    expect_rc 0 pgbkp restore --target-dir "$d" --target-action promote
+    case $(stat -c %a "$d") in
+        700|750) ;;
+        *) fail "restored data directory has mode $(stat -c %a "$d"); PostgreSQL needs 0700 or 0750" ;;
+    esac
+    assert_eq postgres "$(stat -c %U "$d")" "owner of the restored data directory"
+    pg_adopt empty "$d"
+    pg_start empty
+    pg_wait_recovery_end empty
+    assert_eq 10 "$(pg_sql empty "select count(*) from t")" "rows"
+}
+
+# check that the last run's output shows the recoverable window
+assert_mentions_window() {
+    local start end
+    start=$(info_json | jq -r '.recoverable_window.start // empty')
+    end=$(info_json | jq -r '.recoverable_window.end // empty')
+    [ -n "$start" ] && [ -n "$end" ] || fail "info --output json has no recoverable_window"
+    assert_output_matches "window|recoverable" "message about the recoverable window"
+    # the window's start and end dates (YYYY-MM-DD) appear in the message
+    assert_output_contains "${start:0:10}" "window start in the message"
+    assert_output_contains "${end:0:10}" "window end in the message"
+}
+
+test_restore_time_outside_window() {
+    safety_fixture
+    local d=$ROOT/pg/never
+    expect_rc 9 pgbkp restore --target-dir "$d" --time "$(date -u -d '1 year ago' '+%Y-%m-%d %H:%M:%S+00')"
+    assert_mentions_window
+    assert_not_exists "$d"
+    expect_rc 9 pgbkp restore --target-dir "$d" --time "$(date -u -d '+1 day' '+%Y-%m-%d %H:%M:%S+00')"
+    assert_mentions_window
+    assert_not_exists "$d"
+    # just before the backup started (the window begins at the oldest backup)
+    local start
+    start=$(info_json | jq -r '.backups[0].start_time')
+    [ -n "$start" ] && [ "$start" != null ] || fail "no start_time in info json"
+    local epoch
+    epoch=$(date -u -d "$start" +%s) || fail "cannot parse start_time '$start'"
+    expect_rc 9 pgbkp restore --target-dir "$d" --time "$(date -u -d "@$((epoch - 60))" '+%Y-%m-%d %H:%M:%S+00')"
+    assert_not_exists "$d"
+}
+
+test_info_json_fields() {
+    safety_fixture
+    local j=$ROOT/work/info.json
+    info_json >"$j"
+    assert_eq "$CLUSTER" "$(jq -r .cluster "$j")" "cluster"
+    assert_eq 1 "$(jq '.backups | length' "$j")" "number of backups"
+    local f v
+    for f in label type start_time stop_time start_lsn stop_lsn timeline size repo_size wal_start wal_stop; do
+        v=$(jq -r ".backups[0].$f // empty" "$j")
+        [ -n "$v" ] || fail "backup field $f missing in info json"
+    done
+    assert_eq full "$(jq -r '.backups[0].type' "$j")" "backup type"
+    assert_eq 1 "$(jq -r '.backups[0].timeline' "$j")" "timeline"
+    [ "$(jq -r '.backups[0].size' "$j")" -gt 10000000 ] || fail "backup size implausibly small"
+    jq -e '.wal | type == "object"' "$j" >/dev/null || fail "no wal object in info json"
+    jq -e '.recoverable_window.start and .recoverable_window.end' "$j" >/dev/null ||
+        fail "no recoverable_window in info json"
+    # text output names the backup too
+    run pgbkp info
+    assert_rc 0 "info"
+    assert_output_contains "$(jq -r '.backups[0].label' "$j")" "info text output"
+}
+
+test_verify_healthy_repository() {
+    safety_fixture
+    expect_rc 0 pgbkp verify
+}
+
+# corrupt_largest_object: flip a byte in the middle of the largest object of
+# the backup (a bundle *.bnd if there is one); sets CORRUPTED.
+corrupt_largest_object() {
+    local label dir
+    label=$(backup_labels | tail -n 1)
+    [ -n "$label" ] || fail "no backup"
+    dir=$(backup_dir "$label")
+    [ -d "$dir" ] || fail "backup directory $dir does not exist"
+    CORRUPTED=$(find "$dir" -type f -name '*.bnd' -printf '%s %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
+    if [ -z "$CORRUPTED" ]; then
+        CORRUPTED=$(find "$dir" -type f ! -iname '*manifest*' -printf '%s %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
+    fi
+    [ -n "$CORRUPTED" ] || fail "no data object under $dir"
+    local size
+    size=$(stat -c %s "$CORRUPTED")
+    [ "$size" -gt 100 ] || fail "largest object $CORRUPTED is only $size bytes"
+    echo "corrupting byte $((size / 2)) of $CORRUPTED ($size bytes)"
+    flip_byte "$CORRUPTED" $((size / 2))
+}
+
+test_verify_detects_corruption() {
+    safety_fixture
+    expect_rc 0 pgbkp verify
+    corrupt_largest_object
+    expect_rc 6 pgbkp verify
+    assert_output_contains "$(basename "$CORRUPTED")" "verify output naming the corrupted object"
+}
+
+test_restore_detects_corruption() {
+    safety_fixture
+    corrupt_largest_object
+    expect_rc 6 pgbkp restore --target-dir "$ROOT/pg/corrupt" --target-action promote
+}
+
+test_verify_detects_missing_wal() {
+    # WAL continuity: remove one archived segment the backup needs... found by
+    # asking archive-get which segments exist, then deleting its object.
+    safety_fixture
+    expect_rc 0 pgbkp verify
+    local wal_start f
+    wal_start=$(info_json | jq -r '.backups[0].wal_start')
+    [ -n "$wal_start" ] && [ "$wal_start" != null ] || fail "no wal_start in info json"
+    f=$(find "$REPO" -type f -name "$wal_start*" ! -name '*.backup*' | head -n 1)
+    [ -n "$f" ] || fail "cannot find the object of segment $wal_start in the repository"
+    rm -f "$f"
+    run pgbkp verify
+    [ "$RUN_RC" -ne 0 ] || fail "verify passed with segment $wal_start missing"
+    assert_output_contains "$wal_start" "verify output naming the missing segment"
+}
+
+# start_slow_backup: a backup that takes a while (bigger DB, zstd level 19);
+# returns once pgbkp has started it on the server.
+start_slow_backup() {
+    pgbkp_bg "$ROOT/work/slow-backup.out" --compress-level 19 backup --type full
+    local i
+    for ((i = 0; i < 150; i++)); do
+        kill -0 "$BG_PID" 2>/dev/null || { cat "$ROOT/work/slow-backup.out"; fail "slow backup exited early"; }
+        if [ "$(pg_sql main "select count(*) from pg_stat_activity where pid <> pg_backend_pid() and query ilike '%backup_start%'")" != 0 ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "backup did not call pg_backup_start within 15 s"
+}
+
+test_backup_killed_midway_leaves_no_trace() {
+    safety_fixture 30
+    local before after
+    before=$(backup_labels | sort)
+    [ "$(printf '%s\n' "$before" | grep -c .)" = 1 ] || fail "expected one backup before"
+    start_slow_backup
+    sleep 1.5
+    kill -0 "$BG_PID" 2>/dev/null || fail "backup finished before it could be killed; the test needs a slower backup"
+    kill -9 -- "-$BG_PID"
+    wait "$BG_PID" 2>/dev/null || true
+    after=$(backup_labels | sort)
+    assert_eq "$before" "$after" "backups listed after a killed backup"
+    # the next backup succeeds (stale lock and leftovers handled)
+    expect_rc 0 pgbkp backup --type full
+    [ "$(backup_labels | wc -l)" = 2 ] || fail "expected 2 backups after the next backup"
+    expect_rc 0 pgbkp verify
+    # and the new backup restores
+    local label
+    label=$(backup_labels | tail -n 1)
+    expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/after_kill" --set "$label" --immediate --target-action promote
+    pg_adopt after_kill "$ROOT/pg/after_kill"
+    pg_start after_kill
+    pg_wait_recovery_end after_kill
+    assert_eq 3000000 "$(pg_sql after_kill "select count(*) from pgbench_accounts")" "pgbench_accounts rows"
+    assert_eq 10 "$(pg_sql after_kill "select count(*) from t")" "rows of t"
+}
+
+test_concurrent_backup_locked() {
+    safety_fixture 30
+    start_slow_backup
+    local pid=$BG_PID
+    expect_rc 8 pgbkp backup --type full
+    kill -0 "$pid" 2>/dev/null || fail "first backup ended before the second was refused; cannot judge the lock"
+    assert_output_matches "(^|[^0-9])$pid([^0-9]|$)" "lock message naming pid $pid"
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+test_bad_option_exit_2() {
+    expect_rc 2 pgbkp --no-such-option info
+    expect_rc 2 pgbkp backup --type sideways
+    expect_rc 2 pgbkp restore --frobnicate
+    expect_rc 2 pgbkp restore --target-action maybe
+}
+
+test_bad_config_line_exit_3() {
+    local cfg=$ROOT/work/bad.yml
+    # line 4 is not valid YAML
+    printf 'pgbkp:\n  cluster: test\n  repo_path: %s\n  pg_port: [5432\n  log_level: info\n' "$REPO" >"$cfg"
+    chmod 644 "$cfg"
+    run pgbkp_raw --config "$cfg" info
+    assert_rc 3 "pgbkp with a malformed config file"
+    assert_output_matches "line[^0-9]{0,3}[45]([^0-9]|$)|:[45]:" "error naming the line"
+    assert_output_contains "bad.yml" "error naming the file"
+}
+
+test_bad_config_value_exit_3() {
+    local cfg=$ROOT/work/bad-value.yml
+    # line 3 has a value of the wrong kind
+    printf 'pgbkp:\n  cluster: test\n  pg_port: notaport\n  repo_path: %s\n' "$REPO" >"$cfg"
+    chmod 644 "$cfg"
+    run pgbkp_raw --config "$cfg" info
+    assert_rc 3 "pgbkp with a bad value in the config file"
+    assert_output_matches "line[^0-9]{0,3}3([^0-9]|$)|:3:" "error naming line 3"
+    assert_output_contains "pg_port" "error naming the key"
+}
+
+test_unknown_set_exit_4() {
+    safety_fixture
+    local d=$ROOT/pg/nope
+    expect_rc 4 pgbkp restore --target-dir "$d" --set 20000101-000000F
+    assert_not_exists "$d"
+    # a repository that does not exist
+    run pgbkp_raw --cluster "$CLUSTER" --repo-path "$ROOT/no-such-repo" restore --target-dir "$d"
+    assert_rc 4 "restore from a missing repository"
+    assert_not_exists "$d"
+}

@@ -1,0 +1,778 @@
+/*
+ * Unit tests for src/config: the option table, precedence of command line,
+ * environment and file, value checking with the source named in the error,
+ * command scoping and argument counts, YAML errors with line numbers, Pigsty
+ * inventories, recovery target rules and the tablespace map.
+ */
+#include <check.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "config/config.h"
+#include "config/options.h"
+
+#define MAX_TMP 8
+
+static Config cfg;
+static PgbError err;
+static char tmp_paths[MAX_TMP][64];
+static int	ntmp;
+
+static void
+setup(void)
+{
+	for (int i = 0; i < option_count; i++)
+		if (option_table[i].env_name)
+			unsetenv(option_table[i].env_name);
+	memset(&cfg, 0, sizeof(cfg));
+	pgb_error_clear(&err);
+	ntmp = 0;
+	/* keep a real default file on this machine out of the tests */
+	if (access(CONFIG_DEFAULT_FILE, F_OK) == 0)
+		setenv("PGBKP_CONFIG", "/dev/null", 1);
+}
+
+static void
+teardown(void)
+{
+	config_free(&cfg);
+	for (int i = 0; i < ntmp; i++)
+		unlink(tmp_paths[i]);
+}
+
+/* Write content to a fresh file under /tmp; removed in teardown. */
+static const char *
+yaml_file(const char *content)
+{
+	char	   *path;
+	int			fd;
+	size_t		len = strlen(content);
+
+	ck_assert_int_lt(ntmp, MAX_TMP);
+	path = tmp_paths[ntmp++];
+	snprintf(path, 64, "/tmp/check_config_XXXXXX.yml");
+	fd = mkstemps(path, 4);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, len), (ssize_t) len);
+	close(fd);
+	return path;
+}
+
+/* config_load on "pgbkp" followed by the NULL-terminated arguments. */
+static int
+load(const char *first,...)
+{
+	char	   *argv[32];
+	int			argc = 0;
+	va_list		ap;
+
+	argv[argc++] = "pgbkp";
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+	{
+		ck_assert_int_lt(argc, 31);
+		argv[argc++] = (char *) a;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	return config_load(&cfg, argc, argv, &err);
+}
+
+static void
+assert_error(int code, const char *msg)
+{
+	ck_assert_int_eq(err.code, code);
+	ck_assert_str_eq(err.msg, msg);
+}
+
+/* ---- the table itself ---- */
+
+START_TEST(test_table_names)
+{
+	for (int i = 0; i < option_count; i++)
+	{
+		const OptionDef *opt = &option_table[i];
+		char		env[64] = "PGBKP_";
+		char		key[64] = "";
+
+		for (const char *c = opt->name; *c; c++)
+		{
+			size_t		n = strlen(env);
+
+			env[n] = *c == '-' ? '_' : (char) toupper((unsigned char) *c);
+			env[n + 1] = '\0';
+			n = strlen(key);
+			key[n] = *c == '-' ? '_' : *c;
+			key[n + 1] = '\0';
+		}
+		if (opt->env_name)
+			ck_assert_str_eq(opt->env_name, env);
+		if (opt->yaml_key)
+			ck_assert_str_eq(opt->yaml_key, key);
+		ck_assert(opt->short_name == 0 || opt->short_name == 'c' || opt->short_name == 'h');
+		ck_assert_ptr_eq(option_find(opt->name), opt);
+	}
+	for (int i = 0; option_find("log-level")->values[i]; i++)
+		ck_assert_int_eq(log_level_parse(option_find("log-level")->values[i]), i);
+	ck_assert_int_eq(command_find("archive-get"), CMD_ARCHIVE_GET);
+	ck_assert_int_eq(command_find("nope"), -1);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	ck_assert_int_eq(load("backup", NULL), 0);
+	ck_assert_str_eq(cfg.command, "backup");
+	ck_assert_int_eq(cfg.nargs, 0);
+	ck_assert_ptr_null(cfg.config_file);
+	ck_assert_ptr_null(cfg.cluster);
+	ck_assert_ptr_null(cfg.repo_path);
+	ck_assert_ptr_null(cfg.pg_host);
+	ck_assert_int_eq(cfg.pg_port, 5432);
+	ck_assert_str_eq(cfg.pg_user, "postgres");
+	ck_assert_str_eq(cfg.pg_database, "postgres");
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_int_eq(cfg.compress_level, 3);
+	ck_assert_int_eq(cfg.archive_timeout, 60);
+	ck_assert_int_eq(cfg.bundle_size, 64);
+	ck_assert(cfg.start_fast);
+	ck_assert(cfg.progress);
+	ck_assert_str_eq(cfg.type, "full");
+	ck_assert_str_eq(cfg.target_action, "pause");
+	ck_assert_ptr_null(cfg.archive_mode);
+	ck_assert_str_eq(cfg.output, "text");
+	ck_assert(!cfg.delta && !cfg.force && !cfg.target_immediate);
+	config_free(&cfg);
+	config_free(&cfg);			/* idempotent */
+	ck_assert_ptr_null(cfg.pg_user);
+}
+END_TEST
+
+/* ---- precedence ---- */
+
+START_TEST(test_precedence)
+{
+	const char *path = yaml_file("pgbkp:\n"
+								 "  pg_port: 1111\n"
+								 "  repo_path: /file\n"
+								 "  pg_user: fileuser\n");
+
+	setenv("PGBKP_CONFIG", path, 1);
+	setenv("PGBKP_PG_PORT", "2222", 1);
+	setenv("PGBKP_REPO_PATH", "/env", 1);
+	ck_assert_int_eq(load("check", "--pg-port", "3333", NULL), 0);
+	ck_assert_str_eq(cfg.config_file, path);
+	ck_assert_int_eq(cfg.pg_port, 3333);
+	ck_assert_str_eq(cfg.repo_path, "/env");
+	ck_assert_str_eq(cfg.pg_user, "fileuser");
+	ck_assert_str_eq(cfg.pg_database, "postgres");
+}
+END_TEST
+
+START_TEST(test_config_file_choice)
+{
+	const char *a = yaml_file("pgbkp: {cluster: from-a}\n");
+	const char *b = yaml_file("pgbkp: {cluster: from-b}\n");
+
+	setenv("PGBKP_CONFIG", a, 1);
+	ck_assert_int_eq(load("info", NULL), 0);
+	ck_assert_str_eq(cfg.cluster, "from-a");
+	config_free(&cfg);
+	ck_assert_int_eq(load("info", "-c", b, NULL), 0);
+	ck_assert_str_eq(cfg.cluster, "from-b");
+	ck_assert_str_eq(cfg.config_file, b);
+	config_free(&cfg);
+	ck_assert_int_eq(load("--config=/nonexistent/pgbkp.yml", "info", NULL), -1);
+	assert_error(EXIT_CONFIG, "could not open configuration file "
+				 "\"/nonexistent/pgbkp.yml\": No such file or directory");
+	setenv("PGBKP_CONFIG", "/nonexistent/env.yml", 1);
+	ck_assert_int_eq(load("info", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert(strstr(err.msg, "\"/nonexistent/env.yml\"") != NULL);
+}
+END_TEST
+
+/* ---- booleans ---- */
+
+START_TEST(test_bool_forms)
+{
+	const char *path = yaml_file("pgbkp:\n  start_fast: no\n  progress: On\n");
+
+	ck_assert_int_eq(load("backup", "--no-start-fast", "--no-progress", NULL), 0);
+	ck_assert(!cfg.start_fast && !cfg.progress);
+	config_free(&cfg);
+	ck_assert_int_eq(load("--no-start-fast", "backup", "--start-fast", NULL), 0);
+	ck_assert(cfg.start_fast);
+	config_free(&cfg);
+
+	setenv("PGBKP_PROGRESS", "off", 1);
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert(!cfg.start_fast);	/* file */
+	ck_assert(!cfg.progress);	/* environment beats file */
+	config_free(&cfg);
+
+	setenv("PGBKP_PROGRESS", "YES", 1);
+	ck_assert_int_eq(load("backup", NULL), 0);
+	ck_assert(cfg.progress);
+	config_free(&cfg);
+
+	setenv("PGBKP_PROGRESS", "maybe", 1);
+	ck_assert_int_eq(load("backup", NULL), -1);
+	assert_error(EXIT_CONFIG, "invalid value for PGBKP_PROGRESS: \"maybe\" "
+				 "(expected true, false, yes, no, on or off)");
+	unsetenv("PGBKP_PROGRESS");
+
+	ck_assert_int_eq(load("backup", "--progress=yes", NULL), -1);
+	assert_error(EXIT_USAGE, "option --progress does not take a value");
+}
+END_TEST
+
+/* ---- integer ranges, each source named ---- */
+
+START_TEST(test_int_errors)
+{
+	const char *path;
+	char		expected[256];
+
+	ck_assert_int_eq(load("backup", "--pg-port", "abc", NULL), -1);
+	assert_error(EXIT_USAGE, "invalid value for --pg-port: \"abc\" "
+				 "(expected an integer from 1 to 65535)");
+	ck_assert_int_eq(load("backup", "--pg-port=65536", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+	ck_assert_int_eq(load("backup", "--pg-port=99999999999999999999", NULL), -1);
+	ck_assert_int_eq(load("backup", "--pg-port= 5", NULL), -1);
+	ck_assert_int_eq(load("backup", "--pg-port=5x", NULL), -1);
+	ck_assert_int_eq(load("backup", "--pg-port=", NULL), -1);
+	ck_assert_int_eq(load("backup", "--compress-level=20", NULL), -1);
+	assert_error(EXIT_USAGE, "invalid value for --compress-level: \"20\" "
+				 "(expected an integer from 1 to 19)");
+	ck_assert_int_eq(load("backup", "--compress-level=19", "--bundle-size=1024",
+						  "--archive-timeout=86400", NULL), 0);
+	ck_assert_int_eq(cfg.compress_level, 19);
+	ck_assert_int_eq(cfg.bundle_size, 1024);
+	ck_assert_int_eq(cfg.archive_timeout, 86400);
+	config_free(&cfg);
+
+	setenv("PGBKP_PG_PORT", "0", 1);
+	ck_assert_int_eq(load("backup", NULL), -1);
+	assert_error(EXIT_CONFIG, "invalid value for PGBKP_PG_PORT: \"0\" "
+				 "(expected an integer from 1 to 65535)");
+	/* the command line wins, so the bad variable is never parsed */
+	ck_assert_int_eq(load("backup", "--pg-port=7", NULL), 0);
+	ck_assert_int_eq(cfg.pg_port, 7);
+	config_free(&cfg);
+	unsetenv("PGBKP_PG_PORT");
+
+	path = yaml_file("# comment\npgbkp:\n  cluster: x\n  pg_port: '70000'\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected), "%s:4: invalid value for \"pg_port\": "
+			 "\"70000\" (expected an integer from 1 to 65535)", path);
+	assert_error(EXIT_CONFIG, expected);
+}
+END_TEST
+
+START_TEST(test_enums)
+{
+	ck_assert_int_eq(load("backup", "--type=diff", NULL), -1);
+	assert_error(EXIT_USAGE, "invalid value for --type: \"diff\" (expected one of: full)");
+	ck_assert_int_eq(load("info", "--output", "json", "--log-level=debug", NULL), 0);
+	ck_assert_str_eq(cfg.output, "json");
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	config_free(&cfg);
+	ck_assert_int_eq(load("info", "--log-level=loud", NULL), -1);
+	assert_error(EXIT_USAGE, "invalid value for --log-level: \"loud\" "
+				 "(expected one of: error, warn, info, debug)");
+	ck_assert_int_eq(load("restore", "--archive-mode=off", NULL), 0);
+	ck_assert_str_eq(cfg.archive_mode, "off");
+}
+END_TEST
+
+/* ---- the command line ---- */
+
+START_TEST(test_unknown_option)
+{
+	ck_assert_int_eq(load("backup", "--frobnicate", NULL), -1);
+	assert_error(EXIT_USAGE, "unrecognized option \"--frobnicate\"");
+	ck_assert_str_eq(err.hint, "see pgbkp --help");
+	ck_assert_int_eq(load("-x", "backup", NULL), -1);
+	assert_error(EXIT_USAGE, "unrecognized option \"-x\"");
+	ck_assert_int_eq(load("backup", "--pg", NULL), -1);
+	assert_error(EXIT_USAGE, "option \"--pg\" is ambiguous");
+	ck_assert_int_eq(load("backup", "--repo-path", NULL), -1);
+	assert_error(EXIT_USAGE, "option --repo-path requires a value");
+	ck_assert_int_eq(load("frob", NULL), -1);
+	assert_error(EXIT_USAGE, "unknown command \"frob\"");
+	ck_assert_int_eq(load("--pg-port=1", NULL), -1);
+	assert_error(EXIT_USAGE, "no command given");
+}
+END_TEST
+
+START_TEST(test_wrong_command)
+{
+	ck_assert_int_eq(load("backup", "--time", "2024-01-01 00:00:00", NULL), -1);
+	assert_error(EXIT_USAGE, "option --time is not valid for command \"backup\"");
+	ck_assert_str_eq(err.hint, "--time applies to: restore");
+	ck_assert_int_eq(load("--output=json", "restore", NULL), -1);
+	assert_error(EXIT_USAGE, "option --output is not valid for command \"restore\"");
+	ck_assert_int_eq(load("info", "--type=full", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+}
+END_TEST
+
+START_TEST(test_scoped_settings_elsewhere_ignored)
+{
+	const char *path = yaml_file("pgbkp:\n  type: full\n  archive_mode: off\n");
+
+	setenv("PGBKP_TYPE", "bogus", 1);	/* not parsed for info */
+	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
+	ck_assert_ptr_null(cfg.archive_mode);
+	config_free(&cfg);
+	ck_assert_int_eq(load("restore", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.archive_mode, "off");
+	config_free(&cfg);
+	ck_assert_int_eq(load("backup", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+}
+END_TEST
+
+START_TEST(test_positional_counts)
+{
+	ck_assert_int_eq(load("archive-push", NULL), -1);
+	assert_error(EXIT_USAGE, "command \"archive-push\" takes 1 argument, got 0 "
+				 "(usage: pgbkp archive-push WAL_PATH)");
+	ck_assert_int_eq(load("archive-push", "a", "b", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+	ck_assert_int_eq(load("archive-get", "000000010000000000000001", NULL), -1);
+	assert_error(EXIT_USAGE, "command \"archive-get\" takes 2 arguments, got 1 "
+				 "(usage: pgbkp archive-get WAL_NAME DEST_PATH)");
+	ck_assert_int_eq(load("backup", "extra", NULL), -1);
+	assert_error(EXIT_USAGE, "command \"backup\" takes 0 arguments, got 1 "
+				 "(usage: pgbkp backup)");
+
+	ck_assert_int_eq(load("archive-push", "pg_wal/000000010000000000000001", NULL), 0);
+	ck_assert_int_eq(cfg.nargs, 1);
+	ck_assert_str_eq(cfg.args[0], "pg_wal/000000010000000000000001");
+	config_free(&cfg);
+	ck_assert_int_eq(load("archive-get", "00000002.history", "pg_wal/RECOVERYHISTORY", NULL), 0);
+	ck_assert_int_eq(cfg.nargs, 2);
+	ck_assert_str_eq(cfg.args[0], "00000002.history");
+	ck_assert_str_eq(cfg.args[1], "pg_wal/RECOVERYHISTORY");
+	config_free(&cfg);
+	/* after "--" an argument may begin with '-' */
+	ck_assert_int_eq(load("archive-push", "--", "-odd", NULL), 0);
+	ck_assert_str_eq(cfg.args[0], "-odd");
+}
+END_TEST
+
+START_TEST(test_options_around_command)
+{
+	ck_assert_int_eq(load("--pg-port", "6000", "--lsn=0/3000000", "restore",
+						  "--cluster", "pg-test", "--delta", "--target-dir", "/new",
+						  "--repo-path=/r", NULL), 0);
+	ck_assert_str_eq(cfg.command, "restore");
+	ck_assert_int_eq(cfg.pg_port, 6000);
+	ck_assert_str_eq(cfg.cluster, "pg-test");
+	ck_assert_str_eq(cfg.target_lsn, "0/3000000");
+	ck_assert_str_eq(cfg.target_dir, "/new");
+	ck_assert_str_eq(cfg.repo_path, "/r");
+	ck_assert(cfg.delta);
+	config_free(&cfg);
+	ck_assert_int_eq(load("archive-get", "--pg-port=5", "A", "--cluster=c", "B", NULL), 0);
+	ck_assert_int_eq(cfg.nargs, 2);
+	ck_assert_str_eq(cfg.args[1], "B");
+	ck_assert_str_eq(cfg.cluster, "c");
+}
+END_TEST
+
+START_TEST(test_help_version)
+{
+	const char *bad = yaml_file("pgbkp: [\n");
+
+	ck_assert_int_eq(load("--help", NULL), 0);
+	ck_assert(cfg.help);
+	ck_assert_ptr_null(cfg.command);
+	config_free(&cfg);
+	/* help needs no valid file or settings, and names the command */
+	ck_assert_int_eq(load("-c", bad, "restore", "-h", NULL), 0);
+	ck_assert(cfg.help);
+	ck_assert_str_eq(cfg.command, "restore");
+	config_free(&cfg);
+	ck_assert_int_eq(load("--version", NULL), 0);
+	ck_assert(cfg.version);
+	config_free(&cfg);
+	ck_assert_int_eq(load("--help-troff", NULL), 0);
+	ck_assert(cfg.help_troff);
+}
+END_TEST
+
+/* ---- recovery targets and the tablespace map ---- */
+
+START_TEST(test_targets)
+{
+	ck_assert_int_eq(load("restore", "--time", "2024-05-01 10:00:00", "--lsn", "0/1", NULL), -1);
+	assert_error(EXIT_USAGE, "only one recovery target may be given, got --time and --lsn");
+	ck_assert_int_eq(load("restore", "--immediate", "--name=rp1", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+	ck_assert_int_eq(load("restore", "--target-action=promote", NULL), -1);
+	assert_error(EXIT_USAGE, "--target-action requires a recovery target "
+				 "(--time, --lsn, --xid, --name or --immediate)");
+	ck_assert_int_eq(load("restore", "--immediate", "--target-action=shutdown", NULL), 0);
+	ck_assert(cfg.target_immediate);
+	ck_assert_str_eq(cfg.target_action, "shutdown");
+	config_free(&cfg);
+	ck_assert_int_eq(load("restore", "--xid=1234", NULL), 0);
+	ck_assert_str_eq(cfg.target_xid, "1234");
+	ck_assert_str_eq(cfg.target_action, "pause");
+}
+END_TEST
+
+START_TEST(test_tablespace_map)
+{
+	char		args[CONFIG_MAX_TABLESPACE_MAP + 1][32];
+	char	   *argv[2 * (CONFIG_MAX_TABLESPACE_MAP + 1) + 3];
+	int			argc = 0;
+
+	ck_assert_int_eq(load("restore", "--tablespace-map", "16385=/ts/a",
+						  "--tablespace-map=ts_b=/ts/b=x", NULL), 0);
+	ck_assert_int_eq(cfg.ntablespace_map, 2);
+	ck_assert_str_eq(cfg.tablespace_map[0].key, "16385");
+	ck_assert_str_eq(cfg.tablespace_map[0].path, "/ts/a");
+	ck_assert_str_eq(cfg.tablespace_map[1].key, "ts_b");
+	ck_assert_str_eq(cfg.tablespace_map[1].path, "/ts/b=x");
+	config_free(&cfg);
+	ck_assert_int_eq(cfg.ntablespace_map, 0);
+
+	ck_assert_int_eq(load("restore", "--tablespace-map=16385", NULL), -1);
+	assert_error(EXIT_USAGE, "invalid value for --tablespace-map: \"16385\" "
+				 "(expected OID=DIR with both sides non-empty)");
+	ck_assert_int_eq(load("restore", "--tablespace-map==/x", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+	ck_assert_int_eq(load("restore", "--tablespace-map=1=", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+	ck_assert_int_eq(load("restore", "--tablespace-map=1=/a", "--tablespace-map=1=/b", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+
+	argv[argc++] = "pgbkp";
+	argv[argc++] = "restore";
+	for (int i = 0; i <= CONFIG_MAX_TABLESPACE_MAP; i++)
+	{
+		snprintf(args[i], sizeof(args[i]), "%d=/ts/%d", 16384 + i, i);
+		argv[argc++] = "--tablespace-map";
+		argv[argc++] = args[i];
+	}
+	argv[argc] = NULL;
+	ck_assert_int_eq(config_load(&cfg, argc, argv, &err), -1);
+	assert_error(EXIT_USAGE, "too many --tablespace-map options (at most 64)");
+	ck_assert_int_eq(config_load(&cfg, argc - 2, argv, &err), 0);
+	ck_assert_int_eq(cfg.ntablespace_map, CONFIG_MAX_TABLESPACE_MAP);
+}
+END_TEST
+
+/* ---- YAML files ---- */
+
+START_TEST(test_yaml_errors)
+{
+	const char *path;
+	char		expected[512];
+
+	path = yaml_file("# pgbkp settings\n"
+					 "pgbkp:\n"
+					 "  repo_path: /r\n"
+					 "  compress_levle: 5\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected),
+			 "%s:4: unknown key \"compress_levle\" in section \"pgbkp\"", path);
+	assert_error(EXIT_CONFIG, expected);
+
+	path = yaml_file("pgbkp:\n  time: '2024-01-01'\n");
+	ck_assert_int_eq(load("restore", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected), "%s:2: unknown key \"time\" in section \"pgbkp\"", path);
+	assert_error(EXIT_CONFIG, expected);
+	ck_assert_str_eq(err.hint, "--time can only be given on the command line");
+
+	path = yaml_file("pgbkp:\n  repo_path: /r\n  pg_data:\n    nested: 1\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected), "%s:4: \"pg_data\" must be a single value", path);
+	assert_error(EXIT_CONFIG, expected);
+
+	path = yaml_file("pgbkp:\n  repo_path: /r\n pg_port: 1\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected), "%s:3:2: did not find expected key", path);
+	assert_error(EXIT_CONFIG, expected);
+
+	path = yaml_file("pgbkp: {repo_path: [/r}\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	snprintf(expected, sizeof(expected), "%s:1:", path);
+	ck_assert_msg(strncmp(err.msg, expected, strlen(expected)) == 0, "got: %s", err.msg);
+
+	path = yaml_file("- just\n- a list\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected), "%s:1: expected a mapping at the top level", path);
+	assert_error(EXIT_CONFIG, expected);
+
+	path = yaml_file("pgbkp: 5\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected), "%s:1: section \"pgbkp\" must be a mapping", path);
+	assert_error(EXIT_CONFIG, expected);
+}
+END_TEST
+
+START_TEST(test_yaml_empty_and_null)
+{
+	const char *path = yaml_file("# nothing here\n");
+
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.config_file, path);
+	config_free(&cfg);
+	path = yaml_file("pgbkp:\n  pg_host: ~\n  pg_user:\n  cluster: c1\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert_ptr_null(cfg.pg_host);
+	ck_assert_str_eq(cfg.pg_user, "postgres");
+	ck_assert_str_eq(cfg.cluster, "c1");
+}
+END_TEST
+
+/* ---- Pigsty inventories ---- */
+
+static const char *const inventory =
+"all:\n"
+"  children:\n"
+"    infra:\n"
+"      hosts: {10.10.10.10: {infra_seq: 1}}\n"
+"    pg-meta:\n"
+"      hosts: {10.10.10.10: {pg_seq: 1, pg_role: primary}}\n"
+"      vars:\n"
+"        pg_cluster: pg-meta\n"
+"        pg_port: 5433\n"
+"        pg_data: /data/meta\n"
+"    grp-test:\n"
+"      hosts:\n"
+"        10.10.10.11: {pg_seq: 1, pg_role: primary}\n"
+"        10.10.10.12: {pg_seq: 2, pg_role: replica}\n"
+"      vars:\n"
+"        pg_cluster: pg-test\n"
+"        pg_dbsu: testsu\n"
+"        pg_fs_bkup: /data/test-backups\n"
+"        pgbackrest_method: minio\n"
+"        pgbkp:\n"
+"          compress_level: 9\n"
+"          pg_port: 6543\n"
+"  vars:\n"
+"    version: v2.5.0\n"
+"    pg_port: 5432\n"
+"    pg_data: /pg/data\n"
+"    pg_dbsu: postgres\n"
+"    pg_fs_backup: /data/backups\n"
+"    pgbackrest_method: local\n"
+"    pgbackrest_repo:\n"
+"      local: {path: /pg/backup, retention_full: 2}\n"
+"      minio: {type: s3, s3_endpoint: sss.pigsty, path: /pgbackrest}\n"
+"    pgbkp:\n"
+"      bundle_size: 32\n";
+
+START_TEST(test_inventory_clusters)
+{
+	const char *path = yaml_file(inventory);
+	char		expected[512];
+
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected),
+			 "%s: the inventory has several clusters: \"pg-meta\", \"pg-test\"", path);
+	assert_error(EXIT_CONFIG, expected);
+	ck_assert_str_eq(err.hint, "use --cluster to choose one");
+
+	ck_assert_int_eq(load("backup", "-c", path, "--cluster", "pg-nope", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+
+	/* pg-meta: cluster vars over all.vars; repo from pgbackrest_repo.local */
+	ck_assert_int_eq(load("backup", "-c", path, "--cluster", "pg-meta", NULL), 0);
+	ck_assert_str_eq(cfg.cluster, "pg-meta");
+	ck_assert_int_eq(cfg.pg_port, 5433);
+	ck_assert_str_eq(cfg.pg_data, "/data/meta");
+	ck_assert_str_eq(cfg.pg_user, "postgres");
+	ck_assert_str_eq(cfg.repo_path, "/pg/backup");
+	ck_assert_int_eq(cfg.bundle_size, 32);
+	ck_assert_int_eq(cfg.compress_level, 3);
+	config_free(&cfg);
+
+	/*
+	 * pg-test chosen by pg_cluster (its group is grp-test) from the
+	 * environment: the minio repository is not a directory, so the old
+	 * pg_fs_bkup wins; its pgbkp: section beats its vars
+	 */
+	setenv("PGBKP_CLUSTER", "pg-test", 1);
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.cluster, "pg-test");
+	ck_assert_int_eq(cfg.pg_port, 6543);
+	ck_assert_str_eq(cfg.pg_data, "/pg/data");
+	ck_assert_str_eq(cfg.pg_user, "testsu");
+	ck_assert_str_eq(cfg.repo_path, "/data/test-backups");
+	ck_assert_int_eq(cfg.compress_level, 9);
+	ck_assert_int_eq(cfg.bundle_size, 32);
+	config_free(&cfg);
+
+	/* by group name; the command line still wins */
+	ck_assert_int_eq(load("backup", "-c", path, "--cluster=grp-test", "--pg-port=7000", NULL), 0);
+	ck_assert_str_eq(cfg.cluster, "grp-test");
+	ck_assert_int_eq(cfg.pg_port, 7000);
+	ck_assert_str_eq(cfg.pg_user, "testsu");
+}
+END_TEST
+
+START_TEST(test_inventory_single_cluster)
+{
+	const char *path = yaml_file("all:\n"
+								 "  children:\n"
+								 "    pg-one:\n"
+								 "      hosts: {10.0.0.1: {pg_seq: 1}}\n"
+								 "      vars: {pg_cluster: pg-one}\n"
+								 "  vars:\n"
+								 "    pg_fs_bkup: /old/name\n"
+								 "    pg_port: 5440\n"
+								 "pgbkp:\n"
+								 "  pg_port: 5441\n");
+
+	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.cluster, "pg-one");
+	ck_assert_str_eq(cfg.repo_path, "/old/name");
+	ck_assert_int_eq(cfg.pg_port, 5441);	/* top-level pgbkp: beats all.vars */
+}
+END_TEST
+
+START_TEST(test_inventory_repo_path)
+{
+	const char *path;
+
+	/* pgbackrest_repo.<method>.path over pg_fs_backup, method defaults to local */
+	path = yaml_file("all:\n  vars:\n"
+					 "    pg_fs_backup: /data/backups\n"
+					 "    pgbackrest_repo:\n"
+					 "      local: {type: posix, path: /pg/backup}\n");
+	ck_assert_int_eq(load("init", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.repo_path, "/pg/backup");
+	config_free(&cfg);
+
+	/* pg_fs_backup beats its old name pg_fs_bkup */
+	path = yaml_file("all:\n  vars:\n"
+					 "    pg_fs_bkup: /old\n"
+					 "    pg_fs_backup: /new\n");
+	ck_assert_int_eq(load("init", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.repo_path, "/new");
+	config_free(&cfg);
+
+	/* an invalid pg_port names the inventory key and its line */
+	path = yaml_file("all:\n  vars:\n    pg_port: five\n");
+	ck_assert_int_eq(load("init", "-c", path, NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert(strstr(err.msg, ":3: invalid value for \"pg_port\": \"five\"") != NULL);
+}
+END_TEST
+
+/* ---- help and man page output ---- */
+
+static char *
+capture(void (*fn) (void), size_t *len)
+{
+	FILE	   *tmp = tmpfile();
+	int			saved = dup(STDOUT_FILENO);
+	char	   *buf;
+	long		size;
+
+	ck_assert_ptr_nonnull(tmp);
+	fflush(stdout);
+	dup2(fileno(tmp), STDOUT_FILENO);
+	fn();
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	size = ftell(tmp);
+	ck_assert_int_gt(size, 0);
+	buf = calloc(1, size + 1);
+	rewind(tmp);
+	ck_assert_int_eq(fread(buf, 1, size, tmp), (size_t) size);
+	fclose(tmp);
+	*len = (size_t) size;
+	return buf;
+}
+
+static void
+print_restore_help(void)
+{
+	config_print_help("restore");
+}
+
+START_TEST(test_help_output)
+{
+	size_t		len1,
+				len2;
+	char	   *t1 = capture(config_print_troff, &len1);
+	char	   *t2 = capture(config_print_troff, &len2);
+	char	   *help = capture(print_restore_help, &len1);
+
+	ck_assert_int_eq(len1 > 0, 1);
+	ck_assert_str_eq(t1, t2);
+	ck_assert(strstr(t1, ".SH OPTIONS\n") != NULL);
+	ck_assert(strstr(t1, ".SS \"Options for restore\"\n") != NULL);
+	ck_assert(strstr(t1, ".SH ENVIRONMENT\n.TP\n.B PGBKP_CONFIG\n") != NULL);
+	ck_assert(strstr(t1, ".SH \"EXIT STATUS\"\n") != NULL);
+	ck_assert(strstr(t1, "\\-\\-repo\\-path") != NULL);
+	ck_assert(strstr(t1, "help\\-troff") == NULL);
+	ck_assert(strstr(help, "pgbkp [GLOBAL OPTIONS] restore [OPTIONS]") != NULL);
+	ck_assert(strstr(help, "--tablespace-map=OID=DIR") != NULL);
+	ck_assert(strstr(help, "PGBKP_PG_PORT") != NULL);
+	ck_assert(strstr(help, "126  recovery-abort") != NULL);
+	free(t1);
+	free(t2);
+	free(help);
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite	   *s = suite_create("config");
+	TCase	   *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_table_names);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_precedence);
+	tcase_add_test(tc, test_config_file_choice);
+	tcase_add_test(tc, test_bool_forms);
+	tcase_add_test(tc, test_int_errors);
+	tcase_add_test(tc, test_enums);
+	tcase_add_test(tc, test_unknown_option);
+	tcase_add_test(tc, test_wrong_command);
+	tcase_add_test(tc, test_scoped_settings_elsewhere_ignored);
+	tcase_add_test(tc, test_positional_counts);
+	tcase_add_test(tc, test_options_around_command);
+	tcase_add_test(tc, test_help_version);
+	tcase_add_test(tc, test_targets);
+	tcase_add_test(tc, test_tablespace_map);
+	tcase_add_test(tc, test_yaml_errors);
+	tcase_add_test(tc, test_yaml_empty_and_null);
+	tcase_add_test(tc, test_inventory_clusters);
+	tcase_add_test(tc, test_inventory_single_cluster);
+	tcase_add_test(tc, test_inventory_repo_path);
+	tcase_add_test(tc, test_help_output);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner    *sr = srunner_create(config_suite());
+	int			failures;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
