@@ -127,8 +127,15 @@ int
 zstd_decompressor_write(ZstdDecompressor *z, const void *buf, size_t len, PgbError *err)
 {
 	ZSTD_inBuffer in = {buf, len, 0};
+	bool		flush = false;
 
-	while (in.pos < in.size)
+	/*
+	 * Loop while input remains, or while the last call filled the output
+	 * buffer without finishing its frame (zstd may hold more).  After a frame
+	 * is done (0) no further call is made without input: that would start a
+	 * new frame.
+	 */
+	while (in.pos < in.size || flush)
 	{
 		ZSTD_outBuffer out = {z->out, z->cap, 0};
 		size_t		rc = ZSTD_decompressStream(z->dctx, &out, &in);
@@ -139,17 +146,7 @@ zstd_decompressor_write(ZstdDecompressor *z, const void *buf, size_t len, PgbErr
 		z->started = true;
 		if (out.pos > 0 && z->sink(z->arg, z->out, out.pos, err) != 0)
 			return -1;
-		/* output buffer full: drain what zstd still holds for this input */
-		while (out.pos == out.size)
-		{
-			out.pos = 0;
-			rc = ZSTD_decompressStream(z->dctx, &out, &in);
-			if (ZSTD_isError(rc))
-				return pgb_error(err, EXIT_CORRUPT, "compressed data is corrupt: %s", ZSTD_getErrorName(rc));
-			z->pending = rc;
-			if (out.pos > 0 && z->sink(z->arg, z->out, out.pos, err) != 0)
-				return -1;
-		}
+		flush = out.pos == out.size && rc != 0;
 	}
 	return 0;
 }
