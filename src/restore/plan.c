@@ -42,9 +42,12 @@ plan_cluster_window(const Catalog *c, const WalList *wal, TimestampUs *start, Ti
 	return found;
 }
 
-/* EXIT_TARGET with msg, followed by the recoverable window. */
+/*
+ * EXIT_TARGET with msg, followed by the recoverable window; the hint depends
+ * on which side of the window a time target falls.
+ */
 static int
-window_error(const Catalog *c, const WalList *wal, PgbError *err, const char *msg)
+window_error(const Catalog *c, const WalList *wal, const RestoreTarget *t, PgbError *err, const char *msg)
 {
 	TimestampUs start,
 				end;
@@ -59,6 +62,8 @@ window_error(const Catalog *c, const WalList *wal, PgbError *err, const char *ms
 	time_format_utc(start, s, sizeof(s));
 	time_format_utc(end, e, sizeof(e));
 	pgb_error(err, EXIT_TARGET, "%s; the recoverable window is %s to %s", msg, s, e);
+	if (t->kind == TARGET_TIME && t->time < start)
+		return pgb_hint(err, "the oldest usable backup ended at %s; no earlier moment can be restored", s);
 	return pgb_hint(err, "WAL not yet archived is not in the window: run \"SELECT pg_switch_wal()\" on the primary, or wait for archive_timeout");
 }
 
@@ -128,7 +133,7 @@ plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
 			char		msg[256];
 
 			snprintf(msg, sizeof(msg), "backup %s cannot reach the recovery target", m->label);
-			return window_error(c, wal, err, msg);
+			return window_error(c, wal, target, err, msg);
 		}
 		*chosen = m;
 		return 0;
@@ -146,7 +151,7 @@ plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
 		char		msg[256];
 
 		snprintf(msg, sizeof(msg), "no backup can reach the %s", what);
-		return window_error(c, wal, err, msg);
+		return window_error(c, wal, target, err, msg);
 	}
-	return window_error(c, wal, err, "no backup can be restored: every backup lacks WAL it needs");
+	return window_error(c, wal, target, err, "no backup can be restored: every backup lacks WAL it needs");
 }
