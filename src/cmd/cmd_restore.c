@@ -295,10 +295,16 @@ restore_files(RestoreCtx *ctx, PgbError *err)
 	return 0;
 }
 
-/* --delta: remove what the backup does not have. */
+/* --delta: remove what the backup does not have (nftw has no argument, hence statics). */
 static const Manifest *delta_manifest;
-static const char *delta_root;
+static const char **delta_files;	/* manifest file paths, sorted */
 static size_t delta_root_len;
+
+static int
+path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
 
 static bool
 manifest_has(const char *rel, bool is_dir)
@@ -315,24 +321,7 @@ manifest_has(const char *rel, bool is_dir)
 	for (int i = 0; i < m->nlinks; i++)
 		if (strcmp(m->links[i].path, rel) == 0)
 			return true;
-	{
-		int			lo = 0,
-					hi = m->nfiles - 1;
-
-		while (lo <= hi)
-		{
-			int			mid = (lo + hi) / 2;
-			int			c = strcmp(m->files[mid].path, rel);
-
-			if (c == 0)
-				return true;
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid - 1;
-		}
-	}
-	return false;
+	return bsearch(&rel, delta_files, (size_t) m->nfiles, sizeof(char *), path_cmp) != NULL;
 }
 
 static int
@@ -344,20 +333,64 @@ delta_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 		return 0;
 	if (flag == FTW_DP)
 		return manifest_has(rel, true) ? 0 : (rmdir(path) == 0 ? 0 : -1);
-	if (flag == FTW_SL && strncmp(rel, "pg_tblspc/", 10) == 0 && manifest_has(rel, false))
-		return 0;
 	return manifest_has(rel, false) ? 0 : (unlink(path) == 0 ? 0 : -1);
 }
 
 static int
 delta_clean(const RestoreCtx *ctx, PgbError *err)
 {
+	int			rc = 0;
+
+	delta_files = malloc(sizeof(char *) * (size_t) (ctx->m->nfiles + 1));
+	if (delta_files == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	for (int i = 0; i < ctx->m->nfiles; i++)
+		delta_files[i] = ctx->m->files[i].path;
+	qsort(delta_files, (size_t) ctx->m->nfiles, sizeof(char *), path_cmp);
 	delta_manifest = ctx->m;
-	delta_root = ctx->target;
 	delta_root_len = strlen(ctx->target);
 	if (nftw(ctx->target, delta_visit, 32, FTW_DEPTH | FTW_PHYS) != 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not remove stale files under \"%s\"", ctx->target);
-	return 0;
+		rc = pgb_error_errno(err, EXIT_IO, errno, "could not remove stale files under \"%s\"", ctx->target);
+	free(delta_files);
+	delta_files = NULL;
+	return rc;
+}
+
+/*
+ * PostgreSQL recreates pg_tblspc links from tablespace_map when it starts
+ * from a backup, so the file must name where the tablespaces were restored,
+ * not where they were: otherwise a copy would write into the source
+ * cluster's tablespaces.
+ */
+static int
+write_tablespace_map(const RestoreCtx *ctx, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	char	   *text;
+	size_t		len = 0;
+	size_t		cap = 1;
+	int			rc;
+
+	if (ctx->m->nlinks == 0)
+		return 0;
+	for (int i = 0; i < ctx->m->nlinks; i++)
+	{
+		const char *dest = tablespace_target(ctx->cfg, &ctx->m->links[i]);
+
+		if (strpbrk(dest, "\\\n\r") != NULL)
+			return pgb_error(err, EXIT_USAGE, "tablespace location \"%s\" contains a backslash or line break", dest);
+		cap += strlen(ctx->m->links[i].path) + strlen(dest) + 2;
+	}
+	text = malloc(cap);
+	if (text == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	for (int i = 0; i < ctx->m->nlinks; i++)
+		len += (size_t) snprintf(text + len, cap - len, "%s %s\n", ctx->m->links[i].path + strlen("pg_tblspc/"),
+								 tablespace_target(ctx->cfg, &ctx->m->links[i]));
+	rc = fio_path_join(path, sizeof(path), ctx->target, "tablespace_map", err) == 0 ?
+		fio_write_atomic(path, text, len, 0600, err) : -1;
+	free(text);
+	return rc;
 }
 
 static int
@@ -511,7 +544,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 		(cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
 	log_info("restoring backup %s into \"%s\"%s", ctx.m->label, ctx.target, ctx.delta ? " (delta)" : "");
 	if (create_layout(&ctx, err) != 0 || restore_files(&ctx, err) != 0 ||
-		(ctx.delta && delta_clean(&ctx, err) != 0) ||
+		(ctx.delta && delta_clean(&ctx, err) != 0) || write_tablespace_map(&ctx, err) != 0 ||
 		write_recovery(&ctx, &target, archive_off, err) != 0 || sync_target(&ctx, err) != 0)
 	{
 		PgbError	cleanup;
