@@ -250,18 +250,8 @@ cmd_backup(const Config *cfg, PgbError *err)
 	conn = cmd_connect_checked(cfg, repo, &si, err);
 	if (conn == NULL)
 		goto done;
-	if (si.in_recovery)
-	{
-		pgb_error(err, EXIT_REFUSED, "the server is a standby; pgbkp takes backups from the primary");
-		pgb_hint(err, "run the backup against the primary");
+	if (cmd_require_archiving_primary(&si, "backup", err) != 0)
 		goto done;
-	}
-	if (strcmp(si.archive_mode, "off") == 0)
-	{
-		pgb_error(err, EXIT_CONFIG, "archive_mode is off, so the WAL a backup needs would never be archived");
-		pgb_hint(err, "set archive_mode = on and archive_command = 'pgbkp ... archive-push %%p', then restart PostgreSQL");
-		goto done;
-	}
 	if (check_pgdata(cfg, &si, pgdata, sizeof(pgdata), err) != 0)
 		goto done;
 	cmd_holder_text(holder, sizeof(holder), "backup");

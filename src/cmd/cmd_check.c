@@ -25,17 +25,8 @@ cmd_check(const Config *cfg, PgbError *err)
 	conn = cmd_connect_checked(cfg, repo, &si, err);
 	if (conn == NULL)
 		goto done;
-	if (si.in_recovery)
-	{
-		pgb_error(err, EXIT_REFUSED, "the server is a standby; run check against the primary");
+	if (cmd_require_archiving_primary(&si, "check", err) != 0)
 		goto done;
-	}
-	if (strcmp(si.archive_mode, "off") == 0)
-	{
-		pgb_error(err, EXIT_CONFIG, "archive_mode is off");
-		pgb_hint(err, "set archive_mode = on and archive_command = 'pgbkp ... archive-push %%p', then restart PostgreSQL");
-		goto done;
-	}
 	if (strstr(si.archive_command, "pgbkp") == NULL)
 		log_warn("archive_command \"%s\" does not mention pgbkp", si.archive_command);
 	if (db_switch_wal(conn, walname, err) != 0)

@@ -62,6 +62,22 @@ cmd_connect_checked(const Config *cfg, const Repo *repo, DbServerInfo *info, Pgb
 }
 
 int
+cmd_require_archiving_primary(const DbServerInfo *si, const char *what, PgbError *err)
+{
+	if (si->in_recovery)
+	{
+		pgb_error(err, EXIT_REFUSED, "the server is a standby; %s runs against the primary", what);
+		return pgb_hint(err, "point --pg-host and --pg-port at the primary");
+	}
+	if (strcmp(si->archive_mode, "off") == 0)
+	{
+		pgb_error(err, EXIT_CONFIG, "archive_mode is off, so WAL never reaches the repository");
+		return pgb_hint(err, "set archive_mode = on and archive_command = 'pgbkp ... archive-push %%p', then restart PostgreSQL");
+	}
+	return 0;
+}
+
+int
 cmd_wait_for_wal(Repo *repo, const char *const *names, int n, int timeout, PgbError *err)
 {
 	struct timespec start,

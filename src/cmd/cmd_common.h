@@ -15,6 +15,12 @@ DbConn	   *cmd_connect(const Config *cfg, PgbError *err);
  */
 DbConn	   *cmd_connect_checked(const Config *cfg, const Repo *repo, DbServerInfo *info, PgbError *err);
 
+/*
+ * Refuse a standby (EXIT_REFUSED) or a server with archive_mode off
+ * (EXIT_CONFIG): what must hold before backup and check.
+ */
+int			cmd_require_archiving_primary(const DbServerInfo *si, const char *what, PgbError *err);
+
 /* Wait until every name in names[0..n) is in the archive, or timeout seconds pass (EXIT_TIMEOUT). */
 int			cmd_wait_for_wal(Repo *repo, const char *const *names, int n, int timeout, PgbError *err);
 

@@ -4,6 +4,7 @@
 
 #include "common/fileio.h"
 #include "common/log.h"
+#include "io/membuf.h"
 #include "repo/catalog.h"
 #include "repo/objio.h"
 
@@ -59,53 +60,23 @@ catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
 	return 0;
 }
 
-typedef struct BufSink
-{
-	char	   *buf;
-	size_t		len;
-	size_t		cap;
-} BufSink;
-
-static int
-to_buffer(void *arg, const void *data, size_t len, PgbError *err)
-{
-	BufSink    *b = arg;
-
-	if (b->len + len > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 65536;
-		char	   *bigger;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		bigger = realloc(b->buf, cap);
-		if (bigger == NULL)
-			return pgb_error(err, EXIT_INTERNAL, "out of memory");
-		b->buf = bigger;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
 int
 catalog_commit_manifest(Repo *repo, const Manifest *m, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
-	BufSink		b = {0};
+	MemBuf		b = {0};
 	bool		existed = false;
 	int			rc;
 
 	if (repo_path(repo, path, "backup/%s/%s", m->label, MANIFEST_NAME) != 0)
 		return pgb_error(err, EXIT_IO, "path too long for backup \"%s\"", m->label);
-	if (manifest_write(m, to_buffer, &b, err) != 0)
+	if (manifest_write(m, membuf_sink, &b, err) != 0)
 	{
-		free(b.buf);
+		membuf_free(&b);
 		return -1;
 	}
 	rc = objio_put_mem(repo->storage, path, OBJECT_KIND_MANIFEST, 3, b.buf, b.len, true, &existed, NULL, err);
-	free(b.buf);
+	membuf_free(&b);
 	if (rc == 0 && existed)
 		return pgb_error(err, EXIT_INTERNAL, "backup \"%s\" already has a manifest", m->label);
 	return rc;

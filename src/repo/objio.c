@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "io/membuf.h"
 #include "repo/objio.h"
 
 #define IO_CHUNK (256 * 1024)
@@ -133,57 +134,19 @@ done:
 	return rc;
 }
 
-typedef struct MemSink
-{
-	char	   *buf;
-	size_t		len;
-	size_t		cap;
-	size_t		max;
-} MemSink;
-
-static int
-to_memory(void *arg, const void *buf, size_t len, PgbError *err)
-{
-	MemSink    *m = arg;
-
-	if (m->len + len > m->max)
-		return pgb_error(err, EXIT_CORRUPT, "object content exceeds %zu bytes", m->max);
-	if (m->len + len + 1 > m->cap)
-	{
-		size_t		cap = m->cap ? m->cap : 65536;
-		char	   *bigger;
-
-		while (cap < m->len + len + 1)
-			cap *= 2;
-		bigger = realloc(m->buf, cap);
-		if (bigger == NULL)
-			return pgb_error(err, EXIT_INTERNAL, "out of memory");
-		m->buf = bigger;
-		m->cap = cap;
-	}
-	memcpy(m->buf + m->len, buf, len);
-	m->len += len;
-	return 0;
-}
-
 int
 objio_get_mem(Storage *s, const char *path, ObjectKind kind, size_t max,
 			  char **out, size_t *len, PgbError *err)
 {
-	MemSink		m = {NULL, 0, 0, max};
+	MemBuf		m = {.max = max};
 
-	if (objio_get(s, path, kind, to_memory, &m, NULL, err) != 0)
+	if (objio_get(s, path, kind, membuf_sink, &m, NULL, err) != 0)
 	{
-		free(m.buf);
+		membuf_free(&m);
 		return -1;
 	}
-	if (m.buf == NULL && (m.buf = malloc(1)) == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	m.buf[m.len] = '\0';
-	*out = m.buf;
-	if (len)
-		*len = m.len;
-	return 0;
+	*out = membuf_take(&m, len, err);
+	return *out ? 0 : -1;
 }
 
 int

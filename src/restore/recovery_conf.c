@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "common/fileio.h"
+#include "io/membuf.h"
 #include "restore/recovery_conf.h"
 
 #define AUTO_CONF_MAX (1024 * 1024)
@@ -88,63 +89,38 @@ line_sets_owned(const char *line, size_t len, bool archive_off)
 	return archive_off && n == 12 && strncasecmp(p, "archive_mode", 12) == 0;
 }
 
-typedef struct Text
-{
-	char	   *buf;
-	size_t		len;
-	size_t		cap;
-	bool		oom;
-} Text;
-
+/* Appending to the output collects the first error; the caller checks once. */
 static void
-text_add(Text *t, const char *s, size_t n)
+text_add(MemBuf *t, PgbError *err, const char *s, size_t n)
 {
-	if (t->oom)
-		return;
-	if (t->len + n + 1 > t->cap)
-	{
-		size_t		cap = t->cap ? t->cap : 4096;
-		char	   *bigger;
-
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		bigger = realloc(t->buf, cap);
-		if (bigger == NULL)
-		{
-			t->oom = true;
-			return;
-		}
-		t->buf = bigger;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, s, n);
-	t->len += n;
-	t->buf[t->len] = '\0';
+	if (!pgb_error_is_set(err))
+		membuf_append(t, s, n, err);
 }
 
 static void
-text_setting(Text *t, const char *name, const char *value)
+text_setting(MemBuf *t, PgbError *err, const char *name, const char *value)
 {
 	char	   *q = recovery_conf_quote(value);
 
 	if (q == NULL)
 	{
-		t->oom = true;
+		if (!pgb_error_is_set(err))
+			pgb_error(err, EXIT_INTERNAL, "out of memory");
 		return;
 	}
-	text_add(t, name, strlen(name));
-	text_add(t, " = ", 3);
-	text_add(t, q, strlen(q));
-	text_add(t, "\n", 1);
+	text_add(t, err, name, strlen(name));
+	text_add(t, err, " = ", 3);
+	text_add(t, err, q, strlen(q));
+	text_add(t, err, "\n", 1);
 	free(q);
 }
 
 char *
 recovery_conf_render(const char *old, const RecoverySettings *s, PgbError *err)
 {
-	Text		t = {0};
+	MemBuf		t = {0};
 
-	text_add(&t, "", 0);
+	pgb_error_clear(err);
 	for (const char *line = old; line && *line;)
 	{
 		const char *nl = strchr(line, '\n');
@@ -152,32 +128,31 @@ recovery_conf_render(const char *old, const RecoverySettings *s, PgbError *err)
 
 		if (!line_sets_owned(line, len, s->archive_off))
 		{
-			text_add(&t, line, len);
-			text_add(&t, "\n", 1);
+			text_add(&t, err, line, len);
+			text_add(&t, err, "\n", 1);
 		}
 		line += len + (nl ? 1 : 0);
 	}
 	if (s->comment)
 	{
-		text_add(&t, "# ", 2);
-		text_add(&t, s->comment, strlen(s->comment));
-		text_add(&t, "\n", 1);
+		text_add(&t, err, "# ", 2);
+		text_add(&t, err, s->comment, strlen(s->comment));
+		text_add(&t, err, "\n", 1);
 	}
-	text_setting(&t, "restore_command", s->restore_command);
+	text_setting(&t, err, "restore_command", s->restore_command);
 	if (s->target_param)
 	{
-		text_setting(&t, s->target_param, s->target_value);
-		text_setting(&t, "recovery_target_action", s->target_action ? s->target_action : "pause");
+		text_setting(&t, err, s->target_param, s->target_value);
+		text_setting(&t, err, "recovery_target_action", s->target_action ? s->target_action : "pause");
 	}
 	if (s->archive_off)
-		text_setting(&t, "archive_mode", "off");
-	if (t.oom)
+		text_setting(&t, err, "archive_mode", "off");
+	if (pgb_error_is_set(err))
 	{
-		free(t.buf);
-		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		membuf_free(&t);
 		return NULL;
 	}
-	return t.buf;
+	return membuf_take(&t, NULL, err);
 }
 
 int
