@@ -41,9 +41,10 @@ main(int argc, char **argv)
 	}
 	if (cfg.help || cfg.command == NULL)
 	{
+		rc = cfg.help ? EXIT_OK : EXIT_USAGE;
 		config_print_help(cfg.command);
 		config_free(&cfg);
-		return cfg.help ? EXIT_OK : EXIT_USAGE;
+		return rc;
 	}
 	rc = EXIT_INTERNAL;
 	for (const CommandEntry *c = command_handlers; c->name; c++)

@@ -293,3 +293,30 @@ done:
 	free(buf);
 	return rc;
 }
+
+int
+bundle_check_header(Repo *repo, const char *label, uint32_t n, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	uint8_t		hdr[OBJECT_HEADER_SIZE];
+	StorageRead *r;
+	ssize_t		got;
+
+	if (catalog_bundle_path(repo, label, n, path) != 0)
+		return pgb_error(err, EXIT_IO, "bundle path too long");
+	r = storage_open_read(repo->storage, path, 0, OBJECT_HEADER_SIZE, err);
+	if (r == NULL)
+	{
+		if (err->code == EXIT_NOT_FOUND)
+			err->code = EXIT_CORRUPT;
+		return -1;
+	}
+	got = storage_read(r, hdr, sizeof(hdr), err);
+	storage_read_close(r);
+	if (got < 0 || object_header_check(hdr, (size_t) got, OBJECT_KIND_BUNDLE, err) != 0)
+	{
+		err->code = EXIT_CORRUPT;
+		return pgb_error_context(err, "bundle \"%s/%s\" of backup %s", storage_description(repo->storage), path, label);
+	}
+	return 0;
+}

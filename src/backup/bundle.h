@@ -40,4 +40,7 @@ void		bundle_writer_free(BundleWriter *bw);
 int			bundle_read_file(Repo *repo, const char *label, const ManifestFile *mf,
 							 ByteSink sink, void *arg, PgbError *err);
 
+/* Check that bundle number n of the backup starts with a valid bundle header. */
+int			bundle_check_header(Repo *repo, const char *label, uint32_t n, PgbError *err);
+
 #endif

@@ -5,8 +5,10 @@
  * backup_manifest, pg_internal.init, anything named pgsql_tmp*, and the
  * contents (not the directories) of pg_wal, pg_replslot, pg_dynshmem,
  * pg_notify, pg_serial, pg_snapshots, pg_stat_tmp and pg_subtrans;
- * pg_wal/archive_status is kept as an empty directory.  In database
- * directories, unlogged relations are left out except their init forks.
+ * pg_wal/archive_status is kept as an empty directory (also when pg_wal is a
+ * link to another file system, as initdb --waldir makes it).  In database
+ * directories, unlogged relations are left out except their init forks, and
+ * so are temporary relations (t<backend>_<relfilenode>).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -78,6 +80,18 @@ relfilenode_len(const char *name)
 	if (n == 0 || (name[n] != '\0' && name[n] != '_' && name[n] != '.'))
 		return 0;
 	return n;
+}
+
+/* t<backend id>_<relfilenode>[...]: a temporary relation, dropped at restart. */
+static bool
+is_temp_relation(const char *name)
+{
+	size_t		n;
+
+	if (name[0] != 't')
+		return false;
+	n = strspn(name + 1, "0123456789");
+	return n > 0 && name[1 + n] == '_' && relfilenode_len(name + 2 + n) > 0;
 }
 
 typedef struct NameSet
@@ -192,6 +206,13 @@ walk_entry(const char *full_dir, const char *rel_dir, const char *name, const Na
 			return 0;			/* removed while we walk: normal */
 		return pgb_error_errno(err, EXIT_IO, errno, "could not stat \"%s\"", full);
 	}
+	if (S_ISLNK(st.st_mode) && rel_dir[0] == '\0' && strcmp(name, "pg_wal") == 0)
+	{
+		/* restore makes it a plain directory; its contents are never backed up */
+		if (manifest_add_dir(m, "pg_wal", 0700, err) != 0)
+			return -1;
+		return manifest_add_dir(m, "pg_wal/archive_status", 0700, err);
+	}
 	if (S_ISLNK(st.st_mode) && strcmp(rel_dir, "pg_tblspc") == 0)
 	{
 		char		target[PGB_PATH_MAX];
@@ -207,6 +228,8 @@ walk_entry(const char *full_dir, const char *rel_dir, const char *name, const Na
 		return walk_dir(target, rel, m, w, err);
 	}
 	if (walk_excluded(rel_dir, name, S_ISDIR(st.st_mode)))
+		return 0;
+	if (unlogged && is_temp_relation(name))
 		return 0;
 	if (unlogged && unlogged->count > 0)
 	{
@@ -233,6 +256,7 @@ walk_dir(const char *full, const char *rel, Manifest *m, WalkResult *w, PgbError
 	DIR		   *dir = opendir(full);
 	struct dirent *de;
 	NameSet		unlogged = {0};
+	bool		dbdir = is_database_dir(rel);
 	int			rc = 0;
 
 	if (dir == NULL)
@@ -241,7 +265,7 @@ walk_dir(const char *full, const char *rel, Manifest *m, WalkResult *w, PgbError
 			return 0;
 		return pgb_error_errno(err, EXIT_IO, errno, "could not open directory \"%s\"", full);
 	}
-	if (is_database_dir(rel) && collect_unlogged(full, &unlogged, err) != 0)
+	if (dbdir && collect_unlogged(full, &unlogged, err) != 0)
 	{
 		closedir(dir);
 		return -1;
@@ -250,7 +274,7 @@ walk_dir(const char *full, const char *rel, Manifest *m, WalkResult *w, PgbError
 	{
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		rc = walk_entry(full, rel, de->d_name, &unlogged, m, w, err);
+		rc = walk_entry(full, rel, de->d_name, dbdir ? &unlogged : NULL, m, w, err);
 	}
 	closedir(dir);
 	nameset_free(&unlogged);

@@ -51,6 +51,9 @@ make_label(const Catalog *cat, char *label, size_t len, PgbError *err)
 		for (int i = 0; i < cat->nincomplete; i++)
 			if (strncmp(cat->incomplete[i], label, 15) >= 0)
 				later = false;
+		for (int i = 0; i < cat->ncorrupt; i++)
+			if (strncmp(cat->corrupt[i], label, 15) >= 0)
+				later = false;
 		if (later)
 			return 0;
 		sleep(1);
@@ -261,6 +264,7 @@ cmd_backup(const Config *cfg, PgbError *err)
 		goto done;
 	if (catalog_load(repo, &cat, err) != 0)
 		goto done;
+	cmd_warn_corrupt(&cat);
 	for (int i = 0; i < cat.nincomplete; i++)
 		log_info("removing the leftovers of interrupted backup %s", cat.incomplete[i]);
 	if (catalog_remove_incomplete(repo, &cat, err) != 0 ||

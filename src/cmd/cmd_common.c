@@ -9,6 +9,7 @@
 #include "cmd/cmd_common.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "repo/catalog.h"
 #include "repo/walarchive.h"
 
 const CommandEntry command_handlers[] = {
@@ -105,6 +106,13 @@ cmd_wait_for_wal(Repo *repo, const char *const *names, int n, int timeout, PgbEr
 		}
 		usleep(100 * 1000);
 	}
+}
+
+void
+cmd_warn_corrupt(const Catalog *cat)
+{
+	for (int i = 0; i < cat->ncorrupt; i++)
+		log_warn("backup %s is unusable: %s (run \"pgbkp verify\")", cat->corrupt[i], cat->corrupt_error[i]);
 }
 
 int

@@ -24,6 +24,10 @@ int			cmd_require_archiving_primary(const DbServerInfo *si, const char *what, Pg
 /* Wait until every name in names[0..n) is in the archive, or timeout seconds pass (EXIT_TIMEOUT). */
 int			cmd_wait_for_wal(Repo *repo, const char *const *names, int n, int timeout, PgbError *err);
 
+/* Warn about each backup whose manifest cannot be read (see catalog_load). */
+struct Catalog;
+void		cmd_warn_corrupt(const struct Catalog *cat);
+
 /* The running pgbkp's absolute path (for restore_command). */
 int			cmd_self_path(char *out, size_t len, PgbError *err);
 

@@ -78,7 +78,6 @@ print_json(const Repo *repo, const Catalog *cat, const WalList *wal)
 				name[WAL_NAME_LEN + 1];
 	TimestampUs start,
 				end;
-	TimeLineID	last_tli = 0;
 
 	snprintf(sysid, sizeof(sysid), "%" PRIu64, repo->info.system_identifier);
 	json_object_object_add(root, "cluster", json_object_new_string(repo->cluster));
@@ -88,6 +87,19 @@ print_json(const Repo *repo, const Catalog *cat, const WalList *wal)
 	for (int i = 0; i < cat->count; i++)
 		json_object_array_add(backups, backup_json(&cat->backups[i], wal));
 	json_object_object_add(root, "backups", backups);
+	{
+		json_object *bad = json_object_new_array();
+
+		for (int i = 0; i < cat->ncorrupt; i++)
+		{
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "label", json_object_new_string(cat->corrupt[i]));
+			json_object_object_add(o, "error", json_object_new_string(cat->corrupt_error[i]));
+			json_object_array_add(bad, o);
+		}
+		json_object_object_add(root, "corrupt_backups", bad);
+	}
 
 	json_object_object_add(w, "segments", json_object_new_int(wal->nsegments));
 	if (wal->nsegments > 0)
@@ -99,11 +111,12 @@ print_json(const Repo *repo, const Catalog *cat, const WalList *wal)
 	}
 	for (int i = 0; i < wal->nsegments; i++)
 	{
-		if (wal->segments[i].tli > last_tli)
-		{
-			last_tli = wal->segments[i].tli;
-			json_object_array_add(tlis, json_object_new_int64(last_tli));
-		}
+		bool		seen = false;
+
+		for (int j = 0; j < i && !seen; j++)
+			seen = wal->segments[j].tli == wal->segments[i].tli;
+		if (!seen)
+			json_object_array_add(tlis, json_object_new_int64(wal->segments[i].tli));
 		if (i > 0 && wal->segments[i].segno > wal->segments[i - 1].segno + 1)
 		{
 			json_object *g = json_object_new_object();
@@ -159,6 +172,8 @@ print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
 			   m->size / 1048576.0, m->repo_size / 1048576.0, m->nfiles, first, last,
 			   w.wal_complete ? "" : "  (WAL MISSING: not restorable)");
 	}
+	for (int i = 0; i < cat->ncorrupt; i++)
+		printf("  backup %s  UNUSABLE: %s\n", cat->corrupt[i], cat->corrupt_error[i]);
 	if (wal->nsegments > 0)
 	{
 		segment_name(wal, 0, repo->info.wal_segment_size, first);

@@ -130,6 +130,20 @@ check_tablespaces(const RestoreCtx *ctx, PgbError *err)
 {
 	const Manifest *m = ctx->m;
 
+	for (int k = 0; k < ctx->cfg->ntablespace_map; k++)
+	{
+		bool		known = false;
+
+		for (int i = 0; i < m->nlinks; i++)
+			if (strcmp(m->links[i].path + strlen("pg_tblspc/"), ctx->cfg->tablespace_map[k].key) == 0)
+				known = true;
+		if (!known)
+		{
+			pgb_error(err, EXIT_USAGE, "--tablespace-map names tablespace %s, which backup %s does not have",
+					  ctx->cfg->tablespace_map[k].key, m->label);
+			return pgb_hint(err, "give the tablespace OID, as under pg_tblspc/ in the data directory");
+		}
+	}
 	for (int i = 0; i < m->nlinks; i++)
 	{
 		const char *dest = tablespace_target(ctx->cfg, &m->links[i]);
@@ -527,7 +541,10 @@ cmd_restore(const Config *cfg, PgbError *err)
 		return -1;
 	if ((ctx.repo = cmd_open_repo(cfg, err)) == NULL)
 		return -1;
-	if (catalog_load(ctx.repo, &cat, err) != 0 || wal_list(ctx.repo, &wal, err) != 0 ||
+	if (catalog_load(ctx.repo, &cat, err) != 0)
+		goto done;
+	cmd_warn_corrupt(&cat);
+	if (wal_list(ctx.repo, &wal, err) != 0 ||
 		plan_choose(&cat, &wal, &target, cfg->set, &ctx.m, err) != 0 ||
 		manifest_check_paths(ctx.m, err) != 0)
 		goto done;

@@ -45,6 +45,9 @@ verify_backup(Repo *repo, const char *label, VerifyState *st, SegNo *oldest_star
 	}
 	if (manifest_check_paths(&m, &err) != 0)
 		problem(st, &err);
+	for (uint32_t b = 1; b <= m.nbundles; b++)
+		if (bundle_check_header(repo, m.label, b, &err) != 0)
+			problem(st, &err);
 	for (int i = 0; i < m.nfiles; i++)
 	{
 		if (bundle_read_file(repo, m.label, &m.files[i], sink_discard, NULL, &err) != 0)

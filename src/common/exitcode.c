@@ -2,12 +2,12 @@
 #include "common/exitcode.h"
 
 const ExitCodeInfo exit_code_table[] = {
-	{EXIT_OK, "ok", "success (also: a replica or nothing to do, when the message says so)"},
+	{EXIT_OK, "ok", "success"},
 	{EXIT_WAL_MISSING, "wal-missing", "archive-get: the requested WAL file is not in the repository"},
 	{EXIT_USAGE, "usage", "invalid command line: unknown option, missing or malformed argument"},
 	{EXIT_CONFIG, "config", "invalid or incomplete configuration (file, environment or option)"},
 	{EXIT_NOT_FOUND, "not-found", "repository, cluster or backup set not found"},
-	{EXIT_REFUSED, "refused", "refused: target directory in use by a running server or not empty"},
+	{EXIT_REFUSED, "refused", "refused: target directory in use by a running server or not empty, or the server is a standby"},
 	{EXIT_CORRUPT, "corrupt", "checksum mismatch or malformed content in the repository"},
 	{EXIT_DATABASE, "database", "could not connect to PostgreSQL or a query failed"},
 	{EXIT_LOCKED, "locked", "another pgbkp process holds the cluster's lock"},

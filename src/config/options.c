@@ -104,7 +104,7 @@ const OptionDef option_table[] = {
 	F(start_fast), 0},
 	{"progress", 0, OPT_BOOL, "true", 0, 0, NULL, 0,
 		"progress", "PGBKP_PROGRESS", NULL,
-		"show a progress line when stderr is a terminal",
+		"report progress (a line redrawn on a terminal, else a log line every 10 percent)",
 	F(progress), 0},
 	{"help", 'h', OPT_FLAG, NULL, 0, 0, NULL, 0,
 		NULL, NULL, NULL,
@@ -136,7 +136,7 @@ const OptionDef option_table[] = {
 	F(set), 0},
 	{"time", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
 		NULL, NULL, "TIMESTAMP",
-		"recover up to this time (YYYY-MM-DD HH:MM:SS[+TZ])",
+		"recover up to this time: YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]|Z]; local time without a zone",
 	F(target_time), OPTF_TARGET},
 	{"lsn", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
 		NULL, NULL, "LSN",
@@ -172,7 +172,7 @@ const OptionDef option_table[] = {
 	F(force), 0},
 	{"tablespace-map", 0, OPT_LIST, NULL, 0, 0, NULL, RESTORE,
 		NULL, NULL, "OID=DIR",
-		"restore the tablespace OID (or name) to DIR; may be repeated",
+		"restore the tablespace with this OID to DIR; may be repeated",
 	F(tablespace_map), 0},
 
 	/* info */

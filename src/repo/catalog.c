@@ -100,7 +100,9 @@ catalog_load(Repo *repo, Catalog *out, PgbError *err)
 		return -1;
 	out->backups = calloc((size_t) list.count + 1, sizeof(Manifest));
 	out->incomplete = calloc((size_t) list.count + 1, sizeof(char *));
-	if (out->backups == NULL || out->incomplete == NULL)
+	out->corrupt = calloc((size_t) list.count + 1, sizeof(char *));
+	out->corrupt_error = calloc((size_t) list.count + 1, sizeof(char *));
+	if (out->backups == NULL || out->incomplete == NULL || out->corrupt == NULL || out->corrupt_error == NULL)
 	{
 		storage_list_free(&list);
 		catalog_free(out);
@@ -124,7 +126,17 @@ catalog_load(Repo *repo, Catalog *out, PgbError *err)
 			continue;
 		}
 		if (catalog_read_manifest(repo, label, &out->backups[out->count], err) != 0)
-			goto fail;
+		{
+			if (err->code != EXIT_CORRUPT)
+				goto fail;
+			out->corrupt[out->ncorrupt] = strdup(label);
+			out->corrupt_error[out->ncorrupt] = strdup(err->msg);
+			if (out->corrupt[out->ncorrupt] == NULL || out->corrupt_error[out->ncorrupt] == NULL)
+				goto oom;
+			out->ncorrupt++;
+			pgb_error_clear(err);
+			continue;
+		}
 		out->count++;
 	}
 	storage_list_free(&list);
@@ -146,8 +158,15 @@ catalog_free(Catalog *c)
 		manifest_free(&c->backups[i]);
 	for (int i = 0; i < c->nincomplete; i++)
 		free(c->incomplete[i]);
+	for (int i = 0; i < c->ncorrupt; i++)
+	{
+		free(c->corrupt[i]);
+		free(c->corrupt_error[i]);
+	}
 	free(c->backups);
 	free(c->incomplete);
+	free(c->corrupt);
+	free(c->corrupt_error);
 	memset(c, 0, sizeof(*c));
 }
 

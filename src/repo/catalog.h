@@ -16,8 +16,16 @@ typedef struct Catalog
 	Manifest   *backups;		/* oldest first (labels sort by time) */
 	int			nincomplete;
 	char	  **incomplete;		/* labels without a manifest */
+	int			ncorrupt;
+	char	  **corrupt;		/* labels whose manifest cannot be read */
+	char	  **corrupt_error;	/* ... and why */
 } Catalog;
 
+/*
+ * List the backups.  A manifest that fails its checksum or does not parse
+ * does not stop the listing: it is recorded in corrupt[], never listed as a
+ * backup, never removed; commands report it and verify fails on it.
+ */
 int			catalog_load(Repo *repo, Catalog *out, PgbError *err);
 void		catalog_free(Catalog *c);
 /* The backup with this label, or NULL. */
