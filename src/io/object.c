@@ -37,6 +37,9 @@ object_header_check(const uint8_t *buf, size_t len, ObjectKind kind, PgbError *e
 	if (buf[5] != OBJECT_FORMAT_VERSION)
 		return pgb_error(err, EXIT_CORRUPT, "object format version %u is not supported (this pgbkp reads version %d)",
 						 buf[5], OBJECT_FORMAT_VERSION);
+	for (int i = 8; i < OBJECT_HEADER_SIZE; i++)
+		if (buf[i] != 0)
+			return pgb_error(err, EXIT_CORRUPT, "not a pgbkp object (reserved header bytes are not zero)");
 	if (buf[6] != COMPRESSION_ZSTD || buf[7] != CIPHER_NONE)
 		return pgb_error(err, EXIT_CORRUPT, "object uses compression %u / cipher %u, which this pgbkp does not support",
 						 buf[6], buf[7]);

@@ -327,8 +327,8 @@ unescape(char *s)
 			int			hi = hexdigit(r[1]);
 			int			lo = hi >= 0 ? hexdigit(r[2]) : -1;
 
-			if (lo < 0)
-				return false;
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return false;	/* malformed, or %00: no field holds a NUL */
 			*w++ = (char) (hi << 4 | lo);
 			r += 2;
 		}
@@ -468,6 +468,11 @@ manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
 	manifest_init(m);
 	if (copy == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	if (memchr(text, '\0', len) != NULL)
+	{
+		free(copy);
+		return pgb_error(err, EXIT_CORRUPT, "manifest contains a NUL byte");
+	}
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	for (line = copy; *line; line = next)
@@ -502,10 +507,11 @@ manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
 				goto bad;
 			if (strcmp(f[1], "1") != 0)
 			{
+				pgb_error(err, EXIT_CORRUPT, "manifest format %.16s is not supported (this pgbkp reads format %d)",
+						  f[1], MANIFEST_FORMAT_VERSION);
 				free(copy);
 				manifest_free(m);
-				return pgb_error(err, EXIT_CORRUPT, "manifest format %s is not supported (this pgbkp reads format %d)",
-								 f[1], MANIFEST_FORMAT_VERSION);
+				return -1;
 			}
 			continue;
 		}

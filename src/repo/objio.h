@@ -19,7 +19,7 @@ int			objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
 /* Decode the object at path, streaming its verified content into sink. */
 int			objio_get(Storage *s, const char *path, ObjectKind kind, ByteSink sink, void *arg,
 					  ObjectSummary *sum, PgbError *err);
-/* Decode a small object into memory (NUL-terminated; at most max content bytes). */
+/* Decode a small object into memory (NUL-terminated; at most max content bytes, 0: no cap). */
 int			objio_get_mem(Storage *s, const char *path, ObjectKind kind, size_t max,
 						  char **out, size_t *len, PgbError *err);
 /* Read only the trailer (size and SHA-256 as recorded), without decoding. */

@@ -21,10 +21,11 @@ recovery_conf_quote(const char *value)
 	if (out == NULL)
 		return NULL;
 	*w++ = '\'';
+	/* PostgreSQL reads '' as a quote and backslash escapes (\\, \n, ...) */
 	for (const char *r = value; *r; r++)
 	{
-		if (*r == '\'')
-			*w++ = '\'';
+		if (*r == '\'' || *r == '\\')
+			*w++ = *r;
 		*w++ = *r;
 	}
 	*w++ = '\'';

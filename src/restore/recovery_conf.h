@@ -26,7 +26,7 @@ typedef struct RecoverySettings
  */
 char	   *recovery_conf_render(const char *old, const RecoverySettings *s, PgbError *err);
 
-/* Quote a value for postgresql.conf: 'it''s'.  Returns malloc'd text. */
+/* Quote a value for postgresql.conf: single quotes and backslashes are doubled.  malloc'd. */
 char	   *recovery_conf_quote(const char *value);
 
 /* Shell-quote one word if it needs it: /a/b stays, a b becomes 'a b'.  malloc'd. */

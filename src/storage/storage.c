@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/membuf.h"
 #include "storage/storage.h"
 
 int
@@ -114,53 +115,33 @@ int
 storage_read_all(Storage *s, const char *path, size_t max, uint8_t **out, size_t *len, PgbError *err)
 {
 	StorageRead *r = storage_open_read(s, path, 0, 0, err);
-	uint8_t    *buf;
-	size_t		used = 0;
-	size_t		cap = 8192;
+	MemBuf		b = {0};
+	uint8_t		chunk[65536];
 
 	if (r == NULL)
 		return -1;
-	buf = malloc(cap + 1);
 	for (;;)
 	{
-		ssize_t		n;
+		ssize_t		n = storage_read(r, chunk, sizeof(chunk), err);
 
-		if (buf == NULL)
-		{
-			storage_read_close(r);
-			return pgb_error(err, EXIT_INTERNAL, "out of memory");
-		}
-		if (used == cap)
-		{
-			uint8_t    *bigger;
-
-			if (cap >= max)
-			{
-				free(buf);
-				storage_read_close(r);
-				return pgb_error(err, EXIT_CORRUPT, "object \"%s\" is larger than %zu bytes", path, max);
-			}
-			cap = cap * 2 > max ? max : cap * 2;
-			bigger = realloc(buf, cap + 1);
-			if (bigger == NULL)
-				free(buf);
-			buf = bigger;
-			continue;
-		}
-		n = storage_read(r, buf + used, cap - used, err);
 		if (n < 0)
-		{
-			free(buf);
-			storage_read_close(r);
-			return -1;
-		}
+			goto fail;
 		if (n == 0)
 			break;
-		used += (size_t) n;
+		if (b.len + (size_t) n > max)
+		{
+			pgb_error(err, EXIT_CORRUPT, "object \"%s\" is larger than %zu bytes", path, max);
+			goto fail;
+		}
+		if (membuf_append(&b, chunk, (size_t) n, err) != 0)
+			goto fail;
 	}
 	storage_read_close(r);
-	buf[used] = '\0';
-	*out = buf;
-	*len = used;
-	return 0;
+	*out = (uint8_t *) membuf_take(&b, len, err);
+	return *out ? 0 : -1;
+
+fail:
+	storage_read_close(r);
+	membuf_free(&b);
+	return -1;
 }

@@ -117,7 +117,7 @@ void		storage_unlock(StorageLock *l);
 const char *storage_description(const Storage *s);
 void		storage_free(Storage *s);
 
-/* Whole small object into memory (NUL-terminated), at most max bytes. */
+/* A whole object into memory (NUL-terminated): at most max bytes, else EXIT_CORRUPT. */
 int			storage_read_all(Storage *s, const char *path, size_t max, uint8_t **out, size_t *len, PgbError *err);
 
 #endif
