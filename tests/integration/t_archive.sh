@@ -128,6 +128,7 @@ test_archive_get_identical_bytes() {
     # relative destination, as restore_command's %p (pg_wal/RECOVERYXLOG)
     mkdir -p "$ROOT/work/pg_wal"
     chown postgres:postgres "$ROOT/work/pg_wal"
+    # shellcheck disable=SC2046  # option words without spaces
     ( cd "$ROOT/work" &&
       setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
         "$INST/bin/pgbkp" $(pgbkp_opts main) archive-get "$SEG" pg_wal/RECOVERYXLOG ) ||

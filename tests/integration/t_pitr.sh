@@ -71,7 +71,9 @@ assert_pgbench_intact() {
 
 test_pitr_latest() {
     pitr_fixture
-    restore_start latest --target-action promote
+    # no recovery target: replay all archived WAL, then the server promotes
+    # by itself (pgbkp refuses --target-action without a target)
+    restore_start latest
     pg_wait_recovery_end latest
     assert_eq "200 100 100" "$(count_rows latest)" "rows after restore to latest"
     assert_pgbench_intact latest
@@ -161,7 +163,7 @@ test_pitr_two_backups_picks_right_one() {
     pg_wait_recovery_end between
     assert_eq "100 100 0" "$(count_rows between)" "rows at a time before the second backup"
     pg_stop between
-    restore_start newest --target-action promote
+    restore_start newest
     pg_wait_recovery_end newest
     assert_eq 250 "$(pg_sql newest "select count(*) from t")" "rows after restore to latest"
     assert_eq 50 "$(pg_sql newest "select count(*) from t where note='C'")" "batch C rows"

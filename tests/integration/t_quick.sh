@@ -52,17 +52,40 @@ test_man_page_renders() {
 }
 
 test_man_page_documents_every_help_option() {
-    local man=$TOP/man/pgbkp.1 opt missing=()
+    # every long option that `pgbkp --help` or `pgbkp COMMAND --help` prints
+    # appears in the man page (--[no-]x counts as --x)
+    local man=$TOP/man/pgbkp.1 opt c missing=()
     assert_file_exists "$man"
-    run pgbkp_raw --help
-    assert_rc 0 "pgbkp --help"
-    man_text "$man" >"$ROOT/work/man.txt"
-    grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' "$RUN_OUT" | sort -u >"$ROOT/work/help-options"
+    man_text "$man" | sed 's/--\[no-\]/--/g' >"$ROOT/work/man.txt"
+    : >"$ROOT/work/help.txt"
+    for c in "" "${PGBKP_COMMANDS[@]}"; do
+        # shellcheck disable=SC2086
+        pgbkp_raw $c --help >>"$ROOT/work/help.txt" 2>/dev/null || true
+    done
+    sed 's/--\[no-\]/--/g' "$ROOT/work/help.txt" |
+        grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u >"$ROOT/work/help-options"
     [ -s "$ROOT/work/help-options" ] || fail "no long option found in --help output"
+    echo "options in --help: $(tr '\n' ' ' <"$ROOT/work/help-options")"
     while IFS= read -r opt; do
         grep -Eq -- "(^|[^a-z0-9-])$opt([^a-z0-9-]|$)" "$ROOT/work/man.txt" || missing+=("$opt")
     done <"$ROOT/work/help-options"
     [ ${#missing[@]} -eq 0 ] || fail "options in --help but not in man/pgbkp.1: ${missing[*]}"
+}
+
+test_command_help() {
+    # `pgbkp COMMAND --help` succeeds and shows that command's own options
+    run pgbkp_raw restore --help
+    assert_rc 0 "pgbkp restore --help"
+    for opt in --target-dir --set --time --lsn --xid --name --immediate --target-action \
+               --archive-mode --delta --force --tablespace-map; do
+        grep -Fq -- "$opt" "$RUN_OUT" || fail "restore --help does not mention $opt"
+    done
+    run pgbkp_raw info --help
+    assert_rc 0 "pgbkp info --help"
+    assert_output_contains "--output" "info --help"
+    run pgbkp_raw backup --help
+    assert_rc 0 "pgbkp backup --help"
+    assert_output_contains "--type" "backup --help"
 }
 
 test_man_page_documents_exit_codes() {

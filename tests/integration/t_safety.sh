@@ -50,7 +50,7 @@ test_restore_refuses_nonempty_target() {
     assert_eq "$before" "$(tree_digest "$d")" "content of the refused target"
     assert_not_exists "$d/PG_VERSION"
     # --force restores over it, and the result starts with the right rows
-    expect_rc 0 pgbkp restore --target-dir "$d" --force --target-action promote
+    expect_rc 0 pgbkp restore --target-dir "$d" --force
     assert_file_exists "$d/PG_VERSION"
     pg_adopt target "$d"
     pg_start target
@@ -63,7 +63,7 @@ test_restore_into_empty_existing_dir() {
     local d=$ROOT/pg/empty
     mkdir -p "$d"
     chown postgres:postgres "$d"
-    expect_rc 0 pgbkp restore --target-dir "$d" --target-action promote
+    expect_rc 0 pgbkp restore --target-dir "$d"
     case $(stat -c %a "$d") in
         700|750) ;;
         *) fail "restored data directory has mode $(stat -c %a "$d"); PostgreSQL needs 0700 or 0750" ;;
@@ -165,7 +165,7 @@ test_verify_detects_corruption() {
 test_restore_detects_corruption() {
     safety_fixture
     corrupt_largest_object
-    expect_rc 6 pgbkp restore --target-dir "$ROOT/pg/corrupt" --target-action promote
+    expect_rc 6 pgbkp restore --target-dir "$ROOT/pg/corrupt"
 }
 
 test_verify_detects_missing_wal() {
