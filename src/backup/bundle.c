@@ -1,10 +1,7 @@
 /* Bundle objects (see bundle.h; layout in repo/FORMAT.md). */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "backup/bundle.h"
 #include "common/fileio.h"
@@ -19,13 +16,12 @@ struct BundleWriter
 	Repo	   *repo;
 	char		label[MANIFEST_LABEL_MAX];
 	uint64_t	target;
+	BundleIds  *ids;
 	StorageWrite *w;			/* open bundle, or NULL */
-	uint32_t	id;				/* of the open (or last) bundle */
+	uint32_t	id;				/* of the open bundle */
 	uint64_t	pos;			/* bytes written to the open bundle */
-	uint64_t	stored;			/* bytes of committed bundles */
+	uint64_t	frame_start;
 	ZstdCompressor *zstd;
-	Sha256	   *hash;
-	uint8_t    *buf;
 };
 
 static int
@@ -40,7 +36,8 @@ to_bundle(void *arg, const void *buf, size_t len, PgbError *err)
 }
 
 BundleWriter *
-bundle_writer_new(Repo *repo, const char *label, int level, uint64_t target_bytes, PgbError *err)
+bundle_writer_new(Repo *repo, const char *label, int level, uint64_t target_bytes,
+				  BundleIds *ids, PgbError *err)
 {
 	BundleWriter *bw = calloc(1, sizeof(BundleWriter));
 
@@ -52,10 +49,9 @@ bundle_writer_new(Repo *repo, const char *label, int level, uint64_t target_byte
 	bw->repo = repo;
 	snprintf(bw->label, sizeof(bw->label), "%s", label);
 	bw->target = target_bytes;
+	bw->ids = ids;
 	bw->zstd = zstd_compressor_new(level, to_bundle, bw);
-	bw->hash = sha256_new();
-	bw->buf = malloc(READ_CHUNK);
-	if (bw->zstd == NULL || bw->hash == NULL || bw->buf == NULL)
+	if (bw->zstd == NULL)
 	{
 		bundle_writer_free(bw);
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
@@ -74,7 +70,9 @@ bundle_close(BundleWriter *bw, PgbError *err)
 	bw->w = NULL;
 	if (storage_commit(w, true, NULL, err) != 0)
 		return -1;
-	bw->stored += bw->pos;
+	pthread_mutex_lock(&bw->ids->lock);
+	bw->ids->stored += bw->pos;
+	pthread_mutex_unlock(&bw->ids->lock);
 	return 0;
 }
 
@@ -88,7 +86,9 @@ bundle_ensure_open(BundleWriter *bw, PgbError *err)
 		return -1;
 	if (bw->w != NULL)
 		return 0;
-	bw->id++;
+	pthread_mutex_lock(&bw->ids->lock);
+	bw->id = ++bw->ids->last;
+	pthread_mutex_unlock(&bw->ids->lock);
 	if (catalog_bundle_path(bw->repo, bw->label, bw->id, path) != 0)
 		return pgb_error(err, EXIT_IO, "bundle path too long");
 	bw->w = storage_open_write(bw->repo->storage, path, err);
@@ -99,93 +99,46 @@ bundle_ensure_open(BundleWriter *bw, PgbError *err)
 	return to_bundle(bw, hdr, sizeof(hdr), err);
 }
 
-/* Start a frame for mf; the caller then feeds bytes and calls frame_end. */
-static int
-frame_begin(BundleWriter *bw, ManifestFile *mf, PgbError *err)
+int
+bundle_frame_begin(BundleWriter *bw, uint32_t *bundle, uint64_t *offset, PgbError *err)
 {
 	if (bundle_ensure_open(bw, err) != 0)
 		return -1;
-	sha256_reset(bw->hash);
-	mf->bundle = bw->id;
-	mf->offset = bw->pos;
-	mf->size = 0;
+	bw->frame_start = bw->pos;
+	*bundle = bw->id;
+	*offset = bw->pos;
 	return 0;
 }
 
-static int
-frame_data(BundleWriter *bw, ManifestFile *mf, const void *buf, size_t len, PgbError *err)
+int
+bundle_frame_write(BundleWriter *bw, const void *buf, size_t len, PgbError *err)
 {
-	sha256_update(bw->hash, buf, len);
-	mf->size += len;
 	return zstd_compressor_write(bw->zstd, buf, len, err);
 }
 
-static int
-frame_end(BundleWriter *bw, ManifestFile *mf, PgbError *err)
+int
+bundle_frame_end(BundleWriter *bw, uint64_t *length, PgbError *err)
 {
 	if (zstd_compressor_end(bw->zstd, err) != 0)
 		return -1;
-	sha256_final(bw->hash, mf->sha256);
-	mf->length = bw->pos - mf->offset;
+	*length = bw->pos - bw->frame_start;
 	return 0;
 }
 
 int
-bundle_add_file(BundleWriter *bw, const char *full_path, ManifestFile *mf, bool *vanished,
-				void (*on_bytes) (void *arg, uint64_t n), void *arg, PgbError *err)
+bundle_put(BundleWriter *bw, const void *buf, size_t len,
+		   uint32_t *bundle, uint64_t *offset, uint64_t *length, PgbError *err)
 {
-	int			fd = open(full_path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-
-	*vanished = false;
-	if (fd < 0 && errno == EPERM)
-		fd = open(full_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-	{
-		if (errno == ENOENT)
-		{
-			*vanished = true;
-			return 0;
-		}
-		return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", full_path);
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (frame_begin(bw, mf, err) != 0)
-		goto fail;
-	for (;;)
-	{
-		ssize_t		n = fio_read_full(fd, bw->buf, READ_CHUNK, full_path, err);
-
-		if (n < 0 || (n > 0 && frame_data(bw, mf, bw->buf, (size_t) n, err) != 0))
-			goto fail;
-		if (on_bytes && n > 0)
-			on_bytes(arg, (uint64_t) n);
-		if (n < READ_CHUNK)
-			break;
-	}
-	close(fd);
-	return frame_end(bw, mf, err);
-
-fail:
-	close(fd);
-	return -1;
+	if (bundle_frame_begin(bw, bundle, offset, err) != 0 ||
+		bundle_frame_write(bw, buf, len, err) != 0)
+		return -1;
+	return bundle_frame_end(bw, length, err);
 }
 
 int
-bundle_add_mem(BundleWriter *bw, const void *buf, size_t len, ManifestFile *mf, PgbError *err)
+bundle_writer_finish(BundleWriter *bw, PgbError *err)
 {
-	if (frame_begin(bw, mf, err) != 0 || frame_data(bw, mf, buf, len, err) != 0)
-		return -1;
-	return frame_end(bw, mf, err);
-}
-
-int
-bundle_writer_finish(BundleWriter *bw, uint32_t *nbundles, uint64_t *stored, PgbError *err)
-{
-	if (bundle_close(bw, err) != 0)
-		return -1;
-	*nbundles = bw->id;
-	*stored = bw->stored;
-	return 0;
+	return bundle_close(bw, err);
 }
 
 void
@@ -195,62 +148,38 @@ bundle_writer_free(BundleWriter *bw)
 		return;
 	storage_abort(bw->w);
 	zstd_compressor_free(bw->zstd);
-	sha256_free(bw->hash);
-	free(bw->buf);
 	free(bw);
 }
 
 /* ------------------------------------------------------------- reading */
 
-typedef struct ReadCtx
-{
-	Sha256	   *hash;
-	uint64_t	size;
-	ByteSink	sink;
-	void	   *arg;
-} ReadCtx;
-
-static int
-read_content(void *arg, const void *buf, size_t len, PgbError *err)
-{
-	ReadCtx    *c = arg;
-
-	sha256_update(c->hash, buf, len);
-	c->size += len;
-	return c->sink(c->arg, buf, len, err);
-}
-
 int
-bundle_read_file(Repo *repo, const char *label, const ManifestFile *mf,
-				 ByteSink sink, void *arg, PgbError *err)
+bundle_read_frame(Repo *repo, const char *label, uint32_t bundle, uint64_t offset,
+				  uint64_t length, ByteSink sink, void *arg, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
 	StorageRead *r = NULL;
 	ZstdDecompressor *z = NULL;
-	ReadCtx		c = {0};
 	uint8_t    *buf = NULL;
-	uint8_t		digest[SHA256_LEN];
-	uint64_t	left = mf->length;
+	uint64_t	left = length;
 	int			rc = -1;
 
-	if (catalog_bundle_path(repo, label, mf->bundle, path) != 0)
+	if (catalog_bundle_path(repo, label, bundle, path) != 0)
 		return pgb_error(err, EXIT_IO, "bundle path too long");
-	c.hash = sha256_new();
-	c.sink = sink;
-	c.arg = arg;
-	z = zstd_decompressor_new(read_content, &c);
+	z = zstd_decompressor_new(sink, arg);
 	buf = malloc(READ_CHUNK);
-	if (c.hash == NULL || z == NULL || buf == NULL)
+	if (z == NULL || buf == NULL)
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
-	if (mf->offset < OBJECT_HEADER_SIZE || mf->length == 0)
+	if (offset < OBJECT_HEADER_SIZE || length == 0)
 	{
-		pgb_error(err, EXIT_CORRUPT, "manifest entry for \"%s\" points outside bundle %u", mf->path, mf->bundle);
+		pgb_error(err, EXIT_CORRUPT, "frame at %llu+%llu lies outside the bundle",
+				  (unsigned long long) offset, (unsigned long long) length);
 		goto done;
 	}
-	r = storage_open_read(repo->storage, path, mf->offset, mf->length, err);
+	r = storage_open_read(repo->storage, path, offset, length, err);
 	if (r == NULL)
 	{
 		if (err->code == EXIT_NOT_FOUND)
@@ -272,24 +201,12 @@ bundle_read_file(Repo *repo, const char *label, const ManifestFile *mf,
 			goto done;
 		left -= (uint64_t) n;
 	}
-	if (zstd_decompressor_end(z, err) != 0)
-		goto done;
-	sha256_final(c.hash, digest);
-	if (c.size != mf->size)
-		pgb_error(err, EXIT_CORRUPT, "size %llu does not match the manifest's %llu",
-				  (unsigned long long) c.size, (unsigned long long) mf->size);
-	else if (memcmp(digest, mf->sha256, SHA256_LEN) != 0)
-		pgb_error(err, EXIT_CORRUPT, "SHA-256 does not match the manifest");
-	else
-		rc = 0;
-
+	rc = zstd_decompressor_end(z, err);
 done:
 	if (rc != 0 && err->code == EXIT_CORRUPT)
-		pgb_error_context(err, "file \"%s\" of backup %s (stored in \"%s/%s\")",
-						  mf->path, label, storage_description(repo->storage), path);
+		pgb_error_context(err, "\"%s/%s\"", storage_description(repo->storage), path);
 	storage_read_close(r);
 	zstd_decompressor_free(z);
-	sha256_free(c.hash);
 	free(buf);
 	return rc;
 }

@@ -1,44 +1,50 @@
 /*
- * Bundles: the objects that hold a backup's file contents.  Many files go
- * into one bundle, each as its own zstd frame, so a backup of thousands of
- * small files is a few large objects, and any one file can be read back with
- * one ranged read (bundle, offset, length from the manifest).  A bundle is
- * an object header followed by frames; its integrity is carried per file by
- * the SHA-256 in the manifest.
+ * Bundles: the objects that hold a backup's stored content.  Many chunks go
+ * into one bundle, each as its own zstd frame (chunk data, a delta, or a
+ * block map), so a backup of thousands of small files is a few large
+ * objects, and any frame can be read back with one ranged read (bundle,
+ * offset, length from the manifest).  A bundle is an object header followed
+ * by frames; integrity is carried by the SHA-256s in the manifest.
+ *
+ * A BundleWriter belongs to one thread; several writers of one backup share
+ * a BundleIds so that bundle numbers never collide.
  */
 #ifndef PGBKP_BUNDLE_H
 #define PGBKP_BUNDLE_H
 
+#include <pthread.h>
+#include "io/sink.h"
 #include "manifest/manifest.h"
 #include "repo/repo.h"
 
+typedef struct BundleIds
+{
+	pthread_mutex_t lock;
+	uint32_t	last;
+	uint64_t	stored;			/* bytes of committed bundles */
+} BundleIds;
+
 typedef struct BundleWriter BundleWriter;
 
-/* Bundles of the backup label, each closed once it reaches target_bytes. */
-BundleWriter *bundle_writer_new(Repo *repo, const char *label, int level, uint64_t target_bytes, PgbError *err);
+BundleWriter *bundle_writer_new(Repo *repo, const char *label, int level, uint64_t target_bytes,
+								BundleIds *ids, PgbError *err);
 
-/*
- * Append the file at full_path: fills mf's size, sha256, bundle, offset,
- * length.  A file that disappeared before it could be opened sets *vanished
- * (not an error: the server dropped it).  on_bytes, if set, is told of
- * progress.
- */
-int			bundle_add_file(BundleWriter *bw, const char *full_path, ManifestFile *mf, bool *vanished,
-							void (*on_bytes) (void *arg, uint64_t n), void *arg, PgbError *err);
-/* Append content from memory (backup_label, tablespace_map). */
-int			bundle_add_mem(BundleWriter *bw, const void *buf, size_t len, ManifestFile *mf, PgbError *err);
-/* Commit the open bundle; report how many bundles and stored bytes. */
-int			bundle_writer_finish(BundleWriter *bw, uint32_t *nbundles, uint64_t *stored, PgbError *err);
+/* A frame written in pieces: begin, write any number of times, end. */
+int			bundle_frame_begin(BundleWriter *bw, uint32_t *bundle, uint64_t *offset, PgbError *err);
+int			bundle_frame_write(BundleWriter *bw, const void *buf, size_t len, PgbError *err);
+int			bundle_frame_end(BundleWriter *bw, uint64_t *length, PgbError *err);
+/* A whole frame from memory. */
+int			bundle_put(BundleWriter *bw, const void *buf, size_t len,
+					   uint32_t *bundle, uint64_t *offset, uint64_t *length, PgbError *err);
+
+/* Commit the open bundle (if any). */
+int			bundle_writer_finish(BundleWriter *bw, PgbError *err);
 /* Abort anything uncommitted; accepts NULL. */
 void		bundle_writer_free(BundleWriter *bw);
 
-/*
- * Read one file of a backup back: decompress its frame, check its size and
- * SHA-256 against the manifest (EXIT_CORRUPT naming the file), and hand the
- * content to sink (may be sink_discard for verify).
- */
-int			bundle_read_file(Repo *repo, const char *label, const ManifestFile *mf,
-							 ByteSink sink, void *arg, PgbError *err);
+/* Decompress one frame of backup label into sink.  EXIT_CORRUPT names the bundle. */
+int			bundle_read_frame(Repo *repo, const char *label, uint32_t bundle, uint64_t offset,
+							  uint64_t length, ByteSink sink, void *arg, PgbError *err);
 
 /* Check that bundle number n of the backup starts with a valid bundle header. */
 int			bundle_check_header(Repo *repo, const char *label, uint32_t n, PgbError *err);

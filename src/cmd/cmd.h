@@ -27,5 +27,6 @@ int			cmd_restore(const Config *cfg, PgbError *err);
 int			cmd_info(const Config *cfg, PgbError *err);
 int			cmd_verify(const Config *cfg, PgbError *err);
 int			cmd_check(const Config *cfg, PgbError *err);
+int			cmd_expire(const Config *cfg, PgbError *err);
 
 #endif

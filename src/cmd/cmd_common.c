@@ -7,10 +7,13 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "repo/catalog.h"
 #include "repo/walarchive.h"
+
+#define BACKUP_LOCK_NAME "lock/backup.lock"
 
 const CommandEntry command_handlers[] = {
 	{"init", cmd_init},
@@ -21,6 +24,7 @@ const CommandEntry command_handlers[] = {
 	{"info", cmd_info},
 	{"verify", cmd_verify},
 	{"check", cmd_check},
+	{"expire", cmd_expire},
 	{NULL, NULL}
 };
 
@@ -135,4 +139,19 @@ cmd_holder_text(char *out, size_t len, const char *what)
 	gethostname(host, sizeof(host) - 1);
 	time_format_utc(time_now(), when, sizeof(when));
 	snprintf(out, len, "%s on host %s, pid %d, since %s\n", what, host, (int) getpid(), when);
+}
+
+StorageLock *
+cmd_lock_backups(Repo *repo, const char *what, PgbError *err)
+{
+	char		holder[512];
+	char		path[PGB_PATH_MAX];
+
+	cmd_holder_text(holder, sizeof(holder), what);
+	if (repo_path(repo, path, BACKUP_LOCK_NAME) != 0)
+	{
+		pgb_error(err, EXIT_IO, "path too long for the lock of cluster \"%s\"", repo->cluster);
+		return NULL;
+	}
+	return storage_lock(repo->storage, path, holder, err);
 }

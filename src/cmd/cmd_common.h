@@ -34,4 +34,11 @@ int			cmd_self_path(char *out, size_t len, PgbError *err);
 /* "host pid N" text for locks. */
 void		cmd_holder_text(char *out, size_t len, const char *what);
 
+/*
+ * Take the repository lock that backup and expire hold while they add or
+ * remove backups (what names the command in the holder text).  NULL with
+ * EXIT_LOCKED, naming the holder, when another process has it.
+ */
+StorageLock *cmd_lock_backups(Repo *repo, const char *what, PgbError *err);
+
 #endif

@@ -42,6 +42,7 @@ backup_json(const Manifest *m, const WalList *wal)
 	plan_backup_window(m, wal, &w);
 	json_object_object_add(o, "label", json_object_new_string(m->label));
 	json_object_object_add(o, "type", json_object_new_string(m->type));
+	json_object_object_add(o, "parent", m->parent[0] ? json_object_new_string(m->parent) : NULL);
 	json_object_object_add(o, "start_time", json_time(m->start_time));
 	json_object_object_add(o, "stop_time", json_time(m->stop_time));
 	json_object_object_add(o, "start_lsn", json_lsn(m->start_lsn));
@@ -167,7 +168,7 @@ print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
 		time_format_utc(m->start_time, a, sizeof(a));
 		time_format_utc(m->stop_time, b, sizeof(b));
 		manifest_wal_range(m, first, last);
-		printf("  backup %s  %s  %s .. %s\n", m->label, m->type, a, b);
+		printf("  backup %s  %s%s%s  %s .. %s\n", m->label, m->type, m->parent[0] ? " on " : "", m->parent, a, b);
 		printf("    size %.1f MB, stored %.1f MB, %d files, WAL %s .. %s%s\n",
 			   m->size / 1048576.0, m->repo_size / 1048576.0, m->nfiles, first, last,
 			   w.wal_complete ? "" : "  (WAL MISSING: not restorable)");

@@ -18,7 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backup/bundle.h"
+#include <pthread.h>
+
+#include "backup/chain.h"
+#include "common/workers.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "common/fileio.h"
@@ -32,13 +35,23 @@ typedef struct RestoreCtx
 {
 	const Config *cfg;
 	Repo	   *repo;
+	const Catalog *cat;
 	const Manifest *m;
 	char		target[PGB_PATH_MAX];
 	bool		created;		/* the target did not exist before */
 	bool		was_empty;		/* ... or was empty */
 	bool		delta;
 	Progress   *progress;
+	pthread_mutex_t lock;		/* progress */
+	struct ChunkRef *tasks;
+	uint8_t   **bufs;			/* per worker, MANIFEST_CHUNK_SIZE */
 } RestoreCtx;
+
+typedef struct ChunkRef
+{
+	int			file;
+	int			chunk;
+} ChunkRef;
 
 static int
 parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
@@ -209,116 +222,196 @@ typedef struct FdSink
 {
 	int			fd;
 	const char *path;
-	Progress   *progress;
+	uint64_t	at;
 } FdSink;
 
 static int
 to_fd(void *arg, const void *buf, size_t len, PgbError *err)
 {
 	FdSink	   *f = arg;
+	const char *p = buf;
 
-	progress_add(f->progress, len);
-	return fio_write_all(f->fd, buf, len, f->path, err);
+	while (len > 0)
+	{
+		ssize_t		n = pwrite(f->fd, p, len, (off_t) f->at);
+
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			return pgb_error_errno(err, EXIT_IO, errno, "could not write \"%s\"", f->path);
+		}
+		p += n;
+		len -= (size_t) n;
+		f->at += (uint64_t) n;
+	}
+	return 0;
 }
 
-/* --delta: does the file already hold exactly this content? */
-static bool
-file_matches(const char *path, const ManifestFile *mf)
+static uint64_t
+chunk_offset(const Manifest *m, int c)
 {
-	struct stat st;
-	int			fd;
-	Sha256	   *h;
-	uint8_t		buf[65536];
-	uint8_t		digest[SHA256_LEN];
-	ssize_t		n;
-	PgbError	ignored;
+	return (uint64_t) c * m->chunk_size;
+}
 
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size != mf->size)
-		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	h = sha256_new();
-	while (h && (n = fio_read_full(fd, buf, sizeof(buf), path, &ignored)) > 0)
-		sha256_update(h, buf, (size_t) n);
-	close(fd);
+/* --delta: does the target already hold exactly this chunk? */
+static bool
+chunk_matches(int fd, uint64_t offset, const ManifestChunk *ch, uint8_t *buf)
+{
+	uint64_t	got = 0;
+	uint8_t		digest[SHA256_LEN];
+	Sha256	   *h = sha256_new();
+
 	if (h == NULL)
 		return false;
+	while (got < ch->size)
+	{
+		size_t		want = ch->size - got < MANIFEST_CHUNK_SIZE ? (size_t) (ch->size - got) : MANIFEST_CHUNK_SIZE;
+		ssize_t		n = pread(fd, buf, want, (off_t) (offset + got));
+
+		if (n <= 0)
+		{
+			sha256_free(h);
+			return false;
+		}
+		sha256_update(h, buf, (size_t) n);
+		got += (uint64_t) n;
+	}
 	sha256_final(h, digest);
 	sha256_free(h);
-	return memcmp(digest, mf->sha256, SHA256_LEN) == 0;
+	return memcmp(digest, ch->sha256, SHA256_LEN) == 0;
 }
 
 static int
-restore_file(RestoreCtx *ctx, const ManifestFile *mf, PgbError *err)
+restore_chunk(void *shared, int worker, size_t task, PgbError *err)
 {
+	RestoreCtx *ctx = shared;
+	const ManifestFile *mf = &ctx->m->files[ctx->tasks[task].file];
+	int			c = ctx->tasks[task].chunk;
 	char		path[PGB_PATH_MAX];
 	FdSink		f;
-	struct timespec times[2];
-	int			rc;
+	int			rc = 0;
 
 	if (fio_path_join(path, sizeof(path), ctx->target, mf->path, err) != 0)
 		return -1;
-	if (ctx->delta && file_matches(path, mf))
-	{
-		progress_add(ctx->progress, mf->size);
-		return chmod(path, mf->mode & 07777) == 0 ? 0 :
-			pgb_error_errno(err, EXIT_IO, errno, "could not set the mode of \"%s\"", path);
-	}
-	if (ctx->delta)
-		unlink(path);			/* might be a link or have another owner's mode */
-	f.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mf->mode & 0777);
+	f.fd = open(path, (ctx->delta ? O_RDWR : O_WRONLY) | O_CLOEXEC | O_NOFOLLOW);
 	f.path = path;
-	f.progress = ctx->progress;
+	f.at = chunk_offset(ctx->m, c);
 	if (f.fd < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", path);
-	rc = bundle_read_file(ctx->repo, ctx->m->label, mf, to_fd, &f, err);
-	times[0].tv_sec = times[1].tv_sec = mf->mtime;
-	times[0].tv_nsec = times[1].tv_nsec = 0;
-	if (rc == 0 && (fchmod(f.fd, mf->mode & 07777) != 0 || futimens(f.fd, times) != 0))
-		rc = pgb_error_errno(err, EXIT_IO, errno, "could not set the mode or time of \"%s\"", path);
+		return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", path);
+	if (!(ctx->delta && chunk_matches(f.fd, f.at, &mf->chunks[c], ctx->bufs[worker])))
+		rc = chain_read_chunk(ctx->repo, ctx->cat, ctx->m, mf, c, ctx->bufs[worker], to_fd, &f, err);
 	if (close(f.fd) != 0 && rc == 0)
 		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
+	if (rc == 0)
+	{
+		pthread_mutex_lock(&ctx->lock);
+		progress_add(ctx->progress, mf->chunks[c].size);
+		pthread_mutex_unlock(&ctx->lock);
+	}
 	return rc;
+}
+
+/* Create (or, for --delta, keep) each file at its final size before the chunks land. */
+static int
+prepare_file(const RestoreCtx *ctx, const ManifestFile *mf, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	struct stat st;
+	int			fd;
+
+	if (fio_path_join(path, sizeof(path), ctx->target, mf->path, err) != 0)
+		return -1;
+	if (ctx->delta && lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && fio_remove_tree(path, err) != 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (ctx->delta ? 0 : O_TRUNC), 0600);
+	if (fd < 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", path);
+	if (ftruncate(fd, (off_t) mf->size) != 0)
+	{
+		close(fd);
+		return pgb_error_errno(err, EXIT_IO, errno, "could not size \"%s\"", path);
+	}
+	if (close(fd) != 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
+	return 0;
+}
+
+static int
+finish_file(const RestoreCtx *ctx, const ManifestFile *mf, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	struct timespec times[2] = {{mf->mtime, 0}, {mf->mtime, 0}};
+
+	if (fio_path_join(path, sizeof(path), ctx->target, mf->path, err) != 0)
+		return -1;
+	if (chmod(path, mf->mode & 07777) != 0 || utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) != 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not set the mode or time of \"%s\"", path);
+	return 0;
 }
 
 static int
 restore_files(RestoreCtx *ctx, PgbError *err)
 {
 	const Manifest *m = ctx->m;
-	const ManifestFile *control = NULL;
+	int			control = manifest_find_file(m, "global/pg_control");
+	int			nworkers = workers_resolve(ctx->cfg->jobs);
+	size_t		ntasks = 0,
+				t = 0;
+	int			rc = -1;
 
-	ctx->progress = progress_new("restore", m->size, ctx->cfg->progress);
+	if (control < 0)
+		return pgb_error(err, EXIT_CORRUPT, "backup %s has no global/pg_control", m->label);
 	for (int i = 0; i < m->nfiles; i++)
 	{
-		if (strcmp(m->files[i].path, "global/pg_control") == 0)
-		{
-			control = &m->files[i];
-			continue;
-		}
-		if (restore_file(ctx, &m->files[i], err) != 0)
+		if (prepare_file(ctx, &m->files[i], err) != 0)
 			return -1;
+		ntasks += (size_t) m->files[i].nchunks;
 	}
-	if (control == NULL)
-		return pgb_error(err, EXIT_CORRUPT, "backup %s has no global/pg_control", m->label);
-	/* last: until it exists, the directory cannot be started by mistake */
-	if (restore_file(ctx, control, err) != 0)
-		return -1;
+	ctx->tasks = malloc(sizeof(ChunkRef) * (ntasks + 1));
+	ctx->bufs = calloc((size_t) nworkers, sizeof(uint8_t *));
+	if (ctx->tasks == NULL || ctx->bufs == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	for (int i = 0; i < nworkers; i++)
+		if ((ctx->bufs[i] = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	/* pg_control last: until it exists, the directory cannot be started by mistake */
+	for (int i = 0; i < m->nfiles; i++)
+		for (int c = 0; c < m->files[i].nchunks && i != control; c++)
+			ctx->tasks[t++] = (ChunkRef) {i, c};
+	ctx->tasks[t] = (ChunkRef) {control, 0};
+	ctx->progress = progress_new("restore", m->size, ctx->cfg->progress);
+	pthread_mutex_init(&ctx->lock, NULL);
+	if (workers_run(nworkers, t, restore_chunk, ctx, err) == 0 &&
+		restore_chunk(ctx, 0, t, err) == 0)
+		rc = 0;
+	pthread_mutex_destroy(&ctx->lock);
 	progress_done(ctx->progress);
 	ctx->progress = NULL;
-	return 0;
+	for (int i = 0; i < m->nfiles && rc == 0; i++)
+		if (finish_file(ctx, &m->files[i], err) != 0)
+			rc = -1;
+	return rc;
 }
 
-/* --delta: remove what the backup does not have (nftw has no argument, hence statics). */
-static const Manifest *delta_manifest;
-static const char **delta_files;	/* manifest file paths, sorted */
-static size_t delta_root_len;
-
-static int
-path_cmp(const void *a, const void *b)
+static void
+free_restore(RestoreCtx *ctx)
 {
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
+	int			nworkers = workers_resolve(ctx->cfg->jobs);
+
+	for (int i = 0; ctx->bufs && i < nworkers; i++)
+		free(ctx->bufs[i]);
+	free(ctx->bufs);
+	free(ctx->tasks);
 }
+
+/*
+ * --delta: remove what the backup does not have, in the data directory and
+ * in each tablespace (nftw has no argument, hence statics).
+ */
+static const Manifest *delta_manifest;
+static size_t delta_root_len;
+static const char *delta_prefix;	/* "" or "pg_tblspc/<oid>/" */
 
 static bool
 manifest_has(const char *rel, bool is_dir)
@@ -335,39 +428,48 @@ manifest_has(const char *rel, bool is_dir)
 	for (int i = 0; i < m->nlinks; i++)
 		if (strcmp(m->links[i].path, rel) == 0)
 			return true;
-	return bsearch(&rel, delta_files, (size_t) m->nfiles, sizeof(char *), path_cmp) != NULL;
+	return manifest_find_file(m, rel) >= 0;
 }
 
 static int
 delta_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	const char *rel = path + delta_root_len + 1;
+	char		rel[PGB_PATH_MAX];
 
 	if (ftw->level == 0)
 		return 0;
+	if (snprintf(rel, sizeof(rel), "%s%s", delta_prefix, path + delta_root_len + 1) >= (int) sizeof(rel))
+		return -1;
 	if (flag == FTW_DP)
 		return manifest_has(rel, true) ? 0 : (rmdir(path) == 0 ? 0 : -1);
 	return manifest_has(rel, false) ? 0 : (unlink(path) == 0 ? 0 : -1);
 }
 
 static int
+delta_clean_tree(const char *root, const char *prefix, PgbError *err)
+{
+	delta_root_len = strlen(root);
+	delta_prefix = prefix;
+	if (nftw(root, delta_visit, 32, FTW_DEPTH | FTW_PHYS) != 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not remove stale files under \"%s\"", root);
+	return 0;
+}
+
+static int
 delta_clean(const RestoreCtx *ctx, PgbError *err)
 {
-	int			rc = 0;
-
-	delta_files = malloc(sizeof(char *) * (size_t) (ctx->m->nfiles + 1));
-	if (delta_files == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	for (int i = 0; i < ctx->m->nfiles; i++)
-		delta_files[i] = ctx->m->files[i].path;
-	qsort(delta_files, (size_t) ctx->m->nfiles, sizeof(char *), path_cmp);
 	delta_manifest = ctx->m;
-	delta_root_len = strlen(ctx->target);
-	if (nftw(ctx->target, delta_visit, 32, FTW_DEPTH | FTW_PHYS) != 0)
-		rc = pgb_error_errno(err, EXIT_IO, errno, "could not remove stale files under \"%s\"", ctx->target);
-	free(delta_files);
-	delta_files = NULL;
-	return rc;
+	if (delta_clean_tree(ctx->target, "", err) != 0)
+		return -1;
+	for (int i = 0; i < ctx->m->nlinks; i++)
+	{
+		char		prefix[PGB_PATH_MAX];
+
+		snprintf(prefix, sizeof(prefix), "%s/", ctx->m->links[i].path);
+		if (delta_clean_tree(tablespace_target(ctx->cfg, &ctx->m->links[i]), prefix, err) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -543,10 +645,11 @@ cmd_restore(const Config *cfg, PgbError *err)
 		return -1;
 	if (catalog_load(ctx.repo, &cat, err) != 0)
 		goto done;
+	ctx.cat = &cat;
 	cmd_warn_corrupt(&cat);
 	if (wal_list(ctx.repo, &wal, err) != 0 ||
 		plan_choose(&cat, &wal, &target, cfg->set, &ctx.m, err) != 0 ||
-		manifest_check_paths(ctx.m, err) != 0)
+		chain_check(&cat, ctx.m, err) != 0 || manifest_check_paths(ctx.m, err) != 0)
 		goto done;
 	if (target.kind == TARGET_XID || target.kind == TARGET_NAME)
 		log_info("the WAL cannot be searched for %s %s in advance; restoring backup %s, the newest%s",
@@ -555,6 +658,19 @@ cmd_restore(const Config *cfg, PgbError *err)
 	if (prepare_dir(&ctx, ctx.target, &ctx.created, &ctx.was_empty, err) != 0 || check_tablespaces(&ctx, err) != 0)
 		goto done;
 	ctx.delta = cfg->delta;
+	if (ctx.delta)
+	{
+		char		control[PGB_PATH_MAX];
+
+		/* the old pg_control goes first: a half-done delta must not be startable */
+		if (fio_path_join(control, sizeof(control), ctx.target, "global/pg_control", err) != 0)
+			goto done;
+		if (unlink(control) != 0 && errno != ENOENT)
+		{
+			pgb_error_errno(err, EXIT_IO, errno, "could not remove \"%s\"", control);
+			goto done;
+		}
+	}
 	if (cfg->force && !cfg->delta && !ctx.created && fio_empty_dir(ctx.target, err) != 0)
 		goto done;
 	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
@@ -577,6 +693,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 	rc = 0;
 done:
 	progress_done(ctx.progress);
+	free_restore(&ctx);
 	wal_list_free(&wal);
 	catalog_free(&cat);
 	repo_free(ctx.repo);

@@ -45,9 +45,15 @@ typedef struct Config
 	int			bundle_size;	/* MiB; target size of bundle objects, default 64 */
 	bool		start_fast;		/* immediate checkpoint at backup start, default true */
 	bool		progress;		/* progress line on a terminal, default true */
+	int			jobs;			/* worker threads; 0 = one per CPU */
 
 	/* command options */
-	char	   *type;			/* backup --type: "full" (default) */
+	char	   *type;			/* backup --type: full (default) | diff | incr | auto */
+	int			full_interval;	/* days, for --type auto */
+	bool		expire_after_backup;	/* backup: run expire afterwards */
+	int			retention_full;
+	char	   *retention_full_type;	/* count | time */
+	bool		dry_run;		/* expire --dry-run */
 	char	   *target_dir;		/* restore */
 	char	   *set;			/* restore --set LABEL */
 	char	   *target_time;	/* restore --time */

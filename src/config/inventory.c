@@ -153,13 +153,27 @@ pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
 		pv->repo = n;
 }
 
+/* One key of the chosen pgbackrest_repo entry as the value of option name. */
+static int
+emit_repo_key(Inventory *inv, const char *method, yaml_node_t *repo, const char *key,
+			  const char *name, PgbError *err)
+{
+	char		where[256];
+
+	snprintf(where, sizeof(where), "pgbackrest_repo.%s.%s", method, key);
+	return emit(inv, name, map_get(inv, repo, key), where, err);
+}
+
 /*
- * repo-path: the path of the pgBackRest repository pgbackrest_method names
- * when that repository is a plain directory (no type, or type posix), else
- * pg_fs_backup.
+ * The pgBackRest repository pgbackrest_method names (default local), when
+ * it is a plain directory (no type, or type posix), is pgbkp's repository:
+ * its path is repo-path, and its retention_full_type and retention_full
+ * are the retention options.  Otherwise (or without a path) repo-path is
+ * pg_fs_backup, and the retention settings of a repository pgbkp does not
+ * write to are not taken.
  */
 static int
-pigsty_repo_path(Inventory *inv, const PigstyVars *pv, PgbError *err)
+pigsty_repo(Inventory *inv, const PigstyVars *pv, PgbError *err)
 {
 	const char *method = "local";
 	yaml_node_t *repo = NULL;
@@ -183,13 +197,15 @@ pigsty_repo_path(Inventory *inv, const PigstyVars *pv, PgbError *err)
 		const char *type_text = scalar_text(type);
 
 		if (is_null(type) || (type_text && strcmp(type_text, "posix") == 0))
+		{
 			path = map_get(inv, repo, "path");
+			if (emit_repo_key(inv, method, repo, "retention_full_type", "retention-full-type", err) < 0 ||
+				emit_repo_key(inv, method, repo, "retention_full", "retention-full", err) < 0)
+				return -1;
+		}
 	}
 	if (!is_null(path))
-	{
-		snprintf(key, sizeof(key), "pgbackrest_repo.%s.path", method);
-		return emit(inv, "repo-path", path, key, err);
-	}
+		return emit_repo_key(inv, method, repo, "path", "repo-path", err);
 	return emit(inv, "repo-path", pv->fs_backup, pv->fs_backup_key, err);
 }
 
@@ -332,7 +348,7 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 		emit(inv, "pg-port", pv.port, "pg_port", err) < 0 ||
 		emit(inv, "pg-data", pv.data, "pg_data", err) < 0 ||
 		emit(inv, "pg-user", pv.dbsu, "pg_dbsu", err) < 0 ||
-		pigsty_repo_path(inv, &pv, err) < 0)
+		pigsty_repo(inv, &pv, err) < 0)
 		return -1;
 
 	if (load_section(inv, map_get(inv, gvars, "pgbkp"), err) < 0 ||

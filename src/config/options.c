@@ -32,11 +32,14 @@ const CommandDef command_table[CMD_COUNT] = {
 	"check that the repository is complete and uncorrupted"},
 	[CMD_CHECK] = {"check", NULL, 0,
 	"check the configuration, the database and WAL archiving"},
+	[CMD_EXPIRE] = {"expire", NULL, 0,
+	"remove backups and WAL beyond the retention policy"},
 };
 
 /* Allowed values of the enum options; the first is not implicitly the default. */
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
-static const char *const backup_types[] = {"full", NULL};
+static const char *const backup_types[] = {"full", "diff", "incr", "auto", NULL};
+static const char *const retention_types[] = {"count", "time", NULL};
 static const char *const target_actions[] = {"pause", "promote", "shutdown", NULL};
 static const char *const archive_modes[] = {"preserve", "off", NULL};
 static const char *const output_formats[] = {"text", "json", NULL};
@@ -94,6 +97,10 @@ const OptionDef option_table[] = {
 		"archive_timeout", "PGBKP_ARCHIVE_TIMEOUT", "SECONDS",
 		"how long to wait for WAL to reach the repository",
 	F(archive_timeout), 0},
+	{"jobs", 'j', OPT_INT, "0", 0, 64, NULL, 0,
+		"jobs", "PGBKP_JOBS", "N",
+		"worker threads for backup, restore and verify (0: one per CPU)",
+	F(jobs), 0},
 	{"bundle-size", 0, OPT_INT, "64", 1, 1024, NULL, 0,
 		"bundle_size", "PGBKP_BUNDLE_SIZE", "MIB",
 		"target size of bundle objects, in MiB",
@@ -122,8 +129,28 @@ const OptionDef option_table[] = {
 	/* backup */
 	{"type", 0, OPT_ENUM, "full", 0, 0, backup_types, CMD_BIT(CMD_BACKUP),
 		"type", "PGBKP_TYPE", "TYPE",
-		"kind of backup",
+		"full; diff (changes since the last full); incr (since the last backup); auto (full when due, else incr)",
 	F(type), 0},
+	{"full-interval", 0, OPT_INT, "7", 1, 3650, NULL, CMD_BIT(CMD_BACKUP),
+		"full_interval", "PGBKP_FULL_INTERVAL", "DAYS",
+		"with --type auto: take a full backup when the newest full is this many days old",
+	F(full_interval), 0},
+	{"expire", 0, OPT_BOOL, "true", 0, 0, NULL, CMD_BIT(CMD_BACKUP),
+		"expire", "PGBKP_EXPIRE", NULL,
+		"apply the retention policy after a successful backup",
+	F(expire_after_backup), 0},
+	{"retention-full", 0, OPT_INT, "2", 1, 9999, NULL, CMD_BIT(CMD_BACKUP) | CMD_BIT(CMD_EXPIRE),
+		"retention_full", "PGBKP_RETENTION_FULL", "N",
+		"full backups to keep (count), or days of full backups to keep (time)",
+	F(retention_full), 0},
+	{"retention-full-type", 0, OPT_ENUM, "count", 0, 0, retention_types, CMD_BIT(CMD_BACKUP) | CMD_BIT(CMD_EXPIRE),
+		"retention_full_type", "PGBKP_RETENTION_FULL_TYPE", "TYPE",
+		"count: keep the newest N full backups; time: keep what recovery to any moment of the last N days needs",
+	F(retention_full_type), 0},
+	{"dry-run", 0, OPT_FLAG, NULL, 0, 0, NULL, CMD_BIT(CMD_EXPIRE),
+		NULL, NULL, NULL,
+		"print what would be removed, remove nothing",
+	F(dry_run), 0},
 
 	/* restore */
 	{"target-dir", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,

@@ -30,6 +30,7 @@ typedef enum CommandId
 	CMD_INFO,
 	CMD_VERIFY,
 	CMD_CHECK,
+	CMD_EXPIRE,
 	CMD_COUNT
 } CommandId;
 

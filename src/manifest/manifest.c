@@ -1,12 +1,18 @@
 /*
  * Manifest construction, serialization and parsing (see manifest.h).
  *
- *   pgbkp-manifest<TAB>1
+ *   pgbkp-manifest<TAB>2
  *   h<TAB>key<TAB>value            header fields, any order, unknown keys kept out
  *   d<TAB>path<TAB>mode            directory (mode in octal)
  *   l<TAB>path<TAB>target          symbolic link (tablespace)
- *   f<TAB>path<TAB>size<TAB>mode<TAB>mtime<TAB>sha256<TAB>bundle<TAB>offset<TAB>length
+ *   f<TAB>path<TAB>size<TAB>mode<TAB>mtime<TAB>sha256<TAB>nchunks
+ *   c<TAB>kind<TAB>size<TAB>sha256<TAB>bundle<TAB>offset<TAB>length<TAB>map_bundle<TAB>map_offset<TAB>map_length
+ *                                  one per chunk, right after its file
  *   end<TAB>ndirs<TAB>nlinks<TAB>nfiles
+ *
+ * Format 1 (still read) had no c records:
+ *   f<TAB>path<TAB>size<TAB>mode<TAB>mtime<TAB>sha256<TAB>bundle<TAB>offset<TAB>length
+ * which is one STORED chunk.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,7 +43,10 @@ manifest_free(Manifest *m)
 		free(m->links[i].target);
 	}
 	for (int i = 0; i < m->nfiles; i++)
+	{
 		free(m->files[i].path);
+		free(m->files[i].chunks);
+	}
 	free(m->dirs);
 	free(m->links);
 	free(m->files);
@@ -96,7 +105,7 @@ manifest_add_link(Manifest *m, const char *path, const char *target, PgbError *e
 }
 
 ManifestFile *
-manifest_add_file(Manifest *m, const char *path, PgbError *err)
+manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err)
 {
 	ManifestFile *f;
 
@@ -104,13 +113,74 @@ manifest_add_file(Manifest *m, const char *path, PgbError *err)
 		return NULL;
 	f = &m->files[m->nfiles];
 	memset(f, 0, sizeof(*f));
-	if ((f->path = strdup(path)) == NULL)
+	f->path = strdup(path);
+	f->chunks = calloc((size_t) (nchunks > 0 ? nchunks : 1), sizeof(ManifestChunk));
+	if (f->path == NULL || f->chunks == NULL)
 	{
+		free(f->path);
+		free(f->chunks);
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
+	f->nchunks = nchunks;
 	m->nfiles++;
 	return f;
+}
+
+static int
+file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ManifestFile *) a)->path, ((const ManifestFile *) b)->path);
+}
+
+void
+manifest_sort_files(Manifest *m)
+{
+	if (m->nfiles > 1)
+		qsort(m->files, (size_t) m->nfiles, sizeof(ManifestFile), file_cmp);
+}
+
+int
+manifest_find_file(const Manifest *m, const char *path)
+{
+	int			lo = 0,
+				hi = m->nfiles - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int			c = strcmp(m->files[mid].path, path);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+void
+manifest_file_digest(const ManifestFile *f, uint8_t out[SHA256_LEN])
+{
+	Sha256	   *h;
+
+	if (f->nchunks == 1)
+	{
+		memcpy(out, f->chunks[0].sha256, SHA256_LEN);
+		return;
+	}
+	h = sha256_new();
+	if (h == NULL)
+	{
+		memset(out, 0, SHA256_LEN);
+		return;
+	}
+	for (int i = 0; i < f->nchunks; i++)
+		sha256_update(h, f->chunks[i].sha256, SHA256_LEN);
+	sha256_final(h, out);
+	sha256_free(h);
 }
 
 /* ------------------------------------------------------------- writing */
@@ -236,6 +306,8 @@ manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
 	if (out_raw(o, n1, strlen(n1), err) != 0 ||
 		out_header(o, "label", m->label, err) != 0 ||
 		out_header(o, "type", m->type, err) != 0 ||
+		out_header(o, "parent", m->parent, err) != 0 ||
+		out_header_u64(o, "chunk_size", m->chunk_size, err) != 0 ||
 		out_header(o, "cluster", m->cluster ? m->cluster : "", err) != 0 ||
 		out_header(o, "pgdata", m->pgdata ? m->pgdata : "", err) != 0 ||
 		out_header(o, "pgbkp_version", m->pgbkp_version ? m->pgbkp_version : "", err) != 0 ||
@@ -271,17 +343,35 @@ manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
 	for (int i = 0; i < m->nfiles; i++)
 	{
 		const ManifestFile *mf = &m->files[i];
-		const char *f[8] = {mf->path, n1, n2, n3, hex, n4, n5, n6};
+		const char *f[6] = {mf->path, n1, n2, n3, hex, n4};
 
 		snprintf(n1, sizeof(n1), "%" PRIu64, mf->size);
 		snprintf(n2, sizeof(n2), "%o", mf->mode);
 		snprintf(n3, sizeof(n3), "%" PRId64, mf->mtime);
 		sha256_to_hex(mf->sha256, hex);
-		snprintf(n4, sizeof(n4), "%" PRIu32, mf->bundle);
-		snprintf(n5, sizeof(n5), "%" PRIu64, mf->offset);
-		snprintf(n6, sizeof(n6), "%" PRIu64, mf->length);
-		if (out_line(o, "f", 8, f, err) != 0)
+		snprintf(n4, sizeof(n4), "%d", mf->nchunks);
+		if (out_line(o, "f", 6, f, err) != 0)
 			goto done;
+		for (int c = 0; c < mf->nchunks; c++)
+		{
+			const ManifestChunk *ch = &mf->chunks[c];
+			char		kind[2] = {ch->kind, 0};
+			char		n7[32],
+						n8[32],
+						n9[32];
+			const char *cf[10] = {kind, n1, hex, n4, n5, n6, n7, n8, n9};
+
+			snprintf(n1, sizeof(n1), "%" PRIu64, ch->size);
+			sha256_to_hex(ch->sha256, hex);
+			snprintf(n4, sizeof(n4), "%" PRIu32, ch->bundle);
+			snprintf(n5, sizeof(n5), "%" PRIu64, ch->offset);
+			snprintf(n6, sizeof(n6), "%" PRIu64, ch->length);
+			snprintf(n7, sizeof(n7), "%" PRIu32, ch->map_bundle);
+			snprintf(n8, sizeof(n8), "%" PRIu64, ch->map_offset);
+			snprintf(n9, sizeof(n9), "%" PRIu64, ch->map_length);
+			if (out_line(o, "c", 9, cf, err) != 0)
+				goto done;
+		}
 	}
 	snprintf(n1, sizeof(n1), "%d", m->ndirs);
 	snprintf(n2, sizeof(n2), "%d", m->nlinks);
@@ -300,7 +390,8 @@ done:
 
 /* ------------------------------------------------------------- parsing */
 
-#define MAX_FIELDS 10
+/* the longest record (c) has 10 fields; one more slot catches lines with extra ones */
+#define MAX_FIELDS 11
 
 static int
 hexdigit(char c)
@@ -371,10 +462,10 @@ parse_header(Manifest *m, char *key, char *value, PgbError *err)
 	bool		ok = true;
 	Lsn			lsn;
 
-	if (strcmp(key, "label") == 0 || strcmp(key, "type") == 0)
+	if (strcmp(key, "label") == 0 || strcmp(key, "type") == 0 || strcmp(key, "parent") == 0)
 	{
-		char	   *dst = key[0] == 'l' ? m->label : m->type;
-		size_t		cap = key[0] == 'l' ? sizeof(m->label) : sizeof(m->type);
+		char	   *dst = key[0] == 'l' ? m->label : key[0] == 't' ? m->type : m->parent;
+		size_t		cap = key[0] == 'l' ? sizeof(m->label) : key[0] == 't' ? sizeof(m->type) : sizeof(m->parent);
 
 		if (strlen(value) >= cap)
 			return -1;
@@ -412,17 +503,77 @@ parse_header(Manifest *m, char *key, char *value, PgbError *err)
 		ok = parse_u64(value, 10, &m->size);
 	else if (strcmp(key, "repo_size") == 0)
 		ok = parse_u64(value, 10, &m->repo_size);
+	else if (strcmp(key, "chunk_size") == 0)
+		ok = parse_u64(value, 10, &m->chunk_size);
 	else if (strcmp(key, "bundles") == 0)
 		ok = parse_u64(value, 10, &u) && ((m->nbundles = (uint32_t) u), true);
 	/* unknown header keys are ignored: later versions may add fields */
 	return ok ? 0 : -1;
 }
 
+/* Where the parser is: format, and which chunks of the last file are still due. */
+typedef struct ParseState
+{
+	int			format;
+	int			chunks_due;
+	int			next_chunk;
+	int			chunk_cap;
+} ParseState;
+
 static int
-parse_record(Manifest *m, char **f, int n, PgbError *err)
+parse_chunk(Manifest *m, ParseState *ps, char **f, int n)
+{
+	ManifestFile *mf = &m->files[m->nfiles - 1];
+	ManifestChunk *ch;
+	uint64_t	u[7];
+
+	if (ps->next_chunk == ps->chunk_cap)
+	{
+		ManifestChunk *bigger = realloc(mf->chunks, sizeof(ManifestChunk) * (size_t) ps->chunk_cap * 2);
+
+		if (bigger == NULL)
+			return -1;
+		mf->chunks = bigger;
+		ps->chunk_cap *= 2;
+	}
+	ch = &mf->chunks[ps->next_chunk];
+	memset(ch, 0, sizeof(*ch));
+
+	if (n != 10 || f[1][1] != '\0' ||
+		(f[1][0] != CHUNK_STORED && f[1][0] != CHUNK_REF && f[1][0] != CHUNK_DELTA) ||
+		!parse_u64(f[2], 10, &u[0]) || !sha256_from_hex(f[3], ch->sha256) ||
+		!parse_u64(f[4], 10, &u[1]) || !parse_u64(f[5], 10, &u[2]) ||
+		!parse_u64(f[6], 10, &u[3]) || !parse_u64(f[7], 10, &u[4]) ||
+		!parse_u64(f[8], 10, &u[5]) || !parse_u64(f[9], 10, &u[6]) ||
+		u[1] > UINT32_MAX || u[4] > UINT32_MAX)
+		return -1;
+	ch->kind = f[1][0];
+	ch->size = u[0];
+	ch->bundle = (uint32_t) u[1];
+	ch->offset = u[2];
+	ch->length = u[3];
+	ch->map_bundle = (uint32_t) u[4];
+	ch->map_offset = u[5];
+	ch->map_length = u[6];
+	/* stored content needs a frame; a reference has neither frame nor map */
+	if ((ch->kind == CHUNK_REF) != (ch->bundle == 0) ||
+		(ch->kind == CHUNK_REF && ch->map_bundle != 0))
+		return -1;
+	ps->next_chunk++;
+	ps->chunks_due--;
+	mf->nchunks = ps->next_chunk;
+	return 0;
+}
+
+static int
+parse_record(Manifest *m, ParseState *ps, char **f, int n, PgbError *err)
 {
 	uint64_t	u[6];
 
+	if (strcmp(f[0], "c") == 0)
+		return ps->chunks_due > 0 ? parse_chunk(m, ps, f, n) : -1;
+	if (ps->chunks_due > 0)
+		return -1;				/* a file's chunk records are missing */
 	if (strcmp(f[0], "d") == 0 && n == 3)
 	{
 		if (!parse_u64(f[2], 8, &u[0]))
@@ -431,26 +582,46 @@ parse_record(Manifest *m, char **f, int n, PgbError *err)
 	}
 	if (strcmp(f[0], "l") == 0 && n == 3)
 		return manifest_add_link(m, f[1], f[2], err);
-	if (strcmp(f[0], "f") == 0 && n == 9)
+	if (strcmp(f[0], "f") == 0 && n == (ps->format == 1 ? 9 : 7))
 	{
 		ManifestFile *mf;
 		int64_t		mtime;
 		uint8_t		sha[SHA256_LEN];
 
 		if (!parse_u64(f[2], 10, &u[0]) || !parse_u64(f[3], 8, &u[1]) ||
-			!parse_i64(f[4], &mtime) || !sha256_from_hex(f[5], sha) ||
-			!parse_u64(f[6], 10, &u[2]) || !parse_u64(f[7], 10, &u[3]) ||
-			!parse_u64(f[8], 10, &u[4]) || u[2] > UINT32_MAX)
+			!parse_i64(f[4], &mtime) || !sha256_from_hex(f[5], sha))
 			return -1;
-		if ((mf = manifest_add_file(m, f[1], err)) == NULL)
-			return -1;
+		if (ps->format == 1)
+		{
+			/* one stored chunk holding the whole file */
+			if (!parse_u64(f[6], 10, &u[2]) || !parse_u64(f[7], 10, &u[3]) ||
+				!parse_u64(f[8], 10, &u[4]) || u[2] > UINT32_MAX || u[2] == 0)
+				return -1;
+			if ((mf = manifest_add_file(m, f[1], 1, err)) == NULL)
+				return -1;
+			mf->chunks[0].kind = CHUNK_STORED;
+			mf->chunks[0].size = u[0];
+			memcpy(mf->chunks[0].sha256, sha, SHA256_LEN);
+			mf->chunks[0].bundle = (uint32_t) u[2];
+			mf->chunks[0].offset = u[3];
+			mf->chunks[0].length = u[4];
+		}
+		else
+		{
+			if (!parse_u64(f[6], 10, &u[2]) || u[2] == 0 || u[2] > (1u << 24))
+				return -1;
+			/* room grows as chunk records arrive: a corrupt count allocates nothing */
+			if ((mf = manifest_add_file(m, f[1], 1, err)) == NULL)
+				return -1;
+			mf->nchunks = 0;
+			ps->chunks_due = (int) u[2];
+			ps->next_chunk = 0;
+			ps->chunk_cap = 1;
+		}
 		mf->size = u[0];
 		mf->mode = (uint32_t) u[1];
 		mf->mtime = mtime;
 		memcpy(mf->sha256, sha, SHA256_LEN);
-		mf->bundle = (uint32_t) u[2];
-		mf->offset = u[3];
-		mf->length = u[4];
 		return 0;
 	}
 	return -1;
@@ -464,6 +635,7 @@ manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
 	char	   *next;
 	int			lineno = 0;
 	bool		ended = false;
+	ParseState	ps = {0};
 
 	manifest_init(m);
 	if (copy == NULL)
@@ -488,10 +660,12 @@ manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
 		next = nl + 1;
 		if (ended)
 			goto bad;
-		for (char *p = line; n < MAX_FIELDS;)
+		for (char *p = line;;)
 		{
 			char	   *tab = strchr(p, '\t');
 
+			if (n == MAX_FIELDS)
+				goto bad;		/* more fields than any record has */
 			f[n++] = p;
 			if (tab == NULL)
 				break;
@@ -505,9 +679,11 @@ manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
 		{
 			if (n != 2 || strcmp(f[0], "pgbkp-manifest") != 0)
 				goto bad;
-			if (strcmp(f[1], "1") != 0)
+			if (strcmp(f[1], "1") == 0 || strcmp(f[1], "2") == 0)
+				ps.format = f[1][0] - '0';
+			else
 			{
-				pgb_error(err, EXIT_CORRUPT, "manifest format %.16s is not supported (this pgbkp reads format %d)",
+				pgb_error(err, EXIT_CORRUPT, "manifest format %.16s is not supported (this pgbkp reads formats 1 to %d)",
 						  f[1], MANIFEST_FORMAT_VERSION);
 				free(copy);
 				manifest_free(m);
@@ -517,11 +693,15 @@ manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
 		}
 		if (strcmp(f[0], "h") == 0)
 		{
+			if (ps.chunks_due > 0)
+				goto bad;		/* a file's chunk records must follow it */
 			if (n != 3 || parse_header(m, f[1], f[2], err) != 0)
 				goto bad;
 		}
 		else if (strcmp(f[0], "end") == 0)
 		{
+			if (ps.chunks_due > 0)
+				goto bad;
 			uint64_t	nd,
 						nk,
 						nf;
@@ -532,7 +712,7 @@ manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
 				goto bad;
 			ended = true;
 		}
-		else if (parse_record(m, f, n, err) != 0)
+		else if (parse_record(m, &ps, f, n, err) != 0)
 		{
 			if (err->code == EXIT_INTERNAL)
 			{
@@ -564,8 +744,14 @@ manifest_check_paths(const Manifest *m, PgbError *err)
 		if (path_check_relative(m->dirs[i].path, err) != 0)
 			return pgb_error_context(err, "manifest of backup %s", m->label);
 	for (int i = 0; i < m->nfiles; i++)
+	{
 		if (path_check_relative(m->files[i].path, err) != 0)
 			return pgb_error_context(err, "manifest of backup %s", m->label);
+		for (int c = 0; c < m->files[i].nchunks && m->parent[0] == '\0'; c++)
+			if (m->files[i].chunks[c].kind == CHUNK_REF || m->files[i].chunks[c].kind == CHUNK_DELTA)
+				return pgb_error(err, EXIT_CORRUPT, "manifest of backup %s: \"%s\" refers to a parent backup, but the backup has none",
+								 m->label, m->files[i].path);
+	}
 	for (int i = 0; i < m->nlinks; i++)
 	{
 		const char *p = m->links[i].path;

@@ -15,8 +15,36 @@
 #include "io/sink.h"
 #include "pg/lsn.h"
 
-#define MANIFEST_FORMAT_VERSION 1
+#define MANIFEST_FORMAT_VERSION 2
 #define MANIFEST_LABEL_MAX 64
+/* Files are cut into chunks of this size (format 1 had one chunk per file). */
+#define MANIFEST_CHUNK_SIZE ((uint64_t) 16 * 1024 * 1024)
+
+/*
+ * How a chunk's content is held (repo/FORMAT.md, "Chunks"):
+ *  STORED  the whole chunk, one zstd frame in this backup's bundle
+ *  REF     identical to the same chunk of the same file in the parent backup
+ *  DELTA   the parent's chunk with the changed blocks of this frame applied
+ */
+typedef enum ChunkKind
+{
+	CHUNK_STORED = 'F',
+	CHUNK_REF = 'R',
+	CHUNK_DELTA = 'D'
+} ChunkKind;
+
+typedef struct ManifestChunk
+{
+	char		kind;			/* ChunkKind */
+	uint64_t	size;			/* content bytes of this chunk */
+	uint8_t		sha256[SHA256_LEN]; /* of the chunk's content */
+	uint32_t	bundle;			/* STORED/DELTA: bundle number, from 1 */
+	uint64_t	offset;			/* within the bundle object */
+	uint64_t	length;			/* stored (compressed) bytes */
+	uint32_t	map_bundle;		/* block hash map frame; 0: none (not a relation file, or REF) */
+	uint64_t	map_offset;
+	uint64_t	map_length;
+} ManifestChunk;
 
 typedef struct ManifestFile
 {
@@ -24,10 +52,11 @@ typedef struct ManifestFile
 	uint64_t	size;			/* original bytes */
 	uint32_t	mode;
 	int64_t		mtime;
+	/* one chunk: its SHA-256; several: SHA-256 of their SHA-256s in order */
 	uint8_t		sha256[SHA256_LEN];
-	uint32_t	bundle;			/* bundle number, from 1 */
-	uint64_t	offset;			/* within the bundle object */
-	uint64_t	length;			/* stored (compressed) bytes */
+	int			nchunks;
+	ManifestChunk *chunks;
+	bool		vanished;		/* backup only: gone before it was read */
 } ManifestFile;
 
 typedef struct ManifestDir
@@ -46,7 +75,8 @@ typedef struct Manifest
 {
 	int			format;
 	char		label[MANIFEST_LABEL_MAX];
-	char		type[16];		/* "full" */
+	char		type[16];		/* "full", "diff" or "incr" */
+	char		parent[MANIFEST_LABEL_MAX];	/* diff/incr: the backup it builds on; "" for full */
 	char	   *cluster;
 	char	   *pgdata;			/* data directory of the source */
 	char	   *pgbkp_version;
@@ -63,6 +93,7 @@ typedef struct Manifest
 	uint64_t	size;			/* sum of original file sizes */
 	uint64_t	repo_size;		/* sum of stored bytes (bundles) */
 	uint32_t	nbundles;
+	uint64_t	chunk_size;		/* format 1: 0 (one chunk per file) */
 
 	int			ndirs;
 	ManifestDir *dirs;
@@ -82,7 +113,15 @@ void		manifest_free(Manifest *m);
 /* Adders copy their strings. */
 int			manifest_add_dir(Manifest *m, const char *path, uint32_t mode, PgbError *err);
 int			manifest_add_link(Manifest *m, const char *path, const char *target, PgbError *err);
-ManifestFile *manifest_add_file(Manifest *m, const char *path, PgbError *err);
+/* Adds a file with nchunks zeroed chunks. */
+ManifestFile *manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err);
+
+/* Index of the file with this path, or -1 (binary search: files are kept sorted by path). */
+int			manifest_find_file(const Manifest *m, const char *path);
+/* Sort files by path (backup does this before writing). */
+void		manifest_sort_files(Manifest *m);
+/* The file-level SHA-256 from the chunks' (see ManifestFile.sha256). */
+void		manifest_file_digest(const ManifestFile *f, uint8_t out[SHA256_LEN]);
 
 int			manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err);
 /* Parse text (len bytes); EXIT_CORRUPT naming the line on any malformed content. */

@@ -51,6 +51,7 @@ catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
 		return pgb_error_context(err, "\"%s/%s\"", storage_description(repo->storage), path);
 	}
 	free(text);
+	manifest_sort_files(m);		/* lookups by path are binary searches */
 	if (strcmp(m->label, label) != 0)
 	{
 		manifest_free(m);
@@ -177,6 +178,22 @@ catalog_find(const Catalog *c, const char *label)
 		if (strcmp(c->backups[i].label, label) == 0)
 			return &c->backups[i];
 	return NULL;
+}
+
+int
+catalog_remove_backup(Repo *repo, const char *label, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+
+	if (!label_valid(label))
+		return pgb_error(err, EXIT_INTERNAL, "invalid backup label \"%s\"", label);
+	if (repo_path(repo, path, "backup/%s/%s", label, MANIFEST_NAME) != 0)
+		return pgb_error(err, EXIT_IO, "path too long for backup \"%s\"", label);
+	if (storage_remove(repo->storage, path, err) != 0 ||
+		catalog_backup_dir(repo, label, path) != 0 ||
+		storage_remove_tree(repo->storage, path, err) != 0)
+		return pgb_error_context(err, "could not remove backup \"%s\"", label);
+	return 0;
 }
 
 int

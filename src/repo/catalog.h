@@ -34,6 +34,13 @@ const Manifest *catalog_find(const Catalog *c, const char *label);
 int			catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err);
 /* The commit point of a backup. */
 int			catalog_commit_manifest(Repo *repo, const Manifest *m, PgbError *err);
+/*
+ * Remove a backup: its manifest first, so that it stops existing in one
+ * step, then the rest of its directory.  Interrupted in between, it leaves
+ * a directory without a manifest: an incomplete backup, which the next
+ * backup removes.
+ */
+int			catalog_remove_backup(Repo *repo, const char *label, PgbError *err);
 /* Remove the leftovers of interrupted backups. */
 int			catalog_remove_incomplete(Repo *repo, const Catalog *c, PgbError *err);
 

@@ -56,6 +56,20 @@ typedef struct WalList
 int			wal_list(Repo *repo, WalList *out, PgbError *err);
 void		wal_list_free(WalList *l);
 
+/* Reported by wal_remove_before for each file it removed (or would remove). */
+typedef void (*WalRemovedFn) (void *arg, const char *name, WalFileKind kind, TimeLineID tli, SegNo segno);
+
+/*
+ * Remove every archived segment, partial and .backup file whose segment
+ * number is below before, on every timeline; history files always stay.
+ * Each file is reported to fn (may be NULL) after its removal, in name
+ * order, so on error fn has seen exactly what is gone.  A timeline
+ * directory whose whole segment range lies below before goes too once
+ * nothing else is in it.  With dry_run nothing is removed and fn sees what
+ * would be.
+ */
+int			wal_remove_before(Repo *repo, SegNo before, bool dry_run, WalRemovedFn fn, void *arg, PgbError *err);
+
 /*
  * Walk forward from start_segno on timeline tli or any later timeline, as
  * long as each next segment number is archived.  Returns the last segment of

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backup/chain.h"
 #include "restore/plan.h"
 
 void
@@ -30,8 +31,10 @@ plan_cluster_window(const Catalog *c, const WalList *wal, TimestampUs *start, Ti
 	{
 		BackupWindow w;
 
+		PgbError	ignored;
+
 		plan_backup_window(&c->backups[i], wal, &w);
-		if (!w.wal_complete)
+		if (!w.wal_complete || chain_check(c, &c->backups[i], &ignored) != 0)
 			continue;
 		if (!found || w.start < *start)
 			*start = w.start;
@@ -67,14 +70,15 @@ window_error(const Catalog *c, const WalList *wal, const RestoreTarget *t, PgbEr
 	return pgb_hint(err, "WAL not yet archived is not in the window: run \"SELECT pg_switch_wal()\" on the primary, or wait for archive_timeout");
 }
 
-/* Can backup m reach the target with the archived WAL? */
+/* Can backup m (with every backup it builds on) reach the target with the archived WAL? */
 static bool
-reaches(const Manifest *m, const WalList *wal, const RestoreTarget *t)
+reaches(const Catalog *c, const Manifest *m, const WalList *wal, const RestoreTarget *t)
 {
 	BackupWindow w;
+	PgbError	ignored;
 
 	plan_backup_window(m, wal, &w);
-	if (!w.wal_complete)
+	if (!w.wal_complete || chain_check(c, m, &ignored) != 0)
 		return false;
 	switch (t->kind)
 	{
@@ -128,7 +132,9 @@ plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
 		if (!w.wal_complete)
 			return pgb_error(err, EXIT_CORRUPT, "backup %s cannot be restored: WAL from its start to its stop is missing from the repository",
 							 m->label);
-		if (!reaches(m, wal, target))
+		if (chain_check(c, m, err) != 0)
+			return -1;
+		if (!reaches(c, m, wal, target))
 		{
 			char		msg[256];
 
@@ -140,7 +146,7 @@ plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
 	}
 	for (int i = c->count - 1; i >= 0; i--)
 	{
-		if (reaches(&c->backups[i], wal, target))
+		if (reaches(c, &c->backups[i], wal, target))
 		{
 			*chosen = &c->backups[i];
 			return 0;
@@ -153,5 +159,5 @@ plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
 		snprintf(msg, sizeof(msg), "no backup can reach the %s", what);
 		return window_error(c, wal, target, err, msg);
 	}
-	return window_error(c, wal, target, err, "no backup can be restored: every backup lacks WAL it needs");
+	return window_error(c, wal, target, err, "no backup can be restored: every backup lacks WAL it needs or builds on a missing backup");
 }

@@ -45,3 +45,40 @@ test_fixture_v1_restore_immediate() {
     fixture_restore_rows fiximm --immediate --target-action promote
     assert_eq "1:before backup" "$ROWS" "rows at the end of the fixture backup"
 }
+
+fixture_v2_rows() {
+    local name=$1; shift
+    fixture_setup v2
+    expect_rc 0 fixture_pgbkp restore --target-dir "$ROOT/pg/$name" "$@"
+    pg_adopt "$name" "$ROOT/pg/$name"
+    pg_start "$name"
+    pg_wait_recovery_end "$name"
+    ROWS=$(pg_sql "$name" "select string_agg(id::text, ',' order by id) from fixture")
+    CHANGED=$(pg_sql "$name" "select count(*) from big where m = 'changed'")
+}
+
+test_fixture_v2_verify_and_info() {
+    fixture_setup v2
+    expect_rc 0 fixture_pgbkp verify
+    run fixture_pgbkp info --output json
+    assert_rc 0
+    assert_eq "20261125-224817F 20261125-224841I" "$(jq -r '[.backups[].label] | join(" ")' "$RUN_OUT")" "fixture labels"
+    assert_eq "20261125-224817F" "$(jq -r '.backups[1].parent' "$RUN_OUT")" "parent of the incremental"
+}
+
+test_fixture_v2_restore_full() {
+    fixture_v2_rows fixfull --set 20261125-224817F --immediate --target-action promote
+    assert_eq "1" "$ROWS" "rows of the full backup"
+    assert_eq 0 "$CHANGED" "changed rows in the full backup"
+}
+
+test_fixture_v2_restore_incr() {
+    fixture_v2_rows fixincr --set 20261125-224841I --immediate --target-action promote
+    assert_eq "1,2" "$ROWS" "rows of the incremental backup"
+    assert_eq 20 "$CHANGED" "changed rows in the incremental backup"
+}
+
+test_fixture_v2_restore_latest() {
+    fixture_v2_rows fixv2latest
+    assert_eq "1,2,3" "$ROWS" "rows at the end of the archive"
+}

@@ -94,9 +94,9 @@ test_symlinked_pg_wal() {
 
 test_backups_in_one_second_get_distinct_labels() {
     restore_fixture
-    expect_rc 0 pgbkp backup
-    expect_rc 0 pgbkp backup
-    expect_rc 0 pgbkp backup
+    expect_rc 0 pgbkp backup --no-expire
+    expect_rc 0 pgbkp backup --no-expire
+    expect_rc 0 pgbkp backup --no-expire
     local labels
     labels=$(backup_labels)
     assert_eq 3 "$(echo "$labels" | sort -u | wc -l)" "distinct labels"

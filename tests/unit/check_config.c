@@ -114,7 +114,7 @@ START_TEST(test_table_names)
 			ck_assert_str_eq(opt->env_name, env);
 		if (opt->yaml_key)
 			ck_assert_str_eq(opt->yaml_key, key);
-		ck_assert(opt->short_name == 0 || opt->short_name == 'c' || opt->short_name == 'h');
+		ck_assert(opt->short_name == 0 || opt->short_name == 'c' || opt->short_name == 'h' || opt->short_name == 'j');
 		ck_assert_ptr_eq(option_find(opt->name), opt);
 	}
 	for (int i = 0; option_find("log-level")->values[i]; i++)
@@ -278,8 +278,10 @@ END_TEST
 
 START_TEST(test_enums)
 {
-	ck_assert_int_eq(load("backup", "--type=diff", NULL), -1);
-	assert_error(EXIT_USAGE, "invalid value for --type: \"diff\" (expected one of: full)");
+	ck_assert_int_eq(load("backup", "--type=weekly", NULL), -1);
+	assert_error(EXIT_USAGE, "invalid value for --type: \"weekly\" (expected one of: full, diff, incr, auto)");
+	ck_assert_int_eq(load("backup", "--type=diff", NULL), 0);
+	ck_assert_str_eq(cfg.type, "diff");
 	ck_assert_int_eq(load("info", "--output", "json", "--log-level=debug", NULL), 0);
 	ck_assert_str_eq(cfg.output, "json");
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
@@ -674,6 +676,64 @@ START_TEST(test_inventory_repo_path)
 }
 END_TEST
 
+START_TEST(test_inventory_retention)
+{
+	const char *path;
+
+	/* from the pgbackrest_repo entry pgbackrest_method chooses */
+	path = yaml_file("all:\n  vars:\n"
+					 "    pgbackrest_method: local\n"
+					 "    pgbackrest_repo:\n"
+					 "      local: {path: /pg/backup, retention_full_type: time, retention_full: 14}\n"
+					 "      minio: {type: s3, retention_full_type: count, retention_full: 5}\n");
+	ck_assert_int_eq(load("expire", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.retention_full_type, "time");
+	ck_assert_int_eq(cfg.retention_full, 14);
+	config_free(&cfg);
+	/* backup takes them too; the command line wins */
+	ck_assert_int_eq(load("backup", "-c", path, "--retention-full=3", NULL), 0);
+	ck_assert_str_eq(cfg.retention_full_type, "time");
+	ck_assert_int_eq(cfg.retention_full, 3);
+	config_free(&cfg);
+	/* commands without retention ignore them */
+	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
+	config_free(&cfg);
+
+	/* an object-store repository is not pgbkp's: its retention is not taken */
+	path = yaml_file("all:\n  vars:\n"
+					 "    pg_fs_backup: /data/backups\n"
+					 "    pgbackrest_method: minio\n"
+					 "    pgbackrest_repo:\n"
+					 "      minio: {type: s3, retention_full_type: time, retention_full: 14}\n");
+	ck_assert_int_eq(load("expire", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.repo_path, "/data/backups");
+	ck_assert_str_eq(cfg.retention_full_type, "count");
+	ck_assert_int_eq(cfg.retention_full, 2);
+	config_free(&cfg);
+
+	/* a pgbkp: section beats the inventory variables */
+	path = yaml_file("all:\n  vars:\n"
+					 "    pgbackrest_repo:\n"
+					 "      local: {retention_full: 7}\n"
+					 "    pgbkp:\n"
+					 "      retention_full: 4\n");
+	ck_assert_int_eq(load("expire", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.retention_full, 4);
+	config_free(&cfg);
+
+	/* an invalid value names the inventory key and its line */
+	path = yaml_file("all:\n  vars:\n"
+					 "    pgbackrest_repo:\n"
+					 "      local:\n"
+					 "        path: /pg/backup\n"
+					 "        retention_full_type: diff\n");
+	ck_assert_int_eq(load("expire", "-c", path, NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_msg(strstr(err.msg, ":6: invalid value for \"pgbackrest_repo.local.retention_full_type\": \"diff\"") != NULL,
+				  "%s", err.msg);
+}
+END_TEST
+
 /* ---- help and man page output ---- */
 
 static char *
@@ -760,6 +820,7 @@ config_suite(void)
 	tcase_add_test(tc, test_inventory_clusters);
 	tcase_add_test(tc, test_inventory_single_cluster);
 	tcase_add_test(tc, test_inventory_repo_path);
+	tcase_add_test(tc, test_inventory_retention);
 	tcase_add_test(tc, test_help_output);
 	suite_add_tcase(s, tc);
 	return s;

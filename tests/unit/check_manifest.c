@@ -1,8 +1,10 @@
 /*
- * Unit tests for src/manifest/manifest.c: a manifest with awkward paths
- * written and parsed back field by field, the parser's refusals (each naming
- * the line), the path checks restore relies on, and the WAL range a backup
- * needs.
+ * Unit tests for src/manifest/manifest.c: a format 2 manifest with awkward
+ * paths and multi-chunk files (stored, reference and delta chunks) written
+ * and parsed back field by field, format 1 texts still read as one stored
+ * chunk per file, the parser's refusals (each naming the line), the path
+ * checks restore relies on, file lookup and order, file digests, and the WAL
+ * range a backup needs.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -73,6 +75,28 @@ sha_fill(uint8_t *sha, int seed)
 		sha[i] = (uint8_t) (seed * 31 + i * 7);
 }
 
+/*
+ * A chunk of the given kind with distinct field values: references have no
+ * frame (bundle 0) and no block map; stored and delta chunks have both.
+ */
+static void
+fill_chunk(ManifestChunk *c, char kind, int seed, uint64_t size)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->size = size;
+	sha_fill(c->sha256, seed);
+	if (kind != CHUNK_REF)
+	{
+		c->bundle = (uint32_t) (seed / 4 + 1);
+		c->offset = (uint64_t) seed * 4096;
+		c->length = (uint64_t) seed * 77 + 1;
+		c->map_bundle = (uint32_t) (seed / 4 + 2);
+		c->map_offset = (uint64_t) seed * 8192 + 5;
+		c->map_length = (uint64_t) seed * 8 + 8;
+	}
+}
+
 /* Paths that need escaping, or that a naive format would mangle. */
 static const char *const odd_paths[] = {
 	"base/1/file with spaces",
@@ -97,7 +121,9 @@ build_full(Manifest *m)
 
 	manifest_init(m);
 	snprintf(m->label, sizeof(m->label), "%s", "20241125T213858F");
-	snprintf(m->type, sizeof(m->type), "%s", "full");
+	snprintf(m->type, sizeof(m->type), "%s", "incr");
+	snprintf(m->parent, sizeof(m->parent), "%s", "20241124T000000F_20241125T010000I");
+	m->chunk_size = MANIFEST_CHUNK_SIZE;
 	m->cluster = strdup("pg-meta %1\ttab");
 	m->pgdata = strdup("/pg/data with space");
 	m->pgbkp_version = strdup("0.1.0");
@@ -123,30 +149,79 @@ build_full(Manifest *m)
 	ck_assert_int_eq(manifest_add_link(m, "pg_tblspc/16401", "/ts2", &err), 0);
 	for (int i = 0; i < N_ODD; i++)
 	{
-		ManifestFile *f = manifest_add_file(m, odd_paths[i], &err);
+		/* 1, 2 or 3 chunks; every kind shows up first, second and third */
+		int			nchunks = i % 3 + 1;
+		ManifestFile *f = manifest_add_file(m, odd_paths[i], nchunks, &err);
 
 		ck_assert_ptr_nonnull(f);
-		f->size = (uint64_t) i * 1000 + 1;
+		ck_assert_int_eq(f->nchunks, nchunks);
 		f->mode = i % 2 ? 0600 : 04755;
 		f->mtime = i == 3 ? INT64_C(-86400) : INT64_C(1700000000) + i;
-		sha_fill(f->sha256, i);
-		f->bundle = (uint32_t) (i / 4 + 1);
-		f->offset = (uint64_t) i * 4096;
-		f->length = (uint64_t) i * 77;
+		f->size = 0;
+		for (int c = 0; c < nchunks; c++)
+			fill_chunk(&f->chunks[c], "FRD"[(i + c) % 3], i * 10 + c,
+					   c + 1 < nchunks ? MANIFEST_CHUNK_SIZE : (uint64_t) i * 1000 + 1);
+		for (int c = 0; c < nchunks; c++)
+			f->size += f->chunks[c].size;
+		manifest_file_digest(f, f->sha256);
 	}
 	/* extremes */
 	{
-		ManifestFile *f = manifest_add_file(m, "global/pg_control", &err);
+		ManifestFile *f = manifest_add_file(m, "global/pg_control", 1, &err);
+		ManifestChunk *c;
 
 		ck_assert_ptr_nonnull(f);
 		f->size = UINT64_MAX;
 		f->mode = 0;
 		f->mtime = INT64_MIN;
 		sha_fill(f->sha256, 99);
-		f->bundle = UINT32_MAX;
-		f->offset = UINT64_MAX;
-		f->length = 0;
+		c = &f->chunks[0];
+		c->kind = CHUNK_STORED;
+		c->size = UINT64_MAX;
+		sha_fill(c->sha256, 98);
+		c->bundle = UINT32_MAX;
+		c->offset = UINT64_MAX;
+		c->length = 0;
+		c->map_bundle = UINT32_MAX;
+		c->map_offset = UINT64_MAX;
+		c->map_length = UINT64_MAX;
 	}
+	/* a 1 GiB relation segment: 64 chunks */
+	{
+		ManifestFile *f = manifest_add_file(m, "base/1/16384.1", 64, &err);
+
+		ck_assert_ptr_nonnull(f);
+		f->mode = 0600;
+		f->mtime = 1700000000;
+		for (int c = 0; c < 64; c++)
+			fill_chunk(&f->chunks[c], "FRD"[c % 3], 1000 + c, MANIFEST_CHUNK_SIZE);
+		f->size = 64 * MANIFEST_CHUNK_SIZE;
+		manifest_file_digest(f, f->sha256);
+	}
+}
+
+static int
+total_chunks(const Manifest *m)
+{
+	int			n = 0;
+
+	for (int i = 0; i < m->nfiles; i++)
+		n += m->files[i].nchunks;
+	return n;
+}
+
+static void
+assert_same_chunk(const ManifestChunk *x, const ManifestChunk *y)
+{
+	ck_assert_int_eq(x->kind, y->kind);
+	ck_assert_uint_eq(x->size, y->size);
+	ck_assert_mem_eq(x->sha256, y->sha256, SHA256_LEN);
+	ck_assert_uint_eq(x->bundle, y->bundle);
+	ck_assert_uint_eq(x->offset, y->offset);
+	ck_assert_uint_eq(x->length, y->length);
+	ck_assert_uint_eq(x->map_bundle, y->map_bundle);
+	ck_assert_uint_eq(x->map_offset, y->map_offset);
+	ck_assert_uint_eq(x->map_length, y->map_length);
 }
 
 static void
@@ -155,6 +230,8 @@ assert_same(const Manifest *a, const Manifest *b)
 	ck_assert_int_eq(a->format, b->format);
 	ck_assert_str_eq(a->label, b->label);
 	ck_assert_str_eq(a->type, b->type);
+	ck_assert_str_eq(a->parent, b->parent);
+	ck_assert_uint_eq(a->chunk_size, b->chunk_size);
 	ck_assert_str_eq(a->cluster, b->cluster);
 	ck_assert_str_eq(a->pgdata, b->pgdata);
 	ck_assert_str_eq(a->pgbkp_version, b->pgbkp_version);
@@ -195,9 +272,9 @@ assert_same(const Manifest *a, const Manifest *b)
 		ck_assert_uint_eq(x->mode, y->mode);
 		ck_assert_int_eq(x->mtime, y->mtime);
 		ck_assert_mem_eq(x->sha256, y->sha256, SHA256_LEN);
-		ck_assert_uint_eq(x->bundle, y->bundle);
-		ck_assert_uint_eq(x->offset, y->offset);
-		ck_assert_uint_eq(x->length, y->length);
+		ck_assert_int_eq(x->nchunks, y->nchunks);
+		for (int c = 0; c < x->nchunks; c++)
+			assert_same_chunk(&x->chunks[c], &y->chunks[c]);
 	}
 }
 
@@ -230,8 +307,16 @@ parse_bad(const char *text, size_t len, const char *needle)
 	manifest_free(&m);
 }
 
+/* Three lines of header; the first record is line 4. */
 #define MIN_HEAD "pgbkp-manifest\t1\nh\tlabel\tL1\nh\twal_segment_size\t16777216\n"
+#define MIN_HEAD2 "pgbkp-manifest\t2\nh\tlabel\tL1\nh\twal_segment_size\t16777216\n"
 #define SHA_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define SHA_HEX2 "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+/* format 2: a file of n chunks and well-formed chunk records of each kind */
+#define F2(n) "f\tbase/x\t9\t600\t0\t" SHA_HEX "\t" #n "\n"
+#define C_F "c\tF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n"
+#define C_R "c\tR\t3\t" SHA_HEX2 "\t0\t0\t0\t0\t0\t0\n"
+#define C_D "c\tD\t3\t" SHA_HEX "\t2\t10\t5\t3\t20\t8\n"
 
 /* ------------------------------------------------------------ round trip */
 
@@ -269,12 +354,14 @@ START_TEST(test_written_text_shape)
 	Text		t;
 	int			lines = 0;
 	int			expected;
+	int			due = 0;		/* chunk lines still owed to the last file */
+	int			file = 0;
 	char	   *line;
 	char	   *save;
 
 	build_full(&m);
 	write_text(&m, &t);
-	ck_assert_int_eq(strncmp(t.data, "pgbkp-manifest\t1\n", 17), 0);
+	ck_assert_int_eq(strncmp(t.data, "pgbkp-manifest\t2\n", 17), 0);
 	ck_assert(t.len > 0 && t.data[t.len - 1] == '\n');
 	ck_assert_uint_eq(strlen(t.data), t.len);	/* no NUL inside */
 
@@ -293,8 +380,37 @@ START_TEST(test_written_text_shape)
 	ck_assert_ptr_nonnull(strstr(t.data, "l\tpg_tblspc/16400\t/data/tablespace one/%25x\n"));
 	ck_assert_ptr_nonnull(strstr(t.data, "h\tstart_lsn\t16/B374D848\n"));
 	ck_assert_ptr_nonnull(strstr(t.data, "h\tcluster\tpg-meta %251%09tab\n"));
+	ck_assert_ptr_nonnull(strstr(t.data, "\nh\tparent\t20241124T000000F_20241125T010000I\n"));
+	ck_assert_ptr_nonnull(strstr(t.data, "\nh\tchunk_size\t16777216\n"));
+	/* a file line counts its chunks; chunk lines follow it, every field in place */
+	ck_assert_ptr_nonnull(strstr(t.data, "\nf\tglobal/pg_control\t18446744073709551615\t0\t-9223372036854775808\t"));
+	{
+		char		hex[SHA256_HEX_LEN + 1];
+		char		want[256];
+		uint8_t		sha[SHA256_LEN];
 
-	expected = 1 + 18 + m.ndirs + m.nlinks + m.nfiles + 1;
+		sha_fill(sha, 99);
+		sha256_to_hex(sha, hex);
+		snprintf(want, sizeof(want), "\t%s\t1\nc\tF\t18446744073709551615\t", hex);
+		ck_assert_msg(strstr(t.data, want) != NULL, "no \"%s\"", want);
+		sha_fill(sha, 98);
+		sha256_to_hex(sha, hex);
+		snprintf(want, sizeof(want), "\tF\t18446744073709551615\t%s\t4294967295\t18446744073709551615\t0\t"
+				 "4294967295\t18446744073709551615\t18446744073709551615\n", hex);
+		ck_assert_msg(strstr(t.data, want) != NULL, "no \"%s\"", want);
+		/* a reference: no frame, no map (file 1 chunk 0, seed 10) */
+		sha_fill(sha, 10);
+		sha256_to_hex(sha, hex);
+		snprintf(want, sizeof(want), "\nc\tR\t16777216\t%s\t0\t0\t0\t0\t0\t0\n", hex);
+		ck_assert_msg(strstr(t.data, want) != NULL, "no \"%s\"", want);
+		/* a delta (file 1 chunk 1, seed 11) */
+		sha_fill(sha, 11);
+		sha256_to_hex(sha, hex);
+		snprintf(want, sizeof(want), "\nc\tD\t1001\t%s\t3\t45056\t848\t4\t90117\t96\n", hex);
+		ck_assert_msg(strstr(t.data, want) != NULL, "no \"%s\"", want);
+	}
+
+	expected = 1 + 20 + m.ndirs + m.nlinks + m.nfiles + total_chunks(&m) + 1;
 	for (line = strtok_r(t.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 	{
 		int			tabs = 0;
@@ -302,8 +418,19 @@ START_TEST(test_written_text_shape)
 		lines++;
 		for (const char *c = line; *c; c++)
 			tabs += *c == '\t';
+		if (line[0] == 'c' && line[1] == '\t')
+		{
+			ck_assert_msg(tabs == 9, "chunk line with %d tabs: %s", tabs, line);
+			ck_assert_msg(due > 0, "chunk line not right after its file: %s", line);
+			due--;
+			continue;
+		}
+		ck_assert_msg(due == 0, "%d chunk lines missing before: %s", due, line);
 		if (line[0] == 'f' && line[1] == '\t')
-			ck_assert_msg(tabs == 8, "file line with %d tabs: %s", tabs, line);
+		{
+			ck_assert_msg(tabs == 6, "file line with %d tabs: %s", tabs, line);
+			due = m.files[file++].nchunks;
+		}
 		else if (strncmp(line, "end\t", 4) == 0)
 		{
 			char		want[64];
@@ -373,11 +500,22 @@ START_TEST(test_round_trip_large)
 		ManifestFile *f;
 
 		snprintf(path, sizeof(path), "base/16384/%d", 100000 + i);
-		f = manifest_add_file(&m, path, &err);
+		f = manifest_add_file(&m, path, 1, &err);
 		ck_assert_ptr_nonnull(f);
 		f->size = (uint64_t) i;
-		sha_fill(f->sha256, i);
-		f->bundle = 1 + i / 1000;
+		fill_chunk(&f->chunks[0], CHUNK_STORED, i, (uint64_t) i);
+		f->chunks[0].bundle = 1 + i / 1000;
+		manifest_file_digest(f, f->sha256);
+	}
+	/* a 64 GiB file */
+	{
+		ManifestFile *f = manifest_add_file(&m, "base/16384/99999", 4096, &err);
+
+		ck_assert_ptr_nonnull(f);
+		for (int c = 0; c < 4096; c++)
+			fill_chunk(&f->chunks[c], CHUNK_STORED, c, MANIFEST_CHUNK_SIZE);
+		f->size = 4096 * MANIFEST_CHUNK_SIZE;
+		manifest_file_digest(f, f->sha256);
 	}
 	for (int i = 0; i < 300; i++)
 	{
@@ -387,7 +525,12 @@ START_TEST(test_round_trip_large)
 	memset(longpath, 'p', 50000);
 	longpath[50000] = '\0';
 	longpath[20000] = '%';		/* escaped: 50 002 bytes on the line */
-	ck_assert_ptr_nonnull(manifest_add_file(&m, longpath, &err));
+	{
+		ManifestFile *f = manifest_add_file(&m, longpath, 1, &err);
+
+		ck_assert_ptr_nonnull(f);
+		fill_chunk(&f->chunks[0], CHUNK_STORED, 7, 0);
+	}
 
 	write_text(&m, &t);
 	ck_assert_int_gt(t.calls, 1);
@@ -550,12 +693,27 @@ END_TEST
 
 START_TEST(test_parse_format_line)
 {
-	const char *v2 = "pgbkp-manifest\t2\nh\tlabel\tL1\nh\twal_segment_size\t16777216\nend\t0\t0\t0\n";
+	const char *v3 = "pgbkp-manifest\t3\nh\tlabel\tL1\nh\twal_segment_size\t16777216\nend\t0\t0\t0\n";
+	const char *v0 = "pgbkp-manifest\t0\nend\t0\t0\t0\n";
+	const char *v02 = "pgbkp-manifest\t02\nend\t0\t0\t0\n";
+	const char *v1x = "pgbkp-manifest\t1x\nend\t0\t0\t0\n";
+	const char *vempty = "pgbkp-manifest\t\nend\t0\t0\t0\n";
 	const char *other = "not-a-manifest\t1\n";
 	const char *nofield = "pgbkp-manifest\n";
 	const char *extra = "pgbkp-manifest\t1\t1\n";
+	Manifest	m;
 
-	parse_bad(v2, strlen(v2), "format 2 is not supported");
+	parse_bad(v3, strlen(v3), "format 3 is not supported");
+	parse_bad(v3, strlen(v3), "formats 1 to 2");
+	parse_bad(v0, strlen(v0), "format 0 is not supported");
+	parse_bad(v02, strlen(v02), "format 02 is not supported");
+	parse_bad(v1x, strlen(v1x), "format 1x is not supported");
+	parse_bad(vempty, strlen(vempty), "is not supported");
+	/* both formats this pgbkp writes or wrote are read */
+	parse_ok(MIN_HEAD "end\t0\t0\t0\n", &m);
+	manifest_free(&m);
+	parse_ok(MIN_HEAD2 "end\t0\t0\t0\n", &m);
+	manifest_free(&m);
 	parse_bad(other, strlen(other), "line 1 ");
 	parse_bad(nofield, strlen(nofield), "line 1 ");
 	parse_bad(extra, strlen(extra), "line 1 ");
@@ -616,7 +774,342 @@ START_TEST(test_parse_error_line_number)
 }
 END_TEST
 
+/* ------------------------------------------------------------ format 1 */
+
+/* A format 1 file record is one stored chunk holding the whole file. */
+START_TEST(test_parse_format1_one_stored_chunk)
+{
+	Manifest	m;
+	const ManifestChunk *c;
+	uint8_t		sha[SHA256_LEN];
+
+	parse_ok(MIN_HEAD "h\ttype\tfull\n"
+			 "f\tbase/1/16384\t123456\t600\t1700000000\t" SHA_HEX "\t7\t4096\t999\n"
+			 "f\tglobal/pg_control\t18446744073709551615\t600\t-1\t" SHA_HEX2 "\t4294967295\t18446744073709551615\t18446744073709551615\n"
+			 "f\tempty\t0\t600\t0\t" SHA_HEX "\t1\t0\t9\n"
+			 "end\t0\t0\t3\n", &m);
+	ck_assert_str_eq(m.parent, "");
+	ck_assert_uint_eq(m.chunk_size, 0);
+	ck_assert_int_eq(m.nfiles, 3);
+
+	ck_assert(sha256_from_hex(SHA_HEX, sha));
+	ck_assert_str_eq(m.files[0].path, "base/1/16384");
+	ck_assert_uint_eq(m.files[0].size, 123456);
+	ck_assert_uint_eq(m.files[0].mode, 0600);
+	ck_assert_int_eq(m.files[0].mtime, 1700000000);
+	ck_assert_mem_eq(m.files[0].sha256, sha, SHA256_LEN);
+	ck_assert_int_eq(m.files[0].nchunks, 1);
+	ck_assert_ptr_nonnull(m.files[0].chunks);
+	c = &m.files[0].chunks[0];
+	ck_assert_int_eq(c->kind, CHUNK_STORED);
+	ck_assert_uint_eq(c->size, 123456);
+	ck_assert_mem_eq(c->sha256, sha, SHA256_LEN);
+	ck_assert_uint_eq(c->bundle, 7);
+	ck_assert_uint_eq(c->offset, 4096);
+	ck_assert_uint_eq(c->length, 999);
+	ck_assert_uint_eq(c->map_bundle, 0);
+	ck_assert_uint_eq(c->map_offset, 0);
+	ck_assert_uint_eq(c->map_length, 0);
+	/* the file digest of a one-chunk file is the chunk's */
+	{
+		uint8_t		d[SHA256_LEN];
+
+		manifest_file_digest(&m.files[0], d);
+		ck_assert_mem_eq(d, sha, SHA256_LEN);
+	}
+
+	ck_assert(sha256_from_hex(SHA_HEX2, sha));
+	ck_assert_int_eq(m.files[1].nchunks, 1);
+	c = &m.files[1].chunks[0];
+	ck_assert_int_eq(c->kind, CHUNK_STORED);
+	ck_assert_uint_eq(c->size, UINT64_MAX);
+	ck_assert_mem_eq(c->sha256, sha, SHA256_LEN);
+	ck_assert_uint_eq(c->bundle, UINT32_MAX);
+	ck_assert_uint_eq(c->offset, UINT64_MAX);
+	ck_assert_uint_eq(c->length, UINT64_MAX);
+	ck_assert_int_eq(m.files[1].mtime, -1);
+
+	ck_assert_int_eq(m.files[2].nchunks, 1);
+	ck_assert_uint_eq(m.files[2].chunks[0].size, 0);
+	ck_assert_uint_eq(m.files[2].chunks[0].length, 9);
+
+	/* stored chunks need no parent */
+	{
+		PgbError	err = {0};
+
+		ck_assert_msg(manifest_check_paths(&m, &err) == 0, "%s", err.msg);
+	}
+	manifest_free(&m);
+}
+END_TEST
+
+/* A format 1 manifest read and written again comes out as format 2 with the same content. */
+START_TEST(test_format1_rewritten_as_format2)
+{
+	Manifest	m;
+	Manifest	back;
+	Text		t;
+	PgbError	err = {0};
+
+	/* the header fields that must not be 0 once written */
+	parse_ok(MIN_HEAD "h\tpg_version\t150004\nh\ttimeline\t1\nh\tblock_size\t8192\n"
+			 "h\tcluster\tc\nh\tpgdata\t/pg\nh\tpgbkp_version\t0.1.0\n"
+			 "d\tbase\t700\n"
+			 "f\tbase/1/16384\t10\t600\t5\t" SHA_HEX "\t1\t0\t7\n"
+			 "f\tbase/1/16385\t20\t600\t6\t" SHA_HEX2 "\t2\t7\t8\n"
+			 "end\t1\t0\t2\n", &m);
+	write_text(&m, &t);
+	ck_assert_int_eq(strncmp(t.data, "pgbkp-manifest\t2\n", 17), 0);
+	ck_assert_ptr_nonnull(strstr(t.data, "\nf\tbase/1/16385\t20\t600\t6\t" SHA_HEX2 "\t1\n"
+								 "c\tF\t20\t" SHA_HEX2 "\t2\t7\t8\t0\t0\t0\n"));
+	ck_assert_msg(manifest_parse(t.data, t.len, &back, &err) == 0, "%s\n%s", err.msg, t.data);
+	assert_same(&m, &back);
+	manifest_free(&m);
+	manifest_free(&back);
+	free(t.data);
+}
+END_TEST
+
+/* Format 1 shapes and records that format 2 introduced do not mix. */
+START_TEST(test_parse_format1_refusals)
+{
+	static const char *const cases[] = {
+		"f\tbase/x\t1\t600\t0\t" SHA_HEX "\t0\t0\t1\nend\t0\t0\t1\n",	/* bundle 0 */
+		"f\tbase/x\t1\t600\t0\t" SHA_HEX "\t1\nend\t0\t0\t1\n",	/* format 2 shape */
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\nend\t0\t0\t0\n",	/* a chunk record */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		text[1024];
+
+		snprintf(text, sizeof(text), MIN_HEAD "%s", cases[i]);
+		parse_bad(text, strlen(text), "manifest line 4 is malformed");
+	}
+	/* a chunk record after a format 1 file */
+	{
+		const char *text = MIN_HEAD "f\tbase/x\t3\t600\t0\t" SHA_HEX "\t1\t0\t3\n" C_F "end\t0\t0\t1\n";
+
+		parse_bad(text, strlen(text), "manifest line 5 is malformed");
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------ format 2 */
+
+START_TEST(test_parse_format2_chunks)
+{
+	Manifest	m;
+	uint8_t		sha[SHA256_LEN];
+	uint8_t		sha2[SHA256_LEN];
+
+	parse_ok(MIN_HEAD2 "h\tparent\tP1\nh\tchunk_size\t1048576\n"
+			 F2(3) C_F C_R C_D
+			 "f\tbase/y\t3\t600\t0\t" SHA_HEX "\t1\n" C_R
+			 "end\t0\t0\t2\n", &m);
+	ck_assert(sha256_from_hex(SHA_HEX, sha));
+	ck_assert(sha256_from_hex(SHA_HEX2, sha2));
+	ck_assert_str_eq(m.parent, "P1");
+	ck_assert_uint_eq(m.chunk_size, 1048576);
+	ck_assert_int_eq(m.nfiles, 2);
+	ck_assert_int_eq(m.files[0].nchunks, 3);
+	ck_assert_uint_eq(m.files[0].size, 9);
+	ck_assert_int_eq(m.files[0].chunks[0].kind, CHUNK_STORED);
+	ck_assert_int_eq(m.files[0].chunks[1].kind, CHUNK_REF);
+	ck_assert_int_eq(m.files[0].chunks[2].kind, CHUNK_DELTA);
+	ck_assert_mem_eq(m.files[0].chunks[0].sha256, sha, SHA256_LEN);
+	ck_assert_mem_eq(m.files[0].chunks[1].sha256, sha2, SHA256_LEN);
+	ck_assert_uint_eq(m.files[0].chunks[1].bundle, 0);
+	ck_assert_uint_eq(m.files[0].chunks[2].size, 3);
+	ck_assert_uint_eq(m.files[0].chunks[2].bundle, 2);
+	ck_assert_uint_eq(m.files[0].chunks[2].offset, 10);
+	ck_assert_uint_eq(m.files[0].chunks[2].length, 5);
+	ck_assert_uint_eq(m.files[0].chunks[2].map_bundle, 3);
+	ck_assert_uint_eq(m.files[0].chunks[2].map_offset, 20);
+	ck_assert_uint_eq(m.files[0].chunks[2].map_length, 8);
+	ck_assert_str_eq(m.files[1].path, "base/y");
+	ck_assert_int_eq(m.files[1].nchunks, 1);
+	ck_assert_int_eq(m.files[1].chunks[0].kind, CHUNK_REF);
+	manifest_free(&m);
+}
+END_TEST
+
+/* Each bad chunk record is refused, naming its line (line 5, after its file on line 4). */
+START_TEST(test_parse_bad_chunk_records)
+{
+	static const char *const cases[] = {
+		"c\tX\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",	/* no such kind */
+		"c\tf\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",	/* kinds are upper case */
+		"c\tr\t3\t" SHA_HEX "\t0\t0\t0\t0\t0\t0\n",
+		"c\td\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",
+		"c\tFF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",	/* one letter */
+		"c\tFR\t3\t" SHA_HEX "\t0\t0\t3\t0\t0\t0\n",
+		"c\t\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",	/* empty kind */
+		"c\t%46\t3\t" SHA_HEX "\t0\t0\t3\t0\t0\t0\n",	/* escaped 'F': valid, but bundle 0 */
+		"c\tR\t3\t" SHA_HEX "\t1\t0\t0\t0\t0\t0\n",	/* reference with a frame */
+		"c\tR\t3\t" SHA_HEX "\t4294967295\t0\t0\t0\t0\t0\n",
+		"c\tF\t3\t" SHA_HEX "\t0\t0\t3\t0\t0\t0\n",	/* stored without a frame */
+		"c\tD\t3\t" SHA_HEX "\t0\t0\t3\t1\t0\t8\n",	/* delta without a frame */
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\n",	/* 9 fields */
+		"c\tF\t-3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",	/* negative size */
+		"c\tF\t3x\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",
+		"c\tF\t\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",	/* empty size */
+		"c\tF\t3\t" SHA_HEX "0\t1\t0\t3\t0\t0\t0\n",	/* sha of 65 digits */
+		"c\tF\t3\t00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\t1\t0\t3\t0\t0\t0\n",
+		"c\tF\t3\t\t1\t0\t3\t0\t0\t0\n",
+		"c\tF\t3\t" SHA_HEX "\t4294967296\t0\t3\t0\t0\t0\n",	/* bundle > u32 */
+		"c\tF\t3\t" SHA_HEX "\t1\t18446744073709551616\t3\t0\t0\t0\n",	/* offset > u64 */
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t18446744073709551616\t0\t0\t0\n",
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t4294967296\t0\t0\n",	/* map bundle > u32 */
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t1\t-1\t8\n",
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t1\t0\tx\n",
+		"c\tF\t3\t" SHA_HEX "\t+1\t0\t3\t0\t0\t0\n",
+		"C\tF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",	/* record types are case-sensitive */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		text[1024];
+
+		snprintf(text, sizeof(text), MIN_HEAD2 F2(1) "%send\t0\t0\t1\n", cases[i]);
+		parse_bad(text, strlen(text), "manifest line 5 is malformed");
+	}
+}
+END_TEST
+
+/*
+ * A chunk record has exactly 10 fields: anything after map_length is an
+ * error, not silently dropped.
+ */
+START_TEST(test_parse_chunk_extra_fields)
+{
+	static const char *const cases[] = {
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\t0\n",	/* 11 fields */
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\t\n",	/* trailing TAB */
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\tjunk\tmore\n",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		text[1024];
+
+		snprintf(text, sizeof(text), MIN_HEAD2 F2(1) "%send\t0\t0\t1\n", cases[i]);
+		parse_bad(text, strlen(text), "manifest line 5 is malformed");
+	}
+}
+END_TEST
+
+/* Bad format 2 file records (line 4). */
+START_TEST(test_parse_bad_file_records_v2)
+{
+	static const char *const cases[] = {
+		F2(0),					/* a file has at least one chunk */
+		F2(16777217),			/* more than 256 TiB of 16 MiB chunks */
+		F2(4294967297),
+		F2(-1),
+		F2(1x),
+		"f\tbase/x\t9\t600\t0\t" SHA_HEX "\t\n",
+		"f\tbase/x\t9\t600\t0\t" SHA_HEX "\n",	/* 6 fields */
+		"f\tbase/x\t9\t600\t0\t" SHA_HEX "\t1\t0\t9\n",	/* format 1 shape */
+		"f\tbase/x\t9\t600\t0\t" SHA_HEX "\t1\t0\n",
+		"f\tbase/x\t9\t600\t0\tnot-a-sha\t1\n",
+		"f\tbase/x\t9\t800\t0\t" SHA_HEX "\t1\n",	/* mode not octal */
+		"f\tbase/x\t9\t600\tnow\t" SHA_HEX "\t1\n",
+		"c\tF\t3\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n",	/* a chunk with no file before it */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		text[1024];
+
+		snprintf(text, sizeof(text), MIN_HEAD2 "%s" C_F "end\t0\t0\t1\n", cases[i]);
+		parse_bad(text, strlen(text), "manifest line 4 is malformed");
+	}
+}
+END_TEST
+
+/* A file owns exactly its nchunks chunk records, right after it. */
+START_TEST(test_parse_chunk_count_mismatch)
+{
+	static const struct
+	{
+		const char *body;
+		const char *needle;
+	}			cases[] = {
+		/* fewer chunks than announced, then another record */
+		{F2(2) C_F F2(1) C_F "end\t0\t0\t2\n", "manifest line 6 is malformed"},
+		{F2(2) C_F "d\tbase\t700\nend\t1\t0\t1\n", "manifest line 6 is malformed"},
+		{F2(2) C_F "l\tpg_tblspc/1\t/t\nend\t0\t1\t1\n", "manifest line 6 is malformed"},
+		{F2(3) C_F C_R F2(1) C_F C_D "end\t0\t0\t2\n", "manifest line 7 is malformed"},
+		/* more chunks than announced */
+		{F2(1) C_F C_F "end\t0\t0\t1\n", "manifest line 6 is malformed"},
+		{F2(2) C_F C_R C_D "end\t0\t0\t1\n", "manifest line 7 is malformed"},
+		/* chunk records with no file before them */
+		{C_F "end\t0\t0\t0\n", "manifest line 4 is malformed"},
+		{"d\tbase\t700\n" C_F "end\t1\t0\t0\n", "manifest line 5 is malformed"},
+		{"l\tpg_tblspc/1\t/t\n" C_R "end\t0\t1\t0\n", "manifest line 5 is malformed"},
+		/* the end record before all chunks came */
+		{F2(2) C_F "end\t0\t0\t1\n", "manifest line 6 is malformed"},
+		{F2(3) C_F C_R "end\t0\t0\t1\n", "manifest line 7 is malformed"},
+		{F2(1) "end\t0\t0\t1\n", "manifest line 5 is malformed"},
+		/* the text ends before all chunks came */
+		{F2(2) C_F, "incomplete"},
+		{F2(1), "incomplete"},
+		/* a chunk after the end */
+		{F2(1) C_F "end\t0\t0\t1\n" C_F, "manifest line 7 is malformed"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		text[2048];
+
+		snprintf(text, sizeof(text), MIN_HEAD2 "%s", cases[i].body);
+		parse_bad(text, strlen(text), cases[i].needle);
+	}
+}
+END_TEST
+
+/* The header fields format 2 added. */
+START_TEST(test_parse_format2_headers)
+{
+	Manifest	m;
+	const char *long_parent = MIN_HEAD2 "h\tparent\t0123456789012345678901234567890123456789012345678901234567890123\nend\t0\t0\t0\n";
+	const char *bad_chunk_size = MIN_HEAD2 "h\tchunk_size\t-1\nend\t0\t0\t0\n";
+	const char *bad_chunk_size2 = MIN_HEAD2 "h\tchunk_size\t16M\nend\t0\t0\t0\n";
+
+	/* absent: a full backup of format 2 without the fields still reads */
+	parse_ok(MIN_HEAD2 "end\t0\t0\t0\n", &m);
+	ck_assert_str_eq(m.parent, "");
+	ck_assert_uint_eq(m.chunk_size, 0);
+	manifest_free(&m);
+	/* empty parent, as a full backup writes it */
+	parse_ok(MIN_HEAD2 "h\tparent\t\nh\tchunk_size\t16777216\nend\t0\t0\t0\n", &m);
+	ck_assert_str_eq(m.parent, "");
+	ck_assert_uint_eq(m.chunk_size, MANIFEST_CHUNK_SIZE);
+	manifest_free(&m);
+	/* 63 characters fit */
+	parse_ok(MIN_HEAD2 "h\tparent\t012345678901234567890123456789012345678901234567890123456789012\nend\t0\t0\t0\n", &m);
+	ck_assert_uint_eq(strlen(m.parent), 63);
+	manifest_free(&m);
+	parse_bad(long_parent, strlen(long_parent), "manifest line 4 is malformed");
+	parse_bad(bad_chunk_size, strlen(bad_chunk_size), "manifest line 4 is malformed");
+	parse_bad(bad_chunk_size2, strlen(bad_chunk_size2), "manifest line 4 is malformed");
+}
+END_TEST
+
 /* ------------------------------------------------------------ path checks */
+
+/* A file of one stored chunk (what a full backup holds). */
+static ManifestFile *
+add_stored_file(Manifest *m, const char *path)
+{
+	PgbError	err = {0};
+	ManifestFile *f = manifest_add_file(m, path, 1, &err);
+
+	ck_assert_msg(f != NULL, "%s", err.msg);
+	fill_chunk(&f->chunks[0], CHUNK_STORED, 1, 10);
+	return f;
+}
 
 static Manifest *
 one_path_manifest(const char *dir, const char *file, const char *link, const char *target)
@@ -629,7 +1122,7 @@ one_path_manifest(const char *dir, const char *file, const char *link, const cha
 	if (dir)
 		ck_assert_int_eq(manifest_add_dir(&m, dir, 0700, &err), 0);
 	if (file)
-		ck_assert_ptr_nonnull(manifest_add_file(&m, file, &err));
+		add_stored_file(&m, file);
 	if (link)
 		ck_assert_int_eq(manifest_add_link(&m, link, target, &err), 0);
 	return &m;
@@ -684,10 +1177,12 @@ START_TEST(test_check_paths_rejects_files_and_dirs)
 			Manifest   *m = one_path_manifest("base", "base/1", NULL, NULL);
 			PgbError	err = {0};
 
-			ck_assert_ptr_nonnull(manifest_add_file(m, "base/2", &err));
-			ck_assert_ptr_nonnull(manifest_add_file(m, bad[i], &err));
+			add_stored_file(m, "base/2");
+			ck_assert_int_eq(manifest_check_paths(m, &err), 0);
+			add_stored_file(m, bad[i]);
 			ck_assert_int_eq(manifest_check_paths(m, &err), -1);
 			ck_assert_int_eq(err.code, EXIT_CORRUPT);
+			ck_assert_msg(strstr(err.msg, "parent") == NULL, "wrong reason: %s", err.msg);
 			manifest_free(m);
 		}
 	}
@@ -751,6 +1246,241 @@ START_TEST(test_parsed_traversal_is_caught)
 	ck_assert_str_eq(m.files[0].path, "../../etc/passwd");
 	ck_assert_int_eq(manifest_check_paths(&m, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	manifest_free(&m);
+}
+END_TEST
+
+/* Reference and delta chunks need a parent backup to resolve against. */
+START_TEST(test_check_paths_chunks_need_parent)
+{
+	static const char kinds[] = {CHUNK_REF, CHUNK_DELTA};
+
+	for (size_t k = 0; k < sizeof(kinds); k++)
+	{
+		Manifest   *m = one_path_manifest("base", "base/1/1259", NULL, NULL);
+		ManifestFile *f;
+		PgbError	err = {0};
+
+		f = manifest_add_file(m, "base/1/16384", 3, &err);
+		ck_assert_ptr_nonnull(f);
+		fill_chunk(&f->chunks[0], CHUNK_STORED, 1, MANIFEST_CHUNK_SIZE);
+		fill_chunk(&f->chunks[1], CHUNK_STORED, 2, MANIFEST_CHUNK_SIZE);
+		fill_chunk(&f->chunks[2], kinds[k], 3, 5);
+		add_stored_file(m, "global/pg_control");
+
+		/* no parent: refused, naming the backup and the file */
+		ck_assert_int_eq(manifest_check_paths(m, &err), -1);
+		ck_assert_int_eq(err.code, EXIT_CORRUPT);
+		ck_assert_msg(strstr(err.msg, "LBL") != NULL, "%s", err.msg);
+		ck_assert_msg(strstr(err.msg, "base/1/16384") != NULL, "%s", err.msg);
+
+		/* with one: accepted */
+		snprintf(m->parent, sizeof(m->parent), "%s", "PARENT");
+		pgb_error_clear(&err);
+		ck_assert_msg(manifest_check_paths(m, &err) == 0, "%s", err.msg);
+		manifest_free(m);
+	}
+}
+END_TEST
+
+/* The same through the parser: a parent header makes references acceptable. */
+START_TEST(test_parsed_references_need_parent)
+{
+	Manifest	m;
+	PgbError	err = {0};
+
+	parse_ok(MIN_HEAD2 F2(2) C_F C_R "end\t0\t0\t1\n", &m);
+	ck_assert_int_eq(manifest_check_paths(&m, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	manifest_free(&m);
+
+	parse_ok(MIN_HEAD2 "h\tparent\t\n" F2(1) C_D "end\t0\t0\t1\n", &m);
+	ck_assert_int_eq(manifest_check_paths(&m, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	manifest_free(&m);
+
+	parse_ok(MIN_HEAD2 "h\tparent\tP\n" F2(3) C_F C_R C_D "end\t0\t0\t1\n", &m);
+	pgb_error_clear(&err);
+	ck_assert_msg(manifest_check_paths(&m, &err) == 0, "%s", err.msg);
+	manifest_free(&m);
+
+	/* stored chunks only: fine without a parent */
+	parse_ok(MIN_HEAD2 F2(2) C_F C_F "end\t0\t0\t1\n", &m);
+	ck_assert_msg(manifest_check_paths(&m, &err) == 0, "%s", err.msg);
+	manifest_free(&m);
+}
+END_TEST
+
+/* ------------------------------------------------------------ lookup and order */
+
+START_TEST(test_find_file_sorted)
+{
+	/* already in strcmp order: bytes, not locale (' ' < '/' < '0' < 'A' < 'a' < UTF-8) */
+	static const char *const sorted[] = {
+		"PG_VERSION",
+		"a b",
+		"a/b",
+		"a0",
+		"base/1/10",
+		"base/1/1259",
+		"base/1/2",
+		"global/pg_control",
+		"postgresql.conf",
+		"z",
+		"\xc3\xa9t\xc3\xa9",
+	};
+	static const char *const missing[] = {
+		"", "A", "PG_VERSIO", "PG_VERSIONx", "a", "a/", "base", "base/1/1", "base/1/11", "global",
+		"zz", "\xc3\xa9", "\xff",
+	};
+	static const int shuffle[] = {6, 3, 10, 0, 8, 1, 9, 4, 2, 7, 5};
+	Manifest	m;
+	PgbError	err = {0};
+	int			n = (int) (sizeof(sorted) / sizeof(sorted[0]));
+
+	manifest_init(&m);
+	ck_assert_int_eq(manifest_find_file(&m, "a"), -1);	/* empty */
+	manifest_sort_files(&m);
+	ck_assert_int_eq(m.nfiles, 0);
+
+	for (int i = 0; i < n; i++)
+	{
+		ManifestFile *f = manifest_add_file(&m, sorted[shuffle[i]], 1, &err);
+
+		ck_assert_ptr_nonnull(f);
+		/* each file's own data must travel with it */
+		f->size = (uint64_t) shuffle[i];
+		fill_chunk(&f->chunks[0], CHUNK_STORED, shuffle[i], (uint64_t) shuffle[i]);
+	}
+	manifest_sort_files(&m);
+	ck_assert_int_eq(m.nfiles, n);
+	for (int i = 0; i < n; i++)
+	{
+		uint8_t		sha[SHA256_LEN];
+
+		ck_assert_str_eq(m.files[i].path, sorted[i]);
+		ck_assert_uint_eq(m.files[i].size, (uint64_t) i);
+		ck_assert_uint_eq(m.files[i].chunks[0].size, (uint64_t) i);
+		sha_fill(sha, i);
+		ck_assert_mem_eq(m.files[i].chunks[0].sha256, sha, SHA256_LEN);
+		ck_assert_int_eq(manifest_find_file(&m, sorted[i]), i);
+	}
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
+		ck_assert_msg(manifest_find_file(&m, missing[i]) == -1, "found \"%s\"", missing[i]);
+	/* sorting again changes nothing */
+	manifest_sort_files(&m);
+	for (int i = 0; i < n; i++)
+		ck_assert_str_eq(m.files[i].path, sorted[i]);
+	manifest_free(&m);
+
+	/* one file */
+	manifest_init(&m);
+	add_stored_file(&m, "only");
+	manifest_sort_files(&m);
+	ck_assert_int_eq(manifest_find_file(&m, "only"), 0);
+	ck_assert_int_eq(manifest_find_file(&m, "onl"), -1);
+	ck_assert_int_eq(manifest_find_file(&m, "onlyx"), -1);
+	manifest_free(&m);
+}
+END_TEST
+
+/* Many files in a scrambled order: all found after sorting, none that is not there. */
+START_TEST(test_find_file_many)
+{
+	Manifest	m;
+	PgbError	err = {0};
+	char		path[64];
+	const int	n = 1000;
+
+	manifest_init(&m);
+	for (int i = 0; i < n; i++)
+	{
+		int			k = (i * 337) % n;	/* 337 is prime to 1000: a permutation */
+
+		snprintf(path, sizeof(path), "base/16384/%d", 2 * k);
+		ck_assert_ptr_nonnull(manifest_add_file(&m, path, 1 + k % 3, &err));
+		m.files[m.nfiles - 1].size = (uint64_t) k;
+	}
+	manifest_sort_files(&m);
+	for (int i = 1; i < n; i++)
+		ck_assert_msg(strcmp(m.files[i - 1].path, m.files[i].path) < 0, "%s before %s",
+					  m.files[i - 1].path, m.files[i].path);
+	for (int k = 0; k < n; k++)
+	{
+		int			at;
+
+		snprintf(path, sizeof(path), "base/16384/%d", 2 * k);
+		at = manifest_find_file(&m, path);
+		ck_assert_msg(at >= 0, "%s not found", path);
+		ck_assert_str_eq(m.files[at].path, path);
+		ck_assert_uint_eq(m.files[at].size, (uint64_t) k);
+		ck_assert_int_eq(m.files[at].nchunks, 1 + k % 3);
+		snprintf(path, sizeof(path), "base/16384/%d", 2 * k + 1);
+		ck_assert_msg(manifest_find_file(&m, path) == -1, "%s found", path);
+	}
+	manifest_free(&m);
+}
+END_TEST
+
+/* ------------------------------------------------------------ file digest */
+
+START_TEST(test_file_digest)
+{
+	Manifest	m;
+	PgbError	err = {0};
+	ManifestFile *f;
+	uint8_t		got[SHA256_LEN];
+	uint8_t		want[SHA256_LEN];
+	uint8_t		concat[3 * SHA256_LEN];
+	char		hex[SHA256_HEX_LEN + 1];
+
+	manifest_init(&m);
+
+	/* one chunk: the chunk's own SHA-256, whatever its kind */
+	f = manifest_add_file(&m, "one", 1, &err);
+	ck_assert_ptr_nonnull(f);
+	fill_chunk(&f->chunks[0], CHUNK_REF, 42, 100);
+	manifest_file_digest(f, got);
+	sha_fill(want, 42);
+	ck_assert_mem_eq(got, want, SHA256_LEN);
+
+	/* three chunks: SHA-256 of the 96 bytes of their SHA-256s in order */
+	f = manifest_add_file(&m, "three", 3, &err);
+	ck_assert_ptr_nonnull(f);
+	fill_chunk(&f->chunks[0], CHUNK_STORED, 1, MANIFEST_CHUNK_SIZE);
+	fill_chunk(&f->chunks[1], CHUNK_REF, 2, MANIFEST_CHUNK_SIZE);
+	fill_chunk(&f->chunks[2], CHUNK_DELTA, 3, 1);
+	manifest_file_digest(f, got);
+	sha256_to_hex(got, hex);
+	/* computed independently of pgbkp's SHA-256 */
+	ck_assert_str_eq(hex, "269e3bfa6b9a2d5d9bfdf176b800fd7d27106906921aff4e0c23eddab6e6ba0d");
+	for (int c = 0; c < 3; c++)
+		memcpy(concat + c * SHA256_LEN, f->chunks[c].sha256, SHA256_LEN);
+	sha256_digest(concat, sizeof(concat), want);
+	ck_assert_mem_eq(got, want, SHA256_LEN);
+
+	/* the kinds, sizes and frames do not enter it; the order does */
+	f->chunks[1].kind = CHUNK_STORED;
+	f->chunks[1].bundle = 9;
+	f->chunks[2].size = 12345;
+	manifest_file_digest(f, want);
+	ck_assert_mem_eq(got, want, SHA256_LEN);
+	sha_fill(f->chunks[0].sha256, 2);
+	sha_fill(f->chunks[1].sha256, 1);
+	manifest_file_digest(f, want);
+	ck_assert_mem_ne(got, want, SHA256_LEN);
+
+	/* two chunks: not the same as either chunk */
+	f = manifest_add_file(&m, "two", 2, &err);
+	ck_assert_ptr_nonnull(f);
+	fill_chunk(&f->chunks[0], CHUNK_STORED, 5, MANIFEST_CHUNK_SIZE);
+	fill_chunk(&f->chunks[1], CHUNK_STORED, 6, 7);
+	manifest_file_digest(f, got);
+	memcpy(concat, f->chunks[0].sha256, SHA256_LEN);
+	memcpy(concat + SHA256_LEN, f->chunks[1].sha256, SHA256_LEN);
+	sha256_digest(concat, 2 * SHA256_LEN, want);
+	ck_assert_mem_eq(got, want, SHA256_LEN);
+	ck_assert_mem_ne(got, f->chunks[0].sha256, SHA256_LEN);
 	manifest_free(&m);
 }
 END_TEST
@@ -843,12 +1573,35 @@ manifest_suite(void)
 	tcase_add_test(tc, test_parse_error_line_number);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("format1");
+	tcase_add_test(tc, test_parse_format1_one_stored_chunk);
+	tcase_add_test(tc, test_format1_rewritten_as_format2);
+	tcase_add_test(tc, test_parse_format1_refusals);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("chunks");
+	tcase_add_test(tc, test_parse_format2_chunks);
+	tcase_add_test(tc, test_parse_bad_chunk_records);
+	tcase_add_test(tc, test_parse_chunk_extra_fields);
+	tcase_add_test(tc, test_parse_bad_file_records_v2);
+	tcase_add_test(tc, test_parse_chunk_count_mismatch);
+	tcase_add_test(tc, test_parse_format2_headers);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("paths");
 	tcase_add_test(tc, test_check_paths_accepts);
 	tcase_add_test(tc, test_check_paths_rejects_files_and_dirs);
 	tcase_add_test(tc, test_check_paths_links);
 	tcase_add_test(tc, test_check_paths_messages);
 	tcase_add_test(tc, test_parsed_traversal_is_caught);
+	tcase_add_test(tc, test_check_paths_chunks_need_parent);
+	tcase_add_test(tc, test_parsed_references_need_parent);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lookup");
+	tcase_add_test(tc, test_find_file_sorted);
+	tcase_add_test(tc, test_find_file_many);
+	tcase_add_test(tc, test_file_digest);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("wal_range");

@@ -1,0 +1,38 @@
+/*
+ * Backup chains: a diff or incr backup names its parent, and its chunks may
+ * be references to, or deltas on, the parent's.  This module turns a chunk of
+ * any backup back into its content, checked against the SHA-256 its
+ * manifest records, and finds the block map a new backup compares against.
+ */
+#ifndef PGBKP_CHAIN_H
+#define PGBKP_CHAIN_H
+
+#include "repo/catalog.h"
+
+/* The parent of m in the catalog, or NULL (full backup, or parent missing). */
+const Manifest *chain_parent(const Catalog *cat, const Manifest *m);
+
+/* EXIT_CORRUPT unless every ancestor of m is in the catalog; names the first missing. */
+int			chain_check(const Catalog *cat, const Manifest *m, PgbError *err);
+
+/*
+ * Emit the content of chunk c of file f (an entry of backup m) into sink, in
+ * order.  A stored chunk streams straight from its frame; a reference or
+ * delta is rebuilt in buf (MANIFEST_CHUNK_SIZE bytes) first.  The size and
+ * SHA-256 are checked against the manifest: EXIT_CORRUPT when a frame is
+ * damaged, an ancestor is missing, or the content does not match.  Data
+ * already given to the sink before a mismatch is found must be discarded
+ * by the caller.
+ */
+int			chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
+							 int c, uint8_t *buf, ByteSink sink, void *arg, PgbError *err);
+
+/*
+ * The block map of chunk c of path as backup m holds it (following
+ * references back through the chain).  *map is NULL when there is none (not
+ * a relation file, a format-1 backup, or a different chunk layout).
+ */
+int			chain_block_map(Repo *repo, const Catalog *cat, const Manifest *m, const char *path,
+							int c, uint64_t **map, uint32_t *n, PgbError *err);
+
+#endif

@@ -1,0 +1,146 @@
+/* Block maps and deltas (see chunk.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup/chunk.h"
+#include "io/sha256.h"
+
+bool
+chunk_is_relation(const char *path)
+{
+	const char *name = strrchr(path, '/');
+
+	if (strncmp(path, "base/", 5) != 0 && strncmp(path, "global/", 7) != 0 &&
+		strncmp(path, "pg_tblspc/", 10) != 0)
+		return false;
+	name = name ? name + 1 : path;
+	return name[0] >= '0' && name[0] <= '9';
+}
+
+uint32_t
+chunk_nblocks(uint64_t len, uint32_t block_size)
+{
+	return (uint32_t) ((len + block_size - 1) / block_size);
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	uint64_t	v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+void
+chunk_block_map(const uint8_t *data, uint64_t len, uint32_t block_size, uint64_t *map)
+{
+	uint32_t	n = chunk_nblocks(len, block_size);
+
+	for (uint32_t i = 0; i < n; i++)
+	{
+		uint64_t	off = (uint64_t) i * block_size;
+		uint64_t	blen = len - off < block_size ? len - off : block_size;
+		uint8_t		digest[SHA256_LEN];
+
+		sha256_digest(data + off, (size_t) blen, digest);
+		map[i] = get_u64(digest);
+	}
+}
+
+void
+chunk_map_encode(const uint64_t *map, uint32_t n, uint8_t *out)
+{
+	for (uint32_t i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++)
+			out[i * 8 + (uint32_t) b] = (uint8_t) (map[i] >> (8 * b));
+}
+
+int
+chunk_map_decode(const uint8_t *buf, size_t len, uint64_t **map, uint32_t *n, PgbError *err)
+{
+	if (len % BLOCK_HASH_LEN != 0)
+		return pgb_error(err, EXIT_CORRUPT, "block map of %zu bytes is not a whole number of entries", len);
+	*n = (uint32_t) (len / BLOCK_HASH_LEN);
+	*map = malloc(len ? len : 1);
+	if (*map == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	for (uint32_t i = 0; i < *n; i++)
+		(*map)[i] = get_u64(buf + (size_t) i * 8);
+	return 0;
+}
+
+void
+chunk_delta_record(uint32_t block, uint32_t len, uint8_t out[DELTA_RECORD_HEADER])
+{
+	put_u32(out, block);
+	put_u32(out + 4, len);
+}
+
+int
+delta_apply_sink(void *arg, const void *data, size_t len, PgbError *err)
+{
+	DeltaApply *d = arg;
+	const uint8_t *p = data;
+
+	while (len > 0)
+	{
+		if (d->left == 0)
+		{
+			size_t		take = DELTA_RECORD_HEADER - d->head_len;
+			uint32_t	block,
+						blen;
+
+			if (take > len)
+				take = len;
+			memcpy(d->head + d->head_len, p, take);
+			d->head_len += take;
+			p += take;
+			len -= take;
+			if (d->head_len < DELTA_RECORD_HEADER)
+				return 0;
+			d->head_len = 0;
+			block = get_u32(d->head);
+			blen = get_u32(d->head + 4);
+			d->at = (uint64_t) block * d->block_size;
+			if (blen == 0 || blen > d->block_size || d->at + blen > d->cap)
+				return pgb_error(err, EXIT_CORRUPT, "delta record for block %u (%u bytes) lies outside the chunk", block, blen);
+			d->left = blen;
+			if (d->at + blen > d->high)
+				d->high = d->at + blen;
+			continue;
+		}
+		{
+			size_t		take = len < d->left ? len : d->left;
+
+			memcpy(d->buf + d->at, p, take);
+			d->at += take;
+			d->left -= (uint32_t) take;
+			p += take;
+			len -= take;
+		}
+	}
+	return 0;
+}
+
+int
+delta_apply_finish(const DeltaApply *d, PgbError *err)
+{
+	if (d->left != 0 || d->head_len != 0)
+		return pgb_error(err, EXIT_CORRUPT, "delta ends inside a record");
+	return 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * A fixed pool of worker threads over a numbered list of tasks.  Tasks are
+ * handed out in order from a shared counter, so large and small tasks mix
+ * and no worker idles while work remains.  The first error stops the
+ * hand-out; it is the one reported.
+ */
+#ifndef PGBKP_WORKERS_H
+#define PGBKP_WORKERS_H
+
+#include <stddef.h>
+#include "common/error.h"
+
+/* Run task number `task` on worker `worker` (0..nworkers-1); 0 or -1 with err set. */
+typedef int (*WorkerTask) (void *shared, int worker, size_t task, PgbError *err);
+
+/*
+ * Run ntasks tasks on nworkers threads (1: in the calling thread).
+ * Returns 0, or -1 with the first error in err.
+ */
+int			workers_run(int nworkers, size_t ntasks, WorkerTask fn, void *shared, PgbError *err);
+
+/* --jobs 0 means one worker per online CPU. */
+int			workers_resolve(int jobs);
+
+#endif
