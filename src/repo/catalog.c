@@ -4,7 +4,6 @@
 
 #include "common/fileio.h"
 #include "common/log.h"
-#include "io/membuf.h"
 #include "repo/catalog.h"
 #include "repo/objio.h"
 
@@ -61,26 +60,26 @@ catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
 	return 0;
 }
 
+static int
+produce_manifest(ByteSink sink, void *sink_arg, void *arg, PgbError *err)
+{
+	return manifest_write((const Manifest *) arg, sink, sink_arg, err);
+}
+
 int
 catalog_commit_manifest(Repo *repo, const Manifest *m, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
-	MemBuf		b = {0};
 	bool		existed = false;
-	int			rc;
 
 	if (repo_path(repo, path, "backup/%s/%s", m->label, MANIFEST_NAME) != 0)
 		return pgb_error(err, EXIT_IO, "path too long for backup \"%s\"", m->label);
-	if (manifest_write(m, membuf_sink, &b, err) != 0)
-	{
-		membuf_free(&b);
+	if (objio_put_produced(repo->storage, path, OBJECT_KIND_MANIFEST, 3, produce_manifest, (void *) m,
+						   true, &existed, NULL, err) != 0)
 		return -1;
-	}
-	rc = objio_put_mem(repo->storage, path, OBJECT_KIND_MANIFEST, 3, b.buf, b.len, true, &existed, NULL, err);
-	membuf_free(&b);
-	if (rc == 0 && existed)
+	if (existed)
 		return pgb_error(err, EXIT_INTERNAL, "backup \"%s\" already has a manifest", m->label);
-	return rc;
+	return 0;
 }
 
 static int

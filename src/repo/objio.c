@@ -95,6 +95,37 @@ objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
 	return put_finish(w, enc, path, no_overwrite, existed, sum, err);
 }
 
+static int
+to_encoder(void *arg, const void *buf, size_t len, PgbError *err)
+{
+	return object_encoder_write((ObjectEncoder *) arg, buf, len, err);
+}
+
+int
+objio_put_produced(Storage *s, const char *path, ObjectKind kind, int level,
+				   ObjioProducer produce, void *arg, bool no_overwrite, bool *existed,
+				   ObjectSummary *sum, PgbError *err)
+{
+	StorageWrite *w = storage_open_write(s, path, err);
+	ObjectEncoder *enc;
+
+	if (w == NULL)
+		return -1;
+	enc = object_encoder_new(kind, level, to_storage, w);
+	if (enc == NULL)
+	{
+		storage_abort(w);
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	if (produce(to_encoder, enc, arg, err) != 0)
+	{
+		object_encoder_free(enc);
+		storage_abort(w);
+		return -1;
+	}
+	return put_finish(w, enc, path, no_overwrite, existed, sum, err);
+}
+
 int
 objio_get(Storage *s, const char *path, ObjectKind kind, ByteSink sink, void *arg,
 		  ObjectSummary *sum, PgbError *err)

@@ -16,6 +16,14 @@ int			objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level,
 int			objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
 						  const void *buf, size_t len, bool no_overwrite, bool *existed,
 						  ObjectSummary *sum, PgbError *err);
+/* Content produced on demand: write everything into sink, return 0 or -1. */
+typedef int (*ObjioProducer) (ByteSink sink, void *sink_arg, void *arg, PgbError *err);
+
+/* Encode what produce writes into a new object at path, without holding it all in memory. */
+int			objio_put_produced(Storage *s, const char *path, ObjectKind kind, int level,
+							   ObjioProducer produce, void *arg, bool no_overwrite, bool *existed,
+							   ObjectSummary *sum, PgbError *err);
+
 /* Decode the object at path, streaming its verified content into sink. */
 int			objio_get(Storage *s, const char *path, ObjectKind kind, ByteSink sink, void *arg,
 					  ObjectSummary *sum, PgbError *err);
