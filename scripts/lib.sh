@@ -450,13 +450,15 @@ assert_eq() {
 
 # assert_output_matches REGEX [WHAT]: stdout or stderr of the last run matches
 # (extended regex, case-insensitive).
+# (grep reads the files itself: "cat | grep -q" under pipefail fails
+# whenever grep finds its match before cat has written everything.)
 assert_output_matches() {
-    cat "$RUN_OUT" "$RUN_ERR" | grep -Eqi -- "$1" ||
+    grep -Eqi -- "$1" "$RUN_OUT" "$RUN_ERR" ||
         fail "${2:-output} does not match /$1/"
 }
 
 assert_output_contains() {
-    cat "$RUN_OUT" "$RUN_ERR" | grep -Fqi -- "$1" ||
+    grep -Fqi -- "$1" "$RUN_OUT" "$RUN_ERR" ||
         fail "${2:-output} does not contain '$1'"
 }
 
