@@ -32,69 +32,6 @@ put_finish(StorageWrite *w, ObjectEncoder *enc, const char *path, bool no_overwr
 	return 0;
 }
 
-int
-objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level,
-			 int fd, const char *fd_name, bool no_overwrite, bool *existed,
-			 ObjectSummary *sum, PgbError *err)
-{
-	StorageWrite *w = storage_open_write(s, path, err);
-	ObjectEncoder *enc;
-	uint8_t    *buf;
-
-	if (w == NULL)
-		return -1;
-	enc = object_encoder_new(kind, level, to_storage, w);
-	buf = malloc(IO_CHUNK);
-	if (enc == NULL || buf == NULL)
-	{
-		free(buf);
-		object_encoder_free(enc);
-		storage_abort(w);
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	}
-	for (;;)
-	{
-		ssize_t		n = fio_read_full(fd, buf, IO_CHUNK, fd_name, err);
-
-		if (n < 0 || (n > 0 && object_encoder_write(enc, buf, (size_t) n, err) != 0))
-		{
-			free(buf);
-			object_encoder_free(enc);
-			storage_abort(w);
-			return -1;
-		}
-		if (n < IO_CHUNK)
-			break;
-	}
-	free(buf);
-	return put_finish(w, enc, path, no_overwrite, existed, sum, err);
-}
-
-int
-objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
-			  const void *buf, size_t len, bool no_overwrite, bool *existed,
-			  ObjectSummary *sum, PgbError *err)
-{
-	StorageWrite *w = storage_open_write(s, path, err);
-	ObjectEncoder *enc;
-
-	if (w == NULL)
-		return -1;
-	enc = object_encoder_new(kind, level, to_storage, w);
-	if (enc == NULL)
-	{
-		storage_abort(w);
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	}
-	if (object_encoder_write(enc, buf, len, err) != 0)
-	{
-		object_encoder_free(enc);
-		storage_abort(w);
-		return -1;
-	}
-	return put_finish(w, enc, path, no_overwrite, existed, sum, err);
-}
-
 static int
 to_encoder(void *arg, const void *buf, size_t len, PgbError *err)
 {
@@ -124,6 +61,66 @@ objio_put_produced(Storage *s, const char *path, ObjectKind kind, int level,
 		return -1;
 	}
 	return put_finish(w, enc, path, no_overwrite, existed, sum, err);
+}
+
+typedef struct FdSource
+{
+	int			fd;
+	const char *name;
+} FdSource;
+
+/* Everything from the descriptor to its end. */
+static int
+produce_fd(ByteSink sink, void *sink_arg, void *arg, PgbError *err)
+{
+	const FdSource *src = arg;
+	uint8_t    *buf = malloc(IO_CHUNK);
+	ssize_t		n;
+
+	if (buf == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	do
+	{
+		n = fio_read_full(src->fd, buf, IO_CHUNK, src->name, err);
+		if (n > 0 && sink(sink_arg, buf, (size_t) n, err) != 0)
+			n = -1;
+	} while (n == IO_CHUNK);
+	free(buf);
+	return n < 0 ? -1 : 0;
+}
+
+int
+objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level,
+			 int fd, const char *fd_name, bool no_overwrite, bool *existed,
+			 ObjectSummary *sum, PgbError *err)
+{
+	FdSource	src = {fd, fd_name};
+
+	return objio_put_produced(s, path, kind, level, produce_fd, &src, no_overwrite, existed, sum, err);
+}
+
+typedef struct MemSource
+{
+	const void *buf;
+	size_t		len;
+} MemSource;
+
+static int
+produce_mem(ByteSink sink, void *sink_arg, void *arg, PgbError *err)
+{
+	const MemSource *src = arg;
+
+	return sink(sink_arg, src->buf, src->len, err);
+}
+
+int
+objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
+			  const void *buf, size_t len, bool no_overwrite, bool *existed,
+			  ObjectSummary *sum, PgbError *err)
+{
+	MemSource	src = {buf, len};
+
+	return objio_put_produced(s, path, kind, level, produce_mem, &src, no_overwrite, existed, sum, err);
 }
 
 int
