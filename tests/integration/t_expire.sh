@@ -3,8 +3,8 @@
 # their dependents and the WAL from the oldest kept backup's start segment
 # on; --dry-run changes nothing; point-in-time recovery inside the kept
 # window still works afterwards; expire waits its turn behind a running
-# backup.  (The time policy is covered by tests/unit/check_retention.c: a
-# test cannot age backups.)
+# backup.  The time policy is tested by running expire under faketime, ten
+# days in the future (and in detail by tests/unit/check_retention.c).
 
 # expire_fixture: "main" running, repository initialised, table t.
 expire_fixture() {
@@ -263,4 +263,34 @@ test_backup_expires_afterwards() {
     # --no-expire leaves them
     expect_rc 0 pgbkp backup --type full --retention-full 1 --no-expire
     assert_eq 3 "$(backup_labels | wc -l)" "backups after backup --no-expire"
+}
+
+# expire_later DAYS ARGS...: expire as if run DAYS days from now (libfaketime).
+expire_later() {
+    local days=$1 opts; shift
+    mapfile -t opts < <(pgbkp_opts main)
+    run as_pg faketime -f "+${days}d" "$INST/bin/pgbkp" "${opts[@]}" expire "$@"
+}
+
+test_expire_time_policy() {
+    expire_fixture
+    local b1 b2 i3
+    take_backup full; b1=$LAST; add_rows A 1 100
+    take_backup full; b2=$LAST; add_rows B 101 200
+    take_backup incr; i3=$LAST; add_rows C 201 300
+    # ten days on, every backup is within the last 30 days: all stay
+    expire_later 10 --retention-full-type time --retention-full 30
+    assert_rc 0
+    assert_eq "$b1 $b2 $i3" "$(backup_labels | xargs)" "backups kept with 30 days"
+    # with 3 days, all stopped before the cutoff: the newest full before it
+    # stays (so the last 3 days stay recoverable), with what builds on it
+    wal_files >"$ROOT/work/wal.before"
+    expire_later 10 --retention-full-type time --retention-full 3
+    assert_rc 0
+    assert_output_contains "removed backup $b1 (full"
+    assert_eq "$b2 $i3" "$(backup_labels | xargs)" "backups kept with 3 days"
+    assert_wal_from "$(wal_start "$b2")" "$ROOT/work/wal.before"
+    expect_rc 0 pgbkp verify
+    restore_and_start latest
+    assert_eq 300 "$(pg_sql latest "select count(*) from t")" "rows after restore to latest"
 }
