@@ -345,9 +345,14 @@ posix_remove(Storage *s, const char *path, PgbError *err)
 
 	if (full_path(s, path, full, err) != 0)
 		return -1;
-	if (unlink(full) != 0 && errno != ENOENT)
+	if (unlink(full) != 0)
+	{
+		if (errno == ENOENT)
+			return 0;
 		return pgb_error_errno(err, EXIT_IO, errno, "could not remove \"%s\"", full);
-	return 0;
+	}
+	/* durable, like a commit: expire relies on a removed manifest staying removed */
+	return fio_fsync_parent(full, err);
 }
 
 static int

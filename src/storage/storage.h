@@ -106,7 +106,7 @@ void		storage_abort(StorageWrite *w);
 /* Entries directly under dir; a missing dir is an empty list.  Hidden (.) names are skipped. */
 int			storage_list(Storage *s, const char *dir, StorageList *out, PgbError *err);
 void		storage_list_free(StorageList *l);
-/* Missing paths are not an error. */
+/* Missing paths are not an error.  A removal is durable when it returns. */
 int			storage_remove(Storage *s, const char *path, PgbError *err);
 int			storage_remove_tree(Storage *s, const char *dir, PgbError *err);
 
