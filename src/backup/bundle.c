@@ -67,9 +67,13 @@ bundle_close(BundleWriter *bw, PgbError *err)
 
 	if (w == NULL)
 		return 0;
+	bool		existed = false;
+
 	bw->w = NULL;
-	if (storage_commit(w, true, NULL, err) != 0)
+	if (storage_commit(w, true, &existed, err) != 0)
 		return -1;
+	if (existed)
+		return pgb_error(err, EXIT_INTERNAL, "bundle %u of backup %s already exists", bw->id, bw->label);
 	pthread_mutex_lock(&bw->ids->lock);
 	bw->ids->stored += bw->pos;
 	pthread_mutex_unlock(&bw->ids->lock);

@@ -45,6 +45,7 @@ typedef struct RestoreCtx
 	pthread_mutex_t lock;		/* progress */
 	struct ChunkRef *tasks;
 	uint8_t   **bufs;			/* per worker, MANIFEST_CHUNK_SIZE */
+	bool	   *ts_ours;		/* per tablespace: created, found empty or forced */
 } RestoreCtx;
 
 typedef struct ChunkRef
@@ -160,16 +161,53 @@ check_tablespaces(const RestoreCtx *ctx, PgbError *err)
 	for (int i = 0; i < m->nlinks; i++)
 	{
 		const char *dest = tablespace_target(ctx->cfg, &m->links[i]);
+		const char *oid = m->links[i].path + strlen("pg_tblspc/");
+		bool		in_place = m->pgdata && strcmp(ctx->target, m->pgdata) == 0;
+		bool		created,
+					empty;
 
 		if (dest[0] != '/')
 			return pgb_error(err, EXIT_USAGE, "tablespace location \"%s\" is not an absolute path", dest);
-		if (prepare_dir(ctx, dest, NULL, NULL, err) != 0)
+
+		/*
+		 * A tablespace left at its original location while the data
+		 * directory goes elsewhere is most likely the live source cluster's:
+		 * it is written only when empty, whatever --force or --delta say.
+		 */
+		if (dest == m->links[i].target && !in_place)
 		{
-			if (err->code == EXIT_REFUSED && dest == m->links[i].target)
-				pgb_hint(err, "tablespace %s would be restored to its original location; map it elsewhere with --tablespace-map %s=DIR",
-						 m->links[i].path + 10, m->links[i].path + 10);
-			return -1;
+			bool		exists;
+
+			if (fio_dir_is_empty(dest, &empty, &exists, err) != 0)
+				return -1;
+			if (!empty)
+			{
+				pgb_error(err, EXIT_REFUSED, "tablespace %s would be restored to its original location \"%s\", "
+						  "which is not empty and may belong to the source cluster", oid, dest);
+				return pgb_hint(err, "map it elsewhere with --tablespace-map %s=DIR", oid);
+			}
 		}
+		if (prepare_dir(ctx, dest, &created, &empty, err) != 0)
+			return -1;
+		/* ours to empty under --force, and to clean up if the restore fails */
+		ctx->ts_ours[i] = created || empty || (ctx->cfg->force && !ctx->cfg->delta);
+	}
+	return 0;
+}
+
+/* --force: empty every tablespace destination, as the data directory is. */
+static int
+empty_tablespaces(const RestoreCtx *ctx, PgbError *err)
+{
+	for (int i = 0; i < ctx->m->nlinks; i++)
+	{
+		const char *dest = tablespace_target(ctx->cfg, &ctx->m->links[i]);
+		bool		empty,
+					exists;
+
+		if (fio_dir_is_empty(dest, &empty, &exists, err) != 0 ||
+			(!empty && fio_empty_dir(dest, err) != 0))
+			return -1;
 	}
 	return 0;
 }
@@ -412,6 +450,7 @@ free_restore(RestoreCtx *ctx)
 		free(ctx->bufs[i]);
 	free(ctx->bufs);
 	free(ctx->tasks);
+	free(ctx->ts_ours);
 }
 
 /*
@@ -451,6 +490,9 @@ delta_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 		return -1;
 	if (flag == FTW_DP)
 		return manifest_has(rel, true) ? 0 : (rmdir(path) == 0 ? 0 : -1);
+	/* a link where the backup has a directory (pg_wal made by initdb --waldir) stays */
+	if (flag == FTW_SL && manifest_has(rel, true))
+		return 0;
 	return manifest_has(rel, false) ? 0 : (unlink(path) == 0 ? 0 : -1);
 }
 
@@ -603,9 +645,21 @@ sync_target(const RestoreCtx *ctx, PgbError *err)
 		return pgb_error_errno(err, EXIT_IO, errno, "could not sync the file system of \"%s\"", ctx->target);
 	}
 	close(fd);
+	/* tablespaces may live on other file systems */
 	for (int i = 0; i < ctx->m->nlinks; i++)
-		if (fio_fsync_path(tablespace_target(ctx->cfg, &ctx->m->links[i]), err) != 0)
-			return -1;
+	{
+		const char *dest = tablespace_target(ctx->cfg, &ctx->m->links[i]);
+
+		fd = open(dest, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", dest);
+		if (syncfs(fd) != 0)
+		{
+			close(fd);
+			return pgb_error_errno(err, EXIT_IO, errno, "could not sync the file system of \"%s\"", dest);
+		}
+		close(fd);
+	}
 	return 0;
 }
 
@@ -664,6 +718,12 @@ cmd_restore(const Config *cfg, PgbError *err)
 		log_info("the WAL cannot be searched for %s %s in advance; restoring backup %s, the newest%s",
 				 target.kind == TARGET_XID ? "transaction" : "restore point", target.text, ctx.m->label,
 				 cfg->set ? " requested" : "; use --set for an older one if the target lies before it");
+	ctx.ts_ours = calloc((size_t) ctx.m->nlinks + 1, sizeof(bool));
+	if (ctx.ts_ours == NULL)
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		goto done;
+	}
 	if (prepare_dir(&ctx, ctx.target, &ctx.created, &ctx.was_empty, err) != 0 || check_tablespaces(&ctx, err) != 0)
 		goto done;
 	ctx.delta = cfg->delta;
@@ -680,7 +740,8 @@ cmd_restore(const Config *cfg, PgbError *err)
 			goto done;
 		}
 	}
-	if (cfg->force && !cfg->delta && !ctx.created && fio_empty_dir(ctx.target, err) != 0)
+	if (cfg->force && !cfg->delta &&
+		((!ctx.created && fio_empty_dir(ctx.target, err) != 0) || empty_tablespaces(&ctx, err) != 0))
 		goto done;
 	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
 		(cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
@@ -696,6 +757,9 @@ cmd_restore(const Config *cfg, PgbError *err)
 			(void) fio_remove_tree(ctx.target, &cleanup);
 		else if (ctx.was_empty || (cfg->force && !cfg->delta))
 			(void) fio_empty_dir(ctx.target, &cleanup);
+		for (int i = 0; i < ctx.m->nlinks; i++)
+			if (ctx.ts_ours[i])
+				(void) fio_empty_dir(tablespace_target(cfg, &ctx.m->links[i]), &cleanup);
 		goto done;
 	}
 	print_done(&ctx, &target, archive_off);

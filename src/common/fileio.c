@@ -121,6 +121,13 @@ fio_mkdir_p(const char *path, mode_t mode, PgbError *err)
 
 			if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
 				return pgb_error(err, EXIT_IO, "\"%s\" exists and is not a directory", buf);
+
+			/*
+			 * The last directory may have been made by a process killed
+			 * before it fsynced the parent: make its entry durable now.
+			 */
+			if (i == len && fio_fsync_parent(buf, err) != 0)
+				return -1;
 		}
 		if (i < len)
 			buf[i] = '/';

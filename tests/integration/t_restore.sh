@@ -128,3 +128,51 @@ test_corrupt_manifest_does_not_block_backup() {
     pg_wait_recovery_end copy
     assert_eq 10 "$(pg_sql copy "select count(*) from t")" "rows from the good backup"
 }
+
+test_force_and_delta_never_write_source_tablespace() {
+    restore_fixture
+    local ts=$ROOT/ts/orig oid before
+    mkdir -p "$ts" && chown -R postgres:postgres "$ROOT/ts"
+    pg_sql main "create tablespace ts1 location '$ts'"
+    pg_sql main "create table tt tablespace ts1 as select generate_series(1,1000) i"
+    oid=$(pg_sql main "select oid from pg_tablespace where spcname = 'ts1'")
+    expect_rc 0 pgbkp backup
+    pg_sql main "insert into tt select generate_series(1001,1500); checkpoint"
+    pg_switch_and_wait main >/dev/null
+    # a non-empty target, so that --force and --delta are what an operator reaches for
+    mkdir -p "$ROOT/pg/copy" && echo old >"$ROOT/pg/copy/old" && chown -R postgres:postgres "$ROOT/pg/copy"
+    before=$(tree_digest "$ts")
+    run pgbkp restore --target-dir "$ROOT/pg/copy" --force
+    assert_rc 5
+    assert_output_contains "--tablespace-map $oid="
+    run pgbkp restore --target-dir "$ROOT/pg/copy" --delta
+    assert_rc 5
+    assert_eq "$before" "$(tree_digest "$ts")" "source tablespace after refused --force and --delta"
+    assert_eq 1500 "$(pg_sql main "select count(*) from tt")" "rows of the running source"
+    # mapped, --force restores and empties the mapped location first
+    mkdir -p "$ROOT/ts/copy" && echo stale >"$ROOT/ts/copy/stale" && chown -R postgres:postgres "$ROOT/ts/copy"
+    expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/copy" --force --tablespace-map "$oid=$ROOT/ts/copy"
+    assert_not_exists "$ROOT/ts/copy/stale"
+    assert_not_exists "$ROOT/pg/copy/old"
+    pg_adopt copy "$ROOT/pg/copy"
+    pg_start copy
+    pg_wait_recovery_end copy
+    assert_eq 1500 "$(pg_sql copy "select count(*) from tt")" "rows in the restored tablespace"
+}
+
+test_delta_keeps_symlinked_pg_wal() {
+    restore_fixture
+    expect_rc 0 pgbkp backup
+    pg_switch_and_wait main >/dev/null
+    local d=$ROOT/pg/copy
+    expect_rc 0 pgbkp restore --target-dir "$d" --immediate --target-action promote
+    # the copy keeps its WAL elsewhere, as initdb --waldir would
+    as_pg mv "$d/pg_wal" "$ROOT/copywal"
+    as_pg ln -s "$ROOT/copywal" "$d/pg_wal"
+    expect_rc 0 pgbkp restore --target-dir "$d" --delta --immediate --target-action promote
+    [ -L "$d/pg_wal" ] || fail "delta restore removed the pg_wal link"
+    pg_adopt copy "$d"
+    pg_start copy
+    pg_wait_recovery_end copy
+    assert_eq 10 "$(pg_sql copy "select count(*) from t")" "rows"
+}
