@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +215,36 @@ posix_abort(StorageWrite *base)
 	free(w);
 }
 
+/*
+ * Remove the temporary files other writers of the same name left behind
+ * when they were killed (".NAME.tmp.PID" whose PID is gone).  Best effort:
+ * a leftover costs space, never correctness.
+ */
+static void
+remove_stale_temps(const char *tmp)
+{
+	char		pattern[PGB_PATH_MAX + 2];
+	char	   *dot = strrchr(tmp, '.');
+	glob_t		g;
+
+	if (dot == NULL || snprintf(pattern, sizeof(pattern), "%.*s.*", (int) (dot - tmp), tmp) >= (int) sizeof(pattern))
+		return;
+	if (glob(pattern, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+	{
+		const char *pid_text = strrchr(g.gl_pathv[i], '.') + 1;
+		char	   *end;
+		long		pid = strtol(pid_text, &end, 10);
+
+		if (*end != '\0' || pid <= 0 || pid == (long) getpid())
+			continue;
+		if (kill((pid_t) pid, 0) != 0 && errno == ESRCH)
+			unlink(g.gl_pathv[i]);
+	}
+	globfree(&g);
+}
+
 static int
 posix_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *err)
 {
@@ -256,6 +288,8 @@ posix_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *err
 		return -1;
 	}
 	rc = fio_fsync_parent(w->path, err);
+	if (rc == 0)
+		remove_stale_temps(w->tmp);
 	free(w);
 	return rc;
 }

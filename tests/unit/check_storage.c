@@ -398,6 +398,50 @@ START_TEST(test_commit_no_overwrite)
 }
 END_TEST
 
+/* A killed writer's temporary file goes at the next commit of that name; a live one's stays. */
+START_TEST(test_commit_removes_dead_writers_temps)
+{
+	PgbError	err = {0};
+	StorageWrite *w;
+	char		dead[PGB_PATH_MAX],
+				alive[PGB_PATH_MAX],
+				other[PGB_PATH_MAX];
+	pid_t		child = fork();
+	int			status;
+	FILE	   *f;
+
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);	/* its pid is now free */
+
+	w = storage_open_write(st, "wal/seg", &err);	/* creates the directory */
+	ck_assert_ptr_nonnull(w);
+	storage_abort(w);
+	full("wal/.seg.tmp.", dead);
+	snprintf(dead + strlen(dead), 32, "%d", (int) child);
+	full("wal/.seg.tmp.", alive);
+	snprintf(alive + strlen(alive), 32, "%d", (int) getppid());
+	full("wal/.other.tmp.", other);
+	snprintf(other + strlen(other), 32, "%d", (int) child);
+	ck_assert_ptr_nonnull(f = fopen(dead, "w"));
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(alive, "w"));
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(other, "w"));
+	fclose(f);
+
+	w = storage_open_write(st, "wal/seg", &err);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(storage_write(w, "x", 1, &err), 0);
+	ck_assert_int_eq(storage_commit(w, true, NULL, &err), 0);
+	ck_assert_int_ne(access(dead, F_OK), 0);	/* dead writer, same name: removed */
+	ck_assert_int_eq(access(alive, F_OK), 0);	/* a live process: kept */
+	ck_assert_int_eq(access(other, F_OK), 0);	/* another name: not ours to judge */
+	assert_content("wal/seg", "x");
+}
+END_TEST
+
 START_TEST(test_commit_replaces)
 {
 	PgbError	err = {0};
@@ -964,6 +1008,7 @@ storage_suite(void)
 	tcase_add_test(tc, test_new_rejects_relative_root);
 	tcase_add_test(tc, test_new_description);
 	tcase_add_test(tc, test_write_commit_read);
+	tcase_add_test(tc, test_commit_removes_dead_writers_temps);
 	tcase_add_test(tc, test_read_missing);
 	tcase_add_test(tc, test_ranged_reads);
 	tcase_add_test(tc, test_ranged_read_past_end);
