@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backup/chunk.h"
+#include "common/byteorder.h"
 #include "io/sha256.h"
 
 bool
@@ -23,29 +24,6 @@ chunk_nblocks(uint64_t len, uint32_t block_size)
 	return (uint32_t) ((len + block_size - 1) / block_size);
 }
 
-static uint64_t
-get_u64(const uint8_t *p)
-{
-	uint64_t	v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
 void
 chunk_block_map(const uint8_t *data, uint64_t len, uint32_t block_size, uint64_t *map)
 {
@@ -58,7 +36,7 @@ chunk_block_map(const uint8_t *data, uint64_t len, uint32_t block_size, uint64_t
 		uint8_t		digest[SHA256_LEN];
 
 		sha256_digest(data + off, (size_t) blen, digest);
-		map[i] = get_u64(digest);
+		map[i] = le_get_u64(digest);
 	}
 }
 
@@ -66,8 +44,7 @@ void
 chunk_map_encode(const uint64_t *map, uint32_t n, uint8_t *out)
 {
 	for (uint32_t i = 0; i < n; i++)
-		for (int b = 0; b < 8; b++)
-			out[i * 8 + (uint32_t) b] = (uint8_t) (map[i] >> (8 * b));
+		le_put_u64(out + (size_t) i * 8, map[i]);
 }
 
 int
@@ -80,15 +57,15 @@ chunk_map_decode(const uint8_t *buf, size_t len, uint64_t **map, uint32_t *n, Pg
 	if (*map == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	for (uint32_t i = 0; i < *n; i++)
-		(*map)[i] = get_u64(buf + (size_t) i * 8);
+		(*map)[i] = le_get_u64(buf + (size_t) i * 8);
 	return 0;
 }
 
 void
 chunk_delta_record(uint32_t block, uint32_t len, uint8_t out[DELTA_RECORD_HEADER])
 {
-	put_u32(out, block);
-	put_u32(out + 4, len);
+	le_put_u32(out, block);
+	le_put_u32(out + 4, len);
 }
 
 int
@@ -114,8 +91,8 @@ delta_apply_sink(void *arg, const void *data, size_t len, PgbError *err)
 			if (d->head_len < DELTA_RECORD_HEADER)
 				return 0;
 			d->head_len = 0;
-			block = get_u32(d->head);
-			blen = get_u32(d->head + 4);
+			block = le_get_u32(d->head);
+			blen = le_get_u32(d->head + 4);
 			d->at = (uint64_t) block * d->block_size;
 			if (blen == 0 || blen > d->block_size || d->at + blen > d->cap)
 				return pgb_error(err, EXIT_CORRUPT, "delta record for block %u (%u bytes) lies outside the chunk", block, blen);

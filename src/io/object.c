@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "io/object.h"
 #include "io/zstdio.h"
 
@@ -46,29 +47,12 @@ object_header_check(const uint8_t *buf, size_t len, ObjectKind kind, PgbError *e
 	return 0;
 }
 
-static void
-put_u64le(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static uint64_t
-get_u64le(const uint8_t *p)
-{
-	uint64_t	v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int
 object_trailer_parse(const uint8_t *buf, size_t len, ObjectSummary *out, PgbError *err)
 {
 	if (len != OBJECT_TRAILER_SIZE || memcmp(buf + 40, trailer_magic, 8) != 0)
 		return pgb_error(err, EXIT_CORRUPT, "object is truncated or damaged (bad trailer)");
-	out->size = get_u64le(buf);
+	out->size = le_get_u64(buf);
 	memcpy(out->sha256, buf + 8, SHA256_LEN);
 	return 0;
 }
@@ -135,7 +119,7 @@ object_encoder_finish(ObjectEncoder *e, ObjectSummary *out, PgbError *err)
 
 	if (encoder_header(e, err) != 0 || zstd_compressor_end(e->zstd, err) != 0)
 		return -1;
-	put_u64le(trailer, e->size);
+	le_put_u64(trailer, e->size);
 	sha256_final(e->hash, trailer + 8);
 	memcpy(trailer + 40, trailer_magic, 8);
 	if (e->sink(e->arg, trailer, sizeof(trailer), err) != 0)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/byteorder.h"
 #include "pg/control.h"
 
 #define PG_CONTROL_SIZE		8192	/* physical size of the file */
@@ -51,25 +52,6 @@ static const struct
 	{0xD113, 16},
 	{0xD116, 17},
 };
-
-static uint16_t
-get_u16(const uint8_t *p)
-{
-	return (uint16_t) (p[0] | (p[1] << 8));
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | ((uint32_t) p[1] << 8) |
-		((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-	return (uint64_t) get_u32(p) | ((uint64_t) get_u32(p + 4) << 32);
-}
 
 /*
  * CRC-32C (Castagnoli), reflected, initial value and final xor all ones: the
@@ -113,7 +95,7 @@ pg_control_parse(const uint8_t *buf, size_t len, PgControl *out, PgbError *err)
 		return pgb_error(err, EXIT_CORRUPT,
 						 "pg_control is too short: %zu bytes", len);
 
-	version = get_u32(buf + 8);
+	version = le_get_u32(buf + 8);
 	layout = find_layout(version);
 	if (layout == NULL)
 	{
@@ -126,16 +108,16 @@ pg_control_parse(const uint8_t *buf, size_t len, PgControl *out, PgbError *err)
 						 "pg_control is too short: %zu bytes, expected at least %zu",
 						 len, layout->crc_offset + 4);
 
-	stored = get_u32(buf + layout->crc_offset);
+	stored = le_get_u32(buf + layout->crc_offset);
 	computed = crc32c(buf, layout->crc_offset);
 	if (stored != computed)
 		return pgb_error(err, EXIT_CORRUPT,
 						 "calculated CRC-32C %08X of pg_control does not match the stored value %08X",
 						 computed, stored);
 
-	out->system_identifier = get_u64(buf);
+	out->system_identifier = le_get_u64(buf);
 	out->pg_control_version = version;
-	out->catalog_version_no = get_u32(buf + 12);
+	out->catalog_version_no = le_get_u32(buf + 12);
 	return 0;
 }
 
@@ -205,16 +187,16 @@ wal_long_header_parse(const uint8_t *buf, size_t len, WalLongHeader *out, PgbErr
 						 "WAL segment header is too short: %zu bytes, expected at least %d",
 						 len, WAL_LONG_HEADER_LEN);
 
-	info = get_u16(buf + 2);
+	info = le_get_u16(buf + 2);
 	if ((info & XLP_LONG_HEADER) == 0)
 		return pgb_error(err, EXIT_CORRUPT,
 						 "WAL segment does not start with a long page header (xlp_info %04X)",
 						 info);
 
-	out->magic = get_u16(buf);
-	out->system_identifier = get_u64(buf + 24);
-	out->segment_size = get_u32(buf + 32);
-	out->block_size = get_u32(buf + 36);
+	out->magic = le_get_u16(buf);
+	out->system_identifier = le_get_u64(buf + 24);
+	out->segment_size = le_get_u32(buf + 32);
+	out->block_size = le_get_u32(buf + 36);
 	return 0;
 }
 
