@@ -400,6 +400,22 @@ pgbkp_bg() {
     BG_PIDS+=("$BG_PID")
 }
 
+# start_slow_backup [OPTIONS...]: a full backup of cluster main that takes a
+# while (zstd level 19), in the background (pid in BG_PID); returns once it
+# has called pg_backup_start, when it holds the repository lock.
+start_slow_backup() {
+    pgbkp_bg "$ROOT/work/slow-backup.out" --compress-level 19 backup --type full "$@"
+    local i
+    for ((i = 0; i < 150; i++)); do
+        kill -0 "$BG_PID" 2>/dev/null || { cat "$ROOT/work/slow-backup.out"; fail "slow backup exited early"; }
+        if [ "$(pg_sql main "select count(*) from pg_stat_activity where pid <> pg_backend_pid() and query ilike '%backup_start%'")" != 0 ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "backup did not call pg_backup_start within 15 s"
+}
+
 # info_json: `pgbkp info --output json` of this root's repository.
 info_json() {
     pgbkp info --output json

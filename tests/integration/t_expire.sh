@@ -206,28 +206,13 @@ test_expire_incr_chains() {
     assert_eq 400 "$(pg_sql at_diff "select count(*) from t")" "rows at the diff backup"
 }
 
-# start_slow_backup: a large, slow backup in the background (pid in BG_PID);
-# returns once it is copying (it holds the lock by then).
-start_slow_backup() {
-    pgbkp_bg "$ROOT/work/slow-backup.out" --compress-level 19 backup --type full --no-expire
-    local i
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$BG_PID" 2>/dev/null || { cat "$ROOT/work/slow-backup.out"; fail "slow backup exited early"; }
-        if [ "$(pg_sql main "select count(*) from pg_stat_activity where pid <> pg_backend_pid() and query ilike '%backup_start%'")" != 0 ]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    fail "backup did not call pg_backup_start within 15 s"
-}
-
 test_expire_locked_while_backup_runs() {
     expire_fixture
     local b1 pid
     take_backup full; b1=$LAST
     take_backup full
     pg_pgbench_init main 30
-    start_slow_backup
+    start_slow_backup --no-expire
     pid=$BG_PID
     expect_rc 8 pgbkp expire --retention-full 1
     kill -0 "$pid" 2>/dev/null || fail "the backup ended before expire was refused; cannot judge the lock"

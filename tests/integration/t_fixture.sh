@@ -26,14 +26,19 @@ test_fixture_v1_verify_and_info() {
     assert_eq 1 "$(jq -r '.backups | length' "$RUN_OUT")" "fixture backup count"
 }
 
-fixture_restore_rows() {
-    local name=$1; shift
-    fixture_setup v1
+# fixture_restore VERSION NAME ARGS...: restore fixture VERSION as cluster NAME and start it.
+fixture_restore() {
+    local version=$1 name=$2; shift 2
+    fixture_setup "$version"
     expect_rc 0 fixture_pgbkp restore --target-dir "$ROOT/pg/$name" "$@"
     pg_adopt "$name" "$ROOT/pg/$name"
     pg_start "$name"
     pg_wait_recovery_end "$name"
-    ROWS=$(pg_sql "$name" "select string_agg(id::text || ':' || note, ',' order by id) from fixture")
+}
+
+fixture_restore_rows() {
+    fixture_restore v1 "$@"
+    ROWS=$(pg_sql "$1" "select string_agg(id::text || ':' || note, ',' order by id) from fixture")
 }
 
 test_fixture_v1_restore_latest() {
@@ -47,14 +52,9 @@ test_fixture_v1_restore_immediate() {
 }
 
 fixture_v2_rows() {
-    local name=$1; shift
-    fixture_setup v2
-    expect_rc 0 fixture_pgbkp restore --target-dir "$ROOT/pg/$name" "$@"
-    pg_adopt "$name" "$ROOT/pg/$name"
-    pg_start "$name"
-    pg_wait_recovery_end "$name"
-    ROWS=$(pg_sql "$name" "select string_agg(id::text, ',' order by id) from fixture")
-    CHANGED=$(pg_sql "$name" "select count(*) from big where m = 'changed'")
+    fixture_restore v2 "$@"
+    ROWS=$(pg_sql "$1" "select string_agg(id::text, ',' order by id) from fixture")
+    CHANGED=$(pg_sql "$1" "select count(*) from big where m = 'changed'")
 }
 
 test_fixture_v2_verify_and_info() {

@@ -184,21 +184,6 @@ test_verify_detects_missing_wal() {
     assert_output_contains "$wal_start" "verify output naming the missing segment"
 }
 
-# start_slow_backup: a backup that takes a while (bigger DB, zstd level 19);
-# returns once pgbkp has started it on the server.
-start_slow_backup() {
-    pgbkp_bg "$ROOT/work/slow-backup.out" --compress-level 19 backup --type full
-    local i
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$BG_PID" 2>/dev/null || { cat "$ROOT/work/slow-backup.out"; fail "slow backup exited early"; }
-        if [ "$(pg_sql main "select count(*) from pg_stat_activity where pid <> pg_backend_pid() and query ilike '%backup_start%'")" != 0 ]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    fail "backup did not call pg_backup_start within 15 s"
-}
-
 test_backup_killed_midway_leaves_no_trace() {
     safety_fixture 30
     local before after
