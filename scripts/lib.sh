@@ -126,8 +126,14 @@ free_port() {
 # ---------------------------------------------------------------- servers
 
 # pg_archive_command: archive_command for servers of this root.
+# With REPO_CONFIG set (a configuration file naming the repositories, see
+# s3_config), that file replaces --repo-path.
 pg_archive_command() {
-    echo "$INST/bin/pgbkp --cluster $CLUSTER --repo-path $REPO --log-level warn archive-push %p"
+    if [ -n "${REPO_CONFIG:-}" ]; then
+        echo "$INST/bin/pgbkp --config $REPO_CONFIG --cluster $CLUSTER --log-level warn archive-push %p"
+    else
+        echo "$INST/bin/pgbkp --cluster $CLUSTER --repo-path $REPO --log-level warn archive-push %p"
+    fi
 }
 
 # pg_init NAME [on|off] [PORT]: initdb a cluster as postgres (checksums,
@@ -232,6 +238,16 @@ lib_stop_all_under() {
     done < <(find "$top" -maxdepth 5 -name postmaster.pid -type f 2>/dev/null)
 }
 
+# lib_stop_s3_under DIR: stop the S3 test servers started in DIR/s3* (after
+# PostgreSQL, whose archive_command may be waiting for them).
+lib_stop_s3_under() {
+    local d
+    for d in "$1"/s3*; do
+        [ -f "$d/env" ] || [ -d "$d/run" ] || continue
+        "$TOP/scripts/s3-server" stop "$d" >/dev/null 2>&1 || true
+    done
+}
+
 # lib_cleanup: stop what this process started and remove $ROOT unless KEEP=1.
 lib_cleanup() {
     local p
@@ -241,6 +257,7 @@ lib_cleanup() {
     BG_PIDS=()
     [ -n "${ROOT:-}" ] || return 0
     lib_stop_all_under "$ROOT"
+    lib_stop_s3_under "$ROOT"
     if [ "${KEEP:-0}" = 1 ]; then
         echo "KEEP=1: leaving $ROOT" >&2
     elif [ "${LIB_OWN_ROOT:-0}" = 1 ]; then
@@ -364,7 +381,11 @@ pgbkp_raw() {
 # pgbkp_opts NAME: the global options that point pgbkp at cluster NAME.
 pgbkp_opts() {
     local name=${1:-main}
-    printf '%s\n' --cluster "$CLUSTER" --repo-path "$REPO"
+    if [ -n "${REPO_CONFIG:-}" ]; then
+        printf '%s\n' --config "$REPO_CONFIG" --cluster "$CLUSTER"
+    else
+        printf '%s\n' --cluster "$CLUSTER" --repo-path "$REPO"
+    fi
     if [ -n "${PG_DATA[$name]:-}" ]; then
         printf '%s\n' --pg-data "${PG_DATA[$name]}" --pg-host "$SOCK" \
             --pg-port "${PG_PORT[$name]}" --pg-user postgres
@@ -518,4 +539,53 @@ lib_on_err() {
         echo "    at $3:$1 ($2)" >&2
         i=$((i + 1))
     done
+}
+
+# ---------------------------------------------------------------- S3
+
+# s3_start [--https]: start the S3 test server (scripts/s3-server) in
+# $ROOT/s3 and load its settings (S3_ENDPOINT, S3_PORT, S3_BUCKET, S3_KEY,
+# S3_SECRET, S3_CA_FILE) into the environment; stopped by lib_cleanup.
+s3_start() {
+    "$TOP/scripts/s3-server" start "$ROOT/s3" "$@" >"$ROOT/log/s3-start.log" 2>&1 ||
+        { cat "$ROOT/log/s3-start.log"; fail "could not start the S3 test server"; }
+    # shellcheck disable=SC1091
+    . "$ROOT/s3/env"
+    [ -z "${S3_CA_FILE:-}" ] || chmod 644 "$S3_CA_FILE"
+}
+
+s3_stop() { "$TOP/scripts/s3-server" stop "$ROOT/s3" >/dev/null; }
+
+# s3_restart: start the stopped S3 test server again on the same port.
+s3_restart() {
+    local args=()
+    [ -z "${S3_CA_FILE:-}" ] || args=(--https)
+    "$TOP/scripts/s3-server" start "$ROOT/s3" "${args[@]}" >>"$ROOT/log/s3-start.log" 2>&1 ||
+        { cat "$ROOT/log/s3-start.log"; fail "could not restart the S3 test server"; }
+}
+
+# s3_config FILE REPOS [cipher]: write a configuration file for cluster
+# $CLUSTER whose repositories are REPOS (a YAML list: "[s3]" or
+# "[local, s3]"): local is $REPO, s3 the test server under prefix
+# /$CLUSTER-repo; with "cipher", both are encrypted. Secrets go into files
+# only postgres can read. Sets REPO_CONFIG.
+s3_config() {
+    local file=$1 repos=$2 cipher=${3:-} secrets=$ROOT/secrets
+    mkdir -p "$secrets"
+    printf '%s\n' "$S3_SECRET" >"$secrets/s3"
+    printf '%s\n' "correct horse battery staple $RANDOM$RANDOM" >"$secrets/cipher"
+    chown -R postgres "$secrets"; chmod 700 "$secrets"; chmod 600 "$secrets"/*
+    {
+        printf 'pgbkp:\n  cluster: %s\n  repositories: %s\n' "$CLUSTER" "$repos"
+        printf 'pgbackrest_repo:\n'
+        printf '  local:\n    path: %s\n' "$REPO"
+        [ -z "$cipher" ] || printf '    cipher_type: aes-256-cbc\n    cipher_pass_file: %s\n' "$secrets/cipher"
+        printf '  s3:\n    type: s3\n    s3_endpoint: %s\n    storage_port: %s\n' "$S3_ENDPOINT" "$S3_PORT"
+        printf '    s3_region: %s\n    s3_bucket: %s\n    s3_key: "%s"\n' "${S3_REGION:-us-east-1}" "$S3_BUCKET" "$S3_KEY"
+        printf '    s3_key_secret_file: %s\n    path: /%s-repo\n    s3_uri_style: path\n' "$secrets/s3" "$CLUSTER"
+        [ -z "${S3_CA_FILE:-}" ] || printf '    storage_ca_file: %s\n' "$S3_CA_FILE"
+        [ -z "$cipher" ] || printf '    cipher_type: aes-256-cbc\n    cipher_pass_file: %s\n' "$secrets/cipher"
+    } >"$file"
+    chmod 644 "$file"
+    REPO_CONFIG=$file
 }

@@ -51,7 +51,7 @@ main(int argc, char **argv)
 	{
 		if (strcmp(c->name, cfg.command) != 0)
 			continue;
-		if (c->handler(&cfg, &err) == 0)
+		if (cmd_run(c, &cfg, &err) == 0)
 			rc = EXIT_OK;
 		else
 		{

@@ -11,27 +11,83 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "repo/catalog.h"
+#include "repo/keyring.h"
 #include "repo/walarchive.h"
 
 #define BACKUP_LOCK_NAME "lock/backup.lock"
 
 const CommandEntry command_handlers[] = {
-	{"init", cmd_init},
-	{"backup", cmd_backup},
-	{"archive-push", cmd_archive_push},
-	{"archive-get", cmd_archive_get},
-	{"restore", cmd_restore},
-	{"info", cmd_info},
-	{"verify", cmd_verify},
-	{"check", cmd_check},
-	{"expire", cmd_expire},
-	{NULL, NULL}
+	{"init", cmd_init, CMD_REPOS_EACH},
+	{"backup", cmd_backup, CMD_REPOS_EACH},
+	{"archive-push", cmd_archive_push, CMD_REPOS_EACH},
+	{"archive-get", cmd_archive_get, CMD_REPOS_SELF},
+	{"restore", cmd_restore, CMD_REPOS_SELF},
+	{"info", cmd_info, CMD_REPOS_SELF},
+	{"verify", cmd_verify, CMD_REPOS_EACH},
+	{"check", cmd_check, CMD_REPOS_EACH},
+	{"expire", cmd_expire, CMD_REPOS_EACH},
+	{NULL, NULL, CMD_REPOS_SELF}
 };
+
+/*
+ * With several repositories, each failure is logged as it happens (naming
+ * the repository) and the others still run: a WAL segment or a backup should
+ * reach every repository that works.  The command then fails with the first
+ * failure's exit code.
+ */
+int
+cmd_run(const CommandEntry *c, Config *cfg, PgbError *err)
+{
+	int			failed = 0;
+	int			code = 0;
+	char		names[256] = "";
+	size_t		len = 0;
+
+	if (c->repos == CMD_REPOS_SELF || cfg->nrepos <= 1)
+	{
+		cfg->repo_current = 0;
+		return c->handler(cfg, err);
+	}
+	for (int i = 0; i < cfg->nrepos; i++)
+	{
+		cfg->repo_current = i;
+		pgb_error_clear(err);
+		if (c->handler(cfg, err) == 0)
+			continue;
+		pgb_error_context(err, "repository \"%s\"", cfg->repos[i].name);
+		log_pgb_error(err);
+		if (failed++ == 0)
+			code = err->code;
+		if (len < sizeof(names))
+			len += snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "", cfg->repos[i].name);
+	}
+	pgb_error_clear(err);
+	if (failed == 0)
+		return 0;
+	pgb_error(err, code, "%s failed in %d of %d repositories (%s)", c->name, failed, cfg->nrepos, names);
+	return -1;
+}
+
+Repo *
+cmd_open_repo_at(const Config *cfg, int index, PgbError *err)
+{
+	const RepoDef *def = index < cfg->nrepos ? &cfg->repos[index] : NULL;
+	static bool warned[CONFIG_MAX_REPOS];
+	Repo	   *repo = repo_open(def, cfg->cluster, err);
+
+	if (repo != NULL && repo->encrypted && !warned[index] && keyring_passphrase_is_weak(def->cipher_pass))
+	{
+		warned[index] = true;
+		log_warn("WARNING: the encryption passphrase of repository \"%s\" is a well-known default or too short: "
+				 "anyone who knows it can read the backups; set a long random cipher_pass", def->name);
+	}
+	return repo;
+}
 
 Repo *
 cmd_open_repo(const Config *cfg, PgbError *err)
 {
-	return repo_open(cfg->repo_path, cfg->cluster, err);
+	return cmd_open_repo_at(cfg, cfg->repo_current, err);
 }
 
 DbConn *

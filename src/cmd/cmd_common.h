@@ -6,7 +6,9 @@
 #include "pg/db.h"
 #include "repo/repo.h"
 
+/* Open the repository the command works on (Config.repo_current), or the one at index. */
 Repo	   *cmd_open_repo(const Config *cfg, PgbError *err);
+Repo	   *cmd_open_repo_at(const Config *cfg, int index, PgbError *err);
 DbConn	   *cmd_connect(const Config *cfg, PgbError *err);
 
 /*

@@ -198,9 +198,11 @@ expire_run(Repo *repo, const Config *cfg, PgbError *err)
 	RetentionPlan plan = {0};
 	int			rc = -1;
 
-	if (retention_type_parse(cfg->retention_full_type, &policy.type, err) != 0)
+	const RepoDef *def = &cfg->repos[cfg->repo_current];
+
+	if (retention_type_parse(def->retention_full_type, &policy.type, err) != 0)
 		return -1;
-	policy.full = cfg->retention_full;
+	policy.full = def->retention_full;
 	policy.now = time_now();
 	describe_policy(&policy);
 	if (catalog_load(repo, &cat, err) != 0)

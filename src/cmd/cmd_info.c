@@ -66,8 +66,8 @@ segment_name(const WalList *wal, int i, uint64_t segsize, char *out)
 	wal_segment_name(out, wal->segments[i].tli, wal->segments[i].segno, segsize);
 }
 
-static int
-print_json(const Repo *repo, const Catalog *cat, const WalList *wal)
+static json_object *
+info_json(const Repo *repo, const Catalog *cat, const WalList *wal)
 {
 	json_object *root = json_object_new_object();
 	json_object *backups = json_object_new_array();
@@ -83,6 +83,8 @@ print_json(const Repo *repo, const Catalog *cat, const WalList *wal)
 	snprintf(sysid, sizeof(sysid), "%" PRIu64, repo->info.system_identifier);
 	json_object_object_add(root, "cluster", json_object_new_string(repo->cluster));
 	json_object_object_add(root, "repository", json_object_new_string(storage_description(repo->storage)));
+	json_object_object_add(root, "repository_name", json_object_new_string(repo->name));
+	json_object_object_add(root, "encrypted", json_object_new_boolean(repo->encrypted));
 	json_object_object_add(root, "system_identifier", json_object_new_string(sysid));
 	json_object_object_add(root, "pg_version", json_object_new_int(repo->info.pg_version));
 	for (int i = 0; i < cat->count; i++)
@@ -139,9 +141,7 @@ print_json(const Repo *repo, const Catalog *cat, const WalList *wal)
 		json_object_object_add(window, "end", json_time(end));
 	}
 	json_object_object_add(root, "recoverable_window", window);
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return 0;
+	return root;
 }
 
 static void
@@ -154,9 +154,9 @@ print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
 				first[WAL_NAME_LEN + 1],
 				last[WAL_NAME_LEN + 1];
 
-	printf("cluster %s (database system %" PRIu64 ", PostgreSQL %d) in repository %s\n",
+	printf("cluster %s (database system %" PRIu64 ", PostgreSQL %d) in repository %s (%s%s)\n",
 		   repo->cluster, repo->info.system_identifier, repo->info.pg_version / 10000,
-		   storage_description(repo->storage));
+		   repo->name, storage_description(repo->storage), repo->encrypted ? ", encrypted" : "");
 	if (cat->count == 0)
 		printf("  no backups\n");
 	for (int i = 0; i < cat->count; i++)
@@ -193,26 +193,78 @@ print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
 		printf("  recoverable window: none\n");
 }
 
-int
-cmd_info(const Config *cfg, PgbError *err)
+/* One repository: its object (JSON) or its text; on failure, what went wrong. */
+static int
+info_one(const Config *cfg, int i, json_object *array, PgbError *err)
 {
-	Repo	   *repo = cmd_open_repo(cfg, err);
+	Repo	   *repo = cmd_open_repo_at(cfg, i, err);
 	Catalog		cat = {0};
 	WalList		wal = {0};
+	bool		json = cfg->output && strcmp(cfg->output, "json") == 0;
 	int			rc = -1;
 
-	if (repo == NULL)
-		return -1;
-	if (catalog_load(repo, &cat, err) == 0 && wal_list(repo, &wal, err) == 0)
+	if (repo != NULL && catalog_load(repo, &cat, err) == 0 && wal_list(repo, &wal, err) == 0)
 	{
-		if (cfg->output && strcmp(cfg->output, "json") == 0)
-			print_json(repo, &cat, &wal);
+		if (json)
+			json_object_array_add(array, info_json(repo, &cat, &wal));
 		else
 			print_text(repo, &cat, &wal);
 		rc = 0;
+	}
+	else if (cfg->nrepos > 1)
+	{
+		/* the other repositories are still shown; the error is reported at the end */
+		if (json)
+		{
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "cluster", json_object_new_string(cfg->cluster ? cfg->cluster : ""));
+			json_object_object_add(o, "repository_name", json_object_new_string(cfg->repos[i].name));
+			json_object_object_add(o, "error", json_object_new_string(err->msg));
+			json_object_array_add(array, o);
+		}
+		else
+			printf("repository %s: error: %s\n", cfg->repos[i].name, err->msg);
 	}
 	wal_list_free(&wal);
 	catalog_free(&cat);
 	repo_free(repo);
 	return rc;
+}
+
+/*
+ * Every repository in configured order.  JSON: one object, or with several
+ * repositories an array of them (a repository that failed has "error").
+ */
+int
+cmd_info(const Config *cfg, PgbError *err)
+{
+	json_object *array = json_object_new_array();
+	PgbError	first = {0};
+	int			failed = 0;
+	int			n = cfg->nrepos > 0 ? cfg->nrepos : 1;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0 && !(cfg->output && strcmp(cfg->output, "json") == 0))
+			printf("\n");
+		if (info_one(cfg, i, array, err) == 0)
+			continue;
+		if (failed++ == 0)
+			first = *err;
+	}
+	if (cfg->output && strcmp(cfg->output, "json") == 0 && json_object_array_length(array) > 0)
+	{
+		json_object *out = n == 1 ? json_object_array_get_idx(array, 0) : array;
+
+		printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	json_object_put(array);
+	if (failed == 0)
+		return 0;
+	*err = first;
+	if (n > 1)
+		pgb_error(err, first.code, "%d of %d repositories could not be shown (the first error: %s)",
+				  failed, n, first.msg);
+	return -1;
 }

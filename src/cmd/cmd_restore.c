@@ -581,14 +581,18 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 	q_self = shell_quote(self);
 	q_cfg = cfg->config_file ? shell_quote(cfg->config_file) : NULL;
 	q_cluster = shell_quote(ctx->repo->cluster);
-	q_repo = shell_quote(cfg->repo_path);
-	if (q_self == NULL || q_cluster == NULL || q_repo == NULL || (cfg->config_file && q_cfg == NULL))
+	/* --repo-path is passed on; configured repositories come from the file, all of them */
+	q_repo = cfg->repo_path ? shell_quote(cfg->repo_path) : NULL;
+	if (q_self == NULL || q_cluster == NULL || (cfg->repo_path && q_repo == NULL) ||
+		(cfg->config_file && q_cfg == NULL))
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
-	snprintf(cmd, sizeof(cmd), "%s%s%s --cluster %s --repo-path %s archive-get %%f \"%%p\"",
-			 q_self, q_cfg ? " --config " : "", q_cfg ? q_cfg : "", q_cluster, q_repo);
+	snprintf(cmd, sizeof(cmd), "%s%s%s --cluster %s%s%s archive-get %%f \"%%p\"",
+			 q_self, q_cfg ? " --config " : "", q_cfg ? q_cfg : "", q_cluster,
+			 q_repo && strcmp(cfg->repos[0].name, "default") == 0 ? " --repo-path " : "",
+			 q_repo && strcmp(cfg->repos[0].name, "default") == 0 ? q_repo : "");
 	s.restore_command = cmd;
 	s.target_action = cfg->target_action ? cfg->target_action : "pause";
 	s.archive_off = archive_off;
@@ -682,6 +686,59 @@ print_done(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off)
 		log_info("start PostgreSQL on it (pg_ctl -D %s start): at the target it will %s", ctx->target, action);
 }
 
+/* Open repository i and choose the backup the target needs; nothing is written. */
+static int
+plan_in_repository(RestoreCtx *ctx, int i, const RestoreTarget *target, Catalog *cat, WalList *wal,
+				   PgbError *err)
+{
+	if ((ctx->repo = cmd_open_repo_at(ctx->cfg, i, err)) == NULL ||
+		catalog_load(ctx->repo, cat, err) != 0)
+		return -1;
+	ctx->cat = cat;
+	cmd_warn_corrupt(cat);
+	if (wal_list(ctx->repo, wal, err) != 0 ||
+		plan_choose(cat, wal, target, ctx->cfg->set, &ctx->m, err) != 0 ||
+		chain_check(cat, ctx->m, err) != 0 || manifest_check_paths(ctx->m, err) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The first repository, in configured order, that can be reached and holds
+ * a backup for the target.  A repository that fails is named in a warning
+ * and the next one is tried; the last failure is the error.
+ */
+static int
+choose_repository(RestoreCtx *ctx, const RestoreTarget *target, Catalog *cat, WalList *wal,
+				  PgbError *err)
+{
+	const Config *cfg = ctx->cfg;
+
+	for (int i = 0; i < cfg->nrepos || i == 0; i++)
+	{
+		if (plan_in_repository(ctx, i, target, cat, wal, err) == 0)
+		{
+			if (cfg->nrepos > 1)
+				log_info("restoring from repository \"%s\"", ctx->repo->name);
+			return 0;
+		}
+		if (i + 1 >= cfg->nrepos)
+			return -1;
+		log_warn("repository \"%s\": %s; trying repository \"%s\"", cfg->repos[i].name, err->msg,
+				 cfg->repos[i + 1].name);
+		pgb_error_clear(err);
+		wal_list_free(wal);
+		catalog_free(cat);
+		memset(cat, 0, sizeof(*cat));
+		memset(wal, 0, sizeof(*wal));
+		repo_free(ctx->repo);
+		ctx->repo = NULL;
+		ctx->cat = NULL;
+		ctx->m = NULL;
+	}
+	return -1;
+}
+
 int
 cmd_restore(const Config *cfg, PgbError *err)
 {
@@ -704,15 +761,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 	snprintf(ctx.target, sizeof(ctx.target), "%s", dir);
 	if (parse_target(cfg, &target, err) != 0)
 		return -1;
-	if ((ctx.repo = cmd_open_repo(cfg, err)) == NULL)
-		return -1;
-	if (catalog_load(ctx.repo, &cat, err) != 0)
-		goto done;
-	ctx.cat = &cat;
-	cmd_warn_corrupt(&cat);
-	if (wal_list(ctx.repo, &wal, err) != 0 ||
-		plan_choose(&cat, &wal, &target, cfg->set, &ctx.m, err) != 0 ||
-		chain_check(&cat, ctx.m, err) != 0 || manifest_check_paths(ctx.m, err) != 0)
+	if (choose_repository(&ctx, &target, &cat, &wal, err) != 0)
 		goto done;
 	if (target.kind == TARGET_XID || target.kind == TARGET_NAME)
 		log_info("the WAL cannot be searched for %s %s in advance; restoring backup %s, the newest%s",

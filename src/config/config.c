@@ -26,6 +26,8 @@ typedef struct Loader
 	Config	   *cfg;
 	int			cmd;			/* CommandId, or -1 */
 	OptionSourceKind rank[OPTION_MAX];	/* source of each option's value */
+	bool		repo_path_fallback; /* repo-path came from pg_fs_backup */
+	char		repo_path_where[1024];	/* where repo-path was set in the file */
 } Loader;
 
 /* One option as it appeared on the command line, before the command is known. */
@@ -57,9 +59,41 @@ apply_file_setting(void *arg, const OptionDef *opt, const char *value,
 {
 	Loader	   *ld = arg;
 
+	int			i = (int) (opt - option_table);
+
 	if (!option_applies(opt, ld->cmd))
 		return 0;
-	return apply(ld, opt, value, src, err);
+	if (apply(ld, opt, value, src, err) < 0)
+		return -1;
+	if (strcmp(opt->name, "repo-path") == 0 && ld->rank[i] == SRC_FILE)
+	{
+		ld->repo_path_fallback = src->key && strncmp(src->key, "pg_fs_", 6) == 0;
+		snprintf(ld->repo_path_where, sizeof(ld->repo_path_where), "%s:%d", src->file, src->line);
+	}
+	return 0;
+}
+
+/* InventoryRepoFn: collect the configured repositories. */
+static int
+apply_file_repo(void *arg, const char *name, const char *key, const char *value,
+				const char *where, PgbError *err)
+{
+	Loader	   *ld = arg;
+	Config	   *cfg = ld->cfg;
+
+	if (key == NULL)
+	{
+		for (int i = 0; i < cfg->nrepos; i++)
+			if (strcmp(cfg->repos[i].name, name) == 0)
+				return pgb_error(err, EXIT_CONFIG, "%s: repository \"%s\" is listed twice", where, name);
+		if (cfg->nrepos == CONFIG_MAX_REPOS)
+			return pgb_error(err, EXIT_CONFIG, "%s: more than %d repositories", where, CONFIG_MAX_REPOS);
+		if (strlen(name) >= REPODEF_NAME_MAX)
+			return pgb_error(err, EXIT_CONFIG, "%s: repository name \"%s\" is too long", where, name);
+		repodef_init(&cfg->repos[cfg->nrepos++], name, value);
+		return 0;
+	}
+	return repodef_set(&cfg->repos[cfg->nrepos - 1], key, value, where, err);
 }
 
 static int
@@ -277,7 +311,7 @@ apply_file(Loader *ld, PgbError *err)
 		if ((cfg->config_file = strdup(CONFIG_DEFAULT_FILE)) == NULL)
 			return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	}
-	return inventory_load(cfg->config_file, cfg->cluster, apply_file_setting, ld, err);
+	return inventory_load(cfg->config_file, cfg->cluster, apply_file_setting, apply_file_repo, ld, err);
 }
 
 /* At most one recovery target; --target-action only with one. */
@@ -303,6 +337,80 @@ check_targets(const Loader *ld, PgbError *err)
 		return pgb_error(err, EXIT_USAGE,
 						 "--target-action requires a recovery target "
 						 "(--time, --lsn, --xid, --name or --immediate)");
+	return 0;
+}
+
+static void
+free_repos(Config *cfg)
+{
+	for (int i = 0; i < cfg->nrepos; i++)
+		repodef_free(&cfg->repos[i]);
+	cfg->nrepos = 0;
+}
+
+/*
+ * The repositories of this run (see repodef.h): --repo-path wins over the
+ * configured list unless it is only pg_fs_backup; --repo keeps one.
+ */
+static int
+resolve_repos(Loader *ld, PgbError *err)
+{
+	Config	   *cfg = ld->cfg;
+	const OptionDef *rp = option_find("repo-path");
+	OptionSourceKind rank = ld->rank[rp - option_table];
+	int			keep = -1;
+
+	if (cfg->repo_path && (cfg->nrepos == 0 || rank > SRC_FILE || !ld->repo_path_fallback))
+	{
+		const char *where = rank == SRC_CMDLINE ? "--repo-path" :
+			rank == SRC_ENV ? "PGBKP_REPO_PATH" : ld->repo_path_where;
+
+		free_repos(cfg);
+		repodef_init(&cfg->repos[0], ld->repo_path_fallback ? "local" : "default", where);
+		cfg->nrepos = 1;
+		if ((cfg->repos[0].path = strdup(cfg->repo_path)) == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	for (int i = 0; i < cfg->nrepos; i++)
+	{
+		RepoDef    *def = &cfg->repos[i];
+
+		/* retention: an explicit option, else the repository's own, else the default */
+		if ((ld->rank[option_find("retention-full") - option_table] > SRC_DEFAULT || def->retention_full == 0) &&
+			cfg->retention_full > 0)
+			def->retention_full = cfg->retention_full;
+		if ((ld->rank[option_find("retention-full-type") - option_table] > SRC_DEFAULT ||
+			 def->retention_full_type == NULL) && cfg->retention_full_type &&
+			(free(def->retention_full_type), def->retention_full_type = strdup(cfg->retention_full_type)) == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		if (cfg->repo && strcmp(cfg->repo, cfg->repos[i].name) == 0)
+			keep = i;
+		if ((cfg->repo == NULL || keep == i) && repodef_finish(&cfg->repos[i], err) < 0)
+			return -1;
+	}
+	if (cfg->repo && keep < 0)
+	{
+		char		names[256] = "";
+		size_t		len = 0;
+
+		for (int i = 0; i < cfg->nrepos && len < sizeof(names); i++)
+			len += snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", cfg->repos[i].name);
+		pgb_error(err, EXIT_CONFIG, "no repository named \"%s\"", cfg->repo);
+		return pgb_hint(err, cfg->nrepos ? "the configured repositories are: %s" : "no repository is configured%s", names);
+	}
+	if (keep > 0)
+	{
+		RepoDef		chosen = cfg->repos[keep];
+
+		cfg->repos[keep] = cfg->repos[0];
+		cfg->repos[0] = chosen;
+	}
+	if (keep >= 0)
+	{
+		for (int i = 1; i < cfg->nrepos; i++)
+			repodef_free(&cfg->repos[i]);
+		cfg->nrepos = 1;
+	}
 	return 0;
 }
 
@@ -346,6 +454,7 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 	if (apply_cmdline(ld, opts, nopts, err) < 0 ||
 		apply_environment(ld, err) < 0 ||
 		apply_file(ld, err) < 0 ||
+		resolve_repos(ld, err) < 0 ||
 		check_targets(ld, err) < 0)
 		return -1;
 	return 0;
@@ -384,6 +493,7 @@ void
 config_free(Config *cfg)
 {
 	option_free_values(cfg);
+	free_repos(cfg);
 	for (int i = 0; i < cfg->nargs; i++)
 		free(cfg->args[i]);
 	free(cfg->args);
@@ -461,6 +571,11 @@ config_print_help(const char *command)
 	help_options(-1);
 	printf("\nSettings come from the command line, else the environment, else the\n"
 		   "pgbkp: section or Pigsty inventory in the configuration file.\n");
+	printf("\nRepositories: --repo-path DIR, else the names in pgbkp.repositories, else\n"
+		   "pgbackrest_method (a name or a list), each defined by pgbackrest_repo.NAME\n"
+		   "with these keys (Repository keys), else pg_fs_backup:\n");
+	for (const RepoDefKey *k = repodef_keys; k->key; k++)
+		printf("  %-22s%s\n", k->key, k->help);
 	printf("\nExit status:\n");
 	for (const ExitCodeInfo *e = exit_code_table; e->name; e++)
 		printf("  %3d  %-17s %s\n", e->code, e->name, e->description);
@@ -561,6 +676,17 @@ config_print_troff(void)
 			continue;
 		printf(".SS \"Options for %s\"\n", command_table[c].name);
 		troff_options(c);
+	}
+
+	fputs(".SH \"REPOSITORY KEYS\"\n", stdout);
+	troff_line("Keys of a pgbackrest_repo.NAME entry that pgbkp reads (see REPOSITORIES); "
+			   "pgBackRest's other keys are ignored.");
+	for (const RepoDefKey *k = repodef_keys; k->key; k++)
+	{
+		fputs(".TP\n.B ", stdout);
+		troff_put(k->key);
+		putchar('\n');
+		troff_line(k->help);
 	}
 
 	fputs(".SH ENVIRONMENT\n", stdout);

@@ -9,8 +9,10 @@
 
 #include <stdbool.h>
 #include "common/error.h"
+#include "config/repodef.h"
 
 #define CONFIG_MAX_TABLESPACE_MAP 64
+#define CONFIG_MAX_REPOS 8
 
 typedef struct TablespaceMap
 {
@@ -33,7 +35,8 @@ typedef struct Config
 	/* global options */
 	char	   *config_file;	/* the YAML file actually read, or NULL */
 	char	   *cluster;
-	char	   *repo_path;
+	char	   *repo_path;		/* --repo-path: one posix repository named "default" */
+	char	   *repo;			/* --repo NAME: only this repository */
 	char	   *pg_data;
 	char	   *pg_host;
 	int			pg_port;		/* default 5432 */
@@ -68,6 +71,11 @@ typedef struct Config
 	char	   *output;			/* info: text (default) | json */
 	int			ntablespace_map;
 	TablespaceMap tablespace_map[CONFIG_MAX_TABLESPACE_MAP];
+
+	/* the repositories, in configured order (see repodef.h) */
+	int			nrepos;
+	RepoDef		repos[CONFIG_MAX_REPOS];
+	int			repo_current;	/* the one commands work on (index into repos) */
 } Config;
 
 /*

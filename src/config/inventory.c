@@ -21,6 +21,7 @@ typedef struct Inventory
 	const char *path;
 	yaml_document_t doc;
 	InventorySetFn set;
+	InventoryRepoFn repo;
 	void	   *arg;
 } Inventory;
 
@@ -153,60 +154,111 @@ pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
 		pv->repo = n;
 }
 
-/* One key of the chosen pgbackrest_repo entry as the value of option name. */
-static int
-emit_repo_key(Inventory *inv, const char *method, yaml_node_t *repo, const char *key,
-			  const char *name, PgbError *err)
+/* "FILE:LINE" of node. */
+static void
+where_of(Inventory *inv, yaml_node_t *node, char *out, size_t len)
 {
-	char		where[256];
+	snprintf(out, len, "%s:%d", inv->path, NODE_LINE(node));
+}
 
-	snprintf(where, sizeof(where), "pgbackrest_repo.%s.%s", method, key);
-	return emit(inv, name, map_get(inv, repo, key), where, err);
+/* Hand one key of a repository entry to the caller. */
+static int
+emit_repo_key(Inventory *inv, const char *name, const char *key, yaml_node_t *node, PgbError *err)
+{
+	char		where[1024];
+	const char *text = scalar_text(node);
+
+	if (is_null(node))
+		return 0;
+	where_of(inv, node, where, sizeof(where));
+	if (text == NULL)
+		return pgb_error(err, EXIT_CONFIG, "%s: \"pgbackrest_repo.%s.%s\" must be a single value",
+						 where, name, key);
+	if (strlen(text) != node->data.scalar.length)
+		return pgb_error(err, EXIT_CONFIG, "%s: value of \"pgbackrest_repo.%s.%s\" contains a NUL byte",
+						 where, name, key);
+	return inv->repo(inv->arg, name, key, text, where, err);
 }
 
 /*
- * The pgBackRest repository pgbackrest_method names (default local), when
- * it is a plain directory (no type, or type posix), is pgbkp's repository:
- * its path is repo-path, and its retention_full_type and retention_full
- * are the retention options.  Otherwise (or without a path) repo-path is
- * pg_fs_backup, and the retention settings of a repository pgbkp does not
- * write to are not taken.
+ * One repository of the list: its pgbackrest_repo entry.  "local" may be
+ * missing there; it is then the directory pg_fs_backup names, and so is a
+ * posix entry without a path.
  */
 static int
-pigsty_repo(Inventory *inv, const PigstyVars *pv, PgbError *err)
+emit_repository(Inventory *inv, const PigstyVars *pv, const char *name, yaml_node_t *name_node,
+				PgbError *err)
 {
-	const char *method = "local";
-	yaml_node_t *repo = NULL;
-	yaml_node_t *path = NULL;
+	char		where[1024];
 	char		key[256];
+	yaml_node_t *entry = NULL;
+	yaml_node_t *type;
+	const char *type_text;
 
-	if (pv->method && !is_null(pv->method))
-	{
-		method = scalar_text(pv->method);
-		if (method == NULL)
-			return pgb_error(err, EXIT_CONFIG,
-							 "%s:%d: \"pgbackrest_method\" must be a single value",
-							 inv->path, NODE_LINE(pv->method));
-	}
-	snprintf(key, sizeof(key), "pgbackrest_repo.%s", method);
-	if (pv->repo && map_get_map(inv, pv->repo, method, key, &repo, err) < 0)
+	snprintf(key, sizeof(key), "pgbackrest_repo.%s", name);
+	if (pv->repo && map_get_map(inv, pv->repo, name, key, &entry, err) < 0)
 		return -1;
-	if (repo)
+	if (entry == NULL && strcmp(name, "local") != 0)
 	{
-		yaml_node_t *type = map_get(inv, repo, "type");
-		const char *type_text = scalar_text(type);
-
-		if (is_null(type) || (type_text && strcmp(type_text, "posix") == 0))
-		{
-			path = map_get(inv, repo, "path");
-			if (emit_repo_key(inv, method, repo, "retention_full_type", "retention-full-type", err) < 0 ||
-				emit_repo_key(inv, method, repo, "retention_full", "retention-full", err) < 0)
-				return -1;
-		}
+		where_of(inv, name_node, where, sizeof(where));
+		pgb_error(err, EXIT_CONFIG, "%s: repository \"%s\" is not defined", where, name);
+		return pgb_hint(err, "add it under pgbackrest_repo, or remove it from the list of repositories");
 	}
-	if (!is_null(path))
-		return emit_repo_key(inv, method, repo, "path", "repo-path", err);
-	return emit(inv, "repo-path", pv->fs_backup, pv->fs_backup_key, err);
+	where_of(inv, entry ? entry : name_node, where, sizeof(where));
+	if (inv->repo(inv->arg, name, NULL, where, where, err) < 0)
+		return -1;
+	type = map_get(inv, entry, "type");
+	type_text = scalar_text(type);
+	if (map_get(inv, entry, "path") == NULL && (type_text == NULL || strcmp(type_text, "posix") == 0) &&
+		emit_repo_key(inv, name, "path", pv->fs_backup, err) < 0)
+		return -1;
+	if (entry == NULL)
+		return 0;
+	for (yaml_node_pair_t *p = entry->data.mapping.pairs.start;
+		 p < entry->data.mapping.pairs.top; p++)
+	{
+		const char *k = scalar_text(yaml_document_get_node(&inv->doc, p->key));
+
+		if (k && emit_repo_key(inv, name, k, yaml_document_get_node(&inv->doc, p->value), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The repositories: the names of pgbkp.repositories, else of
+ * pgbackrest_method (one name or a list), else "local" when pgbackrest_repo
+ * defines it.  Without any of these, pg_fs_backup is the repository
+ * directory (as repo-path, so a pgbkp: section's repo_path overrides it).
+ */
+static int
+pigsty_repos(Inventory *inv, const PigstyVars *pv, yaml_node_t *names, PgbError *err)
+{
+	yaml_node_t *local = NULL;
+
+	if (is_null(names))
+		names = pv->method;
+	if (is_null(names) && pv->repo && (local = map_get(inv, pv->repo, "local")) != NULL)
+		return emit_repository(inv, pv, "local", local, err);
+	if (is_null(names))
+		return emit(inv, "repo-path", pv->fs_backup, pv->fs_backup_key, err);
+	if (names->type == YAML_SCALAR_NODE)
+		return emit_repository(inv, pv, scalar_text(names), names, err);
+	if (names->type != YAML_SEQUENCE_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: the list of repositories must be a name or a list of names",
+						 inv->path, NODE_LINE(names));
+	for (yaml_node_item_t *i = names->data.sequence.items.start; i < names->data.sequence.items.top; i++)
+	{
+		yaml_node_t *n = yaml_document_get_node(&inv->doc, *i);
+		const char *name = scalar_text(n);
+
+		if (name == NULL)
+			return pgb_error(err, EXIT_CONFIG, "%s:%d: a repository name must be a single value",
+							 inv->path, NODE_LINE(n));
+		if (emit_repository(inv, pv, name, n, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Report every key of a pgbkp: section; unknown keys are errors. */
@@ -225,6 +277,8 @@ load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
 		const char *key = scalar_text(knode);
 		const OptionDef *opt = key ? option_find_yaml(key) : NULL;
 
+		if (key && strcmp(key, "repositories") == 0)
+			continue;			/* read by pigsty_repos */
 		if (opt == NULL)
 		{
 			char		name[128];
@@ -247,6 +301,19 @@ load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
 			return -1;
 	}
 	return 0;
+}
+
+/* The repositories key of the pgbkp: sections (top level first), or NULL. */
+static yaml_node_t *
+section_repositories(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top)
+{
+	yaml_node_t *n;
+
+	if ((n = map_get(inv, top, "repositories")) != NULL ||
+		(n = map_get(inv, map_get(inv, cvars, "pgbkp"), "repositories")) != NULL ||
+		(n = map_get(inv, map_get(inv, gvars, "pgbkp"), "repositories")) != NULL)
+		return n;
+	return NULL;
 }
 
 /* The cluster key of a pgbkp: section, if it has one. */
@@ -342,13 +409,14 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 		return -1;
 
 	memset(&pv, 0, sizeof(pv));
+	pigsty_collect(inv, root, &pv);	/* a plain pgbkp file may use the same keys at the top */
 	pigsty_collect(inv, gvars, &pv);
 	pigsty_collect(inv, cvars, &pv);
 	if (emit(inv, "cluster", pv.cluster, "pg_cluster", err) < 0 ||
 		emit(inv, "pg-port", pv.port, "pg_port", err) < 0 ||
 		emit(inv, "pg-data", pv.data, "pg_data", err) < 0 ||
 		emit(inv, "pg-user", pv.dbsu, "pg_dbsu", err) < 0 ||
-		pigsty_repo(inv, &pv, err) < 0)
+		pigsty_repos(inv, &pv, section_repositories(inv, gvars, cvars, top_section), err) < 0)
 		return -1;
 
 	if (load_section(inv, map_get(inv, gvars, "pgbkp"), err) < 0 ||
@@ -383,9 +451,9 @@ parser_error(const char *path, const yaml_parser_t *parser, PgbError *err)
 
 int
 inventory_load(const char *path, const char *cluster,
-			   InventorySetFn set, void *arg, PgbError *err)
+			   InventorySetFn set, InventoryRepoFn repo, void *arg, PgbError *err)
 {
-	Inventory	inv = {.path = path, .set = set, .arg = arg};
+	Inventory	inv = {.path = path, .set = set, .repo = repo, .arg = arg};
 	yaml_parser_t parser;
 	struct stat st;
 	FILE	   *fp;

@@ -21,13 +21,24 @@ typedef int (*InventorySetFn) (void *arg, const OptionDef *opt, const char *valu
 							   const OptionSource *src, PgbError *err);
 
 /*
- * Read path and report its settings through set.  cluster selects the
+ * Receives the configured repositories in order: first with key NULL (a new
+ * repository called name; value is where it is defined, "FILE:LINE"), then
+ * each of its keys with the key's text (value) and where.  Returns 0, or -1
+ * with err set to stop the load.
+ */
+typedef int (*InventoryRepoFn) (void *arg, const char *name, const char *key,
+								const char *value, const char *where, PgbError *err);
+
+/*
+ * Read path and report its settings through set, and its repositories
+ * (pgbkp.repositories, else pgbackrest_method, each from its
+ * pgbackrest_repo entry) through repo.  cluster selects the
  * inventory group (by group name or pg_cluster); NULL means the `cluster`
  * key of a pgbkp: section, else the only group that has pg_cluster.
  * Within the file: pgbkp: sections > cluster vars > all.vars.
  * Errors are EXIT_CONFIG and name the file (and line, where there is one).
  */
 int			inventory_load(const char *path, const char *cluster,
-						   InventorySetFn set, void *arg, PgbError *err);
+						   InventorySetFn set, InventoryRepoFn repo, void *arg, PgbError *err);
 
 #endif

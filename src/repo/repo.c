@@ -9,9 +9,15 @@
 #include "common/fileio.h"
 #include "repo/objio.h"
 #include "repo/repo.h"
+#include <openssl/crypto.h>
+
+#include "repo/keyring.h"
+#include "storage/cipher.h"
 #include "storage/posix.h"
+#include "storage/s3/s3.h"
 
 #define CLUSTER_INFO "cluster.info"
+#define ENCRYPTION_INFO "encryption.info"
 #define INFO_MAX (64 * 1024)
 
 int
@@ -46,17 +52,39 @@ repo_path(const Repo *repo, char *out, const char *fmt,...)
 	return n < 0 || n >= PGB_PATH_MAX ? -1 : 0;
 }
 
+/* The storage a repository definition describes (no I/O yet). */
+static Storage *
+storage_for(const RepoDef *def, PgbError *err)
+{
+	S3Options	o = {0};
+
+	if (def->type == REPO_TYPE_POSIX)
+		return storage_posix_new(def->path, err);
+	o.endpoint = def->s3_endpoint;
+	o.port = def->storage_port;
+	o.region = def->s3_region;
+	o.bucket = def->s3_bucket;
+	o.prefix = def->path;
+	o.access_key = def->s3_key;
+	o.secret_key = def->s3_key_secret;
+	o.host_style = def->s3_host_style;
+	o.ca_file = def->storage_ca_file;
+	o.verify_tls = def->storage_verify_tls;
+	o.part_size = (size_t) def->s3_part_size * 1024 * 1024;
+	return storage_s3_new(&o, err);
+}
+
 static Repo *
-repo_new(const char *repo_path_arg, const char *cluster, PgbError *err)
+repo_new(const RepoDef *def, const char *cluster, PgbError *err)
 {
 	Repo	   *repo;
 
 	if (repo_cluster_name_check(cluster, err) != 0)
 		return NULL;
-	if (repo_path_arg == NULL || repo_path_arg[0] == '\0')
+	if (def == NULL)
 	{
 		pgb_error(err, EXIT_CONFIG, "no repository given");
-		pgb_hint(err, "use --repo-path DIR, PGBKP_REPO_PATH, or repo_path / pg_fs_backup in the configuration file");
+		pgb_hint(err, "use --repo-path DIR, PGBKP_REPO_PATH, or pgbackrest_repo / pg_fs_backup in the configuration file");
 		return NULL;
 	}
 	repo = calloc(1, sizeof(Repo));
@@ -66,13 +94,89 @@ repo_new(const char *repo_path_arg, const char *cluster, PgbError *err)
 		return NULL;
 	}
 	strcpy(repo->cluster, cluster);
-	repo->storage = storage_posix_new(repo_path_arg, err);
+	snprintf(repo->name, sizeof(repo->name), "%s", def->name);
+	repo->storage = storage_for(def, err);
 	if (repo->storage == NULL)
 	{
 		free(repo);
 		return NULL;
 	}
 	return repo;
+}
+
+/*
+ * Encryption (repo/FORMAT.md, "Encryption"): the cluster's key file,
+ * kept in plain text, holds the data key wrapped under the passphrase.  When
+ * it exists the passphrase must open it; then every other object goes through
+ * the encrypting storage.  *found tells whether the key file exists.
+ */
+static int
+open_encryption(Repo *repo, const RepoDef *def, bool *found, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	uint8_t    *text;
+	size_t		len;
+	uint8_t		key[32];
+	Storage    *wrapped;
+
+	*found = false;
+	repo_path(repo, path, ENCRYPTION_INFO);
+	if (storage_read_all(repo->storage, path, INFO_MAX, &text, &len, err) != 0)
+	{
+		if (err->code != EXIT_NOT_FOUND)
+			return -1;
+		pgb_error_clear(err);
+		return 0;
+	}
+	*found = true;
+	if (!def->encrypted)
+	{
+		free(text);
+		pgb_error(err, EXIT_CONFIG, "cluster \"%s\" in repository \"%s\" is encrypted, but no cipher_type is set for it",
+				  repo->cluster, repo->name);
+		return pgb_hint(err, "set cipher_type and cipher_pass in pgbackrest_repo.%s", repo->name);
+	}
+	if (keyring_open((const char *) text, def->cipher_pass, key, err) != 0)
+	{
+		free(text);
+		return pgb_error_context(err, "repository \"%s\"", repo->name);
+	}
+	free(text);
+	wrapped = storage_cipher_new(repo->storage, key, err);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (wrapped == NULL)
+		return -1;
+	repo->storage = wrapped;
+	repo->encrypted = true;
+	return 0;
+}
+
+/* A new key file for an encrypted repository (or the one a concurrent init just wrote). */
+static int
+create_encryption(Repo *repo, const RepoDef *def, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	char	   *text = NULL;
+	uint8_t		key[32];
+	bool		existed = false;
+	bool		found;
+	StorageWrite *w;
+
+	repo_path(repo, path, ENCRYPTION_INFO);
+	if (keyring_create(def->cipher_pass, &text, key, err) != 0)
+		return -1;
+	OPENSSL_cleanse(key, sizeof(key));
+	w = storage_open_write(repo->storage, path, err);
+	if (w == NULL || storage_write(w, text, strlen(text), err) != 0 ||
+		storage_commit(w, true, &existed, err) != 0)
+	{
+		if (w && !pgb_error_is_set(err))
+			pgb_error(err, EXIT_IO, "could not write the key file");
+		free(text);
+		return -1;
+	}
+	free(text);
+	return open_encryption(repo, def, &found, err);
 }
 
 static char *
@@ -145,6 +249,27 @@ info_from_json(const char *text, RepoClusterInfo *info, PgbError *err)
 	return rc;
 }
 
+/*
+ * cipher_type is set but the namespace has no key file: refuse a namespace
+ * that already holds plain data (it cannot be encrypted in place).
+ */
+static int
+plain_namespace_check(Repo *repo, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+	StorageInfo si;
+
+	repo_path(repo, path, CLUSTER_INFO);
+	if (storage_info(repo->storage, path, &si, err) != 0)
+		return -1;
+	if (!si.exists)
+		return 0;
+	pgb_error(err, EXIT_CONFIG, "cluster \"%s\" in repository \"%s\" is not encrypted, but cipher_type is set for it",
+			  repo->cluster, repo->name);
+	return pgb_hint(err, "a repository cannot be encrypted in place: use a new repository (or path) for encrypted backups, "
+					"or remove cipher_type");
+}
+
 static int
 load_info(Repo *repo, PgbError *err)
 {
@@ -156,9 +281,9 @@ load_info(Repo *repo, PgbError *err)
 	{
 		if (err->code == EXIT_NOT_FOUND)
 		{
-			pgb_error(err, EXIT_NOT_FOUND, "cluster \"%s\" is not initialized in repository \"%s\"",
-					  repo->cluster, storage_description(repo->storage));
-			pgb_hint(err, "run \"pgbkp init\" with the same --cluster and --repo-path");
+			pgb_error(err, EXIT_NOT_FOUND, "cluster \"%s\" is not initialized in repository \"%s\" (%s)",
+					  repo->cluster, repo->name, storage_description(repo->storage));
+			pgb_hint(err, "run \"pgbkp init\" with the same --cluster and repository settings");
 		}
 		return -1;
 	}
@@ -172,13 +297,16 @@ load_info(Repo *repo, PgbError *err)
 }
 
 Repo *
-repo_open(const char *repo_path_arg, const char *cluster, PgbError *err)
+repo_open(const RepoDef *def, const char *cluster, PgbError *err)
 {
-	Repo	   *repo = repo_new(repo_path_arg, cluster, err);
+	Repo	   *repo = repo_new(def, cluster, err);
+	bool		encrypted;
 
 	if (repo == NULL)
 		return NULL;
-	if (load_info(repo, err) != 0)
+	if (open_encryption(repo, def, &encrypted, err) != 0 ||
+		(!encrypted && def->encrypted && plain_namespace_check(repo, err) != 0) ||
+		load_info(repo, err) != 0)
 	{
 		repo_free(repo);
 		return NULL;
@@ -187,17 +315,25 @@ repo_open(const char *repo_path_arg, const char *cluster, PgbError *err)
 }
 
 Repo *
-repo_init(const char *repo_path_arg, const char *cluster, const RepoClusterInfo *info,
+repo_init(const RepoDef *def, const char *cluster, const RepoClusterInfo *info,
 		  bool *created, PgbError *err)
 {
-	Repo	   *repo = repo_new(repo_path_arg, cluster, err);
+	Repo	   *repo = repo_new(def, cluster, err);
 	char		path[PGB_PATH_MAX];
 	char	   *text;
 	bool		existed = false;
+	bool		encrypted;
 
 	if (repo == NULL)
 		return NULL;
 	*created = false;
+	if (open_encryption(repo, def, &encrypted, err) != 0 ||
+		(!encrypted && def->encrypted &&
+		 (plain_namespace_check(repo, err) != 0 || create_encryption(repo, def, err) != 0)))
+	{
+		repo_free(repo);
+		return NULL;
+	}
 	repo_path(repo, path, CLUSTER_INFO);
 	text = info_to_json(info);
 	if (text == NULL ||
@@ -226,7 +362,7 @@ repo_init(const char *repo_path_arg, const char *cluster, const RepoClusterInfo 
 	{
 		pgb_error(err, EXIT_ARCHIVE_MISMATCH,
 				  "cluster \"%s\" in repository \"%s\" belongs to database system %" PRIu64 ", but the server is system %" PRIu64,
-				  cluster, storage_description(repo->storage), repo->info.system_identifier, info->system_identifier);
+				  cluster, repo->name, repo->info.system_identifier, info->system_identifier);
 		pgb_hint(err, "use another --cluster name, or another repository, for a different database system");
 		repo_free(repo);
 		return NULL;

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "common/timefmt.h"
+#include "config/repodef.h"
 #include "storage/storage.h"
 
 #define REPO_FORMAT_VERSION 1
@@ -26,6 +27,8 @@ typedef struct RepoClusterInfo
 typedef struct Repo
 {
 	Storage    *storage;
+	char		name[REPODEF_NAME_MAX];	/* the repository's configured name */
+	bool		encrypted;
 	char		cluster[REPO_CLUSTER_NAME_MAX + 1];
 	RepoClusterInfo info;		/* valid after repo_open / repo_init */
 } Repo;
@@ -34,16 +37,19 @@ typedef struct Repo
 int			repo_cluster_name_check(const char *name, PgbError *err);
 
 /*
- * Open the cluster's namespace in the repository at repo_path and load
+ * Open the cluster's namespace in the repository def describes and load
  * cluster.info.  EXIT_NOT_FOUND (hint: run pgbkp init) when it is missing.
+ * An encrypted namespace is opened with the passphrase first (EXIT_CONFIG
+ * when it is wrong, or when def's cipher setting does not match).
  */
-Repo	   *repo_open(const char *repo_path, const char *cluster, PgbError *err);
+Repo	   *repo_open(const RepoDef *def, const char *cluster, PgbError *err);
 
 /*
- * Create cluster.info if absent (idempotent).  If present with another
- * system identifier: EXIT_ARCHIVE_MISMATCH.  *created tells which happened.
+ * Create cluster.info (and, when def asks for encryption, the key file
+ * first) if absent; idempotent.  If present with another system
+ * identifier: EXIT_ARCHIVE_MISMATCH.  *created tells which happened.
  */
-Repo	   *repo_init(const char *repo_path, const char *cluster, const RepoClusterInfo *info,
+Repo	   *repo_init(const RepoDef *def, const char *cluster, const RepoClusterInfo *info,
 					  bool *created, PgbError *err);
 
 void		repo_free(Repo *repo);

@@ -16,7 +16,7 @@
 #include "config/config.h"
 #include "config/options.h"
 
-#define MAX_TMP 8
+#define MAX_TMP 16
 
 static Config cfg;
 static PgbError err;
@@ -574,7 +574,8 @@ static const char *const inventory =
 "    pgbackrest_method: local\n"
 "    pgbackrest_repo:\n"
 "      local: {path: /pg/backup, retention_full: 2}\n"
-"      minio: {type: s3, s3_endpoint: sss.pigsty, path: /pgbackrest}\n"
+"      minio: {type: s3, s3_endpoint: sss.pigsty, path: /pgbackrest, s3_bucket: pgsql,\n"
+"              s3_key: pgbackrest, s3_key_secret: S3User.Backup, bundle: y}\n"
 "    pgbkp:\n"
 "      bundle_size: 32\n";
 
@@ -598,15 +599,19 @@ START_TEST(test_inventory_clusters)
 	ck_assert_int_eq(cfg.pg_port, 5433);
 	ck_assert_str_eq(cfg.pg_data, "/data/meta");
 	ck_assert_str_eq(cfg.pg_user, "postgres");
-	ck_assert_str_eq(cfg.repo_path, "/pg/backup");
+	ck_assert_int_eq(cfg.nrepos, 1);
+	ck_assert_str_eq(cfg.repos[0].name, "local");
+	ck_assert_int_eq(cfg.repos[0].type, REPO_TYPE_POSIX);
+	ck_assert_str_eq(cfg.repos[0].path, "/pg/backup");
+	ck_assert_int_eq(cfg.repos[0].retention_full, 2);
 	ck_assert_int_eq(cfg.bundle_size, 32);
 	ck_assert_int_eq(cfg.compress_level, 3);
 	config_free(&cfg);
 
 	/*
 	 * pg-test chosen by pg_cluster (its group is grp-test) from the
-	 * environment: the minio repository is not a directory, so the old
-	 * pg_fs_bkup wins; its pgbkp: section beats its vars
+	 * environment: its repository is minio, an S3 bucket (pg_fs_bkup is
+	 * not used); its pgbkp: section beats its vars
 	 */
 	setenv("PGBKP_CLUSTER", "pg-test", 1);
 	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
@@ -614,7 +619,12 @@ START_TEST(test_inventory_clusters)
 	ck_assert_int_eq(cfg.pg_port, 6543);
 	ck_assert_str_eq(cfg.pg_data, "/pg/data");
 	ck_assert_str_eq(cfg.pg_user, "testsu");
-	ck_assert_str_eq(cfg.repo_path, "/data/test-backups");
+	ck_assert_int_eq(cfg.nrepos, 1);
+	ck_assert_str_eq(cfg.repos[0].name, "minio");
+	ck_assert_int_eq(cfg.repos[0].type, REPO_TYPE_S3);
+	ck_assert_str_eq(cfg.repos[0].path, "/pgbackrest");
+	ck_assert_str_eq(cfg.repos[0].s3_region, "us-east-1");
+	ck_assert(cfg.repos[0].storage_verify_tls);
 	ck_assert_int_eq(cfg.compress_level, 9);
 	ck_assert_int_eq(cfg.bundle_size, 32);
 	config_free(&cfg);
@@ -642,7 +652,9 @@ START_TEST(test_inventory_single_cluster)
 
 	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
 	ck_assert_str_eq(cfg.cluster, "pg-one");
-	ck_assert_str_eq(cfg.repo_path, "/old/name");
+	ck_assert_int_eq(cfg.nrepos, 1);
+	ck_assert_str_eq(cfg.repos[0].name, "local");
+	ck_assert_str_eq(cfg.repos[0].path, "/old/name");
 	ck_assert_int_eq(cfg.pg_port, 5441);	/* top-level pgbkp: beats all.vars */
 }
 END_TEST
@@ -657,7 +669,8 @@ START_TEST(test_inventory_repo_path)
 					 "    pgbackrest_repo:\n"
 					 "      local: {type: posix, path: /pg/backup}\n");
 	ck_assert_int_eq(load("init", "-c", path, NULL), 0);
-	ck_assert_str_eq(cfg.repo_path, "/pg/backup");
+	ck_assert_int_eq(cfg.nrepos, 1);
+	ck_assert_str_eq(cfg.repos[0].path, "/pg/backup");
 	config_free(&cfg);
 
 	/* pg_fs_backup beats its old name pg_fs_bkup */
@@ -665,7 +678,7 @@ START_TEST(test_inventory_repo_path)
 					 "    pg_fs_bkup: /old\n"
 					 "    pg_fs_backup: /new\n");
 	ck_assert_int_eq(load("init", "-c", path, NULL), 0);
-	ck_assert_str_eq(cfg.repo_path, "/new");
+	ck_assert_str_eq(cfg.repos[0].path, "/new");
 	config_free(&cfg);
 
 	/* an invalid pg_port names the inventory key and its line */
@@ -687,38 +700,45 @@ START_TEST(test_inventory_retention)
 					 "      local: {path: /pg/backup, retention_full_type: time, retention_full: 14}\n"
 					 "      minio: {type: s3, retention_full_type: count, retention_full: 5}\n");
 	ck_assert_int_eq(load("expire", "-c", path, NULL), 0);
-	ck_assert_str_eq(cfg.retention_full_type, "time");
-	ck_assert_int_eq(cfg.retention_full, 14);
+	ck_assert_str_eq(cfg.repos[0].retention_full_type, "time");
+	ck_assert_int_eq(cfg.repos[0].retention_full, 14);
 	config_free(&cfg);
 	/* backup takes them too; the command line wins */
 	ck_assert_int_eq(load("backup", "-c", path, "--retention-full=3", NULL), 0);
-	ck_assert_str_eq(cfg.retention_full_type, "time");
-	ck_assert_int_eq(cfg.retention_full, 3);
+	ck_assert_str_eq(cfg.repos[0].retention_full_type, "time");
+	ck_assert_int_eq(cfg.repos[0].retention_full, 3);
 	config_free(&cfg);
 	/* commands without retention ignore them */
 	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
 	config_free(&cfg);
 
-	/* an object-store repository is not pgbkp's: its retention is not taken */
+	/* each repository of a list has its own; unset means the default */
 	path = yaml_file("all:\n  vars:\n"
 					 "    pg_fs_backup: /data/backups\n"
-					 "    pgbackrest_method: minio\n"
+					 "    pgbackrest_method: [local, minio]\n"
 					 "    pgbackrest_repo:\n"
-					 "      minio: {type: s3, retention_full_type: time, retention_full: 14}\n");
+					 "      minio: {type: s3, s3_endpoint: s3.example, s3_bucket: b, s3_key: k,\n"
+					 "              s3_key_secret: sec, retention_full_type: time, retention_full: 14}\n");
 	ck_assert_int_eq(load("expire", "-c", path, NULL), 0);
-	ck_assert_str_eq(cfg.repo_path, "/data/backups");
-	ck_assert_str_eq(cfg.retention_full_type, "count");
-	ck_assert_int_eq(cfg.retention_full, 2);
+	ck_assert_int_eq(cfg.nrepos, 2);
+	ck_assert_str_eq(cfg.repos[0].name, "local");
+	ck_assert_str_eq(cfg.repos[0].path, "/data/backups");
+	ck_assert_str_eq(cfg.repos[0].retention_full_type, "count");
+	ck_assert_int_eq(cfg.repos[0].retention_full, 2);
+	ck_assert_str_eq(cfg.repos[1].name, "minio");
+	ck_assert_str_eq(cfg.repos[1].retention_full_type, "time");
+	ck_assert_int_eq(cfg.repos[1].retention_full, 14);
 	config_free(&cfg);
 
 	/* a pgbkp: section beats the inventory variables */
 	path = yaml_file("all:\n  vars:\n"
+					 "    pg_fs_backup: /data/backups\n"
 					 "    pgbackrest_repo:\n"
 					 "      local: {retention_full: 7}\n"
 					 "    pgbkp:\n"
 					 "      retention_full: 4\n");
 	ck_assert_int_eq(load("expire", "-c", path, NULL), 0);
-	ck_assert_int_eq(cfg.retention_full, 4);
+	ck_assert_int_eq(cfg.repos[0].retention_full, 4);
 	config_free(&cfg);
 
 	/* an invalid value names the inventory key and its line */
@@ -729,8 +749,106 @@ START_TEST(test_inventory_retention)
 					 "        retention_full_type: diff\n");
 	ck_assert_int_eq(load("expire", "-c", path, NULL), -1);
 	ck_assert_int_eq(err.code, EXIT_CONFIG);
-	ck_assert_msg(strstr(err.msg, ":6: invalid value for \"pgbackrest_repo.local.retention_full_type\": \"diff\"") != NULL,
+	ck_assert_msg(strstr(err.msg, ":6: invalid value \"diff\" for pgbackrest_repo.local.retention_full_type") != NULL,
 				  "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_inventory_repositories)
+{
+	const char *path;
+	char	   *secret_file = strdup(yaml_file("from-a-file\nsecond line ignored\n"));
+
+	/* pgbkp.repositories over pgbackrest_method; a pgbkp file may define pgbackrest_repo at the top */
+	path = yaml_file("pgbkp:\n"
+					 "  cluster: c1\n"
+					 "  repositories: [s3a, disk]\n"
+					 "pgbackrest_method: disk\n"
+					 "pgbackrest_repo:\n"
+					 "  disk: {path: /backups}\n"
+					 "  s3a:\n"
+					 "    type: s3\n"
+					 "    s3_endpoint: http://127.0.0.1\n"
+					 "    storage_port: 9000\n"
+					 "    s3_bucket: bkt\n"
+					 "    s3_key: 'test:tester'\n"
+					 "    s3_uri_style: host\n"
+					 "    storage_verify_tls: n\n"
+					 "    cipher_type: aes-256-cbc\n"
+					 "    cipher_pass: a-long-passphrase-here\n");
+	setenv("PGBKP_REPO_S3A_S3_KEY_SECRET", "from-env", 1);
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.nrepos, 2);
+	ck_assert_str_eq(cfg.repos[0].name, "s3a");
+	ck_assert_str_eq(cfg.repos[0].s3_key_secret, "from-env");
+	ck_assert_int_eq(cfg.repos[0].storage_port, 9000);
+	ck_assert(cfg.repos[0].s3_host_style);
+	ck_assert(!cfg.repos[0].storage_verify_tls);
+	ck_assert(cfg.repos[0].encrypted);
+	ck_assert_str_eq(cfg.repos[1].name, "disk");
+	ck_assert(!cfg.repos[1].encrypted);
+	config_free(&cfg);
+
+	/* --repo keeps one; an unknown name lists the configured ones */
+	ck_assert_int_eq(load("backup", "-c", path, "--repo", "disk", NULL), 0);
+	ck_assert_int_eq(cfg.nrepos, 1);
+	ck_assert_str_eq(cfg.repos[0].name, "disk");
+	config_free(&cfg);
+	ck_assert_int_eq(load("backup", "-c", path, "--repo", "nope", NULL), -1);
+	assert_error(EXIT_CONFIG, "no repository named \"nope\"");
+	ck_assert_str_eq(err.hint, "the configured repositories are: s3a, disk");
+
+	/* --repo-path replaces the list */
+	ck_assert_int_eq(load("backup", "-c", path, "--repo-path", "/elsewhere", NULL), 0);
+	ck_assert_int_eq(cfg.nrepos, 1);
+	ck_assert_str_eq(cfg.repos[0].name, "default");
+	ck_assert_str_eq(cfg.repos[0].path, "/elsewhere");
+	config_free(&cfg);
+
+	/* a missing secret, and the general variable */
+	unsetenv("PGBKP_REPO_S3A_S3_KEY_SECRET");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_msg(strstr(err.msg, "repository \"s3a\"") && strstr(err.msg, "has no s3_key_secret"), "%s", err.msg);
+	setenv("PGBKP_S3_KEY_SECRET", "general", 1);
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.repos[0].s3_key_secret, "general");
+	config_free(&cfg);
+	unsetenv("PGBKP_S3_KEY_SECRET");
+
+	/* secrets from files; the file's first line */
+	{
+		char		text[1024];
+
+		snprintf(text, sizeof(text),
+				 "pgbackrest_method: s\n"
+				 "pgbackrest_repo:\n"
+				 "  s: {type: s3, s3_endpoint: e, s3_bucket: b, s3_key: k, s3_key_secret_file: %s,\n"
+				 "      cipher_type: aes-256-gcm, cipher_pass_file: %s}\n", secret_file, secret_file);
+		path = yaml_file(text);
+		ck_assert_int_eq(load("backup", "-c", path, "--cluster", "c", NULL), 0);
+		ck_assert_str_eq(cfg.repos[0].s3_key_secret, "from-a-file");
+		ck_assert_str_eq(cfg.repos[0].cipher_pass, "from-a-file");
+		config_free(&cfg);
+	}
+
+	/* cipher_type without a passphrase; a bad cipher; a typo in an s3_ key; an undefined name */
+	path = yaml_file("pgbackrest_method: d\npgbackrest_repo:\n  d: {path: /d, cipher_type: aes-256-cbc}\n");
+	ck_assert_int_eq(load("backup", "-c", path, "--cluster", "c", NULL), -1);
+	ck_assert_msg(strstr(err.msg, "has no cipher_pass") != NULL, "%s", err.msg);
+	path = yaml_file("pgbackrest_method: d\npgbackrest_repo:\n  d: {path: /d, cipher_type: des}\n");
+	ck_assert_int_eq(load("backup", "-c", path, "--cluster", "c", NULL), -1);
+	ck_assert_msg(strstr(err.msg, ":3: invalid value \"des\" for pgbackrest_repo.d.cipher_type") != NULL, "%s", err.msg);
+	path = yaml_file("pgbackrest_method: d\npgbackrest_repo:\n  d: {path: /d, s3_buckett: x}\n");
+	ck_assert_int_eq(load("backup", "-c", path, "--cluster", "c", NULL), -1);
+	ck_assert_msg(strstr(err.msg, "pgbackrest_repo.d.s3_buckett is not supported") != NULL, "%s", err.msg);
+	path = yaml_file("pgbackrest_method: [d, e]\npgbackrest_repo:\n  d: {path: /d}\n");
+	ck_assert_int_eq(load("backup", "-c", path, "--cluster", "c", NULL), -1);
+	ck_assert_msg(strstr(err.msg, ":1: repository \"e\" is not defined") != NULL, "%s", err.msg);
+	path = yaml_file("pgbackrest_method: [d, d]\npgbackrest_repo:\n  d: {path: /d}\n");
+	ck_assert_int_eq(load("backup", "-c", path, "--cluster", "c", NULL), -1);
+	ck_assert_msg(strstr(err.msg, "repository \"d\" is listed twice") != NULL, "%s", err.msg);
+	free(secret_file);
 }
 END_TEST
 
@@ -820,6 +938,7 @@ config_suite(void)
 	tcase_add_test(tc, test_inventory_clusters);
 	tcase_add_test(tc, test_inventory_single_cluster);
 	tcase_add_test(tc, test_inventory_repo_path);
+	tcase_add_test(tc, test_inventory_repositories);
 	tcase_add_test(tc, test_inventory_retention);
 	tcase_add_test(tc, test_help_output);
 	suite_add_tcase(s, tc);

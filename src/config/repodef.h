@@ -1,0 +1,83 @@
+/*
+ * Repository definitions: where a cluster's backups and WAL go.  A run has
+ * one or more repositories, in configured order:
+ *
+ *  - --repo-path DIR (command line, PGBKP_REPO_PATH or repo_path in a pgbkp:
+ *    section) is one posix repository named "default";
+ *  - otherwise the names in pgbkp.repositories, else pgbackrest_method (one
+ *    name or a list), each defined by its pgbackrest_repo.<name> entry of the
+ *    Pigsty inventory, with the keys of repodef_keys[] (pgBackRest's own
+ *    keys that pgbkp does not use are ignored);
+ *  - otherwise pg_fs_backup as a posix repository named "local".
+ *
+ * Secrets (s3_key_secret, cipher_pass) come from the entry, from a file
+ * named by the entry's *_file key, or from the environment
+ * (PGBKP_REPO_<NAME>_S3_KEY_SECRET, then PGBKP_S3_KEY_SECRET; likewise
+ * CIPHER_PASS); never from the command line.
+ */
+#ifndef PGBKP_REPODEF_H
+#define PGBKP_REPODEF_H
+
+#include <stdbool.h>
+#include "common/error.h"
+
+#define REPODEF_NAME_MAX 32
+
+typedef enum RepoType
+{
+	REPO_TYPE_POSIX = 0,
+	REPO_TYPE_S3
+} RepoType;
+
+typedef struct RepoDef
+{
+	char		name[REPODEF_NAME_MAX];
+	char	   *where;			/* "FILE:LINE pgbackrest_repo.NAME" or "--repo-path" */
+	RepoType	type;
+	char	   *path;			/* posix: directory; s3: prefix in the bucket */
+	char	   *s3_endpoint;
+	char	   *s3_region;
+	char	   *s3_bucket;
+	char	   *s3_key;
+	char	   *s3_key_secret;
+	char	   *s3_key_secret_file;
+	bool		s3_host_style;	/* s3_uri_style: host */
+	int			storage_port;	/* 0 = scheme default */
+	char	   *storage_ca_file;
+	bool		storage_verify_tls;
+	int			s3_part_size;	/* MiB, 0 = default */
+	bool		encrypted;		/* cipher_type aes-256-* */
+	char	   *cipher_type;
+	char	   *cipher_pass;
+	char	   *cipher_pass_file;
+	int			retention_full; /* 0 = unset */
+	char	   *retention_full_type;	/* NULL = unset */
+} RepoDef;
+
+/* The keys of a pgbackrest_repo.<name> entry that pgbkp reads (for help and the man page). */
+typedef struct RepoDefKey
+{
+	const char *key;
+	const char *help;
+} RepoDefKey;
+
+extern const RepoDefKey repodef_keys[];
+
+/* A fresh definition (TLS verification on). */
+void		repodef_init(RepoDef *def, const char *name, const char *where);
+
+/*
+ * Set one key from its text; where names the source for messages
+ * ("FILE:LINE").  Unknown keys of pgBackRest's are ignored; an unknown key
+ * starting with s3_, storage_ or cipher_ is an error (a typo would otherwise
+ * silently fall back to a default).  EXIT_CONFIG on a bad value.
+ */
+int			repodef_set(RepoDef *def, const char *key, const char *value,
+						const char *where, PgbError *err);
+
+/* Secrets from files and the environment, then completeness checks (EXIT_CONFIG). */
+int			repodef_finish(RepoDef *def, PgbError *err);
+
+void		repodef_free(RepoDef *def);
+
+#endif
