@@ -556,11 +556,9 @@ s3_start() {
 
 s3_stop() { "$TOP/scripts/s3-server" stop "$ROOT/s3" >/dev/null; }
 
-# s3_restart: start the stopped S3 test server again on the same port.
+# s3_restart: start the stopped S3 test server again, with its objects and port.
 s3_restart() {
-    local args=()
-    [ -z "${S3_CA_FILE:-}" ] || args=(--https)
-    "$TOP/scripts/s3-server" start "$ROOT/s3" "${args[@]}" >>"$ROOT/log/s3-start.log" 2>&1 ||
+    "$TOP/scripts/s3-server" resume "$ROOT/s3" >>"$ROOT/log/s3-start.log" 2>&1 ||
         { cat "$ROOT/log/s3-start.log"; fail "could not restart the S3 test server"; }
 }
 

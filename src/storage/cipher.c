@@ -723,7 +723,6 @@ storage_cipher_new(Storage *inner, const uint8_t key[CIPHER_KEY_LEN], PgbError *
 	if (cs == NULL || (cs->base.description = strdup(storage_description(inner))) == NULL)
 	{
 		free(cs);
-		storage_free(inner);
 		oom(err);
 		return NULL;
 	}
@@ -732,7 +731,6 @@ storage_cipher_new(Storage *inner, const uint8_t key[CIPHER_KEY_LEN], PgbError *
 	{
 		free(cs->base.description);
 		free(cs);
-		storage_free(inner);
 		pgb_error(err, EXIT_INTERNAL, "OpenSSL has no HKDF");
 		return NULL;
 	}

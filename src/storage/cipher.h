@@ -81,9 +81,10 @@
 #define CIPHER_ID_AES_256_GCM 1
 
 /*
- * A storage that encrypts into inner with the repository data key.  Takes
- * ownership of inner (freed with the result, also on failure); copies the
- * key (wiped when freed).  The description is inner's.
+ * A storage that encrypts into inner with the repository data key.  On
+ * success it owns inner (freed with the result); on failure (NULL) inner is
+ * still the caller's.  Copies the key (wiped when freed).  The description
+ * is inner's.
  */
 Storage    *storage_cipher_new(Storage *inner, const uint8_t key[CIPHER_KEY_LEN], PgbError *err);
 

@@ -265,6 +265,10 @@ test_small(Storage *s)
 	r = storage_open_read(s, "a/missing", 0, 0, &err);
 	if (r != NULL || err.code != EXIT_NOT_FOUND)
 		fail("open_read of a missing object: code %d (%s)", err.code, err.msg);
+	memset(&err, 0, sizeof(err));
+	r = storage_open_read(s, "a/missing", 10, 3, &err);
+	if (r != NULL || err.code != EXIT_NOT_FOUND)
+		fail("ranged open_read of a missing object: code %d (%s)", err.code, err.msg);
 	info = info_or_die(s, "a/missing");
 	if (info.exists)
 		fail("info says a missing object exists");
@@ -477,9 +481,12 @@ test_remove(Storage *s)
 		die_err("remove_tree of a missing directory", &err);
 }
 
-/* In-progress multipart uploads whose key contains sub (-1: not supported). */
+/*
+ * In-progress multipart uploads whose key contains sub (-1: not supported);
+ * with print, also print each such key after sub.
+ */
 static int
-count_uploads(const char *sub)
+list_uploads(const char *sub, bool print)
 {
 	S3HttpConfig c = {0};
 	PgbError	err = {0};
@@ -514,7 +521,11 @@ count_uploads(const char *sub)
 			char	   *key = NULL;
 
 			if (xml_child_text(&up, "Key", 0, &key, &err) == 1 && strstr(key, sub))
+			{
 				n++;
+				if (print)
+					printf("%s\n", strstr(key, sub) + strlen(sub));
+			}
 			free(key);
 		}
 	}
@@ -566,7 +577,7 @@ test_multipart(const char *prefix)
 	if (storage_write(w, buf, size, &err) != 0)
 		die_err("write", &err);
 	snprintf(upkey, sizeof(upkey), "%s/mp/", prefix[0] == '/' ? prefix + 1 : prefix);
-	n = count_uploads(upkey);
+	n = list_uploads(upkey, false);
 	if (n == 0)
 		fail("no multipart upload in progress after writing 12 MiB with 5 MiB parts");
 	if (info_or_die(s, "mp/aborted").exists)
@@ -574,7 +585,7 @@ test_multipart(const char *prefix)
 	storage_abort(w);
 	if (info_or_die(s, "mp/aborted").exists)
 		fail("an aborted multipart upload is visible");
-	n = count_uploads(upkey);
+	n = list_uploads(upkey, false);
 	if (n > 0)
 		fail("%d multipart uploads left in progress under %s", n, upkey);
 	printf("# multipart uploads in progress after abort: %s\n", n < 0 ? "not listable here" : "none");
@@ -815,7 +826,7 @@ main(int argc, char **argv)
 	}
 	if (argc < 3)
 	{
-		fprintf(stderr, "usage: storage-test conformance|bench|put|get|info|ls|rm|rmtree PREFIX [ARGS]\n");
+		fprintf(stderr, "usage: storage-test conformance|bench|paging|uploads|put|get|info|ls|rm|rmtree PREFIX [ARGS]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "conformance") == 0)
@@ -827,6 +838,14 @@ main(int argc, char **argv)
 		test_paging(argv[2], (int) parse_u64(argv[3]), 0);
 		printf("ok\n");
 		return 0;
+	}
+	if (strcmp(argv[1], "uploads") == 0 && argc == 3)
+	{
+		/* the keys (after PREFIX/) of the multipart uploads in progress */
+		char		sub[1024];
+
+		snprintf(sub, sizeof(sub), "%s/", argv[2][0] == '/' ? argv[2] + 1 : argv[2]);
+		return list_uploads(sub, true) < 0 ? 1 : 0;
 	}
 	if (strcmp(argv[1], "put") == 0 && argc == 5)
 		return cmd_put(argv[2], argv[3], argv[4], no_overwrite);

@@ -860,6 +860,7 @@ END_TEST
 
 START_TEST(test_keyring_errors)
 {
+	static const char *const hex_fields[] = {"salt", "nonce", "wrapped_key"};
 	const char *pass = "the right passphrase";
 	PgbError	err = {0};
 	uint8_t		dek[KEYRING_KEY_LEN];
@@ -878,8 +879,6 @@ START_TEST(test_keyring_errors)
 	ck_assert_int_eq(err.code, EXIT_CONFIG);
 
 	/* damaged key material: the unwrap fails */
-	static const char *const hex_fields[] = {"salt", "nonce", "wrapped_key"};
-
 	for (size_t i = 0; i < 3; i++)
 	{
 		bad = tamper_hex(json, hex_fields[i]);

@@ -662,7 +662,7 @@ s3_http_send(S3Http *h, const S3Request *req, S3Response *resp, PgbError *err)
 	for (int attempt = 1;; attempt++)
 	{
 		Capture		cap = {.resp = resp};
-		CURLcode	rc;
+		CURLcode	rc = CURLE_OK;
 
 		response_reset(resp, max);
 		if (perform_once(h, c, req, path, url, payload_hash, resp, &cap, errbuf, &rc, err) != 0)

@@ -204,7 +204,8 @@ fetch_window(S3Read *r, PgbError *err)
 	headers[req.nheaders++] = (SigV4Header) {"range", range};
 	if (r->etag[0])
 		headers[req.nheaders++] = (SigV4Header) {"if-match", r->etag};
-	req.max_body = (size_t) want;
+	/* room for an error body even when the range is tiny */
+	req.max_body = want < 65536 ? 65536 : (size_t) want;
 	if (s3_http_send(s->http, &req, &resp, err) != 0)
 		return -1;
 

@@ -16,9 +16,13 @@
  *    windows after the first are pinned to the first one's ETag (If-Match),
  *    so an object replaced while it is being read is detected.
  *  - Locks are local flock()s in a lock directory on this host (default
- *    S3_DEFAULT_LOCK_DIR, created mode 1777 like /tmp), named after a hash of
- *    endpoint, bucket, prefix and lock path.  They exclude pgbkp processes
- *    of this host only: S3 offers nothing to lock across hosts.
+ *    S3_DEFAULT_LOCK_DIR, created mode 1777 like /tmp, so that root and
+ *    postgres share it), named after a hash of endpoint, bucket, prefix and
+ *    lock path; lock files are made 0666 so either user can take them.  (Where
+ *    fs.protected_regular is on, a lock file another user created in a
+ *    directory root owns cannot be opened by root: the lock then fails with
+ *    an error rather than being skipped.)  They exclude pgbkp processes of
+ *    this host only: S3 offers nothing to lock across hosts.
  */
 #ifndef PGBKP_S3_H
 #define PGBKP_S3_H
