@@ -1,0 +1,4 @@
+/* placeholder: being written */
+#ifndef PGBKP_CRON_H
+#define PGBKP_CRON_H
+#endif
