@@ -27,6 +27,7 @@ typedef struct CommandEntry
 	const char *name;
 	CmdHandler	handler;
 	CmdRepos	repos;
+	bool		primary_only;	/* on a replica of the cluster: "skipped", exit 0 */
 } CommandEntry;
 
 /* NULL-terminated. */
@@ -44,5 +45,9 @@ int			cmd_info(const Config *cfg, PgbError *err);
 int			cmd_verify(const Config *cfg, PgbError *err);
 int			cmd_check(const Config *cfg, PgbError *err);
 int			cmd_expire(const Config *cfg, PgbError *err);
+int			cmd_status(const Config *cfg, PgbError *err);
+int			cmd_schedule(const Config *cfg, PgbError *err);
+int			cmd_cron(const Config *cfg, PgbError *err);
+int			cmd_clone(const Config *cfg, PgbError *err);
 
 #endif

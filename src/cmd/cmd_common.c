@@ -10,6 +10,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "cluster/primary.h"
 #include "repo/catalog.h"
 #include "repo/keyring.h"
 #include "repo/walarchive.h"
@@ -17,16 +18,20 @@
 #define BACKUP_LOCK_NAME "lock/backup.lock"
 
 const CommandEntry command_handlers[] = {
-	{"init", cmd_init, CMD_REPOS_EACH},
-	{"backup", cmd_backup, CMD_REPOS_EACH},
-	{"archive-push", cmd_archive_push, CMD_REPOS_EACH},
-	{"archive-get", cmd_archive_get, CMD_REPOS_SELF},
-	{"restore", cmd_restore, CMD_REPOS_SELF},
-	{"info", cmd_info, CMD_REPOS_SELF},
-	{"verify", cmd_verify, CMD_REPOS_EACH},
-	{"check", cmd_check, CMD_REPOS_EACH},
-	{"expire", cmd_expire, CMD_REPOS_EACH},
-	{NULL, NULL, CMD_REPOS_SELF}
+	{"init", cmd_init, CMD_REPOS_EACH, false},
+	{"backup", cmd_backup, CMD_REPOS_EACH, true},
+	{"archive-push", cmd_archive_push, CMD_REPOS_EACH, false},
+	{"archive-get", cmd_archive_get, CMD_REPOS_SELF, false},
+	{"restore", cmd_restore, CMD_REPOS_SELF, false},
+	{"info", cmd_info, CMD_REPOS_SELF, false},
+	{"verify", cmd_verify, CMD_REPOS_EACH, false},
+	{"check", cmd_check, CMD_REPOS_EACH, false},
+	{"expire", cmd_expire, CMD_REPOS_EACH, false},
+	{"status", cmd_status, CMD_REPOS_SELF, false},
+	{"schedule", cmd_schedule, CMD_REPOS_SELF, false},
+	{"cron", cmd_cron, CMD_REPOS_SELF, false},
+	{"clone", cmd_clone, CMD_REPOS_SELF, false},
+	{NULL, NULL, CMD_REPOS_SELF, false}
 };
 
 /*
@@ -42,7 +47,10 @@ cmd_run(const CommandEntry *c, Config *cfg, PgbError *err)
 	int			code = 0;
 	char		names[256] = "";
 	size_t		len = 0;
+	bool		skip;
 
+	if ((c->primary_only || cfg->if_primary) && (cmd_primary_gate(cfg, &skip, err) != 0 || skip))
+		return skip ? 0 : -1;
 	if (c->repos == CMD_REPOS_SELF || cfg->nrepos <= 1)
 	{
 		cfg->repo_current = 0;
@@ -90,10 +98,40 @@ cmd_open_repo(const Config *cfg, PgbError *err)
 	return cmd_open_repo_at(cfg, cfg->repo_current, err);
 }
 
+int
+cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err)
+{
+	int			primary;
+	const ClusterMember *self;
+
+	*skip = false;
+	if (cfg->nmembers == 0)
+		return 0;
+	if (cfg->self < 0)
+	{
+		log_info("cannot tell which member of cluster \"%s\" this is (%s); using the server at --pg-host",
+				 cfg->cluster, cfg->self_note);
+		return 0;
+	}
+	self = &cfg->members[cfg->self];
+	if (cluster_find_primary(cfg, NULL, &primary, err) != 0)
+		return -1;
+	if (primary == cfg->self)
+	{
+		log_info("%s (%s) is the primary of cluster \"%s\"", self->name, self->addr, cfg->cluster);
+		return 0;
+	}
+	*skip = true;
+	printf("skipped: %s is a replica; the primary is %s (%s)\n", self->name,
+		   cfg->members[primary].name, cfg->members[primary].addr);
+	fflush(stdout);
+	return 0;
+}
+
 DbConn *
 cmd_connect(const Config *cfg, PgbError *err)
 {
-	DbParams	p = {cfg->pg_host, cfg->pg_port, cfg->pg_user, cfg->pg_database};
+	DbParams	p = {.host = cfg->pg_host, .port = cfg->pg_port, .user = cfg->pg_user, .dbname = cfg->pg_database};
 
 	return db_connect(&p, err);
 }

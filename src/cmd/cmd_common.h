@@ -12,6 +12,15 @@ Repo	   *cmd_open_repo_at(const Config *cfg, int index, PgbError *err);
 DbConn	   *cmd_connect(const Config *cfg, PgbError *err);
 
 /*
+ * For commands that run on every node but work only on the primary: when
+ * the configuration lists the cluster's members and this machine's member
+ * is known, ask the cluster which member is the primary now; on any other
+ * member print "skipped: ... is a replica; the primary is ..." and set
+ * *skip.  Without members (or without knowing this member) nothing is asked.
+ */
+int			cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err);
+
+/*
  * Connect and check the server is the system the repository holds
  * (EXIT_ARCHIVE_MISMATCH otherwise).
  */

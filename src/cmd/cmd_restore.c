@@ -22,6 +22,7 @@
 
 #include "backup/chain.h"
 #include "common/workers.h"
+#include "cluster/primary.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "common/fileio.h"
@@ -46,6 +47,7 @@ typedef struct RestoreCtx
 	struct ChunkRef *tasks;
 	uint8_t   **bufs;			/* per worker, MANIFEST_CHUNK_SIZE */
 	bool	   *ts_ours;		/* per tablespace: created, found empty or forced */
+	int			primary;		/* --standby: the member to stream from */
 } RestoreCtx;
 
 typedef struct ChunkRef
@@ -574,6 +576,8 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 			   *q_repo = NULL;
 	RecoverySettings s = {0};
 	char		comment[256];
+	char		conninfo[512];
+	bool		pin;
 	int			rc = -1;
 
 	if (cmd_self_path(self, sizeof(self), err) != 0)
@@ -589,10 +593,18 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
-	snprintf(cmd, sizeof(cmd), "%s%s%s --cluster %s%s%s archive-get %%f \"%%p\"",
+	/*
+	 * A targeted recovery reads WAL only from the repository whose window was
+	 * checked to reach the target (so another repository being down cannot
+	 * stop it); recovery to the end of the archive asks them all, and stops
+	 * rather than promotes early when one of them cannot answer.
+	 */
+	pin = ctx->repo && strcmp(ctx->repo->name, "default") != 0 && (cfg->repo || (cfg->nrepos > 1 && t->kind != TARGET_LATEST));
+	snprintf(cmd, sizeof(cmd), "%s%s%s --cluster %s%s%s%s%s archive-get %%f \"%%p\"",
 			 q_self, q_cfg ? " --config " : "", q_cfg ? q_cfg : "", q_cluster,
 			 q_repo && strcmp(cfg->repos[0].name, "default") == 0 ? " --repo-path " : "",
-			 q_repo && strcmp(cfg->repos[0].name, "default") == 0 ? q_repo : "");
+			 q_repo && strcmp(cfg->repos[0].name, "default") == 0 ? q_repo : "",
+			 pin ? " --repo " : "", pin ? ctx->repo->name : "");
 	s.restore_command = cmd;
 	s.target_action = cfg->target_action ? cfg->target_action : "pause";
 	s.archive_off = archive_off;
@@ -627,6 +639,24 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 	snprintf(comment, sizeof(comment), "recovery settings written by pgbkp restore of backup %s at %s",
 			 ctx->m->label, when);
 	s.comment = comment;
+	for (int i = 0; i < cfg->restore_nextra; i++)
+	{
+		s.extra_names[s.nextra] = cfg->restore_extra_names[i];
+		s.extra_values[s.nextra++] = cfg->restore_extra_values[i];
+	}
+	if (cfg->standby)
+	{
+		const ClusterMember *p = &cfg->members[ctx->primary];
+
+		s.standby = true;
+		snprintf(conninfo, sizeof(conninfo), "host=%s port=%d user=%s application_name=%s",
+				 p->addr, p->pg_port, cfg->replication_user,
+				 cfg->self >= 0 ? cfg->members[cfg->self].name : "pgbkp_standby");
+		s.extra_names[s.nextra] = "primary_conninfo";
+		s.extra_values[s.nextra++] = conninfo;
+		s.extra_names[s.nextra] = "recovery_target_timeline";
+		s.extra_values[s.nextra++] = "latest";
+	}
 	rc = recovery_conf_write(ctx->target, &s, err);
 done:
 	free(q_self);
@@ -684,6 +714,31 @@ print_done(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off)
 				 "promote with \"SELECT pg_promote()\" (or \"pg_ctl -D %s promote\")", ctx->target, ctx->target);
 	else
 		log_info("start PostgreSQL on it (pg_ctl -D %s start): at the target it will %s", ctx->target, action);
+}
+
+/*
+ * restore --standby: no recovery target, and the current primary to stream
+ * from (asked of the cluster, like backup does).
+ */
+static int
+standby_primary(RestoreCtx *ctx, const RestoreTarget *t, PgbError *err)
+{
+	const Config *cfg = ctx->cfg;
+
+	if (t->kind != TARGET_LATEST)
+		return pgb_error(err, EXIT_USAGE, "--standby restores the newest backup and follows the primary; "
+						 "it takes no recovery target");
+	if (cfg->nmembers == 0)
+		return pgb_error(err, EXIT_CONFIG, "--standby needs the cluster's members to find the primary"),
+			pgb_hint(err, "use a Pigsty inventory with all.children.<cluster>.hosts");
+	if (cluster_find_primary(cfg, NULL, &ctx->primary, err) != 0)
+		return -1;
+	if (cfg->self == ctx->primary)
+		return pgb_error(err, EXIT_REFUSED, "%s is the primary of cluster \"%s\"; a replica cannot be rebuilt over it",
+						 cfg->members[ctx->primary].name, cfg->cluster);
+	log_info("rebuilding a replica of %s (%s port %d)", cfg->members[ctx->primary].name,
+			 cfg->members[ctx->primary].addr, cfg->members[ctx->primary].pg_port);
+	return 0;
 }
 
 /* Open repository i and choose the backup the target needs; nothing is written. */
@@ -761,6 +816,8 @@ cmd_restore(const Config *cfg, PgbError *err)
 	snprintf(ctx.target, sizeof(ctx.target), "%s", dir);
 	if (parse_target(cfg, &target, err) != 0)
 		return -1;
+	if (cfg->standby && standby_primary(&ctx, &target, err) != 0)
+		return -1;
 	if (choose_repository(&ctx, &target, &cat, &wal, err) != 0)
 		goto done;
 	if (target.kind == TARGET_XID || target.kind == TARGET_NAME)
@@ -793,7 +850,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 		((!ctx.created && fio_empty_dir(ctx.target, err) != 0) || empty_tablespaces(&ctx, err) != 0))
 		goto done;
 	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
-		(cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
+		(!cfg->standby && cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
 	log_info("restoring backup %s into \"%s\"%s", ctx.m->label, ctx.target, ctx.delta ? " (delta)" : "");
 	if (create_layout(&ctx, err) != 0 || restore_files(&ctx, err) != 0 ||
 		(ctx.delta && delta_clean(&ctx, err) != 0) || write_tablespace_map(&ctx, err) != 0 ||

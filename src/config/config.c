@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "config/inventory.h"
+#include "config/members.h"
 #include "config/options.h"
 
 #define OPTION_MAX 64			/* bound on option_count */
@@ -71,6 +72,54 @@ apply_file_setting(void *arg, const OptionDef *opt, const char *value,
 		snprintf(ld->repo_path_where, sizeof(ld->repo_path_where), "%s:%d", src->file, src->line);
 	}
 	return 0;
+}
+
+/* InventoryRepoFn: collect the schedule's jobs (checked by the scheduler). */
+static int
+apply_file_job(void *arg, const char *index, const char *key, const char *value,
+			   const char *where, PgbError *err)
+{
+	Config	   *cfg = ((Loader *) arg)->cfg;
+	ScheduleJob *j;
+
+	if (key == NULL)
+	{
+		if (cfg->nsched == CONFIG_MAX_JOBS)
+			return pgb_error(err, EXIT_CONFIG, "%s: more than %d scheduled jobs", where, CONFIG_MAX_JOBS);
+		j = &cfg->sched[cfg->nsched++];
+		memset(j, 0, sizeof(*j));
+		j->jitter = -1;
+		return (j->where = strdup(where)) ? 0 : pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	j = &cfg->sched[cfg->nsched - 1];
+	if (strcmp(key, "cron") == 0 && strlen(value) < sizeof(j->cron))
+		strcpy(j->cron, value);
+	else if (strcmp(key, "command") == 0 && strlen(value) < sizeof(j->command))
+		strcpy(j->command, value);
+	else if (strcmp(key, "type") == 0 && strlen(value) < sizeof(j->type))
+		strcpy(j->type, value);
+	else if (strcmp(key, "name") == 0 && strlen(value) < sizeof(j->name))
+		strcpy(j->name, value);
+	else if (strcmp(key, "jitter") == 0)
+	{
+		char	   *end;
+		long		v = strtol(value, &end, 10);
+
+		if (end == value || *end != '\0' || v < 0 || v > 86400)
+			return pgb_error(err, EXIT_CONFIG, "%s: invalid jitter \"%s\": expected seconds from 0 to 86400", where, value);
+		j->jitter = (int) v;
+	}
+	else
+		return pgb_error(err, EXIT_CONFIG, "%s: value of \"%s\" is too long", where, key);
+	return 0;
+}
+
+/* InventoryRepoFn: collect the cluster's members. */
+static int
+apply_file_member(void *arg, const char *addr, const char *key, const char *value,
+				  const char *where, PgbError *err)
+{
+	return members_add(((Loader *) arg)->cfg, addr, key, value, where, err);
 }
 
 /* InventoryRepoFn: collect the configured repositories. */
@@ -311,7 +360,11 @@ apply_file(Loader *ld, PgbError *err)
 		if ((cfg->config_file = strdup(CONFIG_DEFAULT_FILE)) == NULL)
 			return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	}
-	return inventory_load(cfg->config_file, cfg->cluster, apply_file_setting, apply_file_repo, ld, err);
+	{
+		static const InventoryCallbacks cb = {apply_file_setting, apply_file_repo, apply_file_member, apply_file_job};
+
+		return inventory_load(cfg->config_file, cfg->cluster, &cb, ld, err);
+	}
 }
 
 /* At most one recovery target; --target-action only with one. */
@@ -321,6 +374,8 @@ check_targets(const Loader *ld, PgbError *err)
 	const OptionDef *first = NULL;
 	const OptionDef *action = option_find("target-action");
 
+	if (ld->cmd != CMD_RESTORE)
+		return 0;				/* clone's --name is the copy's name, not a target */
 	for (int i = 0; i < option_count; i++)
 	{
 		const OptionDef *opt = &option_table[i];
@@ -455,6 +510,9 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 		apply_environment(ld, err) < 0 ||
 		apply_file(ld, err) < 0 ||
 		resolve_repos(ld, err) < 0 ||
+		members_resolve(cfg, ld->rank[option_find("pg-port") - option_table] <= SRC_FILE,
+						ld->rank[option_find("pg-data") - option_table] <= SRC_FILE,
+						ld->rank[option_find("pg-host") - option_table] <= SRC_FILE, err) < 0 ||
 		check_targets(ld, err) < 0)
 		return -1;
 	return 0;
@@ -469,6 +527,8 @@ config_load(Config *cfg, int argc, char **argv, PgbError *err)
 
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&ld, 0, sizeof(ld));
+	cfg->argc = argc;
+	cfg->argv = argv;
 	ld.cfg = cfg;
 	ld.cmd = -1;
 	if (option_count > OPTION_MAX)
@@ -494,6 +554,10 @@ config_free(Config *cfg)
 {
 	option_free_values(cfg);
 	free_repos(cfg);
+	members_free(cfg);
+	for (int i = 0; i < cfg->nsched; i++)
+		free(cfg->sched[i].where);
+	cfg->nsched = 0;
 	for (int i = 0; i < cfg->nargs; i++)
 		free(cfg->args[i]);
 	free(cfg->args);

@@ -13,6 +13,33 @@
 
 #define CONFIG_MAX_TABLESPACE_MAP 64
 #define CONFIG_MAX_REPOS 8
+#define CONFIG_MAX_MEMBERS 16
+#define CONFIG_MAX_JOBS 32
+
+/* One entry of the pgbkp: section's schedule list. */
+typedef struct ScheduleJob
+{
+	char		name[64];		/* name:, else command[-type] */
+	char		cron[128];
+	char		command[16];	/* backup | verify | expire | check */
+	char		type[8];		/* backup type, or "" */
+	int			jitter;			/* seconds, -1 = --schedule-jitter */
+	char	   *where;			/* FILE:LINE */
+} ScheduleJob;
+
+/* A member of the cluster in the inventory: hosts: {ADDR: {pg_seq, ...}}. */
+typedef struct ClusterMember
+{
+	char		name[96];		/* <pg_cluster>-<pg_seq> */
+	char		addr[64];		/* the inventory's host key */
+	int			seq;
+	char		role[16];		/* pg_role: only the initial role, never trusted */
+	int			pg_port;		/* host var, else the cluster's pg_port */
+	int			patroni_port;
+	char	   *pg_data;		/* host var or NULL */
+	char	   *pg_host;		/* host var or NULL */
+	char	   *where;			/* FILE:LINE */
+} ClusterMember;
 
 typedef struct TablespaceMap
 {
@@ -31,6 +58,7 @@ typedef struct Config
 	bool		help;			/* --help given */
 	bool		version;		/* --version given */
 	bool		help_troff;		/* hidden --help-troff given */
+	bool		if_primary;		/* --if-primary given */
 
 	/* global options */
 	char	   *config_file;	/* the YAML file actually read, or NULL */
@@ -49,6 +77,11 @@ typedef struct Config
 	bool		start_fast;		/* immediate checkpoint at backup start, default true */
 	bool		progress;		/* progress line on a terminal, default true */
 	int			jobs;			/* worker threads; 0 = one per CPU */
+	char	   *instance;		/* --instance NAME */
+	char	   *host;			/* --host ADDR */
+	bool		patroni;		/* find the primary through Patroni */
+	int			patroni_port;
+	int			member_timeout; /* seconds */
 
 	/* command options */
 	char	   *type;			/* backup --type: full (default) | diff | incr | auto */
@@ -68,6 +101,13 @@ typedef struct Config
 	char	   *archive_mode;	/* preserve | off; NULL = choose */
 	bool		delta;
 	bool		force;
+	bool		standby;		/* restore --standby */
+	char	   *replication_user;	/* restore --standby: primary_conninfo's user */
+	/* set by clone for the restore it runs: more settings for postgresql.auto.conf */
+	int			restore_nextra;
+	const char *restore_extra_names[4];
+	const char *restore_extra_values[4];
+	int			clone_port;		/* clone --port */
 	char	   *output;			/* info: text (default) | json */
 	int			ntablespace_map;
 	TablespaceMap tablespace_map[CONFIG_MAX_TABLESPACE_MAP];
@@ -76,6 +116,23 @@ typedef struct Config
 	int			nrepos;
 	RepoDef		repos[CONFIG_MAX_REPOS];
 	int			repo_current;	/* the one commands work on (index into repos) */
+
+	/* the cluster's members from the inventory, and which one this is (-1: none/unknown) */
+	int			nsched;
+	ScheduleJob sched[CONFIG_MAX_JOBS];
+	char	   *schedule_timezone;
+	int			schedule_jitter;	/* seconds of random delay, at most */
+	int			schedule_grace; /* minutes: a missed run is made up within this */
+	int			metrics_port;	/* 0: no endpoint */
+	char	   *metrics_address;
+	int			history_keep;
+	int			argc;			/* the command line, for the scheduler's reload and children */
+	char	  **argv;
+
+	int			nmembers;
+	ClusterMember members[CONFIG_MAX_MEMBERS];
+	int			self;
+	char		self_note[256];	/* why self is -1, for messages */
 } Config;
 
 /*

@@ -22,6 +22,8 @@ typedef struct Inventory
 	yaml_document_t doc;
 	InventorySetFn set;
 	InventoryRepoFn repo;
+	InventoryRepoFn member;
+	InventoryRepoFn job;
 	void	   *arg;
 } Inventory;
 
@@ -36,6 +38,9 @@ typedef struct PigstyVars
 	const char *fs_backup_key;
 	yaml_node_t *method;		/* pgbackrest_method */
 	yaml_node_t *repo;			/* pgbackrest_repo */
+	yaml_node_t *patroni_port;	/* patroni_port */
+	yaml_node_t *patroni_enabled;	/* patroni_enabled */
+	yaml_node_t *repl_user;		/* pg_replication_username */
 } PigstyVars;
 
 #define NODE_LINE(n) ((int) (n)->start_mark.line + 1)
@@ -152,6 +157,12 @@ pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
 		pv->method = n;
 	if ((n = map_get(inv, vars, "pgbackrest_repo")) != NULL)
 		pv->repo = n;
+	if ((n = map_get(inv, vars, "patroni_port")) != NULL)
+		pv->patroni_port = n;
+	if ((n = map_get(inv, vars, "patroni_enabled")) != NULL)
+		pv->patroni_enabled = n;
+	if ((n = map_get(inv, vars, "pg_replication_username")) != NULL)
+		pv->repl_user = n;
 }
 
 /* "FILE:LINE" of node. */
@@ -261,6 +272,57 @@ pigsty_repos(Inventory *inv, const PigstyVars *pv, yaml_node_t *names, PgbError 
 	return 0;
 }
 
+/* The host variables pgbkp reads for a member of the cluster. */
+static const char *const member_keys[] = {
+	"pg_seq", "pg_role", "pg_port", "pg_data", "pg_host", "patroni_port", NULL
+};
+
+/*
+ * The members of the cluster's group: hosts: {ADDR: {pg_seq, ...}}, in file
+ * order, each with the host variables above (the caller falls back to the
+ * cluster's and all.vars' values for those a host does not set).
+ */
+static int
+cluster_members(Inventory *inv, yaml_node_t *hosts, PgbError *err)
+{
+	char		where[1024];
+
+	if (is_null(hosts))
+		return 0;
+	if (hosts->type != YAML_MAPPING_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"hosts\" must be a mapping", inv->path, NODE_LINE(hosts));
+	for (yaml_node_pair_t *p = hosts->data.mapping.pairs.start; p < hosts->data.mapping.pairs.top; p++)
+	{
+		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
+		yaml_node_t *hvars = yaml_document_get_node(&inv->doc, p->value);
+		const char *addr = scalar_text(knode);
+
+		where_of(inv, knode, where, sizeof(where));
+		if (addr == NULL)
+			return pgb_error(err, EXIT_CONFIG, "%s: a host must be an address", where);
+		if (inv->member(inv->arg, addr, NULL, where, where, err) < 0)
+			return -1;
+		if (is_null(hvars))
+			continue;
+		if (hvars->type != YAML_MAPPING_NODE)
+			return pgb_error(err, EXIT_CONFIG, "%s: the variables of host %s must be a mapping", where, addr);
+		for (const char *const *k = member_keys; *k; k++)
+		{
+			yaml_node_t *v = map_get(inv, hvars, *k);
+			const char *text = scalar_text(v);
+
+			if (is_null(v))
+				continue;
+			where_of(inv, v, where, sizeof(where));
+			if (text == NULL)
+				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" of host %s must be a single value", where, *k, addr);
+			if (inv->member(inv->arg, addr, *k, text, where, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Report every key of a pgbkp: section; unknown keys are errors. */
 static int
 load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
@@ -277,8 +339,8 @@ load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
 		const char *key = scalar_text(knode);
 		const OptionDef *opt = key ? option_find_yaml(key) : NULL;
 
-		if (key && strcmp(key, "repositories") == 0)
-			continue;			/* read by pigsty_repos */
+		if (key && (strcmp(key, "repositories") == 0 || strcmp(key, "schedule") == 0))
+			continue;			/* read by pigsty_repos and schedule_jobs */
 		if (opt == NULL)
 		{
 			char		name[128];
@@ -316,6 +378,60 @@ section_repositories(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yam
 	return NULL;
 }
 
+/* The keys of a schedule entry. */
+static const char *const job_keys[] = {"cron", "command", "type", "name", "jitter", NULL};
+
+/* The schedule list of the pgbkp: sections (top level first). */
+static int
+schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top, PgbError *err)
+{
+	yaml_node_t *list = map_get(inv, top, "schedule");
+	char		where[1024];
+	int			n = 0;
+
+	if (list == NULL)
+		list = map_get(inv, map_get(inv, cvars, "pgbkp"), "schedule");
+	if (list == NULL)
+		list = map_get(inv, map_get(inv, gvars, "pgbkp"), "schedule");
+	if (is_null(list))
+		return 0;
+	if (list->type != YAML_SEQUENCE_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"schedule\" must be a list of jobs", inv->path, NODE_LINE(list));
+	for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top; i++)
+	{
+		yaml_node_t *entry = yaml_document_get_node(&inv->doc, *i);
+		char		index[16];
+
+		snprintf(index, sizeof(index), "%d", ++n);
+		where_of(inv, entry, where, sizeof(where));
+		if (entry->type != YAML_MAPPING_NODE)
+			return pgb_error(err, EXIT_CONFIG, "%s: a schedule entry must be a mapping such as "
+							 "{cron: \"0 1 * * *\", command: backup, type: full}", where);
+		if (inv->job(inv->arg, index, NULL, where, where, err) < 0)
+			return -1;
+		for (yaml_node_pair_t *p = entry->data.mapping.pairs.start; p < entry->data.mapping.pairs.top; p++)
+		{
+			yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
+			yaml_node_t *v = yaml_document_get_node(&inv->doc, p->value);
+			const char *k = scalar_text(knode);
+			const char *text = scalar_text(v);
+			bool		known = false;
+
+			for (const char *const *jk = job_keys; *jk && k; jk++)
+				known |= strcmp(*jk, k) == 0;
+			where_of(inv, knode, where, sizeof(where));
+			if (!known)
+				return pgb_error(err, EXIT_CONFIG, "%s: unknown key \"%s\" in a schedule entry (keys: cron, command, type, name, jitter)",
+								 where, k ? k : "(not a scalar)");
+			if (text == NULL)
+				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" must be a single value", where, k);
+			if (inv->job(inv->arg, index, k, text, where, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* The cluster key of a pgbkp: section, if it has one. */
 static const char *
 section_cluster(Inventory *inv, yaml_node_t *section)
@@ -330,21 +446,25 @@ section_cluster(Inventory *inv, yaml_node_t *section)
  */
 static int
 select_cluster(Inventory *inv, yaml_node_t *children, const char *cluster,
-			   yaml_node_t **vars, PgbError *err)
+			   yaml_node_t **vars, yaml_node_t **group_out, PgbError *err)
 {
+	yaml_node_t *only_group = NULL;
+
 	char		names[512] = "";
 	size_t		len = 0;
 	int			ncandidates = 0;
 	yaml_node_t *only = NULL;
 
 	*vars = NULL;
+	*group_out = NULL;
 	if (children == NULL)
 		return 0;
 	for (yaml_node_pair_t *p = children->data.mapping.pairs.start;
 		 p < children->data.mapping.pairs.top; p++)
 	{
 		const char *group = scalar_text(yaml_document_get_node(&inv->doc, p->key));
-		yaml_node_t *gvars = map_get(inv, yaml_document_get_node(&inv->doc, p->value), "vars");
+		yaml_node_t *gnode = yaml_document_get_node(&inv->doc, p->value);
+		yaml_node_t *gvars = map_get(inv, gnode, "vars");
 		const char *pg_cluster = scalar_text(map_get(inv, gvars, "pg_cluster"));
 
 		if (gvars && gvars->type != YAML_MAPPING_NODE)
@@ -353,12 +473,14 @@ select_cluster(Inventory *inv, yaml_node_t *children, const char *cluster,
 						(pg_cluster && strcmp(pg_cluster, cluster) == 0)))
 		{
 			*vars = gvars;
+			*group_out = gnode;
 			return 0;
 		}
 		if (pg_cluster == NULL)
 			continue;
 		ncandidates++;
 		only = gvars;
+		only_group = gnode;
 		if (len < sizeof(names))
 			len += snprintf(names + len, sizeof(names) - len, "%s\"%s\"",
 							len ? ", " : "", pg_cluster);
@@ -366,6 +488,7 @@ select_cluster(Inventory *inv, yaml_node_t *children, const char *cluster,
 	if (cluster == NULL && ncandidates == 1)
 	{
 		*vars = only;
+		*group_out = only_group;
 		return 0;
 	}
 	if (ncandidates == 0)
@@ -387,6 +510,7 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 	yaml_node_t *gvars = NULL;
 	yaml_node_t *children = NULL;
 	yaml_node_t *cvars = NULL;
+	yaml_node_t *group = NULL;
 	yaml_node_t *top_section;
 	PigstyVars	pv;
 
@@ -405,7 +529,7 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 		cluster = section_cluster(inv, top_section);
 	if (cluster == NULL)
 		cluster = section_cluster(inv, map_get(inv, gvars, "pgbkp"));
-	if (select_cluster(inv, children, cluster, &cvars, err) < 0)
+	if (select_cluster(inv, children, cluster, &cvars, &group, err) < 0)
 		return -1;
 
 	memset(&pv, 0, sizeof(pv));
@@ -416,7 +540,12 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 		emit(inv, "pg-port", pv.port, "pg_port", err) < 0 ||
 		emit(inv, "pg-data", pv.data, "pg_data", err) < 0 ||
 		emit(inv, "pg-user", pv.dbsu, "pg_dbsu", err) < 0 ||
-		pigsty_repos(inv, &pv, section_repositories(inv, gvars, cvars, top_section), err) < 0)
+		emit(inv, "patroni-port", pv.patroni_port, "patroni_port", err) < 0 ||
+		emit(inv, "patroni", pv.patroni_enabled, "patroni_enabled", err) < 0 ||
+		emit(inv, "replication-user", pv.repl_user, "pg_replication_username", err) < 0 ||
+		pigsty_repos(inv, &pv, section_repositories(inv, gvars, cvars, top_section), err) < 0 ||
+		cluster_members(inv, map_get(inv, group, "hosts"), err) < 0 ||
+		schedule_jobs(inv, gvars, cvars, top_section, err) < 0)
 		return -1;
 
 	if (load_section(inv, map_get(inv, gvars, "pgbkp"), err) < 0 ||
@@ -451,9 +580,10 @@ parser_error(const char *path, const yaml_parser_t *parser, PgbError *err)
 
 int
 inventory_load(const char *path, const char *cluster,
-			   InventorySetFn set, InventoryRepoFn repo, void *arg, PgbError *err)
+			   const InventoryCallbacks *cb, void *arg, PgbError *err)
 {
-	Inventory	inv = {.path = path, .set = set, .repo = repo, .arg = arg};
+	Inventory	inv = {.path = path, .set = cb->set, .repo = cb->repo, .member = cb->member,
+	.job = cb->job, .arg = arg};
 	yaml_parser_t parser;
 	struct stat st;
 	FILE	   *fp;

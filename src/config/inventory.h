@@ -30,7 +30,11 @@ typedef int (*InventoryRepoFn) (void *arg, const char *name, const char *key,
 								const char *value, const char *where, PgbError *err);
 
 /*
- * Read path and report its settings through set, and its repositories
+ * Read path and report its settings through set, the members of the
+ * cluster's group (hosts: {ADDR: {pg_seq, pg_role, pg_port, pg_data, pg_host,
+ * patroni_port}}) through member, in the same way as repositories (name is
+ * the address), the schedule (pgbkp.schedule: a list of {cron, command,
+ * type, name, jitter}) through job, and its repositories
  * (pgbkp.repositories, else pgbackrest_method, each from its
  * pgbackrest_repo entry) through repo.  cluster selects the
  * inventory group (by group name or pg_cluster); NULL means the `cluster`
@@ -38,7 +42,15 @@ typedef int (*InventoryRepoFn) (void *arg, const char *name, const char *key,
  * Within the file: pgbkp: sections > cluster vars > all.vars.
  * Errors are EXIT_CONFIG and name the file (and line, where there is one).
  */
+typedef struct InventoryCallbacks
+{
+	InventorySetFn set;			/* options */
+	InventoryRepoFn repo;		/* repositories */
+	InventoryRepoFn member;		/* cluster members (name: the address) */
+	InventoryRepoFn job;		/* schedule entries (name: "1", "2", ...) */
+} InventoryCallbacks;
+
 int			inventory_load(const char *path, const char *cluster,
-						   InventorySetFn set, InventoryRepoFn repo, void *arg, PgbError *err);
+						   const InventoryCallbacks *cb, void *arg, PgbError *err);
 
 #endif

@@ -31,6 +31,10 @@ typedef enum CommandId
 	CMD_VERIFY,
 	CMD_CHECK,
 	CMD_EXPIRE,
+	CMD_STATUS,
+	CMD_SCHEDULE,
+	CMD_CRON,
+	CMD_CLONE,
 	CMD_COUNT
 } CommandId;
 

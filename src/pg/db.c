@@ -18,19 +18,21 @@ DbConn *
 db_connect(const DbParams *p, PgbError *err)
 {
 	char		port[16];
-	const char *keys[8];
-	const char *values[8];
+	char		timeout[16];
+	const char *keys[10];
+	const char *values[10];
 	int			n = 0;
 	DbConn	   *c;
 
 	snprintf(port, sizeof(port), "%d", p->port);
+	snprintf(timeout, sizeof(timeout), "%d", p->connect_timeout > 0 ? p->connect_timeout : 10);
 	if (p->host)
 	{
 		keys[n] = "host";
 		values[n++] = p->host;
 	}
 	keys[n] = "port";
-	values[n++] = port;
+	values[n++] = p->ports ? p->ports : port;
 	keys[n] = "user";
 	values[n++] = p->user;
 	keys[n] = "dbname";
@@ -38,7 +40,12 @@ db_connect(const DbParams *p, PgbError *err)
 	keys[n] = "application_name";
 	values[n++] = "pgbkp";
 	keys[n] = "connect_timeout";
-	values[n++] = "10";
+	values[n++] = timeout;
+	if (p->target_session_attrs)
+	{
+		keys[n] = "target_session_attrs";
+		values[n++] = p->target_session_attrs;
+	}
 	keys[n] = NULL;
 	values[n] = NULL;
 
@@ -51,18 +58,37 @@ db_connect(const DbParams *p, PgbError *err)
 	c->conn = PQconnectdbParams(keys, values, 0);
 	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
 	{
-		char		msg[512];
+		char		msg[900];
+		size_t		len;
 
+		/* libpq reports each host of a list on its own line: keep them all, on one line */
 		snprintf(msg, sizeof(msg), "%s", c->conn ? PQerrorMessage(c->conn) : "out of memory");
-		msg[strcspn(msg, "\n")] = '\0';
-		pgb_error(err, EXIT_DATABASE, "could not connect to PostgreSQL at %s port %d as user \"%s\": %s",
-				  p->host ? p->host : "the local socket", p->port, p->user, msg);
+		for (char *q = msg; *q; q++)
+			if (*q == '\n')
+				*q = q[1] ? ';' : '\0';
+		len = strlen(msg);
+		while (len > 0 && (msg[len - 1] == ';' || msg[len - 1] == ' '))
+			msg[--len] = '\0';
+		pgb_error(err, EXIT_DATABASE, "could not connect to PostgreSQL at %s port %s as user \"%s\": %s",
+				  p->host ? p->host : "the local socket", p->ports ? p->ports : port, p->user, msg);
 		pgb_hint(err, "check --pg-host, --pg-port and --pg-user, and that the server is running");
 		PQfinish(c->conn);
 		free(c);
 		return NULL;
 	}
 	return c;
+}
+
+const char *
+db_host(DbConn *c)
+{
+	return PQhost(c->conn);
+}
+
+int
+db_port(DbConn *c)
+{
+	return atoi(PQport(c->conn));
 }
 
 void
@@ -239,6 +265,49 @@ db_switch_wal(DbConn *c, char *walname, PgbError *err)
 	if (res == NULL)
 		return pgb_error_context(err, "could not switch WAL");
 	snprintf(walname, WAL_NAME_LEN + 1, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int
+db_member_status(DbConn *c, DbMemberStatus *out, PgbError *err)
+{
+	static const char sql[] =
+		"SELECT pg_is_in_recovery(),"
+		" CASE WHEN pg_is_in_recovery()"
+		"   THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver),"
+		"                 (SELECT timeline_id FROM pg_control_checkpoint()))"
+		"   ELSE (SELECT timeline_id FROM pg_control_checkpoint()) END,"
+		" CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,"
+		" coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), -1),"
+		" EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'),"
+		" archived_count, coalesce(last_archived_wal, ''),"
+		" coalesce((extract(epoch FROM last_archived_time) * 1000000)::bigint, 0),"
+		" failed_count, coalesce(last_failed_wal, ''),"
+		" coalesce((extract(epoch FROM last_failed_time) * 1000000)::bigint, 0),"
+		" current_setting('archive_mode')"
+		" FROM pg_stat_archiver";
+	PGresult   *res = db_query(c, sql, 0, NULL, 1, 12, err);
+
+	if (res == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->in_recovery = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	out->timeline = (TimeLineID) strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	if (PQgetisnull(res, 0, 2) || lsn_parse(PQgetvalue(res, 0, 2), &out->lsn, err) != 0)
+	{
+		out->lsn = 0;
+		pgb_error_clear(err);
+	}
+	out->replay_delay = out->in_recovery ? strtod(PQgetvalue(res, 0, 3), NULL) : 0;
+	out->streaming = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+	out->archived_count = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	snprintf(out->last_archived_wal, sizeof(out->last_archived_wal), "%s", PQgetvalue(res, 0, 6));
+	out->last_archived_time = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+	out->failed_count = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+	snprintf(out->last_failed_wal, sizeof(out->last_failed_wal), "%s", PQgetvalue(res, 0, 9));
+	out->last_failed_time = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
+	snprintf(out->archive_mode, sizeof(out->archive_mode), "%s", PQgetvalue(res, 0, 11));
 	PQclear(res);
 	return 0;
 }

@@ -15,11 +15,31 @@ typedef struct DbConn DbConn;
 
 typedef struct DbParams
 {
-	const char *host;			/* NULL: libpq default (local socket) */
+	const char *host;			/* NULL: libpq default (local socket); may be a list "a,b" */
 	int			port;
+	const char *ports;			/* "p1,p2" for a host list; NULL: port */
 	const char *user;
 	const char *dbname;
+	int			connect_timeout;	/* seconds per host; 0: 10 */
+	const char *target_session_attrs;	/* e.g. "read-write"; NULL: any */
 } DbParams;
+
+/* What status shows of one member (see db_member_status). */
+typedef struct DbMemberStatus
+{
+	bool		in_recovery;
+	TimeLineID	timeline;
+	Lsn			lsn;			/* primary: current WAL LSN; standby: last replayed */
+	double		replay_delay;	/* standby: seconds since the last replayed transaction, -1 unknown */
+	bool		streaming;		/* standby: a WAL receiver is streaming */
+	int64_t		archived_count;
+	char		last_archived_wal[64];
+	TimestampUs last_archived_time; /* 0: never */
+	int64_t		failed_count;
+	char		last_failed_wal[64];
+	TimestampUs last_failed_time;
+	char		archive_mode[16];
+} DbMemberStatus;
 
 typedef struct DbServerInfo
 {
@@ -37,6 +57,13 @@ typedef struct DbServerInfo
 /* EXIT_DATABASE with libpq's message (never the password) on failure. */
 DbConn	   *db_connect(const DbParams *params, PgbError *err);
 void		db_close(DbConn *conn);
+
+/* The host and port the session is connected to (from a host list: the one chosen). */
+const char *db_host(DbConn *conn);
+int			db_port(DbConn *conn);
+
+/* Role, timeline, position and archiver state of the connected server. */
+int			db_member_status(DbConn *conn, DbMemberStatus *out, PgbError *err);
 
 int			db_server_info(DbConn *conn, DbServerInfo *out, PgbError *err);
 

@@ -1,5 +1,7 @@
 /* Recovery settings in a restored data directory (see recovery_conf.h). */
 #include <ctype.h>
+#include <unistd.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +66,9 @@ shell_quote(const char *word)
 
 /* Does this line set one of the parameters we own? */
 static bool
-line_sets_owned(const char *line, size_t len, bool archive_off)
+line_sets_owned(const char *line, size_t len, const RecoverySettings *s)
 {
+	bool		archive_off = s->archive_off;
 	static const char *const owned[] = {"restore_command", "recovery_target", NULL};
 	const char *p = line;
 	const char *end = line + len;
@@ -87,6 +90,9 @@ line_sets_owned(const char *line, size_t len, bool archive_off)
 			(n == olen || strcmp(*o, "recovery_target") == 0))
 			return true;
 	}
+	for (int i = 0; i < s->nextra; i++)
+		if (n == strlen(s->extra_names[i]) && strncasecmp(p, s->extra_names[i], n) == 0)
+			return true;
 	return archive_off && n == 12 && strncasecmp(p, "archive_mode", 12) == 0;
 }
 
@@ -127,7 +133,7 @@ recovery_conf_render(const char *old, const RecoverySettings *s, PgbError *err)
 		const char *nl = strchr(line, '\n');
 		size_t		len = nl ? (size_t) (nl - line) : strlen(line);
 
-		if (!line_sets_owned(line, len, s->archive_off))
+		if (!line_sets_owned(line, len, s))
 		{
 			text_add(&t, err, line, len);
 			text_add(&t, err, "\n", 1);
@@ -148,6 +154,8 @@ recovery_conf_render(const char *old, const RecoverySettings *s, PgbError *err)
 	}
 	if (s->archive_off)
 		text_setting(&t, err, "archive_mode", "off");
+	for (int i = 0; i < s->nextra; i++)
+		text_setting(&t, err, s->extra_names[i], s->extra_values[i]);
 	if (pgb_error_is_set(err))
 	{
 		membuf_free(&t);
@@ -180,7 +188,11 @@ recovery_conf_write(const char *pgdata, const RecoverySettings *s, PgbError *err
 	free(text);
 	if (rc != 0)
 		return -1;
-	if (fio_path_join(path, sizeof(path), pgdata, "recovery.signal", err) != 0)
+	if (fio_path_join(path, sizeof(path), pgdata, s->standby ? "recovery.signal" : "standby.signal", err) != 0)
+		return -1;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not remove \"%s\"", path);
+	if (fio_path_join(path, sizeof(path), pgdata, s->standby ? "standby.signal" : "recovery.signal", err) != 0)
 		return -1;
 	return fio_write_atomic(path, "", 0, 0600, err);
 }

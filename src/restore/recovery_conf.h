@@ -17,6 +17,10 @@ typedef struct RecoverySettings
 	const char *target_action;	/* pause | promote | shutdown (only with a target) */
 	bool		archive_off;	/* add archive_mode = off */
 	const char *comment;		/* one line, without '#' */
+	bool		standby;		/* standby.signal instead of recovery.signal */
+	int			nextra;			/* more settings (replacing earlier lines that set them) */
+	const char *extra_names[6];
+	const char *extra_values[6];
 } RecoverySettings;
 
 /*
@@ -32,7 +36,11 @@ char	   *recovery_conf_quote(const char *value);
 /* Shell-quote one word if it needs it: /a/b stays, a b becomes 'a b'.  malloc'd. */
 char	   *shell_quote(const char *word);
 
-/* Apply to pgdata: rewrite postgresql.auto.conf atomically, create recovery.signal. */
+/*
+ * Apply to pgdata: rewrite postgresql.auto.conf atomically, create
+ * recovery.signal (or, for a standby, standby.signal; the other one is
+ * removed).
+ */
 int			recovery_conf_write(const char *pgdata, const RecoverySettings *s, PgbError *err);
 
 #endif

@@ -1,3 +1,828 @@
-/* placeholder: being written */
+/*
+ * Cron expressions: the schedule language of the built-in scheduler.
+ *
+ * A parsed expression is a set of bits per field (see cron.h for the syntax
+ * and the rules).  Parsing is done by hand, item by item, so that an error
+ * can name the field and the token at fault.
+ *
+ * Finding the next run works in "wall seconds": a local date and time
+ * counted as if it were UTC.  Candidate wall-clock minutes are visited in
+ * order (matching days first, then matching hours and minutes within a day,
+ * so a year is at most 366 cheap steps), and each is mapped to a real
+ * instant: its only occurrence, its first occurrence when clocks go back, or
+ * the end of the gap when clocks go forward.  That mapping never goes
+ * backwards as wall-clock time goes forwards, so the first candidate whose
+ * instant lies after the starting point is the answer.  Offsets come from
+ * the C library's time zone database (localtime_r with TZ switched to the
+ * configured zone), which knows every past and future rule of the zone.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "sched/cron.h"
-typedef int pgbkp_placeholder_cron;
+
+#define SECS_PER_DAY		INT64_C(86400)
+#define CRON_HORIZON_DAYS	(8 * 366)	/* "never fires" after this many days */
+#define CRON_MAX_FIELDS		5
+#define TZ_NAME_MAX			200
+#define TZ_DEFAULT_DIR		"/usr/share/zoneinfo"
+#define TZ_PATH_MAX			4096
+
+/* What one field accepts. */
+typedef struct CronField
+{
+	const char *name;			/* as used in messages */
+	int			min;			/* smallest value */
+	int			max;			/* largest value accepted (7 for day of week) */
+	int			top;			/* where "*" and "a/n" end (6 for day of week) */
+	const char *const *names;	/* three-letter names, or NULL */
+	int			name_base;		/* value of names[0] */
+	const char *names_desc;		/* "a month name (jan-dec)" */
+} CronField;
+
+static const char *const month_names[] = {
+	"jan", "feb", "mar", "apr", "may", "jun",
+	"jul", "aug", "sep", "oct", "nov", "dec", NULL
+};
+
+static const char *const day_names[] = {
+	"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL
+};
+
+enum
+{
+	F_MINUTE, F_HOUR, F_MDAY, F_MONTH, F_WDAY
+};
+
+static const CronField cron_fields[CRON_MAX_FIELDS] = {
+	{"minute", 0, 59, 59, NULL, 0, NULL},
+	{"hour", 0, 23, 23, NULL, 0, NULL},
+	{"day-of-month", 1, 31, 31, NULL, 0, NULL},
+	{"month", 1, 12, 12, month_names, 1, "a month name (jan-dec)"},
+	{"day-of-week", 0, 7, 6, day_names, 0, "a day name (sun-sat)"},
+};
+
+/* The macros and the five fields each stands for. */
+static const struct
+{
+	const char *name;
+	const char *fields;
+}			cron_macros[] = {
+	{"@yearly", "0 0 1 1 *"},
+	{"@annually", "0 0 1 1 *"},
+	{"@monthly", "0 0 1 * *"},
+	{"@weekly", "0 0 * * 0"},
+	{"@daily", "0 0 * * *"},
+	{"@midnight", "0 0 * * *"},
+	{"@hourly", "0 * * * *"},
+};
+
+/* Fail with EXIT_CONFIG: "cron expression \"<expr>\": <detail>". */
+static int
+cron_fail(PgbError *err, const char *expr, const char *fmt,...) PGB_PRINTF(3, 4);
+
+static int
+cron_fail(PgbError *err, const char *expr, const char *fmt,...)
+{
+	char		detail[PGB_ERRMSG_MAX];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return pgb_error(err, EXIT_CONFIG, "cron expression \"%s\": %s", expr, detail);
+}
+
+static uint64_t
+bit_range(int lo, int hi)
+{
+	uint64_t	bits = 0;
+
+	for (int v = lo; v <= hi; v++)
+		bits |= UINT64_C(1) << v;
+	return bits;
+}
+
+/*
+ * One value of an item (tok[0..len)): digits, or a name where the field has
+ * names.  Range-checked against the field.
+ */
+static int
+parse_value(const char *expr, const CronField *f, const char *tok, size_t len,
+			int *out, PgbError *err)
+{
+	size_t		i;
+
+	if (len == 0)
+		return -1;				/* the caller reports the malformed item */
+
+	if (isdigit((unsigned char) tok[0]))
+	{
+		long		v = 0;
+
+		for (i = 0; i < len; i++)
+		{
+			if (!isdigit((unsigned char) tok[i]))
+				return cron_fail(err, expr, "%s \"%.*s\" is not a number",
+								 f->name, (int) len, tok);
+			if (v < 100000)
+				v = v * 10 + (tok[i] - '0');
+		}
+		if (v < f->min || v > f->max)
+			return cron_fail(err, expr, "%s %.*s is out of range %d-%d",
+							 f->name, (int) len, tok, f->min, f->max);
+		*out = (int) v;
+		return 0;
+	}
+
+	if (f->names && len == 3)
+	{
+		for (i = 0; f->names[i]; i++)
+		{
+			if (strncasecmp(tok, f->names[i], 3) == 0)
+			{
+				*out = f->name_base + (int) i;
+				return 0;
+			}
+		}
+	}
+	if (f->names)
+		return cron_fail(err, expr, "%s \"%.*s\" is not a number or %s",
+						 f->name, (int) len, tok, f->names_desc);
+	return cron_fail(err, expr, "%s \"%.*s\" is not a number",
+					 f->name, (int) len, tok);
+}
+
+/*
+ * One item of a list: "*", "a", "a-b", each optionally followed by "/n".
+ * Adds its values to *bits; *star says it was "*" or "*\/1".
+ */
+static int
+parse_item(const char *expr, const CronField *f, const char *item, size_t len,
+		   uint64_t *bits, bool *star, PgbError *err)
+{
+	const char *slash = memchr(item, '/', len);
+	size_t		blen = slash ? (size_t) (slash - item) : len;
+	const char *dash;
+	int			lo,
+				hi,
+				step = 1;
+	bool		is_star = false;
+
+	*star = false;
+
+	if (blen == 1 && item[0] == '*')
+	{
+		lo = f->min;
+		hi = f->top;
+		is_star = true;
+	}
+	else if (blen > 0 && (dash = memchr(item, '-', blen)) != NULL)
+	{
+		size_t		alen = (size_t) (dash - item);
+		size_t		zlen = blen - alen - 1;
+
+		if (alen == 0 || zlen == 0)
+			goto malformed;
+		if (parse_value(expr, f, item, alen, &lo, err) < 0 ||
+			parse_value(expr, f, dash + 1, zlen, &hi, err) < 0)
+			return -1;
+		if (lo > hi)
+			return cron_fail(err, expr, "%s range %.*s is reversed",
+							 f->name, (int) blen, item);
+	}
+	else
+	{
+		if (parse_value(expr, f, item, blen, &lo, err) < 0)
+		{
+			if (blen == 0)
+				goto malformed;
+			return -1;
+		}
+		/* "a/n" runs from a to the end of the field */
+		hi = slash ? (lo > f->top ? lo : f->top) : lo;
+	}
+
+	if (slash)
+	{
+		const char *s = slash + 1;
+		size_t		slen = len - blen - 1;
+		long		v = 0;
+
+		if (slen == 0)
+			goto malformed;
+		for (size_t i = 0; i < slen; i++)
+		{
+			if (!isdigit((unsigned char) s[i]))
+				return cron_fail(err, expr, "%s step \"%.*s\" is not a number",
+								 f->name, (int) slen, s);
+			if (v < 100000)
+				v = v * 10 + (s[i] - '0');
+		}
+		if (v < 1 || v > f->max)
+			return cron_fail(err, expr, "%s step %.*s is out of range 1-%d",
+							 f->name, (int) slen, s, f->max);
+		step = (int) v;
+	}
+
+	for (int v = lo; v <= hi; v += step)
+		*bits |= UINT64_C(1) << v;
+	*star = is_star && step == 1;
+	return 0;
+
+malformed:
+	return cron_fail(err, expr,
+					 "invalid %s item \"%.*s\" (expected *, a value, a range a-b, each optionally with /step)",
+					 f->name, (int) len, item);
+}
+
+/* A whole field: a comma-separated list of items. */
+static int
+parse_field(const char *expr, const CronField *f, const char *text,
+			uint64_t *bits, bool *star, PgbError *err)
+{
+	const char *p = text;
+
+	*bits = 0;
+	*star = false;
+	for (;;)
+	{
+		const char *comma = strchr(p, ',');
+		size_t		len = comma ? (size_t) (comma - p) : strlen(p);
+		bool		item_star;
+
+		if (len == 0)
+			return cron_fail(err, expr, "empty item in the %s field \"%s\"",
+							 f->name, text);
+		if (parse_item(expr, f, p, len, bits, &item_star, err) < 0)
+			return -1;
+		if (item_star)
+			*star = true;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+/* Parse exactly five fields (already split) into *e. */
+static int
+parse_fields(const char *expr, char *const fields[CRON_MAX_FIELDS], CronExpr *e,
+			 PgbError *err)
+{
+	uint64_t	bits[CRON_MAX_FIELDS];
+	bool		star[CRON_MAX_FIELDS];
+
+	for (int i = 0; i < CRON_MAX_FIELDS; i++)
+		if (parse_field(expr, &cron_fields[i], fields[i], &bits[i], &star[i], err) < 0)
+			return -1;
+
+	/* day of week 7 is Sunday */
+	if (bits[F_WDAY] & (UINT64_C(1) << 7))
+		bits[F_WDAY] = (bits[F_WDAY] | 1) & ~(UINT64_C(1) << 7);
+
+	e->minutes = bits[F_MINUTE];
+	e->hours = (uint32_t) bits[F_HOUR];
+	e->mdays = (uint32_t) bits[F_MDAY];
+	e->months = (uint16_t) bits[F_MONTH];
+	e->wdays = (uint8_t) bits[F_WDAY];
+	e->mday_any = star[F_MDAY];
+	e->wday_any = star[F_WDAY];
+	return 0;
+}
+
+/*
+ * Split s (modified in place) at blanks into at most max fields; returns the
+ * number of fields found (which may exceed max: the extra are not stored).
+ */
+static int
+split_fields(char *s, char **fields, int max)
+{
+	int			n = 0;
+	char	   *p = s;
+
+	for (;;)
+	{
+		while (*p && isspace((unsigned char) *p))
+			p++;
+		if (!*p)
+			break;
+		if (n < max)
+			fields[n] = p;
+		n++;
+		while (*p && !isspace((unsigned char) *p))
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+int
+cron_parse(const char *text, CronExpr *out, PgbError *err)
+{
+	char		work[CRON_TEXT_MAX * 2];
+	char		norm[CRON_TEXT_MAX];
+	char		macro[CRON_TEXT_MAX];
+	char	   *fields[CRON_TEXT_MAX];	/* enough for any input that fits work */
+	CronExpr	e;
+	size_t		pos = 0;
+	int			n;
+
+	if (text == NULL)
+		text = "";
+	if (strlen(text) >= sizeof(work))
+		return pgb_error(err, EXIT_CONFIG,
+						 "cron expression \"%.40s...\" is too long (at most %d characters)",
+						 text, CRON_TEXT_MAX - 1);
+	strcpy(work, text);
+	n = split_fields(work, fields, CRON_TEXT_MAX);
+
+	/* normalised text: the fields joined by single spaces */
+	for (int i = 0; i < n; i++)
+	{
+		size_t		flen = strlen(fields[i]);
+
+		if (pos + (i > 0) + flen >= sizeof(norm))
+			return pgb_error(err, EXIT_CONFIG,
+							 "cron expression \"%.40s...\" is too long (at most %d characters)",
+							 text, CRON_TEXT_MAX - 1);
+		if (i > 0)
+			norm[pos++] = ' ';
+		memcpy(norm + pos, fields[i], flen);
+		pos += flen;
+	}
+	norm[pos] = '\0';
+
+	if (n == 0)
+		return pgb_error(err, EXIT_CONFIG, "cron expression \"%s\" is empty", text);
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.text, norm, pos + 1);
+
+	if (fields[0][0] == '@')
+	{
+		const char *expansion = NULL;
+
+		if (strcasecmp(fields[0], "@reboot") == 0)
+			return cron_fail(err, norm,
+							 "@reboot is not supported: the scheduler runs jobs at times of day, not at start-up");
+		for (size_t i = 0; i < sizeof(cron_macros) / sizeof(cron_macros[0]); i++)
+			if (strcasecmp(fields[0], cron_macros[i].name) == 0)
+				expansion = cron_macros[i].fields;
+		if (expansion == NULL)
+			return cron_fail(err, norm,
+							 "unknown macro \"%s\" (expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)",
+							 fields[0]);
+		if (n != 1)
+			return cron_fail(err, norm, "%s takes no other fields", fields[0]);
+		strcpy(macro, expansion);
+		n = split_fields(macro, fields, CRON_MAX_FIELDS);
+	}
+	else if (n != CRON_MAX_FIELDS)
+		return cron_fail(err, norm,
+						 "expected 5 fields (minute hour day-of-month month day-of-week), found %d",
+						 n);
+
+	if (parse_fields(norm, fields, &e, err) < 0)
+		return -1;
+	*out = e;
+	return 0;
+}
+
+/* ---- time zones ---- */
+
+bool
+cron_tz_valid(const char *tz)
+{
+	const char *dir;
+	char		path[TZ_PATH_MAX];
+	char		magic[4];
+	struct stat st;
+	int			fd;
+	bool		ok;
+
+	if (tz == NULL || tz[0] == '\0')
+		return true;
+	if (strlen(tz) > TZ_NAME_MAX || tz[0] == '/')
+		return false;
+	/* a name, not a path: letters, digits and _-+ in /-separated parts */
+	for (const char *p = tz; *p; p++)
+	{
+		if (*p == '/')
+		{
+			if (p[1] == '/' || p[1] == '\0')
+				return false;
+			continue;
+		}
+		if (*p == '.' && (p == tz || p[-1] == '/'))
+			return false;		/* no ".", ".." or hidden files */
+		if (!isalnum((unsigned char) *p) && strchr("_-+.", *p) == NULL)
+			return false;
+	}
+
+	dir = getenv("TZDIR");
+	if (dir == NULL || dir[0] == '\0')
+		dir = TZ_DEFAULT_DIR;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, tz) >= (int) sizeof(path))
+		return false;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		read(fd, magic, sizeof(magic)) == (ssize_t) sizeof(magic) &&
+		memcmp(magic, "TZif", 4) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Local-time conversions.  For UTC no time zone is involved; otherwise TZ
+ * is switched to the zone for the duration of one cron_next call.
+ */
+typedef struct CronZone
+{
+	bool		utc;
+} CronZone;
+
+/* The zone's offset east of UTC at instant t, in seconds. */
+static int
+zone_offset(const CronZone *z, int64_t t, int64_t *off)
+{
+	time_t		tt = (time_t) t;
+	struct tm	tm;
+
+	if (z->utc)
+	{
+		*off = 0;
+		return 0;
+	}
+	if (localtime_r(&tt, &tm) == NULL)
+		return -1;
+	*off = tm.tm_gmtoff;
+	return 0;
+}
+
+/*
+ * The instant at which wall-clock time w (wall seconds) fires: its only
+ * occurrence, the first of two, or, if clocks skip it, the first instant
+ * after the gap (*gap set).
+ */
+static int
+wall_to_instant(const CronZone *z, int64_t w, int64_t *t, bool *gap)
+{
+	int64_t		offs[3];
+	int64_t		omin,
+				omax,
+				lo,
+				hi,
+				off;
+	bool		found = false;
+
+	*gap = false;
+	if (z->utc)
+	{
+		*t = w;
+		return 0;
+	}
+
+	/*
+	 * The offset that applies at w's instant is one of those around it (a
+	 * day either side covers every real offset, -12h to +14h).
+	 */
+	if (zone_offset(z, w - SECS_PER_DAY, &offs[0]) < 0 ||
+		zone_offset(z, w, &offs[1]) < 0 ||
+		zone_offset(z, w + SECS_PER_DAY, &offs[2]) < 0)
+		return -1;
+	omin = omax = offs[0];
+	for (int i = 0; i < 3; i++)
+	{
+		int64_t		cand = w - offs[i];
+
+		if (offs[i] < omin)
+			omin = offs[i];
+		if (offs[i] > omax)
+			omax = offs[i];
+		if ((i > 0 && offs[i] == offs[i - 1]) || (i == 2 && offs[2] == offs[0]))
+			continue;			/* already tried */
+		if (zone_offset(z, cand, &off) < 0)
+			return -1;
+		if (off == offs[i] && (!found || cand < *t))
+		{
+			*t = cand;
+			found = true;
+		}
+	}
+	if (found)
+		return 0;
+
+	/*
+	 * A gap: find the first instant whose wall-clock time is past w, i.e. the
+	 * moment the clocks jumped.  lo's wall time is before w, hi's after.
+	 */
+	lo = w - omax;
+	hi = w - omin;
+	if (zone_offset(z, lo, &off) < 0 || lo + off > w ||
+		zone_offset(z, hi, &off) < 0 || hi + off <= w)
+		return -1;
+	while (hi - lo > 1)
+	{
+		int64_t		mid = lo + (hi - lo) / 2;
+
+		if (zone_offset(z, mid, &off) < 0)
+			return -1;
+		if (mid + off > w)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	*t = hi;
+	*gap = true;
+	return 0;
+}
+
+/*
+ * The proleptic Gregorian date of a day number (days since 1970-01-01).
+ * Counting years from March puts the leap day last, so a 400-year era has a
+ * fixed length and the month follows from the day of the year linearly.
+ */
+static void
+civil_from_days(int64_t days, int *year, int *month, int *day)
+{
+	int64_t		z = days + 719468;
+	int64_t		era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t		doe = z - era * 146097; /* 0..146096 */
+	int64_t		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;	/* 0..399 */
+	int64_t		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);	/* 0..365, from March */
+	int64_t		mp = (5 * doy + 2) / 153;	/* March = 0 */
+
+	*day = (int) (doy - (153 * mp + 2) / 5 + 1);
+	*month = (int) (mp < 10 ? mp + 3 : mp - 9);
+	*year = (int) (yoe + era * 400 + (*month <= 2 ? 1 : 0));
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t		q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Whether e fires on the day with the given date (wday: Sunday = 0). */
+static bool
+day_matches(const CronExpr *e, int month, int mday, int wday)
+{
+	bool		dm = (e->mdays >> mday) & 1;
+	bool		wm = (e->wdays >> wday) & 1;
+
+	if (!((e->months >> month) & 1))
+		return false;
+	if (!e->mday_any && !e->wday_any)
+		return dm || wm;		/* both restricted: either one (Vixie cron) */
+	return dm && wm;
+}
+
+/* The search itself, with the zone in effect. */
+static int
+cron_search(const CronExpr *e, const CronZone *z, int64_t after, int64_t *next,
+			PgbError *err)
+{
+	const uint32_t all_hours = (UINT32_C(1) << 24) - 1;
+	bool		every_hour = (e->hours & all_hours) == all_hours;
+	int64_t		off,
+				start_wall,
+				start_day,
+				start_min;
+
+	if (zone_offset(z, after, &off) < 0)
+		return pgb_error(err, EXIT_INTERNAL, "cannot convert time %lld to local time",
+						 (long long) after);
+	start_wall = after + off;
+	start_day = floor_div(start_wall, SECS_PER_DAY);
+	start_min = (start_wall - start_day * SECS_PER_DAY) / 60;	/* minute of the day */
+
+	for (int64_t day = start_day; day <= start_day + CRON_HORIZON_DAYS; day++)
+	{
+		int			year,
+					month,
+					mday;
+		int			wday = (int) (((day + 4) % 7 + 7) % 7);	/* 1970-01-01 was a Thursday */
+		int			h0 = 0;
+
+		civil_from_days(day, &year, &month, &mday);
+		if (!day_matches(e, month, mday, wday))
+			continue;
+
+		/* earlier wall-clock times on the first day fire before `after` */
+		if (day == start_day)
+			h0 = (int) (start_min / 60);
+		for (int h = h0; h < 24; h++)
+		{
+			int			m0 = (day == start_day && h == h0) ? (int) (start_min % 60) : 0;
+
+			if (!((e->hours >> h) & 1))
+				continue;
+			for (int m = m0; m < 60; m++)
+			{
+				int64_t		t = 0;
+				bool		gap;
+
+				if (!((e->minutes >> m) & 1))
+					continue;
+				if (wall_to_instant(z, day * SECS_PER_DAY + h * 3600 + m * 60, &t, &gap) < 0)
+					return pgb_error(err, EXIT_INTERNAL,
+									 "cannot convert %04d-%02d-%02d %02d:%02d from local time",
+									 year, month, mday, h, m);
+				/* an hourly job's next run is near: skipped times are just skipped */
+				if (gap && every_hour)
+					continue;
+				if (t > after)
+				{
+					*next = t;
+					return 0;
+				}
+			}
+		}
+	}
+
+	pgb_error(err, EXIT_NOT_FOUND, "cron expression \"%s\" does not fire in the next 8 years",
+			  e->text);
+	return pgb_hint(err, "Check that the day of month exists in the month chosen.");
+}
+
+int
+cron_next(const CronExpr *e, const char *tz, time_t after, time_t *next, PgbError *err)
+{
+	CronZone	z;
+	char	   *saved = NULL;
+	bool		had_tz;
+	int64_t		result = 0;
+	int			rc;
+
+	/* keep well inside what time_t and int date arithmetic can hold */
+	if ((int64_t) after < -(INT64_C(1) << 40) || (int64_t) after > INT64_C(1) << 40)
+		return pgb_error(err, EXIT_INTERNAL, "time %lld is out of range", (long long) after);
+	if (!cron_tz_valid(tz))
+	{
+		pgb_error(err, EXIT_CONFIG, "unknown time zone \"%s\"", tz);
+		return pgb_hint(err, "Use a name from the time zone database, such as \"Europe/Berlin\" or \"UTC\" (see %s).",
+						TZ_DEFAULT_DIR);
+	}
+
+	z.utc = (tz == NULL || tz[0] == '\0');
+	if (z.utc)
+		rc = cron_search(e, &z, after, &result, err);
+	else
+	{
+		const char *old = getenv("TZ");
+		char		value[TZ_NAME_MAX + 2];
+
+		had_tz = old != NULL;
+		if (had_tz && (saved = strdup(old)) == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		/* a leading ':' makes the C library read the zone file, nothing else */
+		snprintf(value, sizeof(value), ":%s", tz);
+		if (setenv("TZ", value, 1) != 0)
+		{
+			free(saved);
+			return pgb_error_errno(err, EXIT_INTERNAL, errno, "could not set TZ");
+		}
+		tzset();
+
+		rc = cron_search(e, &z, after, &result, err);
+
+		if (had_tz)
+			setenv("TZ", saved, 1);
+		else
+			unsetenv("TZ");
+		tzset();
+		free(saved);
+	}
+	if (rc < 0)
+		return -1;
+	*next = (time_t) result;
+	return 0;
+}
+
+/* ---- printing ---- */
+
+/* A bounded appender that counts what it could not write. */
+typedef struct CronOut
+{
+	char	   *buf;
+	size_t		len;
+	size_t		pos;			/* length of the full text so far */
+} CronOut;
+
+static void
+out_add(CronOut *o, const char *fmt,...) PGB_PRINTF(2, 3);
+
+static void
+out_add(CronOut *o, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
+				  o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->pos += (size_t) n;
+}
+
+static int
+popcount64(uint64_t v)
+{
+	int			n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+/*
+ * One field over values lo..hi: "*" when whole (and star allowed), "*\/n"
+ * for a step of three or more values from lo, else values and ranges.
+ */
+static void
+format_field(CronOut *o, uint64_t bits, int lo, int hi, bool star)
+{
+	uint64_t	full = bit_range(lo, hi);
+	bool		first = true;
+
+	bits &= full;
+	if (star && bits == full)
+	{
+		out_add(o, "*");
+		return;
+	}
+	if (popcount64(bits) >= 3)
+	{
+		for (int step = 2; step <= hi - lo; step++)
+		{
+			uint64_t	prog = 0;
+
+			for (int v = lo; v <= hi; v += step)
+				prog |= UINT64_C(1) << v;
+			if (prog == bits)
+			{
+				out_add(o, "*/%d", step);
+				return;
+			}
+		}
+	}
+	if (bits == 0)
+	{
+		/* cannot come from cron_parse; print something that does not fire */
+		out_add(o, "%d", lo);
+		return;
+	}
+	for (int v = lo; v <= hi; v++)
+	{
+		int			end = v;
+
+		if (!((bits >> v) & 1))
+			continue;
+		while (end < hi && ((bits >> (end + 1)) & 1))
+			end++;
+		if (!first)
+			out_add(o, ",");
+		first = false;
+		if (end - v >= 2)
+			out_add(o, "%d-%d", v, end);
+		else if (end == v + 1)
+			out_add(o, "%d,%d", v, end);
+		else
+			out_add(o, "%d", v);
+		v = end;
+	}
+}
+
+int
+cron_format(const CronExpr *e, char *buf, size_t len)
+{
+	CronOut		o = {buf, len, 0};
+
+	if (buf && len > 0)
+		buf[0] = '\0';
+	format_field(&o, e->minutes, 0, 59, true);
+	out_add(&o, " ");
+	format_field(&o, e->hours, 0, 23, true);
+	out_add(&o, " ");
+	format_field(&o, e->mdays, 1, 31, e->mday_any);
+	out_add(&o, " ");
+	format_field(&o, e->months, 1, 12, true);
+	out_add(&o, " ");
+	format_field(&o, e->wdays, 0, 6, e->wday_any);
+	return (int) o.pos;
+}

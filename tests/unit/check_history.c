@@ -1,2 +1,900 @@
-/* placeholder */
-int main(void) { return 0; }
+/*
+ * Unit tests for the job history kept in the repository
+ * (src/repo/history.c, on a posix storage in a temporary directory) and for
+ * the scheduler's Prometheus metrics (src/sched/metrics.c: the renderer,
+ * and the HTTP server fetched with libcurl on a loopback port).
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "common/fileio.h"
+#include "repo/history.h"
+#include "repo/objio.h"
+#include "sched/metrics.h"
+#include "storage/posix.h"
+
+static char tmpdir[256];
+static char root[320];
+static Repo *repo;
+
+static void
+setup(void)
+{
+	const char *base = getenv("TMPDIR");
+	PgbError	err = {0};
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbkp-check-history-XXXXXX", base && base[0] ? base : "/tmp");
+	ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(root, sizeof(root), "%s/repo", tmpdir);
+	repo = calloc(1, sizeof(Repo));
+	ck_assert(repo != NULL);
+	repo->storage = storage_posix_new(root, &err);
+	ck_assert_msg(repo->storage != NULL, "%s", err.msg);
+	snprintf(repo->name, sizeof(repo->name), "default");
+	snprintf(repo->cluster, sizeof(repo->cluster), "pg-test");
+}
+
+static void
+teardown(void)
+{
+	PgbError	err = {0};
+
+	repo_free(repo);
+	repo = NULL;
+	fio_remove_tree(tmpdir, &err);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static JobRecord
+record(const char *job, const char *node, TimestampUs start, const char *outcome)
+{
+	JobRecord	r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.job, sizeof(r.job), "%s", job);
+	snprintf(r.command, sizeof(r.command), "backup");
+	snprintf(r.type, sizeof(r.type), "full");
+	snprintf(r.node, sizeof(r.node), "%s", node);
+	r.start = start;
+	r.end = start + 5000000;
+	snprintf(r.outcome, sizeof(r.outcome), "%s", outcome);
+	return r;
+}
+
+static void
+append_ok(const JobRecord *r)
+{
+	PgbError	err = {0};
+
+	ck_assert_msg(history_append(repo, r, &err) == 0, "%s", err.msg);
+}
+
+static JobRecord *
+list_ok(int max, int *n)
+{
+	PgbError	err = {0};
+	JobRecord  *out = NULL;
+
+	ck_assert_msg(history_list(repo, max, &out, n, &err) == 0, "%s", err.msg);
+	return out;
+}
+
+/* Names in <root>/pg-test/history (sorted), as one comma-separated string. */
+static void
+history_names(char *buf, size_t len)
+{
+	PgbError	err = {0};
+	StorageList l;
+
+	buf[0] = '\0';
+	ck_assert_msg(storage_list(repo->storage, "pg-test/history", &l, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < l.count; i++)
+	{
+		strncat(buf, l.items[i].name, len - strlen(buf) - 1);
+		if (i + 1 < l.count)
+			strncat(buf, ",", len - strlen(buf) - 1);
+	}
+	storage_list_free(&l);
+}
+
+/* 2026-11-25 21:38:58 UTC + usec */
+#define T0 ((TimestampUs) 1795642738 * 1000000)
+
+/* ------------------------------------------------------------ history */
+
+START_TEST(test_append_list_order)
+{
+	JobRecord	a = record("backup-full", "pg-test-1", T0, "ok");
+	JobRecord	b = record("verify", "pg-test-1", T0 + 3600 * 1000000LL, "failed");
+	JobRecord	c = record("backup-incr", "pg-test-2", T0 + 60 * 1000000LL, "skipped");
+	JobRecord  *out;
+	int			n;
+
+	/* written out of order: listing is by start time, newest first */
+	append_ok(&a);
+	append_ok(&b);
+	append_ok(&c);
+	out = list_ok(0, &n);
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(out[0].job, "verify");
+	ck_assert_str_eq(out[0].outcome, "failed");
+	ck_assert_str_eq(out[1].job, "backup-incr");
+	ck_assert_str_eq(out[1].node, "pg-test-2");
+	ck_assert_str_eq(out[2].job, "backup-full");
+	ck_assert(out[2].start == T0);
+	history_free(out);
+
+	out = list_ok(2, &n);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(out[0].job, "verify");
+	ck_assert_str_eq(out[1].job, "backup-incr");
+	history_free(out);
+
+	out = list_ok(10, &n);
+	ck_assert_int_eq(n, 3);
+	history_free(out);
+}
+END_TEST
+
+START_TEST(test_list_empty)
+{
+	JobRecord  *out;
+	int			n = -1;
+
+	out = list_ok(0, &n);
+	ck_assert_int_eq(n, 0);
+	ck_assert_ptr_null(out);
+	history_free(out);
+}
+END_TEST
+
+START_TEST(test_prune)
+{
+	PgbError	err = {0};
+	JobRecord  *out;
+	int			n;
+	char		names[2048];
+
+	for (int i = 0; i < 5; i++)
+	{
+		JobRecord	r = record("backup-full", "pg-test-1", T0 + i * 1000000LL, "ok");
+
+		r.exit_code = i;
+		append_ok(&r);
+	}
+	ck_assert_int_eq(history_prune(repo, 10, &err), 0);
+	ck_assert_int_eq(history_prune(repo, 2, &err), 3);
+	out = list_ok(0, &n);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(out[0].exit_code, 4);
+	ck_assert_int_eq(out[1].exit_code, 3);
+	history_free(out);
+	history_names(names, sizeof(names));
+	ck_assert_str_eq(names,
+					 "20261125-213901.000000-pg-test-1-backup-full.json,"
+					 "20261125-213902.000000-pg-test-1-backup-full.json");
+
+	ck_assert_int_eq(history_prune(repo, 0, &err), 2);
+	out = list_ok(0, &n);
+	ck_assert_int_eq(n, 0);
+	history_free(out);
+	ck_assert_int_eq(history_prune(repo, -1, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_INTERNAL);
+}
+END_TEST
+
+START_TEST(test_name_sanitising)
+{
+	JobRecord	r = record("../../etc/passwd", "pg test/1\n\xc3\xa9", T0 + 123456, "ok");
+	char		name[256];
+	char		names[1024];
+	JobRecord  *out;
+	int			n;
+
+	ck_assert_int_eq(history_object_name(&r, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "20261125-213858.123456-pg_test_1___-.._.._etc_passwd.json");
+	append_ok(&r);
+	history_names(names, sizeof(names));
+	ck_assert_str_eq(names, name);
+	/* the content keeps the real names */
+	out = list_ok(0, &n);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(out[0].job, "../../etc/passwd");
+	ck_assert_str_eq(out[0].node, "pg test/1\n\xc3\xa9");
+	history_free(out);
+
+	/* empty node; no start: the end names the record */
+	r = record("check", "", 0, "ok");
+	r.end = T0;
+	ck_assert_int_eq(history_object_name(&r, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "20261125-213858.000000-unknown-check.json");
+}
+END_TEST
+
+START_TEST(test_same_name_gets_counter)
+{
+	JobRecord	r = record("backup-full", "pg-test-1", T0, "ok");
+	char		names[2048];
+	JobRecord  *out;
+	int			n;
+
+	append_ok(&r);
+	r.exit_code = 1;
+	append_ok(&r);
+	r.exit_code = 2;
+	append_ok(&r);
+	history_names(names, sizeof(names));
+	ck_assert_str_eq(names,
+					 "20261125-213858.000000-pg-test-1-backup-full.2.json,"
+					 "20261125-213858.000000-pg-test-1-backup-full.3.json,"
+					 "20261125-213858.000000-pg-test-1-backup-full.json");
+	out = list_ok(0, &n);
+	ck_assert_int_eq(n, 3);
+	history_free(out);
+}
+END_TEST
+
+START_TEST(test_append_validation)
+{
+	PgbError	err = {0};
+	JobRecord	r = record("backup-full", "pg-test-1", T0, "unreadable");
+
+	ck_assert_int_eq(history_append(repo, &r, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_INTERNAL);
+	ck_assert_msg(strstr(err.msg, "unknown outcome") != NULL, "%s", err.msg);
+	pgb_error_clear(&err);
+	r = record("", "pg-test-1", T0, "ok");
+	ck_assert_int_eq(history_append(repo, &r, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_INTERNAL);
+}
+END_TEST
+
+/* Flip one byte in the middle of the object file on disk. */
+static void
+damage(const char *name)
+{
+	char		path[1024];
+	int			fd;
+	off_t		size;
+	unsigned char c;
+
+	snprintf(path, sizeof(path), "%s/pg-test/history/%s", root, name);
+	fd = open(path, O_RDWR);
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	size = lseek(fd, 0, SEEK_END);
+	ck_assert(size > 70);
+	ck_assert(pread(fd, &c, 1, size - 40) == 1);
+	c ^= 0x20;
+	ck_assert(pwrite(fd, &c, 1, size - 40) == 1);
+	close(fd);
+}
+
+START_TEST(test_damaged_record_listed_as_unreadable)
+{
+	JobRecord	a = record("backup-full", "pg-test-1", T0, "ok");
+	JobRecord	b = record("verify", "pg-test-1", T0 + 1000000, "ok");
+	JobRecord	c = record("expire", "pg-test-1", T0 + 2000000, "ok");
+	char		name[256];
+	JobRecord  *out;
+	int			n;
+	PgbError	err = {0};
+	bool		existed;
+	const char *junk = "{\"format\":1,\"job\":\"x\"}";
+
+	append_ok(&a);
+	append_ok(&b);
+	append_ok(&c);
+	ck_assert_int_eq(history_object_name(&b, name, sizeof(name)), 0);
+	damage(name);
+	/* a well-formed object with a malformed record, and names that are not records */
+	ck_assert(objio_put_mem(repo->storage, "pg-test/history/20261125-213859.500000-x-y.json", OBJECT_KIND_INFO, 3,
+							junk, strlen(junk), true, &existed, NULL, &err) == 0);
+	ck_assert(objio_put_mem(repo->storage, "pg-test/history/README.json", OBJECT_KIND_INFO, 3,
+							"{}", 2, true, &existed, NULL, &err) == 0);
+	ck_assert(objio_put_mem(repo->storage, "pg-test/history/20261125-213900.000000-x-y.txt", OBJECT_KIND_INFO, 3,
+							"{}", 2, true, &existed, NULL, &err) == 0);
+
+	out = list_ok(0, &n);
+	ck_assert_int_eq(n, 4);
+	ck_assert_str_eq(out[0].job, "expire");
+	ck_assert_str_eq(out[1].outcome, HISTORY_OUTCOME_UNREADABLE);	/* 21:38:59.5 junk */
+	ck_assert_msg(strstr(out[1].message, "malformed job record") != NULL, "%s", out[1].message);
+	ck_assert_str_eq(out[1].job, "");
+	ck_assert(out[1].start == T0 + 1500000);
+	ck_assert_str_eq(out[2].outcome, HISTORY_OUTCOME_UNREADABLE);	/* damaged verify */
+	ck_assert_int_eq(out[2].exit_code, EXIT_CORRUPT);
+	ck_assert(out[2].start == T0 + 1000000);
+	ck_assert_msg(strncmp(out[2].message, name, strlen(name)) == 0, "%s", out[2].message);
+	ck_assert_str_eq(out[3].job, "backup-full");
+	history_free(out);
+
+	/* unreadable records count against max and are pruned like others */
+	out = list_ok(2, &n);
+	ck_assert_int_eq(n, 2);
+	history_free(out);
+	ck_assert_int_eq(history_prune(repo, 1, &err), 3);
+	out = list_ok(0, &n);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(out[0].job, "expire");
+	history_free(out);
+}
+END_TEST
+
+START_TEST(test_json_round_trip)
+{
+	JobRecord	r;
+	JobRecord	back;
+	PgbError	err = {0};
+	char	   *text;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.job, sizeof(r.job), "backup-diff");
+	snprintf(r.command, sizeof(r.command), "backup");
+	snprintf(r.type, sizeof(r.type), "diff");
+	snprintf(r.node, sizeof(r.node), "pg-test-2");
+	r.start = 1795643732681612;
+	r.end = 1795643790112233;
+	snprintf(r.outcome, sizeof(r.outcome), "failed");
+	r.exit_code = 7;
+	r.bytes = (uint64_t) 5 << 40;
+	snprintf(r.label, sizeof(r.label), "20261125-213858D");
+	snprintf(r.message, sizeof(r.message), "could not connect to \"pg-test-2\": C:\\path</x> caf\xc3\xa9\tline\nnext");
+
+	text = history_record_to_json(&r);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, "\\\"pg-test-2\\\"") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "C:\\\\path</x>") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"format\":1") != NULL, "%s", text);
+	ck_assert_msg(strchr(text, '\n') == NULL, "%s", text);
+	ck_assert_msg(history_record_from_json(text, &back, &err) == 0, "%s", err.msg);
+	free(text);
+
+	ck_assert_str_eq(back.job, r.job);
+	ck_assert_str_eq(back.command, r.command);
+	ck_assert_str_eq(back.type, r.type);
+	ck_assert_str_eq(back.node, r.node);
+	ck_assert(back.start == r.start);
+	ck_assert(back.end == r.end);
+	ck_assert_str_eq(back.outcome, r.outcome);
+	ck_assert_int_eq(back.exit_code, 7);
+	ck_assert(back.bytes == r.bytes);
+	ck_assert_str_eq(back.label, r.label);
+	/* one line: control characters become spaces */
+	ck_assert_str_eq(back.message, "could not connect to \"pg-test-2\": C:\\path</x> caf\xc3\xa9 line next");
+
+	/* through the repository too */
+	append_ok(&r);
+	{
+		JobRecord  *out;
+		int			n;
+
+		out = list_ok(0, &n);
+		ck_assert_int_eq(n, 1);
+		ck_assert(out[0].bytes == r.bytes);
+		ck_assert_str_eq(out[0].message, back.message);
+		history_free(out);
+	}
+}
+END_TEST
+
+START_TEST(test_message_cut_utf8)
+{
+	JobRecord	r = record("verify", "pg-test-1", T0, "ok");
+	JobRecord	back;
+	PgbError	err = {0};
+	char	   *text;
+
+	memset(r.message, 'a', 254);
+	r.message[254] = (char) 0xC3;	/* first byte of a two-byte sequence, cut */
+	r.message[255] = '\0';
+	text = history_record_to_json(&r);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(history_record_from_json(text, &back, &err) == 0, "%s", err.msg);
+	free(text);
+	ck_assert_uint_eq(strlen(back.message), 254);
+}
+END_TEST
+
+START_TEST(test_json_malformed)
+{
+	static const char *const bad[] = {
+		"",
+		"[]",
+		"{\"job\":\"x\"}",
+		"{\"format\":2,\"job\":\"x\",\"command\":\"\",\"type\":\"\",\"node\":\"\",\"start\":0,\"end\":0,"
+		"\"outcome\":\"ok\",\"exit_code\":0,\"bytes\":0,\"label\":\"\",\"message\":\"\"}",
+		/* bytes negative */
+		"{\"format\":1,\"job\":\"x\",\"command\":\"\",\"type\":\"\",\"node\":\"\",\"start\":0,\"end\":0,"
+		"\"outcome\":\"ok\",\"exit_code\":0,\"bytes\":-1,\"label\":\"\",\"message\":\"\"}",
+		/* start as a string */
+		"{\"format\":1,\"job\":\"x\",\"command\":\"\",\"type\":\"\",\"node\":\"\",\"start\":\"0\",\"end\":0,"
+		"\"outcome\":\"ok\",\"exit_code\":0,\"bytes\":0,\"label\":\"\",\"message\":\"\"}",
+		/* type too long */
+		"{\"format\":1,\"job\":\"x\",\"command\":\"\",\"type\":\"0123456789abcdef\",\"node\":\"\",\"start\":0,\"end\":0,"
+		"\"outcome\":\"ok\",\"exit_code\":0,\"bytes\":0,\"label\":\"\",\"message\":\"\"}",
+		/* message missing */
+		"{\"format\":1,\"job\":\"x\",\"command\":\"\",\"type\":\"\",\"node\":\"\",\"start\":0,\"end\":0,"
+		"\"outcome\":\"ok\",\"exit_code\":0,\"bytes\":0,\"label\":\"\"}",
+		/* empty job */
+		"{\"format\":1,\"job\":\"\",\"command\":\"\",\"type\":\"\",\"node\":\"\",\"start\":0,\"end\":0,"
+		"\"outcome\":\"ok\",\"exit_code\":0,\"bytes\":0,\"label\":\"\",\"message\":\"\"}",
+		NULL
+	};
+	const char *good =
+		"{\"format\":1,\"job\":\"x\",\"command\":\"\",\"type\":\"\",\"node\":\"\",\"start\":0,\"end\":0,"
+		"\"outcome\":\"ok\",\"exit_code\":0,\"bytes\":0,\"label\":\"\",\"message\":\"\",\"future\":[1,2]}";
+	JobRecord	r;
+
+	for (int i = 0; bad[i]; i++)
+	{
+		PgbError	err = {0};
+
+		ck_assert_msg(history_record_from_json(bad[i], &r, &err) == -1, "accepted: %s", bad[i]);
+		ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	}
+	{
+		PgbError	err = {0};
+
+		/* unknown fields are ignored */
+		ck_assert_msg(history_record_from_json(good, &r, &err) == 0, "%s", err.msg);
+		ck_assert_str_eq(r.job, "x");
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------ metrics: rendering */
+
+static void
+sample_snapshot(MetricsSnapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->cluster, sizeof(s->cluster), "pg-test");
+	snprintf(s->instance, sizeof(s->instance), "pg-test-1");
+	s->is_primary = true;
+	snprintf(s->backups[0].type, sizeof(s->backups[0].type), "full");
+	s->backups[0].present = 1;
+	s->backups[0].last_end = 1795643732.681612;
+	s->backups[0].last_duration = 61.5;
+	s->backups[0].last_size = 123456789012ULL;
+	s->backups[0].last_stored = 2345678;
+	snprintf(s->backups[1].type, sizeof(s->backups[1].type), "diff");
+	s->backups[1].present = 1;
+	s->backups[1].last_end = 1795650000;
+	s->backups[1].last_duration = 3;
+	s->backups[1].last_size = 1000;
+	s->backups[1].last_stored = 10;
+	snprintf(s->backups[2].type, sizeof(s->backups[2].type), "incr");
+	s->backups[2].present = 0;
+	s->njobs = 2;
+	snprintf(s->jobs[0].job, sizeof(s->jobs[0].job), "backup-full");
+	s->jobs[0].last_ok = 1;
+	s->jobs[0].last_end = 1795643732;
+	s->jobs[0].last_duration = 61;
+	s->jobs[0].runs_ok = 3;
+	s->jobs[0].runs_failed = 1;
+	snprintf(s->jobs[1].job, sizeof(s->jobs[1].job), "verify");
+	s->jobs[1].last_ok = -1;
+	s->jobs[1].running = 1;
+	s->last_archived_time = 1795700000;
+	s->archive_failures = 4;
+	s->archived_count = 1000;
+	s->repo_size_bytes = 5000000000ULL;
+	s->recoverable_start = 1795643000;
+	s->recoverable_end = 1795700000;
+	s->backups_count = 2;
+	s->scrape_time_source = 1795700090.25;
+}
+
+static char *
+render(const MetricsSnapshot *s, double now)
+{
+	MemBuf		out = {0};
+	PgbError	err = {0};
+	char	   *text;
+
+	ck_assert_int_eq(metrics_render(s, now, &out), 0);
+	text = membuf_take(&out, NULL, &err);
+	ck_assert_ptr_nonnull(text);
+	return text;
+}
+
+#define L "{cluster=\"pg-test\",node=\"pg-test-1\""
+
+static void
+has(const char *text, const char *line)
+{
+	if (strstr(text, line) == NULL)
+		fprintf(stderr, "%s\n", text);
+	ck_assert_msg(strstr(text, line) != NULL, "missing \"%s\"", line);
+}
+
+static void
+lacks(const char *text, const char *what)
+{
+	if (strstr(text, what) != NULL)
+		fprintf(stderr, "%s\n", text);
+	ck_assert_msg(strstr(text, what) == NULL, "unexpected \"%s\"", what);
+}
+
+START_TEST(test_render_values)
+{
+	MetricsSnapshot s;
+	char	   *text;
+
+	sample_snapshot(&s);
+	text = render(&s, 1795700100);
+	has(text, "\npgbkp_up" L "} 1\n");
+	has(text, "\npgbkp_is_primary" L "} 1\n");
+	has(text, "\npgbkp_snapshot_timestamp_seconds" L "} 1795700090.25\n");
+	has(text, "\npgbkp_backup_last_success_timestamp_seconds" L ",type=\"full\"} 1795643732.681612\n");
+	has(text, "\npgbkp_backup_last_success_timestamp_seconds" L ",type=\"diff\"} 1795650000\n");
+	lacks(text, "type=\"incr\"");
+	has(text, "\npgbkp_backup_last_duration_seconds" L ",type=\"full\"} 61.5\n");
+	has(text, "\npgbkp_backup_last_size_bytes" L ",type=\"full\"} 123456789012\n");
+	has(text, "\npgbkp_backup_last_stored_bytes" L ",type=\"diff\"} 10\n");
+	has(text, "\npgbkp_backups" L "} 2\n");
+	has(text, "\npgbkp_job_last_success" L ",job_name=\"backup-full\"} 1\n");
+	lacks(text, "pgbkp_job_last_success" L ",job_name=\"verify\"}");
+	has(text, "\npgbkp_job_last_run_timestamp_seconds" L ",job_name=\"backup-full\"} 1795643732\n");
+	lacks(text, "pgbkp_job_last_run_timestamp_seconds" L ",job_name=\"verify\"}");
+	has(text, "\npgbkp_job_running" L ",job_name=\"verify\"} 1\n");
+	has(text, "\npgbkp_job_running" L ",job_name=\"backup-full\"} 0\n");
+	has(text, "\npgbkp_job_runs_total" L ",job_name=\"backup-full\",outcome=\"ok\"} 3\n");
+	has(text, "\npgbkp_job_runs_total" L ",job_name=\"backup-full\",outcome=\"failed\"} 1\n");
+	has(text, "\npgbkp_job_runs_total" L ",job_name=\"verify\",outcome=\"skipped\"} 0\n");
+	has(text, "\npgbkp_archive_last_archived_timestamp_seconds" L "} 1795700000\n");
+	has(text, "\npgbkp_archive_last_archived_age_seconds" L "} 100\n");
+	has(text, "\npgbkp_archive_failures_total" L "} 4\n");
+	has(text, "\npgbkp_archived_total" L "} 1000\n");
+	has(text, "\npgbkp_repository_size_bytes" L "} 5000000000\n");
+	has(text, "\npgbkp_recoverable_window_start_timestamp_seconds" L "} 1795643000\n");
+	has(text, "\npgbkp_recoverable_window_end_timestamp_seconds" L "} 1795700000\n");
+	has(text, "# TYPE pgbkp_job_runs_total counter\n");
+	has(text, "# TYPE pgbkp_archive_failures_total counter\n");
+	has(text, "# TYPE pgbkp_archived_total counter\n");
+	has(text, "# TYPE pgbkp_backups gauge\n");
+	ck_assert(text[strlen(text) - 1] == '\n');
+	free(text);
+
+	/* age against another now; never negative */
+	text = render(&s, 1795700000 - 5);
+	has(text, "\npgbkp_archive_last_archived_age_seconds" L "} 0\n");
+	free(text);
+}
+END_TEST
+
+/*
+ * Structure: every family has one HELP and one TYPE line, just before its
+ * samples, and samples of a family are contiguous; every sample carries
+ * the cluster and node labels.
+ */
+START_TEST(test_render_structure)
+{
+	MetricsSnapshot s;
+	char	   *text;
+	char	   *save = NULL;
+	char		current[128] = "";
+	char		seen[4096] = ",";
+	int			families = 0;
+
+	sample_snapshot(&s);
+	text = render(&s, 1795700100);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	{
+		if (strncmp(line, "# HELP ", 7) == 0)
+		{
+			char		name[128];
+			char		key[140];
+
+			ck_assert(sscanf(line + 7, "%127s", name) == 1);
+			snprintf(key, sizeof(key), ",%s,", name);
+			ck_assert_msg(strstr(seen, key) == NULL, "family %s twice", name);
+			strncat(seen, key + 1, sizeof(seen) - strlen(seen) - 1);
+			snprintf(current, sizeof(current), "%s", name);
+			families++;
+		}
+		else if (strncmp(line, "# TYPE ", 7) == 0)
+		{
+			ck_assert(strncmp(line + 7, current, strlen(current)) == 0);
+			ck_assert(strcmp(line + 7 + strlen(current), " gauge") == 0 ||
+					  strcmp(line + 7 + strlen(current), " counter") == 0);
+		}
+		else
+		{
+			ck_assert_msg(strncmp(line, current, strlen(current)) == 0 && line[strlen(current)] == '{',
+						  "sample \"%s\" outside its family %s", line, current);
+			ck_assert_msg(strstr(line, L) == line + strlen(current), "labels: %s", line);
+			ck_assert_msg(strncmp(line, "pgbkp_", 6) == 0, "%s", line);
+		}
+	}
+	ck_assert_int_eq(families, 20);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_render_escaping)
+{
+	MetricsSnapshot s;
+	char	   *text;
+
+	sample_snapshot(&s);
+	snprintf(s.cluster, sizeof(s.cluster), "a\"b\\c\nd");
+	snprintf(s.jobs[0].job, sizeof(s.jobs[0].job), "we\"ird\\");
+	text = render(&s, 1795700100);
+	has(text, "\npgbkp_up{cluster=\"a\\\"b\\\\c\\nd\",node=\"pg-test-1\"} 1\n");
+	has(text, ",job_name=\"we\\\"ird\\\\\"} 1\n");
+	free(text);
+}
+END_TEST
+
+START_TEST(test_render_not_taken)
+{
+	MetricsSnapshot s;
+	char	   *text;
+
+	memset(&s, 0, sizeof(s));
+	text = render(&s, 1795700100);
+	has(text, "# TYPE pgbkp_up gauge\n");
+	has(text, "\npgbkp_up{cluster=\"\",node=\"\"} 0\n");
+	lacks(text, "pgbkp_backups");
+	lacks(text, "pgbkp_is_primary");
+	free(text);
+}
+END_TEST
+
+START_TEST(test_render_cap)
+{
+	MetricsSnapshot s;
+	MemBuf		out = {.max = 100};
+
+	sample_snapshot(&s);
+	ck_assert_int_eq(metrics_render(&s, 1795700100, &out), -1);
+	membuf_free(&out);
+}
+END_TEST
+
+/* ------------------------------------------------------------ metrics: server */
+
+typedef struct Fetched
+{
+	long		status;
+	char		type[128];
+	MemBuf		body;
+} Fetched;
+
+static size_t
+on_body(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	PgbError	err = {0};
+
+	if (membuf_append((MemBuf *) arg, ptr, size * nmemb, &err) != 0)
+		return 0;
+	return size * nmemb;
+}
+
+/* GET (or another method) url; false when it could not connect. */
+static bool
+fetch(const char *url, const char *method, Fetched *f)
+{
+	CURL	   *c = curl_easy_init();
+	CURLcode	rc;
+	char	   *type = NULL;
+
+	memset(f, 0, sizeof(*f));
+	ck_assert_ptr_nonnull(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &f->body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	if (method && strcmp(method, "POST") == 0)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "a=b");
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+	{
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->status);
+		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+		if (type)
+			snprintf(f->type, sizeof(f->type), "%s", type);
+	}
+	curl_easy_cleanup(c);
+	if (f->body.buf == NULL)
+	{
+		PgbError	err = {0};
+
+		membuf_append(&f->body, "", 0, &err);
+	}
+	return rc == CURLE_OK;
+}
+
+START_TEST(test_server)
+{
+	PgbError	err = {0};
+	MetricsServer *m = metrics_start("127.0.0.1", 0, &err);
+	MetricsSnapshot s;
+	char		url[128];
+	Fetched		f;
+	int			port;
+
+	ck_assert_msg(m != NULL, "%s", err.msg);
+	port = metrics_port(m);
+	ck_assert_int_gt(port, 0);
+
+	/* before the first snapshot */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+	ck_assert(fetch(url, NULL, &f));
+	ck_assert_int_eq(f.status, 200);
+	ck_assert_str_eq(f.type, "text/plain; version=0.0.4; charset=utf-8");
+	has(f.body.buf, "pgbkp_up{cluster=\"\",node=\"\"} 0\n");
+	membuf_free(&f.body);
+
+	sample_snapshot(&s);
+	metrics_update(m, &s);
+	ck_assert(fetch(url, NULL, &f));
+	ck_assert_int_eq(f.status, 200);
+	has(f.body.buf, "\npgbkp_up" L "} 1\n");
+	has(f.body.buf, "\npgbkp_backups" L "} 2\n");
+	membuf_free(&f.body);
+
+	/* an update changes what is served */
+	s.backups_count = 3;
+	snprintf(s.instance, sizeof(s.instance), "pg-test-2");
+	metrics_update(m, &s);
+	ck_assert(fetch(url, NULL, &f));
+	has(f.body.buf, "\npgbkp_backups{cluster=\"pg-test\",node=\"pg-test-2\"} 3\n");
+	membuf_free(&f.body);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	ck_assert(fetch(url, NULL, &f));
+	ck_assert_int_eq(f.status, 200);
+	has(f.body.buf, "href=\"/metrics\"");
+	membuf_free(&f.body);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics/x", port);
+	ck_assert(fetch(url, NULL, &f));
+	ck_assert_int_eq(f.status, 404);
+	membuf_free(&f.body);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/other", port);
+	ck_assert(fetch(url, NULL, &f));
+	ck_assert_int_eq(f.status, 404);
+	membuf_free(&f.body);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+	ck_assert(fetch(url, "POST", &f));
+	ck_assert_int_eq(f.status, 405);
+	membuf_free(&f.body);
+
+	metrics_stop(m);
+	/* stopped: nothing listens any more */
+	ck_assert(!fetch(url, NULL, &f));
+	membuf_free(&f.body);
+}
+END_TEST
+
+START_TEST(test_server_port_in_use)
+{
+	PgbError	err = {0};
+	MetricsServer *m = metrics_start("127.0.0.1", 0, &err);
+	MetricsServer *m2;
+	char		expect[64];
+
+	ck_assert_msg(m != NULL, "%s", err.msg);
+	m2 = metrics_start("127.0.0.1", metrics_port(m), &err);
+	ck_assert_ptr_null(m2);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	snprintf(expect, sizeof(expect), "port %d on 127.0.0.1 is in use", metrics_port(m));
+	ck_assert_msg(strstr(err.msg, expect) != NULL, "%s", err.msg);
+	/* all addresses include the loopback one */
+	pgb_error_clear(&err);
+	m2 = metrics_start(NULL, metrics_port(m), &err);
+	ck_assert_ptr_null(m2);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	snprintf(expect, sizeof(expect), "port %d is in use", metrics_port(m));
+	ck_assert_msg(strstr(err.msg, expect) != NULL, "%s", err.msg);
+	metrics_stop(m);
+
+	pgb_error_clear(&err);
+	ck_assert_ptr_null(metrics_start(NULL, 70000, &err));
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	pgb_error_clear(&err);
+	ck_assert_ptr_null(metrics_start("not an address..", 0, &err));
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	metrics_stop(NULL);
+}
+END_TEST
+
+START_TEST(test_server_all_addresses)
+{
+	PgbError	err = {0};
+	MetricsServer *m = metrics_start(NULL, 0, &err);
+	MetricsSnapshot s;
+	char		url[128];
+	Fetched		f;
+
+	ck_assert_msg(m != NULL, "%s", err.msg);
+	sample_snapshot(&s);
+	metrics_update(m, &s);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", metrics_port(m));
+	ck_assert(fetch(url, NULL, &f));
+	ck_assert_int_eq(f.status, 200);
+	has(f.body.buf, "\npgbkp_up" L "} 1\n");
+	membuf_free(&f.body);
+	/* IPv6 loopback, where the host has it */
+	snprintf(url, sizeof(url), "http://[::1]:%d/metrics", metrics_port(m));
+	if (fetch(url, NULL, &f))
+		ck_assert_int_eq(f.status, 200);
+	membuf_free(&f.body);
+	metrics_stop(m);
+}
+END_TEST
+
+/* ------------------------------------------------------------ suites */
+
+static Suite *
+history_suite(void)
+{
+	Suite	   *s = suite_create("history");
+	TCase	   *tc = tcase_create("repository");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_append_list_order);
+	tcase_add_test(tc, test_list_empty);
+	tcase_add_test(tc, test_prune);
+	tcase_add_test(tc, test_name_sanitising);
+	tcase_add_test(tc, test_same_name_gets_counter);
+	tcase_add_test(tc, test_append_validation);
+	tcase_add_test(tc, test_damaged_record_listed_as_unreadable);
+	tcase_add_test(tc, test_json_round_trip);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("json");
+	tcase_add_test(tc, test_message_cut_utf8);
+	tcase_add_test(tc, test_json_malformed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+static Suite *
+metrics_suite(void)
+{
+	Suite	   *s = suite_create("metrics");
+	TCase	   *tc = tcase_create("render");
+
+	tcase_add_test(tc, test_render_values);
+	tcase_add_test(tc, test_render_structure);
+	tcase_add_test(tc, test_render_escaping);
+	tcase_add_test(tc, test_render_not_taken);
+	tcase_add_test(tc, test_render_cap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("server");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_server);
+	tcase_add_test(tc, test_server_port_in_use);
+	tcase_add_test(tc, test_server_all_addresses);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner    *sr = srunner_create(history_suite());
+	int			failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	srunner_add_suite(sr, metrics_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed == 0 ? 0 : 1;
+}
