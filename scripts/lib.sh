@@ -248,6 +248,16 @@ lib_stop_s3_under() {
     done
 }
 
+# lib_stop_patroni_under DIR: stop the Patroni test clusters started in
+# DIR/patroni* (before PostgreSQL: Patroni would restart what is killed).
+lib_stop_patroni_under() {
+    local d
+    for d in "$1"/patroni*; do
+        [ -e "$d/.patroni-cluster" ] || continue
+        "$TOP/scripts/patroni-cluster" stop "$d" >/dev/null 2>&1 || true
+    done
+}
+
 # lib_cleanup: stop what this process started and remove $ROOT unless KEEP=1.
 lib_cleanup() {
     local p
@@ -256,6 +266,7 @@ lib_cleanup() {
     done
     BG_PIDS=()
     [ -n "${ROOT:-}" ] || return 0
+    lib_stop_patroni_under "$ROOT"
     lib_stop_all_under "$ROOT"
     lib_stop_s3_under "$ROOT"
     if [ "${KEEP:-0}" = 1 ]; then

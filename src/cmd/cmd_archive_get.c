@@ -16,22 +16,24 @@
 #include "repo/walarchive.h"
 
 /*
- * The first repository that has the file, in configured order.  A
- * repository that cannot be reached (or opened) is skipped with a warning.
- * The file counts as not archived when a reachable repository says so and
- * no other delivered it: archive-push succeeds only once a segment is in
- * every repository, so a reachable repository that lacks it means it was
- * never archived.  A damaged copy is an error unless another repository
- * delivers a good one.
+ * The first repository that has the file, in configured order; one that
+ * cannot be reached (or opened) is skipped with a warning.  The file counts
+ * as not archived (exit 1, which ends recovery at that point) only when every
+ * repository answered that it does not have it: repositories keep WAL for
+ * different lengths of time, so one that lacks the file does not prove that
+ * another one, unreachable now, lacks it too.  Otherwise the failure is an
+ * error (126 during targeted or archive recovery: PostgreSQL stops instead
+ * of promoting early).  restore pins a targeted recovery to the repository
+ * it chose (--repo), so a repository that is down does not stop it.
  */
 static int
 get_from_repositories(const Config *cfg, PgbError *err)
 {
-	bool		missing = false;
-	bool		damaged = false;
+	int			missing = 0;
+	int			n = cfg->nrepos > 0 ? cfg->nrepos : 1;
 	PgbError	first = {0};
 
-	for (int i = 0; i < cfg->nrepos || i == 0; i++)
+	for (int i = 0; i < n; i++)
 	{
 		Repo	   *repo = cmd_open_repo_at(cfg, i, err);
 		int			rc = repo ? wal_get(repo, cfg->args[0], cfg->args[1], err) : -1;
@@ -44,24 +46,22 @@ get_from_repositories(const Config *cfg, PgbError *err)
 		}
 		if (err->code == EXIT_WAL_MISSING)
 		{
-			missing = true;
+			missing++;
 			continue;
 		}
-		if (cfg->nrepos > 1)
+		if (n > 1)
 		{
 			pgb_error_context(err, "repository \"%s\"", cfg->repos[i].name);
 			log_warn("%s", err->msg);
 		}
-		if (err->code == EXIT_CORRUPT)
-			damaged = true;
-		if (!pgb_error_is_set(&first) || (err->code == EXIT_CORRUPT && first.code != EXIT_CORRUPT))
+		if (!pgb_error_is_set(&first))
 			first = *err;
-		if (i + 1 >= cfg->nrepos)
-			break;
 	}
-	if (missing && !damaged)
+	if (missing == n)
 		return pgb_error(err, EXIT_WAL_MISSING, "WAL file \"%s\" is not in the archive", cfg->args[0]);
 	*err = first;
+	if (missing > 0)
+		pgb_hint(err, "%d of %d repositories do not have it; the others could not be asked", missing, n);
 	return -1;
 }
 

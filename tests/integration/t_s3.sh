@@ -182,7 +182,7 @@ test_s3_interrupted_multipart() {
     # wait until a multipart upload is under way, then kill the backup
     local i up=0
     for ((i = 0; i < 300; i++)); do
-        up=$("$TOP/tests/tools/storage-test" uploads "/$CLUSTER-repo" 2>/dev/null | grep -c . || true)
+        up=$("$TOP/tests/tools/storage-test" uploads "/$CLUSTER-repo" 2>/dev/null | grep -c '/backup/' || true)
         [ "$up" -gt 0 ] && break
         sleep 0.1
     done
@@ -194,10 +194,12 @@ test_s3_interrupted_multipart() {
     assert_eq 0 "$(jq '.backups | length' <"$RUN_OUT")" "backups listed after the killed backup"
     # the upload's object is not visible
     local key
-    key=$("$TOP/tests/tools/storage-test" uploads "/$CLUSTER-repo" | head -n 1)
+    key=$("$TOP/tests/tools/storage-test" uploads "/$CLUSTER-repo" | grep '/backup/' | head -n 1)
+    [ -n "$key" ] || fail "the killed backup's upload is no longer listed"
     run "$TOP/tests/tools/storage-test" get "/$CLUSTER-repo" "$key"
     [ "$RUN_RC" != 0 ] || fail "the interrupted upload's object $key is visible"
-    # the next backup works and is listed
+    # the next backup works and is listed (the killed one's lease is not
+    # renewed any more, but it is the same host: its lock file is free)
     expect_rc 0 pgbkp backup --type full
     assert_eq 1 "$(info_json | jq '.backups | length')" "backups after the next backup"
     expect_rc 0 pgbkp verify

@@ -152,3 +152,21 @@ test_s3driver_retry() {
     assert_rc 10 "info with the server stopped"
     assert_output_contains "S3 HEAD of \"it-retry/$object\" failed after 2 attempts"
 }
+
+test_s3driver_lock_across_hosts() {
+    # two "hosts": separate UTS namespaces (host names) and lock directories,
+    # one bucket; the lease object keeps the second out while the first holds it
+    s3_up s3
+    mkdir -p "$ROOT/locks-a" "$ROOT/locks-b"
+    S3_LOCK_DIR=$ROOT/locks-a unshare --uts sh -c "hostname node-a; exec '$ST' lock /it-lock cluster/lock/backup.lock 8" \
+        >"$ROOT/work/lock-a.out" 2>&1 &
+    local a=$! i
+    for ((i = 0; i < 100; i++)); do grep -q locked "$ROOT/work/lock-a.out" && break; sleep 0.1; done
+    grep -q locked "$ROOT/work/lock-a.out" || fail "host a did not get the lock: $(cat "$ROOT/work/lock-a.out")"
+    run env S3_LOCK_DIR="$ROOT/locks-b" unshare --uts sh -c "hostname node-b; exec '$ST' lock /it-lock cluster/lock/backup.lock 0"
+    assert_rc 8 "host b while host a holds the lock"
+    assert_output_contains "node-a"
+    wait "$a" || fail "host a's lock run failed"
+    run env S3_LOCK_DIR="$ROOT/locks-b" unshare --uts sh -c "hostname node-b; exec '$ST' lock /it-lock cluster/lock/backup.lock 0"
+    assert_rc 0 "host b after host a released the lock"
+}

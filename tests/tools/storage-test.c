@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "io/sha256.h"
@@ -846,6 +847,26 @@ main(int argc, char **argv)
 
 		snprintf(sub, sizeof(sub), "%s/", argv[2][0] == '/' ? argv[2] + 1 : argv[2]);
 		return list_uploads(sub, true) < 0 ? 1 : 0;
+	}
+	if (strcmp(argv[1], "lock") == 0 && argc == 5)
+	{
+		/* take the lock PATH, hold it SECONDS, release; exit 8 when it is taken */
+		Storage    *st = open_storage(argv[2], 0, 0);
+		PgbError	err = {0};
+		StorageLock *l = storage_lock(st, argv[3], "storage-test", &err);
+
+		if (l == NULL)
+		{
+			fprintf(stderr, "lock: %s\n", err.msg);
+			storage_free(st);
+			return err.code;
+		}
+		printf("locked\n");
+		sleep((unsigned) parse_u64(argv[4]));
+		storage_unlock(l);
+		storage_free(st);
+		printf("released\n");
+		return 0;
 	}
 	if (strcmp(argv[1], "put") == 0 && argc == 5)
 		return cmd_put(argv[2], argv[3], argv[4], no_overwrite);

@@ -692,7 +692,8 @@ s3_http_send(S3Http *h, const S3Request *req, S3Response *resp, PgbError *err)
 		}
 		else
 		{
-			bool		is_error = parse_error_body(resp);
+			/* a body is an S3 error only for an error status (or where S3 hides one in a 200) */
+			bool		is_error = (resp->status >= 300 || req->error_in_200) && parse_error_body(resp);
 
 			if (is_error && resp->status / 100 == 2 && req->error_in_200)
 				resp->status = transient_response(resp) ? 500 : 400;

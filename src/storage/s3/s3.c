@@ -18,6 +18,7 @@
 #include "io/sha256.h"
 #include "storage/posix.h"
 #include "storage/s3/http.h"
+#include "storage/s3/lease.h"
 #include "storage/s3/s3.h"
 #include "storage/s3/xml.h"
 
@@ -538,6 +539,29 @@ put_single(S3Storage *s, S3Write *w, PgbError *err)
 	return rc;
 }
 
+/*
+ * After NoSuchUpload on a completion: whether an earlier attempt of it
+ * succeeded, i.e. the object exists with a multipart ETag of our part count.
+ */
+static bool
+completed_before(S3Storage *s, S3Write *w)
+{
+	S3Request	req = {.method = "HEAD", .op = "HEAD", .key = w->key};
+	S3Response	resp;
+	PgbError	err = {0};
+	char		suffix[24];
+	bool		ok = false;
+
+	snprintf(suffix, sizeof(suffix), "-%d\"", w->nparts);
+	if (s3_http_send(s->http, &req, &resp, &err) != 0)
+		return false;
+	if (resp.status == 200 && strlen(resp.etag) > strlen(suffix) &&
+		strcmp(resp.etag + strlen(resp.etag) - strlen(suffix), suffix) == 0)
+		ok = true;
+	s3_response_free(&resp);
+	return ok;
+}
+
 static int
 complete_upload(S3Storage *s, S3Write *w, PgbError *err)
 {
@@ -569,7 +593,14 @@ complete_upload(S3Storage *s, S3Write *w, PgbError *err)
 	req.body_len = body.len;
 	if (s3_http_send(s->http, &req, &resp, err) != 0)
 		goto done;
-	if (resp.status != 200)
+	if (resp.status == 404 && strcmp(resp.code, "NoSuchUpload") == 0 && completed_before(s, w))
+	{
+		/* a retry after a completion whose response was lost: the object is there */
+		free(w->upload_id);
+		w->upload_id = NULL;
+		rc = 0;
+	}
+	else if (resp.status != 200)
 		s3_http_unexpected(&req, &resp, err);
 	else
 	{
@@ -967,8 +998,10 @@ check_lock_dir(const char *dir, PgbError *err)
 		return pgb_error_errno(err, EXIT_IO, errno, "could not create lock directory \"%s\"", dir);
 	if (lstat(dir, &st) != 0)
 		return pgb_error_errno(err, EXIT_IO, errno, "could not stat lock directory \"%s\"", dir);
-	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
-		((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0))
+	/* ours or root's; or, like /tmp, sticky (whoever made it first: root or postgres) */
+	if (!S_ISDIR(st.st_mode) ||
+		((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0) ||
+		(st.st_uid != 0 && st.st_uid != geteuid() && (st.st_mode & S_ISVTX) == 0))
 	{
 		pgb_error(err, EXIT_CONFIG, "unsafe lock directory \"%s\": it must be a directory owned by root or by this user, and sticky if others can write to it", dir);
 		return pgb_hint(err, "remove it or choose another lock directory");
@@ -976,10 +1009,48 @@ check_lock_dir(const char *dir, PgbError *err)
 	return 0;
 }
 
+/* A lock on S3: the local flock (this host) and the lease object (every host). */
+typedef struct S3Lock
+{
+	Storage    *storage;		/* first, as every StorageLock */
+	StorageLock *local;
+	S3Lease    *lease;
+} S3Lock;
+
+static StorageLock *
+s3_local_lock(S3Storage *s, const char *path, const char *holder, PgbError *err);
+
 static StorageLock *
 s3_lock(Storage *base, const char *path, const char *holder, PgbError *err)
 {
 	S3Storage  *s = (S3Storage *) base;
+	S3Lock	   *l = calloc(1, sizeof(S3Lock));
+	char	   *key;
+
+	if (l == NULL)
+		return oom(err);
+	l->storage = base;
+	if ((l->local = s3_local_lock(s, path, holder, err)) == NULL ||
+		(key = key_of(s, path, err)) == NULL)
+	{
+		storage_unlock(l->local);
+		free(l);
+		return NULL;
+	}
+	l->lease = s3_lease_acquire(s->http, key, holder, err);
+	free(key);
+	if (l->lease == NULL)
+	{
+		storage_unlock(l->local);
+		free(l);
+		return NULL;
+	}
+	return (StorageLock *) l;
+}
+
+static StorageLock *
+s3_local_lock(S3Storage *s, const char *path, const char *holder, PgbError *err)
+{
 	char	   *key = key_of(s, path, err);
 	char	   *id = NULL;
 	uint8_t		digest[SHA256_LEN];
@@ -1024,10 +1095,13 @@ s3_lock(Storage *base, const char *path, const char *holder, PgbError *err)
 }
 
 static void
-s3_unlock(StorageLock *l)
+s3_unlock(StorageLock *base)
 {
-	/* the lock is the posix driver's, which storage_unlock() reaches directly */
-	storage_unlock(l);
+	S3Lock	   *l = (S3Lock *) base;
+
+	s3_lease_release(l->lease);
+	storage_unlock(l->local);
+	free(l);
 }
 
 /* ---------------------------------------------------------------- the storage */

@@ -21,8 +21,9 @@
  *    lock path; lock files are made 0666 so either user can take them.  (Where
  *    fs.protected_regular is on, a lock file another user created in a
  *    directory root owns cannot be opened by root: the lock then fails with
- *    an error rather than being skipped.)  They exclude pgbkp processes of
- *    this host only: S3 offers nothing to lock across hosts.
+ *    an error rather than being skipped.)  Across hosts, a lock is also a
+ *    lease object at the lock's key (see lease.h), so two members of a
+ *    cluster never back up or expire at once, even during a failover.
  */
 #ifndef PGBKP_S3_H
 #define PGBKP_S3_H

@@ -1,0 +1,33 @@
+/*
+ * A lock across hosts on S3, which has no locks and (on every server pgbkp
+ * must work with) no conditional create: a lease object.
+ *
+ * The lease at KEY holds "pgbkp-lease", a random token, the holder's clock
+ * (seconds), the holder's description and host name, one per line.  To take it: read
+ * it; a lease renewed less than S3_LEASE_TTL seconds ago by someone else
+ * means EXIT_LOCKED naming that holder.  Otherwise write ours, wait
+ * S3_LEASE_SETTLE_MS, and read it back: two hosts that raced both wrote, and
+ * only the later writer reads its own token back (S3 reads are strongly
+ * consistent), so the other gives up.  While held, a thread renews it every
+ * S3_LEASE_RENEW seconds (after checking it is still ours); release deletes
+ * it if it is still ours.  A holder that dies leaves a lease that goes stale
+ * after S3_LEASE_TTL seconds, or at once for the same host (the caller
+ * holds the host's lock file first, which a live holder would have).  Clocks of the hosts must agree to well within
+ * S3_LEASE_TTL (NTP).
+ */
+#ifndef PGBKP_LEASE_H
+#define PGBKP_LEASE_H
+
+#include "common/error.h"
+#include "storage/s3/http.h"
+
+#define S3_LEASE_TTL 300
+#define S3_LEASE_RENEW 60
+#define S3_LEASE_SETTLE_MS 1500
+
+typedef struct S3Lease S3Lease;
+
+S3Lease    *s3_lease_acquire(S3Http *http, const char *key, const char *holder, PgbError *err);
+void		s3_lease_release(S3Lease *l);
+
+#endif
