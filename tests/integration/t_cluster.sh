@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# Cluster awareness against a real Patroni + etcd cluster (scripts/patroni-cluster):
+# every member runs the same "pgbkp backup" and only the current primary backs
+# up; archiving goes on across a switchover and a failover with no gap; PITR
+# after the switchover; restore --standby, also as Patroni's replica method.
+
+# cluster_up N [patroni-cluster start options...]: a Patroni cluster named
+# $CLUSTER with N members in $ROOT/patroni, archiving to the repository through
+# the inventory $CFG (written first: members archive as soon as they start).
+cluster_up() {
+    local n=$1; shift
+    CFG=$ROOT/pgbkp.yml
+    PC=$ROOT/patroni
+    # member i is 127.0.0.(10+i); the ports are known once the cluster runs,
+    # so archiving waits for the inventory (it retries until then)
+    "$TOP/scripts/patroni-cluster" start "$PC" --name "$CLUSTER" --members "$n" \
+        --archive-command "$INST/bin/pgbkp --config $CFG --log-level warn archive-push %p" "$@" \
+        >"$ROOT/log/patroni-start.log" 2>&1 ||
+        { tail -n 40 "$ROOT/log/patroni-start.log"; fail "patroni-cluster start"; }
+    # shellcheck disable=SC1091
+    . "$PC/env"
+    "$TOP/scripts/patroni-cluster" inventory "$PC" "$CFG.new" "pg_fs_backup: $REPO" "pgbkp: {member_timeout: 3}"
+    # node-local connections: each member's own address
+    local i addr
+    for ((i = 1; i <= n; i++)); do
+        addr=127.0.0.$((10 + i))
+        sed -i "s|^\( *\)$addr: {|\1$addr: {pg_host: $addr, |" "$CFG.new"
+    done
+    mv "$CFG.new" "$CFG"
+    chmod 644 "$CFG"
+}
+
+# pgc ARGS...: pgbkp as postgres with the cluster's inventory.
+pgc() { as_pg "$INST/bin/pgbkp" --config "$CFG" "$@"; }
+
+leader() { "$TOP/scripts/patroni-cluster" leader "$PC"; }
+
+# member_sql NAME SQL: SQL on a member over TCP.
+member_sql() {
+    local i=${1##*-}
+    as_pg "$PGBIN/psql" -X -q -At -h "127.0.0.$((10 + i))" -p "$PG_PORT" -U postgres -d postgres -c "$2"
+}
+
+# switch_and_wait NAME: switch WAL on member NAME and wait until it is archived.
+switch_and_wait() {
+    local seg i
+    seg=$(member_sql "$1" "select pg_walfile_name(pg_switch_wal())")
+    for ((i = 0; i < 300; i++)); do
+        [[ ! "$(member_sql "$1" "select coalesce(last_archived_wal,'') from pg_stat_archiver")" < "$seg" ]] && return 0
+        sleep 0.2
+    done
+    member_sql "$1" "select * from pg_stat_archiver" >&2
+    fail "$seg was not archived by $1"
+}
+
+# backup_on_every_member [options]: run "backup" for each member; sets BACKED_UP to the member that did it.
+backup_on_every_member() {
+    local m out
+    BACKED_UP=""
+    for m in $PATRONI_MEMBERS; do
+        run pgc --instance "$m" backup "$@"
+        assert_rc 0 "backup for $m"
+        out=$(cat "$RUN_OUT")
+        case $out in
+            skipped:*) echo "$m: $out" ;;
+            *) [ -z "$BACKED_UP" ] || fail "both $BACKED_UP and $m backed up"; BACKED_UP=$m ;;
+        esac
+    done
+    [ -n "$BACKED_UP" ] || fail "no member backed up"
+}
+
+# restore_at NAME ARGS...: restore into $ROOT/pg/NAME with ARGS, start it standalone, wait for promotion.
+restore_at() {
+    local name=$1; shift
+    expect_rc 0 pgc restore --target-dir "$ROOT/pg/$name" "$@"
+    pg_adopt "$name" "$ROOT/pg/$name"
+    pg_start "$name"
+    pg_wait_recovery_end "$name"
+}
+
+test_cluster_backup_follows_primary() {
+    cluster_up 2
+    local l
+    l=$(leader)
+    expect_rc 0 pgc --instance "$l" init
+    member_sql "$l" "create table t(id int primary key, note text)"
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
+    backup_on_every_member --type full
+    assert_eq "$l" "$BACKED_UP" "member that backed up"
+    run pgc --instance "$([ "$l" = "$CLUSTER-1" ] && echo "$CLUSTER-2" || echo "$CLUSTER-1")" backup
+    assert_output_matches "^skipped: $CLUSTER-[12] is a replica; the primary is $l \\(127\\.0\\.0\\.1[12]\\)$"
+
+    # switchover: the other member becomes primary, archiving goes on (new timeline)
+    local new
+    new=$("$TOP/scripts/patroni-cluster" switchover "$PC" 2>>"$ROOT/log/patroni-switchover.log")
+    [ "$new" != "$l" ] || fail "switchover kept $l"
+    member_sql "$new" "insert into t select g, 'B' from generate_series(101,200) g"
+    local t_b
+    t_b=$(member_sql "$new" "select now()")
+    sleep 1.1
+    member_sql "$new" "insert into t select g, 'C' from generate_series(201,300) g"
+    switch_and_wait "$new"
+    backup_on_every_member --type incr
+    assert_eq "$new" "$BACKED_UP" "member that backed up after the switchover"
+    expect_rc 0 pgc verify
+    run pgc status --output json
+    assert_rc 0 "status"
+    assert_eq "$new" "$(jq -r .primary <"$RUN_OUT")" "primary in status"
+    assert_eq "primary replica" "$(jq -r '[.members[].role] | sort | join(" ")' <"$RUN_OUT")" "roles in status"
+
+    # PITR to a moment after the switchover: rows committed on the new primary
+    restore_at pitr --time "$t_b" --target-action promote
+    assert_eq "200" "$(pg_sql pitr "select count(*) from t")" "rows at the moment after the switchover"
+    pg_stop pitr
+    restore_at latest
+    assert_eq "300" "$(pg_sql latest "select count(*) from t")" "rows at the end of the archive"
+}
+
+test_cluster_failover_loses_no_wal() {
+    cluster_up 2
+    local l
+    l=$(leader)
+    expect_rc 0 pgc --instance "$l" init
+    member_sql "$l" "create table t(id int primary key, note text)"
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
+    backup_on_every_member --type full
+    switch_and_wait "$l"
+    # the leader dies (Patroni and PostgreSQL killed): automatic failover
+    local new
+    new=$("$TOP/scripts/patroni-cluster" kill-leader "$PC" 2>>"$ROOT/log/patroni-failover.log")
+    [ -n "$new" ] && [ "$new" != "$l" ] || fail "no failover from $l"
+    member_sql "$new" "insert into t select g, 'B' from generate_series(101,200) g"
+    switch_and_wait "$new"
+    backup_on_every_member --type incr
+    assert_eq "$new" "$BACKED_UP" "member that backed up after the failover"
+    expect_rc 0 pgc verify
+    restore_at latest
+    assert_eq "200" "$(pg_sql latest "select count(*) from t")" "rows after the failover"
+}
+
+test_cluster_standby_rebuild() {
+    # Patroni creates replicas with pgbkp's restore --standby
+    cluster_up 2 --replica-method "$INST/bin/pgbkp --config $ROOT/pgbkp.yml --instance @NAME@ --no-progress restore --standby --delta --target-dir @DATA@"
+    local l r
+    l=$(leader)
+    for r in $PATRONI_MEMBERS; do [ "$r" != "$l" ] && break; done
+    expect_rc 0 pgc --instance "$l" init
+    member_sql "$l" "create table t(id int primary key, note text)"
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
+    backup_on_every_member --type full
+
+    # restore --standby by hand into a new directory: a replica that streams
+    expect_rc 0 pgc --instance "$r" restore --standby --target-dir "$ROOT/pg/standby"
+    assert_file_exists "$ROOT/pg/standby/standby.signal"
+    assert_not_exists "$ROOT/pg/standby/recovery.signal"
+    grep -q "primary_conninfo = 'host=127.0.0.1[12] port=$PG_PORT user=replicator" "$ROOT/pg/standby/postgresql.auto.conf" ||
+        fail "primary_conninfo: $(grep primary_conninfo "$ROOT/pg/standby/postgresql.auto.conf")"
+    pg_adopt standby "$ROOT/pg/standby"
+    pg_start standby
+    member_sql "$l" "insert into t select g, 'B' from generate_series(101,200) g"
+    local i
+    for ((i = 0; i < 150; i++)); do
+        [ "$(pg_sql standby "select count(*) from t" 2>/dev/null || true)" = 200 ] && break
+        sleep 0.2
+    done
+    assert_eq 200 "$(pg_sql standby "select count(*) from t")" "rows streamed to the rebuilt replica"
+    assert_eq t "$(pg_sql standby "select status = 'streaming' from pg_stat_wal_receiver")" "the rebuilt replica streams"
+    pg_stop standby
+
+    # Patroni rebuilds the replica from the repository: wipe it, start it again
+    local idx=${r##*-}
+    "$TOP/scripts/patroni-cluster" kill-member "$PC" "$r" >>"$ROOT/log/patroni-kill.log" 2>&1 ||
+        fail "kill-member $r"
+    rm -rf "$(eval echo "\$MEMBER_${idx}_DATA")"
+    "$TOP/scripts/patroni-cluster" revive "$PC" "$r" >>"$ROOT/log/patroni-revive.log" 2>&1 ||
+        { tail -n 30 "$ROOT/log/patroni-revive.log"; fail "revive $r"; }
+    grep -rq "replica has been created using pgbkp" "$PC"/log/ ||
+        fail "Patroni did not create the replica with pgbkp: $(grep -rh "replica" "$PC"/log/*patroni* 2>/dev/null | tail -n 5)"
+    for ((i = 0; i < 150; i++)); do
+        [ "$(member_sql "$r" "select count(*) from t" 2>/dev/null || true)" = 200 ] && break
+        sleep 0.2
+    done
+    assert_eq 200 "$(member_sql "$r" "select count(*) from t")" "rows on the replica Patroni rebuilt with pgbkp"
+}
