@@ -457,12 +457,14 @@ load_jobs(Scheduler *s, bool startup, PgbError *err)
 			return -1;
 		if (startup && s->cfg->schedule_grace > 0)
 		{
-			time_t		due;
+			time_t		due = 0;
+			time_t		t = now - s->cfg->schedule_grace * 60 - 1;
 			PgbError	e = {0};
 
-			/* the first due time inside the grace period, if it has passed unrun */
-			if (cron_next(&r->job.expr, s->cfg->schedule_timezone, now - s->cfg->schedule_grace * 60 - 1, &due, &e) == 0 &&
-				due <= now && last_run_of(recs, nrecs, r->job.def.name) < (TimestampUs) due * 1000000)
+			/* the latest due time inside the grace period, if it passed without a run */
+			while (cron_next(&r->job.expr, s->cfg->schedule_timezone, t, &t, &e) == 0 && t <= now)
+				due = t;
+			if (due > 0 && last_run_of(recs, nrecs, r->job.def.name) < (TimestampUs) due * 1000000)
 			{
 				log_info("job %s: its run due at %ld was missed; running it now", r->job.def.name, (long) due);
 				r->next = now;
@@ -563,17 +565,18 @@ cmd_schedule(const Config *cfg, PgbError *err)
 
 	s.cfg = (Config *) cfg;
 	srandom((unsigned) (time(NULL) ^ getpid()));
-	if (load_jobs(&s, true, err) != 0)
-		return -1;
-	if (cfg->metrics_port > 0 &&
-		(s.metrics = metrics_start(cfg->metrics_address, cfg->metrics_port, err)) == NULL)
-		return -1;
+	/* blocked before any thread starts (the metrics server's, libcurl's), so only signalfd sees them */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (load_jobs(&s, true, err) != 0)
+		return -1;
+	if (cfg->metrics_port > 0 &&
+		(s.metrics = metrics_start(cfg->metrics_address, cfg->metrics_port, err)) == NULL)
+		return -1;
 	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 	{
 		metrics_stop(s.metrics);

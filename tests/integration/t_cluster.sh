@@ -35,6 +35,17 @@ pgc() { as_pg "$INST/bin/pgbkp" --config "$CFG" "$@"; }
 
 leader() { "$TOP/scripts/patroni-cluster" leader "$PC"; }
 
+# wait_writable NAME: Patroni's /primary answers 200 a moment before the
+# promoted server accepts writes.
+wait_writable() {
+    local i
+    for ((i = 0; i < 150; i++)); do
+        [ "$(member_sql "$1" "select pg_is_in_recovery()" 2>/dev/null || true)" = f ] && return 0
+        sleep 0.2
+    done
+    fail "$1 did not become writable"
+}
+
 # member_sql NAME SQL: SQL on a member over TCP.
 member_sql() {
     local i=${1##*-}
@@ -82,6 +93,7 @@ test_cluster_backup_follows_primary() {
     cluster_up 2
     local l
     l=$(leader)
+    wait_writable "$l"
     expect_rc 0 pgc --instance "$l" init
     member_sql "$l" "create table t(id int primary key, note text)"
     member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
@@ -94,6 +106,7 @@ test_cluster_backup_follows_primary() {
     local new
     new=$("$TOP/scripts/patroni-cluster" switchover "$PC" 2>>"$ROOT/log/patroni-switchover.log")
     [ "$new" != "$l" ] || fail "switchover kept $l"
+    wait_writable "$new"
     member_sql "$new" "insert into t select g, 'B' from generate_series(101,200) g"
     local t_b
     t_b=$(member_sql "$new" "select now()")
@@ -120,6 +133,7 @@ test_cluster_failover_loses_no_wal() {
     cluster_up 2
     local l
     l=$(leader)
+    wait_writable "$l"
     expect_rc 0 pgc --instance "$l" init
     member_sql "$l" "create table t(id int primary key, note text)"
     member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
@@ -129,6 +143,7 @@ test_cluster_failover_loses_no_wal() {
     local new
     new=$("$TOP/scripts/patroni-cluster" kill-leader "$PC" 2>>"$ROOT/log/patroni-failover.log")
     [ -n "$new" ] && [ "$new" != "$l" ] || fail "no failover from $l"
+    wait_writable "$new"
     member_sql "$new" "insert into t select g, 'B' from generate_series(101,200) g"
     switch_and_wait "$new"
     backup_on_every_member --type incr
