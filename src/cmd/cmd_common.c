@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
@@ -12,6 +13,7 @@
 #include "common/timefmt.h"
 #include "cluster/primary.h"
 #include "repo/catalog.h"
+#include "repo/history.h"
 #include "repo/keyring.h"
 #include "repo/walarchive.h"
 
@@ -76,19 +78,28 @@ cmd_run(const CommandEntry *c, Config *cfg, PgbError *err)
 	return -1;
 }
 
-Repo *
-cmd_open_repo_at(const Config *cfg, int index, PgbError *err)
+void
+cmd_warn_passphrase(const Config *cfg, int index)
 {
-	const RepoDef *def = index < cfg->nrepos ? &cfg->repos[index] : NULL;
 	static bool warned[CONFIG_MAX_REPOS];
-	Repo	   *repo = repo_open(def, cfg->cluster, err);
+	const RepoDef *def = &cfg->repos[index];
 
-	if (repo != NULL && repo->encrypted && !warned[index] && keyring_passphrase_is_weak(def->cipher_pass))
+	if (index < cfg->nrepos && def->encrypted && !warned[index] && keyring_passphrase_is_weak(def->cipher_pass))
 	{
 		warned[index] = true;
 		log_warn("WARNING: the encryption passphrase of repository \"%s\" is a well-known default or too short: "
 				 "anyone who knows it can read the backups; set a long random cipher_pass", def->name);
 	}
+}
+
+Repo *
+cmd_open_repo_at(const Config *cfg, int index, PgbError *err)
+{
+	const RepoDef *def = index < cfg->nrepos ? &cfg->repos[index] : NULL;
+	Repo	   *repo = repo_open(def, cfg->cluster, err);
+
+	if (repo != NULL && repo->encrypted)
+		cmd_warn_passphrase(cfg, index);
 	return repo;
 }
 
@@ -248,4 +259,38 @@ cmd_lock_backups(Repo *repo, const char *what, PgbError *err)
 		return NULL;
 	}
 	return storage_lock(repo->storage, path, holder, err);
+}
+
+json_object *
+cmd_job_json(const JobRecord *r)
+{
+	json_object *o = json_object_new_object();
+	char		a[64];
+
+	json_object_object_add(o, "job", json_object_new_string(r->job));
+	json_object_object_add(o, "node", json_object_new_string(r->node));
+	time_format_utc(r->start, a, sizeof(a));
+	json_object_object_add(o, "start", json_object_new_string(a));
+	time_format_utc(r->end, a, sizeof(a));
+	json_object_object_add(o, "end", json_object_new_string(a));
+	json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
+	json_object_object_add(o, "exit_code", json_object_new_int(r->exit_code));
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t) r->bytes));
+	json_object_object_add(o, "label", json_object_new_string(r->label));
+	json_object_object_add(o, "message", json_object_new_string(r->message));
+	return o;
+}
+
+void
+cmd_job_text(const JobRecord *r)
+{
+	char		a[64];
+
+	time_format_utc(r->start, a, sizeof(a));
+	printf("    %s  %s on %s: %s (%.1f s", a, r->job, r->node, r->outcome, (double) (r->end - r->start) / 1e6);
+	if (r->bytes)
+		printf(", %.1f MB", r->bytes / 1048576.0);
+	if (r->label[0])
+		printf(", %s", r->label);
+	printf(")%s%s\n", r->message[0] ? ": " : "", r->message);
 }

@@ -9,6 +9,9 @@
 /* Open the repository the command works on (Config.repo_current), or the one at index. */
 Repo	   *cmd_open_repo(const Config *cfg, PgbError *err);
 Repo	   *cmd_open_repo_at(const Config *cfg, int index, PgbError *err);
+
+/* Warn (once per run) when repository index is encrypted with a known or short passphrase. */
+void		cmd_warn_passphrase(const Config *cfg, int index);
 DbConn	   *cmd_connect(const Config *cfg, PgbError *err);
 
 /*
@@ -51,5 +54,11 @@ void		cmd_holder_text(char *out, size_t len, const char *what);
  * EXIT_LOCKED, naming the holder, when another process has it.
  */
 StorageLock *cmd_lock_backups(Repo *repo, const char *what, PgbError *err);
+
+/* One job history record, as status and info show it. */
+struct JobRecord;
+struct json_object;
+struct json_object *cmd_job_json(const struct JobRecord *r);
+void		cmd_job_text(const struct JobRecord *r);
 
 #endif

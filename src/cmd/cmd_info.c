@@ -10,6 +10,8 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "common/log.h"
+#include "repo/history.h"
 #include "restore/plan.h"
 
 static json_object *
@@ -193,6 +195,8 @@ print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
 		printf("  recoverable window: none\n");
 }
 
+#define INFO_JOBS 10
+
 /* One repository: its object (JSON) or its text; on failure, what went wrong. */
 static int
 info_one(const Config *cfg, int i, json_object *array, PgbError *err)
@@ -205,10 +209,31 @@ info_one(const Config *cfg, int i, json_object *array, PgbError *err)
 
 	if (repo != NULL && catalog_load(repo, &cat, err) == 0 && wal_list(repo, &wal, err) == 0)
 	{
+		JobRecord  *jobs = NULL;
+		int			njobs = 0;
+		PgbError	herr = {0};
+
+		if (history_list(repo, INFO_JOBS, &jobs, &njobs, &herr) != 0)
+			log_warn("repository \"%s\": the job history cannot be read: %s", repo->name, herr.msg);
 		if (json)
-			json_object_array_add(array, info_json(repo, &cat, &wal));
+		{
+			json_object *o = info_json(repo, &cat, &wal);
+			json_object *j = json_object_new_array();
+
+			for (int k = 0; k < njobs; k++)
+				json_object_array_add(j, cmd_job_json(&jobs[k]));
+			json_object_object_add(o, "jobs", j);
+			json_object_array_add(array, o);
+		}
 		else
+		{
 			print_text(repo, &cat, &wal);
+			if (njobs > 0)
+				printf("  recent jobs:\n");
+			for (int k = 0; k < njobs; k++)
+				cmd_job_text(&jobs[k]);
+		}
+		history_free(jobs);
 		rc = 0;
 	}
 	else if (cfg->nrepos > 1)

@@ -39,6 +39,8 @@ cmd_init(const Config *cfg, PgbError *err)
 	repo = repo_init(&cfg->repos[cfg->repo_current], cfg->cluster, &info, &created, err);
 	if (repo == NULL)
 		return -1;
+	if (repo->encrypted)
+		cmd_warn_passphrase(cfg, cfg->repo_current);
 	if (created)
 		log_info("initialized cluster \"%s\" (system %" PRIu64 ", PostgreSQL %d) in repository \"%s\" (%s%s)",
 				 cfg->cluster, si.system_identifier, si.version_num / 10000, repo->name,

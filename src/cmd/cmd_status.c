@@ -133,41 +133,6 @@ member_text(const ClusterMember *m, const MemberView *v, Lsn primary_lsn)
 		   when, v->st.failed_count, v->st.last_failed_wal[0] ? ", last " : "", v->st.last_failed_wal);
 }
 
-static json_object *
-job_json(const JobRecord *r)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "job", json_object_new_string(r->job));
-	json_object_object_add(o, "node", json_object_new_string(r->node));
-	json_object_object_add(o, "start", json_time(r->start));
-	json_object_object_add(o, "end", json_time(r->end));
-	json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
-	json_object_object_add(o, "bytes", json_object_new_int64((int64_t) r->bytes));
-	if (r->label[0])
-		json_object_object_add(o, "label", json_object_new_string(r->label));
-	if (r->message[0])
-		json_object_object_add(o, "message", json_object_new_string(r->message));
-	return o;
-}
-
-static void
-job_text(const JobRecord *r)
-{
-	char		a[64];
-
-	time_format_utc(r->start, a, sizeof(a));
-	printf("    %s  %-14s on %-14s %-8s %.1f s", a, r->job, r->node, r->outcome,
-		   (double) (r->end - r->start) / 1e6);
-	if (r->bytes)
-		printf(", %.1f MB", r->bytes / 1048576.0);
-	if (r->label[0])
-		printf(", %s", r->label);
-	if (r->message[0])
-		printf(": %s", r->message);
-	printf("\n");
-}
-
 /* The newest backup, the window and recent jobs of repository i. */
 static int
 repo_status(const Config *cfg, int i, bool json, json_object *array, PgbError *err)
@@ -237,14 +202,14 @@ repo_status(const Config *cfg, int i, bool json, json_object *array, PgbError *e
 			json_object *j = json_object_new_array();
 
 			for (int k = 0; k < njobs; k++)
-				json_object_array_add(j, job_json(&jobs[k]));
+				json_object_array_add(j, cmd_job_json(&jobs[k]));
 			json_object_object_add(o, "jobs", j);
 		}
 		else if (njobs > 0)
 		{
 			printf("  recent jobs:\n");
 			for (int k = 0; k < njobs; k++)
-				job_text(&jobs[k]);
+				cmd_job_text(&jobs[k]);
 		}
 		rc = 0;
 	}

@@ -204,3 +204,22 @@ test_s3_interrupted_multipart() {
     assert_eq 1 "$(info_json | jq '.backups | length')" "backups after the next backup"
     expect_rc 0 pgbkp verify
 }
+
+test_encrypted_weak_passphrase_warns() {
+    # Pigsty's sample passphrase works, with a loud warning on every run
+    REPO_CONFIG=$ROOT/pgbkp.yml
+    printf 'pgbkp:\n  cluster: %s\n  repositories: [local]\npgbackrest_repo:\n  local:\n    path: %s\n    cipher_type: aes-256-cbc\n    cipher_pass: pgBackRest\n' \
+        "$CLUSTER" "$REPO" >"$REPO_CONFIG"
+    chmod 644 "$REPO_CONFIG"
+    pg_init main
+    pg_start main
+    run pgbkp init
+    assert_rc 0 "init with a weak passphrase"
+    assert_output_matches "WARNING: the encryption passphrase of repository \"local\" is a well-known default"
+    assert_eq scrypt "$(jq -r .kdf "$REPO/$CLUSTER/encryption.info")" "key derivation in the key file"
+    assert_eq aes-256-gcm "$(jq -r .cipher "$REPO/$CLUSTER/encryption.info")" "cipher in the key file"
+    case $(cat "$RUN_OUT" "$RUN_ERR") in *pgBackRest*) fail "the passphrase appears in the output" ;; esac
+    expect_rc 0 pgbkp backup --type full
+    assert_output_matches "WARNING: the encryption passphrase"
+    head -c 4 "$REPO/$CLUSTER/cluster.info" | grep -q PGBE || fail "cluster.info is not encrypted"
+}

@@ -318,7 +318,7 @@ START_TEST(test_wrong_command)
 {
 	ck_assert_int_eq(load("backup", "--time", "2024-01-01 00:00:00", NULL), -1);
 	assert_error(EXIT_USAGE, "option --time is not valid for command \"backup\"");
-	ck_assert_str_eq(err.hint, "--time applies to: restore");
+	ck_assert_str_eq(err.hint, "--time applies to: restore, clone");
 	ck_assert_int_eq(load("--output=json", "restore", NULL), -1);
 	assert_error(EXIT_USAGE, "option --output is not valid for command \"restore\"");
 	ck_assert_int_eq(load("info", "--type=full", NULL), -1);
@@ -852,6 +852,78 @@ START_TEST(test_inventory_repositories)
 }
 END_TEST
 
+
+START_TEST(test_inventory_members)
+{
+	const char *path = yaml_file("all:\n"
+								 "  children:\n"
+								 "    pg-test:\n"
+								 "      hosts:\n"
+								 "        10.9.0.11: {pg_seq: 1, pg_role: primary}\n"
+								 "        10.9.0.12: {pg_seq: 2, pg_role: replica, pg_port: 5433, pg_data: /d2, pg_host: /s2, patroni_port: 8009}\n"
+								 "      vars: {pg_cluster: pg-test, pg_port: 5440, patroni_port: 8010, pg_replication_username: rep}\n"
+								 "  vars: {pg_port: 5432, pg_fs_backup: /b, patroni_enabled: false}\n"
+								 "pgbkp:\n"
+								 "  schedule:\n"
+								 "    - {cron: \"0 1 * * *\", command: backup, type: full}\n"
+								 "    - {cron: \"30 4 * * *\", command: verify, name: nightly-verify, jitter: 60}\n");
+
+	/* members named <pg_cluster>-<pg_seq>; host vars over cluster vars over all.vars */
+	ck_assert_int_eq(load("backup", "-c", path, "--instance", "pg-test-2", NULL), 0);
+	ck_assert_int_eq(cfg.nmembers, 2);
+	ck_assert_str_eq(cfg.members[0].name, "pg-test-1");
+	ck_assert_str_eq(cfg.members[0].addr, "10.9.0.11");
+	ck_assert_int_eq(cfg.members[0].pg_port, 5440);
+	ck_assert_int_eq(cfg.members[0].patroni_port, 8010);
+	ck_assert_str_eq(cfg.members[1].name, "pg-test-2");
+	ck_assert_int_eq(cfg.members[1].pg_port, 5433);
+	ck_assert_int_eq(cfg.members[1].patroni_port, 8009);
+	ck_assert_int_eq(cfg.self, 1);
+	/* this member's host variables apply */
+	ck_assert_int_eq(cfg.pg_port, 5433);
+	ck_assert_str_eq(cfg.pg_data, "/d2");
+	ck_assert_str_eq(cfg.pg_host, "/s2");
+	ck_assert(!cfg.patroni);
+	ck_assert_int_eq(cfg.nsched, 2);
+	ck_assert_str_eq(cfg.sched[0].cron, "0 1 * * *");
+	ck_assert_str_eq(cfg.sched[1].name, "nightly-verify");
+	ck_assert_int_eq(cfg.sched[1].jitter, 60);
+	config_free(&cfg);
+
+	ck_assert_int_eq(load("restore", "-c", path, "--instance", "pg-test-2", NULL), 0);
+	ck_assert_str_eq(cfg.replication_user, "rep");
+	config_free(&cfg);
+
+	/* the command line beats the host variables; --host by address */
+	ck_assert_int_eq(load("backup", "-c", path, "--host", "10.9.0.12", "--pg-port", "6000", NULL), 0);
+	ck_assert_int_eq(cfg.self, 1);
+	ck_assert_int_eq(cfg.pg_port, 6000);
+	config_free(&cfg);
+
+	/* an unknown member names the members */
+	ck_assert_int_eq(load("backup", "-c", path, "--instance", "pg-test-9", NULL), -1);
+	assert_error(EXIT_CONFIG, "cluster \"pg-test\" has no member named \"pg-test-9\"");
+	ck_assert_str_eq(err.hint, "its members are: pg-test-1 (10.9.0.11), pg-test-2 (10.9.0.12)");
+
+	/* no --instance and no local address: unknown, not an error */
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.self, -1);
+	ck_assert(strstr(cfg.self_note, "use --instance") != NULL);
+	config_free(&cfg);
+
+	/* pg_seq missing or repeated; an unknown key in a schedule entry */
+	path = yaml_file("all:\n  children:\n    c:\n      hosts: {10.0.0.1: {pg_role: primary}}\n      vars: {pg_cluster: c, pg_fs_backup: /b}\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	ck_assert_msg(strstr(err.msg, "host 10.0.0.1 has no pg_seq") != NULL, "%s", err.msg);
+	path = yaml_file("all:\n  children:\n    c:\n      hosts: {10.0.0.1: {pg_seq: 1}, 10.0.0.2: {pg_seq: 1}}\n      vars: {pg_cluster: c, pg_fs_backup: /b}\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
+	ck_assert_msg(strstr(err.msg, "the same pg_seq 1") != NULL, "%s", err.msg);
+	path = yaml_file("pgbkp:\n  cluster: c\n  repo_path: /r\n  schedule:\n    - {cron: \"* * * * *\", comand: backup}\n");
+	ck_assert_int_eq(load("schedule", "-c", path, NULL), -1);
+	ck_assert_msg(strstr(err.msg, "unknown key \"comand\" in a schedule entry") != NULL, "%s", err.msg);
+}
+END_TEST
+
 /* ---- help and man page output ---- */
 
 static char *
@@ -939,6 +1011,7 @@ config_suite(void)
 	tcase_add_test(tc, test_inventory_single_cluster);
 	tcase_add_test(tc, test_inventory_repo_path);
 	tcase_add_test(tc, test_inventory_repositories);
+	tcase_add_test(tc, test_inventory_members);
 	tcase_add_test(tc, test_inventory_retention);
 	tcase_add_test(tc, test_help_output);
 	suite_add_tcase(s, tc);
