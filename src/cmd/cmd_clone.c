@@ -9,8 +9,9 @@
  * copy's new timeline never mixes with the original's WAL).  pgbkp then
  * starts it, waits until recovery reaches the target and the copy is
  * promoted, and prints how to connect.  A port in use and a non-empty
- * directory are refused before anything is written; on failure the copy
- * is stopped and its directory removed.
+ * directory are refused before anything is written; when the copy does not
+ * come up, it is stopped and its directory is left for inspection (the
+ * message says to remove it before trying again).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -94,30 +95,32 @@ pg_ctl(const char *bindir, const char *const *args, PgbError *err)
 	return 0;
 }
 
-/* The clone's own cluster namespace NEW, with this cluster's identity. */
+/* The clone's own cluster namespace NEW in every repository, with this cluster's identity. */
 static int
 init_new_name(const Config *cfg, const char *name, PgbError *err)
 {
 	Repo	   *src = cmd_open_repo(cfg, err);
-	Repo	   *dst;
-	bool		created;
+	RepoClusterInfo info;
 
 	if (src == NULL)
 		return -1;
-	if (repo_cluster_name_check(name, err) != 0 || strcmp(name, cfg->cluster) == 0)
-	{
-		if (!pgb_error_is_set(err))
-			pgb_error(err, EXIT_USAGE, "--name must differ from the cluster being cloned (\"%s\")", cfg->cluster);
-		repo_free(src);
-		return -1;
-	}
-	dst = repo_init(&cfg->repos[cfg->repo_current], name, &src->info, &created, err);
+	info = src->info;
 	repo_free(src);
-	if (dst == NULL)
+	if (repo_cluster_name_check(name, err) != 0)
 		return -1;
-	log_info("%s cluster \"%s\" in repository \"%s\" for the copy's WAL", created ? "created" : "using",
-			 name, dst->name);
-	repo_free(dst);
+	if (strcmp(name, cfg->cluster) == 0)
+		return pgb_error(err, EXIT_USAGE, "--name must differ from the cluster being cloned (\"%s\")", cfg->cluster);
+	for (int i = 0; i < cfg->nrepos; i++)
+	{
+		bool		created;
+		Repo	   *dst = repo_init(&cfg->repos[i], name, &info, &created, err);
+
+		if (dst == NULL)
+			return pgb_error_context(err, "repository \"%s\"", cfg->repos[i].name);
+		log_info("%s cluster \"%s\" in repository \"%s\" for the copy's WAL", created ? "created" : "using",
+				 name, dst->name);
+		repo_free(dst);
+	}
 	return 0;
 }
 
@@ -199,18 +202,22 @@ cmd_clone(const Config *cfg, PgbError *err)
 	if (cfg->target_name)
 	{
 		char	   *q_self,
-				   *q_cfg = NULL;
+				   *q_cfg = NULL,
+				   *q_repo = NULL;
+		bool		default_repo = cfg->repo_path && strcmp(cfg->repos[0].name, "default") == 0;
 
 		if (cmd_self_path(self, sizeof(self), err) != 0)
 			return -1;
 		q_self = shell_quote(self);
 		q_cfg = cfg->config_file ? shell_quote(cfg->config_file) : NULL;
-		snprintf(archive_cmd, sizeof(archive_cmd), "%s%s%s --cluster %s%s%s archive-push %%p", q_self,
+		q_repo = default_repo ? shell_quote(cfg->repo_path) : NULL;
+		snprintf(archive_cmd, sizeof(archive_cmd), "%s%s%s --cluster %s%s%s%s%s archive-push %%p", q_self,
 				 q_cfg ? " --config " : "", q_cfg ? q_cfg : "", cfg->target_name,
-				 cfg->repo_path && strcmp(cfg->repos[0].name, "default") == 0 ? " --repo-path " : "",
-				 cfg->repo_path && strcmp(cfg->repos[0].name, "default") == 0 ? cfg->repo_path : "");
+				 q_repo ? " --repo-path " : "", q_repo ? q_repo : "",
+				 cfg->repo ? " --repo " : "", cfg->repo ? cfg->repo : "");
 		free(q_self);
 		free(q_cfg);
+		free(q_repo);
 		rc_cfg.restore_extra_names[rc_cfg.restore_nextra] = "archive_command";
 		rc_cfg.restore_extra_values[rc_cfg.restore_nextra++] = archive_cmd;
 	}

@@ -109,6 +109,21 @@ cmd_open_repo(const Config *cfg, PgbError *err)
 	return cmd_open_repo_at(cfg, cfg->repo_current, err);
 }
 
+/* Whether the server pgbkp connects to (--pg-host) is in recovery; -1 with err when it cannot be asked. */
+int
+cmd_local_in_recovery(const Config *cfg, PgbError *err)
+{
+	DbConn	   *conn = cmd_connect(cfg, err);
+	DbServerInfo si;
+	int			rc;
+
+	if (conn == NULL)
+		return -1;
+	rc = db_server_info(conn, &si, err) == 0 ? si.in_recovery : -1;
+	db_close(conn);
+	return rc;
+}
+
 int
 cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err)
 {
@@ -116,27 +131,41 @@ cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err)
 	const ClusterMember *self;
 
 	*skip = false;
-	if (cfg->nmembers == 0)
-		return 0;
-	if (cfg->self < 0)
+	if (cfg->nmembers > 0 && cfg->self >= 0)
 	{
-		log_info("cannot tell which member of cluster \"%s\" this is (%s); using the server at --pg-host",
+		self = &cfg->members[cfg->self];
+		if (cluster_find_primary(cfg, NULL, &primary, err) != 0)
+			return -1;
+		if (primary == cfg->self)
+		{
+			log_info("%s (%s) is the primary of cluster \"%s\"", self->name, self->addr, cfg->cluster);
+			return 0;
+		}
+		*skip = true;
+		printf("skipped: %s is a replica; the primary is %s (%s)\n", self->name,
+			   cfg->members[primary].name, cfg->members[primary].addr);
+		fflush(stdout);
+		return 0;
+	}
+	if (cfg->nmembers > 0)
+		log_info("cannot tell which member of cluster \"%s\" this is (%s); asking the server at --pg-host",
 				 cfg->cluster, cfg->self_note);
+	else if (!cfg->if_primary)
 		return 0;
-	}
-	self = &cfg->members[cfg->self];
-	if (cluster_find_primary(cfg, NULL, &primary, err) != 0)
-		return -1;
-	if (primary == cfg->self)
+	/* this machine's member is unknown: the local server's own role decides */
+	switch (cmd_local_in_recovery(cfg, err))
 	{
-		log_info("%s (%s) is the primary of cluster \"%s\"", self->name, self->addr, cfg->cluster);
-		return 0;
+		case 0:
+			return 0;
+		case 1:
+			*skip = true;
+			printf("skipped: the server at %s port %d is a replica\n", cfg->pg_host ? cfg->pg_host : "the local socket",
+				   cfg->pg_port);
+			fflush(stdout);
+			return 0;
+		default:
+			return -1;
 	}
-	*skip = true;
-	printf("skipped: %s is a replica; the primary is %s (%s)\n", self->name,
-		   cfg->members[primary].name, cfg->members[primary].addr);
-	fflush(stdout);
-	return 0;
 }
 
 DbConn *

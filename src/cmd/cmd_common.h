@@ -19,9 +19,14 @@ DbConn	   *cmd_connect(const Config *cfg, PgbError *err);
  * the configuration lists the cluster's members and this machine's member
  * is known, ask the cluster which member is the primary now; on any other
  * member print "skipped: ... is a replica; the primary is ..." and set
- * *skip.  Without members (or without knowing this member) nothing is asked.
+ * *skip.  When this member is not known (or with --if-primary and no
+ * members), the server at --pg-host decides: in recovery means skip.
+ * Without members and without --if-primary nothing is asked.
  */
 int			cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err);
+
+/* 1 when the server at --pg-host is in recovery, 0 when not, -1 with err when it cannot be asked. */
+int			cmd_local_in_recovery(const Config *cfg, PgbError *err);
 
 /*
  * Connect and check the server is the system the repository holds

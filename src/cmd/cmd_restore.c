@@ -707,7 +707,10 @@ print_done(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off)
 			 ctx->m->label, ctx->m->nfiles, ctx->m->size / 1048576.0, ctx->target);
 	if (archive_off)
 		log_info("archive_mode is off in the restored copy, so it cannot write into this cluster's archive");
-	if (t->kind == TARGET_LATEST)
+	if (cfg->standby)
+		log_info("start PostgreSQL on it (pg_ctl -D %s start): it replays the archive, then streams from the primary",
+				 ctx->target);
+	else if (t->kind == TARGET_LATEST)
 		log_info("start PostgreSQL on it (pg_ctl -D %s start): it replays all archived WAL, then promotes", ctx->target);
 	else if (strcmp(action, "pause") == 0)
 		log_info("start PostgreSQL on it (pg_ctl -D %s start): at the target it pauses; check the data, then "

@@ -62,6 +62,7 @@ typedef struct RunState
 	size_t		outlen;
 	TimestampUs start;
 	MetricsJob	m;
+	bool		removed;		/* no longer in the schedule; kept until its run ends */
 } RunState;
 
 typedef struct Scheduler
@@ -90,26 +91,41 @@ node_name(const Config *cfg, char *buf, size_t len)
 	return buf;
 }
 
-/* Whether this member is the primary now (true when the cluster's members are not configured). */
-static bool
+/*
+ * Whether this member is the primary now: 1 yes, 0 no (note says why), -1
+ * when the cluster cannot tell (note has the error): that is a failed run,
+ * not a skipped one.  Without a known member, the local server decides.
+ */
+static int
 this_is_primary(const Config *cfg, char *note, size_t len)
 {
 	PgbError	err = {0};
 	int			primary;
+	int			r;
 
 	note[0] = '\0';
 	if (cfg->nmembers == 0 || cfg->self < 0)
-		return true;
+	{
+		if ((r = cmd_local_in_recovery(cfg, &err)) < 0)
+		{
+			snprintf(note, len, "%.900s", err.msg);
+			return -1;
+		}
+		if (r == 1)
+			snprintf(note, len, "the server at %s port %d is a replica", cfg->pg_host ? cfg->pg_host : "the local socket",
+					 cfg->pg_port);
+		return !r;
+	}
 	if (cluster_find_primary(cfg, NULL, &primary, &err) != 0)
 	{
 		snprintf(note, len, "no primary found: %.900s", err.msg);
-		return false;
+		return -1;
 	}
 	if (primary == cfg->self)
-		return true;
+		return 1;
 	snprintf(note, len, "%s is a replica; the primary is %s (%s)", cfg->members[cfg->self].name,
 			 cfg->members[primary].name, cfg->members[primary].addr);
-	return false;
+	return 0;
 }
 
 static time_t
@@ -211,6 +227,11 @@ refresh_metrics(Scheduler *s)
 	DbConn	   *conn;
 	char		node[128];
 
+	{
+		char		note[1024];
+
+		s->is_primary = this_is_primary(s->cfg, note, sizeof(note)) == 1;
+	}
 	memset(m, 0, sizeof(*m));
 	snprintf(m->cluster, sizeof(m->cluster), "%s", s->cfg->cluster ? s->cfg->cluster : "");
 	snprintf(m->instance, sizeof(m->instance), "%s", node_name(s->cfg, node, sizeof(node)));
@@ -298,12 +319,20 @@ start_run(Scheduler *s, RunState *r)
 		record_run(s, r, "skipped", 0, time_now(), "the previous run was still going");
 		return;
 	}
-	s->is_primary = this_is_primary(s->cfg, note, sizeof(note));
-	if (!s->is_primary)
+	switch (this_is_primary(s->cfg, note, sizeof(note)))
 	{
-		log_info("job %s: skipped: %s", r->job.def.name, note);
-		record_run(s, r, "skipped", 0, time_now(), note);
-		return;
+		case 1:
+			s->is_primary = true;
+			break;
+		case 0:
+			s->is_primary = false;
+			log_info("job %s: skipped: %s", r->job.def.name, note);
+			record_run(s, r, "skipped", 0, time_now(), note);
+			return;
+		default:
+			log_error("job %s: failed: cannot tell whether this member is the primary: %s", r->job.def.name, note);
+			record_run(s, r, "failed", EXIT_DATABASE, time_now(), note);
+			return;
 	}
 	if ((argv = sched_job_argv(s->cfg, &r->job, &err)) == NULL || pipe2(pipefd, O_CLOEXEC) != 0)
 	{
@@ -371,12 +400,12 @@ finish_run(Scheduler *s, RunState *r, int status)
 		close(r->out_fd);
 	r->out_fd = -1;
 	r->pid = 0;
-	if (s->stopping)
-		outcome = "aborted";
-	else if (code == 0 && strncmp(r->out, "skipped:", 8) == 0)
+	if (code == 0 && strncmp(r->out, "skipped:", 8) == 0)
 		outcome = "skipped";
+	else if (code == 0)
+		outcome = "ok";
 	else
-		outcome = code == 0 ? "ok" : "failed";
+		outcome = s->stopping ? "aborted" : "failed";
 	if (strcmp(outcome, "skipped") == 0)
 		snprintf(message, sizeof(message), "%.*s", (int) strcspn(r->out + 9, "\n"), r->out + 9);
 	else if (code != 0)
@@ -397,7 +426,15 @@ reap(Scheduler *s)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (int i = 0; i < s->nruns; i++)
 			if (s->runs[i].pid == pid)
+			{
 				finish_run(s, &s->runs[i], status);
+				if (s->runs[i].removed)
+				{
+					memmove(&s->runs[i], &s->runs[i + 1], sizeof(RunState) * (size_t) (s->nruns - i - 1));
+					s->nruns--;
+				}
+				break;
+			}
 }
 
 /* ---------------------------------------------------------------- set-up */
@@ -407,26 +444,33 @@ static TimestampUs
 last_run_of(const JobRecord *recs, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
-		if (strcmp(recs[i].job, name) == 0 && strcmp(recs[i].outcome, HISTORY_OUTCOME_UNREADABLE) != 0)
+		/* runs that did the work (here or on the member that was primary then), not skipped or aborted ones */
+		if (strcmp(recs[i].job, name) == 0 &&
+			(strcmp(recs[i].outcome, "ok") == 0 || strcmp(recs[i].outcome, "failed") == 0))
 			return recs[i].start;
 	return 0;
 }
 
-/* Jobs from s->cfg, keeping the state of running ones with the same name. */
+/*
+ * Jobs from s->cfg, built aside and installed only when all of them are
+ * good.  A job that keeps its name keeps its state (a running child, its
+ * counters) and, when its cron text and jitter are unchanged, its pending
+ * run; a removed job whose run is still going stays, unscheduled, until the
+ * run ends, so the run is still recorded and stopped with the scheduler.
+ */
 static int
 load_jobs(Scheduler *s, bool startup, PgbError *err)
 {
 	SchedJob	jobs[CONFIG_MAX_JOBS];
-	RunState	old[CONFIG_MAX_JOBS];
-	int			nold = s->nruns;
+	RunState	fresh[CONFIG_MAX_JOBS];
 	int			n;
+	int			nfresh;
 	time_t		now = time(NULL);
 	JobRecord  *recs = NULL;
 	int			nrecs = 0;
 
 	if (sched_jobs_load(s->cfg, jobs, &n, err) != 0)
 		return -1;
-	memcpy(old, s->runs, sizeof(RunState) * (size_t) nold);
 	if (startup && s->cfg->schedule_grace > 0)
 	{
 		PgbError	herr = {0};
@@ -438,23 +482,36 @@ load_jobs(Scheduler *s, bool startup, PgbError *err)
 	}
 	for (int i = 0; i < n; i++)
 	{
-		RunState   *r = &s->runs[i];
+		RunState   *r = &fresh[i];
+		const RunState *old = NULL;
 
 		memset(r, 0, sizeof(*r));
 		r->job = jobs[i];
 		r->out_fd = -1;
 		r->m.last_ok = -1;
-		for (int k = 0; k < nold; k++)
-			if (strcmp(old[k].job.def.name, jobs[i].def.name) == 0)
-			{
-				r->pid = old[k].pid;
-				r->out_fd = old[k].out_fd;
-				r->start = old[k].start;
-				r->m = old[k].m;
-				old[k].pid = 0;
-			}
-		if (schedule_next(s, r, now, err) != 0)
+		for (int k = 0; k < s->nruns; k++)
+			if (strcmp(s->runs[k].job.def.name, jobs[i].def.name) == 0)
+				old = &s->runs[k];
+		if (old)
+		{
+			r->pid = old->pid;
+			r->out_fd = old->out_fd;
+			r->start = old->start;
+			memcpy(r->out, old->out, sizeof(r->out));
+			r->outlen = old->outlen;
+			r->m = old->m;
+		}
+		if (old && !old->removed && strcmp(old->job.expr.text, r->job.expr.text) == 0 &&
+			old->job.def.jitter == r->job.def.jitter)
+		{
+			r->base_next = old->base_next;
+			r->next = old->next;
+		}
+		else if (schedule_next(s, r, now, err) != 0)
+		{
+			history_free(recs);
 			return -1;
+		}
 		if (startup && s->cfg->schedule_grace > 0)
 		{
 			time_t		due = 0;
@@ -470,14 +527,34 @@ load_jobs(Scheduler *s, bool startup, PgbError *err)
 				r->next = now;
 			}
 		}
-		log_info("job %s: \"%s\" %s%s%s, next run at %ld", r->job.def.name, r->job.expr.text, r->job.def.command,
-				 r->job.def.type[0] ? " --type " : "", r->job.def.type, (long) r->next);
 	}
-	for (int k = 0; k < nold; k++)
-		if (old[k].pid > 0)
-			log_warn("job %s was removed from the schedule; its run (pid %d) goes on", old[k].job.def.name,
-					 (int) old[k].pid);
-	s->nruns = n;
+	nfresh = n;
+	for (int k = 0; k < s->nruns; k++)
+	{
+		bool		kept = false;
+
+		for (int i = 0; i < n; i++)
+			kept |= strcmp(s->runs[k].job.def.name, jobs[i].def.name) == 0;
+		if (kept || s->runs[k].pid <= 0)
+			continue;
+		if (nfresh == CONFIG_MAX_JOBS)
+		{
+			history_free(recs);
+			return pgb_error(err, EXIT_CONFIG, "too many jobs while removed ones still run");
+		}
+		log_warn("job %s was removed from the schedule; its run (pid %d) goes on", s->runs[k].job.def.name,
+				 (int) s->runs[k].pid);
+		fresh[nfresh] = s->runs[k];
+		fresh[nfresh].removed = true;
+		fresh[nfresh].next = fresh[nfresh].base_next = (time_t) INT64_MAX / 2;
+		nfresh++;
+	}
+	memcpy(s->runs, fresh, sizeof(RunState) * (size_t) nfresh);
+	s->nruns = nfresh;
+	for (int i = 0; i < n; i++)
+		log_info("job %s: \"%s\" %s%s%s, next run at %ld", s->runs[i].job.def.name, s->runs[i].job.expr.text,
+				 s->runs[i].job.def.command, s->runs[i].job.def.type[0] ? " --type " : "",
+				 s->runs[i].job.def.type, (long) s->runs[i].next);
 	history_free(recs);
 	return 0;
 }
@@ -582,11 +659,6 @@ cmd_schedule(const Config *cfg, PgbError *err)
 		metrics_stop(s.metrics);
 		return pgb_error_errno(err, EXIT_INTERNAL, errno, "could not set up signal handling");
 	}
-	{
-		char		note[1024];
-
-		s.is_primary = this_is_primary(s.cfg, note, sizeof(note));
-	}
 	refresh_metrics(&s);
 	log_info("scheduler started: %d jobs, time zone %s%s", s.nruns, s.cfg->schedule_timezone,
 			 s.metrics ? "" : ", no metrics endpoint");
@@ -627,7 +699,10 @@ cmd_schedule(const Config *cfg, PgbError *err)
 				fds[nfds++] = (struct pollfd) {.fd = s.runs[i].out_fd, .events = POLLIN};
 		now = time(NULL);
 		if (poll(fds, (nfds_t) nfds, wake > now ? (int) (wake - now) * 1000 : 0) < 0 && errno != EINTR)
+		{
+			rc = pgb_error_errno(err, EXIT_INTERNAL, errno, "the scheduler could not wait for events");
 			break;
+		}
 		for (int i = 0; i < s.nruns; i++)
 			if (s.runs[i].out_fd >= 0)
 				drain_output(&s.runs[i]);

@@ -28,6 +28,7 @@ typedef struct Loader
 	int			cmd;			/* CommandId, or -1 */
 	OptionSourceKind rank[OPTION_MAX];	/* source of each option's value */
 	bool		repo_path_fallback; /* repo-path came from pg_fs_backup */
+	int			file_pg_port;	/* pg_port as the file sets it (the members' default), 0: unset */
 	char		repo_path_where[1024];	/* where repo-path was set in the file */
 } Loader;
 
@@ -64,6 +65,8 @@ apply_file_setting(void *arg, const OptionDef *opt, const char *value,
 
 	if (!option_applies(opt, ld->cmd))
 		return 0;
+	if (strcmp(opt->name, "pg-port") == 0)
+		ld->file_pg_port = atoi(value);	/* checked by apply() below when it counts */
 	if (apply(ld, opt, value, src, err) < 0)
 		return -1;
 	if (strcmp(opt->name, "repo-path") == 0 && ld->rank[i] == SRC_FILE)
@@ -510,7 +513,8 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 		apply_environment(ld, err) < 0 ||
 		apply_file(ld, err) < 0 ||
 		resolve_repos(ld, err) < 0 ||
-		members_resolve(cfg, ld->rank[option_find("pg-port") - option_table] <= SRC_FILE,
+		members_resolve(cfg, ld->file_pg_port > 0 && ld->file_pg_port < 65536 ? ld->file_pg_port : 5432,
+						ld->rank[option_find("pg-port") - option_table] <= SRC_FILE,
 						ld->rank[option_find("pg-data") - option_table] <= SRC_FILE,
 						ld->rank[option_find("pg-host") - option_table] <= SRC_FILE, err) < 0 ||
 		check_targets(ld, err) < 0)

@@ -164,7 +164,7 @@ find_self(Config *cfg, PgbError *err)
 }
 
 int
-members_resolve(Config *cfg, bool take_port, bool take_data, bool take_host, PgbError *err)
+members_resolve(Config *cfg, int default_port, bool take_port, bool take_data, bool take_host, PgbError *err)
 {
 	for (int i = 0; i < cfg->nmembers; i++)
 	{
@@ -179,7 +179,7 @@ members_resolve(Config *cfg, bool take_port, bool take_data, bool take_host, Pgb
 				return pgb_error(err, EXIT_CONFIG, "%s: hosts %s and %s have the same pg_seq %d",
 								 m->where, cfg->members[j].addr, m->addr, m->seq);
 		if (m->pg_port == 0)
-			m->pg_port = cfg->pg_port;
+			m->pg_port = default_port;
 		if (m->patroni_port == 0)
 			m->patroni_port = cfg->patroni_port;
 	}

@@ -14,7 +14,9 @@ int			members_add(Config *cfg, const char *addr, const char *key, const char *va
 						const char *where, PgbError *err);
 
 /*
- * Names and defaults (pg_port / patroni_port from the options), then this
+ * Names and defaults (pg_port: default_port, the file's value, never the
+ * command line's, which means this machine's server; patroni_port from the
+ * options), then this
  * machine's member: --instance, else --host, else the member whose address
  * is one of this machine's (none or several: self = -1, with self_note).
  * An unknown --instance or --host is EXIT_CONFIG naming the members.
@@ -22,7 +24,8 @@ int			members_add(Config *cfg, const char *addr, const char *key, const char *va
  * set pg_port, pg_data and pg_host (not when given on the command line or
  * in the environment).
  */
-int			members_resolve(Config *cfg, bool take_port, bool take_data, bool take_host, PgbError *err);
+int			members_resolve(Config *cfg, int default_port, bool take_port, bool take_data, bool take_host,
+							PgbError *err);
 
 void		members_free(Config *cfg);
 

@@ -776,7 +776,11 @@ format_field(CronOut *o, uint64_t bits, int lo, int hi, bool star)
 				prog |= UINT64_C(1) << v;
 			if (prog == bits)
 			{
-				out_add(o, "*/%d", step);
+				/* "*" would make a restricted day field unrestricted for cron's either-day rule */
+				if (star)
+					out_add(o, "*/%d", step);
+				else
+					out_add(o, "%d-%d/%d", lo, hi, step);
 				return;
 			}
 		}

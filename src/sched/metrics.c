@@ -305,7 +305,7 @@ metrics_render(const MetricsSnapshot *s, double now, MemBuf *out)
 	family(&r, "pgbkp_archived_total", "counter", "WAL files archived (pg_stat_archiver.archived_count).");
 	sample_u64(&r, "pgbkp_archived_total", "", s->archived_count);
 
-	family(&r, "pgbkp_repository_size_bytes", "gauge", "Bytes the cluster's backups and WAL occupy in the repository.");
+	family(&r, "pgbkp_repository_size_bytes", "gauge", "Bytes the cluster's backups occupy in the repository (archived WAL not counted).");
 	sample_u64(&r, "pgbkp_repository_size_bytes", "", s->repo_size_bytes);
 	family(&r, "pgbkp_recoverable_window_start_timestamp_seconds", "gauge",
 		   "Earliest moment the cluster can be restored to.");

@@ -29,7 +29,7 @@
  *   pgbkp_archive_last_archived_age_seconds           now minus that time
  *   pgbkp_archive_failures_total                      counter (pg_stat_archiver.failed_count)
  *   pgbkp_archived_total                              counter (pg_stat_archiver.archived_count)
- *   pgbkp_repository_size_bytes                       backups' stored bytes plus WAL
+ *   pgbkp_repository_size_bytes                       backups' stored bytes (archived WAL not counted)
  *   pgbkp_recoverable_window_start_timestamp_seconds  earliest recoverable moment
  *   pgbkp_recoverable_window_end_timestamp_seconds    latest recoverable moment
  *
@@ -82,7 +82,7 @@ typedef struct MetricsSnapshot
 	double		last_archived_time; /* unix s of the newest archived WAL (0 unknown) */
 	uint64_t	archive_failures;	/* pg_stat_archiver.failed_count */
 	uint64_t	archived_count;
-	uint64_t	repo_size_bytes;	/* sum over backups' stored bytes + WAL */
+	uint64_t	repo_size_bytes;	/* sum over backups' stored bytes (WAL not counted) */
 	double		recoverable_start,
 				recoverable_end;
 	int			backups_count;

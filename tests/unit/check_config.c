@@ -898,6 +898,7 @@ START_TEST(test_inventory_members)
 	ck_assert_int_eq(load("backup", "-c", path, "--host", "10.9.0.12", "--pg-port", "6000", NULL), 0);
 	ck_assert_int_eq(cfg.self, 1);
 	ck_assert_int_eq(cfg.pg_port, 6000);
+	ck_assert_int_eq(cfg.members[0].pg_port, 5440);	/* the other members keep the inventory's port */
 	config_free(&cfg);
 
 	/* an unknown member names the members */

@@ -845,6 +845,22 @@ START_TEST(test_speed)
 }
 END_TEST
 
+START_TEST(test_format_restricted_day_step)
+{
+	CronExpr	e;
+	PgbError	err = {0};
+	char		buf[CRON_FORMAT_MAX];
+
+	/* a stepped but restricted day of month must not print as "*\/2": cron would treat it as unrestricted */
+	ck_assert_int_eq(cron_parse("0 0 1-31/2 * mon", &e, &err), 0);
+	cron_format(&e, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0 0 1-31/2 * 1");
+	ck_assert_int_eq(cron_parse("0 0 * * */2", &e, &err), 0);
+	cron_format(&e, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0 0 * * 0-6/2");	/* restricted here, so not "*\/2" */
+}
+END_TEST
+
 static Suite *
 cron_suite(void)
 {
@@ -852,6 +868,7 @@ cron_suite(void)
 	TCase	   *tc;
 
 	tc = tcase_create("parse");
+	tcase_add_test(tc, test_format_restricted_day_step);
 	tcase_add_test(tc, test_parse_star_and_numbers);
 	tcase_add_test(tc, test_parse_lists_ranges_steps);
 	tcase_add_test(tc, test_parse_names_and_sunday);
