@@ -37,7 +37,20 @@ sched_wait() {
     fail "no \"$1\" in the scheduler's log after $2 s"
 }
 
-metrics() { curl -s "http://127.0.0.1:$MPORT/metrics"; }
+# metrics: the scrape, whole (a grep -q straight on curl's pipe could make
+# curl fail with SIGPIPE under pipefail)
+metrics() {
+    local out
+    out=$(curl -sf "http://127.0.0.1:$MPORT/metrics") || fail "the metrics endpoint did not answer"
+    printf '%s\n' "$out"
+}
+
+# metrics_has REGEX: whether the scrape has a line matching REGEX.
+metrics_has() {
+    local m
+    m=$(metrics)
+    grep -q -- "$1" <<<"$m"
+}
 
 test_schedule_runs_jobs() {
     pg_init main
@@ -63,17 +76,19 @@ test_schedule_runs_jobs() {
     BG_PIDS+=("$SCHED_PID")
     sched_wait 'job backup-full: started' 20
     sched_wait 'job check: ok' 60
-    metrics | grep -q '^pgbkp_job_running{.*job_name="backup-full"} 1$' || fail "metrics do not show the running backup: $(metrics | grep job_running)"
+    metrics_has '^pgbkp_job_running{.*job_name="backup-full"} 1$' || fail "metrics do not show the running backup: $(metrics | grep job_running)"
 
     # the next minute: the backup still runs, so its run is skipped
     sched_wait 'job backup-full: skipped, the previous run' 75
     sched_wait 'job backup-full: ok' 150
     local skipped ok
-    skipped=$(metrics | grep '^pgbkp_job_runs_total{.*job_name="backup-full",outcome="skipped"}' | awk '{print $2}')
-    ok=$(metrics | grep '^pgbkp_job_runs_total{.*job_name="backup-full",outcome="ok"}' | awk '{print $2}')
+    local scrape
+    scrape=$(metrics)
+    skipped=$(grep '^pgbkp_job_runs_total{.*job_name="backup-full",outcome="skipped"}' <<<"$scrape" | awk '{print $2}')
+    ok=$(grep '^pgbkp_job_runs_total{.*job_name="backup-full",outcome="ok"}' <<<"$scrape" | awk '{print $2}')
     [ "${skipped:-0}" -ge 1 ] && [ "${ok:-0}" -ge 1 ] || fail "metrics: backup-full ok=$ok skipped=$skipped"
-    metrics | grep -q '^pgbkp_backup_last_success_timestamp_seconds{.*type="full"}' || fail "no last full backup in the metrics"
-    metrics | grep -q '^pgbkp_archive_last_archived_age_seconds{' || fail "no archive age in the metrics"
+    metrics_has '^pgbkp_backup_last_success_timestamp_seconds{.*type="full"}' || fail "no last full backup in the metrics"
+    metrics_has '^pgbkp_archive_last_archived_age_seconds{' || fail "no archive age in the metrics"
     # never two runs of the backup at once
     [ "$(grep -c 'job backup-full: started' "$SCHED_LOG")" -eq "$(grep -Ec 'job backup-full: (ok|failed)' "$SCHED_LOG")" ] ||
         [ "$(grep -c 'job backup-full: started' "$SCHED_LOG")" -eq $(( $(grep -Ec 'job backup-full: (ok|failed)' "$SCHED_LOG") + 1 )) ] ||
