@@ -11,6 +11,7 @@
 #include "repo/repo.h"
 #include <openssl/crypto.h>
 
+#include "repo/keycache.h"
 #include "repo/keyring.h"
 #include "storage/cipher.h"
 #include "storage/posix.h"
@@ -136,10 +137,15 @@ open_encryption(Repo *repo, const RepoDef *def, bool *found, PgbError *err)
 				  repo->cluster, repo->name);
 		return pgb_hint(err, "set cipher_type and cipher_pass in pgbackrest_repo.%s", repo->name);
 	}
-	if (keyring_open((const char *) text, def->cipher_pass, key, err) != 0)
+	/* the deliberate KDF once per host and key file, not once per WAL segment (repo/keycache.h) */
+	if (!keycache_get((const char *) text, def->cipher_pass, key))
 	{
-		free(text);
-		return pgb_error_context(err, "repository \"%s\"", repo->name);
+		if (keyring_open((const char *) text, def->cipher_pass, key, err) != 0)
+		{
+			free(text);
+			return pgb_error_context(err, "repository \"%s\"", repo->name);
+		}
+		keycache_put((const char *) text, def->cipher_pass, key);
 	}
 	free(text);
 	wrapped = storage_cipher_new(repo->storage, key, err);

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "common/fileio.h"
+#include "repo/keycache.h"
 #include "repo/keyring.h"
 #include "storage/cipher.h"
 #include "storage/posix.h"
@@ -970,6 +971,43 @@ START_TEST(test_weak_passphrase)
 }
 END_TEST
 
+START_TEST(test_keycache)
+{
+	const char *pass = "correct horse battery staple";
+	char	   *json = NULL;
+	char	   *other = NULL;
+	uint8_t		dek[32],
+				got[32];
+	PgbError	err = {0};
+	char		dir[64];
+	char		cmd[256];
+	struct stat dst;
+
+	ck_assert_int_eq(keyring_create_n(pass, 1024, &json, dek, &err), 0);
+	ck_assert_int_eq(keyring_create_n(pass, 1024, &other, got, &err), 0);
+	ck_assert(!keycache_get(json, pass, got));
+	keycache_put(json, pass, dek);
+	ck_assert(keycache_get(json, pass, got));
+	ck_assert_mem_eq(got, dek, 32);
+	/* another passphrase or another key file misses */
+	ck_assert(!keycache_get(json, "a different passphrase", got));
+	ck_assert(!keycache_get(other, pass, got));
+	/* the directory is private */
+	snprintf(dir, sizeof(dir), KEYCACHE_DIR_FMT, (unsigned) geteuid());
+	ck_assert_int_eq(stat(dir, &dst), 0);
+	ck_assert_int_eq(dst.st_mode & 077, 0);
+	/* a damaged entry is ignored, and replaced */
+	snprintf(cmd, sizeof(cmd), "for f in %s/*; do printf 'xxxx' | dd of=$f conv=notrunc 2>/dev/null; done", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert(!keycache_get(json, pass, got));
+	keycache_put(json, pass, dek);
+	ck_assert(keycache_get(json, pass, got));
+	ck_assert_mem_eq(got, dek, 32);
+	free(json);
+	free(other);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1000,6 +1038,7 @@ main(void)
 	tcase_add_test(tc, test_keyring_default_n);
 	tcase_add_test(tc, test_keyring_errors);
 	tcase_add_test(tc, test_weak_passphrase);
+	tcase_add_test(tc, test_keycache);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
