@@ -11,6 +11,7 @@
  * new nonce for every segment.
  */
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/core_names.h>
@@ -33,13 +34,75 @@
 #define FLAG_FINAL 1
 #define HKDF_INFO "pgbkp object v1"	/* followed by its NUL, then the path */
 
+/*
+ * Objects are written once and never changed, so the stored size and the
+ * header of an object read by range are remembered: reading the frames of
+ * a bundle one by one then costs one ranged read each, not three requests
+ * (info, header, range) on object storage.  A stale entry (an object
+ * removed and written again under the same name within one process) fails
+ * authentication; it cannot produce wrong data.
+ */
+#define LAYOUT_CACHE 64
+#define LAYOUT_PATH_MAX 512
+
+typedef struct LayoutEntry
+{
+	char		path[LAYOUT_PATH_MAX];
+	uint64_t	stored;
+	uint8_t		header[HDR_LEN];
+} LayoutEntry;
+
 typedef struct CipherStorage
 {
 	Storage		base;
 	Storage    *inner;
 	uint8_t		key[CIPHER_KEY_LEN];
 	EVP_KDF    *hkdf;
+	pthread_mutex_t layout_lock;
+	LayoutEntry layout[LAYOUT_CACHE];
+	int			layout_next;
 } CipherStorage;
+
+static bool
+layout_get(CipherStorage *cs, const char *path, uint64_t *stored, uint8_t *header)
+{
+	bool		hit = false;
+
+	pthread_mutex_lock(&cs->layout_lock);
+	for (int i = 0; i < LAYOUT_CACHE && !hit; i++)
+		if (cs->layout[i].path[0] && strcmp(cs->layout[i].path, path) == 0)
+		{
+			*stored = cs->layout[i].stored;
+			memcpy(header, cs->layout[i].header, HDR_LEN);
+			hit = true;
+		}
+	pthread_mutex_unlock(&cs->layout_lock);
+	return hit;
+}
+
+/* Forget path (NULL: everything), when this process writes or removes it. */
+static void
+layout_forget(CipherStorage *cs, const char *path)
+{
+	pthread_mutex_lock(&cs->layout_lock);
+	for (int i = 0; i < LAYOUT_CACHE; i++)
+		if (path == NULL || strcmp(cs->layout[i].path, path) == 0)
+			cs->layout[i].path[0] = '\0';
+	pthread_mutex_unlock(&cs->layout_lock);
+}
+
+static void
+layout_put(CipherStorage *cs, const char *path, uint64_t stored, const uint8_t *header)
+{
+	if (strlen(path) >= LAYOUT_PATH_MAX)
+		return;
+	pthread_mutex_lock(&cs->layout_lock);
+	strcpy(cs->layout[cs->layout_next].path, path);
+	cs->layout[cs->layout_next].stored = stored;
+	memcpy(cs->layout[cs->layout_next].header, header, HDR_LEN);
+	cs->layout_next = (cs->layout_next + 1) % LAYOUT_CACHE;
+	pthread_mutex_unlock(&cs->layout_lock);
+}
 
 typedef struct CipherRead
 {
@@ -49,6 +112,8 @@ typedef struct CipherRead
 	char	   *path;
 	uint8_t		header[HDR_LEN];
 	bool		ranged;			/* layout known from the stored size */
+	uint64_t	stored;			/* ranged: the stored size */
+	bool		layout_known;	/* ranged: size and header came from (or went into) the cache */
 	uint64_t	seg;			/* index of the next segment to open */
 	uint64_t	last;			/* ranged: the last segment to open */
 	uint64_t	final_seg;		/* ranged: index of the object's final segment */
@@ -323,16 +388,17 @@ cipher_read_close(StorageRead *base)
 static int
 open_ranged(CipherStorage *cs, CipherRead *r, uint64_t offset, uint64_t length, PgbError *err)
 {
-	StorageInfo info;
+	StorageInfo info = {0};
 	uint64_t	plain;
 	uint64_t	end;
 	uint64_t	first;
 	uint64_t	in_start;
 	uint64_t	in_end;
+	bool		known = layout_get(cs, r->path, &info.size, r->header);
 
-	if (storage_info(cs->inner, r->path, &info, err) != 0)
+	if (!known && storage_info(cs->inner, r->path, &info, err) != 0)
 		return -1;
-	if (!info.exists)
+	if (!known && !info.exists)
 		return pgb_error(err, EXIT_NOT_FOUND, "could not open \"%s/%s\": no such object",
 						 storage_description(cs->inner), r->path);
 	if (!cipher_plain_size(info.size, &plain))
@@ -358,7 +424,7 @@ open_ranged(CipherStorage *cs, CipherRead *r, uint64_t offset, uint64_t length, 
 	in_start = first == 0 ? 0 : HDR_LEN + first * SEALED_LEN;
 	in_end = HDR_LEN + r->last * SEALED_LEN +
 		(r->last == r->final_seg ? r->final_len + TAG_LEN : SEALED_LEN);
-	if (first > 0)
+	if (first > 0 && !known)
 	{
 		StorageRead *h = storage_open_read(cs->inner, r->path, 0, HDR_LEN, err);
 		int			rc;
@@ -373,8 +439,10 @@ open_ranged(CipherStorage *cs, CipherRead *r, uint64_t offset, uint64_t length, 
 	r->inner = storage_open_read(cs->inner, r->path, in_start, in_end - in_start, err);
 	if (r->inner == NULL)
 		return -1;
-	if (first == 0)
-		return read_header(r->inner, r->header, r->path, err);
+	if (first == 0 && read_header(r->inner, r->header, r->path, err) != 0)
+		return -1;
+	r->stored = info.size;
+	r->layout_known = known;
 	return 0;
 }
 
@@ -454,6 +522,12 @@ next_segment(CipherRead *r, PgbError *err)
 	}
 	if (open_segment(r->ctx, r->header, r->seg, final, r->ct, clen, r->pt) != 0)
 		return auth_failed(r->path, err);
+	/* a segment opened with this header as AAD: header and size are authentic, remember them */
+	if (r->ranged && !r->layout_known)
+	{
+		layout_put((CipherStorage *) r->base.storage, r->path, r->stored, r->header);
+		r->layout_known = true;
+	}
 	if (!r->ranged && !final)
 	{
 		r->ct[0] = r->ct[SEALED_LEN];
@@ -608,6 +682,7 @@ cipher_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *er
 		write_free(w);
 		return -1;
 	}
+	layout_forget((CipherStorage *) base->storage, w->path);
 	rc = storage_commit(w->inner, no_overwrite, existed, err);
 	write_free(w);
 	return rc;
@@ -663,12 +738,14 @@ cipher_list(Storage *s, const char *dir, StorageList *out, PgbError *err)
 static int
 cipher_remove(Storage *s, const char *path, PgbError *err)
 {
+	layout_forget((CipherStorage *) s, path);
 	return storage_remove(((CipherStorage *) s)->inner, path, err);
 }
 
 static int
 cipher_remove_tree(Storage *s, const char *dir, PgbError *err)
 {
+	layout_forget((CipherStorage *) s, NULL);
 	return storage_remove_tree(((CipherStorage *) s)->inner, dir, err);
 }
 
@@ -693,6 +770,7 @@ cipher_free(Storage *s)
 	storage_free(cs->inner);
 	OPENSSL_cleanse(cs->key, sizeof(cs->key));
 	EVP_KDF_free(cs->hkdf);
+	pthread_mutex_destroy(&cs->layout_lock);
 	free(cs->base.description);
 	free(cs);
 }
@@ -737,5 +815,6 @@ storage_cipher_new(Storage *inner, const uint8_t key[CIPHER_KEY_LEN], PgbError *
 	cs->base.driver = &cipher_driver;
 	cs->inner = inner;
 	memcpy(cs->key, key, CIPHER_KEY_LEN);
+	pthread_mutex_init(&cs->layout_lock, NULL);
 	return &cs->base;
 }
