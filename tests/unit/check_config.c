@@ -912,6 +912,15 @@ START_TEST(test_inventory_members)
 	ck_assert(strstr(cfg.self_note, "use --instance") != NULL);
 	config_free(&cfg);
 
+	/* without --instance, the member whose address is this machine's */
+	path = yaml_file("all:\n  children:\n    c:\n      hosts:\n"
+					 "        192.0.2.1: {pg_seq: 1}\n        127.0.0.1: {pg_seq: 2}\n"
+					 "      vars: {pg_cluster: c, pg_fs_backup: /b}\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.self, 1);
+	ck_assert_str_eq(cfg.members[cfg.self].name, "c-2");
+	config_free(&cfg);
+
 	/* pg_seq missing or repeated; an unknown key in a schedule entry */
 	path = yaml_file("all:\n  children:\n    c:\n      hosts: {10.0.0.1: {pg_role: primary}}\n      vars: {pg_cluster: c, pg_fs_backup: /b}\n");
 	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
