@@ -310,6 +310,11 @@ pg_pgbench_init() {
         { cat "$ROOT/log/$name.pgbench.log" >&2; die "pgbench -i failed"; }
 }
 
+# count_rows NAME: "total A B" of table t(id, note) on cluster NAME.
+count_rows() {
+    pg_sql "$1" "select count(*), count(*) filter (where note='A'), count(*) filter (where note='B') from t" | tr '|' ' '
+}
+
 # pg_wait_archived NAME SEGMENT [TIMEOUT]: wait until pg_stat_archiver has
 # archived SEGMENT (or a later one).
 pg_wait_archived() {

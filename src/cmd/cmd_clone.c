@@ -29,7 +29,6 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "pg/db.h"
-#include "restore/recovery_conf.h"
 
 #define PG_BINDIR_DEFAULT "/usr/lib/postgresql/%d/bin"
 #define CLONE_WAIT_SECONDS 3600
@@ -155,7 +154,6 @@ cmd_clone(const Config *cfg, PgbError *err)
 	char		port[16];
 	char		name[128];
 	char		archive_cmd[PGB_PATH_MAX * 2];
-	char		self[PGB_PATH_MAX];
 	char		bindir[PGB_PATH_MAX];
 	char		logfile[PGB_PATH_MAX];
 	char		opts[PGB_PATH_MAX + 64];
@@ -201,23 +199,9 @@ cmd_clone(const Config *cfg, PgbError *err)
 	rc_cfg.restore_extra_values[rc_cfg.restore_nextra++] = dir;
 	if (cfg->target_name)
 	{
-		char	   *q_self,
-				   *q_cfg = NULL,
-				   *q_repo = NULL;
-		bool		default_repo = cfg->repo_path && strcmp(cfg->repos[0].name, "default") == 0;
-
-		if (cmd_self_path(self, sizeof(self), err) != 0)
+		if (cmd_self_command(cfg, cfg->target_name, cfg->repo, "archive-push %p", archive_cmd,
+							 sizeof(archive_cmd), err) != 0)
 			return -1;
-		q_self = shell_quote(self);
-		q_cfg = cfg->config_file ? shell_quote(cfg->config_file) : NULL;
-		q_repo = default_repo ? shell_quote(cfg->repo_path) : NULL;
-		snprintf(archive_cmd, sizeof(archive_cmd), "%s%s%s --cluster %s%s%s%s%s archive-push %%p", q_self,
-				 q_cfg ? " --config " : "", q_cfg ? q_cfg : "", cfg->target_name,
-				 q_repo ? " --repo-path " : "", q_repo ? q_repo : "",
-				 cfg->repo ? " --repo " : "", cfg->repo ? cfg->repo : "");
-		free(q_self);
-		free(q_cfg);
-		free(q_repo);
 		rc_cfg.restore_extra_names[rc_cfg.restore_nextra] = "archive_command";
 		rc_cfg.restore_extra_values[rc_cfg.restore_nextra++] = archive_cmd;
 	}

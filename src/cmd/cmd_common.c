@@ -16,6 +16,7 @@
 #include "repo/history.h"
 #include "repo/keyring.h"
 #include "repo/walarchive.h"
+#include "restore/recovery_conf.h"
 
 #define BACKUP_LOCK_NAME "lock/backup.lock"
 
@@ -125,42 +126,56 @@ cmd_local_in_recovery(const Config *cfg, PgbError *err)
 }
 
 int
-cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err)
+cmd_member_role(const Config *cfg, char *note, size_t len, PgbError *err)
 {
 	int			primary;
-	const ClusterMember *self;
+	int			r;
 
-	*skip = false;
+	note[0] = '\0';
 	if (cfg->nmembers > 0 && cfg->self >= 0)
 	{
-		self = &cfg->members[cfg->self];
+		const ClusterMember *self = &cfg->members[cfg->self];
+
 		if (cluster_find_primary(cfg, NULL, &primary, err) != 0)
 			return -1;
 		if (primary == cfg->self)
 		{
-			log_info("%s (%s) is the primary of cluster \"%s\"", self->name, self->addr, cfg->cluster);
-			return 0;
+			snprintf(note, len, "%s (%s) is the primary of cluster \"%s\"", self->name, self->addr, cfg->cluster);
+			return 1;
 		}
-		*skip = true;
-		printf("skipped: %s is a replica; the primary is %s (%s)\n", self->name,
-			   cfg->members[primary].name, cfg->members[primary].addr);
-		fflush(stdout);
+		snprintf(note, len, "%s is a replica; the primary is %s (%s)", self->name,
+				 cfg->members[primary].name, cfg->members[primary].addr);
 		return 0;
 	}
-	if (cfg->nmembers > 0)
+	/* this machine's member is unknown: the local server's own role decides */
+	if ((r = cmd_local_in_recovery(cfg, err)) < 0)
+		return -1;
+	if (r == 1)
+		snprintf(note, len, "the server at %s port %d is a replica", cfg->pg_host ? cfg->pg_host : "the local socket",
+				 cfg->pg_port);
+	return !r;
+}
+
+int
+cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err)
+{
+	char		note[512];
+
+	*skip = false;
+	if (cfg->nmembers == 0 && !cfg->if_primary)
+		return 0;
+	if (cfg->nmembers > 0 && cfg->self < 0)
 		log_info("cannot tell which member of cluster \"%s\" this is (%s); asking the server at --pg-host",
 				 cfg->cluster, cfg->self_note);
-	else if (!cfg->if_primary)
-		return 0;
-	/* this machine's member is unknown: the local server's own role decides */
-	switch (cmd_local_in_recovery(cfg, err))
+	switch (cmd_member_role(cfg, note, sizeof(note), err))
 	{
-		case 0:
-			return 0;
 		case 1:
+			if (note[0])
+				log_info("%s", note);
+			return 0;
+		case 0:
 			*skip = true;
-			printf("skipped: the server at %s port %d is a replica\n", cfg->pg_host ? cfg->pg_host : "the local socket",
-				   cfg->pg_port);
+			printf("skipped: %s\n", note);
 			fflush(stdout);
 			return 0;
 		default:
@@ -261,6 +276,43 @@ cmd_self_path(char *out, size_t len, PgbError *err)
 	if (n < 0)
 		return pgb_error(err, EXIT_IO, "could not determine the path of the pgbkp executable");
 	out[n] = '\0';
+	return 0;
+}
+
+int
+cmd_self_command(const Config *cfg, const char *cluster, const char *repo, const char *tail,
+				 char *out, size_t len, PgbError *err)
+{
+	char		self[PGB_PATH_MAX];
+	char	   *q_self,
+			   *q_cfg,
+			   *q_cluster,
+			   *q_repo_path,
+			   *q_repo;
+	/* --repo-path is passed on; configured repositories come from the file */
+	bool		repo_path = cfg->repo_path && cfg->nrepos > 0 && strcmp(cfg->repos[0].name, "default") == 0;
+	int			n = -1;
+
+	if (cmd_self_path(self, sizeof(self), err) != 0)
+		return -1;
+	q_self = shell_quote(self);
+	q_cfg = cfg->config_file ? shell_quote(cfg->config_file) : NULL;
+	q_cluster = shell_quote(cluster);
+	q_repo_path = repo_path ? shell_quote(cfg->repo_path) : NULL;
+	q_repo = repo ? shell_quote(repo) : NULL;
+	if (q_self && q_cluster && (q_cfg || !cfg->config_file) && (q_repo_path || !repo_path) && (q_repo || !repo))
+		n = snprintf(out, len, "%s%s%s --cluster %s%s%s%s%s %s", q_self, q_cfg ? " --config " : "",
+					 q_cfg ? q_cfg : "", q_cluster, q_repo_path ? " --repo-path " : "", q_repo_path ? q_repo_path : "",
+					 q_repo ? " --repo " : "", q_repo ? q_repo : "", tail);
+	free(q_self);
+	free(q_cfg);
+	free(q_cluster);
+	free(q_repo_path);
+	free(q_repo);
+	if (n < 0)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	if ((size_t) n >= len)
+		return pgb_error(err, EXIT_CONFIG, "the pgbkp command line for PostgreSQL is too long");
 	return 0;
 }
 

@@ -25,6 +25,14 @@ DbConn	   *cmd_connect(const Config *cfg, PgbError *err);
  */
 int			cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err);
 
+/*
+ * Whether this machine's member is the primary now: 1 yes, 0 no, with a
+ * line for messages in note ("pg-test-2 is a replica; the primary is
+ * pg-test-1 (ADDR)"); -1 with err when it cannot be told.  The cluster is
+ * asked when this member is known, else the server at --pg-host.
+ */
+int			cmd_member_role(const Config *cfg, char *note, size_t len, PgbError *err);
+
 /* 1 when the server at --pg-host is in recovery, 0 when not, -1 with err when it cannot be asked. */
 int			cmd_local_in_recovery(const Config *cfg, PgbError *err);
 
@@ -49,6 +57,15 @@ void		cmd_warn_corrupt(const struct Catalog *cat);
 
 /* The running pgbkp's absolute path (for restore_command). */
 int			cmd_self_path(char *out, size_t len, PgbError *err);
+
+/*
+ * A command line for PostgreSQL to run this pgbkp (restore_command,
+ * archive_command): the running executable, --config, --cluster cluster,
+ * --repo-path when that is where the repositories came from, --repo repo
+ * (NULL: none), then tail; every word shell-quoted as needed.
+ */
+int			cmd_self_command(const Config *cfg, const char *cluster, const char *repo, const char *tail,
+							 char *out, size_t len, PgbError *err);
 
 /* "host pid N" text for locks. */
 void		cmd_holder_text(char *out, size_t len, const char *what);

@@ -566,33 +566,14 @@ static int
 write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, PgbError *err)
 {
 	const Config *cfg = ctx->cfg;
-	char		self[PGB_PATH_MAX];
 	char		cmd[PGB_PATH_MAX * 4];
 	char		when[64];
 	char		value[128];
-	char	   *q_self = NULL,
-			   *q_cfg = NULL,
-			   *q_cluster = NULL,
-			   *q_repo = NULL;
 	RecoverySettings s = {0};
 	char		comment[256];
 	char		conninfo[512];
 	bool		pin;
-	int			rc = -1;
 
-	if (cmd_self_path(self, sizeof(self), err) != 0)
-		return -1;
-	q_self = shell_quote(self);
-	q_cfg = cfg->config_file ? shell_quote(cfg->config_file) : NULL;
-	q_cluster = shell_quote(ctx->repo->cluster);
-	/* --repo-path is passed on; configured repositories come from the file, all of them */
-	q_repo = cfg->repo_path ? shell_quote(cfg->repo_path) : NULL;
-	if (q_self == NULL || q_cluster == NULL || (cfg->repo_path && q_repo == NULL) ||
-		(cfg->config_file && q_cfg == NULL))
-	{
-		pgb_error(err, EXIT_INTERNAL, "out of memory");
-		goto done;
-	}
 	/*
 	 * A targeted recovery reads WAL only from the repository whose window was
 	 * checked to reach the target (so another repository being down cannot
@@ -600,11 +581,9 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 	 * rather than promotes early when one of them cannot answer.
 	 */
 	pin = ctx->repo && strcmp(ctx->repo->name, "default") != 0 && (cfg->repo || (cfg->nrepos > 1 && t->kind != TARGET_LATEST));
-	snprintf(cmd, sizeof(cmd), "%s%s%s --cluster %s%s%s%s%s archive-get %%f \"%%p\"",
-			 q_self, q_cfg ? " --config " : "", q_cfg ? q_cfg : "", q_cluster,
-			 q_repo && strcmp(cfg->repos[0].name, "default") == 0 ? " --repo-path " : "",
-			 q_repo && strcmp(cfg->repos[0].name, "default") == 0 ? q_repo : "",
-			 pin ? " --repo " : "", pin ? ctx->repo->name : "");
+	if (cmd_self_command(cfg, ctx->repo->cluster, pin ? ctx->repo->name : NULL, "archive-get %f \"%p\"",
+						 cmd, sizeof(cmd), err) != 0)
+		return -1;
 	s.restore_command = cmd;
 	s.target_action = cfg->target_action ? cfg->target_action : "pause";
 	s.archive_off = archive_off;
@@ -657,13 +636,7 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 		s.extra_names[s.nextra] = "recovery_target_timeline";
 		s.extra_values[s.nextra++] = "latest";
 	}
-	rc = recovery_conf_write(ctx->target, &s, err);
-done:
-	free(q_self);
-	free(q_cfg);
-	free(q_cluster);
-	free(q_repo);
-	return rc;
+	return recovery_conf_write(ctx->target, &s, err);
 }
 
 static int

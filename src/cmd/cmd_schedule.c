@@ -92,40 +92,19 @@ node_name(const Config *cfg, char *buf, size_t len)
 }
 
 /*
- * Whether this member is the primary now: 1 yes, 0 no (note says why), -1
- * when the cluster cannot tell (note has the error): that is a failed run,
- * not a skipped one.  Without a known member, the local server decides.
+ * Whether this member is the primary now (cmd_member_role): 1 yes, 0 no
+ * (note says why), -1 when it cannot be told (note has the error): that is a
+ * failed run, not a skipped one.
  */
 static int
 this_is_primary(const Config *cfg, char *note, size_t len)
 {
 	PgbError	err = {0};
-	int			primary;
-	int			r;
+	int			r = cmd_member_role(cfg, note, len, &err);
 
-	note[0] = '\0';
-	if (cfg->nmembers == 0 || cfg->self < 0)
-	{
-		if ((r = cmd_local_in_recovery(cfg, &err)) < 0)
-		{
-			snprintf(note, len, "%.900s", err.msg);
-			return -1;
-		}
-		if (r == 1)
-			snprintf(note, len, "the server at %s port %d is a replica", cfg->pg_host ? cfg->pg_host : "the local socket",
-					 cfg->pg_port);
-		return !r;
-	}
-	if (cluster_find_primary(cfg, NULL, &primary, &err) != 0)
-	{
-		snprintf(note, len, "no primary found: %.900s", err.msg);
-		return -1;
-	}
-	if (primary == cfg->self)
-		return 1;
-	snprintf(note, len, "%s is a replica; the primary is %s (%s)", cfg->members[cfg->self].name,
-			 cfg->members[primary].name, cfg->members[primary].addr);
-	return 0;
+	if (r < 0)
+		snprintf(note, len, "%.900s", err.msg);
+	return r;
 }
 
 static time_t
@@ -217,8 +196,13 @@ record_run(Scheduler *s, RunState *r, const char *outcome, int code, TimestampUs
 
 /* ---------------------------------------------------------------- metrics */
 
+/*
+ * The snapshot the metrics endpoint serves.  probe: ask again whether this
+ * member is the primary (the periodic refresh does; a job start has just
+ * asked).
+ */
 static void
-refresh_metrics(Scheduler *s)
+refresh_metrics(Scheduler *s, bool probe)
 {
 	MetricsSnapshot *m = &s->snap;
 	static const char *const types[3] = {"full", "diff", "incr"};
@@ -227,6 +211,7 @@ refresh_metrics(Scheduler *s)
 	DbConn	   *conn;
 	char		node[128];
 
+	if (probe)
 	{
 		char		note[1024];
 
@@ -368,7 +353,7 @@ start_run(Scheduler *s, RunState *r)
 	r->outlen = 0;
 	r->out[0] = '\0';
 	log_info("job %s: started (pid %d)", r->job.def.name, (int) pid);
-	refresh_metrics(s);
+	refresh_metrics(s, false);
 }
 
 static void
@@ -414,7 +399,7 @@ finish_run(Scheduler *s, RunState *r, int status)
 	log_info("job %s: %s (exit %d, %.1f s)", r->job.def.name, outcome, code,
 			 (double) (time_now() - r->start) / 1e6);
 	record_run(s, r, outcome, code, r->start, message);
-	refresh_metrics(s);
+	refresh_metrics(s, false);
 }
 
 static void
@@ -596,7 +581,7 @@ reload(Scheduler *s)
 	if (owned)
 		config_free(&previous);
 	log_info("configuration reloaded: %d jobs", s->nruns);
-	refresh_metrics(s);
+	refresh_metrics(s, true);
 }
 
 static void
@@ -659,7 +644,7 @@ cmd_schedule(const Config *cfg, PgbError *err)
 		metrics_stop(s.metrics);
 		return pgb_error_errno(err, EXIT_INTERNAL, errno, "could not set up signal handling");
 	}
-	refresh_metrics(&s);
+	refresh_metrics(&s, true);
 	log_info("scheduler started: %d jobs, time zone %s%s", s.nruns, s.cfg->schedule_timezone,
 			 s.metrics ? "" : ", no metrics endpoint");
 	if (s.metrics)
@@ -689,7 +674,7 @@ cmd_schedule(const Config *cfg, PgbError *err)
 				}
 			}
 		if (now >= s.next_refresh)
-			refresh_metrics(&s);
+			refresh_metrics(&s, true);
 		for (int i = 0; i < s.nruns; i++)
 			if (s.runs[i].next < wake)
 				wake = s.runs[i].next;

@@ -58,10 +58,6 @@ restore_start() {
     pg_start "$name"
 }
 
-# count_rows NAME: "total A B" of table t.
-count_rows() {
-    pg_sql "$1" "select count(*), count(*) filter (where note='A'), count(*) filter (where note='B') from t" | tr '|' ' '
-}
 
 assert_pgbench_intact() {
     assert_eq $((PITR_SCALE * 100000)) "$(pg_sql "$1" "select count(*) from pgbench_accounts")" "pgbench_accounts rows"

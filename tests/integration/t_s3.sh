@@ -28,9 +28,6 @@ s3_fixture() {
     pg_switch_and_wait main >/dev/null
 }
 
-count_rows() {
-    pg_sql "$1" "select count(*), count(*) filter (where note='A'), count(*) filter (where note='B') from t" | tr '|' ' '
-}
 
 # restore_and_start NAME ARGS...: restore into $ROOT/pg/NAME, start it, wait
 # until it has promoted.
