@@ -105,21 +105,38 @@ as_pg() {
 
 # ---------------------------------------------------------------- ports
 
-# free_port: print a TCP port in 20000-40000 that nothing listens on and that
-# this suite has not handed out yet.
+# free_port_range: "LOW HIGH", the private ports the suite hands out: from
+# 20000 up to just below the kernel's ephemeral range
+# (/proc/sys/net/ipv4/ip_local_port_range), where an outgoing connection of
+# the suite itself (libpq, libcurl, Patroni, etcd) could take a port between
+# the check and the bind. Where that range starts too low, the ports above it.
+free_port_range() {
+    local elo=32768 ehi=60999
+    read -r elo ehi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    if [ "$elo" -gt 21000 ]; then
+        echo "20000 $((elo - 1))"
+    else
+        echo "$((ehi + 1)) 65535"
+    fi
+}
+
+# free_port: print a private TCP port (see free_port_range) that nothing
+# listens on and that this suite has not handed out yet.
 free_port() {
-    local used=${PGBKP_IT_SUITE:-$ROOT}/.ports base p i
-    base=$(( (RANDOM * 32768 + RANDOM + $$) % 20000 ))
-    for ((i = 0; i < 20000; i++)); do
-        p=$(( 20000 + (base + i) % 20000 ))
+    local used=${PGBKP_IT_SUITE:-$ROOT}/.ports base p i lo hi n
+    read -r lo hi < <(free_port_range)
+    n=$((hi - lo + 1))
+    base=$(( (RANDOM * 32768 + RANDOM + $$) % n ))
+    for ((i = 0; i < n; i++)); do
+        p=$(( lo + (base + i) % n ))
         if [ -f "$used" ] && grep -qx "$p" "$used"; then continue; fi
-        if [ -n "$(ss -Htln "( sport = :$p )" 2>/dev/null)" ]; then continue; fi
+        if [ -n "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]; then continue; fi
         if [ -e "${SOCK:-/nonexistent}/.s.PGSQL.$p" ]; then continue; fi
         echo "$p" >>"$used"
         echo "$p"
         return 0
     done
-    echo "free_port: no free port in 20000-40000" >&2
+    echo "free_port: no free port in $lo-$hi" >&2
     return 1
 }
 
@@ -128,13 +145,24 @@ free_port() {
 # pg_archive_command: archive_command for servers of this root.
 # With REPO_CONFIG set (a configuration file naming the repositories, see
 # s3_config), that file replaces --repo-path.
+# Every such command first waits while the hold file exists (archive_hold),
+# so a test can keep a backup waiting for its WAL exactly as long as it wants.
 pg_archive_command() {
+    local gate="while test -e $(archive_hold_file); do sleep 0.1; done; "
     if [ -n "${REPO_CONFIG:-}" ]; then
-        echo "$INST/bin/pgbkp --config $REPO_CONFIG --cluster $CLUSTER --log-level warn archive-push %p"
+        echo "$gate$INST/bin/pgbkp --config $REPO_CONFIG --cluster $CLUSTER --log-level warn archive-push %p"
     else
-        echo "$INST/bin/pgbkp --cluster $CLUSTER --repo-path $REPO --log-level warn archive-push %p"
+        echo "$gate$INST/bin/pgbkp --cluster $CLUSTER --repo-path $REPO --log-level warn archive-push %p"
     fi
 }
+
+archive_hold_file() { echo "$ROOT/work/archive.hold"; }
+
+# archive_hold: WAL archiving of this root's servers waits (nothing reaches
+# the repository) until archive_release. A backup started meanwhile cannot
+# finish: it waits for its WAL.
+archive_hold() { as_pg touch "$(archive_hold_file)"; }
+archive_release() { rm -f "$(archive_hold_file)"; }
 
 # pg_init NAME [on|off] [PORT]: initdb a cluster as postgres (checksums,
 # trust auth, superuser postgres) under $ROOT/pg/NAME, configured for a
@@ -192,15 +220,26 @@ pg_adopt() {
 
 pg_log() { echo "$ROOT/log/$1.log"; }
 
-# pg_start NAME: start and wait until it accepts connections.
+# pg_start NAME: start and wait until it accepts connections. A start that
+# fails because another process took the port meanwhile ("Address already in
+# use") is retried on a new port (PG_PORT[NAME] changes; the port is set in
+# postgresql.auto.conf).
 pg_start() {
-    local name=$1 d=${PG_DATA[$1]:-}
+    local name=$1 d=${PG_DATA[$1]:-} try port
     [ -n "$d" ] || die "pg_start: unknown cluster $name"
-    if ! as_pg "$PGBIN/pg_ctl" -D "$d" -l "$(pg_log "$name")" -w -t 120 start >/dev/null; then
-        echo "---- tail of $(pg_log "$name")" >&2
-        tail -n 30 "$(pg_log "$name")" >&2 || true
-        die "pg_start $name failed"
-    fi
+    for try in 1 2 3; do
+        if as_pg "$PGBIN/pg_ctl" -D "$d" -l "$(pg_log "$name")" -w -t 120 start >/dev/null; then
+            return 0
+        fi
+        grep -q 'Address already in use' "$(pg_log "$name")" 2>/dev/null || break
+        port=$(free_port)
+        echo "pg_start: port ${PG_PORT[$name]:-?} of $name was taken; retrying on $port" >&2
+        echo "port = $port" | as_pg tee -a "$d/postgresql.auto.conf" >/dev/null
+        PG_PORT[$name]=$port
+    done
+    echo "---- tail of $(pg_log "$name")" >&2
+    tail -n 30 "$(pg_log "$name")" >&2 || true
+    die "pg_start $name failed"
 }
 
 # pg_stop NAME: fast shutdown, waiting for it.
@@ -266,6 +305,7 @@ lib_cleanup() {
     done
     BG_PIDS=()
     [ -n "${ROOT:-}" ] || return 0
+    archive_release
     lib_stop_patroni_under "$ROOT"
     lib_stop_all_under "$ROOT"
     lib_stop_s3_under "$ROOT"
@@ -437,20 +477,22 @@ pgbkp_bg() {
     BG_PIDS+=("$BG_PID")
 }
 
-# start_slow_backup [OPTIONS...]: a full backup of cluster main that takes a
-# while (zstd level 19), in the background (pid in BG_PID); returns once it
-# has called pg_backup_start, when it holds the repository lock.
+# start_slow_backup [OPTIONS...]: a full backup of cluster main in the
+# background (pid in BG_PID) that cannot finish: WAL archiving is held
+# (archive_hold), so it waits for its WAL until archive_release. Returns once
+# it has called pg_backup_start, when it holds the repository lock.
 start_slow_backup() {
-    pgbkp_bg "$ROOT/work/slow-backup.out" --compress-level 19 backup --type full "$@"
+    archive_hold
+    pgbkp_bg "$ROOT/work/slow-backup.out" --archive-timeout 3600 backup --type full "$@"
     local i
-    for ((i = 0; i < 150; i++)); do
+    for ((i = 0; i < 300; i++)); do
         kill -0 "$BG_PID" 2>/dev/null || { cat "$ROOT/work/slow-backup.out"; fail "slow backup exited early"; }
         if [ "$(pg_sql main "select count(*) from pg_stat_activity where pid <> pg_backend_pid() and query ilike '%backup_start%'")" != 0 ]; then
             return 0
         fi
         sleep 0.1
     done
-    fail "backup did not call pg_backup_start within 15 s"
+    fail "backup did not call pg_backup_start within 30 s"
 }
 
 # info_json: `pgbkp info --output json` of this root's repository.

@@ -222,6 +222,7 @@ test_expire_locked_while_backup_runs() {
     assert_output_contains "would remove backup $b1"
     kill -KILL -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    archive_release
     assert_eq 2 "$(backup_labels | wc -l)" "backups after the refused expire"
     # with the backup gone expire runs; what an interrupted backup leaves
     # behind (a directory without a manifest) is the next backup's to remove

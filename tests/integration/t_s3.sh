@@ -176,7 +176,8 @@ test_s3_interrupted_multipart() {
     pg_sql main "create table r(b bytea); alter table r alter b set storage external"
     pg_sql main "insert into r select decode(string_agg(md5(random()::text), ''), 'hex')
                  from generate_series(1, 3000000) g group by g % 3000"
-    start_slow_backup
+    # level 19 makes each 5 MiB part take a while, so an upload is seen in flight
+    start_slow_backup --compress-level 19
     # wait until a multipart upload is under way, then kill the backup
     local i up=0
     for ((i = 0; i < 300; i++)); do
@@ -187,6 +188,7 @@ test_s3_interrupted_multipart() {
     [ "$up" -gt 0 ] || fail "no multipart upload seen during the backup"
     kill -9 "$BG_PID"
     wait "$BG_PID" 2>/dev/null || true
+    archive_release
     run pgbkp info --output json
     assert_rc 0 "info after the killed backup"
     assert_eq 0 "$(jq '.backups | length' <"$RUN_OUT")" "backups listed after the killed backup"

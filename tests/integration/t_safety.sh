@@ -189,11 +189,20 @@ test_backup_killed_midway_leaves_no_trace() {
     local before after
     before=$(backup_labels | sort)
     [ "$(printf '%s\n' "$before" | grep -c .)" = 1 ] || fail "expected one backup before"
+    as_pg touch "$ROOT/work/before-kill"
     start_slow_backup
-    sleep 1.5
-    kill -0 "$BG_PID" 2>/dev/null || fail "backup finished before it could be killed; the test needs a slower backup"
+    # kill it once it has stored data (it cannot finish: its WAL is held)
+    local i stored=0
+    for ((i = 0; i < 600; i++)); do
+        stored=$(find "$REPO/$CLUSTER/backup" -type f -newer "$ROOT/work/before-kill" 2>/dev/null | wc -l)
+        [ "$stored" -gt 0 ] && break
+        sleep 0.1
+    done
+    [ "$stored" -gt 0 ] || fail "the backup stored nothing within 60 s"
+    kill -0 "$BG_PID" 2>/dev/null || { cat "$ROOT/work/slow-backup.out"; fail "the held backup exited"; }
     kill -9 -- "-$BG_PID"
     wait "$BG_PID" 2>/dev/null || true
+    archive_release
     after=$(backup_labels | sort)
     assert_eq "$before" "$after" "backups listed after a killed backup"
     # the next backup succeeds (stale lock and leftovers handled)
@@ -220,6 +229,7 @@ test_concurrent_backup_locked() {
     assert_output_matches "(^|[^0-9])$pid([^0-9]|$)" "lock message naming pid $pid"
     kill -TERM -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    archive_release
 }
 
 test_bad_option_exit_2() {

@@ -2,8 +2,9 @@
 # The built-in scheduler with a real schedule (every minute), and clone.
 
 # sched_config FILE PORT: a configuration for cluster main with two jobs due
-# every minute: a slow full backup (zstd level 19, one thread, incompressible
-# data: it outlasts the minute) and check.
+# every minute: a full backup and check. A test makes a run last as long as
+# it wants by holding WAL archiving (archive_hold): the backup then waits for
+# its WAL (archive_timeout is long enough for that) and cannot finish.
 sched_config() {
     cat >"$1" <<EOF
 pgbkp:
@@ -12,7 +13,7 @@ pgbkp:
   pg_host: $SOCK
   pg_port: ${PG_PORT[main]}
   pg_data: ${PG_DATA[main]}
-  compress_level: 19
+  archive_timeout: 900
   jobs: 1
   progress: false
   metrics_port: $2
@@ -56,18 +57,19 @@ test_schedule_runs_jobs() {
     pg_init main
     pg_start main
     expect_rc 0 pgbkp init
-    # 90 MB that zstd cannot compress: a level-19 backup with one thread takes over a minute
-    pg_sql main "create table r(b bytea); alter table r alter b set storage external"
-    pg_sql main "insert into r select decode(string_agg(md5(random()::text), ''), 'hex')
-                 from generate_series(1, 5600000) g group by g % 5600"
+    pg_sql main "create table r as select g, md5(g::text) from generate_series(1, 100000) g"
     MPORT=$(free_port)
     local cfg=$ROOT/sched.yml
     sched_config "$cfg" "$MPORT"
     expect_rc 0 pgbkp_raw --config "$cfg" cron
     assert_output_matches '^\* \* \* \* \* postgres .*pgbkp --config .*sched\.yml --if-primary --no-progress backup --type full$'
 
-    # start just after a minute begins, so the first run (made up at start:
-    # the job has no history) is still going when the next one is due
+    # Every run of the backup waits for its WAL until archive_release, so
+    # the first run (made up at start: the job has no history, and the
+    # scheduler starts within the grace period of a minute's start) is
+    # certainly still going when the next one is due, however fast the
+    # machine. The check started with it waits for its WAL too.
+    archive_hold
     while [ "$(date +%S | sed 's/^0//')" -gt 3 ]; do sleep 0.5; done
     SCHED_LOG=$ROOT/log/schedule.log
     ( cd "$ROOT" && exec setsid setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
@@ -75,12 +77,15 @@ test_schedule_runs_jobs() {
     SCHED_PID=$!
     BG_PIDS+=("$SCHED_PID")
     sched_wait 'job backup-full: started' 20
-    sched_wait 'job check: ok' 60
+    sched_wait 'job check: started' 75
     metrics_has '^pgbkp_job_running{.*job_name="backup-full"} 1$' || fail "metrics do not show the running backup: $(metrics | grep job_running)"
 
     # the next minute: the backup still runs, so its run is skipped
     sched_wait 'job backup-full: skipped, the previous run' 75
+    grep -q 'job backup-full: ok' "$SCHED_LOG" && fail "the held backup finished"
+    archive_release
     sched_wait 'job backup-full: ok' 150
+    sched_wait 'job check: ok' 150
     local skipped ok
     local scrape
     scrape=$(metrics)
@@ -112,23 +117,26 @@ test_schedule_runs_jobs() {
     case " $jobs " in *" backup-full:skipped "*) ;; *) fail "no skipped backup-full in the history: $jobs" ;; esac
     case " $jobs " in *" check:ok "*) ;; *) fail "no successful check in the history: $jobs" ;; esac
 
-    # SIGTERM while a backup runs: it is aborted and never listed
-    local before
+    # SIGTERM while a backup runs (held: it cannot finish first): it is
+    # aborted and never listed
+    local before starts i
     before=$(info_json | jq '.backups | length')
-    sched_wait "job backup-full: started (pid" 5
-    local starts
+    archive_hold
     starts=$(grep -c 'job backup-full: started' "$SCHED_LOG")
-    local i
     for ((i = 0; i < 400; i++)); do
         [ "$(grep -c 'job backup-full: started' "$SCHED_LOG")" -gt "$starts" ] && break
         sleep 0.2
     done
     [ "$(grep -c 'job backup-full: started' "$SCHED_LOG")" -gt "$starts" ] || fail "no further backup run started"
-    sleep 3
+    for ((i = 0; i < 150; i++)); do
+        [ "$(pg_sql main "select count(*) from pg_stat_activity where query ilike '%backup_start%' and pid <> pg_backend_pid()")" != 0 ] && break
+        sleep 0.2
+    done
     kill -TERM "$SCHED_PID"
     local rc=0
     wait "$SCHED_PID" || rc=$?
     assert_eq 0 "$rc" "the scheduler's exit status after SIGTERM"
+    archive_release
     grep -q 'job backup-full: aborted' "$SCHED_LOG" || fail "the running backup was not recorded as aborted"
     assert_eq "$before" "$(info_json | jq '.backups | length')" "backups listed after the aborted run"
     assert_eq 0 "$(pg_sql main "select count(*) from pg_stat_activity where query ilike '%backup_start%' and pid <> pg_backend_pid()")" \
