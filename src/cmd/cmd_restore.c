@@ -48,6 +48,7 @@ typedef struct RestoreCtx
 	uint8_t   **bufs;			/* per worker, MANIFEST_CHUNK_SIZE */
 	bool	   *ts_ours;		/* per tablespace: created, found empty or forced */
 	int			primary;		/* --standby: the member to stream from */
+	TimeLineID	timeline;		/* the timeline recovery follows */
 } RestoreCtx;
 
 typedef struct ChunkRef
@@ -60,6 +61,8 @@ static int
 parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
 {
 	memset(t, 0, sizeof(*t));
+	if (plan_parse_timeline(cfg->target_timeline, t, err) != 0)
+		return -1;
 	if (cfg->target_time)
 	{
 		t->kind = TARGET_TIME;
@@ -86,6 +89,16 @@ parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
 	}
 	t->kind = cfg->target_immediate ? TARGET_IMMEDIATE : TARGET_LATEST;
 	return 0;
+}
+
+/* A timeline number as text (a static buffer: one use per call site). */
+static const char *
+timeline_name(TimeLineID tli)
+{
+	static char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", tli);
+	return buf;
 }
 
 static bool
@@ -572,6 +585,7 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 	RecoverySettings s = {0};
 	char		comment[256];
 	char		conninfo[512];
+	char		timeline[16];
 	bool		pin;
 
 	/*
@@ -633,8 +647,21 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 				 cfg->self >= 0 ? cfg->members[cfg->self].name : "pgbkp_standby");
 		s.extra_names[s.nextra] = "primary_conninfo";
 		s.extra_values[s.nextra++] = conninfo;
-		s.extra_names[s.nextra] = "recovery_target_timeline";
+	}
+
+	/*
+	 * Always the timeline that was planned: PostgreSQL's default (latest)
+	 * would follow any later timeline that forked before the target, and
+	 * restore that timeline's data without a word.  A standby follows the
+	 * cluster's newest timeline, as does an explicit --target-timeline latest.
+	 */
+	s.extra_names[s.nextra] = "recovery_target_timeline";
+	if (cfg->standby || t->timeline_request == TIMELINE_LATEST)
 		s.extra_values[s.nextra++] = "latest";
+	else
+	{
+		snprintf(timeline, sizeof(timeline), "%u", ctx->timeline);
+		s.extra_values[s.nextra++] = timeline;
 	}
 	return recovery_conf_write(ctx->target, &s, err);
 }
@@ -728,7 +755,7 @@ plan_in_repository(RestoreCtx *ctx, int i, const RestoreTarget *target, Catalog 
 	ctx->cat = cat;
 	cmd_warn_corrupt(cat);
 	if (wal_list(ctx->repo, wal, err) != 0 ||
-		plan_choose(cat, wal, target, ctx->cfg->set, &ctx->m, err) != 0 ||
+		plan_choose(cat, wal, target, ctx->cfg->set, &ctx->m, &ctx->timeline, err) != 0 ||
 		chain_check(cat, ctx->m, err) != 0 || manifest_check_paths(ctx->m, err) != 0)
 		return -1;
 	return 0;
@@ -827,7 +854,9 @@ cmd_restore(const Config *cfg, PgbError *err)
 		goto done;
 	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
 		(!cfg->standby && cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
-	log_info("restoring backup %s into \"%s\"%s", ctx.m->label, ctx.target, ctx.delta ? " (delta)" : "");
+	log_info("restoring backup %s into \"%s\"%s; recovery follows timeline %s", ctx.m->label, ctx.target,
+			 ctx.delta ? " (delta)" : "",
+			 cfg->standby || target.timeline_request == TIMELINE_LATEST ? "latest" : timeline_name(ctx.timeline));
 	if (create_layout(&ctx, err) != 0 || restore_files(&ctx, err) != 0 ||
 		(ctx.delta && delta_clean(&ctx, err) != 0) || write_tablespace_map(&ctx, err) != 0 ||
 		write_recovery(&ctx, &target, archive_off, err) != 0 || sync_target(&ctx, err) != 0)

@@ -97,6 +97,7 @@ typedef struct Config
 	char	   *target_xid;		/* restore --xid */
 	char	   *target_name;	/* restore --name */
 	bool		target_immediate;	/* restore --immediate */
+	char	   *target_timeline;	/* restore --target-timeline: latest | current | N; NULL: chosen */
 	char	   *target_action;	/* pause (default) | promote | shutdown */
 	char	   *archive_mode;	/* preserve | off; NULL = choose */
 	bool		delta;

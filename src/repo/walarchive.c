@@ -319,6 +319,74 @@ segment_cmp(const void *a, const void *b)
 	return x->tli < y->tli ? -1 : x->tli > y->tli;
 }
 
+/* Add timeline tli (no-op when present) with its history file's text. */
+static int
+add_timeline(WalList *l, TimeLineID tli, int64_t created, const char *text, size_t len, PgbError *err)
+{
+	Timeline   *bigger;
+	int			at = 0;
+
+	while (at < l->ntimelines && l->timelines[at].tli < tli)
+		at++;
+	if (at < l->ntimelines && l->timelines[at].tli == tli)
+		return 0;
+	bigger = realloc(l->timelines, sizeof(Timeline) * (size_t) (l->ntimelines + 1));
+	if (bigger == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	l->timelines = bigger;
+	memmove(&l->timelines[at + 1], &l->timelines[at], sizeof(Timeline) * (size_t) (l->ntimelines - at));
+	if (timeline_init(&l->timelines[at], tli, created, text, len, err) != 0)
+	{
+		PgbError	ignored;
+
+		/* unreadable history: the timeline is known, its ancestors are not */
+		(void) timeline_init(&l->timelines[at], tli, created, NULL, 0, &ignored);
+		l->timelines[at].history_ok = false;
+		pgb_error_clear(err);
+		if (l->timelines[at].steps == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	l->ntimelines++;
+	return 0;
+}
+
+/* The timelines of the listing: each history file read, then every segment's. */
+static int
+load_timelines(Repo *repo, WalList *l, const int64_t *hist_mtime, PgbError *err)
+{
+	for (int i = 0; i < l->nhistory; i++)
+	{
+		char		name[32];
+		char		path[PGB_PATH_MAX];
+		char	   *text = NULL;
+		size_t		len = 0;
+		PgbError	rerr;
+		int			rc;
+
+		snprintf(name, sizeof(name), "%08X.history", l->history[i]);
+		if (wal_object_path(repo, name, path, err) != 0)
+			return -1;
+		if (objio_get_mem(repo->storage, path, OBJECT_KIND_WAL, 1 << 20, &text, &len, &rerr) != 0)
+		{
+			free(text);
+			text = NULL;
+			len = 0;
+			rc = add_timeline(l, l->history[i], hist_mtime[i], NULL, 0, err);
+			if (rc == 0)
+				((Timeline *) timeline_find(l, l->history[i]))->history_ok = false;
+		}
+		else
+			rc = add_timeline(l, l->history[i], hist_mtime[i], text, len, err);
+		free(text);
+		if (rc != 0)
+			return -1;
+	}
+	for (int i = 0; i < l->nsegments; i++)
+		if (add_timeline(l, l->segments[i].tli, 0, NULL, 0, err) != 0)
+			return -1;
+	return 0;
+}
+
 int
 wal_list(Repo *repo, WalList *out, PgbError *err)
 {
@@ -326,6 +394,7 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 	StorageList top;
 	int			cap = 0;
 	int			hcap = 0;
+	int64_t    *hist_mtime = NULL;
 
 	memset(out, 0, sizeof(*out));
 	repo_path(repo, dir, "wal");
@@ -347,9 +416,11 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 				{
 					hcap = hcap ? hcap * 2 : 8;
 					out->history = realloc(out->history, sizeof(TimeLineID) * (size_t) hcap);
-					if (out->history == NULL)
+					hist_mtime = realloc(hist_mtime, sizeof(int64_t) * (size_t) hcap);
+					if (out->history == NULL || hist_mtime == NULL)
 						goto oom;
 				}
+				hist_mtime[out->nhistory] = e->mtime;
 				out->history[out->nhistory++] = tli;
 			}
 			continue;
@@ -385,11 +456,19 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 	storage_list_free(&top);
 	if (out->nsegments > 1)
 		qsort(out->segments, (size_t) out->nsegments, sizeof(WalSegment), segment_cmp);
+	if (load_timelines(repo, out, hist_mtime, err) != 0)
+	{
+		free(hist_mtime);
+		wal_list_free(out);
+		return -1;
+	}
+	free(hist_mtime);
 	return 0;
 
 oom:
 	pgb_error(err, EXIT_INTERNAL, "out of memory");
 fail:
+	free(hist_mtime);
 	storage_list_free(&top);
 	wal_list_free(out);
 	return -1;
@@ -400,27 +479,10 @@ wal_list_free(WalList *l)
 {
 	free(l->segments);
 	free(l->history);
+	for (int i = 0; i < l->ntimelines; i++)
+		timeline_free(&l->timelines[i]);
+	free(l->timelines);
 	memset(l, 0, sizeof(*l));
-}
-
-int
-wal_contiguous_end(const WalList *l, TimeLineID tli, SegNo start_segno)
-{
-	int			last = -1;
-	SegNo		want = start_segno;
-
-	for (int i = 0; i < l->nsegments; i++)
-	{
-		const WalSegment *s = &l->segments[i];
-
-		if (s->segno < want || s->tli < tli)
-			continue;
-		if (s->segno > want)
-			break;
-		last = i;
-		want++;
-	}
-	return last;
 }
 
 /* Whether every segment directory "wal/<dir>" can hold lies below before. */

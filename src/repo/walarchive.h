@@ -12,6 +12,7 @@
 
 #include "pg/lsn.h"
 #include "repo/repo.h"
+#include "repo/timeline.h"
 
 typedef enum WalPushResult
 {
@@ -51,8 +52,15 @@ typedef struct WalList
 	WalSegment *segments;		/* full segments only, ordered by segno, then tli */
 	int			nhistory;
 	TimeLineID *history;		/* timelines with a history file, ascending */
+	int			ntimelines;
+	Timeline   *timelines;		/* every timeline with a segment or a history file, ascending */
 } WalList;
 
+/*
+ * List the archive and read its history files into timelines.  A history
+ * file that cannot be read leaves its timeline without ancestors
+ * (history_ok false); verify reports the object.
+ */
 int			wal_list(Repo *repo, WalList *out, PgbError *err);
 void		wal_list_free(WalList *l);
 
@@ -70,12 +78,5 @@ typedef void (*WalRemovedFn) (void *arg, const char *name, WalFileKind kind, Tim
  */
 int			wal_remove_before(Repo *repo, SegNo before, bool dry_run, WalRemovedFn fn, void *arg, PgbError *err);
 
-/*
- * Walk forward from start_segno on timeline tli or any later timeline, as
- * long as each next segment number is archived.  Returns the last segment of
- * that contiguous run in *last (index into l->segments), -1 if start itself
- * is missing.
- */
-int			wal_contiguous_end(const WalList *l, TimeLineID tli, SegNo start_segno);
 
 #endif

@@ -1,9 +1,21 @@
 /*
- * Choosing what to restore: which backup can reach the recovery target, and
- * whether the archived WAL covers it.  The recoverable window of a backup is
- * [its stop time, the archive time of the last segment of the contiguous WAL
- * run from its start]; a target outside every window is refused before any
+ * Choosing what to restore: which backup can reach the recovery target, on
+ * which timeline, and whether the archived WAL covers it.  The recoverable
+ * window of a backup along a timeline is [its stop time, the archive time of
+ * the last segment of the contiguous WAL run from its start on that
+ * timeline's path]; a target outside every window is refused before any
  * file is written.
+ *
+ * Timelines: every timeline whose path passes through the backup's
+ * timeline after the backup's stop LSN can be followed.  When the target
+ * lies on several of them, they hold the same data up to where their paths
+ * part; past that point they hold different data, and the one the target
+ * means is chosen: a timeline that only continues after the target time was
+ * created (a side branch promoted later, or the cluster's new timeline after
+ * an in-place recovery) does not hold it; a path that has no WAL past the
+ * parting point is a prefix of the other.  Where both were written at the
+ * target (or an LSN, restore point or transaction past the parting point),
+ * the choice is refused and --target-timeline must say which.
  */
 #ifndef PGBKP_PLAN_H
 #define PGBKP_PLAN_H
@@ -21,12 +33,22 @@ typedef enum TargetKind
 	TARGET_IMMEDIATE
 } TargetKind;
 
+typedef enum TimelineRequest
+{
+	TIMELINE_AUTO = 0,			/* pgbkp decides the timeline that holds the target */
+	TIMELINE_CURRENT,			/* the backup's own */
+	TIMELINE_LATEST,			/* the newest that descends from the backup's */
+	TIMELINE_NUMBER
+} TimelineRequest;
+
 typedef struct RestoreTarget
 {
 	TargetKind	kind;
 	TimestampUs time;
 	Lsn			lsn;
 	const char *text;			/* xid or restore point name */
+	TimelineRequest timeline_request;
+	TimeLineID	timeline;		/* with TIMELINE_NUMBER */
 } RestoreTarget;
 
 typedef struct BackupWindow
@@ -44,11 +66,17 @@ void		plan_backup_window(const Manifest *m, const WalList *wal, BackupWindow *ou
 bool		plan_cluster_window(const Catalog *c, const WalList *wal, TimestampUs *start, TimestampUs *end);
 
 /*
- * Pick the backup for target (or check the one named by set_label).
- * EXIT_NOT_FOUND: no backups / unknown label.  EXIT_TARGET: nothing reaches
- * the target; the message states the recoverable window.
+ * Pick the backup for target (or check the one named by set_label) and the
+ * timeline recovery follows (*timeline).  EXIT_NOT_FOUND: no backups /
+ * unknown label.  EXIT_TARGET: nothing reaches the target (the message
+ * states the recoverable window), or the target lies on timelines that hold
+ * different data there (the message names them).
  */
 int			plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
-						const char *set_label, const Manifest **chosen, PgbError *err);
+						const char *set_label, const Manifest **chosen, TimeLineID *timeline,
+						PgbError *err);
+
+/* Parse --target-timeline: latest, current or a timeline number. */
+int			plan_parse_timeline(const char *text, RestoreTarget *t, PgbError *err);
 
 #endif

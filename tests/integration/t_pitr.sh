@@ -164,3 +164,59 @@ test_pitr_two_backups_picks_right_one() {
     assert_eq 250 "$(pg_sql newest "select count(*) from t")" "rows after restore to latest"
     assert_eq 50 "$(pg_sql newest "select count(*) from t where note='C'")" "batch C rows"
 }
+
+# A copy restored to rp1 and promoted with its archive kept (as an operator
+# does to look at old data) archives timeline 2 into the same cluster while
+# the original goes on writing timeline 1. A later moment of the original
+# must restore along timeline 1: PostgreSQL's default (latest) would follow
+# timeline 2 and silently give the state at rp1 (issue 9's first defect).
+test_pitr_original_timeline_after_side_branch() {
+    pitr_fixture
+    # the side branch: restored to rp1, promoted, archiving into this cluster
+    expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/side" --name rp1 --archive-mode preserve --target-action promote
+    pg_adopt side "$ROOT/pg/side"
+    pg_start side
+    pg_wait_recovery_end side
+    assert_eq "100 100 0" "$(count_rows side)" "rows of the side branch"
+    pg_sql side "insert into t select g, 'S' from generate_series(5001,5010) g"
+    local side_seg
+    side_seg=$(pg_sql side "select pg_walfile_name(pg_switch_wal())")
+    case $side_seg in 00000002*) ;; *) fail "the side branch is not on timeline 2: $side_seg" ;; esac
+    pg_wait_archived side "$side_seg"
+    assert_file_exists "$REPO/$CLUSTER/wal/00000002.history"
+    pg_stop side
+    sleep 1.1
+
+    # the original goes on: batch C, a time and an LSN, then batch D
+    pg_sql main "insert into t select g, 'C' from generate_series(201,300) g"
+    local t_c lsn_c
+    lsn_c=$(pg_sql main "select pg_current_wal_insert_lsn()")
+    t_c=$(pg_sql main "select now()")
+    sleep 1.1
+    pg_sql main "insert into t select g, 'D' from generate_series(301,400) g"
+    pg_switch_and_wait main >/dev/null
+
+    restore_start at_c --time "$t_c" --target-action promote
+    pg_wait_recovery_end at_c
+    assert_eq 300 "$(pg_sql at_c "select count(*) from t")" "rows restored to a time after the fork, on timeline 1"
+    assert_eq 100 "$(pg_sql at_c "select count(*) from t where note = 'C'")" "batch C restored"
+    assert_eq 1 "$(pg_setting "$ROOT/pg/at_c" recovery_target_timeline)" "recovery_target_timeline written"
+    assert_output_contains "recovery follows timeline 1"
+
+    restore_start lsn_c --lsn "$lsn_c" --target-action promote
+    pg_wait_recovery_end lsn_c
+    assert_eq 300 "$(pg_sql lsn_c "select count(*) from t")" "rows restored to an LSN after the fork, on timeline 1"
+
+    # the side branch itself, when asked for
+    restore_start on_side --target-timeline 2
+    pg_wait_recovery_end on_side
+    assert_eq 110 "$(pg_sql on_side "select count(*) from t")" "rows of timeline 2's end"
+    assert_eq 10 "$(pg_sql on_side "select count(*) from t where note = 'S'")" "the side branch's rows"
+
+    # timeline 2 does not reach batch C's time: refused before anything is written
+    run pgbkp restore --target-dir "$ROOT/pg/refused" --time "$t_c" --target-timeline 2
+    assert_rc 9 "a time past timeline 2's WAL on timeline 2"
+    assert_not_exists "$ROOT/pg/refused"
+    run pgbkp restore --target-dir "$ROOT/pg/refused" --time "$t_c" --target-timeline x
+    assert_rc 2 "an invalid --target-timeline"
+}

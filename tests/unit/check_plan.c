@@ -1,0 +1,375 @@
+/*
+ * Unit tests for src/repo/timeline.c and the timeline choice of
+ * src/restore/plan.c: WAL listings built in memory for the shapes that
+ * happen to real clusters (a side branch promoted from a restored copy
+ * while the original keeps writing, a failover, an in-place recovery that
+ * rolls the cluster back), each restored to times, LSNs and named targets
+ * before, at and after the point where the timelines part.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "restore/plan.h"
+
+#define SEG ((uint64_t) 16 * 1024 * 1024)
+#define T0 ((int64_t) 1767225600)	/* 2026-01-01 00:00:00 UTC */
+#define US(s) ((TimestampUs) (s) * 1000000)
+
+static WalSegment segs[128];
+static Timeline tls[8];
+static WalList wal;
+static Manifest backups[4];
+static Catalog cat;
+
+static void
+reset(void)
+{
+	for (int i = 0; i < wal.ntimelines; i++)
+		timeline_free(&tls[i]);
+	memset(segs, 0, sizeof(segs));
+	memset(&wal, 0, sizeof(wal));
+	memset(backups, 0, sizeof(backups));
+	memset(&cat, 0, sizeof(cat));
+	wal.segments = segs;
+	wal.timelines = tls;
+	cat.backups = backups;
+}
+
+static int
+seg_cmp(const void *a, const void *b)
+{
+	const WalSegment *x = a,
+			   *y = b;
+
+	if (x->segno != y->segno)
+		return x->segno < y->segno ? -1 : 1;
+	return x->tli < y->tli ? -1 : x->tli > y->tli;
+}
+
+/* Segments first..last of timeline tli, archived at T0 + at, at + step, ... */
+static void
+add_segs(TimeLineID tli, SegNo first, SegNo last, int64_t at, int64_t step)
+{
+	for (SegNo s = first; s <= last; s++)
+	{
+		WalSegment *w = &segs[wal.nsegments++];
+
+		w->tli = tli;
+		w->segno = s;
+		w->mtime = T0 + at + (int64_t) (s - first) * step;
+	}
+	qsort(segs, (size_t) wal.nsegments, sizeof(WalSegment), seg_cmp);
+}
+
+/* Timeline tli (ascending order of calls), its history text (NULL: none), created at T0 + created. */
+static void
+add_tl(TimeLineID tli, const char *history, int64_t created)
+{
+	PgbError	err;
+
+	ck_assert_int_eq(timeline_init(&tls[wal.ntimelines], tli, history ? T0 + created : 0,
+								   history, history ? strlen(history) : 0, &err), 0);
+	wal.ntimelines++;
+}
+
+/* A full backup on timeline tli from segment seg (its WAL ends in the same segment), stopped at T0 + at. */
+static void
+add_backup(const char *label, TimeLineID tli, SegNo seg, int64_t at)
+{
+	Manifest   *m = &backups[cat.count++];
+
+	snprintf(m->label, sizeof(m->label), "%s", label);
+	snprintf(m->type, sizeof(m->type), "full");
+	m->wal_segment_size = SEG;
+	m->timeline = tli;
+	m->start_lsn = seg * SEG + 0x28;
+	m->stop_lsn = seg * SEG + 0x1000;
+	m->start_time = US(T0 + at - 5);
+	m->stop_time = US(T0 + at);
+}
+
+static RestoreTarget
+at_time(int64_t at)
+{
+	RestoreTarget t = {0};
+
+	t.kind = TARGET_TIME;
+	t.time = US(T0 + at);
+	return t;
+}
+
+static RestoreTarget
+at_lsn(Lsn lsn)
+{
+	RestoreTarget t = {0};
+
+	t.kind = TARGET_LSN;
+	t.lsn = lsn;
+	return t;
+}
+
+/* The timeline chosen for t (0 with the error's exit code in *code when refused). */
+static TimeLineID
+choose(const RestoreTarget *t, int *code, char *msg, size_t len)
+{
+	const Manifest *m = NULL;
+	TimeLineID	tli = 99;
+	PgbError	err;
+
+	memset(&err, 0, sizeof(err));
+	*code = 0;
+	if (plan_choose(&cat, &wal, t, NULL, &m, &tli, &err) != 0)
+	{
+		*code = err.code;
+		if (msg)
+			snprintf(msg, len, "%s", err.msg);
+		return 0;
+	}
+	ck_assert_ptr_nonnull(m);
+	return tli;
+}
+
+static TimeLineID
+choose_ok(RestoreTarget t)
+{
+	int			code;
+	char		msg[PGB_ERRMSG_MAX] = "";
+	TimeLineID	tli = choose(&t, &code, msg, sizeof(msg));
+
+	ck_assert_msg(code == 0, "refused (%d): %s", code, msg);
+	return tli;
+}
+
+/*
+ * A copy restored to a point in segment 5 and promoted with its archive
+ * kept (timeline 2, created at +200) archived segments 5..6 of timeline 2 by
+ * +230; the original kept writing timeline 1 up to segment 12 (+400).
+ */
+static void
+side_branch(void)
+{
+	reset();
+	add_segs(1, 1, 12, 10, 30);		/* segment 5 at +130, 12 at +340 */
+	add_segs(2, 5, 6, 220, 10);
+	add_tl(1, NULL, 0);
+	add_tl(2, "1\t0/5000100\tat restore point \"rp6\"\n", 200);
+	add_backup("B1", 1, 1, 20);
+}
+
+START_TEST(test_history_path)
+{
+	Timeline	t;
+	PgbError	err;
+
+	const char *h3 = "1\t0/5000100\tx\n2\t0/9000000\ty\n";
+
+	ck_assert_int_eq(timeline_init(&t, 3, 0, h3, strlen(h3), &err), 0);
+	ck_assert_int_eq(t.nsteps, 3);
+	ck_assert(timeline_contains(&t, 1, 0x5000100));
+	ck_assert(!timeline_contains(&t, 1, 0x5000101));
+	ck_assert(timeline_contains(&t, 2, 0x8000000));
+	ck_assert(timeline_contains(&t, 3, 0x20000000));
+	ck_assert(!timeline_contains(&t, 4, 0));
+	ck_assert_uint_eq(timeline_tli_of_segment(&t, 4, SEG), 1);
+	ck_assert_uint_eq(timeline_tli_of_segment(&t, 5, SEG), 2);	/* the switch segment is copied */
+	ck_assert_uint_eq(timeline_tli_of_segment(&t, 8, SEG), 2);
+	ck_assert_uint_eq(timeline_tli_of_segment(&t, 9, SEG), 3);
+	timeline_free(&t);
+	/* ancestors must ascend and stay below the timeline itself */
+	ck_assert_int_eq(timeline_init(&t, 2, 0, "3\t0/5000100\tx\n", 14, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_int_eq(timeline_init(&t, 4, 0, "2\t0/5\tx\n1\t0/9\ty\n", 16, &err), -1);
+}
+END_TEST
+
+START_TEST(test_path_never_reads_a_parents_later_segment)
+{
+	side_branch();
+	/* timeline 2 lacks segment 7; timeline 1's segment 7 is not its */
+	ck_assert_int_eq(segs[timeline_contiguous_end(&tls[1], &wal, 1, SEG)].segno, 6);
+	ck_assert_uint_eq(segs[timeline_contiguous_end(&tls[1], &wal, 1, SEG)].tli, 2);
+	ck_assert_int_eq(segs[timeline_contiguous_end(&tls[0], &wal, 1, SEG)].segno, 12);
+}
+END_TEST
+
+START_TEST(test_side_branch_original_timeline_after_fork)
+{
+	int			code;
+	char		msg[PGB_ERRMSG_MAX];
+	RestoreTarget t;
+
+	side_branch();
+	/* after the copy stopped archiving: only timeline 1 reaches it (the reported defect) */
+	ck_assert_uint_eq(choose_ok(at_time(300)), 1);
+	/* after the parting point, before the copy was promoted: timeline 2 holds the fork's data only */
+	ck_assert_uint_eq(choose_ok(at_time(150)), 1);
+	/* before the parting point: the same data on both */
+	ck_assert_uint_eq(choose_ok(at_time(60)), 1);
+	/* while both were written: refused, naming both */
+	t = at_time(225);
+	ck_assert_uint_eq(choose(&t, &code, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(code, EXIT_TARGET);
+	ck_assert_msg(strstr(msg, "timeline 1 or on timeline 2") != NULL, "%s", msg);
+	/* ... unless a timeline is named */
+	t.timeline_request = TIMELINE_NUMBER;
+	t.timeline = 2;
+	ck_assert_uint_eq(choose_ok(t), 2);
+	t.timeline = 1;
+	ck_assert_uint_eq(choose_ok(t), 1);
+	t.timeline_request = TIMELINE_CURRENT;
+	ck_assert_uint_eq(choose_ok(t), 1);
+	/* timeline 2 does not reach +300 */
+	t = at_time(300);
+	t.timeline_request = TIMELINE_NUMBER;
+	t.timeline = 2;
+	ck_assert_uint_eq(choose(&t, &code, NULL, 0), 0);
+	ck_assert_int_eq(code, EXIT_TARGET);
+}
+END_TEST
+
+START_TEST(test_side_branch_lsn_name_latest)
+{
+	int			code;
+	char		msg[PGB_ERRMSG_MAX];
+	RestoreTarget t;
+
+	side_branch();
+	/* an LSN before the parting point is the same on both */
+	ck_assert_uint_eq(choose_ok(at_lsn(3 * SEG + 10)), 1);
+	/* past it, both hold that LSN with different data */
+	t = at_lsn(6 * SEG);
+	ck_assert_uint_eq(choose(&t, &code, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(code, EXIT_TARGET);
+	/* past timeline 2's WAL: timeline 1 only */
+	ck_assert_uint_eq(choose_ok(at_lsn(10 * SEG)), 1);
+	/* a restore point cannot be placed without looking into the WAL */
+	memset(&t, 0, sizeof(t));
+	t.kind = TARGET_NAME;
+	t.text = "rp7";
+	ck_assert_uint_eq(choose(&t, &code, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(code, EXIT_TARGET);
+	ck_assert_msg(strstr(msg, "--target-timeline") == NULL && strstr(msg, "restore point \"rp7\"") != NULL, "%s", msg);
+	t.timeline_request = TIMELINE_NUMBER;
+	t.timeline = 1;
+	ck_assert_uint_eq(choose_ok(t), 1);
+	/* the end of the archive: the timeline written last */
+	memset(&t, 0, sizeof(t));
+	t.kind = TARGET_LATEST;
+	ck_assert_uint_eq(choose_ok(t), 1);
+	/* PostgreSQL's latest: the newest timeline */
+	t.timeline_request = TIMELINE_LATEST;
+	ck_assert_uint_eq(choose_ok(t), 2);
+}
+END_TEST
+
+START_TEST(test_failover)
+{
+	/*
+	 * The primary died in segment 5 (its last full segment is 4, at +100);
+	 * the promoted replica (timeline 2, created at +150) archived 5..9.
+	 */
+	RestoreTarget t = {0};
+	BackupWindow w;
+
+	reset();
+	add_segs(1, 1, 4, 10, 30);
+	add_segs(2, 5, 9, 160, 20);
+	add_tl(1, NULL, 0);
+	add_tl(2, "1\t0/5800000\tno recovery target specified\n", 150);
+	add_backup("B1", 1, 1, 20);
+	/* between timeline 1's last archived segment and the promotion: only timeline 2's path has it */
+	ck_assert_uint_eq(choose_ok(at_time(120)), 2);
+	ck_assert_uint_eq(choose_ok(at_time(200)), 2);
+	/* before: timeline 2's path holds everything timeline 1's does */
+	ck_assert_uint_eq(choose_ok(at_time(50)), 2);
+	ck_assert_uint_eq(choose_ok(at_lsn(5 * SEG + 100)), 2);
+	t.kind = TARGET_NAME;
+	t.text = "rp";
+	ck_assert_uint_eq(choose_ok(t), 2);
+	t.kind = TARGET_LATEST;
+	ck_assert_uint_eq(choose_ok(t), 2);
+	plan_backup_window(&backups[0], &wal, &w);
+	ck_assert(w.wal_complete);
+	ck_assert_int_eq(w.end, US(T0 + 240));
+	ck_assert_uint_eq(w.end_tli, 2);
+}
+END_TEST
+
+START_TEST(test_in_place_recovery_keeps_the_rolled_back_future)
+{
+	/*
+	 * The cluster wrote timeline 1 up to segment 10 (+280) and was rolled
+	 * back to a point in segment 4; it continues on timeline 2 (created at
+	 * +400) with segments 4..8, and took a backup on timeline 2 at +450.
+	 */
+	reset();
+	add_segs(1, 1, 10, 10, 30);
+	add_segs(2, 4, 8, 410, 20);
+	add_tl(1, NULL, 0);
+	add_tl(2, "1\t0/4100000\tbefore 2026-01-01 00:01:30+00\n", 400);
+	add_backup("B1", 1, 1, 20);
+	add_backup("B2", 2, 5, 450);
+	/* the rolled-back future: timeline 1 */
+	ck_assert_uint_eq(choose_ok(at_time(200)), 1);
+	/* the present: timeline 2, from the newer backup */
+	ck_assert_uint_eq(choose_ok(at_time(470)), 2);
+	/* before the point recovered to: either holds it; timeline 1 is chosen */
+	ck_assert_uint_eq(choose_ok(at_time(60)), 1);
+	/* between the old timeline's last WAL and the new one's start: nothing */
+	{
+		int			code;
+		RestoreTarget t = at_time(350);
+
+		ck_assert_uint_eq(choose(&t, &code, NULL, 0), 0);
+		ck_assert_int_eq(code, EXIT_TARGET);
+	}
+}
+END_TEST
+
+START_TEST(test_parse_timeline)
+{
+	RestoreTarget t;
+	PgbError	err;
+
+	ck_assert_int_eq(plan_parse_timeline(NULL, &t, &err), 0);
+	ck_assert_int_eq(t.timeline_request, TIMELINE_AUTO);
+	ck_assert_int_eq(plan_parse_timeline("latest", &t, &err), 0);
+	ck_assert_int_eq(t.timeline_request, TIMELINE_LATEST);
+	ck_assert_int_eq(plan_parse_timeline("current", &t, &err), 0);
+	ck_assert_int_eq(t.timeline_request, TIMELINE_CURRENT);
+	ck_assert_int_eq(plan_parse_timeline("12", &t, &err), 0);
+	ck_assert_int_eq(t.timeline_request, TIMELINE_NUMBER);
+	ck_assert_uint_eq(t.timeline, 12);
+	ck_assert_int_eq(plan_parse_timeline("0", &t, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+	ck_assert_int_eq(plan_parse_timeline("-1", &t, &err), -1);
+	ck_assert_int_eq(plan_parse_timeline("4294967296", &t, &err), -1);
+	ck_assert_int_eq(plan_parse_timeline("2x", &t, &err), -1);
+	ck_assert_int_eq(plan_parse_timeline("", &t, &err), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	   *s = suite_create("plan");
+	TCase	   *tc = tcase_create("timelines");
+	SRunner    *sr;
+	int			failed;
+
+	tcase_add_test(tc, test_history_path);
+	tcase_add_test(tc, test_path_never_reads_a_parents_later_segment);
+	tcase_add_test(tc, test_side_branch_original_timeline_after_fork);
+	tcase_add_test(tc, test_side_branch_lsn_name_latest);
+	tcase_add_test(tc, test_failover);
+	tcase_add_test(tc, test_in_place_recovery_keeps_the_rolled_back_future);
+	tcase_add_test(tc, test_parse_timeline);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
