@@ -14,15 +14,33 @@ discard_body(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/*
+ * Each member's answer, whole: what does not fit in len ends the text with
+ * how many members are left out, never a member cut off mid-word.
+ */
 static void
 answers_text(const Config *cfg, const MemberProbe *probes, char *out, size_t len)
 {
 	size_t		n = 0;
+	const size_t tail = 48;		/* room for "; ... and N more members" */
 
 	out[0] = '\0';
-	for (int i = 0; i < cfg->nmembers && n < len; i++)
-		n += snprintf(out + n, len - n, "%s%s (%s): %s", i ? "; " : "", cfg->members[i].name,
-					  cfg->members[i].addr, probes[i].note);
+	for (int i = 0; i < cfg->nmembers; i++)
+	{
+		char		piece[400];
+		int			k = snprintf(piece, sizeof(piece), "%s%s (%s): %s", i ? "; " : "", cfg->members[i].name,
+								 cfg->members[i].addr, probes[i].note);
+		bool		last = i + 1 == cfg->nmembers;
+
+		if (k < 0 || (size_t) k >= sizeof(piece) || n + (size_t) k + (last ? 0 : tail) >= len)
+		{
+			snprintf(out + n, len - n, "%s... and %d more member%s", i ? "; " : "", cfg->nmembers - i,
+					 cfg->nmembers - i == 1 ? "" : "s");
+			return;
+		}
+		memcpy(out + n, piece, (size_t) k + 1);
+		n += (size_t) k;
+	}
 }
 
 /* GET http://ADDR:PORT/primary on every member at once. */
@@ -149,7 +167,7 @@ int
 cluster_find_primary(const Config *cfg, MemberProbe *probes_arg, int *primary, PgbError *err)
 {
 	MemberProbe probes[CONFIG_MAX_MEMBERS];
-	char		answers[2048];
+	char		answers[PGB_ERRMSG_MAX - 160];	/* the message around it fits */
 	int			nprimary = 0;
 
 	*primary = -1;

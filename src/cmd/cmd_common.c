@@ -88,7 +88,7 @@ cmd_warn_passphrase(const Config *cfg, int index)
 	if (index < cfg->nrepos && def->encrypted && !warned[index] && keyring_passphrase_is_weak(def->cipher_pass))
 	{
 		warned[index] = true;
-		log_warn("WARNING: the encryption passphrase of repository \"%s\" is a well-known default or too short: "
+		log_warn("the encryption passphrase of repository \"%s\" is a well-known default or too short: "
 				 "anyone who knows it can read the backups; set a long random cipher_pass", def->name);
 	}
 }

@@ -508,7 +508,10 @@ load_jobs(Scheduler *s, bool startup, PgbError *err)
 				due = t;
 			if (due > 0 && last_run_of(recs, nrecs, r->job.def.name) < (TimestampUs) due * 1000000)
 			{
-				log_info("job %s: its run due at %ld was missed; running it now", r->job.def.name, (long) due);
+				char		when[64];
+
+				time_format_utc((TimestampUs) due * 1000000, when, sizeof(when));
+				log_info("job %s: its run due at %s was missed; running it now", r->job.def.name, when);
 				r->next = now;
 			}
 		}
@@ -537,9 +540,14 @@ load_jobs(Scheduler *s, bool startup, PgbError *err)
 	memcpy(s->runs, fresh, sizeof(RunState) * (size_t) nfresh);
 	s->nruns = nfresh;
 	for (int i = 0; i < n; i++)
-		log_info("job %s: \"%s\" %s%s%s, next run at %ld", s->runs[i].job.def.name, s->runs[i].job.expr.text,
+	{
+		char		when[64];
+
+		time_format_utc((TimestampUs) s->runs[i].next * 1000000, when, sizeof(when));
+		log_info("job %s: \"%s\" %s%s%s, next run at %s", s->runs[i].job.def.name, s->runs[i].job.expr.text,
 				 s->runs[i].job.def.command, s->runs[i].job.def.type[0] ? " --type " : "",
-				 s->runs[i].job.def.type, (long) s->runs[i].next);
+				 s->runs[i].job.def.type, when);
+	}
 	history_free(recs);
 	return 0;
 }

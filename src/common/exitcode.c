@@ -11,7 +11,7 @@ const ExitCodeInfo exit_code_table[] = {
 	{EXIT_CORRUPT, "corrupt", "checksum mismatch or malformed content in the repository"},
 	{EXIT_DATABASE, "database", "could not connect to PostgreSQL or a query failed, or no primary was found in the cluster"},
 	{EXIT_LOCKED, "locked", "another pgbkp process holds the cluster's lock"},
-	{EXIT_TARGET, "target", "recovery target outside the recoverable window, or no backup reaches it"},
+	{EXIT_TARGET, "target", "recovery target outside the recoverable window, no backup reaches it, or it may lie on several timelines (choose with --target-timeline)"},
 	{EXIT_IO, "io", "file system or storage error"},
 	{EXIT_ARCHIVE_MISMATCH, "archive-mismatch", "WAL file differs from the archived copy or belongs to another database system"},
 	{EXIT_TIMEOUT, "timeout", "WAL needed by a backup or check did not reach the repository in time"},

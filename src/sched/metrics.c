@@ -441,7 +441,7 @@ bind_error(PgbError *err, int errnum, const char *addr, int port)
 		snprintf(where, sizeof(where), "port %d", port);
 	if (errnum == EADDRINUSE)
 	{
-		pgb_error(err, EXIT_CONFIG, "metrics %s is in use", where);
+		pgb_error(err, EXIT_REFUSED, "metrics %s is in use", where);
 		return pgb_hint(err, "another program (perhaps pgbackrest_exporter) listens on it: stop it or choose another metrics port");
 	}
 	if (errnum == EACCES || errnum == EPERM)

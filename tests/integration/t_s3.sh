@@ -221,5 +221,6 @@ test_encrypted_weak_passphrase_warns() {
     case $(cat "$RUN_OUT" "$RUN_ERR") in *pgBackRest*) fail "the passphrase appears in the output" ;; esac
     expect_rc 0 pgbkp backup --type full
     assert_output_matches "WARNING: the encryption passphrase"
+    ! grep -Eqi "warning: *warning" "$RUN_OUT" "$RUN_ERR" || fail "the warning carries its prefix twice"
     head -c 4 "$REPO/$CLUSTER/cluster.info" | grep -q PGBE || fail "cluster.info is not encrypted"
 }

@@ -78,6 +78,9 @@ test_schedule_runs_jobs() {
     BG_PIDS+=("$SCHED_PID")
     sched_wait 'job backup-full: started' 20
     sched_wait 'job check: started' 75
+    # times are written as times, not as seconds since 1970
+    grep -q 'next run at 20[0-9][0-9]-[01][0-9]-[0-3][0-9] ' "$SCHED_LOG" || fail "no readable next-run time in the log"
+    ! grep -Eq 'next run at [0-9]{9,}|due at [0-9]{9,}' "$SCHED_LOG" || fail "the log shows epoch seconds"
     metrics_has '^pgbkp_job_running{.*job_name="backup-full"} 1$' || fail "metrics do not show the running backup: $(metrics | grep job_running)"
 
     # the next minute: the backup still runs, so its run is skipped

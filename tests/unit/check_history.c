@@ -788,14 +788,14 @@ START_TEST(test_server_port_in_use)
 	ck_assert_msg(m != NULL, "%s", err.msg);
 	m2 = metrics_start("127.0.0.1", metrics_port(m), &err);
 	ck_assert_ptr_null(m2);
-	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_int_eq(err.code, EXIT_REFUSED);	/* as the exit status table says of a port in use */
 	snprintf(expect, sizeof(expect), "port %d on 127.0.0.1 is in use", metrics_port(m));
 	ck_assert_msg(strstr(err.msg, expect) != NULL, "%s", err.msg);
 	/* all addresses include the loopback one */
 	pgb_error_clear(&err);
 	m2 = metrics_start(NULL, metrics_port(m), &err);
 	ck_assert_ptr_null(m2);
-	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_int_eq(err.code, EXIT_REFUSED);
 	snprintf(expect, sizeof(expect), "port %d is in use", metrics_port(m));
 	ck_assert_msg(strstr(err.msg, expect) != NULL, "%s", err.msg);
 	metrics_stop(m);
