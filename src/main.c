@@ -42,7 +42,7 @@ main(int argc, char **argv)
 	if (cfg.help || cfg.command == NULL)
 	{
 		rc = cfg.help ? EXIT_OK : EXIT_USAGE;
-		config_print_help(cfg.command);
+		config_print_help(cfg.help_topic ? cfg.help_topic : cfg.command);
 		config_free(&cfg);
 		return rc;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/pgbr_hint.h"
 #include "config/inventory.h"
 #include "config/members.h"
 #include "config/options.h"
@@ -234,12 +235,22 @@ getopt_error(int c, int argc, char **argv, PgbError *err)
 		pgb_error(err, EXIT_USAGE, "option -%c requires a value", optopt);
 	else if (optopt != 0)
 		pgb_error(err, EXIT_USAGE, "unrecognized option \"-%c\"", optopt);
-	else if (arg[0] == '-' && arg[1] == '-' && long_option_matches(arg + 2) > 1)
-		pgb_error(err, EXIT_USAGE, "option \"%.*s\" is ambiguous",
-				  (int) strcspn(arg, "="), arg);
 	else
-		pgb_error(err, EXIT_USAGE, "unrecognized option \"%.*s\"",
-				  (int) strcspn(arg, "="), arg);
+	{
+		char		hint[PGB_HINT_MAX];
+
+		if (pgbr_option_hint(arg, argc, argv, hint, sizeof(hint)))
+		{
+			pgb_error(err, EXIT_USAGE, "unrecognized option \"%.*s\"", (int) strcspn(arg, "="), arg);
+			return pgb_hint(err, "%s", hint);
+		}
+		if (arg[0] == '-' && arg[1] == '-' && long_option_matches(arg + 2) > 1)
+			pgb_error(err, EXIT_USAGE, "option \"%.*s\" is ambiguous",
+					  (int) strcspn(arg, "="), arg);
+		else
+			pgb_error(err, EXIT_USAGE, "unrecognized option \"%.*s\"",
+					  (int) strcspn(arg, "="), arg);
+	}
 	return usage_error_hint(err);
 }
 
@@ -312,6 +323,14 @@ apply_cmdline(Loader *ld, const CmdlineOpt *opts, int nopts, PgbError *err)
 
 		if (!option_applies(opt, ld->cmd))
 		{
+			char		hint[PGB_HINT_MAX];
+
+			if (ld->cmd == CMD_RESTORE && strcmp(opt->name, "type") == 0 &&
+				pgbr_restore_type_hint(opts[i].value, hint, sizeof(hint)))
+			{
+				pgb_error(err, EXIT_USAGE, "option --type is not valid for command \"restore\"");
+				return pgb_hint(err, "%s", hint);
+			}
 			option_commands(opt, valid, sizeof(valid));
 			pgb_error(err, EXIT_USAGE, "option --%s is not valid for command \"%s\"",
 					  opt->name, cmd->name);
@@ -453,7 +472,11 @@ resolve_repos(Loader *ld, PgbError *err)
 
 		for (int i = 0; i < cfg->nrepos && len < sizeof(names); i++)
 			len += snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", cfg->repos[i].name);
+		char		pgbr[160];
+
 		pgb_error(err, EXIT_CONFIG, "no repository named \"%s\"", cfg->repo);
+		if (pgbr_repo_number_hint(cfg->repo, pgbr, sizeof(pgbr)))
+			return pgb_hint(err, "%s: %s", pgbr, cfg->nrepos ? names : "none is configured");
 		return pgb_hint(err, cfg->nrepos ? "the configured repositories are: %s" : "no repository is configured%s", names);
 	}
 	if (keep > 0)
@@ -487,6 +510,19 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 
 	if (scan_cmdline(cfg, argc, argv, &cmdword, opts, &nopts, err) < 0)
 		return -1;
+	if (cmdword && strcmp(cmdword, "help") == 0)
+	{
+		/* pgbkp help [COMMAND|options] */
+		cfg->help = true;
+		if (cfg->nargs > 1)
+			return pgb_error(err, EXIT_USAGE, "help takes one topic, got %d", cfg->nargs),
+				pgb_hint(err, "pgbkp help COMMAND, or pgbkp help options");
+		if (cfg->nargs == 1 && strcmp(cfg->args[0], "options") != 0 && command_find(cfg->args[0]) < 0)
+			return pgb_error(err, EXIT_USAGE, "no help topic \"%s\"", cfg->args[0]),
+				pgb_hint(err, "a command name, or options");
+		cfg->help_topic = cfg->nargs == 1 ? cfg->args[0] : NULL;
+		return 0;
+	}
 	if (cmdword)
 	{
 		if ((ld->cmd = command_find(cmdword)) < 0)
@@ -608,10 +644,26 @@ help_options(int cmd)
 	}
 }
 
-void
-config_print_help(const char *command)
+/* Where settings come from, the repository keys and the exit codes. */
+static void
+help_reference(void)
 {
-	int			cmd = command ? command_find(command) : -1;
+	printf("\nSettings come from the command line, else the environment, else the\n"
+		   "pgbkp: section or Pigsty inventory in the configuration file.\n");
+	printf("\nRepositories: --repo-path DIR, else the names in pgbkp.repositories, else\n"
+		   "pgbackrest_method (a name or a list), each defined by pgbackrest_repo.NAME\n"
+		   "with these keys (Repository keys), else pg_fs_backup:\n");
+	for (const RepoDefKey *k = repodef_keys; k->key; k++)
+		printf("  %-22s%s\n", k->key, k->help);
+	printf("\nExit status:\n");
+	for (const ExitCodeInfo *e = exit_code_table; e->name; e++)
+		printf("  %3d  %-17s %s\n", e->code, e->name, e->description);
+}
+
+void
+config_print_help(const char *topic)
+{
+	int			cmd = topic ? command_find(topic) : -1;
 	char		synopsis[128];
 
 	if (cmd >= 0)
@@ -624,11 +676,14 @@ config_print_help(const char *command)
 			printf("\nOptions for %s:\n", command_table[cmd].name);
 			help_options(cmd);
 		}
+		printf("\nGlobal options (--config, --cluster, --repo-path, --pg-data, --log-level and\n"
+			   "more), the repository keys and the exit status: \"pgbkp help options\".\n");
+		return;
 	}
-	else
+	if (topic == NULL)
 	{
 		printf("pgbkp: backup and point-in-time recovery for PostgreSQL\n\n"
-			   "Usage:\n  pgbkp [GLOBAL OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
+			   "Usage:\n  pgbkp [GLOBAL OPTIONS] COMMAND [ARGS]\n  pgbkp help [COMMAND|options]\n\nCommands:\n");
 		for (int c = 0; c < CMD_COUNT; c++)
 		{
 			command_synopsis(c, synopsis, sizeof(synopsis));
@@ -637,18 +692,9 @@ config_print_help(const char *command)
 	}
 	printf("\nGlobal options (anywhere on the command line):\n");
 	help_options(-1);
-	printf("\nSettings come from the command line, else the environment, else the\n"
-		   "pgbkp: section or Pigsty inventory in the configuration file.\n");
-	printf("\nRepositories: --repo-path DIR, else the names in pgbkp.repositories, else\n"
-		   "pgbackrest_method (a name or a list), each defined by pgbackrest_repo.NAME\n"
-		   "with these keys (Repository keys), else pg_fs_backup:\n");
-	for (const RepoDefKey *k = repodef_keys; k->key; k++)
-		printf("  %-22s%s\n", k->key, k->help);
-	printf("\nExit status:\n");
-	for (const ExitCodeInfo *e = exit_code_table; e->name; e++)
-		printf("  %3d  %-17s %s\n", e->code, e->name, e->description);
-	if (cmd < 0)
-		printf("\nRun \"pgbkp COMMAND --help\" for the options of a command.\n");
+	help_reference();
+	if (topic == NULL)
+		printf("\nRun \"pgbkp help COMMAND\" (or \"pgbkp COMMAND --help\") for the options of a command.\n");
 }
 
 /* Write text for troff: '-' as \-, '\' as \e. */

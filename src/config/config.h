@@ -56,6 +56,7 @@ typedef struct Config
 	char	  **args;
 
 	bool		help;			/* --help given */
+	const char *help_topic;		/* "pgbkp help TOPIC": a command or "options"; NULL: see command */
 	bool		version;		/* --version given */
 	bool		help_troff;		/* hidden --help-troff given */
 	bool		if_primary;		/* --if-primary given */
@@ -97,6 +98,7 @@ typedef struct Config
 	char	   *target_xid;		/* restore --xid */
 	char	   *target_name;	/* restore --name */
 	bool		target_immediate;	/* restore --immediate */
+	bool		target_exclusive;	/* restore --target-exclusive */
 	char	   *target_timeline;	/* restore --target-timeline: latest | current | N; NULL: chosen */
 	char	   *target_action;	/* pause (default) | promote | shutdown */
 	char	   *archive_mode;	/* preserve | off; NULL = choose */
@@ -148,7 +150,13 @@ int			config_load(Config *cfg, int argc, char **argv, PgbError *err);
 void		config_free(Config *cfg);
 
 /* Print --help (general, or for cfg->command when set) to stdout. */
-void		config_print_help(const char *command);
+/*
+ * --help: topic NULL prints the commands and the global options; a command
+ * name, that command's options (the global ones are one "pgbkp help
+ * options" away); "options", the global options, the repository keys and
+ * the exit status.
+ */
+void		config_print_help(const char *topic);
 
 /*
  * Print the option list and exit-code table as troff for the man page

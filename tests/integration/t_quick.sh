@@ -110,3 +110,82 @@ test_usage_errors_exit_2() {
     expect_rc 2 pgbkp_raw --cluster test --repo-path "$ROOT/repo" archive-get
     expect_rc 2 pgbkp_raw --cluster test --repo-path "$ROOT/repo" restore --time 2020-01-01 --lsn 0/1000000
 }
+
+test_help_topics() {
+    # pgbkp help COMMAND is COMMAND --help: the command's own options, and a
+    # pointer to the global ones instead of repeating them
+    run pgbkp_raw help restore
+    assert_rc 0 "pgbkp help restore"
+    assert_output_contains "--target-timeline"
+    assert_output_contains 'pgbkp help options'
+    ! grep -Fq -- "--pg-port" "$RUN_OUT" || fail "restore's help repeats the global options"
+    local lines
+    lines=$(wc -l <"$RUN_OUT")
+    pgbkp_raw restore --help >"$ROOT/work/restore-help.txt"
+    cmp -s "$RUN_OUT" "$ROOT/work/restore-help.txt" || fail "pgbkp help restore differs from pgbkp restore --help"
+    run pgbkp_raw help options
+    assert_rc 0 "pgbkp help options"
+    assert_output_contains "--pg-port"
+    assert_output_contains "Exit status"
+    assert_output_contains "cipher_pass"
+    run pgbkp_raw help
+    assert_rc 0 "pgbkp help"
+    assert_output_contains "pgbkp help [COMMAND|options]"
+    expect_rc 2 pgbkp_raw help no-such-topic
+    assert_output_contains 'no help topic "no-such-topic"'
+    expect_rc 2 pgbkp_raw help restore backup
+    echo "restore help: $lines lines"
+}
+
+test_pgbackrest_options_get_hints() {
+    # what an operator used to pgBackRest types gets the pgbkp spelling as its hint
+    run pgbkp_raw --cluster test --repo-path "$ROOT/repo" --stanza=pg-meta info
+    assert_rc 2 "--stanza"
+    assert_output_contains "hint: pgbkp's equivalent of pgBackRest's --stanza: --cluster NAME"
+    run pgbkp_raw --cluster test --repo-path "$ROOT/repo" restore --type=time "--target=2026-01-01 00:00:00"
+    assert_rc 2 "--type=time --target"
+    assert_output_contains 'unrecognized option "--target"'
+    assert_output_contains "--type=time --target=VALUE: --time VALUE"
+    ! grep -q ambiguous "$RUN_ERR" || fail "--target is called ambiguous"
+    run pgbkp_raw --cluster test --repo-path "$ROOT/repo" restore --type=lsn --lsn 0/1000000
+    assert_rc 2 "restore --type=lsn"
+    assert_output_contains "restore --type=lsn: --lsn"
+    run pgbkp_raw --cluster test --repo-path "$ROOT/repo" --pg1-path=/pg/data info
+    assert_rc 2 "--pg1-path"
+    assert_output_contains "--pg1-path: --pg-data DIR"
+    run pgbkp_raw --cluster test --repo-path "$ROOT/repo" --repo1-retention-full=2 expire
+    assert_rc 2 "--repo1-retention-full"
+    assert_output_contains "--repo1-retention-full: --retention-full N"
+    run pgbkp_raw --cluster test --repo-path "$ROOT/repo" --process-max=4 backup
+    assert_rc 2 "--process-max"
+    assert_output_contains "--jobs N"
+    run pgbkp_raw --cluster test --repo-path "$ROOT/repo" --repo=1 info
+    assert_rc 3 "--repo=1"
+    assert_output_contains "pgBackRest numbers its repositories (--repo=1); pgbkp names them: default"
+}
+
+test_no_primary_message_whole() {
+    # fifteen members that do not answer: every member named in the message
+    # is named whole, and the rest are counted, never cut mid-word
+    local inv=$ROOT/work/inv.yml i
+    {
+        echo "all:"
+        echo "  children:"
+        echo "    pg-test:"
+        echo "      hosts:"
+        for ((i = 2; i <= 16; i++)); do echo "        127.0.0.$i: {pg_seq: $i, pg_role: replica}"; done
+        echo "      vars: {pg_cluster: pg-test, patroni_port: 1, pg_port: 1}"
+    } >"$inv"
+    chmod 644 "$inv"
+    run pgbkp_raw --config "$inv" --repo-path "$ROOT/repo" --instance pg-test-2 --member-timeout 1 backup
+    assert_rc 7 "backup with no primary"
+    local msg
+    msg=$(grep 'error: no primary found' "$RUN_ERR")
+    [[ $msg =~ \.\.\.\ and\ [0-9]+\ more\ members$ ]] || fail "the message does not end with the count of members left out: $msg"
+    local parts
+    parts=$(sed 's/^.*: pg-test-2/pg-test-2/; s/; \.\.\. and.*$//' <<<"$msg" | tr ';' '\n')
+    while IFS= read -r p; do
+        [[ $p =~ ^\ ?pg-test-[0-9]+\ \(127\.0\.0\.[0-9]+\):\ Patroni\ unreachable\ \(.*\)$ ]] ||
+            fail "a member's answer is cut: '$p'"
+    done <<<"$parts"
+}

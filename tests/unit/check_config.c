@@ -967,6 +967,12 @@ print_restore_help(void)
 	config_print_help("restore");
 }
 
+static void
+print_options_help(void)
+{
+	config_print_help("options");
+}
+
 START_TEST(test_help_output)
 {
 	size_t		len1,
@@ -974,6 +980,7 @@ START_TEST(test_help_output)
 	char	   *t1 = capture(config_print_troff, &len1);
 	char	   *t2 = capture(config_print_troff, &len2);
 	char	   *help = capture(print_restore_help, &len1);
+	char	   *global = capture(print_options_help, &len2);
 
 	ck_assert_int_eq(len1 > 0, 1);
 	ck_assert_str_eq(t1, t2);
@@ -985,8 +992,13 @@ START_TEST(test_help_output)
 	ck_assert(strstr(t1, "help\\-troff") == NULL);
 	ck_assert(strstr(help, "pgbkp [GLOBAL OPTIONS] restore [OPTIONS]") != NULL);
 	ck_assert(strstr(help, "--tablespace-map=OID=DIR") != NULL);
-	ck_assert(strstr(help, "PGBKP_PG_PORT") != NULL);
-	ck_assert(strstr(help, "126  recovery-abort") != NULL);
+	/* the command's help points to the global options instead of repeating them */
+	ck_assert(strstr(help, "PGBKP_PG_PORT") == NULL);
+	ck_assert(strstr(help, "\"pgbkp help options\"") != NULL);
+	ck_assert(strstr(global, "PGBKP_PG_PORT") != NULL);
+	ck_assert(strstr(global, "126  recovery-abort") != NULL);
+	ck_assert(strstr(global, "--tablespace-map") == NULL);
+	free(global);
 	free(t1);
 	free(t2);
 	free(help);
