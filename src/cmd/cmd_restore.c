@@ -91,6 +91,18 @@ parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
 	return 0;
 }
 
+/* The target, and --target-exclusive only where PostgreSQL honours it. */
+static int
+parse_target_all(const Config *cfg, RestoreTarget *t, PgbError *err)
+{
+	if (parse_target(cfg, t, err) != 0)
+		return -1;
+	if (cfg->target_exclusive && t->kind != TARGET_TIME && t->kind != TARGET_LSN && t->kind != TARGET_XID)
+		return pgb_error(err, EXIT_USAGE, "--target-exclusive applies to a --time, --lsn or --xid target"),
+			pgb_hint(err, "a restore point (--name) is always reached inclusively");
+	return 0;
+}
+
 /* A timeline number as text (a static buffer: one use per call site). */
 static const char *
 timeline_name(TimeLineID tli)
@@ -655,6 +667,11 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 	 * restore that timeline's data without a word.  A standby follows the
 	 * cluster's newest timeline, as does an explicit --target-timeline latest.
 	 */
+	if (cfg->target_exclusive)
+	{
+		s.extra_names[s.nextra] = "recovery_target_inclusive";
+		s.extra_values[s.nextra++] = "false";
+	}
 	s.extra_names[s.nextra] = "recovery_target_timeline";
 	if (cfg->standby || t->timeline_request == TIMELINE_LATEST)
 		s.extra_values[s.nextra++] = "latest";
@@ -817,7 +834,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 	if (dir[0] != '/')
 		return pgb_error(err, EXIT_USAGE, "target directory \"%s\" is not an absolute path", dir);
 	snprintf(ctx.target, sizeof(ctx.target), "%s", dir);
-	if (parse_target(cfg, &target, err) != 0)
+	if (parse_target_all(cfg, &target, err) != 0)
 		return -1;
 	if (cfg->standby && standby_primary(&ctx, &target, err) != 0)
 		return -1;

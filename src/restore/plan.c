@@ -360,7 +360,8 @@ plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
 
 	if (set_label)
 	{
-		const Manifest *m = catalog_find(c, set_label);
+		/* "latest", as pgBackRest spells it: the newest backup */
+		const Manifest *m = strcmp(set_label, "latest") == 0 ? &c->backups[c->count - 1] : catalog_find(c, set_label);
 		BackupWindow w;
 
 		if (m == NULL)

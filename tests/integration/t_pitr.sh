@@ -220,3 +220,24 @@ test_pitr_original_timeline_after_side_branch() {
     run pgbkp restore --target-dir "$ROOT/pg/refused" --time "$t_c" --target-timeline x
     assert_rc 2 "an invalid --target-timeline"
 }
+
+test_pitr_set_latest_and_target_exclusive() {
+    pitr_fixture
+    # a second backup after batch B: --set latest is it (pgBackRest's spelling)
+    expect_rc 0 pgbkp backup --type incr
+    local newest
+    newest=$(backup_labels | tail -n 1)
+    restore_start latest_set --set latest --immediate --target-action promote
+    assert_output_contains "restoring backup $newest"
+    pg_wait_recovery_end latest_set
+    assert_eq "200 100 100" "$(count_rows latest_set)" "rows of the latest backup"
+    # --target-exclusive at A's transaction: A is not replayed
+    restore_start excl --set "$LABEL" --xid "$XID_A" --target-exclusive --target-action promote
+    pg_wait_recovery_end excl
+    assert_eq "0 0 0" "$(count_rows excl)" "rows before A's transaction (exclusive)"
+    assert_eq off "$(pg_setting "$ROOT/pg/excl" recovery_target_inclusive)" "recovery_target_inclusive"
+    # it does not apply to a restore point
+    run pgbkp restore --target-dir "$ROOT/pg/excl_name" --name rp1 --target-exclusive
+    assert_rc 2 "--target-exclusive with --name"
+    assert_not_exists "$ROOT/pg/excl_name"
+}
