@@ -189,3 +189,43 @@ test_no_primary_message_whole() {
             fail "a member's answer is cut: '$p'"
     done <<<"$parts"
 }
+
+# the long options and YAML keys that the tables define, one a line
+table_options() {
+    local c
+    for c in "help options" $(pgbkp_raw help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF {print $1}'); do
+        # shellcheck disable=SC2086
+        pgbkp_raw $c --help 2>/dev/null || pgbkp_raw help $c 2>/dev/null
+    done | sed 's/--\[no-\]/--/g' | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u
+}
+
+test_man_and_tables_agree() {
+    local man=$TOP/man/pgbkp.1 c missing=() extra=() opt key
+    man_text "$man" | sed 's/--\[no-\]/--/g' >"$ROOT/work/man.txt"
+    # every command has its SYNOPSIS line and its section
+    for c in $(pgbkp_raw help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF {print $1}'); do
+        sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' "$ROOT/work/man.txt" | grep -Eq "(^| )$c( |$)" || missing+=("synopsis:$c")
+        grep -Eq "^   $c( |$)" "$ROOT/work/man.txt" || missing+=("section:$c")
+    done
+    # every option of the tables is in the man page ...
+    table_options >"$ROOT/work/table-options"
+    while IFS= read -r opt; do
+        grep -Eq -- "(^|[^a-z0-9-])$opt([^a-z0-9-]|$)" "$ROOT/work/man.txt" || missing+=("$opt")
+    done <"$ROOT/work/table-options"
+    # ... and every option the man page names is in the tables (--no-X for
+    # a boolean X), except pgBackRest's (named to say what pgbkp spells
+    # instead) and initdb's --waldir
+    grep -oE -- '(^|[^a-z0-9-])--[a-z][a-z0-9-]*[a-z0-9]' "$ROOT/work/man.txt" | sed 's/^[^-]*//' | sort -u >"$ROOT/work/man-options"
+    while IFS= read -r opt; do
+        case $opt in --stanza|--target|--pg1-path|--process-max|--waldir) continue ;; esac
+        grep -qx -- "$opt" "$ROOT/work/table-options" && continue
+        [[ $opt == --no-* ]] && grep -qx -- "--${opt#--no-}" "$ROOT/work/table-options" && continue
+        extra+=("$opt")
+    done <"$ROOT/work/man-options"
+    # every YAML key of the tables, and the two lists, are in the man page
+    for key in $(pgbkp_raw help options | grep -oE 'yaml [a-z_]+' | awk '{print $2}' | sort -u) repositories schedule; do
+        grep -Eq "(^|[^a-z_])$key([^a-z_]|$)" "$ROOT/work/man.txt" || missing+=("yaml:$key")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "in the tables but not in man/pgbkp.1: ${missing[*]}"
+    [ ${#extra[@]} -eq 0 ] || fail "in man/pgbkp.1 but not in the tables: ${extra[*]}"
+}
