@@ -46,6 +46,18 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return rc;
 	}
+	/*
+	 * What the configuration asked for that pgbkp does not do as asked, once
+	 * a run (not for archive-push/-get: PostgreSQL would log it every segment)
+	 */
+	for (int i = 0; i < cfg.nrepos; i++)
+		for (int j = 0; j < cfg.repos[i].nwarnings; j++)
+		{
+			if (strncmp(cfg.command, "archive-", 8) == 0)
+				log_debug("%s", cfg.repos[i].warnings[j]);
+			else
+				log_warn("%s", cfg.repos[i].warnings[j]);
+		}
 	rc = EXIT_INTERNAL;
 	for (const CommandEntry *c = command_handlers; c->name; c++)
 	{

@@ -49,5 +49,6 @@ int			cmd_status(const Config *cfg, PgbError *err);
 int			cmd_schedule(const Config *cfg, PgbError *err);
 int			cmd_cron(const Config *cfg, PgbError *err);
 int			cmd_clone(const Config *cfg, PgbError *err);
+int			cmd_config(const Config *cfg, PgbError *err);
 
 #endif

@@ -477,7 +477,7 @@ copy_chunks(BackupRun *run, int nworkers, BundleIds *ids, PgbError *err)
 	for (int i = 0; i < nworkers; i++)
 	{
 		run->writers[i] = bundle_writer_new(run->repo, run->m->label, run->cfg->compress_level,
-											(uint64_t) run->cfg->bundle_size << 20, ids, err);
+											(uint64_t) run->cfg->repos[run->cfg->repo_current].bundle_size << 20, ids, err);
 		run->bufs[i] = malloc(MANIFEST_CHUNK_SIZE);
 		if (run->writers[i] == NULL || run->bufs[i] == NULL)
 			return run->writers[i] ? pgb_error(err, EXIT_INTERNAL, "out of memory") : -1;

@@ -19,7 +19,7 @@
 #include "config/members.h"
 #include "config/options.h"
 
-#define OPTION_MAX 64			/* bound on option_count */
+#define OPTION_MAX CONFIG_OPTION_MAX	/* bound on option_count */
 #define VAL_OPTION 1000			/* getopt value of option i: VAL_OPTION + i */
 #define VAL_NEGATED 2000		/* of --no-<option i>: VAL_NEGATED + i */
 
@@ -40,6 +40,35 @@ typedef struct CmdlineOpt
 	const char *value;
 } CmdlineOpt;
 
+/* Remember where option i's value came from (for pgbkp config). */
+static int
+note_source(Config *cfg, int i, const OptionSource *src, PgbError *err)
+{
+	char		text[1200];
+	const OptionDef *opt = &option_table[i];
+
+	switch (src->kind)
+	{
+		case SRC_DEFAULT:
+			snprintf(text, sizeof(text), "default");
+			break;
+		case SRC_CMDLINE:
+			snprintf(text, sizeof(text), "command line (--%s)", opt->name);
+			break;
+		case SRC_ENV:
+			snprintf(text, sizeof(text), "environment (%s)", opt->env_name ? opt->env_name : "?");
+			break;
+		case SRC_FILE:
+			snprintf(text, sizeof(text), "%s:%d (%s)", src->file ? src->file : "?", src->line,
+					 src->key ? src->key : opt->yaml_key ? opt->yaml_key : opt->name);
+			break;
+	}
+	free(cfg->source[i]);
+	if ((cfg->source[i] = strdup(text)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	return 0;
+}
+
 /* Store text unless a higher-ranked source already set the option. */
 static int
 apply(Loader *ld, const OptionDef *opt, const char *text,
@@ -52,7 +81,7 @@ apply(Loader *ld, const OptionDef *opt, const char *text,
 	if (option_store(ld->cfg, opt, text, src, err) < 0)
 		return -1;
 	ld->rank[i] = src->kind;
-	return 0;
+	return note_source(ld->cfg, i, src, err);
 }
 
 /* InventorySetFn: file settings of options this command does not use are ignored. */
@@ -460,6 +489,9 @@ resolve_repos(Loader *ld, PgbError *err)
 			 def->retention_full_type == NULL) && cfg->retention_full_type &&
 			(free(def->retention_full_type), def->retention_full_type = strdup(cfg->retention_full_type)) == NULL)
 			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		/* bundle size: an explicit option, else the repository's own (bundle_size), else the default */
+		if (ld->rank[option_find("bundle-size") - option_table] > SRC_DEFAULT || def->bundle_size == 0)
+			def->bundle_size = cfg->bundle_size;
 		if (cfg->repo && strcmp(cfg->repo, cfg->repos[i].name) == 0)
 			keep = i;
 		if ((cfg->repo == NULL || keep == i) && repodef_finish(&cfg->repos[i], err) < 0)
@@ -505,7 +537,8 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 
 	for (int i = 0; i < option_count; i++)
 		if (option_table[i].default_value &&
-			option_store(cfg, &option_table[i], option_table[i].default_value, &dflt, err) < 0)
+			(option_store(cfg, &option_table[i], option_table[i].default_value, &dflt, err) < 0 ||
+			 note_source(cfg, i, &dflt, err) < 0))
 			return -1;
 
 	if (scan_cmdline(cfg, argc, argv, &cmdword, opts, &nopts, err) < 0)
@@ -593,6 +626,8 @@ void
 config_free(Config *cfg)
 {
 	option_free_values(cfg);
+	for (int i = 0; i < CONFIG_OPTION_MAX; i++)
+		free(cfg->source[i]);
 	free_repos(cfg);
 	members_free(cfg);
 	for (int i = 0; i < cfg->nsched; i++)

@@ -47,6 +47,8 @@ typedef struct TablespaceMap
 	char	   *path;			/* new location */
 } TablespaceMap;
 
+#define CONFIG_OPTION_MAX 96		/* bound on the option table's rows */
+
 typedef struct Config
 {
 	/* the command word ("backup", "restore", ...), NULL for --help/--version */
@@ -112,6 +114,9 @@ typedef struct Config
 	const char *restore_extra_values[4];
 	int			clone_port;		/* clone --port */
 	char	   *output;			/* info: text (default) | json */
+	bool		render;			/* config --render */
+	/* where each option's value came from ("default", "--name", "PGBKP_X", "FILE:LINE (key)"), by option index */
+	char	   *source[CONFIG_OPTION_MAX];
 	int			ntablespace_map;
 	TablespaceMap tablespace_map[CONFIG_MAX_TABLESPACE_MAP];
 

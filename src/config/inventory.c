@@ -19,6 +19,8 @@
 typedef struct Inventory
 {
 	const char *path;
+	const char *cluster;		/* pg_cluster, for ${pg_cluster} in repository values */
+	bool		pigsty;			/* the cluster is a group of a Pigsty inventory: its role defaults apply */
 	yaml_document_t doc;
 	InventorySetFn set;
 	InventoryRepoFn repo;
@@ -172,7 +174,89 @@ where_of(Inventory *inv, yaml_node_t *node, char *out, size_t len)
 	snprintf(out, len, "%s:%d", inv->path, NODE_LINE(node));
 }
 
-/* Hand one key of a repository entry to the caller. */
+/*
+ * Pigsty's role defaults for the repositories (roles/pgsql/defaults/main.yml
+ * of Pigsty v4.5.0): what its pgBackRest uses when the inventory defines no
+ * pgbackrest_repo.  Written here as data, not copied text.
+ */
+#define PIGSTY_DEFAULTS "Pigsty v4.5.0 role default"
+static const struct
+{
+	const char *repo;
+	const char *key;
+	const char *value;
+}			pigsty_repo_defaults[] = {
+	{"local", "path", "/pg/backup"},
+	{"local", "retention_full_type", "count"},
+	{"local", "retention_full", "2"},
+	{"minio", "type", "s3"},
+	{"minio", "s3_endpoint", "sss.pigsty"},
+	{"minio", "s3_region", "us-east-1"},
+	{"minio", "s3_bucket", "pgsql"},
+	{"minio", "s3_key", "pgbackrest"},
+	{"minio", "s3_key_secret", "S3User.Backup"},
+	{"minio", "s3_uri_style", "path"},
+	{"minio", "path", "/pgbackrest"},
+	{"minio", "storage_port", "9000"},
+	{"minio", "storage_ca_file", "/etc/pki/ca.crt"},
+	{"minio", "block", "y"},
+	{"minio", "bundle", "y"},
+	{"minio", "bundle_limit", "20MiB"},
+	{"minio", "bundle_size", "128MiB"},
+	{"minio", "cipher_type", "aes-256-cbc"},
+	{"minio", "cipher_pass", "pgBackRest"},
+	{"minio", "retention_full_type", "time"},
+	{"minio", "retention_full", "14"},
+	{NULL, NULL, NULL}
+};
+
+/* pgBackRest's repository path when an entry names none (repo1-path's default). */
+#define PGBACKREST_DEFAULT_PATH "/var/lib/pgbackrest"
+
+/*
+ * value with every ${pg_cluster} replaced by the cluster's name, as Pigsty's
+ * template does for every repository value.  false when it does not fit.
+ */
+static bool
+substitute_cluster(const char *value, const char *cluster, char *out, size_t len)
+{
+	static const char var[] = "${pg_cluster}";
+	size_t		n = 0;
+
+	for (const char *p = value; *p;)
+	{
+		const char *piece = p;
+		size_t		plen = 1;
+
+		if (cluster && strncmp(p, var, sizeof(var) - 1) == 0)
+		{
+			piece = cluster;
+			plen = strlen(cluster);
+			p += sizeof(var) - 1;
+		}
+		else
+			p++;
+		if (n + plen >= len)
+			return false;
+		memcpy(out + n, piece, plen);
+		n += plen;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* Hand one key of a repository entry to the caller, ${pg_cluster} substituted. */
+static int
+emit_repo_value(Inventory *inv, const char *name, const char *key, const char *text, const char *where,
+				PgbError *err)
+{
+	char		value[4096];
+
+	if (!substitute_cluster(text, inv->cluster, value, sizeof(value)))
+		return pgb_error(err, EXIT_CONFIG, "%s: value of \"pgbackrest_repo.%s.%s\" is too long", where, name, key);
+	return inv->repo(inv->arg, name, key, value, where, err);
+}
+
 static int
 emit_repo_key(Inventory *inv, const char *name, const char *key, yaml_node_t *node, PgbError *err)
 {
@@ -188,7 +272,26 @@ emit_repo_key(Inventory *inv, const char *name, const char *key, yaml_node_t *no
 	if (strlen(text) != node->data.scalar.length)
 		return pgb_error(err, EXIT_CONFIG, "%s: value of \"pgbackrest_repo.%s.%s\" contains a NUL byte",
 						 where, name, key);
-	return inv->repo(inv->arg, name, key, text, where, err);
+	return emit_repo_value(inv, name, key, text, where, err);
+}
+
+/* A repository from Pigsty's role defaults; false when there is no such default. */
+static int
+emit_default_repository(Inventory *inv, const char *name, bool *found, PgbError *err)
+{
+	*found = false;
+	for (int i = 0; pigsty_repo_defaults[i].repo; i++)
+	{
+		if (strcmp(pigsty_repo_defaults[i].repo, name) != 0)
+			continue;
+		if (!*found && inv->repo(inv->arg, name, NULL, PIGSTY_DEFAULTS, PIGSTY_DEFAULTS, err) < 0)
+			return -1;
+		*found = true;
+		if (emit_repo_value(inv, name, pigsty_repo_defaults[i].key, pigsty_repo_defaults[i].value,
+							PIGSTY_DEFAULTS, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -209,7 +312,17 @@ emit_repository(Inventory *inv, const PigstyVars *pv, const char *name, yaml_nod
 	snprintf(key, sizeof(key), "pgbackrest_repo.%s", name);
 	if (pv->repo && map_get_map(inv, pv->repo, name, key, &entry, err) < 0)
 		return -1;
-	if (entry == NULL && strcmp(name, "local") != 0)
+	if (inv->pigsty && pv->repo == NULL)
+	{
+		/* no pgbackrest_repo anywhere: Pigsty's role defaults, as its pgBackRest gets them */
+		bool		found;
+
+		if (emit_default_repository(inv, name, &found, err) < 0)
+			return -1;
+		if (found)
+			return 0;
+	}
+	if (entry == NULL && (inv->pigsty || strcmp(name, "local") != 0))
 	{
 		where_of(inv, name_node, where, sizeof(where));
 		pgb_error(err, EXIT_CONFIG, "%s: repository \"%s\" is not defined", where, name);
@@ -220,9 +333,17 @@ emit_repository(Inventory *inv, const PigstyVars *pv, const char *name, yaml_nod
 		return -1;
 	type = map_get(inv, entry, "type");
 	type_text = scalar_text(type);
-	if (map_get(inv, entry, "path") == NULL && (type_text == NULL || strcmp(type_text, "posix") == 0) &&
-		emit_repo_key(inv, name, "path", pv->fs_backup, err) < 0)
-		return -1;
+	if (map_get(inv, entry, "path") == NULL && (type_text == NULL || strcmp(type_text, "posix") == 0))
+	{
+		/*
+		 * No path: pgBackRest's own default in a Pigsty inventory (where
+		 * pg_fs_backup is only what /pg/backup links into); pg_fs_backup in a
+		 * plain pgbkp file.
+		 */
+		if (inv->pigsty ? emit_repo_value(inv, name, "path", PGBACKREST_DEFAULT_PATH, where, err) < 0 :
+			emit_repo_key(inv, name, "path", pv->fs_backup, err) < 0)
+			return -1;
+	}
 	if (entry == NULL)
 		return 0;
 	for (yaml_node_pair_t *p = entry->data.mapping.pairs.start;
@@ -249,6 +370,8 @@ pigsty_repos(Inventory *inv, const PigstyVars *pv, yaml_node_t *names, PgbError 
 
 	if (is_null(names))
 		names = pv->method;
+	if (is_null(names) && inv->pigsty)
+		return emit_repository(inv, pv, "local", pv->repo ? pv->repo : pv->cluster, err);	/* pgbackrest_method's default */
 	if (is_null(names) && pv->repo && (local = map_get(inv, pv->repo, "local")) != NULL)
 		return emit_repository(inv, pv, "local", local, err);
 	if (is_null(names))
@@ -536,6 +659,8 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 	pigsty_collect(inv, root, &pv);	/* a plain pgbkp file may use the same keys at the top */
 	pigsty_collect(inv, gvars, &pv);
 	pigsty_collect(inv, cvars, &pv);
+	inv->pigsty = cvars != NULL && map_get(inv, cvars, "pg_cluster") != NULL;
+	inv->cluster = scalar_text(pv.cluster);
 	if (emit(inv, "cluster", pv.cluster, "pg_cluster", err) < 0 ||
 		emit(inv, "pg-port", pv.port, "pg_port", err) < 0 ||
 		emit(inv, "pg-data", pv.data, "pg_data", err) < 0 ||

@@ -42,6 +42,8 @@ const CommandDef command_table[CMD_COUNT] = {
 	"print crontab lines equivalent to the schedule"},
 	[CMD_CLONE] = {"clone", NULL, 0,
 	"start an independent copy of the cluster as of a moment"},
+	[CMD_CONFIG] = {"config", NULL, 0,
+	"show every effective setting and where it comes from, or render one member's configuration"},
 };
 
 /* Allowed values of the enum options; the first is not implicitly the default. */
@@ -286,10 +288,14 @@ const OptionDef option_table[] = {
 	F(history_keep), 0},
 
 	/* info */
-	{"output", 0, OPT_ENUM, "text", 0, 0, output_formats, CMD_BIT(CMD_INFO) | CMD_BIT(CMD_STATUS),
+	{"output", 0, OPT_ENUM, "text", 0, 0, output_formats, CMD_BIT(CMD_INFO) | CMD_BIT(CMD_STATUS) | CMD_BIT(CMD_CONFIG),
 		NULL, NULL, "FORMAT",
 		"output format",
 	F(output), 0},
+	{"render", 0, OPT_FLAG, NULL, 0, 0, NULL, CMD_BIT(CMD_CONFIG),
+		NULL, NULL, NULL,
+		"print a self-contained configuration file for this member (--instance) with only its cluster's settings and secrets",
+	F(render), 0},
 };
 
 const int	option_count = sizeof(option_table) / sizeof(option_table[0]);
@@ -324,8 +330,8 @@ command_find(const char *name)
 bool
 option_applies(const OptionDef *opt, int cmd)
 {
-	if (opt->commands == 0)
-		return true;
+	if (opt->commands == 0 || cmd == CMD_CONFIG)
+		return true;			/* pgbkp config shows every setting */
 	return cmd >= 0 && cmd < CMD_COUNT && (opt->commands & CMD_BIT(cmd)) != 0;
 }
 
@@ -517,6 +523,39 @@ option_store(Config *cfg, const OptionDef *opt, const char *text,
 			return store_tablespace_map(cfg, opt, text, src, err);
 	}
 	return pgb_error(err, EXIT_INTERNAL, "option --%s has an unknown type", opt->name);
+}
+
+bool
+option_format(const Config *cfg, const OptionDef *opt, char *buf, size_t len)
+{
+	const char *field = (const char *) cfg + opt->offset;
+
+	switch (opt->type)
+	{
+		case OPT_STRING:
+			if (*(char *const *) field == NULL)
+				return false;
+			snprintf(buf, len, "%s", *(char *const *) field);
+			return true;
+		case OPT_INT:
+			snprintf(buf, len, "%d", *(const int *) field);
+			return true;
+		case OPT_BOOL:
+		case OPT_FLAG:
+			snprintf(buf, len, "%s", *(const bool *) field ? "true" : "false");
+			return true;
+		case OPT_ENUM:
+			if (opt->flags & OPTF_ENUM_INDEX)
+				snprintf(buf, len, "%s", opt->values[*(const int *) field]);
+			else if (*(char *const *) field == NULL)
+				return false;
+			else
+				snprintf(buf, len, "%s", *(char *const *) field);
+			return true;
+		case OPT_LIST:
+			return false;
+	}
+	return false;
 }
 
 void

@@ -35,6 +35,7 @@ typedef enum CommandId
 	CMD_SCHEDULE,
 	CMD_CRON,
 	CMD_CLONE,
+	CMD_CONFIG,
 	CMD_COUNT
 } CommandId;
 
@@ -103,6 +104,9 @@ typedef struct OptionSource
 	int			line;			/* SRC_FILE: 1-based line */
 	const char *key;			/* SRC_FILE: key as written, if not the yaml_key */
 } OptionSource;
+
+/* The option's current value in cfg as text; false when it is unset (or a list). */
+bool		option_format(const Config *cfg, const OptionDef *opt, char *buf, size_t len);
 
 /* Look-ups; NULL or -1 when not found. */
 const OptionDef *option_find(const char *name);

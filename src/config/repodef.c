@@ -1,6 +1,7 @@
 /* Repository definitions: keys, values, secrets and checks (see repodef.h). */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ const RepoDefKey repodef_keys[] = {
 	{"cipher_pass_file", "file holding the encryption passphrase"},
 	{"retention_full", "this repository's --retention-full"},
 	{"retention_full_type", "this repository's --retention-full-type"},
+	{"bundle_size", "this repository's --bundle-size, as pgBackRest writes it (128MiB)"},
+	{"block, bundle, bundle_limit", "accepted: pgbkp always bundles and stores block maps"},
 	{NULL, NULL}
 };
 
@@ -61,6 +64,59 @@ bad_value(const RepoDef *def, const char *key, const char *value, const char *wh
 	pgb_error(err, EXIT_CONFIG, "%s: invalid value \"%s\" for pgbackrest_repo.%s.%s: expected %s",
 			  where, value, def->name, key, expected);
 	return -1;
+}
+
+/* Keep "WHERE: pgbackrest_repo.NAME.KEY: what" for the caller to warn about (once a key). */
+static int
+add_warning(RepoDef *def, const char *where, const char *key, const char *what, PgbError *err)
+{
+	char		line[512];
+
+	snprintf(line, sizeof(line), "%s: pgbackrest_repo.%s.%s: %s", where, def->name, key, what);
+	for (int i = 0; i < def->nwarnings; i++)
+		if (strcmp(def->warnings[i], line) == 0)
+			return 0;
+	if (def->nwarnings == (int) (sizeof(def->warnings) / sizeof(def->warnings[0])))
+		return 0;
+	if ((def->warnings[def->nwarnings] = strdup(line)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	def->nwarnings++;
+	return 0;
+}
+
+/*
+ * A size as pgBackRest writes it ("128MiB", "1GiB", "20MB", "512KiB"; a bare
+ * number is bytes) in whole MiB, at least 1.
+ */
+static int
+set_size_mib(const RepoDef *def, int *field, const char *key, const char *value, const char *where,
+			 PgbError *err)
+{
+	static const struct
+	{
+		const char *suffix;
+		uint64_t	mult;
+	}			units[] = {
+		{"", 1}, {"b", 1}, {"kb", 1024}, {"kib", 1024}, {"mb", 1 << 20}, {"mib", 1 << 20},
+		{"gb", 1 << 30}, {"gib", 1 << 30}, {"tb", (uint64_t) 1 << 40}, {"tib", (uint64_t) 1 << 40}
+	};
+	char	   *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno == 0 && end != value && value[0] >= '0' && value[0] <= '9')
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strcasecmp(end, units[i].suffix) == 0 && v <= UINT64_MAX / units[i].mult)
+			{
+				uint64_t	mib = (v * units[i].mult + (1 << 20) - 1) >> 20;
+
+				if (mib < 1 || mib > 1024)
+					break;
+				*field = (int) mib;
+				return 0;
+			}
+	return bad_value(def, key, value, where, "a size from 1MiB to 1GiB such as 128MiB", err);
 }
 
 static int
@@ -109,9 +165,9 @@ repodef_set(RepoDef *def, const char *key, const char *value, const char *where,
 	if (strcmp(key, "s3_key") == 0)
 		return set_string(&def->s3_key, value, err);
 	if (strcmp(key, "s3_key_secret") == 0)
-		return set_string(&def->s3_key_secret, value, err);
+		return set_string(&def->s3_key_secret_where, where, err) ? -1 : set_string(&def->s3_key_secret, value, err);
 	if (strcmp(key, "s3_key_secret_file") == 0)
-		return set_string(&def->s3_key_secret_file, value, err);
+		return set_string(&def->s3_key_secret_where, where, err) ? -1 : set_string(&def->s3_key_secret_file, value, err);
 	if (strcmp(key, "s3_uri_style") == 0)
 	{
 		if (strcmp(value, "path") != 0 && strcmp(value, "host") != 0)
@@ -146,9 +202,9 @@ repodef_set(RepoDef *def, const char *key, const char *value, const char *where,
 		return set_string(&def->cipher_type, value, err);
 	}
 	if (strcmp(key, "cipher_pass") == 0)
-		return set_string(&def->cipher_pass, value, err);
+		return set_string(&def->cipher_pass_where, where, err) ? -1 : set_string(&def->cipher_pass, value, err);
 	if (strcmp(key, "cipher_pass_file") == 0)
-		return set_string(&def->cipher_pass_file, value, err);
+		return set_string(&def->cipher_pass_where, where, err) ? -1 : set_string(&def->cipher_pass_file, value, err);
 	if (strcmp(key, "retention_full") == 0)
 		return set_int(def, &def->retention_full, key, value, where, 1, 9999, err);
 	if (strcmp(key, "retention_full_type") == 0)
@@ -157,12 +213,27 @@ repodef_set(RepoDef *def, const char *key, const char *value, const char *where,
 			return bad_value(def, key, value, where, "count or time", err);
 		return set_string(&def->retention_full_type, value, err);
 	}
+	if (strcmp(key, "bundle_size") == 0)
+		return set_size_mib(def, &def->bundle_size, key, value, where, err);
+	if (strcmp(key, "block") == 0 || strcmp(key, "bundle") == 0)
+	{
+		if (strcmp(value, "y") == 0 || option_parse_bool(value) == 1)
+			return 0;			/* what pgbkp always does */
+		return add_warning(def, where, key, "pgbkp always bundles small files and stores block maps for incremental backups; "
+						   "\"n\" is not honoured", err);
+	}
+	if (strcmp(key, "bundle_limit") == 0)
+		return 0;				/* pgbkp bundles files of every size (large ones in chunks) */
 	if (strncmp(key, "s3_", 3) == 0 || strncmp(key, "storage_", 8) == 0 || strncmp(key, "cipher_", 7) == 0)
 	{
 		pgb_error(err, EXIT_CONFIG, "%s: pgbackrest_repo.%s.%s is not supported by pgbkp", where, def->name, key);
-		return pgb_hint(err, "see \"Repository keys\" in pgbkp --help");
+		return pgb_hint(err, "see \"Repository keys\" in pgbkp help options");
 	}
-	return 0;					/* one of pgBackRest's own keys (bundle, block, ...) */
+	if (strcmp(key, "retention_diff") == 0 || strcmp(key, "retention_archive") == 0 ||
+		strcmp(key, "retention_archive_type") == 0)
+		return add_warning(def, where, key, "not applied: pgbkp keeps every diff and incr backup, and the WAL of every "
+						   "kept backup, until retention_full expires the full backup they build on", err);
+	return add_warning(def, where, key, "ignored: pgbkp has no such repository setting", err);
 }
 
 /* Read a secret from a file: its first line, without the newline. */
@@ -292,5 +363,9 @@ repodef_free(RepoDef *def)
 	free_secret(&def->cipher_pass);
 	free(def->cipher_pass_file);
 	free(def->retention_full_type);
+	free(def->s3_key_secret_where);
+	free(def->cipher_pass_where);
+	for (int i = 0; i < def->nwarnings; i++)
+		free(def->warnings[i]);
 	memset(def, 0, sizeof(*def));
 }

@@ -52,6 +52,12 @@ typedef struct RepoDef
 	char	   *cipher_pass_file;
 	int			retention_full; /* 0 = unset */
 	char	   *retention_full_type;	/* NULL = unset */
+	int			bundle_size;	/* MiB, from pgBackRest's bundle_size; 0 = unset */
+	char	   *s3_key_secret_where;	/* where the secret was set ("FILE:LINE"), for pgbkp config */
+	char	   *cipher_pass_where;
+	/* what the entry said that pgbkp does not do as asked: one line each, for warnings */
+	int			nwarnings;
+	char	   *warnings[8];
 } RepoDef;
 
 /* The keys of a pgbackrest_repo.<name> entry that pgbkp reads (for help and the man page). */
@@ -68,7 +74,10 @@ void		repodef_init(RepoDef *def, const char *name, const char *where);
 
 /*
  * Set one key from its text; where names the source for messages
- * ("FILE:LINE").  Unknown keys of pgBackRest's are ignored; an unknown key
+ * ("FILE:LINE").  pgBackRest's keys that pgbkp honours differently are
+ * mapped (bundle_size) or accepted (block, bundle, bundle_limit: pgbkp
+ * always bundles and stores block maps); any other key is kept as a warning
+ * naming it and where it was (def->warnings), except that an unknown key
  * starting with s3_, storage_ or cipher_ is an error (a typo would otherwise
  * silently fall back to a default).  EXIT_CONFIG on a bad value.
  */

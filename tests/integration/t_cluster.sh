@@ -19,7 +19,7 @@ cluster_up() {
         { tail -n 40 "$ROOT/log/patroni-start.log"; fail "patroni-cluster start"; }
     # shellcheck disable=SC1091
     . "$PC/env"
-    "$TOP/scripts/patroni-cluster" inventory "$PC" "$CFG.new" "pg_fs_backup: $REPO" "pgbkp: {member_timeout: 3}"
+    "$TOP/scripts/patroni-cluster" inventory "$PC" "$CFG.new" "pgbackrest_repo: {local: {path: $REPO}}" "pgbkp: {member_timeout: 3}"
     # node-local connections: each member's own address
     local i addr
     for ((i = 1; i <= n; i++)); do

@@ -50,7 +50,7 @@ all:
       hosts: {10.10.10.10: {pg_seq: 1, pg_role: primary}}
       vars:
         pg_cluster: meta
-        pg_fs_backup: /nonexistent/meta-backup
+        pgbackrest_repo: {local: {path: /nonexistent/meta-backup}}
     pg-test:
       hosts:
         127.0.0.1: {pg_seq: 1, pg_role: primary}
@@ -58,7 +58,8 @@ all:
         pg_cluster: $CLUSTER
         pg_port: ${PG_PORT[main]}
         pg_data: ${PG_DATA[main]}
-        pg_fs_backup: $REPO
+        pg_fs_backup: /nonexistent/fs-backup
+        pgbackrest_repo: {local: {path: $REPO}}
 EOF
     chmod 644 "$inv"
     run pgbkp_raw --config "$inv" --cluster "$CLUSTER" info --output json

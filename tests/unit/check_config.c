@@ -654,8 +654,127 @@ START_TEST(test_inventory_single_cluster)
 	ck_assert_str_eq(cfg.cluster, "pg-one");
 	ck_assert_int_eq(cfg.nrepos, 1);
 	ck_assert_str_eq(cfg.repos[0].name, "local");
-	ck_assert_str_eq(cfg.repos[0].path, "/old/name");
+	/* Pigsty's role default: /pg/backup, which Pigsty links into pg_fs_backup */
+	ck_assert_str_eq(cfg.repos[0].path, "/pg/backup");
 	ck_assert_int_eq(cfg.pg_port, 5441);	/* top-level pgbkp: beats all.vars */
+}
+END_TEST
+
+/* A Pigsty inventory with no pgbackrest_* keys gets the repositories Pigsty's roles would give it. */
+START_TEST(test_inventory_role_defaults)
+{
+	const char *path = yaml_file("all:\n"
+								 "  children:\n"
+								 "    pg-meta:\n"
+								 "      hosts: {10.10.10.10: {pg_seq: 1, pg_role: primary}}\n"
+								 "      vars: {pg_cluster: pg-meta}\n");
+
+	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.nrepos, 1);
+	ck_assert_str_eq(cfg.repos[0].name, "local");
+	ck_assert_int_eq(cfg.repos[0].type, REPO_TYPE_POSIX);
+	ck_assert_str_eq(cfg.repos[0].path, "/pg/backup");
+	ck_assert_int_eq(cfg.repos[0].retention_full, 2);
+	ck_assert_str_eq(cfg.repos[0].retention_full_type, "count");
+	ck_assert(strstr(cfg.repos[0].where, "Pigsty v4.5.0 role default") != NULL);
+	ck_assert_int_eq(cfg.repos[0].nwarnings, 0);
+	config_free(&cfg);
+
+	/* pgbackrest_method: minio, still no pgbackrest_repo: the role's minio entry */
+	path = yaml_file("all:\n"
+					 "  children:\n"
+					 "    pg-meta:\n"
+					 "      hosts: {10.10.10.10: {pg_seq: 1, pg_role: primary}}\n"
+					 "      vars: {pg_cluster: pg-meta}\n"
+					 "  vars: {pgbackrest_method: minio}\n");
+	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.nrepos, 1);
+	ck_assert_str_eq(cfg.repos[0].name, "minio");
+	ck_assert_int_eq(cfg.repos[0].type, REPO_TYPE_S3);
+	ck_assert_str_eq(cfg.repos[0].s3_endpoint, "sss.pigsty");
+	ck_assert_str_eq(cfg.repos[0].s3_bucket, "pgsql");
+	ck_assert_str_eq(cfg.repos[0].s3_key, "pgbackrest");
+	ck_assert_str_eq(cfg.repos[0].s3_key_secret, "S3User.Backup");
+	ck_assert_str_eq(cfg.repos[0].path, "/pgbackrest");
+	ck_assert_int_eq(cfg.repos[0].storage_port, 9000);
+	ck_assert_str_eq(cfg.repos[0].storage_ca_file, "/etc/pki/ca.crt");
+	ck_assert(cfg.repos[0].encrypted);
+	ck_assert_str_eq(cfg.repos[0].cipher_pass, "pgBackRest");
+	ck_assert_int_eq(cfg.repos[0].retention_full, 14);
+	ck_assert_str_eq(cfg.repos[0].retention_full_type, "time");
+	ck_assert_int_eq(cfg.repos[0].bundle_size, 128);
+	ck_assert_int_eq(cfg.repos[0].nwarnings, 0);
+	config_free(&cfg);
+
+	/* an inventory's pgbackrest_repo replaces the role's whole map, as Ansible does */
+	path = yaml_file("all:\n"
+					 "  children:\n"
+					 "    pg-meta:\n"
+					 "      hosts: {10.10.10.10: {pg_seq: 1}}\n"
+					 "      vars: {pg_cluster: pg-meta, pgbackrest_method: minio}\n"
+					 "  vars:\n"
+					 "    pgbackrest_repo:\n"
+					 "      local: {path: /pg/backup}\n");
+	ck_assert_int_eq(load("info", "-c", path, NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_msg(strstr(err.msg, "repository \"minio\" is not defined") != NULL, "%s", err.msg);
+}
+END_TEST
+
+/* ${pg_cluster} in any repository value; every key mapped, accepted or warned about. */
+START_TEST(test_inventory_repo_keys)
+{
+	const char *path = yaml_file("all:\n"
+								 "  children:\n"
+								 "    pg-test:\n"
+								 "      hosts: {10.10.10.11: {pg_seq: 1}}\n"
+								 "      vars: {pg_cluster: pg-test}\n"
+								 "  vars:\n"
+								 "    pgbackrest_method: minio\n"
+								 "    pgbackrest_repo:\n"
+								 "      minio:\n"
+								 "        type: s3\n"
+								 "        s3_endpoint: sss.pigsty\n"
+								 "        s3_bucket: pgsql\n"
+								 "        s3_key: pgbackrest\n"
+								 "        s3_key_secret: Min10.bAckup\n"
+								 "        path: /pgbackrest/${pg_cluster}\n"
+								 "        cipher_type: aes-256-cbc\n"
+								 "        cipher_pass: 'pgBR.${pg_cluster}'\n"
+								 "        block: y\n"
+								 "        bundle: y\n"
+								 "        bundle_limit: 20MiB\n"
+								 "        bundle_size: 64MiB\n"
+								 "        retention_diff: 3\n"
+								 "        repo_frobnicate: on\n");
+	bool		diff = false,
+				frob = false;
+
+	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.repos[0].path, "/pgbackrest/pg-test");
+	ck_assert_str_eq(cfg.repos[0].cipher_pass, "pgBR.pg-test");
+	ck_assert_int_eq(cfg.repos[0].bundle_size, 64);
+	ck_assert_int_eq(cfg.repos[0].nwarnings, 2);
+	for (int i = 0; i < cfg.repos[0].nwarnings; i++)
+	{
+		diff |= strstr(cfg.repos[0].warnings[i], ":22: pgbackrest_repo.minio.retention_diff: not applied") != NULL;
+		frob |= strstr(cfg.repos[0].warnings[i], ":23: pgbackrest_repo.minio.repo_frobnicate: ignored") != NULL;
+	}
+	ck_assert_msg(diff && frob, "%s | %s", cfg.repos[0].warnings[0], cfg.repos[0].warnings[1]);
+	ck_assert_str_eq(cfg.repos[0].cipher_pass_where + strlen(path), ":17");
+	config_free(&cfg);
+
+	/* --bundle-size on the command line beats the repository's */
+	ck_assert_int_eq(load("backup", "-c", path, "--bundle-size", "16", NULL), 0);
+	ck_assert_int_eq(cfg.repos[0].bundle_size, 16);
+	config_free(&cfg);
+
+	/* sizes as pgBackRest writes them */
+	path = yaml_file("pgbkp: {cluster: c, repositories: [r]}\n"
+					 "pgbackrest_repo:\n"
+					 "  r: {path: /r, bundle_size: 2GiB}\n");
+	ck_assert_int_eq(load("info", "-c", path, NULL), -1);
+	ck_assert_msg(strstr(err.msg, "expected a size from 1MiB to 1GiB") != NULL, "%s", err.msg);
 }
 END_TEST
 
@@ -1031,6 +1150,8 @@ config_suite(void)
 	tcase_add_test(tc, test_yaml_empty_and_null);
 	tcase_add_test(tc, test_inventory_clusters);
 	tcase_add_test(tc, test_inventory_single_cluster);
+	tcase_add_test(tc, test_inventory_role_defaults);
+	tcase_add_test(tc, test_inventory_repo_keys);
 	tcase_add_test(tc, test_inventory_repo_path);
 	tcase_add_test(tc, test_inventory_repositories);
 	tcase_add_test(tc, test_inventory_members);
