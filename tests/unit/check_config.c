@@ -63,7 +63,11 @@ yaml_file(const char *content)
 	return path;
 }
 
-/* config_load on "pgbkp" followed by the NULL-terminated arguments. */
+/*
+ * config_load on "pgbkp" followed by the NULL-terminated arguments.  A
+ * configuration that loaded must be freed before the next load: config_load
+ * starts from an empty Config and would leak the previous one.
+ */
 static int
 load(const char *first,...)
 {
@@ -71,6 +75,7 @@ load(const char *first,...)
 	int			argc = 0;
 	va_list		ap;
 
+	ck_assert_msg(cfg.args == NULL, "load() over a loaded configuration: call config_free() first");
 	argv[argc++] = "pgbkp";
 	va_start(ap, first);
 	for (const char *a = first; a; a = va_arg(ap, const char *))
@@ -282,6 +287,7 @@ START_TEST(test_enums)
 	assert_error(EXIT_USAGE, "invalid value for --type: \"weekly\" (expected one of: full, diff, incr, auto)");
 	ck_assert_int_eq(load("backup", "--type=diff", NULL), 0);
 	ck_assert_str_eq(cfg.type, "diff");
+	config_free(&cfg);
 	ck_assert_int_eq(load("info", "--output", "json", "--log-level=debug", NULL), 0);
 	ck_assert_str_eq(cfg.output, "json");
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
