@@ -239,6 +239,34 @@ test_bad_option_exit_2() {
     expect_rc 2 pgbkp restore --target-action maybe
 }
 
+# Recovery targets PostgreSQL would refuse (or never reach) are refused
+# before anything is written: restore used to write postgresql.auto.conf
+# with them and exit 0, and the server then failed to start.
+test_restore_refuses_bad_recovery_targets() {
+    safety_fixture
+    local d=$ROOT/pg/badtarget long
+    long=$(printf 'x%.0s' $(seq 64))
+    expect_rc 2 pgbkp restore --target-dir "$d" --name "$(printf 'before\nafter')"
+    assert_output_contains "control character" "refusal of a name with a newline"
+    assert_not_exists "$d"
+    expect_rc 2 pgbkp restore --target-dir "$d" --name "$long"
+    assert_output_contains "too long (64 bytes, at most 63)" "refusal of a 64-byte name"
+    assert_not_exists "$d"
+    expect_rc 2 pgbkp restore --target-dir "$d" --xid 99999999999999999999
+    assert_output_contains "out of range" "refusal of an xid beyond 64 bits"
+    assert_not_exists "$d"
+    local x
+    for x in 0 1 2; do
+        expect_rc 2 pgbkp restore --target-dir "$d" --xid "$x"
+        assert_output_contains "reserved" "refusal of --xid $x"
+        assert_not_exists "$d"
+    done
+    # the limits themselves are accepted (nothing checks that they exist in the WAL)
+    expect_rc 0 pgbkp restore --target-dir "$d" --name "${long:1}"
+    grep -qx "recovery_target_name = '${long:1}'" "$d/postgresql.auto.conf" ||
+        fail "postgresql.auto.conf does not name the 63-byte restore point"
+}
+
 test_bad_config_line_exit_3() {
     local cfg=$ROOT/work/bad.yml
     # line 4 is not valid YAML
