@@ -351,6 +351,12 @@ plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
 
 	*chosen = NULL;
 	*timeline = 0;
+	if (set_label && catalog_corrupt_reason(c, set_label) != NULL)
+	{
+		pgb_error(err, EXIT_CORRUPT, "backup set \"%s\" cannot be restored: its manifest is unreadable: %s",
+				  set_label, catalog_corrupt_reason(c, set_label));
+		return pgb_hint(err, "\"pgbkp verify\" checks the whole repository; \"pgbkp info\" lists the backups that can be restored");
+	}
 	if (c->count == 0)
 	{
 		pgb_error(err, EXIT_NOT_FOUND, "the repository has no backups of this cluster");

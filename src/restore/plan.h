@@ -68,7 +68,8 @@ bool		plan_cluster_window(const Catalog *c, const WalList *wal, TimestampUs *sta
 /*
  * Pick the backup for target (or check the one named by set_label) and the
  * timeline recovery follows (*timeline).  EXIT_NOT_FOUND: no backups /
- * unknown label.  EXIT_TARGET: nothing reaches the target (the message
+ * unknown label.  EXIT_CORRUPT: the label's manifest cannot be read, or
+ * WAL or a parent it needs is missing.  EXIT_TARGET: nothing reaches the target (the message
  * states the recoverable window), or the target lies on timelines that hold
  * different data there (the message names them).
  */

@@ -289,6 +289,21 @@ test_bad_config_value_exit_3() {
     assert_output_contains "pg_port" "error naming the key"
 }
 
+# --set naming a backup whose manifest is damaged is corruption (exit 6,
+# naming the backup and why), not an unknown backup (exit 4).
+test_set_with_corrupt_manifest_exit_6() {
+    safety_fixture
+    local label d=$ROOT/pg/badmanifest
+    label=$(backup_labels | tail -n 1)
+    [ -n "$label" ] || fail "no backup"
+    assert_file_exists "$(backup_dir "$label")/backup.manifest"
+    flip_byte "$(backup_dir "$label")/backup.manifest" 40
+    run pgbkp restore --target-dir "$d" --set "$label"
+    assert_rc 6 "restore --set of a backup with a corrupt manifest"
+    assert_output_contains "backup set \"$label\" cannot be restored: its manifest is unreadable" "error naming the backup"
+    assert_not_exists "$d"
+}
+
 test_unknown_set_exit_4() {
     safety_fixture
     local d=$ROOT/pg/nope

@@ -351,6 +351,45 @@ START_TEST(test_parse_timeline)
 }
 END_TEST
 
+/* --set names a backup whose manifest the catalog could not read: corruption, not "does not exist". */
+START_TEST(test_set_with_unreadable_manifest)
+{
+	char	   *labels[] = {"20260101-000000F"};
+	char	   *why[] = {"object \"backup.manifest\" is damaged (SHA-256 mismatch)"};
+	RestoreTarget t = {0};
+	const Manifest *m = NULL;
+	TimeLineID	tli = 0;
+	PgbError	err = {0};
+
+	reset();
+	add_segs(1, 1, 4, 10, 30);
+	add_tl(1, NULL, 0);
+	cat.ncorrupt = 1;
+	cat.corrupt = labels;
+	cat.corrupt_error = why;
+
+	/* the only backup is unreadable */
+	ck_assert_int_eq(plan_choose(&cat, &wal, &t, labels[0], &m, &tli, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_str_eq(err.msg, "backup set \"20260101-000000F\" cannot be restored: its manifest is unreadable: "
+					 "object \"backup.manifest\" is damaged (SHA-256 mismatch)");
+	ck_assert_ptr_null(m);
+
+	/* beside a good one */
+	add_backup("20260101-000100F", 1, 1, 20);
+	ck_assert_int_eq(plan_choose(&cat, &wal, &t, labels[0], &m, &tli, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_int_eq(plan_choose(&cat, &wal, &t, "20260101-000100F", &m, &tli, &err), 0);
+	ck_assert_str_eq(m->label, "20260101-000100F");
+
+	/* a label that is nowhere still does not exist */
+	ck_assert_int_eq(plan_choose(&cat, &wal, &t, "20260101-000200F", &m, &tli, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_NOT_FOUND);
+	ck_assert_str_eq(err.msg, "backup set \"20260101-000200F\" does not exist");
+	memset(&cat, 0, sizeof(cat));
+}
+END_TEST
+
 /* text is refused with EXIT_USAGE and a message containing needle. */
 static void
 xid_refused(const char *text, const char *needle)
@@ -455,6 +494,7 @@ main(void)
 	tcase_add_test(tc, test_failover);
 	tcase_add_test(tc, test_in_place_recovery_keeps_the_rolled_back_future);
 	tcase_add_test(tc, test_parse_timeline);
+	tcase_add_test(tc, test_set_with_unreadable_manifest);
 	tcase_add_test(tc, test_parse_xid);
 	tcase_add_test(tc, test_parse_name);
 	suite_add_tcase(s, tc);
