@@ -184,6 +184,42 @@ test_verify_detects_missing_wal() {
     assert_output_contains "$wal_start" "verify output naming the missing segment"
 }
 
+# verify reads every WAL object, not only full segments and history files:
+# a damaged backup history file (*.backup, archived by pg_backup_stop) or
+# partial segment (*.partial) used to pass unnoticed (exit 0) while
+# archive-get refused it.
+test_verify_detects_corrupt_backup_history_and_partial() {
+    safety_fixture
+    local hist seg part i size
+    for ((i = 0; i < 100; i++)); do
+        hist=$(find "$REPO/$CLUSTER/wal" -type f -name '*.backup' | head -n 1)
+        [ -n "$hist" ] && break
+        sleep 0.2
+    done
+    [ -n "$hist" ] || fail "no backup history file (*.backup) in the archive"
+    # a partial segment, as a promotion archives it: a stored segment's
+    # object under the .partial name (the unencrypted format binds no name)
+    seg=$(find "$REPO/$CLUSTER/wal" -type f -regextype posix-extended -regex '.*/[0-9A-F]{24}' | sort | head -n 1)
+    [ -n "$seg" ] || fail "no archived segment"
+    part=$seg.partial
+    cp -p "$seg" "$part"
+    expect_rc 0 pgbkp verify
+    assert_output_matches "[1-9][0-9]* other\)" "verify counting the .backup and .partial files"
+
+    size=$(stat -c %s "$hist")
+    flip_byte "$hist" $((size / 2))
+    expect_rc 6 pgbkp verify
+    assert_output_contains "$(basename "$hist")" "verify output naming the damaged backup history file"
+    assert_output_contains "1 problem " "verify counting one problem"
+    expect_rc 6 pgbkp archive-get "$(basename "$hist")" "$ROOT/work/got.backup"
+
+    flip_byte "$hist" $((size / 2))     # repaired
+    size=$(stat -c %s "$part")
+    flip_byte "$part" $((size / 2))
+    expect_rc 6 pgbkp verify
+    assert_output_contains "$(basename "$part")" "verify output naming the damaged partial segment"
+}
+
 test_backup_killed_midway_leaves_no_trace() {
     safety_fixture 30
     local before after
