@@ -74,19 +74,9 @@ parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
 		return lsn_parse(cfg->target_lsn, &t->lsn, err);
 	}
 	if (cfg->target_xid)
-	{
-		t->kind = TARGET_XID;
-		t->text = cfg->target_xid;
-		if (strspn(t->text, "0123456789") != strlen(t->text) || t->text[0] == '\0')
-			return pgb_error(err, EXIT_USAGE, "invalid --xid \"%s\": expected a transaction ID (digits)", t->text);
-		return 0;
-	}
+		return plan_parse_xid(cfg->target_xid, t, err);
 	if (cfg->target_name)
-	{
-		t->kind = TARGET_NAME;
-		t->text = cfg->target_name;
-		return 0;
-	}
+		return plan_parse_name(cfg->target_name, t, err);
 	t->kind = cfg->target_immediate ? TARGET_IMMEDIATE : TARGET_LATEST;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * pgbkp verify: rebuild every chunk of every backup through its chain and
- * compare it with its recorded SHA-256, decode every WAL file, check that
+ * compare it with its recorded SHA-256, decode every archived WAL file
+ * (segments, partial segments, backup history and timeline history files), check that
  * each backup's parents exist, that its WAL from start to stop is archived,
  * and that the archive has no gap after the oldest backup.  Every problem is
  * reported, then the exit code says whether there was any.
@@ -150,6 +151,13 @@ verify_wal(VerifyRun *run, const WalList *wal, SegNo oldest, bool have_oldest)
 			problem(run, &e);
 		}
 	}
+	for (int i = 0; i < wal->nother; i++)
+	{
+		PgbError	e = {0};
+
+		if (wal_verify(run->repo, wal->other[i], &e) != 0)
+			problem(run, &e);
+	}
 	for (int i = 0; i < wal->nhistory; i++)
 	{
 		char		name[32];
@@ -220,12 +228,13 @@ cmd_verify(const Config *cfg, PgbError *err)
 		log_info("backup %s (%s): %d files checked", cat.backups[b].label, cat.backups[b].type, cat.backups[b].nfiles);
 	verify_wal(&run, &wal, oldest, have_oldest);
 	if (run.problems > 0)
-		pgb_error(err, EXIT_CORRUPT, "verify found %d problem%s in %d backups and %d WAL segments",
-				  run.problems, run.problems == 1 ? "" : "s", cat.count + cat.ncorrupt, wal.nsegments);
+		pgb_error(err, EXIT_CORRUPT, "verify found %d problem%s in %d backups and %d WAL files",
+				  run.problems, run.problems == 1 ? "" : "s", cat.count + cat.ncorrupt,
+				  wal.nsegments + wal.nother + wal.nhistory);
 	else
 	{
-		printf("verify ok: %d backups (%zu chunks) and %d WAL segments checked, no problems\n",
-			   cat.count, t, wal.nsegments);
+		printf("verify ok: %d backups (%zu chunks) and %d WAL files (%d segments, %d other) checked, no problems\n",
+			   cat.count, t, wal.nsegments + wal.nother + wal.nhistory, wal.nsegments, wal.nother + wal.nhistory);
 		rc = 0;
 	}
 done:

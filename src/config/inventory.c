@@ -6,6 +6,13 @@
  * then the pgbkp: sections in all.vars, in the cluster's vars, and at the top
  * level.  Keys of an inventory that pgbkp does not use are ignored; inside a
  * pgbkp: section every key must be an option.
+ *
+ * YAML mapping keys are unique, but libyaml loads a repeated key without a
+ * word, and which of the values a reader then sees is an accident of its
+ * code.  So a key pgbkp reads may appear once only: every key of the
+ * mappings read whole (pgbkp: sections, repository entries, schedule
+ * entries, hosts, groups) and each key looked up elsewhere.  Repeated keys
+ * that pgbkp never reads stay another tool's business.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +34,7 @@ typedef struct Inventory
 	InventoryRepoFn member;
 	InventoryRepoFn job;
 	void	   *arg;
+	PgbError	dup;			/* the first repeated key map_get met; fails the load */
 } Inventory;
 
 /* The Pigsty variables pgbkp reads; later levels replace earlier ones. */
@@ -69,21 +77,72 @@ scalar_text(const yaml_node_t *node)
 	return (const char *) node->data.scalar.value;
 }
 
-/* The value of key in a mapping (the last one, if repeated), else NULL. */
+/* The error for key node again repeating key node first; returns -1. */
+static int
+duplicate_error(const Inventory *inv, const yaml_node_t *first, const yaml_node_t *again,
+				const char *key, PgbError *err)
+{
+	pgb_error(err, EXIT_CONFIG, "%s:%d: duplicate key \"%s\" (first on line %d)",
+			  inv->path, NODE_LINE(again), key, NODE_LINE(first));
+	return pgb_hint(err, "remove one of them: a key may appear only once in a mapping");
+}
+
+/* Refuse a mapping in which a key appears twice (it is read whole). */
+static int
+unique_keys(Inventory *inv, yaml_node_t *map, PgbError *err)
+{
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return 0;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+		 p < map->data.mapping.pairs.top; p++)
+	{
+		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
+		const char *k = scalar_text(knode);
+
+		if (k == NULL)
+			continue;
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
+		{
+			yaml_node_t *earlier = yaml_document_get_node(&inv->doc, q->key);
+			const char *e = scalar_text(earlier);
+
+			if (e && strcmp(e, k) == 0)
+				return duplicate_error(inv, earlier, knode, k, err);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The value of key in a mapping, else NULL.  A key found twice is recorded
+ * in inv->dup (the first one only), and inventory_load then fails with it
+ * whatever else happened after: a value read from such a mapping is not
+ * the one the file means.
+ */
 static yaml_node_t *
 map_get(Inventory *inv, yaml_node_t *map, const char *key)
 {
 	yaml_node_t *found = NULL;
+	yaml_node_t *found_key = NULL;
 
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return NULL;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 		 p < map->data.mapping.pairs.top; p++)
 	{
-		const char *k = scalar_text(yaml_document_get_node(&inv->doc, p->key));
+		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
+		const char *k = scalar_text(knode);
 
-		if (k && strcmp(k, key) == 0)
-			found = yaml_document_get_node(&inv->doc, p->value);
+		if (k == NULL || strcmp(k, key) != 0)
+			continue;
+		if (found_key != NULL)
+		{
+			if (!pgb_error_is_set(&inv->dup))
+				(void) duplicate_error(inv, found_key, knode, key, &inv->dup);
+			break;
+		}
+		found_key = knode;
+		found = yaml_document_get_node(&inv->doc, p->value);
 	}
 	return found;
 }
@@ -346,6 +405,8 @@ emit_repository(Inventory *inv, const PigstyVars *pv, const char *name, yaml_nod
 	}
 	if (entry == NULL)
 		return 0;
+	if (unique_keys(inv, entry, err) < 0)
+		return -1;
 	for (yaml_node_pair_t *p = entry->data.mapping.pairs.start;
 		 p < entry->data.mapping.pairs.top; p++)
 	{
@@ -414,6 +475,8 @@ cluster_members(Inventory *inv, yaml_node_t *hosts, PgbError *err)
 		return 0;
 	if (hosts->type != YAML_MAPPING_NODE)
 		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"hosts\" must be a mapping", inv->path, NODE_LINE(hosts));
+	if (unique_keys(inv, hosts, err) < 0)
+		return -1;
 	for (yaml_node_pair_t *p = hosts->data.mapping.pairs.start; p < hosts->data.mapping.pairs.top; p++)
 	{
 		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
@@ -455,6 +518,8 @@ load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
 	if (section->type != YAML_MAPPING_NODE)
 		return pgb_error(err, EXIT_CONFIG, "%s:%d: section \"pgbkp\" must be a mapping",
 						 inv->path, NODE_LINE(section));
+	if (unique_keys(inv, section, err) < 0)
+		return -1;
 	for (yaml_node_pair_t *p = section->data.mapping.pairs.start;
 		 p < section->data.mapping.pairs.top; p++)
 	{
@@ -530,7 +595,8 @@ schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_
 		if (entry->type != YAML_MAPPING_NODE)
 			return pgb_error(err, EXIT_CONFIG, "%s: a schedule entry must be a mapping such as "
 							 "{cron: \"0 1 * * *\", command: backup, type: full}", where);
-		if (inv->job(inv->arg, index, NULL, where, where, err) < 0)
+		if (unique_keys(inv, entry, err) < 0 ||
+			inv->job(inv->arg, index, NULL, where, where, err) < 0)
 			return -1;
 		for (yaml_node_pair_t *p = entry->data.mapping.pairs.start; p < entry->data.mapping.pairs.top; p++)
 		{
@@ -582,6 +648,8 @@ select_cluster(Inventory *inv, yaml_node_t *children, const char *cluster,
 	*group_out = NULL;
 	if (children == NULL)
 		return 0;
+	if (unique_keys(inv, children, err) < 0)
+		return -1;
 	for (yaml_node_pair_t *p = children->data.mapping.pairs.start;
 		 p < children->data.mapping.pairs.top; p++)
 	{
@@ -738,6 +806,11 @@ inventory_load(const char *path, const char *cluster,
 		return rc;
 	}
 	rc = load_document(&inv, cluster, err);
+	if (pgb_error_is_set(&inv.dup))
+	{
+		*err = inv.dup;
+		rc = -1;
+	}
 	yaml_document_delete(&inv.doc);
 	yaml_parser_delete(&parser);
 	if (ferror(fp) && rc == 0)

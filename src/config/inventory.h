@@ -40,6 +40,7 @@ typedef int (*InventoryRepoFn) (void *arg, const char *name, const char *key,
  * inventory group (by group name or pg_cluster); NULL means the `cluster`
  * key of a pgbkp: section, else the only group that has pg_cluster.
  * Within the file: pgbkp: sections > cluster vars > all.vars.
+ * A key pgbkp reads that appears twice in one mapping is an error.
  * Errors are EXIT_CONFIG and name the file (and line, where there is one).
  */
 typedef struct InventoryCallbacks

@@ -179,6 +179,15 @@ catalog_find(const Catalog *c, const char *label)
 	return NULL;
 }
 
+const char *
+catalog_corrupt_reason(const Catalog *c, const char *label)
+{
+	for (int i = 0; i < c->ncorrupt; i++)
+		if (strcmp(c->corrupt[i], label) == 0)
+			return c->corrupt_error[i];
+	return NULL;
+}
+
 int
 catalog_remove_backup(Repo *repo, const char *label, PgbError *err)
 {

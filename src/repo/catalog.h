@@ -30,6 +30,8 @@ int			catalog_load(Repo *repo, Catalog *out, PgbError *err);
 void		catalog_free(Catalog *c);
 /* The backup with this label, or NULL. */
 const Manifest *catalog_find(const Catalog *c, const char *label);
+/* Why the manifest of the backup with this label cannot be read, or NULL if it is not corrupt. */
+const char *catalog_corrupt_reason(const Catalog *c, const char *label);
 
 int			catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err);
 /* The commit point of a backup. */

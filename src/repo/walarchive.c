@@ -309,6 +309,32 @@ wal_verify(Repo *repo, const char *name, PgbError *err)
 }
 
 static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Keep the name of a partial segment or backup history file. */
+static int
+add_other(WalList *l, int *cap, const char *name, PgbError *err)
+{
+	if (l->nother == *cap)
+	{
+		char	  **bigger;
+
+		*cap = *cap ? *cap * 2 : 16;
+		bigger = realloc(l->other, sizeof(char *) * (size_t) *cap);
+		if (bigger == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		l->other = bigger;
+	}
+	if ((l->other[l->nother] = strdup(name)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	l->nother++;
+	return 0;
+}
+
+static int
 segment_cmp(const void *a, const void *b)
 {
 	const WalSegment *x = a,
@@ -394,6 +420,7 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 	StorageList top;
 	int			cap = 0;
 	int			hcap = 0;
+	int			ocap = 0;
 	int64_t    *hist_mtime = NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -431,7 +458,18 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 			goto fail;
 		for (int j = 0; j < sub.count; j++)
 		{
-			if (wal_file_classify(sub.items[j].name, repo->info.wal_segment_size, &tli, &segno) != WAL_KIND_SEGMENT)
+			WalFileKind kind = wal_file_classify(sub.items[j].name, repo->info.wal_segment_size, &tli, &segno);
+
+			if (kind == WAL_KIND_PARTIAL || kind == WAL_KIND_BACKUP)
+			{
+				if (add_other(out, &ocap, sub.items[j].name, err) != 0)
+				{
+					storage_list_free(&sub);
+					goto fail;
+				}
+				continue;
+			}
+			if (kind != WAL_KIND_SEGMENT)
 				continue;
 			if (out->nsegments == cap)
 			{
@@ -456,6 +494,8 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 	storage_list_free(&top);
 	if (out->nsegments > 1)
 		qsort(out->segments, (size_t) out->nsegments, sizeof(WalSegment), segment_cmp);
+	if (out->nother > 1)
+		qsort(out->other, (size_t) out->nother, sizeof(char *), name_cmp);
 	if (load_timelines(repo, out, hist_mtime, err) != 0)
 	{
 		free(hist_mtime);
@@ -478,6 +518,9 @@ void
 wal_list_free(WalList *l)
 {
 	free(l->segments);
+	for (int i = 0; i < l->nother; i++)
+		free(l->other[i]);
+	free(l->other);
 	free(l->history);
 	for (int i = 0; i < l->ntimelines; i++)
 		timeline_free(&l->timelines[i]);

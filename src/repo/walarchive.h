@@ -50,6 +50,9 @@ typedef struct WalList
 {
 	int			nsegments;
 	WalSegment *segments;		/* full segments only, ordered by segno, then tli */
+	int			nother;
+	char	  **other;			/* the partial segments and backup history files
+								 * (.partial, .backup) by name, ascending */
 	int			nhistory;
 	TimeLineID *history;		/* timelines with a history file, ascending */
 	int			ntimelines;
@@ -57,7 +60,8 @@ typedef struct WalList
 } WalList;
 
 /*
- * List the archive and read its history files into timelines.  A history
+ * List the archive (every file wal_object_path would place, by kind) and
+ * read its history files into timelines.  A history
  * file that cannot be read leaves its timeline without ancestors
  * (history_ok false); verify reports the object.
  */

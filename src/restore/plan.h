@@ -68,7 +68,8 @@ bool		plan_cluster_window(const Catalog *c, const WalList *wal, TimestampUs *sta
 /*
  * Pick the backup for target (or check the one named by set_label) and the
  * timeline recovery follows (*timeline).  EXIT_NOT_FOUND: no backups /
- * unknown label.  EXIT_TARGET: nothing reaches the target (the message
+ * unknown label.  EXIT_CORRUPT: the label's manifest cannot be read, or
+ * WAL or a parent it needs is missing.  EXIT_TARGET: nothing reaches the target (the message
  * states the recoverable window), or the target lies on timelines that hold
  * different data there (the message names them).
  */
@@ -78,5 +79,27 @@ int			plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *tar
 
 /* Parse --target-timeline: latest, current or a timeline number. */
 int			plan_parse_timeline(const char *text, RestoreTarget *t, PgbError *err);
+
+/* The longest restore point name PostgreSQL takes (MAXFNAMELEN - 1 bytes). */
+#define PLAN_NAME_MAX 63
+
+/*
+ * The --xid target, checked as PostgreSQL checks recovery_target_xid and
+ * more strictly, so that the server never refuses or misreads what restore
+ * writes: decimal digits without a leading zero (PostgreSQL would read 010
+ * as octal), at most 2^64 - 1 (PostgreSQL refuses more), and a normal
+ * transaction ID: PostgreSQL compares the low 32 bits (an epoch above them
+ * is ignored), and 0, 1 and 2 there belong to no transaction, so recovery
+ * could never stop.  Sets t->kind and t->text (borrowed); EXIT_USAGE.
+ */
+int			plan_parse_xid(const char *text, RestoreTarget *t, PgbError *err);
+
+/*
+ * The --name target (a restore point name), as PostgreSQL takes
+ * recovery_target_name: not empty, at most PLAN_NAME_MAX bytes, and no
+ * control characters (postgresql.auto.conf cannot hold a newline in a
+ * value).  Sets t->kind and t->text (borrowed); EXIT_USAGE.
+ */
+int			plan_parse_name(const char *text, RestoreTarget *t, PgbError *err);
 
 #endif

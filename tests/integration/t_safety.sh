@@ -184,6 +184,42 @@ test_verify_detects_missing_wal() {
     assert_output_contains "$wal_start" "verify output naming the missing segment"
 }
 
+# verify reads every WAL object, not only full segments and history files:
+# a damaged backup history file (*.backup, archived by pg_backup_stop) or
+# partial segment (*.partial) used to pass unnoticed (exit 0) while
+# archive-get refused it.
+test_verify_detects_corrupt_backup_history_and_partial() {
+    safety_fixture
+    local hist seg part i size
+    for ((i = 0; i < 100; i++)); do
+        hist=$(find "$REPO/$CLUSTER/wal" -type f -name '*.backup' | head -n 1)
+        [ -n "$hist" ] && break
+        sleep 0.2
+    done
+    [ -n "$hist" ] || fail "no backup history file (*.backup) in the archive"
+    # a partial segment, as a promotion archives it: a stored segment's
+    # object under the .partial name (the unencrypted format binds no name)
+    seg=$(find "$REPO/$CLUSTER/wal" -type f -regextype posix-extended -regex '.*/[0-9A-F]{24}' | sort | head -n 1)
+    [ -n "$seg" ] || fail "no archived segment"
+    part=$seg.partial
+    cp -p "$seg" "$part"
+    expect_rc 0 pgbkp verify
+    assert_output_matches "[1-9][0-9]* other\)" "verify counting the .backup and .partial files"
+
+    size=$(stat -c %s "$hist")
+    flip_byte "$hist" $((size / 2))
+    expect_rc 6 pgbkp verify
+    assert_output_contains "$(basename "$hist")" "verify output naming the damaged backup history file"
+    assert_output_contains "1 problem " "verify counting one problem"
+    expect_rc 6 pgbkp archive-get "$(basename "$hist")" "$ROOT/work/got.backup"
+
+    flip_byte "$hist" $((size / 2))     # repaired
+    size=$(stat -c %s "$part")
+    flip_byte "$part" $((size / 2))
+    expect_rc 6 pgbkp verify
+    assert_output_contains "$(basename "$part")" "verify output naming the damaged partial segment"
+}
+
 test_backup_killed_midway_leaves_no_trace() {
     safety_fixture 30
     local before after
@@ -239,6 +275,34 @@ test_bad_option_exit_2() {
     expect_rc 2 pgbkp restore --target-action maybe
 }
 
+# Recovery targets PostgreSQL would refuse (or never reach) are refused
+# before anything is written: restore used to write postgresql.auto.conf
+# with them and exit 0, and the server then failed to start.
+test_restore_refuses_bad_recovery_targets() {
+    safety_fixture
+    local d=$ROOT/pg/badtarget long
+    long=$(printf 'x%.0s' $(seq 64))
+    expect_rc 2 pgbkp restore --target-dir "$d" --name "$(printf 'before\nafter')"
+    assert_output_contains "control character" "refusal of a name with a newline"
+    assert_not_exists "$d"
+    expect_rc 2 pgbkp restore --target-dir "$d" --name "$long"
+    assert_output_contains "too long (64 bytes, at most 63)" "refusal of a 64-byte name"
+    assert_not_exists "$d"
+    expect_rc 2 pgbkp restore --target-dir "$d" --xid 99999999999999999999
+    assert_output_contains "out of range" "refusal of an xid beyond 64 bits"
+    assert_not_exists "$d"
+    local x
+    for x in 0 1 2; do
+        expect_rc 2 pgbkp restore --target-dir "$d" --xid "$x"
+        assert_output_contains "reserved" "refusal of --xid $x"
+        assert_not_exists "$d"
+    done
+    # the limits themselves are accepted (nothing checks that they exist in the WAL)
+    expect_rc 0 pgbkp restore --target-dir "$d" --name "${long:1}"
+    grep -qx "recovery_target_name = '${long:1}'" "$d/postgresql.auto.conf" ||
+        fail "postgresql.auto.conf does not name the 63-byte restore point"
+}
+
 test_bad_config_line_exit_3() {
     local cfg=$ROOT/work/bad.yml
     # line 4 is not valid YAML
@@ -259,6 +323,21 @@ test_bad_config_value_exit_3() {
     assert_rc 3 "pgbkp with a bad value in the config file"
     assert_output_matches "line[^0-9]{0,3}3([^0-9]|$)|:3:" "error naming line 3"
     assert_output_contains "pg_port" "error naming the key"
+}
+
+# --set naming a backup whose manifest is damaged is corruption (exit 6,
+# naming the backup and why), not an unknown backup (exit 4).
+test_set_with_corrupt_manifest_exit_6() {
+    safety_fixture
+    local label d=$ROOT/pg/badmanifest
+    label=$(backup_labels | tail -n 1)
+    [ -n "$label" ] || fail "no backup"
+    assert_file_exists "$(backup_dir "$label")/backup.manifest"
+    flip_byte "$(backup_dir "$label")/backup.manifest" 40
+    run pgbkp restore --target-dir "$d" --set "$label"
+    assert_rc 6 "restore --set of a backup with a corrupt manifest"
+    assert_output_contains "backup set \"$label\" cannot be restored: its manifest is unreadable" "error naming the backup"
+    assert_not_exists "$d"
 }
 
 test_unknown_set_exit_4() {

@@ -63,7 +63,11 @@ yaml_file(const char *content)
 	return path;
 }
 
-/* config_load on "pgbkp" followed by the NULL-terminated arguments. */
+/*
+ * config_load on "pgbkp" followed by the NULL-terminated arguments.  A
+ * configuration that loaded must be freed before the next load: config_load
+ * starts from an empty Config and would leak the previous one.
+ */
 static int
 load(const char *first,...)
 {
@@ -71,6 +75,7 @@ load(const char *first,...)
 	int			argc = 0;
 	va_list		ap;
 
+	ck_assert_msg(cfg.args == NULL, "load() over a loaded configuration: call config_free() first");
 	argv[argc++] = "pgbkp";
 	va_start(ap, first);
 	for (const char *a = first; a; a = va_arg(ap, const char *))
@@ -282,6 +287,7 @@ START_TEST(test_enums)
 	assert_error(EXIT_USAGE, "invalid value for --type: \"weekly\" (expected one of: full, diff, incr, auto)");
 	ck_assert_int_eq(load("backup", "--type=diff", NULL), 0);
 	ck_assert_str_eq(cfg.type, "diff");
+	config_free(&cfg);
 	ck_assert_int_eq(load("info", "--output", "json", "--log-level=debug", NULL), 0);
 	ck_assert_str_eq(cfg.output, "json");
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
@@ -522,6 +528,93 @@ START_TEST(test_yaml_errors)
 	ck_assert_int_eq(load("backup", "-c", path, NULL), -1);
 	snprintf(expected, sizeof(expected), "%s:1: section \"pgbkp\" must be a mapping", path);
 	assert_error(EXIT_CONFIG, expected);
+}
+END_TEST
+
+/* "info -c path [--cluster cluster]" fails: key repeated at line, first at line first. */
+static void
+assert_duplicate(const char *path, const char *key, int line, int first, const char *cluster)
+{
+	char		expected[512];
+
+	if (cluster)
+		ck_assert_int_eq(load("info", "-c", path, "--cluster", cluster, NULL), -1);
+	else
+		ck_assert_int_eq(load("info", "-c", path, NULL), -1);
+	snprintf(expected, sizeof(expected), "%s:%d: duplicate key \"%s\" (first on line %d)",
+			 path, line, key, first);
+	assert_error(EXIT_CONFIG, expected);
+	ck_assert_str_eq(err.hint, "remove one of them: a key may appear only once in a mapping");
+}
+
+START_TEST(test_yaml_duplicate_keys)
+{
+	const char *path;
+
+	/* in a pgbkp: section: the last value used to win silently */
+	path = yaml_file("pgbkp:\n  cluster: a\n  repo_path: /r\n  cluster: b\n");
+	assert_duplicate(path, "cluster", 4, 2, NULL);
+	assert_duplicate(path, "cluster", 4, 2, "c");	/* not looked up: the section is read whole */
+	path = yaml_file("pgbkp: {repo_path: /r, compress_level: 3, compress_level: 9}\n");
+	assert_duplicate(path, "compress_level", 1, 1, NULL);
+	path = yaml_file("all:\n  vars:\n    pgbkp:\n      repo_path: /r\n      repo_path: /s\n");
+	assert_duplicate(path, "repo_path", 5, 4, NULL);
+	path = yaml_file("pgbkp:\n  repo_path: /r\npgbkp:\n  repo_path: /s\n");
+	assert_duplicate(path, "pgbkp", 3, 1, NULL);
+
+	/* inventory variables pgbkp reads, at every level */
+	path = yaml_file("all:\n  vars:\n    pg_port: 5432\n    pg_fs_backup: /b\n    pg_port: 5433\n");
+	assert_duplicate(path, "pg_port", 5, 3, NULL);
+	path = yaml_file("all:\n"
+					 "  children:\n"
+					 "    pg-one:\n"
+					 "      hosts: {10.0.0.1: {pg_seq: 1}}\n"
+					 "      vars: {pg_cluster: pg-one, pg_data: /a, pg_data: /b}\n"
+					 "  vars: {pg_fs_backup: /b}\n");
+	assert_duplicate(path, "pg_data", 5, 5, NULL);
+	path = yaml_file("all:\n"
+					 "  children:\n"
+					 "    pg-one:\n"
+					 "      hosts:\n"
+					 "        10.0.0.1: {pg_seq: 1}\n"
+					 "        10.0.0.1: {pg_seq: 2}\n"
+					 "      vars: {pg_cluster: pg-one}\n"
+					 "  vars: {pg_fs_backup: /b}\n");
+	assert_duplicate(path, "10.0.0.1", 6, 5, NULL);
+	path = yaml_file("all:\n"
+					 "  children:\n"
+					 "    pg-one:\n"
+					 "      hosts: {10.0.0.1: {pg_seq: 1, pg_role: primary, pg_seq: 2}}\n"
+					 "      vars: {pg_cluster: pg-one}\n"
+					 "  vars: {pg_fs_backup: /b}\n");
+	assert_duplicate(path, "pg_seq", 4, 4, NULL);
+	path = yaml_file("all:\n"
+					 "  children:\n"
+					 "    pg-one: {vars: {pg_cluster: pg-one}}\n"
+					 "    pg-one: {vars: {pg_cluster: pg-two}}\n");
+	assert_duplicate(path, "pg-one", 4, 3, NULL);
+	path = yaml_file("pgbackrest_method: local\n"
+					 "pgbackrest_repo:\n"
+					 "  local:\n"
+					 "    path: /a\n"
+					 "    retention_full: 2\n"
+					 "    path: /b\n");
+	assert_duplicate(path, "path", 6, 4, NULL);
+	path = yaml_file("pgbackrest_method: local\n"
+					 "pgbackrest_repo:\n"
+					 "  local: {path: /a}\n"
+					 "  local: {path: /b}\n");
+	assert_duplicate(path, "local", 4, 3, NULL);
+	path = yaml_file("pgbkp:\n"
+					 "  repo_path: /r\n"
+					 "  schedule:\n"
+					 "    - {cron: '0 1 * * *', command: backup, cron: '0 2 * * *'}\n");
+	assert_duplicate(path, "cron", 4, 4, NULL);
+
+	/* a key pgbkp does not read is another tool's business */
+	path = yaml_file("all:\n  vars:\n    node_tune: oltp\n    pg_fs_backup: /b\n    node_tune: olap\n");
+	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.repos[0].path, "/b");
 }
 END_TEST
 
@@ -1147,6 +1240,7 @@ config_suite(void)
 	tcase_add_test(tc, test_targets);
 	tcase_add_test(tc, test_tablespace_map);
 	tcase_add_test(tc, test_yaml_errors);
+	tcase_add_test(tc, test_yaml_duplicate_keys);
 	tcase_add_test(tc, test_yaml_empty_and_null);
 	tcase_add_test(tc, test_inventory_clusters);
 	tcase_add_test(tc, test_inventory_single_cluster);

@@ -351,6 +351,134 @@ START_TEST(test_parse_timeline)
 }
 END_TEST
 
+/* --set names a backup whose manifest the catalog could not read: corruption, not "does not exist". */
+START_TEST(test_set_with_unreadable_manifest)
+{
+	char	   *labels[] = {"20260101-000000F"};
+	char	   *why[] = {"object \"backup.manifest\" is damaged (SHA-256 mismatch)"};
+	RestoreTarget t = {0};
+	const Manifest *m = NULL;
+	TimeLineID	tli = 0;
+	PgbError	err = {0};
+
+	reset();
+	add_segs(1, 1, 4, 10, 30);
+	add_tl(1, NULL, 0);
+	cat.ncorrupt = 1;
+	cat.corrupt = labels;
+	cat.corrupt_error = why;
+
+	/* the only backup is unreadable */
+	ck_assert_int_eq(plan_choose(&cat, &wal, &t, labels[0], &m, &tli, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_str_eq(err.msg, "backup set \"20260101-000000F\" cannot be restored: its manifest is unreadable: "
+					 "object \"backup.manifest\" is damaged (SHA-256 mismatch)");
+	ck_assert_ptr_null(m);
+
+	/* beside a good one */
+	add_backup("20260101-000100F", 1, 1, 20);
+	ck_assert_int_eq(plan_choose(&cat, &wal, &t, labels[0], &m, &tli, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_int_eq(plan_choose(&cat, &wal, &t, "20260101-000100F", &m, &tli, &err), 0);
+	ck_assert_str_eq(m->label, "20260101-000100F");
+
+	/* a label that is nowhere still does not exist */
+	ck_assert_int_eq(plan_choose(&cat, &wal, &t, "20260101-000200F", &m, &tli, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_NOT_FOUND);
+	ck_assert_str_eq(err.msg, "backup set \"20260101-000200F\" does not exist");
+	memset(&cat, 0, sizeof(cat));
+}
+END_TEST
+
+/* text is refused with EXIT_USAGE and a message containing needle. */
+static void
+xid_refused(const char *text, const char *needle)
+{
+	RestoreTarget t = {0};
+	PgbError	err = {0};
+
+	ck_assert_msg(plan_parse_xid(text, &t, &err) == -1, "--xid \"%s\" accepted", text);
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+	ck_assert_msg(strstr(err.msg, needle) != NULL, "--xid \"%s\": %s", text, err.msg);
+	ck_assert(err.hint[0] != '\0');
+}
+
+START_TEST(test_parse_xid)
+{
+	RestoreTarget t = {0};
+	PgbError	err = {0};
+
+	ck_assert_int_eq(plan_parse_xid("3", &t, &err), 0);
+	ck_assert_int_eq(t.kind, TARGET_XID);
+	ck_assert_str_eq(t.text, "3");
+	ck_assert_int_eq(plan_parse_xid("4294967295", &t, &err), 0);
+	/* an xid8 with its epoch: PostgreSQL compares the low 32 bits (3) */
+	ck_assert_int_eq(plan_parse_xid("4294967299", &t, &err), 0);
+	ck_assert_int_eq(plan_parse_xid("18446744073709551615", &t, &err), 0);
+
+	/* PostgreSQL refuses more than 64 bits (strtou64: ERANGE) */
+	xid_refused("18446744073709551616", "out of range (at most 18446744073709551615)");
+	xid_refused("99999999999999999999", "out of range");
+	/* no transaction has these, so recovery would never stop */
+	xid_refused("0", "transaction IDs 0, 1 and 2 are reserved");
+	xid_refused("1", "reserved");
+	xid_refused("2", "reserved");
+	xid_refused("4294967296", "low 32 bits, the transaction ID PostgreSQL compares, are 0");
+	xid_refused("4294967298", "are 2");
+	/* PostgreSQL reads a leading 0 as octal: 010 would be transaction 8 */
+	xid_refused("010", "no leading zeros");
+	xid_refused("", "expected a transaction ID");
+	xid_refused("12a", "expected a transaction ID");
+	xid_refused("-5", "expected a transaction ID");
+	xid_refused(" 5", "expected a transaction ID");
+	xid_refused("0x10", "expected a transaction ID");
+}
+END_TEST
+
+/* text is refused with EXIT_USAGE and a message containing needle. */
+static void
+name_refused(const char *text, const char *needle)
+{
+	RestoreTarget t = {0};
+	PgbError	err = {0};
+
+	ck_assert_msg(plan_parse_name(text, &t, &err) == -1, "--name accepted");
+	ck_assert_int_eq(err.code, EXIT_USAGE);
+	ck_assert_msg(strstr(err.msg, needle) != NULL, "%s", err.msg);
+	ck_assert(err.hint[0] != '\0');
+}
+
+START_TEST(test_parse_name)
+{
+	RestoreTarget t = {0};
+	PgbError	err = {0};
+	char		name[PLAN_NAME_MAX + 2];
+
+	ck_assert_int_eq(plan_parse_name("before-upgrade", &t, &err), 0);
+	ck_assert_int_eq(t.kind, TARGET_NAME);
+	ck_assert_str_eq(t.text, "before-upgrade");
+	ck_assert_int_eq(plan_parse_name("it's a \"name\" with \\ and spaces", &t, &err), 0);
+	ck_assert_int_eq(plan_parse_name("n\xc3\xa4me", &t, &err), 0);	/* UTF-8 */
+
+	/* 63 bytes is PostgreSQL's limit (MAXFNAMELEN - 1), in bytes */
+	memset(name, 'x', PLAN_NAME_MAX);
+	name[PLAN_NAME_MAX] = '\0';
+	ck_assert_int_eq(plan_parse_name(name, &t, &err), 0);
+	name[PLAN_NAME_MAX] = 'x';
+	name[PLAN_NAME_MAX + 1] = '\0';
+	name_refused(name, "too long (64 bytes, at most 63)");
+	memset(name, 'x', PLAN_NAME_MAX - 1);
+	memcpy(name + PLAN_NAME_MAX - 1, "\xc3\xa4", 3);	/* 63 characters, 64 bytes */
+	name_refused(name, "too long (64 bytes");
+
+	name_refused("", "cannot be empty");
+	name_refused("line\nbreak", "control character (byte 0x0A at offset 4)");
+	name_refused("\rx", "byte 0x0D at offset 0");
+	name_refused("tab\there", "byte 0x09");
+	name_refused("del\x7f", "byte 0x7F");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -366,6 +494,9 @@ main(void)
 	tcase_add_test(tc, test_failover);
 	tcase_add_test(tc, test_in_place_recovery_keeps_the_rolled_back_future);
 	tcase_add_test(tc, test_parse_timeline);
+	tcase_add_test(tc, test_set_with_unreadable_manifest);
+	tcase_add_test(tc, test_parse_xid);
+	tcase_add_test(tc, test_parse_name);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
