@@ -441,10 +441,15 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 			{
 				if (out->nhistory == hcap)
 				{
+					TimeLineID *h;
+					int64_t    *t;
+
 					hcap = hcap ? hcap * 2 : 8;
-					out->history = realloc(out->history, sizeof(TimeLineID) * (size_t) hcap);
-					hist_mtime = realloc(hist_mtime, sizeof(int64_t) * (size_t) hcap);
-					if (out->history == NULL || hist_mtime == NULL)
+					if ((h = realloc(out->history, sizeof(TimeLineID) * (size_t) hcap)) != NULL)
+						out->history = h;
+					if ((t = realloc(hist_mtime, sizeof(int64_t) * (size_t) hcap)) != NULL)
+						hist_mtime = t;
+					if (h == NULL || t == NULL)
 						goto oom;
 				}
 				hist_mtime[out->nhistory] = e->mtime;
