@@ -43,7 +43,7 @@ answers_text(const Config *cfg, const MemberProbe *probes, char *out, size_t len
 	}
 }
 
-/* GET http://ADDR:PORT/primary on every member at once. */
+/* GET http(s)://ADDR:PORT/primary on every member at once. */
 static int
 ask_patroni(const Config *cfg, MemberProbe *probes, PgbError *err)
 {
@@ -58,10 +58,18 @@ ask_patroni(const Config *cfg, MemberProbe *probes, PgbError *err)
 		char		url[256];
 		const ClusterMember *m = &cfg->members[i];
 
-		snprintf(url, sizeof(url), strchr(m->addr, ':') ? "http://[%s]:%d/primary" : "http://%s:%d/primary",
-				 m->addr, m->patroni_port);
+		snprintf(url, sizeof(url), strchr(m->addr, ':') ? "%s://[%s]:%d/primary" : "%s://%s:%d/primary",
+				 cfg->patroni_ssl ? "https" : "http", m->addr, m->patroni_port);
 		if ((easy[i] = curl_easy_init()) == NULL)
 			continue;
+		if (cfg->patroni_ssl)
+		{
+			/* the certificate is always verified, against the given CA or the system's */
+			curl_easy_setopt(easy[i], CURLOPT_SSL_VERIFYPEER, 1L);
+			curl_easy_setopt(easy[i], CURLOPT_SSL_VERIFYHOST, 2L);
+			if (cfg->patroni_ca_file)
+				curl_easy_setopt(easy[i], CURLOPT_CAINFO, cfg->patroni_ca_file);
+		}
 		curl_easy_setopt(easy[i], CURLOPT_URL, url);
 		curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, discard_body);
 		curl_easy_setopt(easy[i], CURLOPT_TIMEOUT, (long) cfg->member_timeout);

@@ -36,6 +36,8 @@ typedef struct ClusterMember
 	char		role[16];		/* pg_role: only the initial role, never trusted */
 	int			pg_port;		/* host var, else the cluster's pg_port */
 	int			patroni_port;
+	bool		patroni_ssl;	/* the REST API is HTTPS */
+	char	   *patroni_ca_file;	/* NULL: the system's CA store */
 	char	   *pg_data;		/* host var or NULL */
 	char	   *pg_host;		/* host var or NULL */
 	char	   *where;			/* FILE:LINE */
@@ -84,6 +86,8 @@ typedef struct Config
 	char	   *host;			/* --host ADDR */
 	bool		patroni;		/* find the primary through Patroni */
 	int			patroni_port;
+	bool		patroni_ssl;	/* the REST API is HTTPS */
+	char	   *patroni_ca_file;	/* NULL: the system's CA store */
 	int			member_timeout; /* seconds */
 
 	/* command options */

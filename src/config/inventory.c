@@ -50,6 +50,7 @@ typedef struct PigstyVars
 	yaml_node_t *repo;			/* pgbackrest_repo */
 	yaml_node_t *patroni_port;	/* patroni_port */
 	yaml_node_t *patroni_enabled;	/* patroni_enabled */
+	yaml_node_t *patroni_ssl;	/* patroni_ssl_enabled */
 	yaml_node_t *repl_user;		/* pg_replication_username */
 } PigstyVars;
 
@@ -222,6 +223,8 @@ pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
 		pv->patroni_port = n;
 	if ((n = map_get(inv, vars, "patroni_enabled")) != NULL)
 		pv->patroni_enabled = n;
+	if ((n = map_get(inv, vars, "patroni_ssl_enabled")) != NULL)
+		pv->patroni_ssl = n;
 	if ((n = map_get(inv, vars, "pg_replication_username")) != NULL)
 		pv->repl_user = n;
 }
@@ -735,6 +738,7 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 		emit(inv, "pg-user", pv.dbsu, "pg_dbsu", err) < 0 ||
 		emit(inv, "patroni-port", pv.patroni_port, "patroni_port", err) < 0 ||
 		emit(inv, "patroni", pv.patroni_enabled, "patroni_enabled", err) < 0 ||
+		emit(inv, "patroni-ssl", pv.patroni_ssl, "patroni_ssl_enabled", err) < 0 ||
 		emit(inv, "replication-user", pv.repl_user, "pg_replication_username", err) < 0 ||
 		pigsty_repos(inv, &pv, section_repositories(inv, gvars, cvars, top_section), err) < 0 ||
 		cluster_members(inv, map_get(inv, group, "hosts"), err) < 0 ||

@@ -19,7 +19,8 @@ cluster_up() {
         { tail -n 40 "$ROOT/log/patroni-start.log"; fail "patroni-cluster start"; }
     # shellcheck disable=SC1091
     . "$PC/env"
-    "$TOP/scripts/patroni-cluster" inventory "$PC" "$CFG.new" "pgbackrest_repo: {local: {path: $REPO}}" "pgbkp: {member_timeout: 3}"
+    "$TOP/scripts/patroni-cluster" inventory "$PC" "$CFG.new" "pgbackrest_repo: {local: {path: $REPO}}" \
+        "pgbkp: {member_timeout: 3${CLUSTER_PGBKP_EXTRA:-}}" ${CLUSTER_VARS_EXTRA:+"$CLUSTER_VARS_EXTRA"}
     # node-local connections: each member's own address
     local i addr
     for ((i = 1; i <= n; i++)); do
@@ -196,4 +197,36 @@ test_cluster_standby_rebuild() {
         sleep 0.2
     done
     assert_eq 200 "$(member_sql "$r" "select count(*) from t")" "rows on the replica Patroni rebuilt with pgbkp"
+}
+
+# patroni_ssl_enabled (Pigsty's ha/safe shape): the REST API is HTTPS, and
+# the primary is found over it with the certificate verified.
+test_cluster_patroni_ssl() {
+    CLUSTER_VARS_EXTRA="patroni_ssl_enabled: true"
+    cluster_up 2 --ssl
+    [ "$PATRONI_SSL" = 1 ] || fail "the test cluster's REST API is not HTTPS"
+    local l
+    l=$(leader)
+    wait_writable "$l"
+    run pgc config --output json
+    assert_rc 0 "config"
+    assert_eq true "$(jq -r .settings.patroni_ssl.value <"$RUN_OUT")" "patroni_ssl from the inventory"
+    jq -r .settings.patroni_ssl.source <"$RUN_OUT" | grep -q "(patroni_ssl_enabled)" || fail "patroni_ssl's source is not the inventory key"
+    # the test CA is not in the system's store: the certificate is refused
+    run pgc --instance "$l" backup
+    assert_rc 7 "backup with an unverifiable Patroni certificate"
+    assert_output_contains "Patroni unreachable"
+    # with the CA named, the same line backs up on the leader only
+    CLUSTER_PGBKP_EXTRA=", patroni_ca_file: $PATRONI_CA_FILE"
+    "$TOP/scripts/patroni-cluster" inventory "$PC" "$CFG.new" "pgbackrest_repo: {local: {path: $REPO}}" \
+        "pgbkp: {member_timeout: 3$CLUSTER_PGBKP_EXTRA}" "$CLUSTER_VARS_EXTRA"
+    local i
+    for ((i = 1; i <= 2; i++)); do
+        sed -i "s|^\( *\)127.0.0.$((10 + i)): {|\1127.0.0.$((10 + i)): {pg_host: 127.0.0.$((10 + i)), |" "$CFG.new"
+    done
+    mv "$CFG.new" "$CFG"
+    chmod 644 "$CFG"
+    expect_rc 0 pgc --instance "$l" init
+    backup_on_every_member --type full
+    assert_eq "$l" "$BACKED_UP" "member that backed up over HTTPS"
 }
