@@ -14,8 +14,10 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/timefmt.h"
 
@@ -397,4 +399,48 @@ time_now(void)
 	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
 		return (TimestampUs) time(NULL) * USECS_PER_SEC;
 	return (TimestampUs) ts.tv_sec * USECS_PER_SEC + ts.tv_nsec / 1000;
+}
+
+void
+time_local_zone_name(char *buf, size_t len)
+{
+	const char *tz = getenv("TZ");
+	char		link[512];
+	ssize_t		n;
+	FILE	   *fp;
+
+	if (tz && tz[0])
+	{
+		snprintf(buf, len, "%s", tz[0] == ':' ? tz + 1 : tz);
+		return;
+	}
+	n = readlink("/etc/localtime", link, sizeof(link) - 1);
+	if (n > 0)
+	{
+		const char *z;
+
+		link[n] = '\0';
+		if ((z = strstr(link, "zoneinfo/")) != NULL && z[9])
+		{
+			snprintf(buf, len, "%s", z + 9);
+			return;
+		}
+	}
+	if ((fp = fopen("/etc/timezone", "r")) != NULL)
+	{
+		char		line[256];
+
+		if (fgets(line, sizeof(line), fp) != NULL)
+		{
+			line[strcspn(line, " \t\r\n")] = '\0';
+			if (line[0])
+			{
+				fclose(fp);
+				snprintf(buf, len, "%s", line);
+				return;
+			}
+		}
+		fclose(fp);
+	}
+	snprintf(buf, len, "UTC");
 }

@@ -30,6 +30,13 @@ void		time_format_utc(TimestampUs t, char *buf, size_t len);
 /* "2026-11-25T21:38:58.123456Z": ISO 8601 for JSON. */
 void		time_format_iso(TimestampUs t, char *buf, size_t len);
 
+/*
+ * The name of this process's local time zone, as cron uses it: $TZ (without
+ * a leading ':'), else the zone /etc/localtime links to, else the first line
+ * of /etc/timezone, else "UTC".
+ */
+void		time_local_zone_name(char *buf, size_t len);
+
 /* Current wall-clock time. */
 TimestampUs time_now(void);
 

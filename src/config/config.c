@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/timefmt.h"
 #include "config/config.h"
 #include "config/pgbr_hint.h"
 #include "config/inventory.h"
@@ -527,6 +528,23 @@ resolve_repos(Loader *ld, PgbError *err)
 	return 0;
 }
 
+/* The schedule's time zone, unless given: the node's own, as cron's is. */
+static int
+default_timezone(Config *cfg, PgbError *err)
+{
+	char		zone[256];
+	int			i = (int) (option_find("schedule-timezone") - option_table);
+
+	if (cfg->schedule_timezone)
+		return 0;
+	time_local_zone_name(zone, sizeof(zone));
+	free(cfg->source[i]);
+	cfg->source[i] = strdup("the node's local time zone");
+	if ((cfg->schedule_timezone = strdup(zone)) == NULL || cfg->source[i] == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	return 0;
+}
+
 static int
 load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 {
@@ -586,7 +604,8 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 						ld->rank[option_find("pg-port") - option_table] <= SRC_FILE,
 						ld->rank[option_find("pg-data") - option_table] <= SRC_FILE,
 						ld->rank[option_find("pg-host") - option_table] <= SRC_FILE, err) < 0 ||
-		check_targets(ld, err) < 0)
+		check_targets(ld, err) < 0 ||
+		default_timezone(cfg, err) < 0)
 		return -1;
 	return 0;
 }

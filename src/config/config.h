@@ -119,6 +119,7 @@ typedef struct Config
 	int			clone_port;		/* clone --port */
 	char	   *output;			/* info: text (default) | json */
 	bool		render;			/* config --render */
+	bool		user_crontab;	/* cron --user-crontab */
 	/* where each option's value came from ("default", "--name", "PGBKP_X", "FILE:LINE (key)"), by option index */
 	char	   *source[CONFIG_OPTION_MAX];
 	int			ntablespace_map;

@@ -55,6 +55,7 @@ typedef struct PigstyVars
 } PigstyVars;
 
 #define NODE_LINE(n) ((int) (n)->start_mark.line + 1)
+#define CRONTAB_MAX_JOBS 16
 
 static bool
 is_null(const yaml_node_t *node)
@@ -572,7 +573,77 @@ section_repositories(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yam
 /* The keys of a schedule entry. */
 static const char *const job_keys[] = {"cron", "command", "type", "name", "jitter", NULL};
 
-/* The schedule list of the pgbkp: sections (top level first). */
+/*
+ * Pigsty's pg_crontab: its lines that run Pigsty's pg-backup script
+ * ("00 01 * * * /pg/bin/pg-backup full"; no argument is incr) become backup
+ * jobs of the schedule; other lines are not pgbkp's and are left alone.
+ */
+static int
+crontab_jobs(Inventory *inv, yaml_node_t *list, PgbError *err)
+{
+	char		where[1024];
+	char		names[CRONTAB_MAX_JOBS][64];
+	int			n = 0;
+
+	if (list->type != YAML_SEQUENCE_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"pg_crontab\" must be a list of crontab lines", inv->path,
+						 NODE_LINE(list));
+	for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top; i++)
+	{
+		yaml_node_t *entry = yaml_document_get_node(&inv->doc, *i);
+		const char *line = scalar_text(entry);
+		char		copy[1024];
+		char	   *f[8];
+		int			nf = 0;
+		int			ncron;
+		const char *cmd;
+		const char *type = "incr";
+		char		cron[256] = "";
+		char		index[16];
+		char	   *save = NULL;
+
+		where_of(inv, entry, where, sizeof(where));
+		if (line == NULL || strlen(line) >= sizeof(copy))
+			continue;
+		snprintf(copy, sizeof(copy), "%s", line);
+		for (char *w = strtok_r(copy, " \t", &save); w && nf < 8; w = strtok_r(NULL, " \t", &save))
+			f[nf++] = w;
+		ncron = nf > 0 && f[0][0] == '@' ? 1 : 5;
+		if (nf <= ncron)
+			continue;
+		cmd = strrchr(f[ncron], '/') ? strrchr(f[ncron], '/') + 1 : f[ncron];
+		if (strcmp(cmd, "pg-backup") != 0)
+			continue;
+		if (nf > ncron + 1)
+		{
+			type = f[ncron + 1];
+			if (strcmp(type, "full") != 0 && strcmp(type, "diff") != 0 && strcmp(type, "incr") != 0)
+				return pgb_error(err, EXIT_CONFIG, "%s: pg_crontab runs pg-backup with \"%s\": expected full, diff or incr",
+								 where, type);
+		}
+		for (int k = 0; k < ncron; k++)
+			snprintf(cron + strlen(cron), sizeof(cron) - strlen(cron), "%s%s", k ? " " : "", f[k]);
+		if (n == CRONTAB_MAX_JOBS)
+			return pgb_error(err, EXIT_CONFIG, "%s: more than %d pg-backup lines in pg_crontab", where, CRONTAB_MAX_JOBS);
+		/* backup-full, backup-incr; backup-full-2 for a second full line */
+		snprintf(names[n], sizeof(names[n]), "backup-%s", type);
+		for (int k = 0, dup = 1; k < n; k++)
+			if (strncmp(names[k], names[n], strlen(names[n])) == 0 &&
+				(names[k][strlen(names[n])] == '\0' || names[k][strlen(names[n])] == '-'))
+				snprintf(names[n], sizeof(names[n]), "backup-%s-%d", type, ++dup);
+		snprintf(index, sizeof(index), "%d", n + 1);
+		if (inv->job(inv->arg, index, NULL, where, where, err) < 0 ||
+			inv->job(inv->arg, index, "cron", cron, where, err) < 0 ||
+			inv->job(inv->arg, index, "command", "backup", where, err) < 0 ||
+			inv->job(inv->arg, index, "type", type, where, err) < 0 ||
+			inv->job(inv->arg, index, "name", names[n], where, err) < 0)
+			return -1;
+		n++;
+	}
+	return 0;
+}
+
+/* The schedule list of the pgbkp: sections (top level first), else Pigsty's pg_crontab. */
 static int
 schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top, PgbError *err)
 {
@@ -584,6 +655,14 @@ schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_
 		list = map_get(inv, map_get(inv, cvars, "pgbkp"), "schedule");
 	if (list == NULL)
 		list = map_get(inv, map_get(inv, gvars, "pgbkp"), "schedule");
+	if (list == NULL)
+	{
+		yaml_node_t *crontab = map_get(inv, cvars, "pg_crontab");
+
+		if (crontab == NULL)
+			crontab = map_get(inv, gvars, "pg_crontab");
+		return is_null(crontab) ? 0 : crontab_jobs(inv, crontab, err);
+	}
 	if (is_null(list))
 		return 0;
 	if (list->type != YAML_SEQUENCE_NODE)

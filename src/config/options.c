@@ -270,9 +270,9 @@ const OptionDef option_table[] = {
 	F(tablespace_map), 0},
 
 	/* schedule */
-	{"schedule-timezone", 0, OPT_STRING, "UTC", 0, 0, NULL, CMD_BIT(CMD_SCHEDULE) | CMD_BIT(CMD_CRON),
+	{"schedule-timezone", 0, OPT_STRING, NULL, 0, 0, NULL, CMD_BIT(CMD_SCHEDULE) | CMD_BIT(CMD_CRON),
 		"schedule_timezone", "PGBKP_SCHEDULE_TIMEZONE", "ZONE",
-		"time zone of the schedule's cron expressions (IANA name, e.g. Europe/Berlin)",
+		"time zone of the schedule's cron expressions (IANA name, e.g. Europe/Berlin; default: the node's, as cron's)",
 	F(schedule_timezone), 0},
 	{"schedule-jitter", 0, OPT_INT, "0", 0, 3600, NULL, CMD_BIT(CMD_SCHEDULE),
 		"schedule_jitter", "PGBKP_SCHEDULE_JITTER", "SECONDS",
@@ -300,6 +300,10 @@ const OptionDef option_table[] = {
 		NULL, NULL, "FORMAT",
 		"output format",
 	F(output), 0},
+	{"user-crontab", 0, OPT_FLAG, NULL, 0, 0, NULL, CMD_BIT(CMD_CRON),
+		NULL, NULL, NULL,
+		"lines for a user's crontab (crontab -e, Pigsty's pg_crontab): without the user column",
+	F(user_crontab), 0},
 	{"render", 0, OPT_FLAG, NULL, 0, 0, NULL, CMD_BIT(CMD_CONFIG),
 		NULL, NULL, NULL,
 		"print a self-contained configuration file for this member (--instance) with only its cluster's settings and secrets",

@@ -63,6 +63,9 @@ test_schedule_runs_jobs() {
     sched_config "$cfg" "$MPORT"
     expect_rc 0 pgbkp_raw --config "$cfg" cron
     assert_output_matches '^\* \* \* \* \* postgres .*pgbkp --config .*sched\.yml --if-primary --no-progress backup --type full$'
+    # for a user's crontab (crontab -e, Pigsty's pg_crontab): no user column
+    expect_rc 0 pgbkp_raw --config "$cfg" cron --user-crontab
+    assert_output_matches '^\* \* \* \* \* /[^ ]*pgbkp --config .*sched\.yml --if-primary --no-progress backup --type full$'
 
     # Every run of the backup waits for its WAL until archive_release, so
     # the first run (made up at start: the job has no history, and the

@@ -753,6 +753,63 @@ START_TEST(test_inventory_single_cluster)
 }
 END_TEST
 
+/* Pigsty's pg_crontab lines that run pg-backup become the schedule; the zone is the node's. */
+START_TEST(test_inventory_pg_crontab)
+{
+	const char *path = yaml_file("all:\n"
+								 "  children:\n"
+								 "    pg-test:\n"
+								 "      hosts: {10.10.10.11: {pg_seq: 1}}\n"
+								 "      vars:\n"
+								 "        pg_cluster: pg-test\n"
+								 "        pg_crontab:\n"
+								 "          - '00 01 * * 1 /pg/bin/pg-backup full'\n"
+								 "          - '00 01 * * 2,3,4,5,6,7 /pg/bin/pg-backup'\n"
+								 "          - '@weekly /pg/bin/pg-backup full'\n"
+								 "          - '30 2 * * * /pg/bin/pg-vacuum'\n");
+
+	setenv("TZ", "Europe/Berlin", 1);
+	ck_assert_int_eq(load("cron", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.nsched, 3);
+	ck_assert_str_eq(cfg.sched[0].cron, "00 01 * * 1");
+	ck_assert_str_eq(cfg.sched[0].command, "backup");
+	ck_assert_str_eq(cfg.sched[0].type, "full");
+	ck_assert_str_eq(cfg.sched[0].name, "backup-full");
+	ck_assert_str_eq(cfg.sched[1].type, "incr");
+	ck_assert_str_eq(cfg.sched[1].name, "backup-incr");
+	ck_assert_str_eq(cfg.sched[2].cron, "@weekly");
+	ck_assert_str_eq(cfg.sched[2].name, "backup-full-2");
+	ck_assert_str_eq(cfg.schedule_timezone, "Europe/Berlin");
+	config_free(&cfg);
+	unsetenv("TZ");
+
+	/* a pgbkp: schedule wins over pg_crontab */
+	path = yaml_file("all:\n"
+					 "  children:\n"
+					 "    pg-test:\n"
+					 "      hosts: {10.10.10.11: {pg_seq: 1}}\n"
+					 "      vars:\n"
+					 "        pg_cluster: pg-test\n"
+					 "        pg_crontab: ['00 01 * * * /pg/bin/pg-backup full']\n"
+					 "        pgbkp: {schedule: [{cron: '0 3 * * *', command: check}]}\n");
+	ck_assert_int_eq(load("cron", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.nsched, 1);
+	ck_assert_str_eq(cfg.sched[0].command, "check");
+	config_free(&cfg);
+
+	/* an argument pg-backup does not take */
+	path = yaml_file("all:\n"
+					 "  children:\n"
+					 "    pg-test:\n"
+					 "      hosts: {10.10.10.11: {pg_seq: 1}}\n"
+					 "      vars:\n"
+					 "        pg_cluster: pg-test\n"
+					 "        pg_crontab: ['00 01 * * * /pg/bin/pg-backup weekly']\n");
+	ck_assert_int_eq(load("cron", "-c", path, NULL), -1);
+	ck_assert_msg(strstr(err.msg, ":7: pg_crontab runs pg-backup with \"weekly\"") != NULL, "%s", err.msg);
+}
+END_TEST
+
 /* A Pigsty inventory with no pgbackrest_* keys gets the repositories Pigsty's roles would give it. */
 START_TEST(test_inventory_role_defaults)
 {
@@ -1245,6 +1302,7 @@ config_suite(void)
 	tcase_add_test(tc, test_inventory_clusters);
 	tcase_add_test(tc, test_inventory_single_cluster);
 	tcase_add_test(tc, test_inventory_role_defaults);
+	tcase_add_test(tc, test_inventory_pg_crontab);
 	tcase_add_test(tc, test_inventory_repo_keys);
 	tcase_add_test(tc, test_inventory_repo_path);
 	tcase_add_test(tc, test_inventory_repositories);
