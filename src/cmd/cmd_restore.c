@@ -639,11 +639,11 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 		s.extra_names[s.nextra] = cfg->restore_extra_names[i];
 		s.extra_values[s.nextra++] = cfg->restore_extra_values[i];
 	}
-	if (cfg->standby)
+	s.standby = cfg->standby;
+	if (cfg->standby && ctx->primary >= 0)
 	{
 		const ClusterMember *p = &cfg->members[ctx->primary];
 
-		s.standby = true;
 		snprintf(conninfo, sizeof(conninfo), "host=%s port=%d user=%s application_name=%s",
 				 p->addr, p->pg_port, cfg->replication_user,
 				 cfg->self >= 0 ? cfg->members[cfg->self].name : "pgbkp_standby");
@@ -714,7 +714,10 @@ print_done(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off)
 			 ctx->m->label, ctx->m->nfiles, ctx->m->size / 1048576.0, ctx->target);
 	if (archive_off)
 		log_info("archive_mode is off in the restored copy, so it cannot write into this cluster's archive");
-	if (cfg->standby)
+	if (cfg->standby && ctx->primary < 0)
+		log_info("start PostgreSQL on it (pg_ctl -D %s start): it replays the archive; it streams once it is given "
+				 "primary_conninfo (Patroni does when the cluster has a leader)", ctx->target);
+	else if (cfg->standby)
 		log_info("start PostgreSQL on it (pg_ctl -D %s start): it replays the archive, then streams from the primary",
 				 ctx->target);
 	else if (t->kind == TARGET_LATEST)
@@ -742,7 +745,20 @@ standby_primary(RestoreCtx *ctx, const RestoreTarget *t, PgbError *err)
 		return pgb_error(err, EXIT_CONFIG, "--standby needs the cluster's members to find the primary"),
 			pgb_hint(err, "use a Pigsty inventory with all.children.<cluster>.hosts");
 	if (cluster_find_primary(cfg, NULL, &ctx->primary, err) != 0)
-		return -1;
+	{
+		if (err->code != EXIT_DATABASE)
+			return -1;
+
+		/*
+		 * No leader (Patroni's no_leader: the whole cluster is down, or
+		 * being rebuilt from the repository): a standby that replays the
+		 * archive only, and streams once Patroni gives it a leader.
+		 */
+		log_warn("%s; rebuilding from the repository alone, without primary_conninfo", err->msg);
+		pgb_error_clear(err);
+		ctx->primary = -1;
+		return 0;
+	}
 	if (cfg->self == ctx->primary)
 		return pgb_error(err, EXIT_REFUSED, "%s is the primary of cluster \"%s\"; a replica cannot be rebuilt over it",
 						 cfg->members[ctx->primary].name, cfg->cluster);

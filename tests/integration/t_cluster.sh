@@ -155,8 +155,11 @@ test_cluster_failover_loses_no_wal() {
 }
 
 test_cluster_standby_rebuild() {
-    # Patroni creates replicas with pgbkp's restore --standby
-    cluster_up 2 --replica-method "$INST/bin/pgbkp --config $ROOT/pgbkp.yml --instance @NAME@ --no-progress restore --standby --delta --target-dir @DATA@"
+    # Patroni creates replicas with pgbkp's restore --standby, and keeps the
+    # archive as their fallback through postgresql.recovery_conf (Patroni
+    # strips recovery settings from postgresql.auto.conf)
+    cluster_up 2 --replica-method "$INST/bin/pgbkp --config $ROOT/pgbkp.yml --instance @NAME@ --no-progress restore --standby --delta --target-dir @DATA@" \
+        --restore-command "$INST/bin/pgbkp --config $ROOT/pgbkp.yml --log-level warn archive-get %f \"%p\""
     local l r
     l=$(leader)
     for r in $PATRONI_MEMBERS; do [ "$r" != "$l" ] && break; done
@@ -188,6 +191,10 @@ test_cluster_standby_rebuild() {
     "$TOP/scripts/patroni-cluster" kill-member "$PC" "$r" >>"$ROOT/log/patroni-kill.log" 2>&1 ||
         fail "kill-member $r"
     rm -rf "$(eval echo "\$MEMBER_${idx}_DATA")"
+    # WAL after the backup, in the archive: the rebuilt replica replays it from there
+    member_sql "$l" "insert into t select g, 'C' from generate_series(201,300) g"
+    switch_and_wait "$l"
+    switch_and_wait "$l"
     "$TOP/scripts/patroni-cluster" revive "$PC" "$r" >>"$ROOT/log/patroni-revive.log" 2>&1 ||
         { tail -n 30 "$ROOT/log/patroni-revive.log"; fail "revive $r"; }
     grep -rq "replica has been created using pgbkp" "$PC"/log/ ||
@@ -196,7 +203,20 @@ test_cluster_standby_rebuild() {
         [ "$(member_sql "$r" "select count(*) from t" 2>/dev/null || true)" = 200 ] && break
         sleep 0.2
     done
-    assert_eq 200 "$(member_sql "$r" "select count(*) from t")" "rows on the replica Patroni rebuilt with pgbkp"
+    assert_eq 300 "$(member_sql "$r" "select count(*) from t")" "rows on the replica Patroni rebuilt with pgbkp"
+    # under Patroni, the replica fetched WAL from the repository
+    grep -rq 'restored log file "[0-9A-F]*" from archive' "$PC/log/pg-$idx"/ ||
+        fail "the replica Patroni started did not restore WAL from the archive: $(tail -n 20 "$PC"/log/pg-"$idx"/* 2>/dev/null)"
+
+    # no leader (Patroni's no_leader): the whole cluster is down; a replica
+    # is rebuilt from the repository alone, without primary_conninfo
+    "$TOP/scripts/patroni-cluster" stop "$PC" >>"$ROOT/log/patroni-stop.log" 2>&1 || fail "patroni-cluster stop"
+    run pgc --instance "$r" restore --standby --target-dir "$ROOT/pg/noleader"
+    assert_rc 0 "restore --standby without a leader"
+    assert_output_contains "rebuilding from the repository alone"
+    assert_file_exists "$ROOT/pg/noleader/standby.signal"
+    ! grep -q primary_conninfo "$ROOT/pg/noleader/postgresql.auto.conf" || fail "primary_conninfo written without a leader"
+    grep -q "^restore_command = .*archive-get" "$ROOT/pg/noleader/postgresql.auto.conf" || fail "no restore_command"
 }
 
 # patroni_ssl_enabled (Pigsty's ha/safe shape): the REST API is HTTPS, and
