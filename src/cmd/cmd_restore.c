@@ -93,6 +93,31 @@ parse_target_all(const Config *cfg, RestoreTarget *t, PgbError *err)
 	return 0;
 }
 
+/*
+ * The target time as recovery will use it, in UTC, and for a time given
+ * without a zone the local zone and offset it was read in.
+ */
+static void
+log_target_time(const char *text, TimestampUs t)
+{
+	char		utc[64];
+	char		zone[128];
+	time_t		secs = (time_t) (t / 1000000);
+	struct tm	tm;
+
+	time_format_utc(t, utc, sizeof(utc));
+	if (strlen(text) > 10 && strpbrk(text + 10, "Zz+-") != NULL)
+	{
+		log_info("recovery target time %s", utc);
+		return;
+	}
+	time_local_zone_name(zone, sizeof(zone));
+	if (localtime_r(&secs, &tm) == NULL)
+		tm.tm_gmtoff = 0;
+	log_info("recovery target time %s: \"%s\" has no zone, so it was read in the local time zone %s (UTC%c%02ld:%02ld)",
+			 utc, text, zone, tm.tm_gmtoff < 0 ? '-' : '+', labs(tm.tm_gmtoff) / 3600, labs(tm.tm_gmtoff) % 3600 / 60);
+}
+
 /* A timeline number as text (a static buffer: one use per call site). */
 static const char *
 timeline_name(TimeLineID tli)
@@ -846,6 +871,8 @@ cmd_restore(const Config *cfg, PgbError *err)
 		return -1;
 	if (choose_repository(&ctx, &target, &cat, &wal, err) != 0)
 		goto done;
+	if (target.kind == TARGET_TIME)
+		log_target_time(cfg->target_time, target.time);
 	if (target.kind == TARGET_XID || target.kind == TARGET_NAME)
 		log_info("the WAL cannot be searched for %s %s in advance; restoring backup %s, the newest%s",
 				 target.kind == TARGET_XID ? "transaction" : "restore point", target.text, ctx.m->label,

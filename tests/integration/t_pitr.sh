@@ -84,6 +84,12 @@ test_pitr_time() {
     pg_wait_recovery_end at_time
     assert_eq "100 100 0" "$(count_rows at_time)" "rows after restore --time"
     assert_pgbench_intact at_time
+    # the same moment without its zone is read in the local zone, and the log says which
+    local local_t=${T_AB%+00}
+    restore_start at_local --time "$local_t" --target-action promote
+    assert_output_contains "has no zone, so it was read in the local time zone UTC (UTC+00:00)"
+    pg_wait_recovery_end at_local
+    assert_eq "100 100 0" "$(count_rows at_local)" "rows after restore --time in local time"
 }
 
 test_pitr_lsn() {
