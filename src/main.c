@@ -4,6 +4,7 @@
  * main parses the configuration, finds the command, runs it, and turns its
  * error (if any) into one message and the documented exit code.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,41 @@
 #include "cmd/cmd.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "config/options.h"
+
+/*
+ * The log file LOG_PATH/pgbkp-CLUSTER-COMMAND.log (pgBackRest's own are
+ * CLUSTER-COMMAND.log in the same directory under Pigsty),
+ * with a line for the command's start.  Best effort: a log file that cannot
+ * be opened leaves logging on stderr (with a warning, except for the archive
+ * commands PostgreSQL runs for every segment, and for Pigsty's default
+ * directory where it does not exist).
+ */
+static void
+open_log_file(const Config *cfg)
+{
+	char		path[4096];
+	char		line[2048];
+	size_t		n = 0;
+	const OptionDef *opt = option_find("log-path");
+	const char *src = cfg->source[opt - option_table];
+
+	if (cfg->log_path == NULL || cfg->command == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/pgbkp-%s-%s.log", cfg->log_path, cfg->cluster ? cfg->cluster : "none", cfg->command);
+	if (!log_open_file(path, (LogLevel) cfg->log_level_file))
+	{
+		if (strncmp(cfg->command, "archive-", 8) == 0 || (errno == ENOENT && src && strstr(src, "role default")))
+			log_debug("could not open log file \"%s\": %s", path, strerror(errno));
+		else
+			log_warn("could not open log file \"%s\": %s; logging to stderr only", path, strerror(errno));
+		return;
+	}
+	line[0] = '\0';
+	for (int i = 1; i < cfg->argc && n < sizeof(line) - 1; i++)
+		n += (size_t) snprintf(line + n, sizeof(line) - n, "%s%s", i > 1 ? " " : "", cfg->argv[i]);
+	log_file_only(LOG_INFO, "%s command begin %s: %s", cfg->command, PACKAGE_VERSION, line);
+}
 
 int
 main(int argc, char **argv)
@@ -46,6 +82,8 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return rc;
 	}
+	open_log_file(&cfg);
+
 	/*
 	 * What the configuration asked for that pgbkp does not do as asked, once
 	 * a run (not for archive-push/-get: PostgreSQL would log it every segment)
@@ -76,6 +114,11 @@ main(int argc, char **argv)
 		}
 		break;
 	}
+	if (rc == EXIT_OK)
+		log_file_only(LOG_INFO, "%s command end: completed successfully", cfg.command);
+	else
+		log_file_only(rc == EXIT_WAL_MISSING ? LOG_INFO : LOG_ERROR, "%s command end: exit status %d", cfg.command, rc);
+	log_close_file();
 	config_free(&cfg);
 	return rc;
 }

@@ -76,6 +76,8 @@ typedef struct Config
 	char	   *pg_user;		/* default "postgres" */
 	char	   *pg_database;	/* default "postgres" */
 	int			log_level;		/* LogLevel, default LOG_INFO */
+	char	   *log_path;		/* directory of the log files, or NULL */
+	int			log_level_file; /* LogLevel of the log file, default LOG_INFO */
 	int			compress_level; /* zstd level 1..19, default 3 */
 	int			archive_timeout;	/* seconds to wait for WAL, default 60 */
 	int			bundle_size;	/* MiB; target size of bundle objects, default 64 */

@@ -51,11 +51,14 @@ typedef struct PigstyVars
 	yaml_node_t *patroni_port;	/* patroni_port */
 	yaml_node_t *patroni_enabled;	/* patroni_enabled */
 	yaml_node_t *patroni_ssl;	/* patroni_ssl_enabled */
+	yaml_node_t *log_dir;		/* pgbackrest_log_dir */
 	yaml_node_t *repl_user;		/* pg_replication_username */
 } PigstyVars;
 
 #define NODE_LINE(n) ((int) (n)->start_mark.line + 1)
 #define CRONTAB_MAX_JOBS 16
+#define PIGSTY_DEFAULTS "Pigsty v4.5.0 role default"
+#define PIGSTY_LOG_DIR "/pg/log/pgbackrest"
 
 static bool
 is_null(const yaml_node_t *node)
@@ -190,6 +193,18 @@ emit(Inventory *inv, const char *name, yaml_node_t *node, const char *key,
 	return inv->set(inv->arg, opt, text, &src, err);
 }
 
+/* Hand a Pigsty role default to the caller as the value of option name. */
+static int
+emit_default(Inventory *inv, const char *name, const char *value, const char *key, PgbError *err)
+{
+	OptionSource src = {SRC_FILE, PIGSTY_DEFAULTS, 0, key};
+	const OptionDef *opt = option_find(name);
+
+	if (opt == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "no option named \"%s\"", name);
+	return inv->set(inv->arg, opt, value, &src, err);
+}
+
 /* Fill vars from one level's vars mapping, keeping what it does not set. */
 static void
 pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
@@ -226,6 +241,8 @@ pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
 		pv->patroni_enabled = n;
 	if ((n = map_get(inv, vars, "patroni_ssl_enabled")) != NULL)
 		pv->patroni_ssl = n;
+	if ((n = map_get(inv, vars, "pgbackrest_log_dir")) != NULL)
+		pv->log_dir = n;
 	if ((n = map_get(inv, vars, "pg_replication_username")) != NULL)
 		pv->repl_user = n;
 }
@@ -242,7 +259,6 @@ where_of(Inventory *inv, yaml_node_t *node, char *out, size_t len)
  * of Pigsty v4.5.0): what its pgBackRest uses when the inventory defines no
  * pgbackrest_repo.  Written here as data, not copied text.
  */
-#define PIGSTY_DEFAULTS "Pigsty v4.5.0 role default"
 static const struct
 {
 	const char *repo;
@@ -818,6 +834,8 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 		emit(inv, "patroni-port", pv.patroni_port, "patroni_port", err) < 0 ||
 		emit(inv, "patroni", pv.patroni_enabled, "patroni_enabled", err) < 0 ||
 		emit(inv, "patroni-ssl", pv.patroni_ssl, "patroni_ssl_enabled", err) < 0 ||
+		(pv.log_dir ? emit(inv, "log-path", pv.log_dir, "pgbackrest_log_dir", err) :
+		 inv->pigsty ? emit_default(inv, "log-path", PIGSTY_LOG_DIR, "pgbackrest_log_dir", err) : 0) < 0 ||
 		emit(inv, "replication-user", pv.repl_user, "pg_replication_username", err) < 0 ||
 		pigsty_repos(inv, &pv, section_repositories(inv, gvars, cvars, top_section), err) < 0 ||
 		cluster_members(inv, map_get(inv, group, "hosts"), err) < 0 ||

@@ -25,6 +25,7 @@ all:
         pg_data: ${PG_DATA[main]}
         patroni_enabled: false
         pgbackrest_method: minio
+        pgbackrest_log_dir: $ROOT/log/pgbackrest
         pg_crontab:
           - '00 01 * * 1 /pg/bin/pg-backup full'
           - '00 01 * * 2,3,4,5,6,7 /pg/bin/pg-backup'
@@ -61,6 +62,7 @@ EOF
 test_pigsty_minio_inventory_backup_restore() {
     s3_start --https
     REPO_CONFIG=$ROOT/pigsty.yml
+    as_pg mkdir -p "$ROOT/log/pgbackrest"
     pg_init main
     pigsty_minio_inventory "$REPO_CONFIG"
     pg_start main
@@ -88,6 +90,15 @@ test_pigsty_minio_inventory_backup_restore() {
     pg_sql main "insert into t select g, 'B' from generate_series(101,200) g"
     pg_switch_and_wait main >/dev/null
     expect_rc 0 pgbkp verify
+    # each run also went to its log file, in pgBackRest's line format
+    local lf=$ROOT/log/pgbackrest/pgbkp-$CLUSTER-backup.log
+    assert_file_exists "$lf"
+    grep -q " P00   INFO: backup command begin .*backup --type full" "$lf" || fail "no command begin line in $lf"
+    grep -q " P00   INFO: backup command end: completed successfully" "$lf" || fail "no command end line in $lf"
+    ! grep -vqE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} P00 +(ERROR|WARN|INFO|DEBUG): ' "$lf" ||
+        fail "a line of $lf is not in pgBackRest's format"
+    assert_file_exists "$ROOT/log/pgbackrest/pgbkp-$CLUSTER-archive-push.log"
+    ! grep -q "pgBR\.$CLUSTER\|$S3_SECRET" "$ROOT"/log/pgbackrest/* || fail "a log file holds a secret"
     expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/copy"
     pg_adopt copy "$ROOT/pg/copy"
     pg_start copy
@@ -132,6 +143,9 @@ test_pigsty_defaults_only_inventories() {
     chmod 644 "$inv"
     run pgbkp_raw --config "$inv" config --output json
     assert_rc 0 "config of a defaults-only inventory"
+    # Pigsty's default log directory does not exist here: no warning
+    ! grep -q "log file" "$RUN_ERR" || fail "a warning about the default log directory"
+    assert_eq "/pg/log/pgbackrest" "$(jq -r .settings.log_path.value "$RUN_OUT")" "Pigsty's default log directory"
     assert_eq "local posix /pg/backup 2 count" \
         "$(jq -r '.repositories[0] | "\(.name) \(.type) \(.path) \(.retention_full) \(.retention_full_type)"' "$RUN_OUT")" "the default local repository"
     jq -r '.repositories[0].source' "$RUN_OUT" | grep -q "Pigsty v4.5.0 role default" || fail "the default is not named as Pigsty's"
