@@ -229,3 +229,21 @@ test_man_and_tables_agree() {
     [ ${#missing[@]} -eq 0 ] || fail "in the tables but not in man/pgbkp.1: ${missing[*]}"
     [ ${#extra[@]} -eq 0 ] || fail "in man/pgbkp.1 but not in the tables: ${extra[*]}"
 }
+
+test_grafana_dashboard_for_pigsty() {
+    # the dashboard loads the way Pigsty loads its own: Pigsty's datasource
+    # uid, its cls/ins target labels, a body for POST /api/dashboards/db
+    local dash=$TOP/scripts/grafana-dashboard.json m missing=()
+    jq -e . "$dash" >/dev/null || fail "the dashboard is not valid JSON"
+    assert_eq "ds-prometheus" "$(jq -r '[.. | objects | select(has("datasource")) | .datasource | objects | select(.type == "prometheus") | .uid] | unique | join(" ")' "$dash")" \
+        "Prometheus datasource uids"
+    assert_eq "cls ins" "$(jq -r '[.templating.list[].name] | join(" ")' "$dash")" "dashboard variables"
+    ! grep -Eq 'cluster=~|node=~|DS_PROMETHEUS' "$dash" || fail "the dashboard still selects pgbkp's own labels or an import input"
+    jq '{dashboard: (.id = null), overwrite: true, folderUid: "pgsql"}' "$dash" | jq -e '.dashboard.uid and .dashboard.panels and .overwrite' >/dev/null ||
+        fail "no loader request body can be made of the dashboard"
+    # every pgbkp_ family it queries is one the endpoint serves
+    for m in $(grep -oE 'pgbkp_[a-z_]+' "$dash" | sort -u); do
+        grep -rqF "\"$m" "$TOP/src/sched/" || missing+=("$m")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "the dashboard queries families the endpoint does not serve: ${missing[*]}"
+}
