@@ -103,6 +103,13 @@ describe_policy(const RetentionPolicy *p)
 		log_info("retention: recovery to any moment since %s (%d %s)", since, p->full,
 				 plural(p->full, "day", "days"));
 	}
+	if (p->diff > 0)
+		log_info("retention: the newest %d diff %s and the incr backups built on %s", p->diff,
+				 plural(p->diff, "backup", "backups"), plural(p->diff, "it", "them"));
+	if (p->archive > 0)
+		log_info("retention: continuous WAL from the newest %d %s %s on; older backups keep their own WAL only",
+				 p->archive, p->archive_type == RETENTION_ARCHIVE_FULL ? "full" :
+				 p->archive_type == RETENTION_ARCHIVE_DIFF ? "full or diff" : "", plural(p->archive, "backup", "backups"));
 }
 
 static void
@@ -158,7 +165,7 @@ apply_plan(Repo *repo, const Catalog *cat, const RetentionPlan *plan, bool dry_r
 	if (rc == 0 && plan->have_wal_cutoff)
 	{
 		cutoff_name(cat, plan, first_kept);
-		rc = wal_remove_before(repo, plan->wal_cutoff, dry_run, tally_add, &wal, err);
+		rc = wal_remove_before(repo, plan->wal_cutoff, plan->keep_ranges, plan->nkeep_ranges, dry_run, tally_add, &wal, err);
 		tally_flush(&wal);
 	}
 	if (rc != 0)
@@ -190,6 +197,39 @@ apply_plan(Repo *repo, const Catalog *cat, const RetentionPlan *plan, bool dry_r
 	return 0;
 }
 
+/* The current repository's retention policy. */
+static int
+repo_policy(const Config *cfg, RetentionPolicy *policy, PgbError *err)
+{
+	const RepoDef *def = &cfg->repos[cfg->repo_current];
+
+	memset(policy, 0, sizeof(*policy));
+	if (retention_type_parse(def->retention_full_type, &policy->type, err) != 0 ||
+		retention_archive_type_parse(def->retention_archive_type, &policy->archive_type, err) != 0)
+		return -1;
+	policy->full = def->retention_full;
+	policy->diff = def->retention_diff;
+	policy->archive = def->retention_archive;
+	policy->now = time_now();
+	return 0;
+}
+
+bool
+expire_continuous_from(const Config *cfg, const Catalog *cat, SegNo *from, PgbError *err)
+{
+	RetentionPolicy policy;
+	RetentionPlan plan = {0};
+	bool		moved;
+
+	if (repo_policy(cfg, &policy, err) != 0 || policy.archive == 0 || policy.full < 1 ||
+		retention_plan(cat, &policy, &plan, err) != 0)
+		return false;
+	moved = plan.have_wal_cutoff && plan.nkeep_ranges > 0;
+	*from = plan.wal_cutoff;
+	retention_plan_free(&plan);
+	return moved;
+}
+
 int
 expire_run(Repo *repo, const Config *cfg, PgbError *err)
 {
@@ -198,12 +238,8 @@ expire_run(Repo *repo, const Config *cfg, PgbError *err)
 	RetentionPlan plan = {0};
 	int			rc = -1;
 
-	const RepoDef *def = &cfg->repos[cfg->repo_current];
-
-	if (retention_type_parse(def->retention_full_type, &policy.type, err) != 0)
+	if (repo_policy(cfg, &policy, err) != 0)
 		return -1;
-	policy.full = def->retention_full;
-	policy.now = time_now();
 	describe_policy(&policy);
 	if (catalog_load(repo, &cat, err) != 0)
 		return -1;

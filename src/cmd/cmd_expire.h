@@ -6,6 +6,7 @@
 #define PGBKP_CMD_EXPIRE_H
 
 #include "config/config.h"
+#include "repo/catalog.h"
 #include "repo/repo.h"
 
 /*
@@ -16,5 +17,12 @@
  * manifest is committed.
  */
 int			expire_run(Repo *repo, const Config *cfg, PgbError *err);
+
+/*
+ * Where the archive is meant to be continuous from, by the current
+ * repository's retention (pgBackRest's retention_archive moves it past the
+ * oldest backup); false when the policy does not move it.
+ */
+bool		expire_continuous_from(const Config *cfg, const Catalog *cat, SegNo *from, PgbError *err);
 
 #endif

@@ -20,6 +20,7 @@
 #include "common/fileio.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/cmd_expire.h"
 #include "common/log.h"
 #include "repo/catalog.h"
 #include "repo/walarchive.h"
@@ -226,6 +227,17 @@ cmd_verify(const Config *cfg, PgbError *err)
 		goto done;
 	for (int b = 0; b < cat.count; b++)
 		log_info("backup %s (%s): %d files checked", cat.backups[b].label, cat.backups[b].type, cat.backups[b].nfiles);
+	{
+		SegNo		from;
+		PgbError	ignored = {0};
+
+		/* retention_archive: the archive is continuous only from its cutoff on */
+		if (expire_continuous_from(cfg, &cat, &from, &ignored) && from > oldest)
+		{
+			log_info("WAL before the archive retention's start is kept only for each older backup's own range");
+			oldest = from;
+		}
+	}
 	verify_wal(&run, &wal, oldest, have_oldest);
 	if (run.problems > 0)
 		pgb_error(err, EXIT_CORRUPT, "verify found %d problem%s in %d backups and %d WAL files",

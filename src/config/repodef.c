@@ -32,6 +32,9 @@ const RepoDefKey repodef_keys[] = {
 	{"retention_full", "this repository's --retention-full"},
 	{"retention_full_type", "this repository's --retention-full-type"},
 	{"bundle_size", "this repository's --bundle-size, as pgBackRest writes it (128MiB)"},
+	{"retention_diff", "keep only the newest N diff backups (and the incr backups built on them)"},
+	{"retention_archive", "keep continuous WAL from the Nth newest backup of retention_archive_type on"},
+	{"retention_archive_type", "full (default), diff or incr: which backups retention_archive counts"},
 	{"block, bundle, bundle_limit", "accepted: pgbkp always bundles and stores block maps"},
 	{NULL, NULL}
 };
@@ -229,10 +232,16 @@ repodef_set(RepoDef *def, const char *key, const char *value, const char *where,
 		pgb_error(err, EXIT_CONFIG, "%s: pgbackrest_repo.%s.%s is not supported by pgbkp", where, def->name, key);
 		return pgb_hint(err, "see \"Repository keys\" in pgbkp help options");
 	}
-	if (strcmp(key, "retention_diff") == 0 || strcmp(key, "retention_archive") == 0 ||
-		strcmp(key, "retention_archive_type") == 0)
-		return add_warning(def, where, key, "not applied: pgbkp keeps every diff and incr backup, and the WAL of every "
-						   "kept backup, until retention_full expires the full backup they build on", err);
+	if (strcmp(key, "retention_diff") == 0)
+		return set_int(def, &def->retention_diff, key, value, where, 1, 9999, err);
+	if (strcmp(key, "retention_archive") == 0)
+		return set_int(def, &def->retention_archive, key, value, where, 1, 9999, err);
+	if (strcmp(key, "retention_archive_type") == 0)
+	{
+		if (strcmp(value, "full") != 0 && strcmp(value, "diff") != 0 && strcmp(value, "incr") != 0)
+			return bad_value(def, key, value, where, "full, diff or incr", err);
+		return set_string(&def->retention_archive_type, value, err);
+	}
 	return add_warning(def, where, key, "ignored: pgbkp has no such repository setting", err);
 }
 
@@ -363,6 +372,7 @@ repodef_free(RepoDef *def)
 	free_secret(&def->cipher_pass);
 	free(def->cipher_pass_file);
 	free(def->retention_full_type);
+	free(def->retention_archive_type);
 	free(def->s3_key_secret_where);
 	free(def->cipher_pass_where);
 	for (int i = 0; i < def->nwarnings; i++)

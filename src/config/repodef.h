@@ -53,6 +53,9 @@ typedef struct RepoDef
 	int			retention_full; /* 0 = unset */
 	char	   *retention_full_type;	/* NULL = unset */
 	int			bundle_size;	/* MiB, from pgBackRest's bundle_size; 0 = unset */
+	int			retention_diff; /* newest diff backups kept; 0 = all */
+	int			retention_archive;	/* backups with continuous WAL; 0 = every kept one */
+	char	   *retention_archive_type;	/* full | diff | incr; NULL = full */
 	char	   *s3_key_secret_where;	/* where the secret was set ("FILE:LINE"), for pgbkp config */
 	char	   *cipher_pass_where;
 	/* what the entry said that pgbkp does not do as asked: one line each, for warnings */

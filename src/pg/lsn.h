@@ -19,6 +19,13 @@ typedef uint32_t TimeLineID;
 
 #define WAL_NAME_LEN 24
 
+/* Segment numbers first..last, inclusive. */
+typedef struct SegRange
+{
+	SegNo		first;
+	SegNo		last;
+} SegRange;
+
 /* "16/B374D848" -> Lsn.  EXIT_USAGE on malformed input. */
 int			lsn_parse(const char *text, Lsn *out, PgbError *err);
 /* Lsn -> "16/B374D848" (upper-case hex, as PostgreSQL prints). */

@@ -19,12 +19,20 @@
  *     its chain: that includes a backup whose chain is broken (a parent
  *     missing from the catalog).  A broken-chain backup older than the oldest
  *     kept full backup is removed.  Without any full backup nothing is removed.
- *  4. Every kept backup keeps its whole chain of parents.
- *  5. WAL: segments, .partial and .backup files whose segment number is
+ *  4. With a diff count (pgBackRest's retention-diff), only the newest N
+ *     diff backups among those kept stay; an older one goes, with every
+ *     incr backup built on it.  Full backups are never counted.
+ *  5. Every kept backup keeps its whole chain of parents.
+ *  6. WAL: segments, .partial and .backup files whose segment number is
  *     below the lowest start segment of the kept backups are removed, on
  *     every timeline.  That is the start segment of the oldest kept backup
- *     (on one timeline; with several, the lowest).  History files are always
- *     kept.  Without kept backups no WAL is removed.
+ *     (on one timeline; with several, the lowest).  With an archive count
+ *     (pgBackRest's retention-archive and -archive-type), the continuous WAL
+ *     starts instead at the Nth newest kept backup of that type (full; full
+ *     or diff; any), and an older kept backup keeps only the WAL from its
+ *     start to its stop segment (it restores to its end, no further).
+ *     History files are always kept.  Without kept backups no WAL is
+ *     removed.
  *
  * "Newer" and "older" are catalog order (oldest first).  Backups the catalog
  * could not read (corrupt) or that never finished (incomplete) are not part
@@ -46,12 +54,24 @@ typedef enum RetentionType
 	RETENTION_TIME				/* keep N days of recoverability */
 } RetentionType;
 
+typedef enum RetentionArchiveType
+{
+	RETENTION_ARCHIVE_FULL,
+	RETENTION_ARCHIVE_DIFF,		/* full and diff backups count */
+	RETENTION_ARCHIVE_INCR		/* every backup counts */
+} RetentionArchiveType;
+
 typedef struct RetentionPolicy
 {
 	RetentionType type;
 	int			full;			/* count: full backups; time: days; >= 1 */
 	TimestampUs now;			/* time: the days are counted back from here */
+	int			diff;			/* newest diff backups to keep; 0: all */
+	int			archive;		/* backups of archive_type with continuous WAL; 0: every kept one */
+	RetentionArchiveType archive_type;
 } RetentionPolicy;
+
+
 
 typedef struct RetentionPlan
 {
@@ -61,11 +81,15 @@ typedef struct RetentionPlan
 	int			nkeep;
 	int			nkeep_full;		/* full backups among the kept */
 	bool		have_wal_cutoff;	/* false: remove no WAL at all */
-	SegNo		wal_cutoff;		/* WAL below this segment number goes (wal_remove_before) */
+	SegNo		wal_cutoff;		/* WAL below this segment number goes (wal_remove_before) ... */
+	int			nkeep_ranges;	/* ... except these ranges (backups older than the cutoff) */
+	SegRange   *keep_ranges;
 } RetentionPlan;
 
 /* "count" or "time" (NULL: count); EXIT_USAGE otherwise. */
 int			retention_type_parse(const char *text, RetentionType *out, PgbError *err);
+/* "full", "diff" or "incr" (NULL: full); EXIT_USAGE otherwise. */
+int			retention_archive_type_parse(const char *text, RetentionArchiveType *out, PgbError *err);
 
 /*
  * Decide what the policy removes from the catalog.  EXIT_USAGE when

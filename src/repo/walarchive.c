@@ -550,8 +550,18 @@ dir_below(const Repo *repo, const char *dir, SegNo before)
 	return segno + per_dir <= before;
 }
 
+static bool
+in_ranges(SegNo segno, const SegRange *keep, int nkeep)
+{
+	for (int i = 0; i < nkeep; i++)
+		if (segno >= keep[i].first && segno <= keep[i].last)
+			return true;
+	return false;
+}
+
 static int
-remove_before_in(Repo *repo, const char *dir, SegNo before, bool dry_run, WalRemovedFn fn, void *arg, PgbError *err)
+remove_before_in(Repo *repo, const char *dir, SegNo before, const SegRange *keep, int nkeep, bool dry_run,
+				 WalRemovedFn fn, void *arg, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
 	StorageList files;
@@ -571,7 +581,7 @@ remove_before_in(Repo *repo, const char *dir, SegNo before, bool dry_run, WalRem
 
 		/* only WAL files below the cutoff, and only where wal_object_path puts them */
 		if (files.items[i].is_dir || kind == WAL_KIND_INVALID || kind == WAL_KIND_HISTORY ||
-			segno >= before || strncmp(name, dir, 16) != 0)
+			segno >= before || in_ranges(segno, keep, nkeep) || strncmp(name, dir, 16) != 0)
 		{
 			kept++;
 			continue;
@@ -594,7 +604,8 @@ remove_before_in(Repo *repo, const char *dir, SegNo before, bool dry_run, WalRem
 }
 
 int
-wal_remove_before(Repo *repo, SegNo before, bool dry_run, WalRemovedFn fn, void *arg, PgbError *err)
+wal_remove_before(Repo *repo, SegNo before, const SegRange *keep, int nkeep, bool dry_run,
+				  WalRemovedFn fn, void *arg, PgbError *err)
 {
 	char		dir[PGB_PATH_MAX];
 	StorageList top;
@@ -605,7 +616,7 @@ wal_remove_before(Repo *repo, SegNo before, bool dry_run, WalRemovedFn fn, void 
 		return -1;
 	for (int i = 0; i < top.count && rc == 0; i++)
 		if (top.items[i].is_dir && strlen(top.items[i].name) == 16)
-			rc = remove_before_in(repo, top.items[i].name, before, dry_run, fn, arg, err);
+			rc = remove_before_in(repo, top.items[i].name, before, keep, nkeep, dry_run, fn, arg, err);
 	storage_list_free(&top);
 	return rc;
 }

@@ -75,12 +75,15 @@ typedef void (*WalRemovedFn) (void *arg, const char *name, WalFileKind kind, Tim
  * Remove every archived segment, partial and .backup file whose segment
  * number is below before, on every timeline; history files always stay.
  * Each file is reported to fn (may be NULL) after its removal, in name
- * order, so on error fn has seen exactly what is gone.  A timeline
+ * order, so on error fn has seen exactly what is gone.  A file whose segment
+ * number lies in one of the nkeep ranges of keep stays (an older backup's own
+ * WAL, under an archive retention).  A timeline
  * directory whose whole segment range lies below before goes too once
  * nothing else is in it.  With dry_run nothing is removed and fn sees what
  * would be.
  */
-int			wal_remove_before(Repo *repo, SegNo before, bool dry_run, WalRemovedFn fn, void *arg, PgbError *err);
+int			wal_remove_before(Repo *repo, SegNo before, const SegRange *keep, int nkeep, bool dry_run,
+							  WalRemovedFn fn, void *arg, PgbError *err);
 
 
 #endif

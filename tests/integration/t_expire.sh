@@ -280,3 +280,46 @@ test_expire_time_policy() {
     restore_and_start latest
     assert_eq 300 "$(pg_sql latest "select count(*) from t")" "rows after restore to latest"
 }
+
+# pgBackRest's retention_diff and retention_archive on a repository (Pigsty
+# writes them into pgbackrest_repo): only the newest diff backup stays with
+# its incr; continuous WAL only from the newest full backup, while the older
+# full backup keeps its own WAL and still restores to its end.
+test_expire_diff_and_archive_retention() {
+    REPO_CONFIG=$ROOT/pgbkp.yml
+    printf 'pgbkp:\n  cluster: %s\n  repositories: [local]\npgbackrest_repo:\n  local: {path: %s, retention_full: 2, retention_diff: 1, retention_archive: 1}\n' \
+        "$CLUSTER" "$REPO" >"$REPO_CONFIG"
+    chmod 644 "$REPO_CONFIG"
+    expire_fixture
+    local f1 d1 i1 d2 f2
+    add_rows A 1 10
+    take_backup full; f1=$LAST
+    add_rows B 11 20
+    take_backup diff; d1=$LAST
+    add_rows C 21 30
+    take_backup incr; i1=$LAST
+    add_rows D 31 40
+    take_backup diff; d2=$LAST
+    add_rows E 41 50
+    take_backup full; f2=$LAST
+    add_rows F 51 60
+    local before=$ROOT/work/wal-before
+    wal_files >"$before"
+    run pgbkp expire
+    assert_rc 0 "expire"
+    assert_output_contains "the newest 1 diff backup"
+    assert_eq "$f1 $d2 $f2" "$(backup_labels | tr '\n' ' ' | sed 's/ $//')" "backups kept"
+    # continuous WAL from f2 on; f1 and d2 keep their own start..stop only
+    local f2_start f1_start
+    f2_start=$(wal_start "$f2")
+    f1_start=$(wal_start "$f1")
+    wal_files | grep -q "^$f1_start$" || fail "f1's own WAL was removed"
+    [ "$(wal_files | awk -v s="$f2_start" '$0 < s' | wc -l)" -lt "$(awk -v s="$f2_start" '$0 < s' "$before" | wc -l)" ] ||
+        fail "no WAL below f2's start was removed"
+    expect_rc 0 pgbkp verify
+    # f1 restores to its own end; the newest backup to the end of the archive
+    restore_and_start old --set "$f1" --immediate --target-action promote
+    assert_eq 10 "$(pg_sql old "select count(*) from t")" "rows of the oldest full backup"
+    restore_and_start newest
+    assert_eq 60 "$(pg_sql newest "select count(*) from t")" "rows at the end of the archive"
+}

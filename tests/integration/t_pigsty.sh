@@ -157,9 +157,9 @@ test_pigsty_defaults_only_inventories() {
         "$(jq -r '.repositories[0] | "\(.name) \(.s3_endpoint) \(.s3_bucket) \(.storage_port) \(.storage_ca_file) \(.cipher_type) \(.retention_full) \(.retention_full_type) \(.bundle_size_mib)"' "$RUN_OUT")" \
         "the default minio repository"
     # a key pgbkp does not honour draws one warning with its file and line
-    printf 'all:\n  children:\n    pg-meta:\n      hosts: {10.10.10.10: {pg_seq: 1}}\n      vars: {pg_cluster: pg-meta}\n  vars:\n    pgbackrest_repo:\n      local: {path: %s, retention_diff: 3}\n' "$REPO" >"$inv"
+    printf 'all:\n  children:\n    pg-meta:\n      hosts: {10.10.10.10: {pg_seq: 1}}\n      vars: {pg_cluster: pg-meta}\n  vars:\n    pgbackrest_repo:\n      local: {path: %s, retention_diff: 3, repo_hardlink: y}\n' "$REPO" >"$inv"
     run pgbkp_raw --config "$inv" config
-    assert_rc 0 "config with retention_diff"
-    assert_output_matches "warning: .*meta\.yml:8: pgbackrest_repo\.local\.retention_diff: not applied"
-    assert_eq 1 "$(grep -c 'pgbkp: warning: .*retention_diff' "$RUN_ERR")" "warnings about retention_diff on stderr"
+    assert_rc 0 "config with an unknown repository key"
+    assert_output_matches "warning: .*meta\.yml:8: pgbackrest_repo\.local\.repo_hardlink: ignored"
+    assert_eq 1 "$(grep -c 'pgbkp: warning: ' "$RUN_ERR")" "warnings on stderr (retention_diff is honoured, not warned about)"
 }

@@ -118,7 +118,7 @@ check_invariants(const RetentionPlan *plan)
 static RetentionPlan
 plan_for(RetentionType type, int full)
 {
-	RetentionPolicy p = {type, full, NOW};
+	RetentionPolicy p = {.type = type, .full = full, .now = NOW};
 	RetentionPlan plan;
 	PgbError	err = {0};
 
@@ -425,7 +425,7 @@ END_TEST
 
 START_TEST(test_policy_errors)
 {
-	RetentionPolicy p = {RETENTION_COUNT, 0, NOW};
+	RetentionPolicy p = {.type = RETENTION_COUNT, .full = 0, .now = NOW};
 	RetentionPlan plan;
 	RetentionType t;
 	PgbError	err = {0};
@@ -541,6 +541,100 @@ archive_fixture(void)
 	touch("wal/00000002.history");
 }
 
+/* ------------------------------------------------------------ diff and archive counts */
+
+static RetentionPlan
+plan_with(int full, int diff, int archive, RetentionArchiveType type)
+{
+	RetentionPolicy p = {RETENTION_COUNT, full, NOW, diff, archive, type};
+	RetentionPlan plan;
+	PgbError	err = {0};
+
+	ck_assert_msg(retention_plan(&cat, &p, &plan, &err) == 0, "%s", err.msg);
+	return plan;
+}
+
+START_TEST(test_diff_retention)
+{
+	RetentionPlan plan;
+
+	reset();
+	add("A-F", "full", "", 100, 10);
+	add("B-D", "diff", "A-F", 90, 12);
+	add("C-I", "incr", "B-D", 80, 14);
+	add("D-D", "diff", "A-F", 70, 16);
+	add("E-I", "incr", "D-D", 60, 18);
+	add("F-D", "diff", "A-F", 50, 20);
+	/* the newest two diff backups stay; the older one goes with its incr */
+	plan = plan_with(1, 2, 0, RETENTION_ARCHIVE_FULL);
+	ck_assert_str_eq(expired(&plan), "B-D C-I");
+	ck_assert_uint_eq(plan.wal_cutoff, 10);	/* A-F is kept: its WAL on */
+	retention_plan_free(&plan);
+	plan = plan_with(1, 1, 0, RETENTION_ARCHIVE_FULL);
+	ck_assert_str_eq(expired(&plan), "B-D C-I D-D E-I");
+	retention_plan_free(&plan);
+	/* no diff count: every diff stays */
+	plan = plan_with(1, 0, 0, RETENTION_ARCHIVE_FULL);
+	ck_assert_str_eq(expired(&plan), "");
+	retention_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_archive_retention)
+{
+	RetentionPlan plan;
+
+	reset();
+	add("A-F", "full", "", 100, 10);
+	add("B-I", "incr", "A-F", 90, 12);
+	add("C-F", "full", "", 80, 20);
+	add("D-D", "diff", "C-F", 70, 22);
+	add("E-F", "full", "", 60, 30);
+	add("F-I", "incr", "E-F", 50, 32);
+	/* three full backups kept; continuous WAL from the newest one only */
+	plan = plan_with(3, 0, 1, RETENTION_ARCHIVE_FULL);
+	ck_assert_str_eq(expired(&plan), "");
+	ck_assert_uint_eq(plan.wal_cutoff, 30);
+	ck_assert_int_eq(plan.nkeep_ranges, 4);	/* A, B, C, D keep their own WAL */
+	ck_assert_uint_eq(plan.keep_ranges[0].first, 10);
+	ck_assert_uint_eq(plan.keep_ranges[0].last, 10);
+	ck_assert_uint_eq(plan.keep_ranges[3].first, 22);
+	retention_plan_free(&plan);
+	/* counting diff backups too: from D-D on */
+	plan = plan_with(3, 0, 2, RETENTION_ARCHIVE_DIFF);
+	ck_assert_uint_eq(plan.wal_cutoff, 22);
+	ck_assert_int_eq(plan.nkeep_ranges, 3);
+	retention_plan_free(&plan);
+	/* every backup counts: the two newest are F-I and E-F */
+	plan = plan_with(3, 0, 2, RETENTION_ARCHIVE_INCR);
+	ck_assert_uint_eq(plan.wal_cutoff, 30);
+	retention_plan_free(&plan);
+	/* fewer such backups than the count: all WAL of the kept backups stays */
+	plan = plan_with(3, 0, 5, RETENTION_ARCHIVE_FULL);
+	ck_assert_uint_eq(plan.wal_cutoff, 10);
+	ck_assert_int_eq(plan.nkeep_ranges, 0);
+	retention_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_wal_remove_keeps_ranges)
+{
+	PgbError	err = {0};
+	Seen		seen = {0};
+	SegRange	keep[] = {{2, 2}};
+
+	archive_fixture();
+	ck_assert_msg(wal_remove_before(&repo, 4, keep, 1, false, record, &seen, &err) == 0, "%s", err.msg);
+	ck_assert(!exists(D1 "000000010000000000000001"));
+	ck_assert(exists(D1 "000000010000000000000002"));
+	ck_assert(exists(D1 "000000010000000000000002.00000028.backup"));
+	ck_assert(!exists(D1 "000000010000000000000003"));
+	ck_assert(exists(D1 "000000010000000000000004"));
+	ck_assert(exists(D2 "000000020000000000000002.partial"));
+	ck_assert(!exists(D2 "000000020000000000000003"));
+}
+END_TEST
+
 START_TEST(test_wal_remove_before)
 {
 	PgbError	err = {0};
@@ -551,12 +645,12 @@ START_TEST(test_wal_remove_before)
 
 	archive_fixture();
 	/* dry run: reports, removes nothing */
-	ck_assert_msg(wal_remove_before(&repo, 3, true, record, &dry, &err) == 0, "%s", err.msg);
+	ck_assert_msg(wal_remove_before(&repo, 3, NULL, 0, true, record, &dry, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(dry.names, want);
 	ck_assert(exists(D1 "000000010000000000000001"));
 	ck_assert(exists(D2 "000000020000000000000002.partial"));
 
-	ck_assert_msg(wal_remove_before(&repo, 3, false, record, &real, &err) == 0, "%s", err.msg);
+	ck_assert_msg(wal_remove_before(&repo, 3, NULL, 0, false, record, &real, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(real.names, want);
 	ck_assert(!exists(D1 "000000010000000000000001"));
 	ck_assert(!exists(D1 "000000010000000000000002"));
@@ -572,7 +666,7 @@ START_TEST(test_wal_remove_before)
 
 	/* again: nothing left to remove */
 	memset(&real, 0, sizeof(real));
-	ck_assert_msg(wal_remove_before(&repo, 3, false, record, &real, &err) == 0, "%s", err.msg);
+	ck_assert_msg(wal_remove_before(&repo, 3, NULL, 0, false, record, &real, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(real.n, 0);
 }
 END_TEST
@@ -586,7 +680,7 @@ START_TEST(test_wal_remove_whole_directories)
 	touch(D2 "not-a-wal-file");
 	touch("wal/0000000100000001/000000010000000100000005");
 	/* 256 segments of 16 MiB per directory: 0x105 is in 0000000100000001 */
-	ck_assert_msg(wal_remove_before(&repo, 0x105, false, record, &seen, &err) == 0, "%s", err.msg);
+	ck_assert_msg(wal_remove_before(&repo, 0x105, NULL, 0, false, record, &seen, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(seen.n, 8);
 	/* emptied and wholly below the cutoff: gone */
 	ck_assert(!exists(D1));
@@ -630,6 +724,9 @@ retention_suite(void)
 	tc = tcase_create("wal_remove_before");
 	tcase_add_checked_fixture(tc, wal_setup, wal_teardown);
 	tcase_add_test(tc, test_wal_remove_before);
+	tcase_add_test(tc, test_diff_retention);
+	tcase_add_test(tc, test_archive_retention);
+	tcase_add_test(tc, test_wal_remove_keeps_ranges);
 	tcase_add_test(tc, test_wal_remove_whole_directories);
 	suite_add_tcase(s, tc);
 
