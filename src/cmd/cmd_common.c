@@ -30,6 +30,7 @@ const CommandEntry command_handlers[] = {
 	{"expire", cmd_expire, CMD_REPOS_EACH, false},
 	{"status", cmd_status, CMD_REPOS_SELF, false},
 	{"schedule", cmd_schedule, CMD_REPOS_SELF, false},
+	{"metrics", cmd_metrics, CMD_REPOS_SELF, false},
 	{"cron", cmd_cron, CMD_REPOS_SELF, false},
 	{"clone", cmd_clone, CMD_REPOS_SELF, false},
 	{NULL, NULL, CMD_REPOS_SELF, false}

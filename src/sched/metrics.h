@@ -117,6 +117,7 @@ typedef struct MetricsRepoBackup
 				wal_stop[25];
 	double		start_time,
 				stop_time;		/* unix s */
+	double		duration;		/* s (from the microseconds, not these doubles) */
 	uint64_t	size;			/* database bytes */
 	uint64_t	delta;			/* database bytes in chunks it stored (not references) */
 	uint64_t	repo_size;		/* stored bytes of it and every backup it builds on */

@@ -59,6 +59,7 @@ backup_row(const Catalog *cat, const WalList *wal, const Manifest *m, MetricsRep
 	manifest_wal_range(m, b->wal_start, b->wal_stop);
 	b->start_time = (double) m->start_time / 1e6;
 	b->stop_time = (double) m->stop_time / 1e6;
+	b->duration = m->stop_time > m->start_time ? (double) (m->stop_time - m->start_time) / 1e6 : 0;
 	b->size = m->size;
 	b->repo_delta = m->repo_size;
 	b->repo_size = set_stored_bytes(cat, m);

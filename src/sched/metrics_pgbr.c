@@ -223,7 +223,7 @@ backup_sample(const Ctx *c, const char *name, const PromLabels *l, const Metrics
 			prom_sample(c->w, name, l, 1);
 			break;
 		case BV_DURATION:
-			prom_sample(c->w, name, l, b->stop_time > b->start_time ? b->stop_time - b->start_time : 0);
+			prom_sample(c->w, name, l, b->duration);
 			break;
 		case BV_SIZE:
 			prom_sample_u64(c->w, name, l, b->size);

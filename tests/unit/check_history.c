@@ -468,6 +468,7 @@ sample_backup(MetricsRepoBackup *b, const char *label, const char *type, const c
 	snprintf(b->wal_stop, sizeof(b->wal_stop), "000000010000000000000002");
 	b->start_time = start;
 	b->stop_time = stop;
+	b->duration = stop - start;
 	b->size = 30000000;
 	b->delta = strcmp(type, "full") == 0 ? 30000000 : 1000000;
 	b->repo_delta = strcmp(type, "full") == 0 ? 4000000 : 100000;
