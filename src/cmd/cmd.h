@@ -47,6 +47,7 @@ int			cmd_check(const Config *cfg, PgbError *err);
 int			cmd_expire(const Config *cfg, PgbError *err);
 int			cmd_status(const Config *cfg, PgbError *err);
 int			cmd_schedule(const Config *cfg, PgbError *err);
+int			cmd_metrics(const Config *cfg, PgbError *err);
 int			cmd_cron(const Config *cfg, PgbError *err);
 int			cmd_clone(const Config *cfg, PgbError *err);
 int			cmd_config(const Config *cfg, PgbError *err);

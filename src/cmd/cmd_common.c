@@ -18,8 +18,6 @@
 #include "repo/walarchive.h"
 #include "restore/recovery_conf.h"
 
-#define BACKUP_LOCK_NAME "lock/backup.lock"
-
 const CommandEntry command_handlers[] = {
 	{"init", cmd_init, CMD_REPOS_EACH, false},
 	{"backup", cmd_backup, CMD_REPOS_EACH, true},
@@ -32,6 +30,7 @@ const CommandEntry command_handlers[] = {
 	{"expire", cmd_expire, CMD_REPOS_EACH, false},
 	{"status", cmd_status, CMD_REPOS_SELF, false},
 	{"schedule", cmd_schedule, CMD_REPOS_SELF, false},
+	{"metrics", cmd_metrics, CMD_REPOS_SELF, false},
 	{"cron", cmd_cron, CMD_REPOS_SELF, false},
 	{"clone", cmd_clone, CMD_REPOS_SELF, false},
 	{"config", cmd_config, CMD_REPOS_SELF, false},
@@ -335,7 +334,7 @@ cmd_lock_backups(Repo *repo, const char *what, PgbError *err)
 	char		path[PGB_PATH_MAX];
 
 	cmd_holder_text(holder, sizeof(holder), what);
-	if (repo_path(repo, path, BACKUP_LOCK_NAME) != 0)
+	if (repo_path(repo, path, REPO_BACKUP_LOCK) != 0)
 	{
 		pgb_error(err, EXIT_IO, "path too long for the lock of cluster \"%s\"", repo->cluster);
 		return NULL;

@@ -37,16 +37,13 @@
 #include "cluster/primary.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/metrics_feed.h"
 #include "cmd/sched_jobs.h"
 #include "common/log.h"
-#include "pg/db.h"
 #include "repo/catalog.h"
 #include "repo/history.h"
-#include "repo/walarchive.h"
-#include "restore/plan.h"
 #include "sched/metrics.h"
 
-#define REFRESH_SECONDS 60
 #define CATCHUP_HISTORY 200
 #define PRUNE_EVERY 20
 #define STOP_WAIT_SECONDS 120
@@ -74,22 +71,11 @@ typedef struct Scheduler
 	int			nruns;
 	MetricsServer *metrics;
 	MetricsSnapshot snap;
-	bool		is_primary;
+	MetricsFeed feed;
 	time_t		next_refresh;
 	int			appended;
 	bool		stopping;
 } Scheduler;
-
-static const char *
-node_name(const Config *cfg, char *buf, size_t len)
-{
-	if (cfg->self >= 0)
-		snprintf(buf, len, "%s", cfg->members[cfg->self].name);
-	else if (gethostname(buf, len - 1) != 0)
-		snprintf(buf, len, "unknown");
-	buf[len - 1] = '\0';
-	return buf;
-}
 
 /*
  * Whether this member is the primary now (cmd_member_role): 1 yes, 0 no
@@ -155,7 +141,7 @@ record_run(Scheduler *s, RunState *r, const char *outcome, int code, TimestampUs
 	snprintf(rec.job, sizeof(rec.job), "%s", r->job.def.name);
 	snprintf(rec.command, sizeof(rec.command), "%s", r->job.def.command);
 	snprintf(rec.type, sizeof(rec.type), "%s", r->job.def.type);
-	snprintf(rec.node, sizeof(rec.node), "%s", node_name(s->cfg, node, sizeof(node)));
+	snprintf(rec.node, sizeof(rec.node), "%s", metrics_feed_node(s->cfg, node, sizeof(node)));
 	rec.start = start;
 	rec.end = time_now();
 	snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
@@ -205,75 +191,8 @@ static void
 refresh_metrics(Scheduler *s, bool probe)
 {
 	MetricsSnapshot *m = &s->snap;
-	static const char *const types[3] = {"full", "diff", "incr"};
-	PgbError	err = {0};
-	Repo	   *repo;
-	DbConn	   *conn;
-	char		node[128];
 
-	if (probe)
-	{
-		char		note[1024];
-
-		s->is_primary = this_is_primary(s->cfg, note, sizeof(note)) == 1;
-	}
-	memset(m, 0, sizeof(*m));
-	snprintf(m->cluster, sizeof(m->cluster), "%s", s->cfg->cluster ? s->cfg->cluster : "");
-	snprintf(m->instance, sizeof(m->instance), "%s", node_name(s->cfg, node, sizeof(node)));
-	m->is_primary = s->is_primary;
-	for (int t = 0; t < 3; t++)
-		snprintf(m->backups[t].type, sizeof(m->backups[t].type), "%s", types[t]);
-	if ((repo = cmd_open_repo_at(s->cfg, 0, &err)) != NULL)
-	{
-		Catalog		cat = {0};
-		WalList		wal = {0};
-
-		if (catalog_load(repo, &cat, &err) == 0 && wal_list(repo, &wal, &err) == 0)
-		{
-			TimestampUs a,
-						b;
-
-			m->backups_count = cat.count;
-			for (int i = 0; i < cat.count; i++)
-			{
-				const Manifest *b2 = &cat.backups[i];
-
-				m->repo_size_bytes += b2->repo_size;
-				for (int t = 0; t < 3; t++)
-					if (strcmp(b2->type, types[t]) == 0)
-					{
-						m->backups[t].present = 1;
-						m->backups[t].last_end = (double) b2->stop_time / 1e6;
-						m->backups[t].last_duration = (double) (b2->stop_time - b2->start_time) / 1e6;
-						m->backups[t].last_size = b2->size;
-						m->backups[t].last_stored = b2->repo_size;
-					}
-			}
-			if (plan_cluster_window(&cat, &wal, &a, &b))
-			{
-				m->recoverable_start = (double) a / 1e6;
-				m->recoverable_end = (double) b / 1e6;
-			}
-		}
-		else
-			log_warn("metrics: repository \"%s\" unreadable: %s", repo->name, err.msg);
-		wal_list_free(&wal);
-		catalog_free(&cat);
-		repo_free(repo);
-	}
-	pgb_error_clear(&err);
-	if ((conn = cmd_connect(s->cfg, &err)) != NULL)
-	{
-		DbMemberStatus st;
-
-		if (db_member_status(conn, &st, &err) == 0)
-		{
-			m->last_archived_time = (double) st.last_archived_time / 1e6;
-			m->archive_failures = (uint64_t) st.failed_count;
-			m->archived_count = (uint64_t) st.archived_count;
-		}
-		db_close(conn);
-	}
+	metrics_feed_refresh(s->cfg, &s->feed, probe, m);
 	for (int i = 0; i < s->nruns && i < METRICS_MAX_JOBS; i++)
 	{
 		m->jobs[i] = s->runs[i].m;
@@ -281,10 +200,9 @@ refresh_metrics(Scheduler *s, bool probe)
 		m->jobs[i].running = s->runs[i].pid > 0;
 	}
 	m->njobs = s->nruns < METRICS_MAX_JOBS ? s->nruns : METRICS_MAX_JOBS;
-	m->scrape_time_source = (double) time(NULL);
-	if (s->metrics)
-		metrics_update(s->metrics, m);
-	s->next_refresh = time(NULL) + REFRESH_SECONDS;
+	if (s->metrics && metrics_update(s->metrics, m) != 0)
+		log_warn("metrics: out of memory: the endpoint serves the previous values");
+	s->next_refresh = time(NULL) + s->cfg->metrics_interval;
 }
 
 /* ---------------------------------------------------------------- runs */
@@ -307,10 +225,10 @@ start_run(Scheduler *s, RunState *r)
 	switch (this_is_primary(s->cfg, note, sizeof(note)))
 	{
 		case 1:
-			s->is_primary = true;
+			s->feed.is_primary = true;
 			break;
 		case 0:
-			s->is_primary = false;
+			s->feed.is_primary = false;
 			log_info("job %s: skipped: %s", r->job.def.name, note);
 			record_run(s, r, "skipped", 0, time_now(), note);
 			return;
@@ -714,6 +632,7 @@ cmd_schedule(const Config *cfg, PgbError *err)
 	}
 	stop_all(&s);
 	metrics_stop(s.metrics);
+	metrics_snapshot_clear(&s.snap);
 	close(sfd);
 	if (s.owns)
 		config_free(&s.owned);

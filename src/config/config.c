@@ -482,6 +482,7 @@ resolve_repos(Loader *ld, PgbError *err)
 	{
 		RepoDef    *def = &cfg->repos[i];
 
+		def->position = i + 1;
 		/* retention: an explicit option, else the repository's own, else the default */
 		if ((ld->rank[option_find("retention-full") - option_table] > SRC_DEFAULT || def->retention_full == 0) &&
 			cfg->retention_full > 0)

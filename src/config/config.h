@@ -140,6 +140,7 @@ typedef struct Config
 	int			schedule_grace; /* minutes: a missed run is made up within this */
 	int			metrics_port;	/* 0: no endpoint */
 	char	   *metrics_address;
+	int			metrics_interval;	/* seconds between reads of the repositories */
 	int			history_keep;
 	int			argc;			/* the command line, for the scheduler's reload and children */
 	char	  **argv;

@@ -32,6 +32,7 @@ typedef enum RepoType
 typedef struct RepoDef
 {
 	char		name[REPODEF_NAME_MAX];
+	int			position;		/* 1-based place in configured order (kept when --repo picks one) */
 	char	   *where;			/* "FILE:LINE pgbackrest_repo.NAME" or "--repo-path" */
 	RepoType	type;
 	char	   *path;			/* posix: directory; s3: prefix in the bucket */

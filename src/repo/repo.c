@@ -384,3 +384,13 @@ repo_free(Repo *repo)
 	storage_free(repo->storage);
 	free(repo);
 }
+
+int
+repo_backup_lock_probe(Repo *repo, char *holder, size_t len, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+
+	if (repo_path(repo, path, REPO_BACKUP_LOCK) != 0)
+		return pgb_error(err, EXIT_IO, "path too long for the lock of cluster \"%s\"", repo->cluster);
+	return storage_lock_probe(repo->storage, path, holder, len, err);
+}

@@ -13,6 +13,8 @@
 
 #define REPO_FORMAT_VERSION 1
 #define REPO_CLUSTER_NAME_MAX 63
+/* The lock backup and expire hold while they add or remove backups. */
+#define REPO_BACKUP_LOCK "lock/backup.lock"
 
 typedef struct RepoClusterInfo
 {
@@ -56,5 +58,11 @@ void		repo_free(Repo *repo);
 
 /* "<cluster>/<rel>" into out (PGB_PATH_MAX). */
 int			repo_path(const Repo *repo, char *out, const char *fmt,...) PGB_PRINTF(3, 4);
+
+/*
+ * Whether backup or expire holds the cluster's backup lock now, without
+ * taking it (storage_lock_probe): 1 with the holder's text, 0, -1 with err.
+ */
+int			repo_backup_lock_probe(Repo *repo, char *holder, size_t len, PgbError *err);
 
 #endif

@@ -1,16 +1,25 @@
 /*
- * The scheduler's Prometheus endpoint.  The scheduler collects a
- * MetricsSnapshot (from the catalogue, the job history and
- * pg_stat_archiver) whenever something changes and hands it to the server;
- * a scrape renders the latest snapshot in the text exposition format 0.0.4.
- * Rendering is a pure function of the snapshot and the time, so it is
- * tested without a socket.
+ * pgbkp's Prometheus endpoint, served by "pgbkp schedule" and by
+ * "pgbkp metrics".  The command collects a MetricsSnapshot (see
+ * metrics_collect.h: the repositories, pg_stat_archiver, the scheduler's
+ * jobs) and hands it to the server; a scrape renders the latest snapshot in
+ * the text exposition format 0.0.4.  Rendering is a pure function of the
+ * snapshot and the time, so it is tested without a socket.
  *
- * Every sample carries the labels cluster and node (the instance name,
- * e.g. pg-test-1).  They are not called "instance" and "job" because
- * Prometheus attaches target labels of those names itself and would rename
- * ours to exported_instance / exported_job; the scheduler's job name is
- * the label job_name.  Families (all gauges unless marked counter):
+ * Two sets of families are served side by side:
+ *
+ *  - pgbkp_*: pgbkp's own, below.  Every sample carries the labels cluster
+ *    and node (the instance name, e.g. pg-test-1).  They are not called
+ *    "instance" and "job" because Prometheus attaches target labels of
+ *    those names itself and would rename ours to exported_instance /
+ *    exported_job; the scheduler's job name is the label job_name.
+ *
+ *  - pgbackrest_*: the families of pgbackrest_exporter that Pigsty's
+ *    dashboards and alerts use, with the exporter's names, labels and
+ *    meaning, computed from pgbkp's repositories (metrics_pgbr.c says what
+ *    each means for pgbkp).  They carry only the exporter's labels.
+ *
+ * pgbkp families (all gauges unless marked counter):
  *
  *   pgbkp_up                                          1 once a snapshot was taken, else 0
  *   pgbkp_snapshot_timestamp_seconds                  when the snapshot was taken
@@ -32,11 +41,18 @@
  *   pgbkp_repository_size_bytes                       backups' stored bytes (archived WAL not counted)
  *   pgbkp_recoverable_window_start_timestamp_seconds  earliest recoverable moment
  *   pgbkp_recoverable_window_end_timestamp_seconds    latest recoverable moment
+ *   pgbkp_repository_status{repository,repo_key}      per repository, the codes of pgbackrest_repo_status
+ *   pgbkp_repository_backups{repository,repo_key}     backups in that repository
+ *   pgbkp_repository_stored_bytes{repository,repo_key} their stored bytes
+ *   pgbkp_repository_backup_lock{repository,repo_key} 1 while backup or expire holds its lock
  *
- * A sample whose value is unknown (a backup type never taken, a time of 0)
- * is left out rather than reported as 0; HELP and TYPE lines are always
- * there.  A snapshot with scrape_time_source 0 counts as not taken: only
- * pgbkp_up 0 is rendered.
+ * The families without a repository label (pgbkp_backup_*, pgbkp_backups,
+ * pgbkp_repository_size_bytes, the window) describe the first configured
+ * repository; repo_key joins the per-repository families to the
+ * pgbackrest_* ones.  A sample whose value is unknown (a backup type never
+ * taken, a time of 0) is left out rather than reported as 0; HELP and TYPE
+ * lines are always there.  A snapshot with scrape_time_source 0 counts as
+ * not taken: only pgbkp_up 0 is rendered.
  */
 #ifndef PGBKP_METRICS_H
 #define PGBKP_METRICS_H
@@ -45,8 +61,10 @@
 #include <stdint.h>
 #include "common/error.h"
 #include "io/membuf.h"
+#include "sched/promtext.h"
 
 #define METRICS_MAX_JOBS 32
+#define METRICS_MAX_REPOS 8
 #define METRICS_DEFAULT_PORT 9854
 
 typedef struct MetricsJob
@@ -71,6 +89,57 @@ typedef struct MetricsBackup
 	int			present;
 } MetricsBackup;
 
+/* A repository's state, with pgbackrest_exporter's codes (pgbackrest_repo_status). */
+typedef enum MetricsRepoStatus
+{
+	METRICS_REPO_OK = 0,
+	METRICS_REPO_MISSING = 1,	/* the cluster's namespace does not exist (not initialised) */
+	METRICS_REPO_NO_BACKUPS = 2,
+	METRICS_REPO_BAD_DATA = 3,	/* cluster.info unreadable or damaged */
+	METRICS_REPO_MIXED = 4,		/* stanza only: the repositories differ */
+	METRICS_REPO_DB_MISMATCH = 5,	/* stanza only: they hold different database systems */
+	METRICS_REPO_OTHER = 99		/* could not be read (I/O, access, passphrase, ...) */
+} MetricsRepoStatus;
+
+/* One backup in one repository. */
+typedef struct MetricsRepoBackup
+{
+	char		label[64];
+	char		type[8];		/* full diff incr */
+	char		prior[64];		/* the backup it builds on; "" for full */
+	char		version[40];	/* the pgbkp that took it */
+	bool		block_incr;		/* diff/incr with block maps */
+	bool		error;			/* cannot be restored from this repository as it stands */
+	int			pg_version;		/* server_version_num */
+	char		lsn_start[24],
+				lsn_stop[24];
+	char		wal_start[25],
+				wal_stop[25];
+	double		start_time,
+				stop_time;		/* unix s */
+	double		duration;		/* s (from the microseconds, not these doubles) */
+	uint64_t	size;			/* database bytes */
+	uint64_t	delta;			/* database bytes in chunks it stored (not references) */
+	uint64_t	repo_size;		/* stored bytes of it and every backup it builds on */
+	uint64_t	repo_delta;		/* stored bytes of its own bundles */
+} MetricsRepoBackup;
+
+typedef struct MetricsRepo
+{
+	char		name[32];
+	int			key;			/* place in configured order, from 1 */
+	bool		encrypted;
+	int			status;			/* MetricsRepoStatus */
+	char		error[PGB_ERRMSG_MAX];	/* why, for MISSING, BAD_DATA and OTHER */
+	int			locked;			/* backup lock: 1 held, 0 free, -1 unknown */
+	uint64_t	system_identifier;	/* 0 unknown */
+	int			pg_version;		/* server_version_num, 0 unknown */
+	int			nsegments;		/* archived WAL segments */
+	uint64_t	stored_bytes;	/* sum of the backups' stored bytes */
+	int			nbackups;
+	MetricsRepoBackup *backups; /* oldest first; malloc'd */
+} MetricsRepo;
+
 typedef struct MetricsSnapshot
 {
 	char		cluster[64];
@@ -87,14 +156,25 @@ typedef struct MetricsSnapshot
 				recoverable_end;
 	int			backups_count;
 	double		scrape_time_source; /* when the snapshot was taken (unix s) */
+	int			nrepos;
+	MetricsRepo repos[METRICS_MAX_REPOS];	/* in configured order */
 } MetricsSnapshot;
+
+/* Free the backups of s's repositories and set nrepos to 0 (s itself stays). */
+void		metrics_snapshot_clear(MetricsSnapshot *s);
+/* A deep copy of src into dst (whose old content is not freed); -1 when out of memory. */
+int			metrics_snapshot_copy(MetricsSnapshot *dst, const MetricsSnapshot *src);
 
 /*
  * Render s in the Prometheus text exposition format 0.0.4, appending to
- * out; "age" gauges are computed against now (unix s).  Returns 0, or -1
- * when out cannot grow (out of memory or past out->max).
+ * out: the pgbkp_* families, then the pgbackrest_* ones; "age" gauges are
+ * computed against now (unix s).  Returns 0, or -1 when out cannot grow
+ * (out of memory or past out->max).
  */
 int			metrics_render(const MetricsSnapshot *s, double now, MemBuf *out);
+
+/* The pgbackrest_* families alone (metrics_pgbr.c). */
+void		metrics_render_pgbackrest(const MetricsSnapshot *s, double now, PromText *w);
 
 typedef struct MetricsServer MetricsServer;
 
@@ -103,14 +183,17 @@ typedef struct MetricsServer MetricsServer;
  * any free port, see metrics_port) and serve GET /metrics, and / with a
  * link to it, from a thread of its own; other paths get 404, other methods
  * 405.  Until the first metrics_update, /metrics reports pgbkp_up 0.
- * EXIT_CONFIG when the port is in use, not allowed, or addr is not an
- * address of this host.
+ * EXIT_REFUSED when the port is in use; EXIT_CONFIG when it is not
+ * allowed or addr is not an address of this host.
  */
 MetricsServer *metrics_start(const char *addr, int port, PgbError *err);
 /* The port the server listens on. */
 int			metrics_port(const MetricsServer *m);
-/* Replace the snapshot served (copied; safe from any thread). */
-void		metrics_update(MetricsServer *m, const MetricsSnapshot *s);
+/*
+ * Replace the snapshot served by a copy of s (safe from any thread).  Out
+ * of memory: the previous one stays, and -1.
+ */
+int			metrics_update(MetricsServer *m, const MetricsSnapshot *s);
 /* Stop serving and free m.  Accepts NULL. */
 void		metrics_stop(MetricsServer *m);
 

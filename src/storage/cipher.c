@@ -762,6 +762,12 @@ cipher_unlock(StorageLock *l)
 	storage_unlock(l);
 }
 
+static int
+cipher_lock_probe(Storage *s, const char *path, char *holder, size_t len, PgbError *err)
+{
+	return storage_lock_probe(((CipherStorage *) s)->inner, path, holder, len, err);
+}
+
 static void
 cipher_free(Storage *s)
 {
@@ -790,6 +796,7 @@ static const StorageDriver cipher_driver = {
 	.remove_tree = cipher_remove_tree,
 	.lock = cipher_lock,
 	.unlock = cipher_unlock,
+	.lock_probe = cipher_lock_probe,
 	.free = cipher_free,
 };
 

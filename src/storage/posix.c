@@ -3,7 +3,11 @@
  * target (".NAME.tmp.PID"); commit fsyncs it, then renames it into place (or,
  * with no_overwrite, link()s it, which fails with EEXIST instead of
  * replacing), then fsyncs the directory.  Locks are flock()s on files that
- * hold the holder's description, so a crashed holder releases its lock.
+ * hold the holder's description, so a crashed holder releases its lock; a
+ * released lock's file is emptied.  A probe (storage_lock_probe) reads the
+ * file and, when it names a holder, asks for a shared flock: refused means
+ * held.  That shared flock lasts an instant, and a lock that meets one is
+ * retried (LOCK_TRIES) instead of being reported as taken.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -402,6 +406,24 @@ posix_remove_tree(Storage *s, const char *path, PgbError *err)
 	return 0;
 }
 
+/* Attempts, LOCK_RETRY_MS apart, before a lock counts as taken: a probe's shared flock goes away by then. */
+#define LOCK_TRIES 5
+#define LOCK_RETRY_MS 20
+
+/* flock(fd, LOCK_EX | LOCK_NB), tried LOCK_TRIES times while refused. */
+static int
+flock_exclusive(int fd)
+{
+	for (int i = 1;; i++)
+	{
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || i == LOCK_TRIES)
+			return -1;
+		usleep(LOCK_RETRY_MS * 1000);
+	}
+}
+
 static StorageLock *
 posix_lock(Storage *s, const char *path, const char *holder, PgbError *err)
 {
@@ -417,7 +439,7 @@ posix_lock(Storage *s, const char *path, const char *holder, PgbError *err)
 		pgb_error_errno(err, EXIT_IO, errno, "could not open lock file \"%s\"", full);
 		return NULL;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+	if (flock_exclusive(fd) != 0)
 	{
 		char		who[512] = "";
 		ssize_t		n;
@@ -468,6 +490,56 @@ posix_unlock(StorageLock *base)
 	free(l);
 }
 
+static int
+posix_lock_probe(Storage *s, const char *path, char *holder, size_t len, PgbError *err)
+{
+	char		full[PGB_PATH_MAX];
+	char		who[512];
+	ssize_t		n;
+	int			fd;
+	int			held;
+
+	if (full_path(s, path, full, err) != 0)
+		return -1;
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+	{
+		if (errno == ENOENT)
+			return 0;			/* never taken */
+		return pgb_error_errno(err, EXIT_IO, errno, "could not open lock file \"%s\"", full);
+	}
+	n = pread(fd, who, sizeof(who) - 1, 0);
+	if (n < 0)
+	{
+		pgb_error_errno(err, EXIT_IO, errno, "could not read lock file \"%s\"", full);
+		close(fd);
+		return -1;
+	}
+	who[n] = '\0';
+	who[strcspn(who, "\n")] = '\0';
+	if (n == 0)
+	{
+		/* released (unlock empties it), or taken so recently that the holder has not written yet */
+		close(fd);
+		return 0;
+	}
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+	{
+		/* a holder that died without emptying the file */
+		(void) flock(fd, LOCK_UN);
+		held = 0;
+	}
+	else if (errno == EWOULDBLOCK)
+	{
+		snprintf(holder, len, "%s", who);
+		held = 1;
+	}
+	else
+		held = pgb_error_errno(err, EXIT_IO, errno, "could not ask for the lock \"%s\"", full);
+	close(fd);
+	return held;
+}
+
 static void
 posix_free(Storage *s)
 {
@@ -493,6 +565,7 @@ static const StorageDriver posix_driver = {
 	.remove_tree = posix_remove_tree,
 	.lock = posix_lock,
 	.unlock = posix_unlock,
+	.lock_probe = posix_lock_probe,
 	.free = posix_free,
 };
 

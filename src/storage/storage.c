@@ -98,6 +98,16 @@ storage_unlock(StorageLock *l)
 		(*(Storage **) l)->driver->unlock(l);
 }
 
+int
+storage_lock_probe(Storage *s, const char *path, char *holder, size_t len, PgbError *err)
+{
+	if (len > 0)
+		holder[0] = '\0';
+	if (s->driver->lock_probe == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "storage %s cannot tell whether a lock is held", s->driver->name);
+	return s->driver->lock_probe(s, path, holder, len, err);
+}
+
 const char *
 storage_description(const Storage *s)
 {

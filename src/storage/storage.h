@@ -64,6 +64,7 @@ typedef struct StorageDriver
 	int			(*remove_tree) (Storage *s, const char *dir, PgbError *err);
 	StorageLock *(*lock) (Storage *s, const char *path, const char *holder, PgbError *err);
 	void		(*unlock) (StorageLock *l);
+	int			(*lock_probe) (Storage *s, const char *path, char *holder, size_t len, PgbError *err);
 	void		(*free) (Storage *s);
 } StorageDriver;
 
@@ -113,6 +114,16 @@ int			storage_remove_tree(Storage *s, const char *dir, PgbError *err);
 /* Exclusive lock named path; EXIT_LOCKED naming the holder's text if taken. */
 StorageLock *storage_lock(Storage *s, const char *path, const char *holder, PgbError *err);
 void		storage_unlock(StorageLock *l);
+
+/*
+ * Whether some process holds the lock named path, without taking it: 1
+ * with the first line of the holder's text in holder (len bytes, "" when
+ * unknown), 0 when it is free, -1 with err.  Meant for monitoring: the
+ * answer may be out of date as soon as it is given.  A driver may need to
+ * hold a shared lock for an instant to tell; storage_lock retries for a
+ * moment before it reports EXIT_LOCKED, so a probe never makes a lock fail.
+ */
+int			storage_lock_probe(Storage *s, const char *path, char *holder, size_t len, PgbError *err);
 
 const char *storage_description(const Storage *s);
 void		storage_free(Storage *s);

@@ -640,13 +640,21 @@ test_lock(Storage *s)
 	PgbError	err = {0};
 	StorageLock *l1 = storage_lock(s, "lock/backup", "first holder", &err);
 	StorageLock *l2;
+	char		holder[64];
+	int			held;
 
 	if (l1 == NULL)
 		die_err("lock", &err);
 	l2 = storage_lock(s, "lock/backup", "second holder", &err);
 	if (l2 != NULL || err.code != EXIT_LOCKED || strstr(err.msg, "first holder") == NULL)
 		fail("a second lock: code %d (%s)", err.code, err.msg);
+	/* held by this process: the lease is fresh and this host's lock file is taken */
+	if ((held = storage_lock_probe(s, "lock/backup", holder, sizeof(holder), &err)) != 1 ||
+		strcmp(holder, "first holder") != 0)
+		fail("probe of a held lock: %d \"%s\" (%s)", held, holder, err.msg);
 	storage_unlock(l1);
+	if ((held = storage_lock_probe(s, "lock/backup", holder, sizeof(holder), &err)) != 0)
+		fail("probe of a released lock: %d (%s)", held, err.msg);
 	if ((l2 = storage_lock(s, "lock/backup", "second holder", &err)) == NULL)
 		die_err("lock after unlock", &err);
 	storage_unlock(l2);

@@ -452,6 +452,73 @@ END_TEST
 /* ------------------------------------------------------------ metrics: rendering */
 
 static void
+sample_backup(MetricsRepoBackup *b, const char *label, const char *type, const char *prior,
+			  double start, double stop, bool block_incr)
+{
+	memset(b, 0, sizeof(*b));
+	snprintf(b->label, sizeof(b->label), "%s", label);
+	snprintf(b->type, sizeof(b->type), "%s", type);
+	snprintf(b->prior, sizeof(b->prior), "%s", prior);
+	snprintf(b->version, sizeof(b->version), "0.2.0");
+	b->block_incr = block_incr;
+	b->pg_version = 150018;
+	snprintf(b->lsn_start, sizeof(b->lsn_start), "0/2000028");
+	snprintf(b->lsn_stop, sizeof(b->lsn_stop), "0/2000100");
+	snprintf(b->wal_start, sizeof(b->wal_start), "000000010000000000000002");
+	snprintf(b->wal_stop, sizeof(b->wal_stop), "000000010000000000000002");
+	b->start_time = start;
+	b->stop_time = stop;
+	b->duration = stop - start;
+	b->size = 30000000;
+	b->delta = strcmp(type, "full") == 0 ? 30000000 : 1000000;
+	b->repo_delta = strcmp(type, "full") == 0 ? 4000000 : 100000;
+	b->repo_size = strcmp(type, "full") == 0 ? 4000000 : 4100000;
+}
+
+/*
+ * Two repositories: "local" (key 1) with a full and an incr backup, the
+ * incr's lock held; "offsite" (key 2, encrypted) with a diff and an older
+ * full, one of them not restorable.
+ */
+static void
+sample_repos(MetricsSnapshot *s)
+{
+	MetricsRepo *r = &s->repos[0];
+
+	s->nrepos = 2;
+	memset(r, 0, sizeof(*r) * 2);
+	snprintf(r->name, sizeof(r->name), "local");
+	r->key = 1;
+	r->status = METRICS_REPO_OK;
+	r->locked = 1;
+	r->system_identifier = 7300000000000000001ULL;
+	r->pg_version = 150018;
+	r->nsegments = 12;
+	r->stored_bytes = 4100000;
+	r->nbackups = 2;
+	r->backups = calloc(2, sizeof(MetricsRepoBackup));
+	ck_assert_ptr_nonnull(r->backups);
+	sample_backup(&r->backups[0], "20261115-010000F", "full", "", 1794704400, 1794704461.5, false);
+	sample_backup(&r->backups[1], "20261116-010000I", "incr", "20261115-010000F", 1794790800, 1794790803, true);
+
+	r = &s->repos[1];
+	snprintf(r->name, sizeof(r->name), "offsite");
+	r->key = 2;
+	r->encrypted = true;
+	r->status = METRICS_REPO_OK;
+	r->locked = 0;
+	r->system_identifier = 7300000000000000001ULL;
+	r->pg_version = 150018;
+	r->nsegments = 0;
+	r->nbackups = 2;
+	r->backups = calloc(2, sizeof(MetricsRepoBackup));
+	ck_assert_ptr_nonnull(r->backups);
+	sample_backup(&r->backups[0], "20261101-010000F", "full", "", 1793494800, 1793494900, false);
+	sample_backup(&r->backups[1], "20261110-010000D", "diff", "20261101-010000F", 1794272400, 1794272410, false);
+	r->backups[1].error = true;
+}
+
+static void
 sample_snapshot(MetricsSnapshot *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -490,6 +557,7 @@ sample_snapshot(MetricsSnapshot *s)
 	s->recoverable_end = 1795700000;
 	s->backups_count = 2;
 	s->scrape_time_source = 1795700090.25;
+	sample_repos(s);
 }
 
 static char *
@@ -535,7 +603,7 @@ START_TEST(test_render_values)
 	has(text, "\npgbkp_snapshot_timestamp_seconds" L "} 1795700090.25\n");
 	has(text, "\npgbkp_backup_last_success_timestamp_seconds" L ",type=\"full\"} 1795643732.681612\n");
 	has(text, "\npgbkp_backup_last_success_timestamp_seconds" L ",type=\"diff\"} 1795650000\n");
-	lacks(text, "type=\"incr\"");
+	lacks(text, L ",type=\"incr\"");
 	has(text, "\npgbkp_backup_last_duration_seconds" L ",type=\"full\"} 61.5\n");
 	has(text, "\npgbkp_backup_last_size_bytes" L ",type=\"full\"} 123456789012\n");
 	has(text, "\npgbkp_backup_last_stored_bytes" L ",type=\"diff\"} 10\n");
@@ -610,11 +678,18 @@ START_TEST(test_render_structure)
 		{
 			ck_assert_msg(strncmp(line, current, strlen(current)) == 0 && line[strlen(current)] == '{',
 						  "sample \"%s\" outside its family %s", line, current);
-			ck_assert_msg(strstr(line, L) == line + strlen(current), "labels: %s", line);
-			ck_assert_msg(strncmp(line, "pgbkp_", 6) == 0, "%s", line);
+			if (strncmp(line, "pgbkp_", 6) == 0)
+				ck_assert_msg(strstr(line, L) == line + strlen(current), "labels: %s", line);
+			else
+			{
+				/* the exporter's families carry the exporter's labels only */
+				ck_assert_msg(strncmp(line, "pgbackrest_", 11) == 0, "%s", line);
+				ck_assert_msg(strstr(line, "cluster=") == NULL && strstr(line, "node=") == NULL, "%s", line);
+				ck_assert_msg(strstr(line, "stanza=\"pg-test\"") != NULL, "%s", line);
+			}
 		}
 	}
-	ck_assert_int_eq(families, 20);
+	ck_assert_int_eq(families, 24 + 20);
 	free(text);
 }
 END_TEST
@@ -657,6 +732,154 @@ START_TEST(test_render_cap)
 	sample_snapshot(&s);
 	ck_assert_int_eq(metrics_render(&s, 1795700100, &out), -1);
 	membuf_free(&out);
+}
+END_TEST
+
+/* The pgbackrest_exporter families, with the exporter's names, label sets and label order. */
+START_TEST(test_render_pgbackrest)
+{
+	MetricsSnapshot s;
+	char	   *text;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	sample_snapshot(&s);
+	text = render(&s, 1795700100);
+	has(text, "\npgbackrest_exporter_status{stanza=\"pg-test\"} 1\n");
+	has(text, "\npgbackrest_stanza_status{stanza=\"pg-test\"} 0\n");
+	has(text, "\npgbackrest_stanza_lock_status{stanza=\"pg-test\"} 1\n");
+	has(text, "\npgbackrest_stanza_backup_lock_status{stanza=\"pg-test\"} 1\n");
+	has(text, "\npgbackrest_repo_status{cipher=\"none\",repo_key=\"1\",stanza=\"pg-test\"} 0\n");
+	has(text, "\npgbackrest_repo_status{cipher=\"aes-256-gcm\",repo_key=\"2\",stanza=\"pg-test\"} 0\n");
+	has(text, "\npgbackrest_backup_info{backrest_ver=\"0.2.0\",backup_name=\"20261116-010000I\",backup_type=\"incr\","
+		"block_incr=\"y\",database_id=\"1\",lsn_start=\"0/2000028\",lsn_stop=\"0/2000100\",pg_version=\"15\","
+		"prior=\"20261115-010000F\",repo_key=\"1\",stanza=\"pg-test\",wal_start=\"000000010000000000000002\","
+		"wal_stop=\"000000010000000000000002\"} 1\n");
+	has(text, "\npgbackrest_backup_info{backrest_ver=\"0.2.0\",backup_name=\"20261115-010000F\",backup_type=\"full\","
+		"block_incr=\"n\",database_id=\"1\",lsn_start=\"0/2000028\",lsn_stop=\"0/2000100\",pg_version=\"15\","
+		"prior=\"\",repo_key=\"1\",");
+#define B(name, type, bi, key) "{backup_name=\"" name "\",backup_type=\"" type "\",block_incr=\"" bi "\",database_id=\"1\",repo_key=\"" key "\",stanza=\"pg-test\""
+	has(text, "\npgbackrest_backup_duration_seconds" B("20261115-010000F", "full", "n", "1")
+		",start_time=\"2026-11-15 01:00:00\",stop_time=\"2026-11-15 01:01:01\"} 61.5\n");
+	has(text, "\npgbackrest_backup_duration_seconds" B("20261110-010000D", "diff", "n", "2")
+		",start_time=\"2026-11-10 01:00:00\",stop_time=\"2026-11-10 01:00:10\"} 10\n");
+	has(text, "\npgbackrest_backup_size_bytes" B("20261116-010000I", "incr", "y", "1") "} 30000000\n");
+	has(text, "\npgbackrest_backup_delta_bytes" B("20261116-010000I", "incr", "y", "1") "} 1000000\n");
+	has(text, "\npgbackrest_backup_delta_bytes" B("20261115-010000F", "full", "n", "1") "} 30000000\n");
+	has(text, "\npgbackrest_backup_repo_size_bytes" B("20261116-010000I", "incr", "y", "1") "} 4100000\n");
+	has(text, "\npgbackrest_backup_repo_delta_bytes" B("20261116-010000I", "incr", "y", "1") "} 100000\n");
+	has(text, "\npgbackrest_backup_error_status" B("20261110-010000D", "diff", "n", "2") "} 1\n");
+	has(text, "\npgbackrest_backup_error_status" B("20261101-010000F", "full", "n", "2") "} 0\n");
+#undef B
+	/* the newest full (repository 1); diff: the newest full or diff; incr: the newest of any */
+	has(text, "\npgbackrest_backup_since_last_completion_seconds{backup_type=\"full\",block_incr=\"n\",stanza=\"pg-test\"} 995638.5\n");
+	has(text, "\npgbackrest_backup_since_last_completion_seconds{backup_type=\"diff\",block_incr=\"n\",stanza=\"pg-test\"} 995638.5\n");
+	has(text, "\npgbackrest_backup_since_last_completion_seconds{backup_type=\"incr\",block_incr=\"y\",stanza=\"pg-test\"} 909297\n");
+	has(text, "\npgbackrest_backup_last_duration_seconds{backup_type=\"incr\",block_incr=\"y\",stanza=\"pg-test\"} 3\n");
+	has(text, "\npgbackrest_backup_last_size_bytes{backup_type=\"full\",block_incr=\"n\",stanza=\"pg-test\"} 30000000\n");
+	has(text, "\npgbackrest_backup_last_delta_bytes{backup_type=\"incr\",block_incr=\"y\",stanza=\"pg-test\"} 1000000\n");
+	has(text, "\npgbackrest_backup_last_repo_size_bytes{backup_type=\"incr\",block_incr=\"y\",stanza=\"pg-test\"} 4100000\n");
+	has(text, "\npgbackrest_backup_last_repo_delta_bytes{backup_type=\"full\",block_incr=\"n\",stanza=\"pg-test\"} 4000000\n");
+	has(text, "\npgbackrest_backup_last_error_status{backup_type=\"diff\",block_incr=\"n\",stanza=\"pg-test\"} 0\n");
+	has(text, "\npgbackrest_wal_archive_status{database_id=\"1\",pg_version=\"15\",repo_key=\"1\",stanza=\"pg-test\",wal_max=\"\",wal_min=\"\"} 1\n");
+	has(text, "\npgbackrest_wal_archive_status{database_id=\"1\",pg_version=\"15\",repo_key=\"2\",stanza=\"pg-test\",wal_max=\"\",wal_min=\"\"} 0\n");
+	has(text, "# TYPE pgbackrest_backup_info gauge\n");
+	lacks(text, "# TYPE pgbackrest_backup_info counter");
+	/* pgbkp's names for the repositories */
+	has(text, "\npgbkp_repository_status" L ",repository=\"local\",repo_key=\"1\"} 0\n");
+	has(text, "\npgbkp_repository_backup_lock" L ",repository=\"local\",repo_key=\"1\"} 1\n");
+	has(text, "\npgbkp_repository_backup_lock" L ",repository=\"offsite\",repo_key=\"2\"} 0\n");
+	has(text, "\npgbkp_repository_backups" L ",repository=\"offsite\",repo_key=\"2\"} 2\n");
+	has(text, "\npgbkp_repository_stored_bytes" L ",repository=\"local\",repo_key=\"1\"} 4100000\n");
+	free(text);
+	metrics_snapshot_clear(&s);
+}
+END_TEST
+
+/* Statuses across repositories: mixed, different systems, unreadable, no full backup yet. */
+START_TEST(test_render_pgbackrest_status)
+{
+	MetricsSnapshot s;
+	char	   *text;
+
+	sample_snapshot(&s);
+	free(s.repos[1].backups);
+	s.repos[1].backups = NULL;
+	s.repos[1].nbackups = 0;
+	s.repos[1].status = METRICS_REPO_NO_BACKUPS;
+	s.repos[0].locked = -1;
+	text = render(&s, 1795700100);
+	has(text, "\npgbackrest_stanza_status{stanza=\"pg-test\"} 4\n");
+	has(text, "\npgbackrest_repo_status{cipher=\"aes-256-gcm\",repo_key=\"2\",stanza=\"pg-test\"} 2\n");
+	has(text, "\npgbackrest_exporter_status{stanza=\"pg-test\"} 1\n");
+	/* a lock that cannot be asked counts as free; its pgbkp series is left out */
+	has(text, "\npgbackrest_stanza_lock_status{stanza=\"pg-test\"} 0\n");
+	lacks(text, "pgbkp_repository_backup_lock" L ",repository=\"local\"");
+	lacks(text, "repo_key=\"2\",stanza=\"pg-test\",start_time");
+	free(text);
+
+	s.repos[1].system_identifier = 7300000000000000002ULL;
+	text = render(&s, 1795700100);
+	has(text, "\npgbackrest_stanza_status{stanza=\"pg-test\"} 5\n");
+	free(text);
+
+	s.repos[1].status = METRICS_REPO_OTHER;
+	snprintf(s.repos[1].error, sizeof(s.repos[1].error), "connection refused");
+	text = render(&s, 1795700100);
+	has(text, "\npgbackrest_exporter_status{stanza=\"pg-test\"} 0\n");
+	has(text, "\npgbackrest_stanza_status{stanza=\"pg-test\"} 4\n");
+	has(text, "\npgbackrest_repo_status{cipher=\"aes-256-gcm\",repo_key=\"2\",stanza=\"pg-test\"} 99\n");
+	lacks(text, "pgbackrest_wal_archive_status{database_id=\"1\",pg_version=\"15\",repo_key=\"2\"");
+	lacks(text, "pgbkp_repository_backups" L ",repository=\"offsite\"");
+	free(text);
+
+	/* no full backup: the "last" families have no samples, only their HELP and TYPE */
+	snprintf(s.repos[0].backups[0].type, sizeof(s.repos[0].backups[0].type), "diff");
+	text = render(&s, 1795700100);
+	has(text, "# TYPE pgbackrest_backup_since_last_completion_seconds gauge\n");
+	lacks(text, "pgbackrest_backup_since_last_completion_seconds{");
+	lacks(text, "pgbackrest_backup_last_size_bytes{");
+	has(text, "pgbackrest_backup_size_bytes{");
+	free(text);
+
+	/* no repositories at all */
+	metrics_snapshot_clear(&s);
+	text = render(&s, 1795700100);
+	has(text, "\npgbackrest_stanza_status{stanza=\"pg-test\"} 99\n");
+	lacks(text, "pgbackrest_repo_status{");
+	free(text);
+}
+END_TEST
+
+/* Label values are escaped and cut at a character boundary; the snapshot copy is deep. */
+START_TEST(test_render_labels_and_copy)
+{
+	MetricsSnapshot s;
+	MetricsSnapshot copy;
+	PromLabels	l;
+	char		value[400];
+	char	   *text;
+
+	memset(value, 0, sizeof(value));
+	for (int i = 0; i < 150; i++)
+		memcpy(value + 2 * i, "\xc3\xa9", 2);	/* 300 bytes of é */
+	prom_labels_init(&l);
+	prom_label(&l, "k", value);
+	ck_assert_uint_eq(l.len, strlen("k=\"\"") + 254);
+	ck_assert(!l.overflow);
+
+	sample_snapshot(&s);
+	snprintf(s.cluster, sizeof(s.cluster), "a\"b");
+	snprintf(s.repos[0].backups[1].prior, sizeof(s.repos[0].backups[1].prior), "x\\y\nz");
+	ck_assert_int_eq(metrics_snapshot_copy(&copy, &s), 0);
+	ck_assert_ptr_ne(copy.repos[0].backups, s.repos[0].backups);
+	metrics_snapshot_clear(&s);
+	text = render(&copy, 1795700100);
+	has(text, "\npgbackrest_stanza_status{stanza=\"a\\\"b\"} 0\n");
+	has(text, ",prior=\"x\\\\y\\nz\",");
+	free(text);
+	metrics_snapshot_clear(&copy);
+	ck_assert_int_eq(copy.nrepos, 0);
 }
 END_TEST
 
@@ -873,6 +1096,9 @@ metrics_suite(void)
 	tcase_add_test(tc, test_render_escaping);
 	tcase_add_test(tc, test_render_not_taken);
 	tcase_add_test(tc, test_render_cap);
+	tcase_add_test(tc, test_render_pgbackrest);
+	tcase_add_test(tc, test_render_pgbackrest_status);
+	tcase_add_test(tc, test_render_labels_and_copy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("server");

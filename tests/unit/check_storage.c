@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -744,6 +745,88 @@ START_TEST(test_lock_released_on_exit)
 }
 END_TEST
 
+/* A probe tells held from free without taking the lock, and names the holder. */
+START_TEST(test_lock_probe)
+{
+	PgbError	err = {0};
+	StorageLock *l;
+	char		holder[64];
+	pid_t		pid;
+	int			status;
+
+	/* never taken: no file */
+	ck_assert_int_eq(storage_lock_probe(st, "lock/probe.lock", holder, sizeof(holder), &err), 0);
+	ck_assert_str_eq(holder, "");
+
+	l = storage_lock(st, "lock/probe.lock", "backup on host db1, pid 42\nmore", &err);
+	ck_assert_msg(l != NULL, "%s", err.msg);
+	ck_assert_int_eq(storage_lock_probe(st, "lock/probe.lock", holder, sizeof(holder), &err), 1);
+	ck_assert_str_eq(holder, "backup on host db1, pid 42");
+	/* the probe left it alone: still held */
+	ck_assert_int_eq(storage_lock_probe(st, "lock/probe.lock", holder, 8, &err), 1);
+	ck_assert_str_eq(holder, "backup ");
+	storage_unlock(l);
+	ck_assert_int_eq(storage_lock_probe(st, "lock/probe.lock", holder, sizeof(holder), &err), 0);
+
+	/* a holder that died without unlocking leaves its text behind: free all the same */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+	{
+		PgbError	cerr = {0};
+
+		_exit(storage_lock(st, "lock/probe.lock", "doomed", &cerr) ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(storage_lock_probe(st, "lock/probe.lock", holder, sizeof(holder), &err), 0);
+	l = storage_lock(st, "lock/probe.lock", "next", &err);
+	ck_assert_msg(l != NULL, "%s", err.msg);
+	storage_unlock(l);
+}
+END_TEST
+
+/*
+ * A lock asked for while a probe holds its instant's shared flock is not
+ * refused: the child holds a shared flock for 10 ms, as a slow probe would.
+ */
+START_TEST(test_lock_waits_out_probe)
+{
+	PgbError	err = {0};
+	StorageLock *l = storage_lock(st, "lock/p.lock", "first", &err);
+	char		path[PGB_PATH_MAX];
+	int			fds[2];
+	char		c;
+	pid_t		pid;
+	int			status;
+
+	ck_assert_msg(l != NULL, "%s", err.msg);
+	storage_unlock(l);
+	full("lock/p.lock", path);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+	{
+		int			fd = open(path, O_RDONLY);
+
+		close(fds[0]);
+		if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) != 0 || write(fds[1], "x", 1) != 1)
+			_exit(1);
+		usleep(10 * 1000);
+		_exit(0);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	l = storage_lock(st, "lock/p.lock", "second", &err);
+	ck_assert_msg(l != NULL, "%d %s", err.code, err.msg);
+	storage_unlock(l);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ objio */
 
 /* A sink that counts bytes and checks they are all the same letter. */
@@ -1028,6 +1111,8 @@ storage_suite(void)
 	tcase_add_test(tc, test_lock_exclusive);
 	tcase_add_test(tc, test_lock_holder_text);
 	tcase_add_test(tc, test_lock_released_on_exit);
+	tcase_add_test(tc, test_lock_probe);
+	tcase_add_test(tc, test_lock_waits_out_probe);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("objio");

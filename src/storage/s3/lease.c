@@ -220,3 +220,19 @@ s3_lease_release(S3Lease *l)
 		lease_delete(l);
 	lease_free(l);
 }
+
+int
+s3_lease_probe(S3Http *http, const char *key, char *holder, size_t len,
+			   char *host, size_t hostlen, PgbError *err)
+{
+	LeaseContent c;
+	long long	now = (long long) time(NULL);
+
+	if (lease_read(http, key, &c, err) != 0)
+		return -1;
+	if (!c.exists || c.token[0] == '\0' || now - c.renewed >= S3_LEASE_TTL)
+		return 0;
+	snprintf(holder, len, "%s", c.holder);
+	snprintf(host, hostlen, "%s", c.host);
+	return 1;
+}

@@ -30,4 +30,14 @@ typedef struct S3Lease S3Lease;
 S3Lease    *s3_lease_acquire(S3Http *http, const char *key, const char *holder, PgbError *err);
 void		s3_lease_release(S3Lease *l);
 
+/*
+ * Whether the lease at key is held, without touching it: 1 when it was
+ * renewed less than S3_LEASE_TTL seconds ago (its holder's description in
+ * holder, its host name in host), 0 when absent or stale, -1 with err.  A
+ * fresh lease of this host may be a dead process's: the caller asks this
+ * host's lock file.
+ */
+int			s3_lease_probe(S3Http *http, const char *key, char *holder, size_t len,
+						   char *host, size_t hostlen, PgbError *err);
+
 #endif

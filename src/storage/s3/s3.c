@@ -1048,30 +1048,44 @@ s3_lock(Storage *base, const char *path, const char *holder, PgbError *err)
 	return (StorageLock *) l;
 }
 
-static StorageLock *
-s3_local_lock(S3Storage *s, const char *path, const char *holder, PgbError *err)
+/*
+ * The name (in the lock directory) of this host's lock file for the lock
+ * at path: one per endpoint, bucket and key.  -1 with err.
+ */
+static int
+local_lock_name(S3Storage *s, const char *path, char *name, size_t len, PgbError *err)
 {
 	char	   *key = key_of(s, path, err);
 	char	   *id = NULL;
 	uint8_t		digest[SHA256_LEN];
 	char		hex[SHA256_HEX_LEN + 1];
-	char		name[64];
-	char		full[4096];
-	struct stat st;
-	int			fd;
 
 	if (key == NULL)
-		return NULL;
+		return -1;
 	if (asprintf(&id, "%s\n%s\n%s", s3_http_endpoint(s->http), s->bucket, key) < 0)
 	{
 		free(key);
-		return oom(err);
+		oom(err);
+		return -1;
 	}
 	sha256_digest(id, strlen(id), digest);
 	free(id);
 	free(key);
 	sha256_to_hex(digest, hex);
-	snprintf(name, sizeof(name), "s3-%.32s.lock", hex);
+	snprintf(name, len, "s3-%.32s.lock", hex);
+	return 0;
+}
+
+static StorageLock *
+s3_local_lock(S3Storage *s, const char *path, const char *holder, PgbError *err)
+{
+	char		name[64];
+	char		full[4096];
+	struct stat st;
+	int			fd;
+
+	if (local_lock_name(s, path, name, sizeof(name), err) != 0)
+		return NULL;
 	snprintf(full, sizeof(full), "%s/%s", s->lock_dir, name);
 	if (check_lock_dir(s->lock_dir, err) != 0)
 		return NULL;
@@ -1092,6 +1106,37 @@ s3_local_lock(S3Storage *s, const char *path, const char *holder, PgbError *err)
 		return NULL;
 	}
 	return storage_lock(s->locks, name, holder, err);
+}
+
+/*
+ * The lease tells for every host; a fresh lease of this host whose lock
+ * file is free belongs to a process that died (see lease.h).
+ */
+static int
+s3_lock_probe(Storage *base, const char *path, char *holder, size_t len, PgbError *err)
+{
+	S3Storage  *s = (S3Storage *) base;
+	char	   *key = key_of(s, path, err);
+	char		host[256];
+	char		self[256] = "";
+	char		name[64];
+	char		local[512];
+	int			held;
+
+	if (key == NULL)
+		return -1;
+	held = s3_lease_probe(s->http, key, holder, len, host, sizeof(host), err);
+	free(key);
+	if (held != 1)
+		return held;
+	if (gethostname(self, sizeof(self) - 1) != 0 || strcmp(self, host) != 0)
+		return 1;
+	if (local_lock_name(s, path, name, sizeof(name), err) != 0)
+		return -1;
+	held = storage_lock_probe(s->locks, name, local, sizeof(local), err);
+	if (held == 0 && len > 0)
+		holder[0] = '\0';
+	return held;
 }
 
 static void
@@ -1135,6 +1180,7 @@ static const StorageDriver s3_driver = {
 	.remove_tree = s3_remove_tree,
 	.lock = s3_lock,
 	.unlock = s3_unlock,
+	.lock_probe = s3_lock_probe,
 	.free = s3_free,
 };
 

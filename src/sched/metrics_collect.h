@@ -1,0 +1,28 @@
+/*
+ * Filling a MetricsSnapshot (metrics.h) from pgbkp's own data: the
+ * repositories (their catalogues of backups, WAL archives and backup
+ * locks) and the server's pg_stat_archiver.  These read and never log: a
+ * repository that cannot be read is reported through its status and error
+ * text, for the command to log and for the endpoint to serve.  The job
+ * families and the member's role are the command's to fill.
+ */
+#ifndef PGBKP_METRICS_COLLECT_H
+#define PGBKP_METRICS_COLLECT_H
+
+#include "config/config.h"
+#include "pg/db.h"
+#include "sched/metrics.h"
+
+/*
+ * Replace s's repositories with cfg's, in configured order (at most
+ * METRICS_MAX_REPOS), read now: for each its status, backups, WAL segment
+ * count and backup lock.  The first repository also gives the pgbkp_*
+ * values without a repository label (backups_count, backups[],
+ * repo_size_bytes, the recoverable window), which are zeroed first.
+ */
+void		metrics_collect_repositories(const Config *cfg, MetricsSnapshot *s);
+
+/* The archiver's counters and the time of the newest archived WAL, from pg_stat_archiver. */
+int			metrics_collect_archiver(DbConn *conn, MetricsSnapshot *s, PgbError *err);
+
+#endif
