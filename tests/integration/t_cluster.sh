@@ -249,4 +249,35 @@ test_cluster_patroni_ssl() {
     expect_rc 0 pgc --instance "$l" init
     backup_on_every_member --type full
     assert_eq "$l" "$BACKED_UP" "member that backed up over HTTPS"
+
+    # pgbkp metrics in pgbackrest_exporter's place, on its port 9854 where
+    # it is free: the families and labels Pigsty's PGSQL PITR dashboard queries
+    command -v promtool >/dev/null || fail "promtool is missing: run scripts/install-deps"
+    local port=9854 out=$ROOT/log/metrics.log m i
+    [ -z "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ] || port=$(free_port)
+    ( cd "$ROOT" && exec setsid setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
+        env LANG=C.UTF-8 TZ=UTC "$INST/bin/pgbkp" --config "$CFG" --instance "$l" metrics \
+        --metrics-port "$port" --metrics-address 127.0.0.1 ) >"$out" 2>&1 </dev/null &
+    BG_PIDS+=("$!")
+    for ((i = 0; i < 100; i++)); do
+        m=$(curl -sf --noproxy '*' "http://127.0.0.1:$port/metrics" 2>/dev/null || true)
+        grep -q '^pgbackrest_backup_info{' <<<"$m" && break
+        sleep 0.2
+    done
+    printf '%s\n' "$m" >"$ROOT/work/scrape.txt"
+    promtool check metrics <"$ROOT/work/scrape.txt" || fail "promtool check metrics failed"
+    local label
+    label=$(jq -r '.backups[-1].label' < <(pgc --instance "$l" info --output json))
+    grep -q "^pgbackrest_repo_status{cipher=\"none\",repo_key=\"1\",stanza=\"$CLUSTER\"} 0$" "$ROOT/work/scrape.txt" ||
+        fail "no healthy pgbackrest_repo_status: $(grep repo_status "$ROOT/work/scrape.txt")"
+    grep -q "^pgbackrest_stanza_lock_status{stanza=\"$CLUSTER\"} 0$" "$ROOT/work/scrape.txt" || fail "no pgbackrest_stanza_lock_status"
+    grep -q "^pgbackrest_backup_info{.*backup_name=\"$label\",backup_type=\"full\".*stanza=\"$CLUSTER\".*} 1$" "$ROOT/work/scrape.txt" ||
+        fail "no pgbackrest_backup_info for $label"
+    for m in pgbackrest_backup_duration_seconds pgbackrest_backup_size_bytes pgbackrest_backup_delta_bytes \
+             pgbackrest_backup_repo_delta_bytes pgbackrest_backup_error_status; do
+        grep -q "^$m{.*backup_name=\"$label\"" "$ROOT/work/scrape.txt" || fail "no $m for $label"
+    done
+    grep -q "^pgbackrest_backup_duration_seconds{.*start_time=\"[0-9-]* [0-9:]*\".*stop_time=\"[0-9-]* [0-9:]*\"" "$ROOT/work/scrape.txt" ||
+        fail "pgbackrest_backup_duration_seconds lacks start_time/stop_time"
+    grep -q "^pgbkp_is_primary{cluster=\"$CLUSTER\".*} 1$" "$ROOT/work/scrape.txt" || fail "the metrics do not say this member is the primary"
 }
