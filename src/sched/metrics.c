@@ -203,7 +203,7 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 		repo[sizeof(r->name)] = '\0';
 		snprintf(key, sizeof(key), "%d", r->key);
 		base_labels(s, &l);
-		prom_label(&l, "repository", repo);
+		prom_label(&l, "repo", repo);
 		prom_label(&l, "repo_key", key);
 		switch (f)
 		{

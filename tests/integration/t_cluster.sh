@@ -247,8 +247,14 @@ test_cluster_patroni_ssl() {
     mv "$CFG.new" "$CFG"
     chmod 644 "$CFG"
     expect_rc 0 pgc --instance "$l" init
+    member_sql "$l" "create table t(id int primary key, note text)"
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
     backup_on_every_member --type full
     assert_eq "$l" "$BACKED_UP" "member that backed up over HTTPS"
+    switch_and_wait "$l"
+    restore_at from_ssl
+    assert_eq 100 "$(pg_sql from_ssl "select count(*) from t")" "rows restored through the HTTPS-Patroni inventory"
+    pg_stop from_ssl
 
     # pgbkp metrics in pgbackrest_exporter's place, on its port 9854 where
     # it is free: the families and labels Pigsty's PGSQL PITR dashboard queries

@@ -72,7 +72,7 @@ test_metrics_replaces_exporter() {
     has "pgbackrest_stanza_lock_status{$S} 0"
     has "pgbackrest_stanza_backup_lock_status{$S} 0"
     has "pgbackrest_wal_archive_status{database_id=\"1\",pg_version=\"15\",repo_key=\"1\",$S,wal_max=\"\",wal_min=\"\"} 1"
-    has "pgbkp_repository_status{cluster=\"$CLUSTER\",node=\"$(hostname)\",repository=\"default\",repo_key=\"1\"} 0"
+    has "pgbkp_repository_status{cluster=\"$CLUSTER\",node=\"$(hostname)\",repo=\"default\",repo_key=\"1\"} 0"
     # every family has its HELP and TYPE lines
     local f
     for f in pgbackrest_repo_status pgbackrest_stanza_lock_status pgbackrest_backup_info \

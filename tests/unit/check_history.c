@@ -786,11 +786,11 @@ START_TEST(test_render_pgbackrest)
 	has(text, "# TYPE pgbackrest_backup_info gauge\n");
 	lacks(text, "# TYPE pgbackrest_backup_info counter");
 	/* pgbkp's names for the repositories */
-	has(text, "\npgbkp_repository_status" L ",repository=\"local\",repo_key=\"1\"} 0\n");
-	has(text, "\npgbkp_repository_backup_lock" L ",repository=\"local\",repo_key=\"1\"} 1\n");
-	has(text, "\npgbkp_repository_backup_lock" L ",repository=\"offsite\",repo_key=\"2\"} 0\n");
-	has(text, "\npgbkp_repository_backups" L ",repository=\"offsite\",repo_key=\"2\"} 2\n");
-	has(text, "\npgbkp_repository_stored_bytes" L ",repository=\"local\",repo_key=\"1\"} 4100000\n");
+	has(text, "\npgbkp_repository_status" L ",repo=\"local\",repo_key=\"1\"} 0\n");
+	has(text, "\npgbkp_repository_backup_lock" L ",repo=\"local\",repo_key=\"1\"} 1\n");
+	has(text, "\npgbkp_repository_backup_lock" L ",repo=\"offsite\",repo_key=\"2\"} 0\n");
+	has(text, "\npgbkp_repository_backups" L ",repo=\"offsite\",repo_key=\"2\"} 2\n");
+	has(text, "\npgbkp_repository_stored_bytes" L ",repo=\"local\",repo_key=\"1\"} 4100000\n");
 	free(text);
 	metrics_snapshot_clear(&s);
 }
@@ -814,7 +814,7 @@ START_TEST(test_render_pgbackrest_status)
 	has(text, "\npgbackrest_exporter_status{stanza=\"pg-test\"} 1\n");
 	/* a lock that cannot be asked counts as free; its pgbkp series is left out */
 	has(text, "\npgbackrest_stanza_lock_status{stanza=\"pg-test\"} 0\n");
-	lacks(text, "pgbkp_repository_backup_lock" L ",repository=\"local\"");
+	lacks(text, "pgbkp_repository_backup_lock" L ",repo=\"local\"");
 	lacks(text, "repo_key=\"2\",stanza=\"pg-test\",start_time");
 	free(text);
 
@@ -830,7 +830,7 @@ START_TEST(test_render_pgbackrest_status)
 	has(text, "\npgbackrest_stanza_status{stanza=\"pg-test\"} 4\n");
 	has(text, "\npgbackrest_repo_status{cipher=\"aes-256-gcm\",repo_key=\"2\",stanza=\"pg-test\"} 99\n");
 	lacks(text, "pgbackrest_wal_archive_status{database_id=\"1\",pg_version=\"15\",repo_key=\"2\"");
-	lacks(text, "pgbkp_repository_backups" L ",repository=\"offsite\"");
+	lacks(text, "pgbkp_repository_backups" L ",repo=\"offsite\"");
 	free(text);
 
 	/* no full backup: the "last" families have no samples, only their HELP and TYPE */
