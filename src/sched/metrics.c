@@ -180,7 +180,9 @@ typedef enum RepoField
 	RF_STATUS,
 	RF_BACKUPS,
 	RF_STORED,
-	RF_LOCK
+	RF_LOCK,
+	RF_WAL_SEGMENTS,
+	RF_WAL_LAST
 } RepoField;
 
 static void
@@ -194,7 +196,10 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 		char		key[16];
 		PromLabels	l;
 
-		if ((f == RF_BACKUPS || f == RF_STORED) && r->status != METRICS_REPO_OK &&
+		if (f == RF_WAL_LAST && r->wal_last_time <= 0)
+			continue;
+		if ((f == RF_BACKUPS || f == RF_STORED || f == RF_WAL_SEGMENTS || f == RF_WAL_LAST) &&
+			r->status != METRICS_REPO_OK &&
 			r->status != METRICS_REPO_NO_BACKUPS)
 			continue;			/* unknown */
 		if (f == RF_LOCK && r->locked < 0)
@@ -218,6 +223,12 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 				break;
 			case RF_LOCK:
 				prom_sample(w, name, &l, r->locked);
+				break;
+			case RF_WAL_SEGMENTS:
+				prom_sample(w, name, &l, r->nsegments);
+				break;
+			case RF_WAL_LAST:
+				prom_sample(w, name, &l, r->wal_last_time);
 				break;
 		}
 	}
@@ -306,6 +317,9 @@ metrics_render(const MetricsSnapshot *s, double now, MemBuf *out)
 				"Bytes the backups occupy in each repository (archived WAL not counted).", RF_STORED);
 	repo_family(&w, s, "pgbkp_repository_backup_lock",
 				"1 while backup or expire holds the repository's backup lock, else 0.", RF_LOCK);
+	repo_family(&w, s, "pgbkp_repository_wal_segments", "WAL segments archived in each repository.", RF_WAL_SEGMENTS);
+	repo_family(&w, s, "pgbkp_repository_wal_last_archived_timestamp_seconds",
+				"When the newest WAL segment reached each repository (as the repository records it).", RF_WAL_LAST);
 
 	metrics_render_pgbackrest(s, now, &w);
 	return w.failed ? -1 : 0;

@@ -135,6 +135,7 @@ typedef struct MetricsRepo
 	uint64_t	system_identifier;	/* 0 unknown */
 	int			pg_version;		/* server_version_num, 0 unknown */
 	int			nsegments;		/* archived WAL segments */
+	double		wal_last_time;	/* unix s when the newest segment was archived, 0 none */
 	uint64_t	stored_bytes;	/* sum of the backups' stored bytes */
 	int			nbackups;
 	MetricsRepoBackup *backups; /* oldest first; malloc'd */

@@ -152,6 +152,9 @@ collect_one(const Config *cfg, int index, MetricsRepo *r, MetricsSnapshot *s)
 	else
 	{
 		r->nsegments = wal.nsegments;
+		for (int i = 0; i < wal.nsegments; i++)
+			if ((double) wal.segments[i].mtime > r->wal_last_time)
+				r->wal_last_time = (double) wal.segments[i].mtime;
 		if (cat.count > 0 && (r->backups = calloc((size_t) cat.count, sizeof(MetricsRepoBackup))) == NULL)
 		{
 			r->status = METRICS_REPO_OTHER;

@@ -73,6 +73,13 @@ test_metrics_replaces_exporter() {
     has "pgbackrest_stanza_backup_lock_status{$S} 0"
     has "pgbackrest_wal_archive_status{database_id=\"1\",pg_version=\"15\",repo_key=\"1\",$S,wal_max=\"\",wal_min=\"\"} 1"
     has "pgbkp_repository_status{cluster=\"$CLUSTER\",node=\"$(hostname)\",repo=\"default\",repo_key=\"1\"} 0"
+    # archive figures from the repository itself, not only from pg_stat_archiver
+    local nseg last
+    nseg=$(find "$REPO/$CLUSTER/wal" -mindepth 2 -type f -name '????????????????????????' | wc -l)
+    has "pgbkp_repository_wal_segments{cluster=\"$CLUSTER\",node=\"$(hostname)\",repo=\"default\",repo_key=\"1\"} $nseg"
+    last=$(awk -v k="pgbkp_repository_wal_last_archived_timestamp_seconds{cluster=\"$CLUSTER\",node=\"$(hostname)\",repo=\"default\",repo_key=\"1\"}" \
+        'index($0, k " ") == 1 { print substr($0, length(k) + 2) }' "$ROOT/work/scrape.txt")
+    [ -n "$last" ] && [ "${last%%.*}" -gt $(( $(date +%s) - 3600 )) ] || fail "no recent last-archived time of the repository: '$last'"
     # every family has its HELP and TYPE lines
     local f
     for f in pgbackrest_repo_status pgbackrest_stanza_lock_status pgbackrest_backup_info \

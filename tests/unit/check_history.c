@@ -689,7 +689,7 @@ START_TEST(test_render_structure)
 			}
 		}
 	}
-	ck_assert_int_eq(families, 24 + 20);
+	ck_assert_int_eq(families, 26 + 20);
 	free(text);
 }
 END_TEST
