@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <pthread.h>
+#include <json-c/json.h>
 
 #include "backup/chain.h"
 #include "common/workers.h"
@@ -50,6 +52,17 @@ typedef struct RestoreCtx
 	int			primary;		/* --standby: the member to stream from */
 	TimeLineID	timeline;		/* the timeline recovery follows */
 } RestoreCtx;
+
+/* The recovery settings a restore writes, with the text they point to. */
+typedef struct RecoveryPlan
+{
+	RecoverySettings s;
+	char		cmd[PGB_PATH_MAX * 4];
+	char		value[128];
+	char		comment[256];
+	char		conninfo[512];
+	char		timeline[16];
+} RecoveryPlan;
 
 typedef struct ChunkRef
 {
@@ -116,6 +129,155 @@ log_target_time(const char *text, TimestampUs t)
 		tm.tm_gmtoff = 0;
 	log_info("recovery target time %s: \"%s\" has no zone, so it was read in the local time zone %s (UTC%c%02ld:%02ld)",
 			 utc, text, zone, tm.tm_gmtoff < 0 ? '-' : '+', labs(tm.tm_gmtoff) / 3600, labs(tm.tm_gmtoff) % 3600 / 60);
+}
+
+/* The WAL the restored server will replay: segment numbers and the timeline path. */
+static void
+plan_wal(const RestoreCtx *ctx, const RestoreTarget *t, const WalList *wal, SegNo *first, SegNo *last, bool *approx)
+{
+	const Manifest *m = ctx->m;
+	const Timeline *tl = timeline_find(wal, ctx->timeline);
+	int			end = tl ? timeline_contiguous_end(tl, wal, manifest_start_segno(m), m->wal_segment_size) : -1;
+
+	*first = manifest_start_segno(m);
+	*last = end >= 0 ? wal->segments[end].segno : manifest_stop_segno(m);
+	*approx = false;
+	if (t->kind == TARGET_IMMEDIATE)
+		*last = manifest_stop_segno(m);
+	else if (t->kind == TARGET_LSN)
+		*last = lsn_to_segno(t->lsn, m->wal_segment_size);
+	else if (t->kind == TARGET_TIME && tl)
+	{
+		/* up to the first segment archived at or after the target time */
+		for (SegNo sn = *first; sn <= *last; sn++)
+		{
+			int			i = timeline_find_segment(wal, timeline_tli_of_segment(tl, sn, m->wal_segment_size), sn);
+
+			if (i >= 0 && wal->segments[i].mtime * (TimestampUs) 1000000 >= t->time)
+			{
+				*last = sn;
+				break;
+			}
+		}
+		*approx = true;
+	}
+	else if (t->kind == TARGET_NAME || t->kind == TARGET_XID)
+		*approx = true;
+	if (*last < *first)
+		*last = *first;
+}
+
+/*
+ * The plan: the backup and why each newer one was passed over, its chain,
+ * what is written, the WAL replayed and the recovery settings.  To stdout
+ * (text or JSON) for --dry-run; through the log for a restore.
+ */
+static void
+print_plan(const RestoreCtx *ctx, const RestoreTarget *t, const WalList *wal, bool archive_off,
+		   const RecoveryPlan *rp, bool dry_run)
+{
+	const Config *cfg = ctx->cfg;
+	const Manifest *m = ctx->m;
+	const Catalog *cat = ctx->cat;
+	int			mi = (int) (m - cat->backups);
+	SegNo		first,
+				last;
+	bool		approx;
+	char		a[WAL_NAME_LEN + 1],
+				b[WAL_NAME_LEN + 1],
+				stopped[64],
+				line[PGB_PATH_MAX * 5];
+	bool		json = dry_run && cfg->output && strcmp(cfg->output, "json") == 0;
+	json_object *root = json ? json_object_new_object() : NULL;
+	json_object *passed = json ? json_object_new_array() : NULL;
+	json_object *chain = json ? json_object_new_array() : NULL;
+	json_object *settings = json ? json_object_new_object() : NULL;
+
+#define OUT(...) do { snprintf(line, sizeof(line), __VA_ARGS__); \
+		if (!json) { if (dry_run) printf("plan: %s\n", line); else log_info("plan: %s", line); } } while (0)
+
+	plan_wal(ctx, t, wal, &first, &last, &approx);
+	wal_segment_name(a, timeline_find(wal, ctx->timeline) ? timeline_tli_of_segment(timeline_find(wal, ctx->timeline), first, m->wal_segment_size) : m->timeline,
+					 first, m->wal_segment_size);
+	wal_segment_name(b, timeline_find(wal, ctx->timeline) ? timeline_tli_of_segment(timeline_find(wal, ctx->timeline), last, m->wal_segment_size) : m->timeline,
+					 last, m->wal_segment_size);
+	time_format_utc(m->stop_time, stopped, sizeof(stopped));
+	OUT("restore backup %s (%s, stopped %s) from repository \"%s\"", m->label, m->type, stopped, ctx->repo->name);
+	for (int i = cat->count - 1; i > mi; i--)
+	{
+		char		why[PGB_ERRMSG_MAX];
+
+		plan_why_not(cat, wal, t, &cat->backups[i], why, sizeof(why));
+		OUT("newer backup %s passed over: %s", cat->backups[i].label, why);
+		if (json)
+		{
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "label", json_object_new_string(cat->backups[i].label));
+			json_object_object_add(o, "reason", json_object_new_string(why));
+			json_object_array_add(passed, o);
+		}
+	}
+	{
+		char		labels[1024] = "";
+		size_t		n = 0;
+
+		for (const Manifest *p = m; p; p = chain_parent(cat, p))
+		{
+			n += (size_t) snprintf(labels + (n < sizeof(labels) ? n : sizeof(labels)), n < sizeof(labels) ? sizeof(labels) - n : 0,
+								   "%s%s", n ? " <- " : "", p->label);
+			if (json)
+				json_object_array_add(chain, json_object_new_string(p->label));
+		}
+		OUT("chain: %s", labels);
+	}
+	OUT("write %d files, %.1f MB into \"%s\"%s", m->nfiles, m->size / 1048576.0, ctx->target,
+		cfg->delta ? " (delta: matching files are kept)" : "");
+	OUT("replay %sWAL %s .. %s (%" PRIu64 " segments, %.1f MB) along timeline %u", approx ? "about " : "", a, b,
+		last - first + 1, (double) (last - first + 1) * m->wal_segment_size / 1048576.0, ctx->timeline);
+	if (rp->s.target_param)
+		OUT("recovery_target: %s = '%s'%s", rp->s.target_param, rp->s.target_value,
+			cfg->target_exclusive ? " (exclusive)" : "");
+	for (int i = 0; i < rp->s.nextra; i++)
+	{
+		if (strcmp(rp->s.extra_names[i], "primary_conninfo") != 0)
+			OUT("setting: %s = '%s'", rp->s.extra_names[i], rp->s.extra_values[i]);
+		if (json)
+			json_object_object_add(settings, rp->s.extra_names[i], json_object_new_string(rp->s.extra_values[i]));
+	}
+	if (archive_off)
+		OUT("setting: archive_mode = 'off'");
+	if (t->kind != TARGET_LATEST && !cfg->standby)
+		OUT("at the target the server will %s", rp->s.target_action);
+	if (json)
+	{
+		json_object *w = json_object_new_object();
+
+		json_object_object_add(root, "backup", json_object_new_string(m->label));
+		json_object_object_add(root, "type", json_object_new_string(m->type));
+		json_object_object_add(root, "repository", json_object_new_string(ctx->repo->name));
+		json_object_object_add(root, "passed_over", passed);
+		json_object_object_add(root, "chain", chain);
+		json_object_object_add(root, "target_dir", json_object_new_string(ctx->target));
+		json_object_object_add(root, "files", json_object_new_int(m->nfiles));
+		json_object_object_add(root, "bytes", json_object_new_int64((int64_t) m->size));
+		json_object_object_add(w, "first", json_object_new_string(a));
+		json_object_object_add(w, "last", json_object_new_string(b));
+		json_object_object_add(w, "segments", json_object_new_int64((int64_t) (last - first + 1)));
+		json_object_object_add(w, "approximate", json_object_new_boolean(approx));
+		json_object_object_add(w, "timeline", json_object_new_int64(ctx->timeline));
+		json_object_object_add(root, "wal", w);
+		if (rp->s.target_param)
+			json_object_object_add(settings, rp->s.target_param, json_object_new_string(rp->s.target_value));
+		if (rp->s.target_param)
+			json_object_object_add(settings, "recovery_target_action", json_object_new_string(rp->s.target_action));
+		if (archive_off)
+			json_object_object_add(settings, "archive_mode", json_object_new_string("off"));
+		json_object_object_add(root, "recovery_settings", settings);
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	}
+#undef OUT
 }
 
 /* A timeline number as text (a static buffer: one use per call site). */
@@ -603,17 +765,13 @@ write_tablespace_map(const RestoreCtx *ctx, PgbError *err)
 }
 
 static int
-write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, PgbError *err)
+build_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, RecoveryPlan *rp, PgbError *err)
 {
 	const Config *cfg = ctx->cfg;
-	char		cmd[PGB_PATH_MAX * 4];
 	char		when[64];
-	char		value[128];
-	RecoverySettings s = {0};
-	char		comment[256];
-	char		conninfo[512];
-	char		timeline[16];
 	bool		pin;
+
+	memset(rp, 0, sizeof(*rp));
 
 	/*
 	 * A targeted recovery reads WAL only from the repository whose window was
@@ -623,57 +781,57 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 	 */
 	pin = ctx->repo && strcmp(ctx->repo->name, "default") != 0 && (cfg->repo || (cfg->nrepos > 1 && t->kind != TARGET_LATEST));
 	if (cmd_self_command(cfg, ctx->repo->cluster, pin ? ctx->repo->name : NULL, "archive-get %f \"%p\"",
-						 cmd, sizeof(cmd), err) != 0)
+						 rp->cmd, sizeof(rp->cmd), err) != 0)
 		return -1;
-	s.restore_command = cmd;
-	s.target_action = cfg->target_action ? cfg->target_action : "pause";
-	s.archive_off = archive_off;
+	rp->s.restore_command = rp->cmd;
+	rp->s.target_action = cfg->target_action ? cfg->target_action : "pause";
+	rp->s.archive_off = archive_off;
 	switch (t->kind)
 	{
 		case TARGET_TIME:
-			time_format_pg(t->time, value, sizeof(value));
-			s.target_param = "recovery_target_time";
-			s.target_value = value;
+			time_format_pg(t->time, rp->value, sizeof(rp->value));
+			rp->s.target_param = "recovery_target_time";
+			rp->s.target_value = rp->value;
 			break;
 		case TARGET_LSN:
-			lsn_format(t->lsn, value, sizeof(value));
-			s.target_param = "recovery_target_lsn";
-			s.target_value = value;
+			lsn_format(t->lsn, rp->value, sizeof(rp->value));
+			rp->s.target_param = "recovery_target_lsn";
+			rp->s.target_value = rp->value;
 			break;
 		case TARGET_XID:
-			s.target_param = "recovery_target_xid";
-			s.target_value = t->text;
+			rp->s.target_param = "recovery_target_xid";
+			rp->s.target_value = t->text;
 			break;
 		case TARGET_NAME:
-			s.target_param = "recovery_target_name";
-			s.target_value = t->text;
+			rp->s.target_param = "recovery_target_name";
+			rp->s.target_value = t->text;
 			break;
 		case TARGET_IMMEDIATE:
-			s.target_param = "recovery_target";
-			s.target_value = "immediate";
+			rp->s.target_param = "recovery_target";
+			rp->s.target_value = "immediate";
 			break;
 		case TARGET_LATEST:
 			break;
 	}
 	time_format_utc(time_now(), when, sizeof(when));
-	snprintf(comment, sizeof(comment), "recovery settings written by pgbkp restore of backup %s at %s",
+	snprintf(rp->comment, sizeof(rp->comment), "recovery settings written by pgbkp restore of backup %s at %s",
 			 ctx->m->label, when);
-	s.comment = comment;
+	rp->s.comment = rp->comment;
 	for (int i = 0; i < cfg->restore_nextra; i++)
 	{
-		s.extra_names[s.nextra] = cfg->restore_extra_names[i];
-		s.extra_values[s.nextra++] = cfg->restore_extra_values[i];
+		rp->s.extra_names[rp->s.nextra] = cfg->restore_extra_names[i];
+		rp->s.extra_values[rp->s.nextra++] = cfg->restore_extra_values[i];
 	}
-	s.standby = cfg->standby;
+	rp->s.standby = cfg->standby;
 	if (cfg->standby && ctx->primary >= 0)
 	{
 		const ClusterMember *p = &cfg->members[ctx->primary];
 
-		snprintf(conninfo, sizeof(conninfo), "host=%s port=%d user=%s application_name=%s",
+		snprintf(rp->conninfo, sizeof(rp->conninfo), "host=%s port=%d user=%s application_name=%s",
 				 p->addr, p->pg_port, cfg->replication_user,
 				 cfg->self >= 0 ? cfg->members[cfg->self].name : "pgbkp_standby");
-		s.extra_names[s.nextra] = "primary_conninfo";
-		s.extra_values[s.nextra++] = conninfo;
+		rp->s.extra_names[rp->s.nextra] = "primary_conninfo";
+		rp->s.extra_values[rp->s.nextra++] = rp->conninfo;
 	}
 
 	/*
@@ -684,18 +842,28 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 	 */
 	if (cfg->target_exclusive)
 	{
-		s.extra_names[s.nextra] = "recovery_target_inclusive";
-		s.extra_values[s.nextra++] = "false";
+		rp->s.extra_names[rp->s.nextra] = "recovery_target_inclusive";
+		rp->s.extra_values[rp->s.nextra++] = "false";
 	}
-	s.extra_names[s.nextra] = "recovery_target_timeline";
+	rp->s.extra_names[rp->s.nextra] = "recovery_target_timeline";
 	if (cfg->standby || t->timeline_request == TIMELINE_LATEST)
-		s.extra_values[s.nextra++] = "latest";
+		rp->s.extra_values[rp->s.nextra++] = "latest";
 	else
 	{
-		snprintf(timeline, sizeof(timeline), "%u", ctx->timeline);
-		s.extra_values[s.nextra++] = timeline;
+		snprintf(rp->timeline, sizeof(rp->timeline), "%u", ctx->timeline);
+		rp->s.extra_values[rp->s.nextra++] = rp->timeline;
 	}
-	return recovery_conf_write(ctx->target, &s, err);
+	return 0;
+}
+
+static int
+write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, PgbError *err)
+{
+	RecoveryPlan rp;
+
+	if (build_recovery(ctx, t, archive_off, &rp, err) != 0)
+		return -1;
+	return recovery_conf_write(ctx->target, &rp.s, err);
 }
 
 static int
@@ -885,6 +1053,23 @@ cmd_restore(const Config *cfg, PgbError *err)
 	}
 	if (prepare_dir(&ctx, ctx.target, &ctx.created, &ctx.was_empty, err) != 0 || check_tablespaces(&ctx, err) != 0)
 		goto done;
+	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
+		(!cfg->standby && cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
+	{
+		RecoveryPlan rp;
+
+		if (build_recovery(&ctx, &target, archive_off, &rp, err) != 0)
+			goto done;
+		print_plan(&ctx, &target, &wal, archive_off, &rp, cfg->dry_run);
+		if (cfg->dry_run)
+		{
+			if (fflush(stdout) != 0)
+				pgb_error_errno(err, EXIT_IO, errno, "could not write to standard output");
+			else
+				rc = 0;
+			goto done;
+		}
+	}
 	ctx.delta = cfg->delta;
 	if (ctx.delta)
 	{
@@ -902,8 +1087,6 @@ cmd_restore(const Config *cfg, PgbError *err)
 	if (cfg->force && !cfg->delta &&
 		((!ctx.created && fio_empty_dir(ctx.target, err) != 0) || empty_tablespaces(&ctx, err) != 0))
 		goto done;
-	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
-		(!cfg->standby && cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
 	log_info("restoring backup %s into \"%s\"%s; recovery follows timeline %s", ctx.m->label, ctx.target,
 			 ctx.delta ? " (delta)" : "",
 			 cfg->standby || target.timeline_request == TIMELINE_LATEST ? "latest" : timeline_name(ctx.timeline));

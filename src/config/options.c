@@ -204,9 +204,9 @@ const OptionDef option_table[] = {
 		"retention_full_type", "PGBKP_RETENTION_FULL_TYPE", "TYPE",
 		"count: keep the newest N full backups; time: keep what recovery to any moment of the last N days needs",
 	F(retention_full_type), 0},
-	{"dry-run", 0, OPT_FLAG, NULL, 0, 0, NULL, CMD_BIT(CMD_EXPIRE),
+	{"dry-run", 0, OPT_FLAG, NULL, 0, 0, NULL, CMD_BIT(CMD_EXPIRE) | RESTORE,
 		NULL, NULL, NULL,
-		"print what would be removed, remove nothing",
+		"print what would be done (expire: removed; restore: the plan), change nothing",
 	F(dry_run), 0},
 
 	/* restore */
@@ -310,7 +310,7 @@ const OptionDef option_table[] = {
 	F(history_keep), 0},
 
 	/* info */
-	{"output", 0, OPT_ENUM, "text", 0, 0, output_formats, CMD_BIT(CMD_INFO) | CMD_BIT(CMD_STATUS) | CMD_BIT(CMD_CONFIG),
+	{"output", 0, OPT_ENUM, "text", 0, 0, output_formats, CMD_BIT(CMD_INFO) | CMD_BIT(CMD_STATUS) | CMD_BIT(CMD_CONFIG) | RESTORE,
 		NULL, NULL, "FORMAT",
 		"output format",
 	F(output), 0},

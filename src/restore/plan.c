@@ -422,6 +422,33 @@ plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *target,
 	return window_error(c, wal, target, err, "no backup can be restored: every backup lacks WAL it needs or builds on a missing backup");
 }
 
+void
+plan_why_not(const Catalog *c, const WalList *wal, const RestoreTarget *target, const Manifest *m,
+			 char *buf, size_t len)
+{
+	Reach		r[MAX_CANDIDATES];
+	const Reach *tl;
+	BackupWindow w;
+	PgbError	e = {0};
+
+	if (chain_check(c, m, &e) != 0)
+	{
+		snprintf(buf, len, "%s", e.msg);
+		return;
+	}
+	plan_backup_window(m, wal, &w);
+	if (!w.wal_complete)
+		snprintf(buf, len, "WAL from its start to its stop is missing from the repository");
+	else if (target->kind == TARGET_TIME && m->stop_time > target->time)
+		snprintf(buf, len, "it ended after the target time");
+	else if (target->kind == TARGET_LSN && m->stop_lsn > target->lsn)
+		snprintf(buf, len, "it ended after the target LSN");
+	else if (choose_timeline(m, wal, target, &tl, r, &e) != 0)
+		snprintf(buf, len, "%s", e.code ? e.msg : "its archived WAL does not reach the target on a timeline that holds it");
+	else
+		snprintf(buf, len, "not chosen");
+}
+
 int
 plan_parse_timeline(const char *text, RestoreTarget *t, PgbError *err)
 {

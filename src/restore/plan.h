@@ -77,6 +77,10 @@ int			plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *tar
 						const char *set_label, const Manifest **chosen, TimeLineID *timeline,
 						PgbError *err);
 
+/* Why backup m (newer than the one chosen) was passed over for target, in a few words. */
+void		plan_why_not(const Catalog *c, const WalList *wal, const RestoreTarget *target, const Manifest *m,
+						 char *buf, size_t len);
+
 /* Parse --target-timeline: latest, current or a timeline number. */
 int			plan_parse_timeline(const char *text, RestoreTarget *t, PgbError *err);
 

@@ -247,3 +247,45 @@ test_pitr_set_latest_and_target_exclusive() {
     assert_rc 2 "--target-exclusive with --name"
     assert_not_exists "$ROOT/pg/excl_name"
 }
+
+# restore --dry-run: the plan, nothing written; the real restore then does
+# what the plan said.
+test_pitr_dry_run_plan() {
+    pitr_fixture
+    expect_rc 0 pgbkp backup --type incr
+    local newer
+    newer=$(backup_labels | tail -n 1)
+    run pgbkp restore --target-dir "$ROOT/pg/dry" --time "$T_AB" --target-action promote --dry-run
+    assert_rc 0 "restore --dry-run"
+    assert_not_exists "$ROOT/pg/dry"
+    assert_output_contains "plan: restore backup $LABEL (full"
+    assert_output_contains "plan: newer backup $newer passed over: it ended after the target time"
+    assert_output_contains "plan: chain: $LABEL"
+    assert_output_matches "plan: replay about WAL [0-9A-F]{24} \\.\\. [0-9A-F]{24} \\([0-9]+ segments"
+    assert_output_contains "plan: recovery_target: recovery_target_time = '"
+    assert_output_contains "plan: setting: recovery_target_timeline = '1'"
+    assert_output_contains "plan: at the target the server will promote"
+    local files
+    files=$(sed -n 's/^plan: write \([0-9]*\) files.*/\1/p' "$RUN_OUT")
+    [ -n "$files" ] || fail "the plan names no file count"
+    # the same plan as JSON
+    run pgbkp restore --target-dir "$ROOT/pg/dry" --time "$T_AB" --target-action promote --dry-run --output json
+    assert_rc 0 "restore --dry-run --output json"
+    assert_eq "$LABEL $newer $files 1" "$(jq -r '"\(.backup) \(.passed_over[0].label) \(.files) \(.wal.timeline)"' "$RUN_OUT")" "JSON plan"
+    jq -e '.recovery_settings.recovery_target_time and .recovery_settings.recovery_target_action == "promote"' "$RUN_OUT" >/dev/null ||
+        fail "JSON plan without the recovery settings"
+    assert_not_exists "$ROOT/pg/dry"
+    # refusals are the same as a restore's, still writing nothing
+    run pgbkp restore --target-dir "$ROOT/pg/dry" --time "2000-01-01 00:00:00+00" --dry-run
+    assert_rc 9 "dry run before the window"
+    assert_not_exists "$ROOT/pg/dry"
+    mkdir -p "$ROOT/pg/full"; chown postgres "$ROOT/pg/full"; as_pg touch "$ROOT/pg/full/x"
+    run pgbkp restore --target-dir "$ROOT/pg/full" --time "$T_AB" --dry-run
+    assert_rc 5 "dry run into a non-empty directory"
+    # the restore does what the plan said
+    restore_start planned --time "$T_AB" --target-action promote
+    assert_output_contains "restoring backup $LABEL"
+    assert_output_contains "restored backup $LABEL ($files files"
+    pg_wait_recovery_end planned
+    assert_eq "100 100 0" "$(count_rows planned)" "rows of the planned restore"
+}
