@@ -60,8 +60,12 @@ note_source(Config *cfg, int i, const OptionSource *src, PgbError *err)
 			snprintf(text, sizeof(text), "environment (%s)", opt->env_name ? opt->env_name : "?");
 			break;
 		case SRC_FILE:
-			snprintf(text, sizeof(text), "%s:%d (%s)", src->file ? src->file : "?", src->line,
-					 src->key ? src->key : opt->yaml_key ? opt->yaml_key : opt->name);
+			if (src->line > 0)
+				snprintf(text, sizeof(text), "%s:%d (%s)", src->file ? src->file : "?", src->line,
+						 src->key ? src->key : opt->yaml_key ? opt->yaml_key : opt->name);
+			else				/* not from a line: Pigsty's role defaults */
+				snprintf(text, sizeof(text), "%s (%s)", src->file ? src->file : "?",
+						 src->key ? src->key : opt->yaml_key ? opt->yaml_key : opt->name);
 			break;
 	}
 	free(cfg->source[i]);

@@ -146,6 +146,7 @@ test_pigsty_defaults_only_inventories() {
     # Pigsty's default log directory does not exist here: no warning
     ! grep -q "log file" "$RUN_ERR" || fail "a warning about the default log directory"
     assert_eq "/pg/log/pgbackrest" "$(jq -r .settings.log_path.value "$RUN_OUT")" "Pigsty's default log directory"
+    assert_eq "Pigsty v4.5.0 role default (pgbackrest_log_dir)" "$(jq -r .settings.log_path.source "$RUN_OUT")" "its source"
     assert_eq "local posix /pg/backup 2 count" \
         "$(jq -r '.repositories[0] | "\(.name) \(.type) \(.path) \(.retention_full) \(.retention_full_type)"' "$RUN_OUT")" "the default local repository"
     jq -r '.repositories[0].source' "$RUN_OUT" | grep -q "Pigsty v4.5.0 role default" || fail "the default is not named as Pigsty's"
