@@ -179,6 +179,7 @@ print_plan(const RestoreCtx *ctx, const RestoreTarget *t, const WalList *wal, bo
 	const Config *cfg = ctx->cfg;
 	const Manifest *m = ctx->m;
 	const Catalog *cat = ctx->cat;
+	const Timeline *tl = timeline_find(wal, ctx->timeline);
 	int			mi = (int) (m - cat->backups);
 	SegNo		first,
 				last;
@@ -197,9 +198,9 @@ print_plan(const RestoreCtx *ctx, const RestoreTarget *t, const WalList *wal, bo
 		if (!json) { if (dry_run) printf("plan: %s\n", line); else log_info("plan: %s", line); } } while (0)
 
 	plan_wal(ctx, t, wal, &first, &last, &approx);
-	wal_segment_name(a, timeline_find(wal, ctx->timeline) ? timeline_tli_of_segment(timeline_find(wal, ctx->timeline), first, m->wal_segment_size) : m->timeline,
+	wal_segment_name(a, tl ? timeline_tli_of_segment(tl, first, m->wal_segment_size) : m->timeline,
 					 first, m->wal_segment_size);
-	wal_segment_name(b, timeline_find(wal, ctx->timeline) ? timeline_tli_of_segment(timeline_find(wal, ctx->timeline), last, m->wal_segment_size) : m->timeline,
+	wal_segment_name(b, tl ? timeline_tli_of_segment(tl, last, m->wal_segment_size) : m->timeline,
 					 last, m->wal_segment_size);
 	time_format_utc(m->stop_time, stopped, sizeof(stopped));
 	OUT("restore backup %s (%s, stopped %s) from repository \"%s\"", m->label, m->type, stopped, ctx->repo->name);
