@@ -69,6 +69,13 @@ bad_value(const RepoDef *def, const char *key, const char *value, const char *wh
 	return -1;
 }
 
+/* A secret (or the file holding it) and where it was set, for pgbkp config. */
+static int
+set_secret(char **field, char **where_field, const char *value, const char *where, PgbError *err)
+{
+	return set_string(where_field, where, err) != 0 ? -1 : set_string(field, value, err);
+}
+
 /* Keep "WHERE: pgbackrest_repo.NAME.KEY: what" for the caller to warn about (once a key). */
 static int
 add_warning(RepoDef *def, const char *where, const char *key, const char *what, PgbError *err)
@@ -168,9 +175,9 @@ repodef_set(RepoDef *def, const char *key, const char *value, const char *where,
 	if (strcmp(key, "s3_key") == 0)
 		return set_string(&def->s3_key, value, err);
 	if (strcmp(key, "s3_key_secret") == 0)
-		return set_string(&def->s3_key_secret_where, where, err) ? -1 : set_string(&def->s3_key_secret, value, err);
+		return set_secret(&def->s3_key_secret, &def->s3_key_secret_where, value, where, err);
 	if (strcmp(key, "s3_key_secret_file") == 0)
-		return set_string(&def->s3_key_secret_where, where, err) ? -1 : set_string(&def->s3_key_secret_file, value, err);
+		return set_secret(&def->s3_key_secret_file, &def->s3_key_secret_where, value, where, err);
 	if (strcmp(key, "s3_uri_style") == 0)
 	{
 		if (strcmp(value, "path") != 0 && strcmp(value, "host") != 0)
@@ -205,9 +212,9 @@ repodef_set(RepoDef *def, const char *key, const char *value, const char *where,
 		return set_string(&def->cipher_type, value, err);
 	}
 	if (strcmp(key, "cipher_pass") == 0)
-		return set_string(&def->cipher_pass_where, where, err) ? -1 : set_string(&def->cipher_pass, value, err);
+		return set_secret(&def->cipher_pass, &def->cipher_pass_where, value, where, err);
 	if (strcmp(key, "cipher_pass_file") == 0)
-		return set_string(&def->cipher_pass_where, where, err) ? -1 : set_string(&def->cipher_pass_file, value, err);
+		return set_secret(&def->cipher_pass_file, &def->cipher_pass_where, value, where, err);
 	if (strcmp(key, "retention_full") == 0)
 		return set_int(def, &def->retention_full, key, value, where, 1, 9999, err);
 	if (strcmp(key, "retention_full_type") == 0)

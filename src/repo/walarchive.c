@@ -334,8 +334,8 @@ add_other(WalList *l, int *cap, const char *name, PgbError *err)
 	return 0;
 }
 
-static int
-segment_cmp(const void *a, const void *b)
+int
+wal_segment_cmp(const void *a, const void *b)
 {
 	const WalSegment *x = a,
 			   *y = b;
@@ -498,7 +498,7 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 	}
 	storage_list_free(&top);
 	if (out->nsegments > 1)
-		qsort(out->segments, (size_t) out->nsegments, sizeof(WalSegment), segment_cmp);
+		qsort(out->segments, (size_t) out->nsegments, sizeof(WalSegment), wal_segment_cmp);
 	if (out->nother > 1)
 		qsort(out->other, (size_t) out->nother, sizeof(char *), name_cmp);
 	if (load_timelines(repo, out, hist_mtime, err) != 0)

@@ -66,6 +66,9 @@ typedef struct WalList
  * (history_ok false); verify reports the object.
  */
 int			wal_list(Repo *repo, WalList *out, PgbError *err);
+
+/* qsort order of WalList.segments: by segment number, then timeline. */
+int			wal_segment_cmp(const void *a, const void *b);
 void		wal_list_free(WalList *l);
 
 /* Reported by wal_remove_before for each file it removed (or would remove). */

@@ -37,17 +37,6 @@ reset(void)
 	cat.backups = backups;
 }
 
-static int
-seg_cmp(const void *a, const void *b)
-{
-	const WalSegment *x = a,
-			   *y = b;
-
-	if (x->segno != y->segno)
-		return x->segno < y->segno ? -1 : 1;
-	return x->tli < y->tli ? -1 : x->tli > y->tli;
-}
-
 /* Segments first..last of timeline tli, archived at T0 + at, at + step, ... */
 static void
 add_segs(TimeLineID tli, SegNo first, SegNo last, int64_t at, int64_t step)
@@ -60,7 +49,7 @@ add_segs(TimeLineID tli, SegNo first, SegNo last, int64_t at, int64_t step)
 		w->segno = s;
 		w->mtime = T0 + at + (int64_t) (s - first) * step;
 	}
-	qsort(segs, (size_t) wal.nsegments, sizeof(WalSegment), seg_cmp);
+	qsort(segs, (size_t) wal.nsegments, sizeof(WalSegment), wal_segment_cmp);
 }
 
 /* Timeline tli (ascending order of calls), its history text (NULL: none), created at T0 + created. */
