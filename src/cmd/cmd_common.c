@@ -34,6 +34,7 @@ const CommandEntry command_handlers[] = {
 	{"cron", cmd_cron, CMD_REPOS_SELF, false},
 	{"clone", cmd_clone, CMD_REPOS_SELF, false},
 	{"config", cmd_config, CMD_REPOS_SELF, false},
+	{"drill", cmd_drill, CMD_REPOS_SELF, false},
 	{NULL, NULL, CMD_REPOS_SELF, false}
 };
 

@@ -14,8 +14,10 @@ const ExitCodeInfo exit_code_table[] = {
 	{EXIT_TARGET, "target", "recovery target outside the recoverable window, no backup reaches it, or it may lie on several timelines (choose with --target-timeline)"},
 	{EXIT_IO, "io", "file system or storage error"},
 	{EXIT_ARCHIVE_MISMATCH, "archive-mismatch", "WAL file differs from the archived copy or belongs to another database system"},
-	{EXIT_TIMEOUT, "timeout", "WAL needed by a backup or check did not reach the repository in time"},
+	{EXIT_TIMEOUT, "timeout", "WAL needed by a backup or check did not reach the repository in time, or a drill's server did not finish recovery in time"},
 	{EXIT_INTERNAL, "internal", "internal error (a bug; please report it)"},
+	{EXIT_CHECK_FAILED, "check-failed", "drill: the backup restored and recovered, but a check failed (see the report)"},
+	{EXIT_INTERRUPTED, "interrupted", "drill: stopped by SIGINT or SIGTERM; the server it started was stopped and its directories removed"},
 	{EXIT_RECOVERY_ABORT, "recovery-abort", "archive-get failed for a reason other than a missing file while not in standby mode; PostgreSQL stops recovery instead of ending it early"},
 	{0, 0, 0}
 };

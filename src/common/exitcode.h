@@ -22,6 +22,8 @@ typedef enum ExitCode
 	EXIT_ARCHIVE_MISMATCH = 11, /* WAL differs from the archived copy or is from another system */
 	EXIT_TIMEOUT = 12,			/* WAL did not reach the repository in time */
 	EXIT_INTERNAL = 13,			/* a bug: an invariant did not hold */
+	EXIT_CHECK_FAILED = 14,		/* drill: restored and recovered, but a check failed */
+	EXIT_INTERRUPTED = 15,		/* drill: stopped by SIGINT or SIGTERM, after cleaning up */
 	EXIT_RECOVERY_ABORT = 126	/* archive-get outside standby mode: stop recovery */
 } ExitCode;
 

@@ -12,6 +12,7 @@
 #include "config/repodef.h"
 
 #define CONFIG_MAX_TABLESPACE_MAP 64
+#define CONFIG_MAX_LIST 16
 #define CONFIG_MAX_REPOS 8
 #define CONFIG_MAX_MEMBERS 16
 #define CONFIG_MAX_JOBS 32
@@ -42,6 +43,13 @@ typedef struct ClusterMember
 	char	   *pg_host;		/* host var or NULL */
 	char	   *where;			/* FILE:LINE */
 } ClusterMember;
+
+/* A repeatable option's values, in the order given. */
+typedef struct StringList
+{
+	int			count;
+	char	   *values[CONFIG_MAX_LIST];
+} StringList;
 
 typedef struct TablespaceMap
 {
@@ -118,7 +126,12 @@ typedef struct Config
 	int			restore_nextra;
 	const char *restore_extra_names[4];
 	const char *restore_extra_values[4];
-	int			clone_port;		/* clone --port */
+	int			clone_port;		/* clone --port; drill --port */
+	StringList	check_sql;		/* drill --check-sql FILE... */
+	char	   *junit;			/* drill --junit FILE */
+	bool		keep;			/* drill --keep */
+	bool		thorough;		/* drill --thorough */
+	int			drill_timeout;	/* drill --timeout SECONDS */
 	char	   *output;			/* info: text (default) | json */
 	bool		render;			/* config --render */
 	bool		user_crontab;	/* cron --user-crontab */

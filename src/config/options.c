@@ -46,6 +46,8 @@ const CommandDef command_table[CMD_COUNT] = {
 	"start an independent copy of the cluster as of a moment"},
 	[CMD_CONFIG] = {"config", NULL, 0,
 	"show every effective setting and where it comes from, or render one member's configuration"},
+	[CMD_DRILL] = {"drill", NULL, 0,
+	"restore a backup into a scratch directory, start it and prove it sound (restore drill)"},
 };
 
 /* Allowed values of the enum options; the first is not implicitly the default. */
@@ -59,6 +61,7 @@ static const char *const output_formats[] = {"text", "json", NULL};
 #define F(field) offsetof(Config, field)
 #define RESTORE CMD_BIT(CMD_RESTORE)
 #define CLONE CMD_BIT(CMD_CLONE)
+#define DRILL CMD_BIT(CMD_DRILL)
 
 /*
  * name, short, type, default, min, max, values, commands,
@@ -210,39 +213,39 @@ const OptionDef option_table[] = {
 	F(dry_run), 0},
 
 	/* restore */
-	{"target-dir", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | CLONE,
+	{"target-dir", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | CLONE | DRILL,
 		NULL, NULL, "DIR",
-		"restore into DIR instead of --pg-data (clone: the new data directory)",
+		"restore into DIR instead of --pg-data (clone: the new data directory; drill: instead of a scratch directory)",
 	F(target_dir), 0},
-	{"set", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+	{"set", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | DRILL,
 		NULL, NULL, "LABEL",
 		"restore this backup, or latest for the newest one (default: the newest one that reaches the target)",
 	F(set), 0},
-	{"time", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | CLONE,
+	{"time", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | CLONE | DRILL,
 		NULL, NULL, "TIMESTAMP",
 		"recover up to this time: YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]|Z]; local time without a zone",
 	F(target_time), OPTF_TARGET},
-	{"lsn", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+	{"lsn", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | DRILL,
 		NULL, NULL, "LSN",
 		"recover up to this WAL location",
 	F(target_lsn), OPTF_TARGET},
-	{"xid", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+	{"xid", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | DRILL,
 		NULL, NULL, "XID",
 		"recover up to this transaction",
 	F(target_xid), OPTF_TARGET},
-	{"name", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | CLONE,
+	{"name", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | CLONE | DRILL,
 		NULL, NULL, "NAME",
 		"restore: recover up to this named restore point; clone: the copy's cluster name (its WAL is archived under it)",
 	F(target_name), OPTF_TARGET},
-	{"immediate", 0, OPT_FLAG, NULL, 0, 0, NULL, RESTORE,
+	{"immediate", 0, OPT_FLAG, NULL, 0, 0, NULL, RESTORE | DRILL,
 		NULL, NULL, NULL,
 		"stop recovery as soon as the backup is consistent",
 	F(target_immediate), OPTF_TARGET},
-	{"target-exclusive", 0, OPT_FLAG, NULL, 0, 0, NULL, RESTORE,
+	{"target-exclusive", 0, OPT_FLAG, NULL, 0, 0, NULL, RESTORE | DRILL,
 		NULL, NULL, NULL,
 		"stop just before the --time, --lsn or --xid target instead of just after it",
 	F(target_exclusive), 0},
-	{"target-timeline", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE,
+	{"target-timeline", 0, OPT_STRING, NULL, 0, 0, NULL, RESTORE | DRILL,
 		NULL, NULL, "TIMELINE",
 		"the timeline recovery follows: latest, current (the backup's) or a number (default: the one that holds the target)",
 	F(target_timeline), 0},
@@ -270,14 +273,36 @@ const OptionDef option_table[] = {
 		"replication_user", "PGBKP_REPLICATION_USER", "USER",
 		"restore --standby: the user the replica streams as (Pigsty's pg_replication_username)",
 	F(replication_user), 0},
-	{"port", 0, OPT_INT, NULL, 1, 65535, NULL, CLONE,
+	{"port", 0, OPT_INT, NULL, 1, 65535, NULL, CLONE | DRILL,
 		NULL, NULL, "PORT",
-		"the port the copy listens on (required; must be free)",
+		"clone: the port the copy listens on (required; must be free); drill: also listen on localhost:PORT (default: a private unix socket only)",
 	F(clone_port), 0},
-	{"tablespace-map", 0, OPT_LIST, NULL, 0, 0, NULL, RESTORE,
+	{"tablespace-map", 0, OPT_LIST, NULL, 0, 0, NULL, RESTORE | DRILL,
 		NULL, NULL, "OID=DIR",
 		"restore the tablespace with this OID to DIR; may be repeated",
 	F(tablespace_map), 0},
+
+	/* drill */
+	{"check-sql", 0, OPT_MULTI, NULL, 0, 0, NULL, DRILL,
+		NULL, NULL, "FILE",
+		"run the SQL checks in FILE on the restored copy (-- name:, -- database:, -- expect: OP VALUE); may be repeated",
+	F(check_sql), 0},
+	{"junit", 0, OPT_STRING, NULL, 0, 0, NULL, DRILL,
+		NULL, NULL, "FILE",
+		"also write the drill's report as JUnit XML to FILE (one test case per check)",
+	F(junit), 0},
+	{"keep", 0, OPT_FLAG, NULL, 0, 0, NULL, DRILL,
+		NULL, NULL, NULL,
+		"keep the restored copy (stopped) and its server log instead of removing them",
+	F(keep), 0},
+	{"thorough", 0, OPT_FLAG, NULL, 0, 0, NULL, DRILL,
+		NULL, NULL, NULL,
+		"amcheck also checks that every heap tuple is indexed and the B-tree parent links (slower)",
+	F(thorough), 0},
+	{"drill-timeout", 0, OPT_INT, "3600", 1, 604800, NULL, DRILL,
+		"drill_timeout", "PGBKP_DRILL_TIMEOUT", "SECONDS",
+		"how long the drill's server may take to recover, and each check to run",
+	F(drill_timeout), 0},
 
 	/* schedule */
 	{"schedule-timezone", 0, OPT_STRING, NULL, 0, 0, NULL, CMD_BIT(CMD_SCHEDULE) | CMD_BIT(CMD_CRON),
@@ -310,7 +335,7 @@ const OptionDef option_table[] = {
 	F(history_keep), 0},
 
 	/* info */
-	{"output", 0, OPT_ENUM, "text", 0, 0, output_formats, CMD_BIT(CMD_INFO) | CMD_BIT(CMD_STATUS) | CMD_BIT(CMD_CONFIG) | RESTORE,
+	{"output", 0, OPT_ENUM, "text", 0, 0, output_formats, CMD_BIT(CMD_INFO) | CMD_BIT(CMD_STATUS) | CMD_BIT(CMD_CONFIG) | RESTORE | DRILL,
 		NULL, NULL, "FORMAT",
 		"output format",
 	F(output), 0},
@@ -547,6 +572,18 @@ option_store(Config *cfg, const OptionDef *opt, const char *text,
 
 		case OPT_LIST:
 			return store_tablespace_map(cfg, opt, text, src, err);
+		case OPT_MULTI:
+			{
+				StringList *l = (StringList *) field;
+
+				if (l->count >= CONFIG_MAX_LIST)
+					return pgb_error(err, src->kind == SRC_CMDLINE ? EXIT_USAGE : EXIT_CONFIG,
+									 "too many --%s options (at most %d)", opt->name, CONFIG_MAX_LIST);
+				if ((l->values[l->count] = strdup(text)) == NULL)
+					return pgb_error(err, EXIT_INTERNAL, "out of memory");
+				l->count++;
+				return 0;
+			}
 	}
 	return pgb_error(err, EXIT_INTERNAL, "option --%s has an unknown type", opt->name);
 }
@@ -580,6 +617,18 @@ option_format(const Config *cfg, const OptionDef *opt, char *buf, size_t len)
 			return true;
 		case OPT_LIST:
 			return false;
+		case OPT_MULTI:
+			{
+				const StringList *l = (const StringList *) field;
+				size_t		n = 0;
+
+				if (l->count == 0)
+					return false;
+				buf[0] = '\0';
+				for (int i = 0; i < l->count && n < len; i++)
+					n += (size_t) snprintf(buf + n, len - n, "%s%s", i ? "," : "", l->values[i]);
+				return true;
+			}
 	}
 	return false;
 }
@@ -597,6 +646,14 @@ option_free_values(Config *cfg)
 		{
 			free(*(char **) field);
 			*(char **) field = NULL;
+		}
+		else if (opt->type == OPT_MULTI)
+		{
+			StringList *l = (StringList *) field;
+
+			for (int j = 0; j < l->count; j++)
+				free(l->values[j]);
+			l->count = 0;
 		}
 	}
 	for (int i = 0; i < cfg->ntablespace_map; i++)

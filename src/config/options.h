@@ -37,6 +37,7 @@ typedef enum CommandId
 	CMD_CRON,
 	CMD_CLONE,
 	CMD_CONFIG,
+	CMD_DRILL,
 	CMD_COUNT
 } CommandId;
 
@@ -60,7 +61,8 @@ typedef enum OptionType
 	OPT_BOOL,					/* --name / --no-name; true|false|yes|no|on|off */
 	OPT_FLAG,					/* --name only, command line only */
 	OPT_ENUM,					/* one of values[] */
-	OPT_LIST					/* repeatable KEY=VALUE (tablespace map) */
+	OPT_LIST,					/* repeatable KEY=VALUE (tablespace map) */
+	OPT_MULTI					/* repeatable text, kept in a StringList */
 } OptionType;
 
 /* OptionDef.flags */

@@ -100,6 +100,53 @@ db_close(DbConn *c)
 	free(c);
 }
 
+int
+db_query_table(DbConn *c, const char *sql, DbTable *out, PgbError *err)
+{
+	PGresult   *res = PQexec(c->conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	memset(out, 0, sizeof(*out));
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+	{
+		char		msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->conn));
+		msg[strcspn(msg, "\n")] = '\0';
+		pgb_error(err, EXIT_DATABASE, "%s", msg);
+		PQclear(res);
+		return -1;
+	}
+	if (st == PGRES_TUPLES_OK)
+	{
+		out->rows = PQntuples(res);
+		out->cols = PQnfields(res);
+		out->cells = calloc((size_t) out->rows * out->cols + 1, sizeof(char *));
+		for (int r = 0; out->cells && r < out->rows; r++)
+			for (int f = 0; f < out->cols; f++)
+				if (!PQgetisnull(res, r, f) &&
+					(out->cells[r * out->cols + f] = strdup(PQgetvalue(res, r, f))) == NULL)
+					goto oom;
+		if (out->cells == NULL)
+			goto oom;
+	}
+	PQclear(res);
+	return 0;
+oom:
+	PQclear(res);
+	db_table_free(out);
+	return pgb_error(err, EXIT_INTERNAL, "out of memory reading a query result");
+}
+
+void
+db_table_free(DbTable *t)
+{
+	for (int i = 0; t->cells && i < t->rows * t->cols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
 /* Run a query expected to return exactly rows x cols. */
 static PGresult *
 db_query(DbConn *c, const char *sql, int nparams, const char *const *params,

@@ -54,9 +54,31 @@ typedef struct DbServerInfo
 	char		archive_command[1024];
 } DbServerInfo;
 
+/* A whole query result as text: rows x cols, NULL values as NULL pointers. */
+typedef struct DbTable
+{
+	int			rows;
+	int			cols;
+	char	  **cells;			/* rows * cols, row-major */
+} DbTable;
+
 /* EXIT_DATABASE with libpq's message (never the password) on failure. */
 DbConn	   *db_connect(const DbParams *params, PgbError *err);
 void		db_close(DbConn *conn);
+
+/*
+ * Run one SQL text (no parameters) and copy its result, if any, into out
+ * (zero rows and columns for a command).  EXIT_DATABASE with the server's
+ * first message line on failure.  db_table_free releases out.
+ */
+int			db_query_table(DbConn *conn, const char *sql, DbTable *out, PgbError *err);
+void		db_table_free(DbTable *t);
+
+static inline const char *
+db_table_cell(const DbTable *t, int row, int col)
+{
+	return t->cells[row * t->cols + col];
+}
 
 /* The host and port the session is connected to (from a host list: the one chosen). */
 const char *db_host(DbConn *conn);

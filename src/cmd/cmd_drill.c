@@ -1,0 +1,573 @@
+/*
+ * pgbkp drill: prove that a backup restores, recovers, starts and holds
+ * sound data, in one command whose report a CI system reads.
+ *
+ * Orchestration only: plan the restore (a dry run: the backup, its size,
+ * the target checked, nothing written) and check the free space; restore
+ * into a scratch directory; start a throwaway server there (drill/pgserver)
+ * and wait until recovery reached the target and it was promoted; run the
+ * checks (drill/checks); stop it and remove everything it wrote; print the
+ * report (text or JSON) and write JUnit XML.  Both restore runs are child
+ * processes, so a SIGINT or SIGTERM can stop whatever is running at once;
+ * the drill then cleans up and exits with EXIT_INTERRUPTED.
+ *
+ * Exit status: 0 when every step passed; EXIT_CHECK_FAILED when the copy
+ * restored and recovered but a check failed; the restore's or the server's
+ * own code when it could not be restored or did not recover.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/cmd_common.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "drill/checks.h"
+#include "drill/pgserver.h"
+#include "drill/report.h"
+#include "drill/usercheck.h"
+#include "pg/bindir.h"
+
+#define SOCKET_PATH_MAX 107		/* sun_path, less the NUL */
+#define FREE_SPACE_MARGIN (256ULL * 1024 * 1024)	/* WAL replayed, the server's own files */
+
+static volatile sig_atomic_t drill_stop;
+static volatile pid_t restore_pid;
+static volatile pid_t tool_pid;
+static PgServer *volatile live_server;
+
+static void
+on_signal(int sig)
+{
+	drill_stop = sig;
+	if (restore_pid > 0)
+		kill(restore_pid, SIGTERM);
+	if (tool_pid > 0)
+		kill(-tool_pid, SIGTERM);
+	if (live_server)
+		pgserver_signal_stop(live_server);
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Read all of fd into a malloc'd string. */
+static char *
+read_all(int fd)
+{
+	size_t		cap = 4096,
+				len = 0;
+	char	   *buf = malloc(cap);
+
+	while (buf)
+	{
+		ssize_t		n;
+
+		if (len + 1 >= cap && (buf = realloc(buf, cap *= 2)) == NULL)
+			break;
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t) n;
+	}
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Run cmd_restore with rc in a child process.  With plan, its stdout (the
+ * dry run's JSON) is returned in *plan; otherwise its stdout goes to stderr
+ * so the drill's report stays alone on stdout.
+ */
+static int
+run_restore(const Config *rc, char **plan, PgbError *err)
+{
+	int			outp[2] = {-1, -1},
+				errp[2];
+	pid_t		pid;
+	int			status;
+	PgbError	child = {0};
+	ssize_t		got = 0;
+
+	if (pipe(errp) != 0 || (plan && pipe(outp) != 0))
+		return pgb_error_errno(err, EXIT_INTERNAL, errno, "could not create a pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return pgb_error_errno(err, EXIT_INTERNAL, errno, "could not start the restore");
+	if (pid == 0)
+	{
+		PgbError	e = {0};
+		int			ok;
+
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		close(errp[0]);
+		if (plan)
+		{
+			close(outp[0]);
+			dup2(outp[1], STDOUT_FILENO);
+		}
+		else
+			dup2(STDERR_FILENO, STDOUT_FILENO);
+		ok = cmd_restore(rc, &e) == 0;
+		fflush(NULL);
+		if (!ok && write(errp[1], &e, sizeof(e)) != (ssize_t) sizeof(e))
+			_exit(EXIT_INTERNAL);
+		_exit(ok ? 0 : (e.code ? e.code : EXIT_INTERNAL));
+	}
+	restore_pid = pid;
+	close(errp[1]);
+	if (plan)
+	{
+		close(outp[1]);
+		*plan = read_all(outp[0]);
+		close(outp[0]);
+	}
+	while ((got = read(errp[0], &child, sizeof(child))) < 0 && errno == EINTR)
+		;
+	close(errp[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	restore_pid = 0;
+	if (drill_stop)
+		return pgb_error(err, EXIT_INTERRUPTED, "interrupted during the restore");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (got == (ssize_t) sizeof(child) && child.code != 0)
+	{
+		*err = child;
+		return -1;
+	}
+	return pgb_error(err, WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_INTERNAL,
+					 "the restore failed (%s %d)", WIFEXITED(status) ? "exit" : "signal",
+					 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/* What the drill recovers to, in words. */
+static void
+describe_target(const Config *cfg, char *out, size_t len)
+{
+	if (cfg->target_time)
+		snprintf(out, len, "time %s", cfg->target_time);
+	else if (cfg->target_lsn)
+		snprintf(out, len, "LSN %s", cfg->target_lsn);
+	else if (cfg->target_xid)
+		snprintf(out, len, "transaction %s", cfg->target_xid);
+	else if (cfg->target_name)
+		snprintf(out, len, "restore point %s", cfg->target_name);
+	else if (cfg->target_immediate)
+		snprintf(out, len, "consistency of the backup");
+	else
+		snprintf(out, len, "end of the archived WAL");
+}
+
+static bool
+has_target(const Config *cfg)
+{
+	return cfg->target_time || cfg->target_lsn || cfg->target_xid || cfg->target_name || cfg->target_immediate;
+}
+
+/* The plan's backup, files and bytes; refuse when the directory's file system cannot hold it. */
+static int
+check_plan(const char *plan, const char *dir, char *backup, size_t blen, long long *files, long long *bytes,
+		   PgbError *err)
+{
+	json_object *o = plan ? json_tokener_parse(plan) : NULL;
+	json_object *v;
+	struct statvfs fs;
+	unsigned long long avail;
+
+	if (o == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "the restore's plan could not be read");
+	snprintf(backup, blen, "%s", json_object_object_get_ex(o, "backup", &v) ? json_object_get_string(v) : "?");
+	*files = json_object_object_get_ex(o, "files", &v) ? json_object_get_int64(v) : 0;
+	*bytes = json_object_object_get_ex(o, "bytes", &v) ? json_object_get_int64(v) : 0;
+	json_object_put(o);
+	if (statvfs(dir, &fs) != 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not read the free space of \"%s\"", dir);
+	avail = (unsigned long long) fs.f_bavail * fs.f_frsize;
+	if (avail < (unsigned long long) *bytes + FREE_SPACE_MARGIN)
+		return pgb_error(err, EXIT_IO, "not enough free space for the drill in \"%s\": %.1f MB free, about %.1f MB needed",
+						 dir, avail / 1048576.0, ((unsigned long long) *bytes + FREE_SPACE_MARGIN) / 1048576.0),
+			pgb_hint(err, "choose another place with --target-dir or TMPDIR");
+	return 0;
+}
+
+typedef struct DrillDirs
+{
+	char		run[PGB_PATH_MAX];	/* private: socket, log, hba */
+	char		data[PGB_PATH_MAX];
+	bool		data_given;		/* --target-dir */
+	bool		data_existed;	/* ... and it existed (empty) */
+} DrillDirs;
+
+static int
+make_dirs(const Config *cfg, DrillDirs *d, PgbError *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	bool		empty,
+				exists;
+
+	snprintf(d->run, sizeof(d->run), "%s/pgbkp-drill-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	if (strlen(d->run) + strlen("/.s.PGSQL.65535") > SOCKET_PATH_MAX)
+		return pgb_error(err, EXIT_CONFIG, "TMPDIR \"%s\" is too long for a socket directory", tmp),
+			pgb_hint(err, "set TMPDIR to a shorter directory, e.g. /tmp");
+	if (cfg->target_dir)
+	{
+		if (cfg->target_dir[0] != '/')
+			return pgb_error(err, EXIT_USAGE, "target directory \"%s\" is not an absolute path", cfg->target_dir);
+		if (fio_dir_is_empty(cfg->target_dir, &empty, &exists, err) != 0)
+			return -1;
+		if (exists && !empty)
+			return pgb_error(err, EXIT_REFUSED, "\"%s\" is not an empty directory", cfg->target_dir),
+				pgb_hint(err, "a drill restores into a new or empty directory");
+		d->data_given = true;
+		d->data_existed = exists;
+	}
+	if (mkdtemp(d->run) == NULL)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not create a directory under \"%s\"",
+							   tmp && tmp[0] ? tmp : "/tmp");
+	if (cfg->target_dir)
+		snprintf(d->data, sizeof(d->data), "%s", cfg->target_dir);
+	else if (fio_path_join(d->data, sizeof(d->data), d->run, "data", err) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+remove_dirs(const DrillDirs *d)
+{
+	PgbError	e = {0};
+
+	if (d->data_given && d->data_existed)
+		fio_empty_dir(d->data, &e);
+	else if (d->data_given)
+		fio_remove_tree(d->data, &e);
+	if (e.code)
+		log_warn("could not remove the drill's copy: %s", e.msg);
+	pgb_error_clear(&e);
+	if (d->run[0] && fio_remove_tree(d->run, &e) != 0)
+		log_warn("could not remove the drill's directory: %s", e.msg);
+}
+
+/* Mark the steps that did not run. */
+static void
+skip_rest(DrillReport *r, const UserCheckList *checks, const char *why)
+{
+	const char *names[] = {"recovery", "checksums", "amcheck", "read tables", NULL};
+
+	for (int i = 0; names[i]; i++)
+	{
+		bool		have = false;
+
+		for (int j = 0; j < r->nsteps; j++)
+			have |= strcmp(r->steps[j].name, names[i]) == 0;
+		if (!have)
+			drill_step_set(drill_step_add(r, names[i]), STEP_SKIPPED, "%s", why);
+	}
+	for (int i = 0; i < checks->count; i++)
+	{
+		char		name[112];
+
+		snprintf(name, sizeof(name), "check: %s", checks->items[i].name);
+		drill_step_set(drill_step_add(r, name), STEP_SKIPPED, "%s", why);
+	}
+}
+
+/* The recovery step's message from the server's log. */
+static void
+recovery_message(const Config *cfg, const PgServer *srv, DrillStep *step)
+{
+	const char *where[] = {"recovery stopping", "last completed transaction", "redo done at",
+	"selected new timeline", NULL};
+	const char *stopped[] = {"recovery stopping", NULL};
+	char		lines[900],
+				stop[400];
+
+	pgserver_log_grep(srv, where, lines, sizeof(lines));
+	pgserver_log_grep(srv, stopped, stop, sizeof(stop));
+	if (has_target(cfg) && stop[0] == '\0')
+		drill_step_set(step, STEP_FAILED, "promoted, but the log does not say recovery stopped at the target: %s",
+					   lines);
+	else
+		drill_step_set(step, STEP_PASSED, "promoted and accepting connections; %s", lines);
+}
+
+static void
+run_checks(const Config *cfg, DrillEnv *env, DrillReport *r, const UserCheckList *checks, PgbError *err)
+{
+	DrillStep  *s;
+	bool		sums = false;
+	double		t0;
+
+	s = drill_step_add(r, "checksums");
+	t0 = now_seconds();
+	if (drill_data_checksums(env, &sums, err) != 0)
+		drill_step_set(s, STEP_FAILED, "could not ask the copy: %s", err->msg);
+	else if (!sums)
+		drill_step_set(s, STEP_SKIPPED, "data checksums are off in this cluster");
+	else if (drill_check_checksums(env, s, err) != 0)
+	{
+		s->seconds = now_seconds() - t0;
+		drill_step_set(s, STEP_FAILED, "the copy did not start again after the checksum pass: %s", err->msg);
+		skip_rest(r, checks, "the copy is not running");
+		return;
+	}
+	pgb_error_clear(err);
+	s->seconds = now_seconds() - t0;
+
+	s = drill_step_add(r, "amcheck");
+	t0 = now_seconds();
+	drill_check_amcheck(env, s);
+	s->seconds = now_seconds() - t0;
+
+	s = drill_step_add(r, "read tables");
+	t0 = now_seconds();
+	drill_check_tables(env, s);
+	s->seconds = now_seconds() - t0;
+
+	for (int i = 0; i < checks->count && !drill_stop; i++)
+	{
+		char		name[112];
+
+		snprintf(name, sizeof(name), "check: %s", checks->items[i].name);
+		s = drill_step_add(r, name);
+		t0 = now_seconds();
+		drill_check_user(env, &checks->items[i], s);
+		s->seconds = now_seconds() - t0;
+	}
+	(void) cfg;
+}
+
+static int
+write_outputs(const Config *cfg, const DrillReport *r, PgbError *err)
+{
+	if (cfg->output && strcmp(cfg->output, "json") == 0)
+	{
+		char	   *j = drill_report_json(r);
+
+		if (j == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		printf("%s\n", j);
+		free(j);
+	}
+	else
+		drill_report_text(r, stdout);
+	fflush(stdout);
+	if (cfg->junit)
+	{
+		char	   *x = drill_report_junit(r);
+		int			rc;
+
+		if (x == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		rc = fio_write_atomic(cfg->junit, x, strlen(x), 0644, err);
+		free(x);
+		if (rc != 0)
+			return pgb_error_context(err, "--junit");
+	}
+	return 0;
+}
+
+/* Exit status from what happened (see the header). */
+static int
+conclude(const DrillReport *r, PgbError *failure, PgbError *err)
+{
+	if (drill_stop)
+		return pgb_error(err, EXIT_INTERRUPTED, "the drill was interrupted by signal %d; everything it started was removed",
+						 (int) drill_stop);
+	if (failure->code)
+	{
+		*err = *failure;
+		return -1;
+	}
+	if (drill_report_failed(r))
+	{
+		char		names[512] = "";
+		size_t		n = 0;
+		int			nfail = 0;
+
+		for (int i = 0; i < r->nsteps; i++)
+			if (r->steps[i].result == STEP_FAILED)
+			{
+				nfail++;
+				if (n < sizeof(names))
+					n += (size_t) snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", r->steps[i].name);
+			}
+		return pgb_error(err, EXIT_CHECK_FAILED, "drill failed: %d of %d steps failed (%s)", nfail, r->nsteps, names),
+			pgb_hint(err, "the report above says what each step found");
+	}
+	return 0;
+}
+
+static int
+drill_run(const Config *cfg, DrillDirs *dirs, const UserCheckList *checks, DrillReport *r, PgbError *failure)
+{
+	Config		rc = *cfg;
+	char	   *plan = NULL;
+	char		backup[128];
+	long long	files = 0,
+				bytes = 0;
+	PgServer	srv = {0};
+	DrillEnv	env = {0};
+	DrillStep  *s;
+	Repo	   *repo;
+	double		t0;
+	char		target[120];
+
+	describe_target(cfg, target, sizeof(target));
+	if ((repo = cmd_open_repo(cfg, failure)) == NULL)
+		return -1;
+	pg_bindir(repo->info.pg_version / 10000, srv.bindir, sizeof(srv.bindir));
+	repo_free(repo);
+
+	/* the restore: planned (nothing written), then into the scratch directory */
+	rc.target_dir = dirs->data;
+	rc.target_action = "promote";
+	rc.archive_mode = "off";
+	rc.delta = rc.force = rc.standby = false;
+	rc.restore_nextra = 0;
+	rc.output = "json";
+	rc.dry_run = true;
+	s = drill_step_add(r, "restore");
+	t0 = now_seconds();
+	if (run_restore(&rc, &plan, failure) != 0 ||
+		check_plan(plan, dirs->data_existed ? dirs->data : dirs->run, backup, sizeof(backup), &files, &bytes,
+				   failure) != 0)
+	{
+		free(plan);
+		s->seconds = now_seconds() - t0;
+		drill_step_set(s, STEP_FAILED, "%s", failure->msg);
+		snprintf(r->target, sizeof(r->target), "%s", target);
+		return -1;
+	}
+	free(plan);
+	snprintf(r->target, sizeof(r->target), "backup %.100s, %s", backup, target);
+	rc.dry_run = false;
+	rc.output = NULL;
+	if (run_restore(&rc, NULL, failure) != 0)
+	{
+		s->seconds = r->restore_seconds = now_seconds() - t0;
+		drill_step_set(s, STEP_FAILED, "%s", failure->msg);
+		return -1;
+	}
+	s->seconds = r->restore_seconds = now_seconds() - t0;
+	drill_step_set(s, STEP_PASSED, "backup %s: %lld files, %.1f MB", backup, files, bytes / 1048576.0);
+
+	/* the copy, up and promoted */
+	snprintf(srv.datadir, sizeof(srv.datadir), "%s", dirs->data);
+	snprintf(srv.rundir, sizeof(srv.rundir), "%s", dirs->run);
+	srv.port = cfg->clone_port ? cfg->clone_port : 5432;
+	srv.tcp = cfg->clone_port != 0;
+	srv.user = cfg->pg_user;
+	s = drill_step_add(r, "recovery");
+	t0 = now_seconds();
+	live_server = &srv;
+	if (pgserver_start(&srv, failure) != 0 || pgserver_wait_up(&srv, cfg->drill_timeout, &drill_stop, failure) != 0)
+	{
+		s->seconds = r->recovery_seconds = now_seconds() - t0;
+		drill_step_set(s, STEP_FAILED, "%s", failure->msg);
+		pgserver_stop(&srv, &(PgbError) {0});
+		live_server = NULL;
+		return -1;
+	}
+	s->seconds = r->recovery_seconds = now_seconds() - t0;
+	recovery_message(cfg, &srv, s);
+
+	/* the checks */
+	env.server = &srv;
+	env.dbname = cfg->pg_database;
+	env.thorough = cfg->thorough;
+	env.timeout = cfg->drill_timeout;
+	env.tool_pid = &tool_pid;
+	env.stop = &drill_stop;
+	t0 = now_seconds();
+	run_checks(cfg, &env, r, checks, &(PgbError) {0});
+	r->checks_seconds = now_seconds() - t0;
+	if (pgserver_stop(&srv, failure) != 0)
+		log_warn("%s", failure->msg);
+	pgb_error_clear(failure);
+	live_server = NULL;
+	return 0;
+}
+
+int
+cmd_drill(const Config *cfg, PgbError *err)
+{
+	UserCheckList checks = {0};
+	DrillDirs	dirs = {0};
+	DrillReport *r;
+	PgbError	failure = {0};
+	struct sigaction sa = {0},
+				old_int,
+				old_term;
+	int			rc;
+
+	if (geteuid() == 0)
+		return pgb_error(err, EXIT_REFUSED, "a drill does not run as root: PostgreSQL refuses to"),
+			pgb_hint(err, "run it as the database's operating system user, e.g. sudo -u postgres pgbkp drill ...");
+	if (cfg->dry_run)
+		return pgb_error(err, EXIT_USAGE, "drill has no --dry-run; restore --dry-run shows the plan");
+	for (int i = 0; i < cfg->check_sql.count; i++)
+		if (usercheck_parse_file(cfg->check_sql.values[i], &checks, err) != 0)
+		{
+			usercheck_list_free(&checks);
+			return -1;
+		}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+	{
+		usercheck_list_free(&checks);
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
+	snprintf(r->cluster, sizeof(r->cluster), "%s", cfg->cluster ? cfg->cluster : "");
+	r->started = time_now();
+	if (make_dirs(cfg, &dirs, err) != 0)
+	{
+		free(r);
+		usercheck_list_free(&checks);
+		return -1;
+	}
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	if (drill_run(cfg, &dirs, &checks, r, &failure) != 0)
+		skip_rest(r, &checks, failure.code == EXIT_INTERRUPTED ? "interrupted" : "the copy could not be restored and recovered");
+	if (cfg->keep && !drill_stop)
+		snprintf(r->datadir, sizeof(r->datadir), "%s", dirs.data);
+	else
+		remove_dirs(&dirs);
+	if (cfg->keep && !drill_stop)
+		log_info("kept the copy in %s and the server's log in %s/postgresql.log", dirs.data, dirs.run);
+
+	rc = write_outputs(cfg, r, err);
+	if (rc == 0)
+		rc = conclude(r, &failure, err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	drill_report_free(r);
+	free(r);
+	usercheck_list_free(&checks);
+	return rc;
+}

@@ -1,0 +1,205 @@
+# pgbkp drill: restore a backup into a scratch directory, start it, check it,
+# remove it; a report as text, JSON and JUnit XML.
+
+# drill ARGS...: `pgbkp drill` for cluster main with TMPDIR=$ROOT/drilltmp.
+drill() {
+    local opts
+    mapfile -t opts < <(pgbkp_opts main)
+    as_pg TMPDIR="$ROOT/drilltmp" "$INST/bin/pgbkp" "${opts[@]}" drill "$@"
+}
+
+drill_setup() {
+    mkdir -p "$ROOT/drilltmp" && chown postgres "$ROOT/drilltmp"
+    pg_init main
+    pg_start main
+    expect_rc 0 pgbkp init
+    pg_sql main "create table t(id int primary key, note text)"
+    pg_sql main "insert into t select g, md5(g::text) from generate_series(1,5000) g"
+    pg_sql main "create database app"
+    pg_psql main -d app -c "create table orders(id int primary key, day date)" >/dev/null
+    pg_psql main -d app -c "insert into orders select g, current_date from generate_series(1,10) g" >/dev/null
+    expect_rc 0 pgbkp backup --type full
+}
+
+# No drill left anything behind: no server, no scratch directory.
+assert_drill_clean() {
+    if pgrep -f 'pgbkp-drill' >/dev/null; then
+        ps -ef | grep '[p]gbkp-drill' >&2
+        fail "a drill server is still running"
+    fi
+    [ -z "$(ls -A "$ROOT/drilltmp")" ] || { ls -la "$ROOT/drilltmp" >&2; fail "the drill left files in TMPDIR"; }
+}
+
+# junit_check FILE TESTS FAILURES: the file is well-formed JUnit XML with these counts.
+junit_check() {
+    python3 - "$@" <<'PY' || fail "JUnit XML check failed for $1"
+import sys, xml.etree.ElementTree as ET
+path, tests, failures = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+root = ET.parse(path).getroot()
+assert root.tag == "testsuites", root.tag
+suites = root.findall("testsuite")
+assert len(suites) == 1, suites
+s = suites[0]
+cases = s.findall("testcase")
+assert int(s.get("tests")) == len(cases) == tests, (s.get("tests"), len(cases), tests)
+nfail = sum(1 for c in cases if c.find("failure") is not None)
+assert int(s.get("failures")) == nfail == failures, (s.get("failures"), nfail, failures)
+for c in cases:
+    assert c.get("name") and c.get("classname") and float(c.get("time")) >= 0, c.attrib
+    f = c.find("failure")
+    if f is not None:
+        assert f.get("message"), c.get("name")
+print("junit ok:", len(cases), "cases,", nfail, "failures")
+PY
+}
+
+test_drill_healthy_backup() {
+    drill_setup
+    local t_a
+    t_a=$(pg_sql main "select now()")
+    sleep 1.1
+    pg_sql main "insert into t select g, 'late' from generate_series(5001,5100) g"
+    pg_switch_and_wait main >/dev/null
+    cat >"$ROOT/work/checks.sql" <<'SQL'
+-- name: rows in t
+-- expect: = 5100
+SELECT count(*) FROM t;
+
+-- name: orders today
+-- database: app
+-- expect: > 0
+SELECT count(*) FROM orders WHERE day = current_date;
+
+-- name: t has an index
+SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = 't');
+SQL
+    chown postgres "$ROOT/work/checks.sql"
+
+    run drill --check-sql "$ROOT/work/checks.sql" --junit "$ROOT/work/drill.xml" --output json
+    assert_rc 0 "drill of a healthy backup"
+    jq -e '.result == "passed"' "$RUN_OUT" >/dev/null || fail "JSON result is not passed"
+    assert_eq "restore recovery checksums amcheck read tables check: rows in t check: orders today check: t has an index" \
+        "$(jq -r '[.steps[].name] | join(" ")' "$RUN_OUT")" "drill steps"
+    assert_eq "passed" "$(jq -r '[.steps[].result] | unique | join(",")' "$RUN_OUT")" "every step passed"
+    jq -e '.rto.restore_seconds > 0 and .rto.recovery_seconds > 0 and .rto.checks_seconds > 0' "$RUN_OUT" >/dev/null ||
+        fail "RTO split missing"
+    jq -r '.steps[] | select(.name == "checksums") | .message' "$RUN_OUT" | grep -q 'no bad checksums' ||
+        fail "checksums step did not check"
+    jq -r '.steps[] | select(.name == "read tables") | .message' "$RUN_OUT" | grep -q 'in 2 databases' ||
+        fail "read tables did not read both databases"
+    junit_check "$ROOT/work/drill.xml" 8 0
+    assert_drill_clean
+
+    # a time target: the copy holds the rows as of t_a
+    cat >"$ROOT/work/asof.sql" <<'SQL'
+-- name: rows as of the target
+-- expect: 5000
+SELECT count(*) FROM t;
+SQL
+    chown postgres "$ROOT/work/asof.sql"
+    run drill --time "$t_a" --check-sql "$ROOT/work/asof.sql"
+    assert_rc 0 "drill to a time"
+    assert_output_contains "recovery stopping before"
+    assert_drill_clean
+
+    # one failing check fails only its step, with its own exit code
+    cat >"$ROOT/work/bad.sql" <<'SQL'
+-- name: impossible
+-- expect: > 1000000
+SELECT count(*) FROM t;
+SQL
+    chown postgres "$ROOT/work/bad.sql"
+    run drill --check-sql "$ROOT/work/bad.sql" --check-sql "$ROOT/work/checks.sql" --junit "$ROOT/work/bad.xml" --output json
+    assert_rc 14 "drill with a failing check"
+    assert_eq "check: impossible" "$(jq -r '[.steps[] | select(.result == "failed") | .name] | join(",")' "$RUN_OUT")" \
+        "only the failing check failed"
+    jq -r '.steps[] | select(.name == "check: impossible") | .message' "$RUN_OUT" | grep -q 'returned 5100, expected > 1000000' ||
+        fail "the failing check does not say what it saw"
+    grep -q 'drill failed: 1 of 9 steps failed (check: impossible)' "$RUN_ERR" || fail "no one-line failure"
+    junit_check "$ROOT/work/bad.xml" 9 1
+    assert_drill_clean
+
+    # --keep keeps the stopped copy
+    run drill --keep --target-dir "$ROOT/pg/kept"
+    assert_rc 0 "drill --keep"
+    assert_file_exists "$ROOT/pg/kept/PG_VERSION"
+    pgrep -f pgbkp-drill >/dev/null && fail "--keep left the server running"
+    rm -rf "$ROOT/pg/kept" "$ROOT"/drilltmp/*
+}
+
+test_drill_refusals() {
+    drill_setup
+    run as_pg "$INST/bin/pgbkp" --cluster "$CLUSTER" --repo-path "$REPO" drill
+    assert_rc 0 "sanity: as postgres"
+    assert_drill_clean
+    run "$INST/bin/pgbkp" --cluster "$CLUSTER" --repo-path "$REPO" drill
+    assert_rc 5 "drill as root"
+    assert_output_contains "sudo -u postgres"
+    mkdir -p "$ROOT/pg/full" && touch "$ROOT/pg/full/x" && chown -R postgres "$ROOT/pg/full"
+    run drill --target-dir "$ROOT/pg/full"
+    assert_rc 5 "non-empty --target-dir"
+    printf -- '-- name: x\n-- expect:\nselect 1;\n' >"$ROOT/work/broken.sql"; chown postgres "$ROOT/work/broken.sql"
+    run drill --check-sql "$ROOT/work/broken.sql"
+    assert_rc 3 "malformed check file"
+    assert_output_contains "broken.sql:2"
+    run drill --time '2000-01-01 00:00:00+00' --junit "$ROOT/work/early.xml"
+    assert_rc 9 "a target before every backup"
+    junit_check "$ROOT/work/early.xml" 5 1
+    assert_drill_clean
+}
+
+test_drill_corrupt_heap_page() {
+    drill_setup
+    local file
+    file=$(pg_sql main "select pg_relation_filepath('t')")
+    pg_sql main "checkpoint"
+    pg_stop main
+    # the middle of block 1 of t: its checksum no longer matches
+    flip_byte "${PG_DATA[main]}/$file" $((8192 + 4000))
+    flip_byte "${PG_DATA[main]}/$file" $((8192 + 4001))
+    pg_start main
+    expect_rc 0 pgbkp backup --type full
+    run drill --junit "$ROOT/work/corrupt.xml" --output json
+    assert_rc 14 "drill of a backup with a corrupt page"
+    jq -r '.steps[] | select(.name == "checksums") | .message' "$RUN_OUT" | grep -q "${file#base/} block 1\|$file block 1" ||
+        fail "checksums step does not name the file and block"
+    jq -r '.steps[] | select(.name == "checksums") | .message' "$RUN_OUT" | grep -q 'public.t in database postgres' ||
+        fail "checksums step does not name the relation"
+    assert_eq failed "$(jq -r '.steps[] | select(.name == "amcheck") | .result' "$RUN_OUT")" "amcheck step"
+    jq -r '.steps[] | select(.name == "amcheck") | .output' "$RUN_OUT" | grep -q '"postgres.public.t"' ||
+        fail "amcheck output does not name the relation"
+    junit_check "$ROOT/work/corrupt.xml" 5 3
+    assert_drill_clean
+}
+
+test_drill_sigterm_cleans_up() {
+    drill_setup
+    printf -- '-- name: slow\nSELECT pg_sleep(600);\n' >"$ROOT/work/slow.sql"; chown postgres "$ROOT/work/slow.sql"
+    local opts
+    mapfile -t opts < <(pgbkp_opts main)
+    ( cd "$ROOT" && exec setsid setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
+          env LANG=C.UTF-8 TZ=UTC TMPDIR="$ROOT/drilltmp" "$INST/bin/pgbkp" "${opts[@]}" drill \
+          --check-sql "$ROOT/work/slow.sql" --junit "$ROOT/work/term.xml" ) >"$ROOT/work/term.out" 2>&1 </dev/null &
+    local pid=$! i
+    BG_PIDS+=("$pid")
+    # wait until the slow check runs on the drill's server (its private socket directory)
+    local sleeping=0 sock
+    for ((i = 0; i < 1200 && sleeping == 0; i++)); do
+        kill -0 "$pid" 2>/dev/null || { cat "$ROOT/work/term.out"; fail "drill ended early"; }
+        for sock in "$ROOT"/drilltmp/pgbkp-drill-*; do
+            [ -S "$sock/.s.PGSQL.5432" ] || continue
+            sleeping=$(as_pg "$PGBIN/psql" -X -At -h "$sock" -p 5432 -d postgres \
+                -c "select count(*) from pg_stat_activity where query like '%pg_sleep(600)%' and pid <> pg_backend_pid()" \
+                2>/dev/null || echo 0)
+        done
+        [ "$sleeping" = 0 ] && sleep 0.1
+    done
+    [ "$sleeping" != 0 ] || fail "the slow check never started"
+    kill -TERM "$pid"
+    local rc=0
+    wait "$pid" || rc=$?
+    cat "$ROOT/work/term.out"
+    assert_eq 15 "$rc" "exit status after SIGTERM"
+    grep -q 'interrupted by signal 15' "$ROOT/work/term.out" || fail "no interruption message"
+    assert_drill_clean
+}
