@@ -28,9 +28,9 @@
 #include "cmd/cmd_common.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "pg/bindir.h"
 #include "pg/db.h"
 
-#define PG_BINDIR_DEFAULT "/usr/lib/postgresql/%d/bin"
 #define CLONE_WAIT_SECONDS 3600
 
 static bool
@@ -209,7 +209,7 @@ cmd_clone(const Config *cfg, PgbError *err)
 		return -1;
 
 	/* start it and wait for the promotion */
-	snprintf(bindir, sizeof(bindir), PG_BINDIR_DEFAULT, pg_major);
+	pg_bindir(pg_major, bindir, sizeof(bindir));
 	snprintf(logfile, sizeof(logfile), "%s/clone.log", dir);
 	snprintf(opts, sizeof(opts), "-p %d -c listen_addresses=localhost", cfg->clone_port);
 	{
