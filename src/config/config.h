@@ -131,7 +131,10 @@ typedef struct Config
 	char	   *junit;			/* drill --junit FILE */
 	bool		keep;			/* drill --keep */
 	bool		thorough;		/* drill --thorough */
-	int			drill_timeout;	/* drill --timeout SECONDS */
+	int			drill_timeout;	/* drill --drill-timeout SECONDS */
+	char	   *max_backup_age; /* check: a duration, or NULL */
+	char	   *max_archive_age;
+	int			min_backups;	/* check: 0 = not checked */
 	char	   *output;			/* info: text (default) | json */
 	bool		render;			/* config --render */
 	bool		user_crontab;	/* cron --user-crontab */

@@ -282,6 +282,20 @@ const OptionDef option_table[] = {
 		"restore the tablespace with this OID to DIR; may be repeated",
 	F(tablespace_map), 0},
 
+	/* check (monitoring) */
+	{"max-backup-age", 0, OPT_STRING, NULL, 0, 0, NULL, CMD_BIT(CMD_CHECK),
+		"max_backup_age", "PGBKP_MAX_BACKUP_AGE", "DURATION",
+		"monitoring: stale (exit 16) when the newest backup stopped longer ago than DURATION (26h, 1d12h, 90m, seconds)",
+	F(max_backup_age), 0},
+	{"max-archive-age", 0, OPT_STRING, NULL, 0, 0, NULL, CMD_BIT(CMD_CHECK),
+		"max_archive_age", "PGBKP_MAX_ARCHIVE_AGE", "DURATION",
+		"monitoring: stale (exit 16) when the newest WAL segment was archived longer ago than DURATION",
+	F(max_archive_age), 0},
+	{"min-backups", 0, OPT_INT, "0", 0, 100000, NULL, CMD_BIT(CMD_CHECK),
+		"min_backups", "PGBKP_MIN_BACKUPS", "N",
+		"monitoring: stale (exit 16) with fewer than N backups in the repository",
+	F(min_backups), 0},
+
 	/* drill */
 	{"check-sql", 0, OPT_MULTI, NULL, 0, 0, NULL, DRILL,
 		NULL, NULL, "FILE",

@@ -203,3 +203,36 @@ test_drill_sigterm_cleans_up() {
     grep -q 'interrupted by signal 15' "$ROOT/work/term.out" || fail "no interruption message"
     assert_drill_clean
 }
+
+# check --max-backup-age / --max-archive-age / --min-backups: a monitor's
+# check from the repository alone, stale under faketime.
+test_check_stale_backups_and_wal() {
+    pg_init main
+    pg_start main
+    expect_rc 0 pgbkp init
+    run pgbkp check --max-backup-age 1h
+    assert_rc 16 "no backup yet"
+    assert_output_contains "stale: no backup (limit 1h 0m)"
+    expect_rc 0 pgbkp backup --type full
+    run pgbkp check --max-backup-age 1h --max-archive-age 1h --min-backups 1
+    assert_rc 0 "fresh"
+    assert_output_matches "check ok: newest backup [0-9-]+F [0-9]+s old \(limit 1h 0m\), newest WAL [0-9A-F]{24} archived [0-9]+s ago \(limit 1h 0m\), 1 backup \(at least 1\)"
+    run pgbkp check --min-backups 2
+    assert_rc 16 "too few backups"
+    assert_output_contains "1 backup, fewer than 2"
+    run pgbkp check --max-backup-age 5x
+    assert_rc 2 "malformed duration"
+    assert_output_contains "--max-backup-age \"5x\" is not a duration"
+
+    # two hours later (faketime; NO_FAKE_STAT keeps the files' real times): both
+    # stale, one line; no server needed
+    pg_stop main
+    local opts
+    mapfile -t opts < <(pgbkp_opts main)
+    run as_pg NO_FAKE_STAT=1 faketime -f +2h "$INST/bin/pgbkp" "${opts[@]}" check --max-backup-age 90m --max-archive-age 1h
+    assert_rc 16 "stale two hours later"
+    assert_output_matches "stale: newest backup [0-9-]+F is 2h [0-9]+m old, more than 1h 30m; newest WAL [0-9A-F]{24} was archived 2h [0-9]+m ago, more than 1h 0m"
+    [ "$(grep -c . "$RUN_ERR")" -le 2 ] || fail "more than the error line and its hint"
+    run as_pg NO_FAKE_STAT=1 faketime -f +2h "$INST/bin/pgbkp" "${opts[@]}" check --max-backup-age 1d
+    assert_rc 0 "within a day"
+}
