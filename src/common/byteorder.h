@@ -17,6 +17,13 @@ le_get_u16(const uint8_t *p)
 }
 
 static inline void
+le_put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t) v;
+	p[1] = (uint8_t) (v >> 8);
+}
+
+static inline void
 le_put_u32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/byteorder.h"
+#include "common/crc32c.h"
 #include "pg/control.h"
 
 #define PG_CONTROL_SIZE		8192	/* physical size of the file */
@@ -52,25 +53,6 @@ static const struct
 	{0xD113, 16},
 	{0xD116, 17},
 };
-
-/*
- * CRC-32C (Castagnoli), reflected, initial value and final xor all ones: the
- * checksum PostgreSQL keeps in pg_control.  Bitwise is fast enough for the
- * few hundred bytes it covers here.
- */
-static uint32_t
-crc32c(const uint8_t *data, size_t len)
-{
-	uint32_t	crc = 0xFFFFFFFF;
-
-	for (size_t i = 0; i < len; i++)
-	{
-		crc ^= data[i];
-		for (int bit = 0; bit < 8; bit++)
-			crc = (crc >> 1) ^ (0x82F63B78 & (0U - (crc & 1)));
-	}
-	return crc ^ 0xFFFFFFFF;
-}
 
 static const ControlLayout *
 find_layout(uint32_t version)
