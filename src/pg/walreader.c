@@ -39,11 +39,9 @@ wal_pgtime_to_unix_us(int64_t pg_us)
 
 /* A page header at off: its size, or 0 when it is not a valid header of this page. */
 static size_t
-page_header(const uint8_t *seg, size_t off, Lsn seg_start, uint16_t magic, uint16_t *info, uint32_t *rem_len,
+page_header(const uint8_t *p, size_t off, Lsn seg_start, uint16_t magic, uint16_t *info, uint32_t *rem_len,
 			TimeLineID *tli)
 {
-	const uint8_t *p = seg + off;
-
 	if (le_get_u16(p) != magic || le_get_u64(p + 8) != seg_start + off)
 		return 0;
 	*info = le_get_u16(p + 2);
@@ -164,7 +162,7 @@ record_crc_ok(const uint8_t *rec, uint32_t tot)
 }
 
 int
-wal_read_segment(const uint8_t *seg, size_t seg_size, SegNo segno, WalRecordFn fn, void *arg,
+wal_read_segment(const uint8_t *seg, size_t seg_size, SegNo segno, const uint8_t *next, WalRecordFn fn, void *arg,
 				 WalReadResult *out, PgbError *err)
 {
 	WalLongHeader lh;
@@ -186,12 +184,18 @@ wal_read_segment(const uint8_t *seg, size_t seg_size, SegNo segno, WalRecordFn f
 						 lh.segment_size, lh.block_size, lh.magic);
 	magic = lh.magic;
 
-	for (size_t page = 0; page < seg_size; page += WAL_PAGE)
+	/* pages of this segment, then of the next one only to finish a record crossing into it */
+	for (size_t page = 0; page < (next ? 2 * seg_size : seg_size); page += WAL_PAGE)
 	{
+		const uint8_t *pg = page < seg_size ? seg + page : next + (page - seg_size);
 		uint16_t	info;
 		uint32_t	rem_len;
 		TimeLineID	tli;
-		size_t		hdr = page_header(seg, page, seg_start, magic, &info, &rem_len, &tli);
+		size_t		hdr;
+
+		if (page >= seg_size && !in_record)
+			goto done;
+		hdr = page_header(pg, page, seg_start, magic, &info, &rem_len, &tli);
 
 		if (hdr == 0)
 			goto done;			/* not a page of this segment: the end of valid WAL */
@@ -234,7 +238,7 @@ wal_read_segment(const uint8_t *seg, size_t seg_size, SegNo segno, WalRecordFn f
 			}
 			want = a.have < 4 ? 4 - a.have : a.tot - a.have;
 			n = want < room ? want : room;
-			if (assembly_add(&a, seg + off, n) != 0)
+			if (assembly_add(&a, pg + (off - page), n) != 0)
 			{
 				free(a.buf);
 				return pgb_error(err, EXIT_INTERNAL, "out of memory reading WAL");
@@ -262,6 +266,8 @@ wal_read_segment(const uint8_t *seg, size_t seg_size, SegNo segno, WalRecordFn f
 				out->valid_end = r.end;
 				if (fn && (rc = fn(arg, &r, err)) != 0)
 					goto done;
+				if (page >= seg_size)
+					goto done;	/* the record crossing into the next segment was the last */
 				off = MAXALIGN(off);
 				if (r.rmid == WAL_RM_XLOG && (r.info & 0xF0) == WAL_XLOG_SWITCH)
 				{

@@ -13,8 +13,9 @@
  * its CRC-32C matches; the first page or record that does not fit is the end
  * of valid WAL in the segment (a segment that ends early, or after an
  * XLOG_SWITCH record, is padded).  A record that continues into the next
- * segment is reported as the segment's tail (its start LSN), not decoded;
- * the continuation at the start of a segment is skipped.
+ * segment is read to its end from the next segment when that is given, else
+ * reported as the segment's tail (its start LSN), not decoded; the
+ * continuation at the start of a segment is skipped.
  */
 #ifndef PGBKP_WALREADER_H
 #define PGBKP_WALREADER_H
@@ -69,12 +70,13 @@ typedef struct WalReadResult
 typedef int (*WalRecordFn) (void *arg, const WalRecord *rec, PgbError *err);
 
 /*
- * Read the records that start in segment segno (seg: its seg_size bytes).
+ * Read the records that start in segment segno (seg: its seg_size bytes;
+ * next: the following segment's, or NULL).
  * EXIT_CORRUPT when the first page header is not a WAL long page header of
  * this segment; later damage just ends the valid WAL (see above).
  */
-int			wal_read_segment(const uint8_t *seg, size_t seg_size, SegNo segno, WalRecordFn fn, void *arg,
-							 WalReadResult *out, PgbError *err);
+int			wal_read_segment(const uint8_t *seg, size_t seg_size, SegNo segno, const uint8_t *next,
+							 WalRecordFn fn, void *arg, WalReadResult *out, PgbError *err);
 
 /* A commit/abort record's xact_time, a restore point's time: PostgreSQL's epoch (2000-01-01) to Unix microseconds. */
 int64_t		wal_pgtime_to_unix_us(int64_t pg_us);

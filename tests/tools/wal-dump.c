@@ -1,7 +1,8 @@
 /*
  * wal-dump SEGMENT_FILE: every record pgbkp's WAL reader finds in one raw
- * WAL segment, one line each, for the integration test that compares it with
- * pg_waldump:
+ * WAL segment (with the next segment's file beside it, if there is one, to
+ * finish a record crossing into it), one line each, for the integration test
+ * that compares it with pg_waldump:
  *
  *   LSN rmid=N info=XX xid=N [commit|abort TIME_US | restore-point NAME TIME_US | switch]
  *   end records=N valid_end=LSN tail=LSN|none switched=yes|no tli=N
@@ -15,6 +16,27 @@
 #include <unistd.h>
 
 #include "pg/walreader.h"
+
+/* The whole file, or NULL; *size set. */
+static uint8_t *
+load(const char *path, size_t *size)
+{
+	struct stat st;
+	uint8_t    *buf = NULL;
+	int			fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && (buf = malloc((size_t) st.st_size)) != NULL &&
+		read(fd, buf, (size_t) st.st_size) != st.st_size)
+	{
+		free(buf);
+		buf = NULL;
+	}
+	close(fd);
+	*size = buf ? (size_t) st.st_size : 0;
+	return buf;
+}
 
 static void
 print_lsn(Lsn l)
@@ -52,9 +74,12 @@ on_record(void *arg, const WalRecord *r, PgbError *err)
 int
 main(int argc, char **argv)
 {
-	struct stat st;
-	uint8_t    *buf;
-	int			fd;
+	uint8_t    *buf,
+			   *next;
+	size_t		size,
+				nsize;
+	SegNo		segno;
+	char		nextpath[4096];
 	const char *base;
 	unsigned	tli,
 				hi,
@@ -67,22 +92,28 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: wal-dump SEGMENT_FILE\n");
 		return 2;
 	}
-	if ((fd = open(argv[1], O_RDONLY)) < 0 || fstat(fd, &st) != 0 || (buf = malloc((size_t) st.st_size)) == NULL ||
-		read(fd, buf, (size_t) st.st_size) != st.st_size)
+	if ((buf = load(argv[1], &size)) == NULL)
 	{
 		perror(argv[1]);
 		return 1;
 	}
-	close(fd);
 	base = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
 	if (sscanf(base, "%8X%8X%8X", &tli, &hi, &lo) != 3)
 	{
 		fprintf(stderr, "wal-dump: %s is not named like a WAL segment\n", base);
 		return 2;
 	}
-	if (wal_read_segment(buf, (size_t) st.st_size,
-						 (SegNo) hi * (UINT64_C(0x100000000) / (uint64_t) st.st_size) + lo,
-						 on_record, NULL, &res, &err) != 0)
+	segno = (SegNo) hi * (UINT64_C(0x100000000) / (uint64_t) size) + lo;
+	snprintf(nextpath, sizeof(nextpath), "%.*s%08X%08X%08X", (int) (base - argv[1]), argv[1], tli,
+			 (unsigned) ((segno + 1) / (UINT64_C(0x100000000) / size)),
+			 (unsigned) ((segno + 1) % (UINT64_C(0x100000000) / size)));
+	next = load(nextpath, &nsize);
+	if (next && nsize != size)
+	{
+		free(next);
+		next = NULL;
+	}
+	if (wal_read_segment(buf, size, segno, next, on_record, NULL, &res, &err) != 0)
 	{
 		fprintf(stderr, "wal-dump: %s\n", err.msg);
 		return 1;
@@ -96,5 +127,6 @@ main(int argc, char **argv)
 		printf("none");
 	printf(" switched=%s tli=%u\n", res.switched ? "yes" : "no", res.page_tli);
 	free(buf);
+	free(next);
 	return 0;
 }

@@ -103,7 +103,7 @@ START_TEST(test_restore_point_found_and_damage_detected)
 	Seen		s = {0};
 
 	memcpy(seg + 40, rec, tot);
-	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, on_record, &s, &res, &err), 0);
+	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, NULL, on_record, &s, &res, &err), 0);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_str_eq(s.name, "rp-one");
 	ck_assert(s.time == INT64_C(946684800) * 1000000 + 1000000);
@@ -114,21 +114,21 @@ START_TEST(test_restore_point_found_and_damage_detected)
 	/* a flipped byte in the name: the CRC no longer matches, nothing is decoded */
 	seg[40 + 24 + 2 + 8 + 1] ^= 0x01;
 	memset(&s, 0, sizeof(s));
-	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, on_record, &s, &res, &err), 0);
+	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, NULL, on_record, &s, &res, &err), 0);
 	ck_assert_int_eq(s.n, 0);
 	ck_assert_int_eq(res.records, 0);
 
 	/* a garbage length */
 	memcpy(seg + 40, rec, tot);
 	le_put_u32(seg + 40, 3);
-	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, on_record, &s, &res, &err), 0);
+	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, NULL, on_record, &s, &res, &err), 0);
 	ck_assert_int_eq(res.records, 0);
 
 	/* not a segment of this number: refused */
-	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO + 1, on_record, &s, &res, &err), 0);
+	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO + 1, NULL, on_record, &s, &res, &err), 0);
 	ck_assert_int_eq(res.records, 0);
 	le_put_u16(seg, 0x1234);
-	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, on_record, &s, &res, &err), -1);
+	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, NULL, on_record, &s, &res, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 	free(seg);
 }
@@ -148,14 +148,14 @@ START_TEST(test_record_across_pages_and_segment_end)
 	memcpy(seg + 40, rec, first);
 	page_header(seg, PAGE, 0x0001, tot - (uint32_t) first);
 	memcpy(seg + PAGE + 24, rec + first, tot - first);
-	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, on_record, &s, &res, &err), 0);
+	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, NULL, on_record, &s, &res, &err), 0);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_str_eq(s.name, "long");
 
 	/* a wrong rem_len on the continuation page ends the valid WAL */
 	page_header(seg, PAGE, 0x0001, 17);
 	memset(&s, 0, sizeof(s));
-	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, on_record, &s, &res, &err), 0);
+	ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, NULL, on_record, &s, &res, &err), 0);
 	ck_assert_int_eq(s.n, 0);
 
 	/* a record longer than what is left of the segment: its tail */
@@ -174,9 +174,49 @@ START_TEST(test_record_across_pages_and_segment_end)
 			done += PAGE - 24;
 		}
 		memset(&s, 0, sizeof(s));
-		ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, on_record, &s, &res, &err), 0);
+		ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, NULL, on_record, &s, &res, &err), 0);
 		ck_assert_int_eq(s.n, 0);
 		ck_assert(res.tail_lsn == (uint64_t) SEGNO * SEG + 40);
+
+		/* with the next segment it is read whole, and nothing after it */
+		{
+			uint8_t    *next = calloc(1, SEG);
+			size_t		left = btot - done;
+
+			le_put_u16(next, 0xD110);
+			le_put_u16(next + 2, 0x0003);
+			le_put_u32(next + 4, 1);
+			le_put_u64(next + 8, (uint64_t) (SEGNO + 1) * SEG);
+			le_put_u32(next + 16, (uint32_t) left);
+			le_put_u64(next + 24, 7700000000000000001ULL);
+			le_put_u32(next + 32, SEG);
+			le_put_u32(next + 36, PAGE);
+			/* the rest over the next segment's pages, each continuing it */
+			{
+				size_t		put = PAGE - 40 < left ? PAGE - 40 : left;
+
+				memcpy(next + 40, big + done, put);
+				for (size_t p = PAGE; put < left; p += PAGE)
+				{
+					size_t		n = left - put < PAGE - 24 ? left - put : PAGE - 24;
+
+					le_put_u16(next + p, 0xD110);
+					le_put_u16(next + p + 2, 0x0001);
+					le_put_u32(next + p + 4, 1);
+					le_put_u64(next + p + 8, (uint64_t) (SEGNO + 1) * SEG + p);
+					le_put_u32(next + p + 16, (uint32_t) (left - put));
+					memcpy(next + p + 24, big + done + put, n);
+					put += n;
+				}
+			}
+			memset(&s, 0, sizeof(s));
+			ck_assert_int_eq(wal_read_segment(seg, SEG, SEGNO, next, on_record, &s, &res, &err), 0);
+			ck_assert_int_eq(s.n, 1);
+			ck_assert_str_eq(s.name, "big");
+			ck_assert(res.tail_lsn == 0);
+			ck_assert(res.valid_end > (uint64_t) (SEGNO + 1) * SEG + left);
+			free(next);
+		}
 		free(big);
 	}
 	free(rec);
