@@ -52,5 +52,6 @@ int			cmd_cron(const Config *cfg, PgbError *err);
 int			cmd_clone(const Config *cfg, PgbError *err);
 int			cmd_config(const Config *cfg, PgbError *err);
 int			cmd_drill(const Config *cfg, PgbError *err);
+int			cmd_wal_index(const Config *cfg, PgbError *err);
 
 #endif

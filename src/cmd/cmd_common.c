@@ -35,6 +35,7 @@ const CommandEntry command_handlers[] = {
 	{"clone", cmd_clone, CMD_REPOS_SELF, false},
 	{"config", cmd_config, CMD_REPOS_SELF, false},
 	{"drill", cmd_drill, CMD_REPOS_SELF, false},
+	{"wal-index", cmd_wal_index, CMD_REPOS_EACH, false},
 	{NULL, NULL, CMD_REPOS_SELF, false}
 };
 

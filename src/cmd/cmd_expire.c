@@ -20,6 +20,7 @@
 #include "repo/catalog.h"
 #include "repo/retention.h"
 #include "repo/walarchive.h"
+#include "repo/walindex.h"
 
 /* The WAL removed, summarized per timeline as wal_remove_before reports it. */
 typedef struct WalTally
@@ -167,6 +168,14 @@ apply_plan(Repo *repo, const Catalog *cat, const RetentionPlan *plan, bool dry_r
 		cutoff_name(cat, plan, first_kept);
 		rc = wal_remove_before(repo, plan->wal_cutoff, plan->keep_ranges, plan->nkeep_ranges, dry_run, tally_add, &wal, err);
 		tally_flush(&wal);
+		/* the WAL index follows the archive (derived data: a failure is only a warning) */
+		if (rc == 0 && !dry_run && wal.total > 0)
+		{
+			PgbError	e = {0};
+
+			if (walindex_prune(repo, &e) < 0)
+				log_warn("could not remove the WAL index of removed segments: %s", e.msg);
+		}
 	}
 	if (rc != 0)
 		return pgb_error_context(err, "expire stopped after removing %d %s and %d WAL %s",

@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "io/sha256.h"
+#include "restore/locate.h"
 #include "restore/plan.h"
 #include "restore/recovery_conf.h"
 
@@ -972,7 +973,8 @@ plan_in_repository(RestoreCtx *ctx, int i, const RestoreTarget *target, Catalog 
 	ctx->cat = cat;
 	cmd_warn_corrupt(cat);
 	if (wal_list(ctx->repo, wal, err) != 0 ||
-		plan_choose(cat, wal, target, ctx->cfg->set, &ctx->m, &ctx->timeline, err) != 0 ||
+		plan_choose_indexed(ctx->repo, cat, wal, target, ctx->cfg->target_exclusive, ctx->cfg->set, &ctx->m,
+							&ctx->timeline, err) != 0 ||
 		chain_check(cat, ctx->m, err) != 0 || manifest_check_paths(ctx->m, err) != 0)
 		return -1;
 	return 0;

@@ -46,6 +46,8 @@ const CommandDef command_table[CMD_COUNT] = {
 	"start an independent copy of the cluster as of a moment"},
 	[CMD_CONFIG] = {"config", NULL, 0,
 	"show every effective setting and where it comes from, or render one member's configuration"},
+	[CMD_WAL_INDEX] = {"wal-index", "rebuild", 1,
+	"make the WAL index again from every archived segment (restore makes what it needs itself)"},
 	[CMD_DRILL] = {"drill", NULL, 0,
 	"restore a backup into a scratch directory, start it and prove it sound (restore drill)"},
 };

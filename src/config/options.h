@@ -38,6 +38,7 @@ typedef enum CommandId
 	CMD_CLONE,
 	CMD_CONFIG,
 	CMD_DRILL,
+	CMD_WAL_INDEX,
 	CMD_COUNT
 } CommandId;
 

@@ -289,3 +289,94 @@ test_pitr_dry_run_plan() {
     pg_wait_recovery_end planned
     assert_eq "100 100 0" "$(count_rows planned)" "rows of the planned restore"
 }
+
+# The WAL index: a restore point or transaction is looked up in the archived
+# WAL, so the backup chosen is one taken before it (issue 9: the newest
+# backup, taken after rp1, could never recover to it); an unknown name is
+# refused with the names there are; a time after the last archived commit is
+# refused before anything is written.
+test_pitr_wal_index_targets() {
+    pitr_fixture
+    # no commits of autovacuum's after the test's own last one
+    pg_sql main "alter system set autovacuum = off" >/dev/null
+    pg_sql main "select pg_reload_conf()" >/dev/null
+    expect_rc 0 pgbkp backup --type full
+    local first second
+    first=$(backup_labels | head -n 1)
+    second=$(backup_labels | tail -n 1)
+    [ "$first" != "$second" ] || fail "expected two backups"
+    pg_sql main "insert into t select g, 'C' from generate_series(201,250) g"
+    pg_sql main "select pg_create_restore_point('rp-after')" >/dev/null
+    pg_sql main "insert into t select g, 'D' from generate_series(251,260) g"
+    sleep 1.1
+    local t_late
+    t_late=$(pg_sql main "select now()")    # after the last commit, before the archive time
+    sleep 1.1
+    # switched without pg_switch_and_wait's txid_current(): that would commit after t_late
+    pg_wait_archived main "$(pg_sql main "select pg_walfile_name(pg_switch_wal())")"
+
+    # rp1 lies before the second backup: the first one is chosen
+    run pgbkp restore --target-dir "$ROOT/pg/plan1" --name rp1 --dry-run --output json
+    assert_rc 0 "plan for rp1"
+    assert_eq "$first" "$(jq -r .backup "$RUN_OUT")" "backup chosen for rp1"
+    assert_output_contains "restore point \"rp1\" is at LSN"
+    restore_start at_rp1 --name rp1 --target-action promote
+    pg_wait_recovery_end at_rp1
+    assert_eq "100 100 0" "$(count_rows at_rp1)" "rows at rp1"
+    pg_stop at_rp1
+
+    # a transaction before the second backup: the first backup too
+    run pgbkp restore --target-dir "$ROOT/pg/plan2" --xid "$XID_A" --dry-run --output json
+    assert_rc 0 "plan for xid"
+    assert_eq "$first" "$(jq -r .backup "$RUN_OUT")" "backup chosen for the transaction"
+    # a restore point after the second backup: the second
+    run pgbkp restore --target-dir "$ROOT/pg/plan3" --name rp-after --dry-run --output json
+    assert_rc 0 "plan for rp-after"
+    assert_eq "$second" "$(jq -r .backup "$RUN_OUT")" "backup chosen for rp-after"
+
+    # unknown names and transactions: refused, naming what is there
+    run pgbkp restore --target-dir "$ROOT/pg/nope" --name no-such-point
+    assert_rc 9 "unknown restore point"
+    assert_output_contains "restore point \"no-such-point\" is not in the archived WAL"
+    assert_output_contains "\"rp-after\""
+    assert_output_contains "\"rp1\""
+    assert_not_exists "$ROOT/pg/nope"
+    run pgbkp restore --target-dir "$ROOT/pg/nope" --xid 999999
+    assert_rc 9 "unknown transaction"
+    assert_not_exists "$ROOT/pg/nope"
+
+    # a time after the last archived commit, inside the archive's time span:
+    # PostgreSQL could not stop there
+    run pgbkp restore --target-dir "$ROOT/pg/late" --time "$t_late"
+    assert_rc 9 "time after the last commit"
+    assert_output_contains "the last transaction in the archived WAL ended at"
+    assert_not_exists "$ROOT/pg/late"
+
+    # a name made twice: refused with both places
+    pg_sql main "select pg_create_restore_point('rp-after')" >/dev/null
+    pg_sql main "insert into t values (999, 'E')"
+    pg_switch_and_wait main >/dev/null
+    run pgbkp restore --target-dir "$ROOT/pg/twice" --name rp-after
+    assert_rc 9 "restore point made twice"
+    assert_output_contains "was created 2 times"
+    assert_output_contains "--lsn"
+
+    # the index is kept in the repository, one summary per finished segment;
+    # rebuild makes it again from every segment
+    [ -n "$(find "$REPO" -path '*wal-index*' -name '*.json' | head -n 1)" ] || fail "no WAL index summaries stored"
+    run pgbkp wal-index rebuild
+    assert_rc 0 "wal-index rebuild"
+    assert_output_matches "wal-index: [0-9]+ segments summarized in repository default: [0-9]+ commits and aborts, 3 restore points"
+    run pgbkp wal-index nonsense
+    assert_rc 2 "unknown wal-index action"
+
+    # expire takes the summaries of the segments it removes with it
+    expect_rc 0 pgbkp expire --retention-full 1
+    local f seg kept=0
+    for f in $(find "$REPO" -path '*wal-index*' -name '*.json'); do
+        seg=$(basename "$f" .json)
+        [ -n "$(find "$REPO" -path '*/wal/*' -name "$seg")" ] || fail "the summary of removed segment $seg was kept"
+        kept=$((kept + 1))
+    done
+    [ "$kept" -gt 0 ] || fail "expire removed every summary"
+}

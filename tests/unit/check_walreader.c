@@ -13,6 +13,7 @@
 #include "common/byteorder.h"
 #include "common/crc32c.h"
 #include "pg/walreader.h"
+#include "repo/walindex.h"
 
 #define SEG (1024 * 1024)
 #define PAGE 8192
@@ -224,6 +225,40 @@ START_TEST(test_record_across_pages_and_segment_end)
 }
 END_TEST
 
+START_TEST(test_summary_round_trip)
+{
+	uint8_t    *seg = new_segment();
+	uint8_t		rec[200];
+	uint32_t	tot = restore_point_record(rec, "rp \"quoted\"\tname", 42, 72);
+	WalSummary	s,
+				back;
+	PgbError	err = {0};
+	char	   *text;
+
+	memcpy(seg + 40, rec, tot);
+	ck_assert_int_eq(walsummary_compute(seg, SEG, 1, SEGNO, NULL, &s, &err), 0);
+	ck_assert_int_eq(s.npoints, 1);
+	ck_assert(s.complete);
+	text = walsummary_encode(&s);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(walsummary_decode(text, &back, &err), 0);
+	ck_assert_int_eq(back.npoints, 1);
+	ck_assert_str_eq(back.points[0].name, "rp \"quoted\"\tname");
+	ck_assert(back.points[0].lsn == s.points[0].lsn && back.points[0].time == s.points[0].time);
+	ck_assert(back.valid_end == s.valid_end && back.segno == SEGNO && back.tli == 1);
+	walsummary_free(&back);
+	/* anything unexpected is refused, never half-read */
+	ck_assert_int_eq(walsummary_decode("{\"format\":2}", &back, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_int_eq(walsummary_decode("not json", &back, &err), -1);
+	text[strlen(text) / 2] = '\0';
+	ck_assert_int_eq(walsummary_decode(text, &back, &err), -1);
+	free(text);
+	walsummary_free(&s);
+	free(seg);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -234,6 +269,7 @@ main(void)
 
 	tcase_add_test(tc, test_restore_point_found_and_damage_detected);
 	tcase_add_test(tc, test_record_across_pages_and_segment_end);
+	tcase_add_test(tc, test_summary_round_trip);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

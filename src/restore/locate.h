@@ -1,0 +1,21 @@
+/*
+ * Choosing the backup for a target with the WAL index (repo/walindex.h):
+ * a restore point or a transaction is looked up in the archived WAL, so the
+ * backup chosen is the newest one taken before it (never one taken after
+ * it, which PostgreSQL could not recover to it), an unknown name or
+ * transaction is refused with what the archive does hold, and a time target
+ * is refused when no transaction ended after it in the archived WAL (there
+ * PostgreSQL would replay to the end and stop with "recovery ended before
+ * configured recovery target was reached").  Other targets go to
+ * plan_choose unchanged.
+ */
+#ifndef PGBKP_LOCATE_H
+#define PGBKP_LOCATE_H
+
+#include "restore/plan.h"
+
+int			plan_choose_indexed(Repo *repo, const Catalog *c, const WalList *wal, const RestoreTarget *target,
+								bool exclusive, const char *set_label, const Manifest **chosen,
+								TimeLineID *timeline, PgbError *err);
+
+#endif
