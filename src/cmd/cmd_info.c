@@ -12,6 +12,7 @@
 #include "cmd/cmd_common.h"
 #include "common/log.h"
 #include "repo/history.h"
+#include "restore/locate.h"
 #include "restore/plan.h"
 
 static json_object *
@@ -196,6 +197,7 @@ print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
 }
 
 #define INFO_JOBS 10
+#define INFO_TIMELINES 32
 
 /* One repository: its object (JSON) or its text; on failure, what went wrong. */
 static int
@@ -213,13 +215,35 @@ info_one(const Config *cfg, int i, json_object *array, PgbError *err)
 		int			njobs = 0;
 		PgbError	herr = {0};
 
+		TimelineWindow tw[INFO_TIMELINES];
+		int			ntw = 0;
+
 		if (history_list(repo, INFO_JOBS, &jobs, &njobs, &herr) != 0)
 			log_warn("repository \"%s\": the job history cannot be read: %s", repo->name, herr.msg);
+		pgb_error_clear(&herr);
+		if (plan_timeline_windows(repo, &cat, &wal, tw, INFO_TIMELINES, &ntw, &herr) != 0)
+		{
+			log_warn("repository \"%s\": the WAL index cannot be read, so windows end at archive times: %s",
+					 repo->name, herr.msg);
+			ntw = 0;
+		}
 		if (json)
 		{
 			json_object *o = info_json(repo, &cat, &wal);
 			json_object *j = json_object_new_array();
+			json_object *ws = json_object_new_array();
 
+			for (int k = 0; k < ntw; k++)
+			{
+				json_object *w = json_object_new_object();
+
+				json_object_object_add(w, "timeline", json_object_new_int64(tw[k].tli));
+				json_object_object_add(w, "start", json_time(tw[k].start));
+				json_object_object_add(w, "last_commit", tw[k].has_commit ? json_time(tw[k].last_commit) : NULL);
+				json_object_object_add(w, "archived_until", json_time(tw[k].end_archived));
+				json_object_array_add(ws, w);
+			}
+			json_object_object_add(o, "timeline_windows", ws);
 			for (int k = 0; k < njobs; k++)
 				json_object_array_add(j, cmd_job_json(&jobs[k]));
 			json_object_object_add(o, "jobs", j);
@@ -228,6 +252,24 @@ info_one(const Config *cfg, int i, json_object *array, PgbError *err)
 		else
 		{
 			print_text(repo, &cat, &wal);
+			for (int k = 0; k < ntw; k++)
+			{
+				char		a[64],
+							b[64],
+							c[64];
+
+				time_format_utc(tw[k].start, a, sizeof(a));
+				time_format_utc(tw[k].end_archived, c, sizeof(c));
+				if (tw[k].has_commit)
+				{
+					time_format_utc(tw[k].last_commit, b, sizeof(b));
+					printf("  timeline %u: recover to a time from %s to before %s (the last commit; WAL archived until %s)\n",
+						   tw[k].tli, a, b, c);
+				}
+				else
+					printf("  timeline %u: from %s, no commit archived after it yet (WAL archived until %s)\n",
+						   tw[k].tli, a, c);
+			}
 			if (njobs > 0)
 				printf("  recent jobs:\n");
 			for (int k = 0; k < njobs; k++)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup/chain.h"
 #include "common/log.h"
 #include "repo/walindex.h"
 #include "restore/locate.h"
@@ -137,31 +138,20 @@ choose_located(Repo *repo, const Catalog *c, const WalList *wal, const RestoreTa
 	return 0;
 }
 
-/*
- * With a time target: the newest commit or abort on the chosen timeline's
- * path, from the end of the archive back to the backup; refuse when it is
- * not after the target.
- */
-static int
-check_time_reachable(Repo *repo, const WalList *wal, const RestoreTarget *t, bool exclusive, const Manifest *m,
-					 TimeLineID timeline, PgbError *err)
+int
+plan_last_commit(Repo *repo, const WalList *wal, const Manifest *m, TimeLineID timeline, bool *any,
+				 TimestampUs *newest, PgbError *err)
 {
 	const Timeline *tl = timeline_find(wal, timeline);
 	uint64_t	size = repo->info.wal_segment_size;
 	SegNo		start = manifest_start_segno(m);
 	int			endi;
-	SegNo		end;
-	TimestampUs newest = 0;
-	bool		any = false;
-	char		when[64],
-				target[64];
 
-	if (tl == NULL)
+	*any = false;
+	*newest = 0;
+	if (tl == NULL || (endi = timeline_contiguous_end(tl, wal, start, size)) < 0)
 		return 0;
-	if ((endi = timeline_contiguous_end(tl, wal, start, size)) < 0)
-		return 0;
-	end = wal->segments[endi].segno;
-	for (SegNo seg = end; !any && seg >= start && seg + 1 > 0; seg--)
+	for (SegNo seg = wal->segments[endi].segno; !*any && seg >= start; seg--)
 	{
 		TimeLineID	tli = timeline_tli_of_segment(tl, seg, size);
 		WalSummary	sum;
@@ -171,14 +161,33 @@ check_time_reachable(Repo *repo, const WalList *wal, const RestoreTarget *t, boo
 		for (int k = 0; k < sum.ncommits; k++)
 			if (sum.commits[k].lsn >= m->stop_lsn && timeline_contains(tl, tli, sum.commits[k].lsn))
 			{
-				any = true;
-				if (sum.commits[k].time > newest)
-					newest = sum.commits[k].time;
+				*any = true;
+				if (sum.commits[k].time > *newest)
+					*newest = sum.commits[k].time;
 			}
 		walsummary_free(&sum);
 		if (seg == 0)
 			break;
 	}
+	return 0;
+}
+
+/*
+ * With a time target: the newest commit or abort on the chosen timeline's
+ * path, from the end of the archive back to the backup; refuse when it is
+ * not after the target.
+ */
+static int
+check_time_reachable(Repo *repo, const WalList *wal, const RestoreTarget *t, bool exclusive, const Manifest *m,
+					 TimeLineID timeline, PgbError *err)
+{
+	TimestampUs newest;
+	bool		any;
+	char		when[64],
+				target[64];
+
+	if (plan_last_commit(repo, wal, m, timeline, &any, &newest, err) != 0)
+		return -1;
 	if (any && (newest > t->time || (exclusive && newest == t->time)))
 		return 0;
 	time_format_utc(t->time, target, sizeof(target));
@@ -203,5 +212,43 @@ plan_choose_indexed(Repo *repo, const Catalog *c, const WalList *wal, const Rest
 		return -1;
 	if (target->kind == TARGET_TIME)
 		return check_time_reachable(repo, wal, target, exclusive, *chosen, *timeline, err);
+	return 0;
+}
+
+int
+plan_timeline_windows(Repo *repo, const Catalog *c, const WalList *wal, TimelineWindow *out, int max, int *n,
+					  PgbError *err)
+{
+	*n = 0;
+	for (int i = 0; i < wal->ntimelines && *n < max; i++)
+	{
+		const Timeline *tl = &wal->timelines[i];
+		const Manifest *first = NULL;
+		TimelineWindow *w = &out[*n];
+		int			endi;
+
+		/* the earliest backup restorable along this timeline */
+		for (int b = 0; b < c->count && first == NULL; b++)
+		{
+			const Manifest *m = &c->backups[b];
+			PgbError	ignored = {0};
+
+			if (!timeline_contains(tl, m->timeline, m->stop_lsn) || chain_check(c, m, &ignored) != 0)
+				continue;
+			endi = timeline_contiguous_end(tl, wal, manifest_start_segno(m), repo->info.wal_segment_size);
+			if (endi >= 0 && wal->segments[endi].segno >= manifest_stop_segno(m))
+				first = m;
+		}
+		if (first == NULL)
+			continue;
+		memset(w, 0, sizeof(*w));
+		w->tli = tl->tli;
+		w->start = first->stop_time;
+		endi = timeline_contiguous_end(tl, wal, manifest_start_segno(first), repo->info.wal_segment_size);
+		w->end_archived = wal->segments[endi].mtime * (TimestampUs) 1000000;
+		if (plan_last_commit(repo, wal, first, tl->tli, &w->has_commit, &w->last_commit, err) != 0)
+			return -1;
+		(*n)++;
+	}
 	return 0;
 }

@@ -18,4 +18,24 @@ int			plan_choose_indexed(Repo *repo, const Catalog *c, const WalList *wal, cons
 								bool exclusive, const char *set_label, const Manifest **chosen,
 								TimeLineID *timeline, PgbError *err);
 
+/*
+ * The newest commit or abort after backup m's stop along timeline's path,
+ * within the WAL archived without a gap from m on (*any false: none).
+ */
+int			plan_last_commit(Repo *repo, const WalList *wal, const Manifest *m, TimeLineID timeline, bool *any,
+							 TimestampUs *newest, PgbError *err);
+
+/* The recoverable window of one timeline: from the earliest backup restorable along it. */
+typedef struct TimelineWindow
+{
+	TimeLineID	tli;
+	TimestampUs start;			/* that backup's stop time */
+	TimestampUs end_archived;	/* archive time of the last segment without a gap */
+	bool		has_commit;
+	TimestampUs last_commit;	/* a time target must be before it */
+} TimelineWindow;
+
+int			plan_timeline_windows(Repo *repo, const Catalog *c, const WalList *wal, TimelineWindow *out, int max,
+								  int *n, PgbError *err);
+
 #endif

@@ -352,6 +352,14 @@ test_pitr_wal_index_targets() {
     assert_output_contains "the last transaction in the archived WAL ended at"
     assert_not_exists "$ROOT/pg/late"
 
+    # info: the window of timeline 1 ends at the last commit, before t_late
+    local lc
+    lc=$(pgbkp info --output json | jq -r '.timeline_windows[] | select(.timeline == 1) | .last_commit')
+    [ -n "$lc" ] && [ "$lc" != null ] || fail "info has no last commit for timeline 1"
+    [[ $(date -u -d "$lc" +%s.%N) < $(date -u -d "$t_late" +%s.%N) ]] || fail "last commit $lc is not before $t_late"
+    run pgbkp info
+    assert_output_matches "timeline 1: recover to a time from .* to before .* \\(the last commit; WAL archived until"
+
     # a name made twice: refused with both places
     pg_sql main "select pg_create_restore_point('rp-after')" >/dev/null
     pg_sql main "insert into t values (999, 'E')"
