@@ -42,7 +42,7 @@
 #include "common/log.h"
 #include "repo/catalog.h"
 #include "repo/history.h"
-#include "sched/metrics.h"
+#include "sched/metrics_server.h"
 
 #define CATCHUP_HISTORY 200
 #define PRUNE_EVERY 20

@@ -16,7 +16,7 @@
 #include "common/fileio.h"
 #include "repo/history.h"
 #include "repo/objio.h"
-#include "sched/metrics.h"
+#include "sched/metrics_server.h"
 #include "storage/posix.h"
 
 static char tmpdir[256];
