@@ -1008,6 +1008,133 @@ START_TEST(test_keycache)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ streaming stages */
+
+typedef struct Collected
+{
+	uint8_t    *buf;
+	size_t		len;
+	size_t		cap;
+	int			calls;
+} Collected;
+
+static int
+collect(void *arg, const void *buf, size_t len, PgbError *err)
+{
+	Collected  *c = arg;
+
+	(void) err;
+	if (c->len + len > c->cap)
+	{
+		c->cap = (c->len + len) * 2 + 64;
+		c->buf = realloc(c->buf, c->cap);
+		ck_assert_ptr_nonnull(c->buf);
+	}
+	memcpy(c->buf + c->len, buf, len);
+	c->len += len;
+	c->calls++;
+	return 0;
+}
+
+/* Push data into a stage in pieces of `piece` bytes. */
+static int
+push_pieces(int (*push) (void *, const void *, size_t, PgbError *), void *stage,
+			const uint8_t *data, size_t len, size_t piece, PgbError *err)
+{
+	for (size_t done = 0; done < len; done += piece)
+		if (push(stage, data + done, len - done < piece ? len - done : piece, err) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+seal_push(void *s, const void *buf, size_t len, PgbError *err)
+{
+	return envelope_seal_push(s, buf, len, err);
+}
+
+static int
+open_push(void *o, const void *buf, size_t len, PgbError *err)
+{
+	return envelope_open_push(o, buf, len, err);
+}
+
+/*
+ * What EnvelopeSeal makes the storage wrapper reads, and what the wrapper
+ * writes EnvelopeOpen opens, with 1-byte and larger pieces: one format.
+ */
+START_TEST(test_stream_stages)
+{
+	static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 3 * 65536 + 5};
+	static const size_t pieces[] = {1, 4096, 1 << 20};
+	PgbError	err = {0};
+	EnvelopeKey *k = envelope_key_new(key1, &err);
+
+	ck_assert_msg(k != NULL, "%s", err.msg);
+	ck_assert(mkdir(root, 0700) == 0 || errno == EEXIST);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (size_t j = 0; j < sizeof(pieces) / sizeof(pieces[0]); j++)
+		{
+			uint8_t    *plain = pattern(sizes[i], (uint32_t) (i * 7 + j));
+			Collected	sealed = {0};
+			Collected	opened = {0};
+			char		path[64];
+			EnvelopeSeal *s;
+			EnvelopeOpen *o;
+			uint8_t    *stored;
+			size_t		stored_len;
+
+			snprintf(path, sizeof(path), "stream-%zu-%zu", i, j);
+			s = envelope_seal_new(k, path, collect, &sealed, &err);
+			ck_assert_msg(s != NULL, "%s", err.msg);
+			ck_assert_uint_eq(sealed.len, HDR);
+			ck_assert_int_eq(push_pieces(seal_push, s, plain, sizes[i], pieces[j], &err), 0);
+			ck_assert_int_eq(envelope_seal_finish(s, &err), 0);
+			envelope_seal_free(s);
+			ck_assert_uint_eq(sealed.len, cipher_stored_size(sizes[i]));
+			write_stored(path, sealed.buf, sealed.len);
+			assert_range(path, plain, sizes[i], 0, 0, 65536);
+			if (sizes[i] > 2)
+				assert_range(path, plain, sizes[i], 1, sizes[i] - 2, 4096);
+
+			/* the other way: written by the wrapper, opened by the stage */
+			put(path, plain, sizes[i]);
+			stored = read_stored(path, &stored_len);
+			o = envelope_open_new(k, path, collect, &opened, &err);
+			ck_assert_ptr_nonnull(o);
+			ck_assert_uint_eq(envelope_open_want(o), HDR);
+			ck_assert_msg(push_pieces(open_push, o, stored, stored_len, pieces[j], &err) == 0 &&
+						  envelope_open_finish(o, &err) == 0, "%s", err.msg);
+			envelope_open_free(o);
+			ck_assert_uint_eq(opened.len, sizes[i]);
+			ck_assert(sizes[i] == 0 || memcmp(opened.buf, plain, sizes[i]) == 0);
+			ck_assert_int_le(opened.calls, (int) envelope_segment_count(sizes[i]));
+
+			/* cut short by one byte, or opened under another path: nothing verifies */
+			opened.len = 0;
+			o = envelope_open_new(k, path, collect, &opened, &err);
+			ck_assert(push_pieces(open_push, o, stored, stored_len - 1, pieces[j], &err) != 0 ||
+					  envelope_open_finish(o, &err) != 0);
+			ck_assert_int_eq(err.code, EXIT_CORRUPT);
+			envelope_open_free(o);
+			pgb_error_clear(&err);
+			o = envelope_open_new(k, "elsewhere", collect, &opened, &err);
+			ck_assert(push_pieces(open_push, o, stored, stored_len, pieces[j], &err) != 0 ||
+					  envelope_open_finish(o, &err) != 0);
+			ck_assert_int_eq(err.code, EXIT_CORRUPT);
+			ck_assert_ptr_nonnull(strstr(err.msg, "failed authentication"));
+			envelope_open_free(o);
+			pgb_error_clear(&err);
+			free(stored);
+			free(sealed.buf);
+			free(opened.buf);
+			free(plain);
+		}
+	envelope_key_free(k);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1030,6 +1157,7 @@ main(void)
 	tcase_add_test(tc, test_commit_semantics);
 	tcase_add_test(tc, test_lock_passthrough);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_stream_stages);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("keyring");
 	tcase_add_checked_fixture(tc, setup, teardown);
