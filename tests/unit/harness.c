@@ -146,6 +146,47 @@ harness_buf_free(HarnessBuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+void
+harness_repodef(RepoDef *def, const char *root)
+{
+	memset(def, 0, sizeof(*def));
+	snprintf(def->name, sizeof(def->name), "default");
+	def->position = 1;
+	def->type = REPO_TYPE_POSIX;
+	def->path = (char *) root;
+}
+
+RepoClusterInfo
+harness_repo_info(void)
+{
+	RepoClusterInfo info = {
+		.format = REPO_FORMAT_VERSION,
+		.system_identifier = UINT64_C(7000000000000000001),
+		.pg_version = 150018,
+		.wal_segment_size = 16 * 1024 * 1024,
+		.block_size = 8192,
+		.created = INT64_C(1795000000000000),
+	};
+
+	return info;
+}
+
+Repo *
+harness_repo_new(const char *root, const char *cluster)
+{
+	RepoDef		def;
+	RepoClusterInfo info = harness_repo_info();
+	PgbError	err = {0};
+	bool		created = false;
+	Repo	   *repo;
+
+	harness_repodef(&def, root);
+	repo = repo_init(&def, cluster, &info, &created, &err);
+	ck_assert_msg(repo != NULL, "repo_init: %s", err.msg);
+	ck_assert(created);
+	return repo;
+}
+
 int
 harness_run(Suite *s)
 {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/error.h"
+#include "repo/repo.h"
 
 /*
  * A fresh directory $TMPDIR/pgbkp-check-<name>-XXXXXX (TMPDIR unset or
@@ -63,6 +64,16 @@ typedef struct HarnessBuf
 int			harness_buf_sink(void *arg, const void *buf, size_t len, PgbError *err);
 /* Free the content and zero b. */
 void		harness_buf_free(HarnessBuf *b);
+
+/*
+ * A posix repository definition for directory root (def's strings point
+ * into root, which must outlive it), and the cluster's namespace in it
+ * made with harness_repo_info (system 7000000000000000001, PostgreSQL 15,
+ * 16 MiB segments, 8 KiB blocks): a temporary repository for a test.
+ */
+void		harness_repodef(RepoDef *def, const char *root);
+RepoClusterInfo harness_repo_info(void);
+Repo	   *harness_repo_new(const char *root, const char *cluster);
 
 /* Run every test of s, free it, and return the exit status for main. */
 int			harness_run(Suite *s);
