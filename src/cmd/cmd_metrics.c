@@ -19,6 +19,7 @@
 #include "cmd/cmd.h"
 #include "cmd/metrics_feed.h"
 #include "common/log.h"
+#include "sched/metrics_server.h"
 
 typedef struct Exporter
 {

@@ -2,23 +2,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cmd/cmd_common.h"
 #include "cmd/metrics_feed.h"
 #include "common/log.h"
+#include "sched/jobs.h"
 #include "sched/metrics_collect.h"
-
-const char *
-metrics_feed_node(const Config *cfg, char *buf, size_t len)
-{
-	if (cfg->self >= 0)
-		snprintf(buf, len, "%s", cfg->members[cfg->self].name);
-	else if (gethostname(buf, len - 1) != 0)
-		snprintf(buf, len, "unknown");
-	buf[len - 1] = '\0';
-	return buf;
-}
 
 /* Log what changed about each repository's readability since the last refresh. */
 static void
@@ -54,12 +43,11 @@ metrics_feed_refresh(const Config *cfg, MetricsFeed *f, bool probe_role, Metrics
 	{
 		char		note[1024];
 
-		f->is_primary = cmd_member_role(cfg, note, sizeof(note), &err) == 1;
+		s->is_primary = cmd_member_role(cfg, note, sizeof(note), &err) == 1;
 		pgb_error_clear(&err);
 	}
 	snprintf(s->cluster, sizeof(s->cluster), "%s", cfg->cluster ? cfg->cluster : "");
-	snprintf(s->instance, sizeof(s->instance), "%s", metrics_feed_node(cfg, node, sizeof(node)));
-	s->is_primary = f->is_primary;
+	snprintf(s->instance, sizeof(s->instance), "%s", sched_node_name(cfg, node, sizeof(node)));
 	metrics_collect_repositories(cfg, s);
 	log_problems(f, s);
 	s->last_archived_time = 0;

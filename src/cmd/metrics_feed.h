@@ -14,16 +14,12 @@
 typedef struct MetricsFeed
 {
 	char		problem[METRICS_MAX_REPOS][PGB_ERRMSG_MAX];	/* last logged, per repository; "" none */
-	bool		is_primary;		/* the last answer of the role probe */
 } MetricsFeed;
-
-/* This member's name (the inventory's), else the host name. */
-const char *metrics_feed_node(const Config *cfg, char *buf, size_t len);
 
 /*
  * Refill s (its jobs are left alone) and set its time.  probe_role: ask
- * the cluster whether this member is the primary (else the last answer
- * is kept).
+ * the cluster whether this member is the primary (else s->is_primary, the
+ * last answer, is kept).
  */
 void		metrics_feed_refresh(const Config *cfg, MetricsFeed *f, bool probe_role, MetricsSnapshot *s);
 

@@ -2,9 +2,10 @@
  * pgbkp's Prometheus endpoint, served by "pgbkp schedule" and by
  * "pgbkp metrics".  The command collects a MetricsSnapshot (see
  * metrics_collect.h: the repositories, pg_stat_archiver, the scheduler's
- * jobs) and hands it to the server; a scrape renders the latest snapshot in
- * the text exposition format 0.0.4.  Rendering is a pure function of the
- * snapshot and the time, so it is tested without a socket.
+ * jobs) and hands it to the server (metrics_server.h); a scrape renders the
+ * latest snapshot in the text exposition format 0.0.4.  This header holds
+ * the snapshot and its rendering, a pure function of the snapshot and the
+ * time, so it is tested without a socket.
  *
  * Two sets of families are served side by side:
  *
@@ -65,7 +66,6 @@
 
 #define METRICS_MAX_JOBS 32
 #define METRICS_MAX_REPOS 8
-#define METRICS_DEFAULT_PORT 9854
 
 typedef struct MetricsJob
 {
@@ -176,26 +176,5 @@ int			metrics_render(const MetricsSnapshot *s, double now, MemBuf *out);
 
 /* The pgbackrest_* families alone (metrics_pgbr.c). */
 void		metrics_render_pgbackrest(const MetricsSnapshot *s, double now, PromText *w);
-
-typedef struct MetricsServer MetricsServer;
-
-/*
- * Listen on addr:port (addr NULL = all addresses, IPv6 and IPv4; port 0 =
- * any free port, see metrics_port) and serve GET /metrics, and / with a
- * link to it, from a thread of its own; other paths get 404, other methods
- * 405.  Until the first metrics_update, /metrics reports pgbkp_up 0.
- * EXIT_REFUSED when the port is in use; EXIT_CONFIG when it is not
- * allowed or addr is not an address of this host.
- */
-MetricsServer *metrics_start(const char *addr, int port, PgbError *err);
-/* The port the server listens on. */
-int			metrics_port(const MetricsServer *m);
-/*
- * Replace the snapshot served by a copy of s (safe from any thread).  Out
- * of memory: the previous one stays, and -1.
- */
-int			metrics_update(MetricsServer *m, const MetricsSnapshot *s);
-/* Stop serving and free m.  Accepts NULL. */
-void		metrics_stop(MetricsServer *m);
 
 #endif

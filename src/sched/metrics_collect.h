@@ -4,7 +4,7 @@
  * locks) and the server's pg_stat_archiver.  These read and never log: a
  * repository that cannot be read is reported through its status and error
  * text, for the command to log and for the endpoint to serve.  The job
- * families and the member's role are the command's to fill.
+ * families are the scheduler's to fill, the member's role the command's.
  */
 #ifndef PGBKP_METRICS_COLLECT_H
 #define PGBKP_METRICS_COLLECT_H

@@ -1,5 +1,5 @@
 /*
- * The metrics endpoint's HTTP server (see metrics.h): a small
+ * The metrics endpoint's HTTP server (see metrics_server.h): a small
  * libmicrohttpd daemon with a thread of its own that renders the latest
  * snapshot on every scrape.  It binds its own listening socket before
  * handing it to libmicrohttpd, so that "port in use" and "permission
@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
-#include "sched/metrics.h"
+#include "sched/metrics_server.h"
 
 #if MHD_VERSION >= 0x00097002
 typedef enum MHD_Result MhdResult;

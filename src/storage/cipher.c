@@ -1,38 +1,27 @@
 /*
- * The encrypting storage wrapper (see cipher.h for the envelope format).
+ * The encrypting storage wrapper (see cipher.h; the envelope itself is
+ * cipher_envelope.h).
  *
- * A write handle keeps one plaintext segment; a full segment is sealed and
- * passed down only when more data follows, because the last segment, full
- * or not, is the one sealed with the final flag.  A read handle keeps one
- * sealed segment and its plaintext: a whole-object read looks one byte
- * ahead to know whether the segment it holds is the last; a ranged read
- * knows the layout from the stored size.  Each handle has its own
- * EVP_CIPHER_CTX, keyed once with the object key and re-initialised with a
- * new nonce for every segment.
+ * A write handle pushes what it is given through an EnvelopeSeal whose
+ * output goes to the inner write.  A whole-object read pulls the inner
+ * object through an EnvelopeOpen, no more than the opener needs for its
+ * next segment at a time, so it holds one segment's plaintext; a ranged
+ * read knows the layout from the stored size and opens just the segments
+ * that cover the range, each by its index.
  */
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
-#include <openssl/rand.h>
 
-#include "common/fileio.h"
 #include "storage/cipher.h"
 
 #define SEG_SIZE ((size_t) CIPHER_SEGMENT_SIZE)
 #define HDR_LEN CIPHER_HEADER_LEN
 #define TAG_LEN CIPHER_TAG_LEN
-#define SEALED_LEN (SEG_SIZE + TAG_LEN)
-#define SALT_OFFSET 8
-#define SALT_LEN 32
-#define NONCE_LEN 12
-#define FLAG_FINAL 1
-#define HKDF_INFO "pgbkp object v1"	/* followed by its NUL, then the path */
+#define SEALED_LEN CIPHER_SEALED_LEN
+
 
 /*
  * Objects are written once and never changed, so the stored size and the
@@ -56,8 +45,7 @@ typedef struct CipherStorage
 {
 	Storage		base;
 	Storage    *inner;
-	uint8_t		key[CIPHER_KEY_LEN];
-	EVP_KDF    *hkdf;
+	EnvelopeKey *key;
 	pthread_mutex_t layout_lock;
 	LayoutEntry layout[LAYOUT_CACHE];
 	int			layout_next;
@@ -108,21 +96,22 @@ typedef struct CipherRead
 {
 	StorageRead base;
 	StorageRead *inner;
-	EVP_CIPHER_CTX *ctx;
 	char	   *path;
+	EnvelopeOpen *open;			/* whole read: the stream opener */
+	EnvelopeObject *obj;		/* ranged read: opens segments by index */
 	uint8_t		header[HDR_LEN];
 	bool		ranged;			/* layout known from the stored size */
 	uint64_t	stored;			/* ranged: the stored size */
 	bool		layout_known;	/* ranged: size and header came from (or went into) the cache */
-	uint64_t	seg;			/* index of the next segment to open */
+	uint64_t	seg;			/* ranged: index of the next segment to open */
 	uint64_t	last;			/* ranged: the last segment to open */
 	uint64_t	final_seg;		/* ranged: index of the object's final segment */
 	size_t		final_len;		/* ranged: plaintext bytes in it */
 	bool		eof;			/* no segment left to open */
 	bool		failed;
-	uint8_t    *ct;				/* one sealed segment, plus one byte of look-ahead */
-	size_t		carry;			/* whole read: look-ahead bytes already in ct */
-	uint8_t    *pt;				/* plaintext of the segment last opened */
+	uint8_t    *ct;				/* ranged: one sealed segment; whole: what the opener wants next */
+	uint8_t    *pt;				/* ranged: plaintext of the segment last opened */
+	const uint8_t *plain;		/* the plaintext being delivered (pt, or the opener's) */
 	size_t		pt_pos;
 	size_t		pt_len;
 	size_t		skip;			/* bytes to drop from the first segment opened */
@@ -133,204 +122,14 @@ typedef struct CipherWrite
 {
 	StorageWrite base;
 	StorageWrite *inner;
-	EVP_CIPHER_CTX *ctx;
+	EnvelopeSeal *seal;
 	char	   *path;
-	uint8_t		header[HDR_LEN];
-	uint64_t	seg;			/* index of the segment being filled */
-	uint8_t    *pt;
-	size_t		pt_len;
-	uint8_t    *out;			/* one sealed segment */
 } CipherWrite;
-
-/* ------------------------------------------------------------ sizes */
-
-static uint64_t
-segment_count(uint64_t plain)
-{
-	if (plain == 0)
-		return 1;
-	return plain / SEG_SIZE + (plain % SEG_SIZE != 0);
-}
-
-uint64_t
-cipher_stored_size(uint64_t plain)
-{
-	return HDR_LEN + plain + TAG_LEN * segment_count(plain);
-}
-
-bool
-cipher_plain_size(uint64_t stored, uint64_t *plain)
-{
-	uint64_t	n;
-	uint64_t	nseg;
-	uint64_t	p;
-
-	if (stored < HDR_LEN + TAG_LEN)
-		return false;
-	n = stored - HDR_LEN;
-	nseg = n / SEALED_LEN + (n % SEALED_LEN != 0);
-	if (n < TAG_LEN * nseg)
-		return false;
-	p = n - TAG_LEN * nseg;
-	if (cipher_stored_size(p) != stored)
-		return false;
-	*plain = p;
-	return true;
-}
-
-/* ------------------------------------------------------------ crypto */
 
 static int
 oom(PgbError *err)
 {
 	return pgb_error(err, EXIT_INTERNAL, "out of memory");
-}
-
-static int
-auth_failed(const char *path, PgbError *err)
-{
-	return pgb_error(err, EXIT_CORRUPT,
-					 "encrypted object \"%s\" failed authentication (wrong key or damaged object)", path);
-}
-
-static void
-make_header(uint8_t header[HDR_LEN], const uint8_t salt[SALT_LEN])
-{
-	memcpy(header, "PGBE", 4);
-	header[4] = CIPHER_ENVELOPE_VERSION;
-	header[5] = CIPHER_ID_AES_256_GCM;
-	header[6] = CIPHER_SEGMENT_LOG2;
-	header[7] = 0;
-	memcpy(header + SALT_OFFSET, salt, SALT_LEN);
-}
-
-/* The header is also authenticated (it is the AAD); this only gives clearer messages. */
-static int
-check_header(const uint8_t header[HDR_LEN], const char *path, PgbError *err)
-{
-	if (memcmp(header, "PGBE", 4) != 0)
-		return pgb_error(err, EXIT_CORRUPT,
-						 "object \"%s\" is not encrypted or its header is damaged", path);
-	if (header[4] != CIPHER_ENVELOPE_VERSION)
-		return pgb_error(err, EXIT_CORRUPT,
-						 "encrypted object \"%s\" has envelope version %u; this pgbkp reads version %d",
-						 path, header[4], CIPHER_ENVELOPE_VERSION);
-	if (header[5] != CIPHER_ID_AES_256_GCM)
-		return pgb_error(err, EXIT_CORRUPT,
-						 "encrypted object \"%s\" uses unknown cipher id %u", path, header[5]);
-	if (header[6] != CIPHER_SEGMENT_LOG2 || header[7] != 0)
-		return pgb_error(err, EXIT_CORRUPT,
-						 "encrypted object \"%s\" has an unsupported segment size or a damaged header", path);
-	return 0;
-}
-
-/* The object key: HKDF-SHA256(data key, object salt, "pgbkp object v1" NUL path). */
-static int
-derive_object_key(CipherStorage *cs, const uint8_t header[HDR_LEN], const char *path,
-				  uint8_t out[CIPHER_KEY_LEN], PgbError *err)
-{
-	size_t		path_len = strlen(path);
-	uint8_t		info[sizeof(HKDF_INFO) + PGB_PATH_MAX];
-	EVP_KDF_CTX *kctx;
-	OSSL_PARAM	params[5];
-	int			ok;
-
-	if (path_len > PGB_PATH_MAX)
-		return pgb_error(err, EXIT_IO, "path too long: \"%.64s...\"", path);
-	memcpy(info, HKDF_INFO, sizeof(HKDF_INFO));
-	memcpy(info + sizeof(HKDF_INFO), path, path_len);
-	kctx = EVP_KDF_CTX_new(cs->hkdf);
-	if (kctx == NULL)
-		return oom(err);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, cs->key, CIPHER_KEY_LEN);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-												  (void *) (header + SALT_OFFSET), SALT_LEN);
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info,
-												  sizeof(HKDF_INFO) + path_len);
-	params[4] = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, CIPHER_KEY_LEN, params);
-	EVP_KDF_CTX_free(kctx);
-	if (ok != 1)
-		return pgb_error(err, EXIT_INTERNAL, "could not derive the key of encrypted object \"%s\"", path);
-	return 0;
-}
-
-/* A GCM context keyed with the object key of (header, path), for sealing or opening. */
-static EVP_CIPHER_CTX *
-object_ctx_new(CipherStorage *cs, const uint8_t header[HDR_LEN], const char *path,
-			   bool encrypt, PgbError *err)
-{
-	uint8_t		key[CIPHER_KEY_LEN];
-	EVP_CIPHER_CTX *ctx;
-
-	if (derive_object_key(cs, header, path, key, err) != 0)
-		return NULL;
-	ctx = EVP_CIPHER_CTX_new();
-	if (ctx == NULL ||
-		EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL, encrypt ? 1 : 0) != 1)
-	{
-		EVP_CIPHER_CTX_free(ctx);
-		OPENSSL_cleanse(key, sizeof(key));
-		pgb_error(err, EXIT_INTERNAL, "could not set up AES-256-GCM");
-		return NULL;
-	}
-	OPENSSL_cleanse(key, sizeof(key));
-	return ctx;
-}
-
-static void
-make_nonce(uint8_t nonce[NONCE_LEN], uint64_t index, bool final)
-{
-	for (int i = 0; i < 8; i++)
-		nonce[i] = (uint8_t) (index >> (56 - 8 * i));
-	nonce[8] = nonce[9] = nonce[10] = 0;
-	nonce[11] = final ? FLAG_FINAL : 0;
-}
-
-/* Seal len plaintext bytes into out: ciphertext, then the tag. */
-static int
-seal_segment(EVP_CIPHER_CTX *ctx, const uint8_t header[HDR_LEN], uint64_t index, bool final,
-			 const uint8_t *in, size_t len, uint8_t *out)
-{
-	uint8_t		nonce[NONCE_LEN];
-	int			outl;
-
-	make_nonce(nonce, index, final);
-	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
-		EVP_EncryptUpdate(ctx, NULL, &outl, header, HDR_LEN) != 1)
-		return -1;
-	if (len > 0 && (EVP_EncryptUpdate(ctx, out, &outl, in, (int) len) != 1 || (size_t) outl != len))
-		return -1;
-	if (EVP_EncryptFinal_ex(ctx, out + len, &outl) != 1 ||
-		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, out + len) != 1)
-		return -1;
-	return 0;
-}
-
-/* Open a sealed segment (len ciphertext bytes, then the tag) into out; -1 unless it verifies. */
-static int
-open_segment(EVP_CIPHER_CTX *ctx, const uint8_t header[HDR_LEN], uint64_t index, bool final,
-			 const uint8_t *in, size_t len, uint8_t *out)
-{
-	uint8_t		nonce[NONCE_LEN];
-	uint8_t		tag[TAG_LEN];
-	int			outl;
-
-	make_nonce(nonce, index, final);
-	memcpy(tag, in + len, TAG_LEN);
-	if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
-		EVP_DecryptUpdate(ctx, NULL, &outl, header, HDR_LEN) != 1)
-		return -1;
-	if (len > 0 && (EVP_DecryptUpdate(ctx, out, &outl, in, (int) len) != 1 || (size_t) outl != len))
-		return -1;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1 ||
-		EVP_DecryptFinal_ex(ctx, out + len, &outl) <= 0)
-	{
-		OPENSSL_cleanse(out, len);
-		return -1;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------ reads */
@@ -363,7 +162,7 @@ read_header(StorageRead *inner, uint8_t header[HDR_LEN], const char *path, PgbEr
 		return -1;
 	if (got < HDR_LEN)
 		return pgb_error(err, EXIT_CORRUPT, "encrypted object \"%s\" is truncated", path);
-	return check_header(header, path, err);
+	return envelope_header_check(header, path, err);
 }
 
 static void
@@ -372,7 +171,8 @@ cipher_read_close(StorageRead *base)
 	CipherRead *r = (CipherRead *) base;
 
 	storage_read_close(r->inner);
-	EVP_CIPHER_CTX_free(r->ctx);
+	envelope_open_free(r->open);
+	envelope_object_free(r->obj);
 	if (r->pt != NULL)
 		OPENSSL_cleanse(r->pt, SEG_SIZE);
 	free(r->pt);
@@ -419,7 +219,7 @@ open_ranged(CipherStorage *cs, CipherRead *r, uint64_t offset, uint64_t length, 
 	r->seg = first;
 	r->skip = (size_t) (offset - first * SEG_SIZE);
 	r->last = (end - 1) / SEG_SIZE;
-	r->final_seg = segment_count(plain) - 1;
+	r->final_seg = envelope_segment_count(plain) - 1;
 	r->final_len = (size_t) (plain - r->final_seg * SEG_SIZE);
 	in_start = first == 0 ? 0 : HDR_LEN + first * SEALED_LEN;
 	in_end = HDR_LEN + r->last * SEALED_LEN +
@@ -446,14 +246,25 @@ open_ranged(CipherStorage *cs, CipherRead *r, uint64_t offset, uint64_t length, 
 	return 0;
 }
 
+/* The opener's sink: a segment's plaintext, valid until the opener's next push. */
+static int
+take_segment(void *arg, const void *buf, size_t len, PgbError *err)
+{
+	CipherRead *r = arg;
+
+	r->plain = buf;
+	r->pt_pos = 0;
+	r->pt_len = len;
+	return 0;
+}
+
 static StorageRead *
 cipher_open_read(Storage *s, const char *path, uint64_t offset, uint64_t length, PgbError *err)
 {
 	CipherStorage *cs = (CipherStorage *) s;
 	CipherRead *r = calloc(1, sizeof(CipherRead));
 
-	if (r == NULL || (r->path = strdup(path)) == NULL ||
-		(r->ct = malloc(SEALED_LEN + 1)) == NULL || (r->pt = malloc(SEG_SIZE)) == NULL)
+	if (r == NULL || (r->path = strdup(path)) == NULL || (r->ct = malloc(SEALED_LEN + 1)) == NULL)
 	{
 		oom(err);
 		goto fail;
@@ -461,15 +272,28 @@ cipher_open_read(Storage *s, const char *path, uint64_t offset, uint64_t length,
 	r->base.storage = s;
 	if (offset == 0 && length == 0)
 	{
+		size_t		got;
+
+		/* the header now, so that a wrong or damaged object fails at open */
 		r->remaining = UINT64_MAX;
 		r->inner = storage_open_read(cs->inner, path, 0, 0, err);
-		if (r->inner == NULL || read_header(r->inner, r->header, path, err) != 0)
+		if (r->inner == NULL ||
+			(r->open = envelope_open_new(cs->key, path, take_segment, r, err)) == NULL ||
+			inner_read_full(r->inner, r->ct, HDR_LEN, &got, err) != 0 ||
+			envelope_open_push(r->open, r->ct, got, err) != 0 ||
+			(got < HDR_LEN && envelope_open_finish(r->open, err) != 0))
 			goto fail;
 	}
 	else if (open_ranged(cs, r, offset, length, err) != 0)
 		goto fail;
-	if (!r->eof && (r->ctx = object_ctx_new(cs, r->header, path, false, err)) == NULL)
+	else if (!r->eof &&
+			 ((r->pt = malloc(SEG_SIZE)) == NULL ||
+			  (r->obj = envelope_object_new(cs->key, r->header, path, false, err)) == NULL))
+	{
+		if (r->pt == NULL)
+			oom(err);
 		goto fail;
+	}
 	return &r->base;
 
 fail:
@@ -478,63 +302,53 @@ fail:
 	return NULL;
 }
 
-/* Read, verify and decrypt the next segment into r->pt. */
+/*
+ * Whole read: the next segment, through the opener.  What the opener wants
+ * is read in one go; it is all there (then the opener passes a full
+ * segment on) unless the object ends (then finish opens the final one).
+ */
 static int
-next_segment(CipherRead *r, PgbError *err)
+next_whole_segment(CipherRead *r, PgbError *err)
 {
+	size_t		want = envelope_open_want(r->open);
 	size_t		got;
-	size_t		clen;
-	bool		final;
 
-	if (r->ranged)
+	if (inner_read_full(r->inner, r->ct, want, &got, err) != 0 ||
+		envelope_open_push(r->open, r->ct, got, err) != 0)
+		return -1;
+	if (got < want)
 	{
-		size_t		want;
+		r->eof = true;
+		return envelope_open_finish(r->open, err);
+	}
+	return 0;
+}
 
-		final = r->seg == r->final_seg;
-		want = final ? r->final_len + TAG_LEN : SEALED_LEN;
-		if (inner_read_full(r->inner, r->ct, want, &got, err) != 0)
-			return -1;
-		if (got < want)
-			return auth_failed(r->path, err);
-		clen = want - TAG_LEN;
-		r->eof = r->seg == r->last;
-	}
-	else
-	{
-		/* one byte beyond a full segment tells whether it is the last */
-		if (inner_read_full(r->inner, r->ct + r->carry, SEALED_LEN + 1 - r->carry, &got, err) != 0)
-			return -1;
-		got += r->carry;
-		r->carry = 0;
-		if (got == SEALED_LEN + 1)
-		{
-			final = false;
-			clen = SEG_SIZE;
-		}
-		else
-		{
-			if (got < TAG_LEN)
-				return auth_failed(r->path, err);
-			final = true;
-			clen = got - TAG_LEN;
-			r->eof = true;
-		}
-	}
-	if (open_segment(r->ctx, r->header, r->seg, final, r->ct, clen, r->pt) != 0)
-		return auth_failed(r->path, err);
+/* Ranged read: read, verify and decrypt the next segment into r->pt. */
+static int
+next_ranged_segment(CipherRead *r, PgbError *err)
+{
+	bool		final = r->seg == r->final_seg;
+	size_t		want = final ? r->final_len + TAG_LEN : SEALED_LEN;
+	size_t		got;
+	size_t		clen = want - TAG_LEN;
+
+	if (inner_read_full(r->inner, r->ct, want, &got, err) != 0)
+		return -1;
+	if (got < want)
+		return envelope_auth_failed(r->path, err);
+	r->eof = r->seg == r->last;
+	if (envelope_object_open(r->obj, r->seg, final, r->ct, clen, r->pt) != 0)
+		return envelope_auth_failed(r->path, err);
 	/* a segment opened with this header as AAD: header and size are authentic, remember them */
-	if (r->ranged && !r->layout_known)
+	if (!r->layout_known)
 	{
 		layout_put((CipherStorage *) r->base.storage, r->path, r->stored, r->header);
 		r->layout_known = true;
 	}
-	if (!r->ranged && !final)
-	{
-		r->ct[0] = r->ct[SEALED_LEN];
-		r->carry = 1;
-	}
 	if (r->skip > clen)
-		return auth_failed(r->path, err);
+		return envelope_auth_failed(r->path, err);
+	r->plain = r->pt;
 	r->pt_pos = r->skip;
 	r->pt_len = clen;
 	r->skip = 0;
@@ -560,7 +374,7 @@ cipher_read(StorageRead *base, void *buf, size_t len, PgbError *err)
 				return pgb_error(err, EXIT_CORRUPT, "\"%s\" is shorter than expected", r->path);
 			return 0;
 		}
-		if (next_segment(r, err) != 0)
+		if ((r->ranged ? next_ranged_segment(r, err) : next_whole_segment(r, err)) != 0)
 		{
 			r->failed = true;
 			return -1;
@@ -575,7 +389,7 @@ cipher_read(StorageRead *base, void *buf, size_t len, PgbError *err)
 			n = (size_t) r->remaining;
 		r->remaining -= n;
 	}
-	memcpy(buf, r->pt + r->pt_pos, n);
+	memcpy(buf, r->plain + r->pt_pos, n);
 	r->pt_pos += n;
 	return (ssize_t) n;
 }
@@ -585,13 +399,16 @@ cipher_read(StorageRead *base, void *buf, size_t len, PgbError *err)
 static void
 write_free(CipherWrite *w)
 {
-	EVP_CIPHER_CTX_free(w->ctx);
-	if (w->pt != NULL)
-		OPENSSL_cleanse(w->pt, SEG_SIZE);
-	free(w->pt);
-	free(w->out);
+	envelope_seal_free(w->seal);
 	free(w->path);
 	free(w);
+}
+
+/* The sealer's sink: the envelope goes to the inner write. */
+static int
+write_inner(void *arg, const void *buf, size_t len, PgbError *err)
+{
+	return storage_write(arg, buf, len, err);
 }
 
 static StorageWrite *
@@ -599,28 +416,18 @@ cipher_open_write(Storage *s, const char *path, PgbError *err)
 {
 	CipherStorage *cs = (CipherStorage *) s;
 	CipherWrite *w = calloc(1, sizeof(CipherWrite));
-	uint8_t		salt[SALT_LEN];
 
-	if (w == NULL || (w->path = strdup(path)) == NULL ||
-		(w->pt = malloc(SEG_SIZE)) == NULL || (w->out = malloc(SEALED_LEN)) == NULL)
+	if (w == NULL || (w->path = strdup(path)) == NULL)
 	{
 		oom(err);
 		goto fail;
 	}
 	w->base.storage = s;
-	if (RAND_bytes(salt, sizeof(salt)) != 1)
-	{
-		pgb_error(err, EXIT_INTERNAL, "could not generate random bytes");
-		goto fail;
-	}
-	make_header(w->header, salt);
-	w->ctx = object_ctx_new(cs, w->header, path, true, err);
-	if (w->ctx == NULL)
-		goto fail;
 	w->inner = storage_open_write(cs->inner, path, err);
 	if (w->inner == NULL)
 		goto fail;
-	if (storage_write(w->inner, w->header, HDR_LEN, err) != 0)
+	/* the header goes down at once */
+	if ((w->seal = envelope_seal_new(cs->key, path, write_inner, w->inner, err)) == NULL)
 	{
 		storage_abort(w->inner);
 		goto fail;
@@ -634,39 +441,9 @@ fail:
 }
 
 static int
-seal_and_write(CipherWrite *w, bool final, PgbError *err)
-{
-	if (seal_segment(w->ctx, w->header, w->seg, final, w->pt, w->pt_len, w->out) != 0)
-		return pgb_error(err, EXIT_INTERNAL, "could not encrypt \"%s\"", w->path);
-	if (storage_write(w->inner, w->out, w->pt_len + TAG_LEN, err) != 0)
-		return -1;
-	w->seg++;
-	w->pt_len = 0;
-	return 0;
-}
-
-static int
 cipher_write(StorageWrite *base, const void *buf, size_t len, PgbError *err)
 {
-	CipherWrite *w = (CipherWrite *) base;
-	const uint8_t *p = buf;
-
-	while (len > 0)
-	{
-		size_t		take;
-
-		/* a full segment is sealed only once more data shows it is not the last */
-		if (w->pt_len == SEG_SIZE && seal_and_write(w, false, err) != 0)
-			return -1;
-		take = SEG_SIZE - w->pt_len;
-		if (take > len)
-			take = len;
-		memcpy(w->pt + w->pt_len, p, take);
-		w->pt_len += take;
-		p += take;
-		len -= take;
-	}
-	return 0;
+	return envelope_seal_push(((CipherWrite *) base)->seal, buf, len, err);
 }
 
 static int
@@ -676,7 +453,7 @@ cipher_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *er
 	int			rc;
 
 	*existed = false;
-	if (seal_and_write(w, true, err) != 0)
+	if (envelope_seal_finish(w->seal, err) != 0)
 	{
 		storage_abort(w->inner);
 		write_free(w);
@@ -774,8 +551,7 @@ cipher_free(Storage *s)
 	CipherStorage *cs = (CipherStorage *) s;
 
 	storage_free(cs->inner);
-	OPENSSL_cleanse(cs->key, sizeof(cs->key));
-	EVP_KDF_free(cs->hkdf);
+	envelope_key_free(cs->key);
 	pthread_mutex_destroy(&cs->layout_lock);
 	free(cs->base.description);
 	free(cs);
@@ -811,17 +587,15 @@ storage_cipher_new(Storage *inner, const uint8_t key[CIPHER_KEY_LEN], PgbError *
 		oom(err);
 		return NULL;
 	}
-	cs->hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (cs->hkdf == NULL)
+	cs->key = envelope_key_new(key, err);
+	if (cs->key == NULL)
 	{
 		free(cs->base.description);
 		free(cs);
-		pgb_error(err, EXIT_INTERNAL, "OpenSSL has no HKDF");
 		return NULL;
 	}
 	cs->base.driver = &cipher_driver;
 	cs->inner = inner;
-	memcpy(cs->key, key, CIPHER_KEY_LEN);
 	pthread_mutex_init(&cs->layout_lock, NULL);
 	return &cs->base;
 }

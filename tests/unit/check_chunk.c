@@ -11,6 +11,7 @@
 
 #include "backup/chunk.h"
 #include "io/sha256.h"
+#include "harness.h"
 
 #define BS 8192u
 
@@ -591,11 +592,5 @@ chunk_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(chunk_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(chunk_suite());
 }

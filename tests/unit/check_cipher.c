@@ -20,6 +20,7 @@
 #include "repo/keyring.h"
 #include "storage/cipher.h"
 #include "storage/posix.h"
+#include "harness.h"
 
 #define SEG ((size_t) CIPHER_SEGMENT_SIZE)
 #define SEALED (SEG + CIPHER_TAG_LEN)
@@ -48,10 +49,7 @@ new_cipher(const uint8_t *key)
 static void
 setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbkp-check-cipher-XXXXXX", base && base[0] ? base : "/tmp");
-	ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+	harness_tmpdir("cipher", tmpdir, sizeof(tmpdir));
 	snprintf(root, sizeof(root), "%s/repo", tmpdir);
 	st = new_cipher(key1);
 }
@@ -59,11 +57,9 @@ setup(void)
 static void
 teardown(void)
 {
-	PgbError	err = {0};
-
 	storage_free(st);
 	st = NULL;
-	fio_remove_tree(tmpdir, &err);
+	harness_rmtree(tmpdir);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -207,32 +203,18 @@ static uint8_t *
 read_stored(const char *rel, size_t *len)
 {
 	char		p[PGB_PATH_MAX];
-	FILE	   *f;
-	uint8_t    *buf;
-	struct stat sb;
 
 	stored_path(rel, p);
-	ck_assert_int_eq(stat(p, &sb), 0);
-	buf = malloc((size_t) sb.st_size + 1);
-	f = fopen(p, "rb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fread(buf, 1, (size_t) sb.st_size, f), (size_t) sb.st_size);
-	fclose(f);
-	*len = (size_t) sb.st_size;
-	return buf;
+	return (uint8_t *) harness_read_file(p, len);
 }
 
 static void
 write_stored(const char *rel, const uint8_t *buf, size_t len)
 {
 	char		p[PGB_PATH_MAX];
-	FILE	   *f;
 
 	stored_path(rel, p);
-	f = fopen(p, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
+	harness_write_file(p, buf, len);
 }
 
 /* ------------------------------------------------------------ envelope */
@@ -1008,13 +990,112 @@ START_TEST(test_keycache)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ streaming stages */
+
+/* Push data into a stage in pieces of `piece` bytes. */
+static int
+push_pieces(int (*push) (void *, const void *, size_t, PgbError *), void *stage,
+			const uint8_t *data, size_t len, size_t piece, PgbError *err)
+{
+	for (size_t done = 0; done < len; done += piece)
+		if (push(stage, data + done, len - done < piece ? len - done : piece, err) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+seal_push(void *s, const void *buf, size_t len, PgbError *err)
+{
+	return envelope_seal_push(s, buf, len, err);
+}
+
+static int
+open_push(void *o, const void *buf, size_t len, PgbError *err)
+{
+	return envelope_open_push(o, buf, len, err);
+}
+
+/*
+ * What EnvelopeSeal makes the storage wrapper reads, and what the wrapper
+ * writes EnvelopeOpen opens, with 1-byte and larger pieces: one format.
+ */
+START_TEST(test_stream_stages)
+{
+	static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 3 * 65536 + 5};
+	static const size_t pieces[] = {1, 4096, 1 << 20};
+	PgbError	err = {0};
+	EnvelopeKey *k = envelope_key_new(key1, &err);
+
+	ck_assert_msg(k != NULL, "%s", err.msg);
+	ck_assert(mkdir(root, 0700) == 0 || errno == EEXIST);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (size_t j = 0; j < sizeof(pieces) / sizeof(pieces[0]); j++)
+		{
+			uint8_t    *plain = pattern(sizes[i], (uint32_t) (i * 7 + j));
+			HarnessBuf	sealed = {0};
+			HarnessBuf	opened = {0};
+			char		path[64];
+			EnvelopeSeal *s;
+			EnvelopeOpen *o;
+			uint8_t    *stored;
+			size_t		stored_len;
+
+			snprintf(path, sizeof(path), "stream-%zu-%zu", i, j);
+			s = envelope_seal_new(k, path, harness_buf_sink, &sealed, &err);
+			ck_assert_msg(s != NULL, "%s", err.msg);
+			ck_assert_uint_eq(sealed.len, HDR);
+			ck_assert_int_eq(push_pieces(seal_push, s, plain, sizes[i], pieces[j], &err), 0);
+			ck_assert_int_eq(envelope_seal_finish(s, &err), 0);
+			envelope_seal_free(s);
+			ck_assert_uint_eq(sealed.len, cipher_stored_size(sizes[i]));
+			write_stored(path, sealed.data, sealed.len);
+			assert_range(path, plain, sizes[i], 0, 0, 65536);
+			if (sizes[i] > 2)
+				assert_range(path, plain, sizes[i], 1, sizes[i] - 2, 4096);
+
+			/* the other way: written by the wrapper, opened by the stage */
+			put(path, plain, sizes[i]);
+			stored = read_stored(path, &stored_len);
+			o = envelope_open_new(k, path, harness_buf_sink, &opened, &err);
+			ck_assert_ptr_nonnull(o);
+			ck_assert_uint_eq(envelope_open_want(o), HDR);
+			ck_assert_msg(push_pieces(open_push, o, stored, stored_len, pieces[j], &err) == 0 &&
+						  envelope_open_finish(o, &err) == 0, "%s", err.msg);
+			envelope_open_free(o);
+			ck_assert_uint_eq(opened.len, sizes[i]);
+			ck_assert(sizes[i] == 0 || memcmp(opened.data, plain, sizes[i]) == 0);
+			ck_assert_int_le(opened.calls, (int) envelope_segment_count(sizes[i]));
+
+			/* cut short by one byte, or opened under another path: nothing verifies */
+			opened.len = 0;
+			o = envelope_open_new(k, path, harness_buf_sink, &opened, &err);
+			ck_assert(push_pieces(open_push, o, stored, stored_len - 1, pieces[j], &err) != 0 ||
+					  envelope_open_finish(o, &err) != 0);
+			ck_assert_int_eq(err.code, EXIT_CORRUPT);
+			envelope_open_free(o);
+			pgb_error_clear(&err);
+			o = envelope_open_new(k, "elsewhere", harness_buf_sink, &opened, &err);
+			ck_assert(push_pieces(open_push, o, stored, stored_len, pieces[j], &err) != 0 ||
+					  envelope_open_finish(o, &err) != 0);
+			ck_assert_int_eq(err.code, EXIT_CORRUPT);
+			ck_assert_ptr_nonnull(strstr(err.msg, "failed authentication"));
+			envelope_open_free(o);
+			pgb_error_clear(&err);
+			free(stored);
+			harness_buf_free(&sealed);
+			harness_buf_free(&opened);
+			free(plain);
+		}
+	envelope_key_free(k);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite	   *s = suite_create("cipher");
 	TCase	   *tc = tcase_create("envelope");
-	SRunner    *sr;
-	int			failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -1030,6 +1111,7 @@ main(void)
 	tcase_add_test(tc, test_commit_semantics);
 	tcase_add_test(tc, test_lock_passthrough);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_stream_stages);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("keyring");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1040,9 +1122,5 @@ main(void)
 	tcase_add_test(tc, test_weak_passphrase);
 	tcase_add_test(tc, test_keycache);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run(s);
 }

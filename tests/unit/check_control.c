@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pg/control.h"
+#include "harness.h"
 
 #define FIXTURE_SYSID		UINT64_C(7712227934222654434)
 #define FIXTURE_VERSION		1300
@@ -28,17 +29,12 @@ static char tmpdir[256];
 static void
 load_fixture(const char *name, uint8_t *buf, size_t len)
 {
-	const char *srcdir = getenv("srcdir");
-	char		path[1024];
-	FILE	   *f;
 	size_t		n;
+	char	   *data = harness_read_fixture(name, &n);
 
-	snprintf(path, sizeof(path), "%s/tests/unit/fixtures/%s", srcdir ? srcdir : ".", name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "could not open fixture \"%s\": %s", path, strerror(errno));
-	n = fread(buf, 1, len, f);
-	fclose(f);
-	ck_assert_msg(n == len, "fixture \"%s\": read %zu bytes, expected %zu", path, n, len);
+	ck_assert_msg(n == len, "fixture \"%s\": %zu bytes, expected %zu", name, n, len);
+	memcpy(buf, data, len);
+	free(data);
 }
 
 static void
@@ -248,26 +244,14 @@ END_TEST
 static void
 tmpdir_setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
 	fixtures_setup();
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_control.XXXXXX", base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	harness_tmpdir("control", tmpdir, sizeof(tmpdir));
 }
 
 static void
 tmpdir_teardown(void)
 {
-	char		path[512];
-
-	snprintf(path, sizeof(path), "%s/global/pg_control", tmpdir);
-	if (unlink(path) != 0)
-		rmdir(path);
-	snprintf(path, sizeof(path), "%s/global", tmpdir);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/notadir", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
+	harness_rmtree(tmpdir);
 }
 
 static void
@@ -549,11 +533,5 @@ control_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(control_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(control_suite());
 }

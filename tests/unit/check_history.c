@@ -16,8 +16,9 @@
 #include "common/fileio.h"
 #include "repo/history.h"
 #include "repo/objio.h"
-#include "sched/metrics.h"
+#include "sched/metrics_server.h"
 #include "storage/posix.h"
+#include "harness.h"
 
 static char tmpdir[256];
 static char root[320];
@@ -26,11 +27,9 @@ static Repo *repo;
 static void
 setup(void)
 {
-	const char *base = getenv("TMPDIR");
 	PgbError	err = {0};
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbkp-check-history-XXXXXX", base && base[0] ? base : "/tmp");
-	ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+	harness_tmpdir("history", tmpdir, sizeof(tmpdir));
 	snprintf(root, sizeof(root), "%s/repo", tmpdir);
 	repo = calloc(1, sizeof(Repo));
 	ck_assert(repo != NULL);
@@ -43,11 +42,9 @@ setup(void)
 static void
 teardown(void)
 {
-	PgbError	err = {0};
-
 	repo_free(repo);
 	repo = NULL;
-	fio_remove_tree(tmpdir, &err);
+	harness_rmtree(tmpdir);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -741,8 +738,7 @@ START_TEST(test_render_pgbackrest)
 	MetricsSnapshot s;
 	char	   *text;
 
-	setenv("TZ", "UTC", 1);
-	tzset();
+	harness_set_tz("UTC");
 	sample_snapshot(&s);
 	text = render(&s, 1795700100);
 	has(text, "\npgbackrest_exporter_status{stanza=\"pg-test\"} 1\n");
@@ -793,6 +789,7 @@ START_TEST(test_render_pgbackrest)
 	has(text, "\npgbkp_repository_stored_bytes" L ",repo=\"local\",repo_key=\"1\"} 4100000\n");
 	free(text);
 	metrics_snapshot_clear(&s);
+	harness_restore_tz();
 }
 END_TEST
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pg/lsn.h"
+#include "harness.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
@@ -627,11 +628,5 @@ lsn_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(lsn_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(lsn_suite());
 }

@@ -13,41 +13,11 @@
 #include <string.h>
 
 #include "manifest/manifest.h"
+#include "harness.h"
 
 #define MiB (UINT64_C(1) << 20)
 
 /* ------------------------------------------------------------ helpers */
-
-typedef struct Text
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	int			calls;
-} Text;
-
-static int
-text_sink(void *arg, const void *buf, size_t len, PgbError *err)
-{
-	Text	   *t = arg;
-
-	(void) err;
-	t->calls++;
-	if (t->len + len + 1 > t->cap)
-	{
-		size_t		cap = t->cap ? t->cap : 4096;
-
-		while (cap < t->len + len + 1)
-			cap *= 2;
-		t->data = realloc(t->data, cap);
-		ck_assert_ptr_nonnull(t->data);
-		t->cap = cap;
-	}
-	memcpy(t->data + t->len, buf, len);
-	t->len += len;
-	t->data[t->len] = '\0';
-	return 0;
-}
 
 static int
 failing_sink(void *arg, const void *buf, size_t len, PgbError *err)
@@ -59,13 +29,13 @@ failing_sink(void *arg, const void *buf, size_t len, PgbError *err)
 }
 
 static void
-write_text(const Manifest *m, Text *t)
+write_text(const Manifest *m, HarnessBuf *t)
 {
 	PgbError	err = {0};
 
 	memset(t, 0, sizeof(*t));
-	ck_assert_msg(manifest_write(m, text_sink, t, &err) == 0, "%s", err.msg);
-	ck_assert_ptr_nonnull(t->data);
+	ck_assert_msg(manifest_write(m, harness_buf_sink, t, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(t->text);
 }
 
 static void
@@ -324,26 +294,26 @@ START_TEST(test_round_trip_all_fields)
 {
 	Manifest	m;
 	Manifest	back;
-	Text		t;
+	HarnessBuf	t;
 	PgbError	err = {0};
 
 	build_full(&m);
 	write_text(&m, &t);
-	ck_assert_msg(manifest_parse(t.data, t.len, &back, &err) == 0, "%s\n%s", err.msg, t.data);
+	ck_assert_msg(manifest_parse(t.text, t.len, &back, &err) == 0, "%s\n%s", err.msg, t.text);
 	assert_same(&m, &back);
 
 	/* and the text is stable: writing the parsed manifest gives the same bytes */
 	{
-		Text		t2;
+		HarnessBuf	t2;
 
 		write_text(&back, &t2);
 		ck_assert_uint_eq(t.len, t2.len);
-		ck_assert_str_eq(t.data, t2.data);
-		free(t2.data);
+		ck_assert_str_eq(t.text, t2.text);
+		free(t2.text);
 	}
 	manifest_free(&m);
 	manifest_free(&back);
-	free(t.data);
+	free(t.text);
 }
 END_TEST
 
@@ -351,7 +321,7 @@ END_TEST
 START_TEST(test_written_text_shape)
 {
 	Manifest	m;
-	Text		t;
+	HarnessBuf	t;
 	int			lines = 0;
 	int			expected;
 	int			due = 0;		/* chunk lines still owed to the last file */
@@ -361,29 +331,29 @@ START_TEST(test_written_text_shape)
 
 	build_full(&m);
 	write_text(&m, &t);
-	ck_assert_int_eq(strncmp(t.data, "pgbkp-manifest\t2\n", 17), 0);
-	ck_assert(t.len > 0 && t.data[t.len - 1] == '\n');
-	ck_assert_uint_eq(strlen(t.data), t.len);	/* no NUL inside */
+	ck_assert_int_eq(strncmp(t.text, "pgbkp-manifest\t2\n", 17), 0);
+	ck_assert(t.len > 0 && t.text[t.len - 1] == '\n');
+	ck_assert_uint_eq(strlen(t.text), t.len);	/* no NUL inside */
 
 	/* escapes as documented: TAB %09, newline %0A, '%' %25, DEL %7F */
-	ck_assert_ptr_nonnull(strstr(t.data, "\tbase/1/tab%09here\t"));
-	ck_assert_ptr_nonnull(strstr(t.data, "\tbase/1/new%0Aline\t"));
-	ck_assert_ptr_nonnull(strstr(t.data, "\tbase/1/carriage%0Dreturn\t"));
-	ck_assert_ptr_nonnull(strstr(t.data, "\tbase/1/100%25\t"));
-	ck_assert_ptr_nonnull(strstr(t.data, "\tbase/1/%2541%25\t"));
-	ck_assert_ptr_nonnull(strstr(t.data, "\tbase/1/del%7F\t"));
-	ck_assert_ptr_nonnull(strstr(t.data, "\tbase/1/file with spaces\t"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\tbase/1/tab%09here\t"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\tbase/1/new%0Aline\t"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\tbase/1/carriage%0Dreturn\t"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\tbase/1/100%25\t"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\tbase/1/%2541%25\t"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\tbase/1/del%7F\t"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\tbase/1/file with spaces\t"));
 	/* UTF-8 passes through untouched */
-	ck_assert_ptr_nonnull(strstr(t.data, odd_paths[8]));
+	ck_assert_ptr_nonnull(strstr(t.text, odd_paths[8]));
 	/* modes are octal */
-	ck_assert_ptr_nonnull(strstr(t.data, "d\tbase/1\t2750\n"));
-	ck_assert_ptr_nonnull(strstr(t.data, "l\tpg_tblspc/16400\t/data/tablespace one/%25x\n"));
-	ck_assert_ptr_nonnull(strstr(t.data, "h\tstart_lsn\t16/B374D848\n"));
-	ck_assert_ptr_nonnull(strstr(t.data, "h\tcluster\tpg-meta %251%09tab\n"));
-	ck_assert_ptr_nonnull(strstr(t.data, "\nh\tparent\t20241124T000000F_20241125T010000I\n"));
-	ck_assert_ptr_nonnull(strstr(t.data, "\nh\tchunk_size\t16777216\n"));
+	ck_assert_ptr_nonnull(strstr(t.text, "d\tbase/1\t2750\n"));
+	ck_assert_ptr_nonnull(strstr(t.text, "l\tpg_tblspc/16400\t/data/tablespace one/%25x\n"));
+	ck_assert_ptr_nonnull(strstr(t.text, "h\tstart_lsn\t16/B374D848\n"));
+	ck_assert_ptr_nonnull(strstr(t.text, "h\tcluster\tpg-meta %251%09tab\n"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\nh\tparent\t20241124T000000F_20241125T010000I\n"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\nh\tchunk_size\t16777216\n"));
 	/* a file line counts its chunks; chunk lines follow it, every field in place */
-	ck_assert_ptr_nonnull(strstr(t.data, "\nf\tglobal/pg_control\t18446744073709551615\t0\t-9223372036854775808\t"));
+	ck_assert_ptr_nonnull(strstr(t.text, "\nf\tglobal/pg_control\t18446744073709551615\t0\t-9223372036854775808\t"));
 	{
 		char		hex[SHA256_HEX_LEN + 1];
 		char		want[256];
@@ -392,26 +362,26 @@ START_TEST(test_written_text_shape)
 		sha_fill(sha, 99);
 		sha256_to_hex(sha, hex);
 		snprintf(want, sizeof(want), "\t%s\t1\nc\tF\t18446744073709551615\t", hex);
-		ck_assert_msg(strstr(t.data, want) != NULL, "no \"%s\"", want);
+		ck_assert_msg(strstr(t.text, want) != NULL, "no \"%s\"", want);
 		sha_fill(sha, 98);
 		sha256_to_hex(sha, hex);
 		snprintf(want, sizeof(want), "\tF\t18446744073709551615\t%s\t4294967295\t18446744073709551615\t0\t"
 				 "4294967295\t18446744073709551615\t18446744073709551615\n", hex);
-		ck_assert_msg(strstr(t.data, want) != NULL, "no \"%s\"", want);
+		ck_assert_msg(strstr(t.text, want) != NULL, "no \"%s\"", want);
 		/* a reference: no frame, no map (file 1 chunk 0, seed 10) */
 		sha_fill(sha, 10);
 		sha256_to_hex(sha, hex);
 		snprintf(want, sizeof(want), "\nc\tR\t16777216\t%s\t0\t0\t0\t0\t0\t0\n", hex);
-		ck_assert_msg(strstr(t.data, want) != NULL, "no \"%s\"", want);
+		ck_assert_msg(strstr(t.text, want) != NULL, "no \"%s\"", want);
 		/* a delta (file 1 chunk 1, seed 11) */
 		sha_fill(sha, 11);
 		sha256_to_hex(sha, hex);
 		snprintf(want, sizeof(want), "\nc\tD\t1001\t%s\t3\t45056\t848\t4\t90117\t96\n", hex);
-		ck_assert_msg(strstr(t.data, want) != NULL, "no \"%s\"", want);
+		ck_assert_msg(strstr(t.text, want) != NULL, "no \"%s\"", want);
 	}
 
 	expected = 1 + 20 + m.ndirs + m.nlinks + m.nfiles + total_chunks(&m) + 1;
-	for (line = strtok_r(t.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	for (line = strtok_r(t.text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 	{
 		int			tabs = 0;
 
@@ -444,7 +414,7 @@ START_TEST(test_written_text_shape)
 	}
 	ck_assert_int_eq(lines, expected);
 	manifest_free(&m);
-	free(t.data);
+	free(t.text);
 }
 END_TEST
 
@@ -452,7 +422,7 @@ START_TEST(test_round_trip_empty_manifest)
 {
 	Manifest	m;
 	Manifest	back;
-	Text		t;
+	HarnessBuf	t;
 	PgbError	err = {0};
 
 	manifest_init(&m);
@@ -463,8 +433,8 @@ START_TEST(test_round_trip_empty_manifest)
 	m.pg_version = 170000;
 	m.block_size = 8192;
 	write_text(&m, &t);
-	ck_assert_ptr_nonnull(strstr(t.data, "end\t0\t0\t0\n"));
-	ck_assert_msg(manifest_parse(t.data, t.len, &back, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(strstr(t.text, "end\t0\t0\t0\n"));
+	ck_assert_msg(manifest_parse(t.text, t.len, &back, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(back.ndirs + back.nlinks + back.nfiles, 0);
 	/* absent strings come back as empty ones */
 	ck_assert_str_eq(back.cluster, "");
@@ -472,7 +442,7 @@ START_TEST(test_round_trip_empty_manifest)
 	ck_assert_uint_eq(back.wal_segment_size, MiB);
 	manifest_free(&m);
 	manifest_free(&back);
-	free(t.data);
+	free(t.text);
 }
 END_TEST
 
@@ -481,7 +451,7 @@ START_TEST(test_round_trip_large)
 {
 	Manifest	m;
 	Manifest	back;
-	Text		t;
+	HarnessBuf	t;
 	PgbError	err = {0};
 	char		path[64];
 	char	   *longpath = malloc(50001);
@@ -534,11 +504,11 @@ START_TEST(test_round_trip_large)
 
 	write_text(&m, &t);
 	ck_assert_int_gt(t.calls, 1);
-	ck_assert_msg(manifest_parse(t.data, t.len, &back, &err) == 0, "%s", err.msg);
+	ck_assert_msg(manifest_parse(t.text, t.len, &back, &err) == 0, "%s", err.msg);
 	assert_same(&m, &back);
 	manifest_free(&m);
 	manifest_free(&back);
-	free(t.data);
+	free(t.text);
 	free(longpath);
 }
 END_TEST
@@ -848,7 +818,7 @@ START_TEST(test_format1_rewritten_as_format2)
 {
 	Manifest	m;
 	Manifest	back;
-	Text		t;
+	HarnessBuf	t;
 	PgbError	err = {0};
 
 	/* the header fields that must not be 0 once written */
@@ -859,14 +829,14 @@ START_TEST(test_format1_rewritten_as_format2)
 			 "f\tbase/1/16385\t20\t600\t6\t" SHA_HEX2 "\t2\t7\t8\n"
 			 "end\t1\t0\t2\n", &m);
 	write_text(&m, &t);
-	ck_assert_int_eq(strncmp(t.data, "pgbkp-manifest\t2\n", 17), 0);
-	ck_assert_ptr_nonnull(strstr(t.data, "\nf\tbase/1/16385\t20\t600\t6\t" SHA_HEX2 "\t1\n"
+	ck_assert_int_eq(strncmp(t.text, "pgbkp-manifest\t2\n", 17), 0);
+	ck_assert_ptr_nonnull(strstr(t.text, "\nf\tbase/1/16385\t20\t600\t6\t" SHA_HEX2 "\t1\n"
 								 "c\tF\t20\t" SHA_HEX2 "\t2\t7\t8\t0\t0\t0\n"));
-	ck_assert_msg(manifest_parse(t.data, t.len, &back, &err) == 0, "%s\n%s", err.msg, t.data);
+	ck_assert_msg(manifest_parse(t.text, t.len, &back, &err) == 0, "%s\n%s", err.msg, t.text);
 	assert_same(&m, &back);
 	manifest_free(&m);
 	manifest_free(&back);
-	free(t.data);
+	free(t.text);
 }
 END_TEST
 
@@ -1615,11 +1585,5 @@ manifest_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(manifest_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(manifest_suite());
 }

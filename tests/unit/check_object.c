@@ -12,49 +12,11 @@
 #include "io/object.h"
 #include "io/sha256.h"
 #include "io/zstdio.h"
+#include "harness.h"
 
 #define MiB ((size_t) 1 << 20)
 
 /* ------------------------------------------------------------ helpers */
-
-/* A growable memory sink that also counts how often it was called. */
-typedef struct Buf
-{
-	uint8_t    *data;
-	size_t		len;
-	size_t		cap;
-	int			calls;
-} Buf;
-
-static int
-buf_sink(void *arg, const void *data, size_t len, PgbError *err)
-{
-	Buf		   *b = arg;
-
-	(void) err;
-	b->calls++;
-	if (b->len + len > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 4096;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		b->data = realloc(b->data, cap);
-		ck_assert_ptr_nonnull(b->data);
-		b->cap = cap;
-	}
-	if (len > 0)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
-static void
-buf_free(Buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
 
 /* A sink that refuses everything with a recognizable error. */
 static int
@@ -106,10 +68,10 @@ text_bytes(size_t len)
 
 /* Encode content (fed in pieces of `piece` bytes; 0 = all at once). */
 static void
-encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, Buf *out, ObjectSummary *sum)
+encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, HarnessBuf *out, ObjectSummary *sum)
 {
 	PgbError	err = {0};
-	ObjectEncoder *e = object_encoder_new(kind, 3, buf_sink, out);
+	ObjectEncoder *e = object_encoder_new(kind, 3, harness_buf_sink, out);
 
 	ck_assert_ptr_nonnull(e);
 	if (piece == 0)
@@ -130,10 +92,10 @@ encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, Buf *o
  * or -1 with *err set; *failed_in_write says which call failed.
  */
 static int
-decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, Buf *out,
+decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, HarnessBuf *out,
 	   ObjectSummary *sum, PgbError *err, bool *failed_in_write)
 {
-	ObjectDecoder *d = object_decoder_new(kind, buf_sink, out);
+	ObjectDecoder *d = object_decoder_new(kind, harness_buf_sink, out);
 	int			rc = 0;
 
 	ck_assert_ptr_nonnull(d);
@@ -174,8 +136,8 @@ assert_summary(const ObjectSummary *sum, const uint8_t *content, size_t len, uin
 static void
 round_trip(const uint8_t *content, size_t len)
 {
-	Buf			obj = {0};
-	Buf			back = {0};
+	HarnessBuf	obj = {0};
+	HarnessBuf	back = {0};
 	ObjectSummary esum;
 	ObjectSummary dsum;
 	PgbError	err = {0};
@@ -199,8 +161,8 @@ round_trip(const uint8_t *content, size_t len)
 	if (len > 0)
 		ck_assert_int_eq(memcmp(back.data, content, len), 0);
 	assert_summary(&dsum, content, len, obj.len);
-	buf_free(&obj);
-	buf_free(&back);
+	harness_buf_free(&obj);
+	harness_buf_free(&back);
 }
 
 /* ------------------------------------------------------------ round trips */
@@ -244,8 +206,8 @@ START_TEST(test_stored_size_reflects_compression)
 {
 	uint8_t    *text = text_bytes(MiB);
 	uint8_t    *rnd = random_bytes(MiB, 9);
-	Buf			a = {0};
-	Buf			b = {0};
+	HarnessBuf	a = {0};
+	HarnessBuf	b = {0};
 	ObjectSummary sa;
 	ObjectSummary sb;
 
@@ -256,8 +218,8 @@ START_TEST(test_stored_size_reflects_compression)
 	ck_assert_uint_gt(sb.stored, MiB);
 	ck_assert_uint_lt(sb.stored, MiB + MiB / 100);
 	ck_assert_uint_eq(sb.stored, b.len);
-	buf_free(&a);
-	buf_free(&b);
+	harness_buf_free(&a);
+	harness_buf_free(&b);
 	free(text);
 	free(rnd);
 }
@@ -271,8 +233,8 @@ START_TEST(test_encoder_small_writes)
 
 	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++)
 	{
-		Buf			obj = {0};
-		Buf			back = {0};
+		HarnessBuf	obj = {0};
+		HarnessBuf	back = {0};
 		ObjectSummary sum;
 		PgbError	err = {0};
 
@@ -282,8 +244,8 @@ START_TEST(test_encoder_small_writes)
 					  "piece %zu: %s", pieces[i], err.msg);
 		ck_assert_uint_eq(back.len, 200000);
 		ck_assert_int_eq(memcmp(back.data, content, 200000), 0);
-		buf_free(&obj);
-		buf_free(&back);
+		harness_buf_free(&obj);
+		harness_buf_free(&back);
 	}
 	free(content);
 }
@@ -291,11 +253,11 @@ END_TEST
 
 START_TEST(test_encoder_zero_length_writes)
 {
-	Buf			obj = {0};
-	Buf			back = {0};
+	HarnessBuf	obj = {0};
+	HarnessBuf	back = {0};
 	ObjectSummary sum;
 	PgbError	err = {0};
-	ObjectEncoder *e = object_encoder_new(OBJECT_KIND_WAL, 1, buf_sink, &obj);
+	ObjectEncoder *e = object_encoder_new(OBJECT_KIND_WAL, 1, harness_buf_sink, &obj);
 
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(object_encoder_write(e, "", 0, &err), 0);
@@ -307,8 +269,8 @@ START_TEST(test_encoder_zero_length_writes)
 	ck_assert_int_eq(decode(OBJECT_KIND_WAL, obj.data, obj.len, 0, &back, NULL, &err, NULL), 0);
 	ck_assert_uint_eq(back.len, 3);
 	ck_assert_mem_eq(back.data, "abc", 3);
-	buf_free(&obj);
-	buf_free(&back);
+	harness_buf_free(&obj);
+	harness_buf_free(&back);
 }
 END_TEST
 
@@ -318,11 +280,11 @@ static const size_t chunk_sizes[] = {1, 7, 47, 48, 49, 0};
 
 /* Decode obj in every chunk size and check content and summary. */
 static void
-decode_all_chunkings(const uint8_t *content, size_t len, const Buf *obj)
+decode_all_chunkings(const uint8_t *content, size_t len, const HarnessBuf *obj)
 {
 	for (size_t i = 0; i < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); i++)
 	{
-		Buf			back = {0};
+		HarnessBuf	back = {0};
 		ObjectSummary sum;
 		PgbError	err = {0};
 
@@ -332,7 +294,7 @@ decode_all_chunkings(const uint8_t *content, size_t len, const Buf *obj)
 		if (len > 0)
 			ck_assert_msg(memcmp(back.data, content, len) == 0, "chunk %zu: content differs", chunk_sizes[i]);
 		assert_summary(&sum, content, len, obj->len);
-		buf_free(&back);
+		harness_buf_free(&back);
 	}
 }
 
@@ -343,12 +305,12 @@ START_TEST(test_decode_chunked_small)
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 	{
-		Buf			obj = {0};
+		HarnessBuf	obj = {0};
 		ObjectSummary sum;
 
 		encode(OBJECT_KIND_WAL, content, sizes[i], 0, &obj, &sum);
 		decode_all_chunkings(content, sizes[i], &obj);
-		buf_free(&obj);
+		harness_buf_free(&obj);
 	}
 	free(content);
 }
@@ -358,17 +320,17 @@ START_TEST(test_decode_chunked_large)
 {
 	uint8_t    *rnd = random_bytes(MiB, 11);
 	uint8_t    *text = text_bytes(3 * MiB);
-	Buf			obj = {0};
+	HarnessBuf	obj = {0};
 	ObjectSummary sum;
 
 	encode(OBJECT_KIND_WAL, rnd, MiB, 0, &obj, &sum);
 	decode_all_chunkings(rnd, MiB, &obj);
-	buf_free(&obj);
+	harness_buf_free(&obj);
 
 	/* decompressed output far larger than any zstd output buffer */
 	encode(OBJECT_KIND_WAL, text, 3 * MiB, 0, &obj, &sum);
 	decode_all_chunkings(text, 3 * MiB, &obj);
-	buf_free(&obj);
+	harness_buf_free(&obj);
 	free(rnd);
 	free(text);
 }
@@ -382,7 +344,7 @@ END_TEST
 START_TEST(test_decode_boundary_splits)
 {
 	uint8_t    *content = random_bytes(300, 5);
-	Buf			obj = {0};
+	HarnessBuf	obj = {0};
 	ObjectSummary sum;
 	size_t		points[256];
 	int			npoints = 0;
@@ -402,10 +364,10 @@ START_TEST(test_decode_boundary_splits)
 		{
 			size_t		a = points[i];
 			size_t		b = points[j];
-			Buf			back = {0};
+			HarnessBuf	back = {0};
 			PgbError	err = {0};
 			ObjectSummary dsum;
-			ObjectDecoder *d = object_decoder_new(OBJECT_KIND_WAL, buf_sink, &back);
+			ObjectDecoder *d = object_decoder_new(OBJECT_KIND_WAL, harness_buf_sink, &back);
 
 			ck_assert_ptr_nonnull(d);
 			ck_assert_msg(object_decoder_write(d, obj.data, a, &err) == 0 &&
@@ -417,10 +379,10 @@ START_TEST(test_decode_boundary_splits)
 			ck_assert_int_eq(memcmp(back.data, content, 300), 0);
 			assert_summary(&dsum, content, 300, obj.len);
 			object_decoder_free(d);
-			buf_free(&back);
+			harness_buf_free(&back);
 		}
 	}
-	buf_free(&obj);
+	harness_buf_free(&obj);
 	free(content);
 }
 END_TEST
@@ -433,7 +395,7 @@ expect_corrupt(const uint8_t *obj, size_t len, ObjectKind kind, const char *need
 {
 	for (size_t i = 0; i < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); i++)
 	{
-		Buf			back = {0};
+		HarnessBuf	back = {0};
 		PgbError	err = {0};
 
 		ck_assert_msg(decode(kind, obj, len, chunk_sizes[i], &back, NULL, &err, NULL) == -1,
@@ -443,7 +405,7 @@ expect_corrupt(const uint8_t *obj, size_t len, ObjectKind kind, const char *need
 		if (needle)
 			ck_assert_msg(strstr(err.msg, needle) != NULL, "%s: message \"%s\" lacks \"%s\"",
 						  what, err.msg, needle);
-		buf_free(&back);
+		harness_buf_free(&back);
 	}
 }
 
@@ -452,7 +414,7 @@ static uint8_t *
 damageable(size_t *len, uint8_t **content_out)
 {
 	uint8_t    *content = random_bytes(20000, 99);
-	Buf			obj = {0};
+	HarnessBuf	obj = {0};
 	ObjectSummary sum;
 
 	encode(OBJECT_KIND_WAL, content, 20000, 0, &obj, &sum);
@@ -486,7 +448,7 @@ START_TEST(test_corrupt_header)
 		size_t		len;
 		uint8_t    *obj = damageable(&len, NULL);
 		char		what[64];
-		Buf			back = {0};
+		HarnessBuf	back = {0};
 		PgbError	err = {0};
 		bool		in_write;
 
@@ -629,13 +591,13 @@ END_TEST
 /* Two objects back to back are not one object. */
 START_TEST(test_concatenated_objects)
 {
-	Buf			a = {0};
+	HarnessBuf	a = {0};
 	ObjectSummary sum;
 
 	encode(OBJECT_KIND_WAL, (const uint8_t *) "first", 5, 0, &a, &sum);
 	encode(OBJECT_KIND_WAL, (const uint8_t *) "second", 6, 0, &a, &sum);
 	expect_corrupt(a.data, a.len, OBJECT_KIND_WAL, NULL, "two objects");
-	buf_free(&a);
+	harness_buf_free(&a);
 }
 END_TEST
 
@@ -647,7 +609,7 @@ START_TEST(test_wrong_kind)
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 	{
-		Buf			back = {0};
+		HarnessBuf	back = {0};
 		PgbError	err = {0};
 		char		needle[64];
 
@@ -655,7 +617,7 @@ START_TEST(test_wrong_kind)
 		ck_assert_int_eq(decode(kinds[i], obj, len, 0, &back, NULL, &err, NULL), -1);
 		snprintf(needle, sizeof(needle), "'W' where '%c'", (char) kinds[i]);
 		ck_assert_msg(strstr(err.msg, needle) != NULL, "\"%s\" lacks \"%s\"", err.msg, needle);
-		buf_free(&back);
+		harness_buf_free(&back);
 	}
 	free(obj);
 }
@@ -753,10 +715,10 @@ END_TEST
 /* ------------------------------------------------------------ zstdio */
 
 static void
-zcompress(const uint8_t *data, size_t len, size_t piece, Buf *out, int level)
+zcompress(const uint8_t *data, size_t len, size_t piece, HarnessBuf *out, int level)
 {
 	PgbError	err = {0};
-	ZstdCompressor *z = zstd_compressor_new(level, buf_sink, out);
+	ZstdCompressor *z = zstd_compressor_new(level, harness_buf_sink, out);
 	size_t		before = out->len;
 
 	ck_assert_ptr_nonnull(z);
@@ -788,24 +750,24 @@ zdecompress(ZstdDecompressor *z, const uint8_t *data, size_t len, size_t piece, 
 START_TEST(test_zstd_tiny_feeds)
 {
 	uint8_t    *content = text_bytes(300000);
-	Buf			comp = {0};
+	HarnessBuf	comp = {0};
 	static const size_t feeds[] = {1, 2, 3, 13};
 
 	zcompress(content, 300000, 1, &comp, 3);
 	ck_assert_uint_lt(comp.len, 300000);
 	for (size_t i = 0; i < sizeof(feeds) / sizeof(feeds[0]); i++)
 	{
-		Buf			back = {0};
+		HarnessBuf	back = {0};
 		PgbError	err = {0};
-		ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+		ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
 
 		ck_assert_msg(zdecompress(z, comp.data, comp.len, feeds[i], &err) == 0, "feed %zu: %s", feeds[i], err.msg);
 		ck_assert_uint_eq(back.len, 300000);
 		ck_assert_int_eq(memcmp(back.data, content, 300000), 0);
 		zstd_decompressor_free(z);
-		buf_free(&back);
+		harness_buf_free(&back);
 	}
-	buf_free(&comp);
+	harness_buf_free(&comp);
 	free(content);
 }
 END_TEST
@@ -815,10 +777,10 @@ START_TEST(test_zstd_large_output)
 {
 	size_t		len = 4 * MiB;
 	uint8_t    *zeros = calloc(1, len);
-	Buf			comp = {0};
-	Buf			back = {0};
+	HarnessBuf	comp = {0};
+	HarnessBuf	back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+	ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
 
 	zcompress(zeros, len, len, &comp, 19);
 	ck_assert_uint_lt(comp.len, 4096);
@@ -827,19 +789,19 @@ START_TEST(test_zstd_large_output)
 	ck_assert_int_eq(memcmp(back.data, zeros, len), 0);
 	ck_assert_int_gt(back.calls, 1);
 	zstd_decompressor_free(z);
-	buf_free(&comp);
-	buf_free(&back);
+	harness_buf_free(&comp);
+	harness_buf_free(&back);
 	free(zeros);
 }
 END_TEST
 
 START_TEST(test_zstd_multiple_frames)
 {
-	Buf			comp = {0};
-	Buf			back = {0};
+	HarnessBuf	comp = {0};
+	HarnessBuf	back = {0};
 	PgbError	err = {0};
-	ZstdCompressor *c = zstd_compressor_new(5, buf_sink, &comp);
-	ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+	ZstdCompressor *c = zstd_compressor_new(5, harness_buf_sink, &comp);
+	ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
 	uint8_t    *rnd = random_bytes(200000, 17);
 	size_t		first_end;
 
@@ -872,8 +834,8 @@ START_TEST(test_zstd_multiple_frames)
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
 	zstd_decompressor_free(z);
-	buf_free(&comp);
-	buf_free(&back);
+	harness_buf_free(&comp);
+	harness_buf_free(&back);
 	free(rnd);
 }
 END_TEST
@@ -895,9 +857,9 @@ START_TEST(test_zstd_uneven_blocks_no_checksum)
 	ZSTD_outBuffer out = {comp, cap, 0};
 	ZSTD_inBuffer in1 = {content, first, 0};
 	ZSTD_inBuffer in2 = {content + first, second, 0};
-	Buf			back = {0};
+	HarnessBuf	back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+	ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
 
 	ck_assert_ptr_nonnull(cctx);
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
@@ -912,7 +874,7 @@ START_TEST(test_zstd_uneven_blocks_no_checksum)
 	ck_assert_int_eq(memcmp(back.data, content, first + second), 0);
 	ck_assert_msg(zstd_decompressor_end(z, &err) == 0, "%s", err.msg);
 	zstd_decompressor_free(z);
-	buf_free(&back);
+	harness_buf_free(&back);
 	free(comp);
 	free(content);
 }
@@ -921,34 +883,34 @@ END_TEST
 START_TEST(test_zstd_truncated_frame)
 {
 	uint8_t    *content = random_bytes(50000, 23);
-	Buf			comp = {0};
+	HarnessBuf	comp = {0};
 	static const size_t cuts[] = {1, 4, 100, 49000};
 
 	zcompress(content, 50000, 50000, &comp, 3);
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
 	{
-		Buf			back = {0};
+		HarnessBuf	back = {0};
 		PgbError	err = {0};
-		ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+		ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
 
 		ck_assert_int_eq(zstd_decompressor_write(z, comp.data, comp.len - cuts[i], &err), 0);
 		ck_assert_int_eq(zstd_decompressor_end(z, &err), -1);
 		ck_assert_int_eq(err.code, EXIT_CORRUPT);
 		ck_assert_ptr_nonnull(strstr(err.msg, "truncated"));
 		zstd_decompressor_free(z);
-		buf_free(&back);
+		harness_buf_free(&back);
 	}
-	buf_free(&comp);
+	harness_buf_free(&comp);
 	free(content);
 }
 END_TEST
 
 START_TEST(test_zstd_empty_and_garbage)
 {
-	Buf			back = {0};
+	HarnessBuf	back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
-	Buf			comp = {0};
+	ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
+	HarnessBuf	comp = {0};
 
 	/* nothing at all is not a stream */
 	ck_assert_int_eq(zstd_decompressor_end(z, &err), -1);
@@ -968,7 +930,7 @@ START_TEST(test_zstd_empty_and_garbage)
 	ck_assert_uint_eq(back.len, 0);
 
 	/* content checksum: flip the last byte of a frame */
-	buf_free(&comp);
+	harness_buf_free(&comp);
 	zcompress((const uint8_t *) "some content", 12, 12, &comp, 1);
 	comp.data[comp.len - 1] ^= 0x01;
 	zstd_decompressor_reset(z);
@@ -979,8 +941,8 @@ START_TEST(test_zstd_empty_and_garbage)
 	zstd_decompressor_free(z);
 	zstd_decompressor_free(NULL);
 	zstd_compressor_free(NULL);
-	buf_free(&comp);
-	buf_free(&back);
+	harness_buf_free(&comp);
+	harness_buf_free(&back);
 }
 END_TEST
 
@@ -988,13 +950,13 @@ START_TEST(test_zstd_sink_error)
 {
 	PgbError	err = {0};
 	ZstdDecompressor *z = zstd_decompressor_new(failing_sink, NULL);
-	Buf			comp = {0};
+	HarnessBuf	comp = {0};
 
 	zcompress((const uint8_t *) "payload", 7, 7, &comp, 1);
 	ck_assert_int_eq(zstd_decompressor_write(z, comp.data, comp.len, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
 	zstd_decompressor_free(z);
-	buf_free(&comp);
+	harness_buf_free(&comp);
 }
 END_TEST
 
@@ -1167,11 +1129,5 @@ object_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(object_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(object_suite());
 }

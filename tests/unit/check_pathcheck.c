@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/pathcheck.h"
+#include "harness.h"
 
 #define PATHCHECK_MAX 1023
 
@@ -282,11 +283,5 @@ pathcheck_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(pathcheck_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(pathcheck_suite());
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "restore/plan.h"
+#include "harness.h"
 
 #define SEG ((uint64_t) 16 * 1024 * 1024)
 #define T0 ((int64_t) 1767225600)	/* 2026-01-01 00:00:00 UTC */
@@ -473,8 +474,6 @@ main(void)
 {
 	Suite	   *s = suite_create("plan");
 	TCase	   *tc = tcase_create("timelines");
-	SRunner    *sr;
-	int			failed;
 
 	tcase_add_test(tc, test_history_path);
 	tcase_add_test(tc, test_path_never_reads_a_parents_later_segment);
@@ -487,9 +486,5 @@ main(void)
 	tcase_add_test(tc, test_parse_xid);
 	tcase_add_test(tc, test_parse_name);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(s);
 }

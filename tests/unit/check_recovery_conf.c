@@ -16,24 +16,20 @@
 
 #include "common/fileio.h"
 #include "restore/recovery_conf.h"
+#include "harness.h"
 
 static char tmpdir[256];
 
 static void
 setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbkp-check-recovery-XXXXXX", base && base[0] ? base : "/tmp");
-	ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+	harness_tmpdir("recovery", tmpdir, sizeof(tmpdir));
 }
 
 static void
 teardown(void)
 {
-	PgbError	err = {0};
-
-	fio_remove_tree(tmpdir, &err);
+	harness_rmtree(tmpdir);
 }
 
 static RecoverySettings
@@ -521,11 +517,5 @@ recovery_conf_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(recovery_conf_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(recovery_conf_suite());
 }

@@ -19,6 +19,7 @@
 #include "repo/retention.h"
 #include "repo/walarchive.h"
 #include "storage/posix.h"
+#include "harness.h"
 
 #define SEG ((uint64_t) 16 * 1024 * 1024)
 #define DAY RETENTION_DAY_US
@@ -454,11 +455,9 @@ static Repo repo;
 static void
 wal_setup(void)
 {
-	const char *base = getenv("TMPDIR");
 	PgbError	err = {0};
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbkp-check-retention-XXXXXX", base && base[0] ? base : "/tmp");
-	ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+	harness_tmpdir("retention", tmpdir, sizeof(tmpdir));
 	memset(&repo, 0, sizeof(repo));
 	repo.storage = storage_posix_new(tmpdir, &err);
 	ck_assert_msg(repo.storage != NULL, "%s", err.msg);
@@ -469,10 +468,8 @@ wal_setup(void)
 static void
 wal_teardown(void)
 {
-	PgbError	err = {0};
-
 	storage_free(repo.storage);
-	fio_remove_tree(tmpdir, &err);
+	harness_rmtree(tmpdir);
 }
 
 /* Create c/<rel> (and its directories) with a little content. */
@@ -736,11 +733,5 @@ retention_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(retention_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(retention_suite());
 }

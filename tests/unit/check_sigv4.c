@@ -10,31 +10,17 @@
 
 #include "io/sha256.h"
 #include "storage/s3/sigv4.h"
+#include "harness.h"
 
 #define MAX_HEADERS 32
 
 static char *
 read_fixture(const char *name, const char *ext)
 {
-	const char *srcdir = getenv("srcdir");
-	char		path[1024];
-	FILE	   *f;
-	char	   *buf;
-	long		n;
+	char		rel[256];
 
-	snprintf(path, sizeof(path), "%s/tests/unit/fixtures/sigv4/%s.%s",
-			 srcdir ? srcdir : ".", name, ext);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t) n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(fread(buf, 1, (size_t) n, f), (size_t) n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	snprintf(rel, sizeof(rel), "sigv4/%s.%s", name, ext);
+	return harness_read_fixture(rel, NULL);
 }
 
 /* A .req file cut up in place into a SigV4Request. */
@@ -371,8 +357,6 @@ main(void)
 {
 	Suite	   *s = suite_create("sigv4");
 	TCase	   *tc = tcase_create("vectors");
-	SRunner    *sr;
-	int			failed;
 
 	tcase_add_loop_test(tc, test_vector, 0, (int) (sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_authorization_format);
@@ -384,9 +368,5 @@ main(void)
 	tcase_add_test(tc, test_unsigned_payload);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run(s);
 }

@@ -20,6 +20,7 @@
 #include "common/fileio.h"
 #include "repo/objio.h"
 #include "storage/posix.h"
+#include "harness.h"
 
 static char tmpdir[256];
 static char root[320];
@@ -28,11 +29,9 @@ static Storage *st;
 static void
 setup(void)
 {
-	const char *base = getenv("TMPDIR");
 	PgbError	err = {0};
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbkp-check-storage-XXXXXX", base && base[0] ? base : "/tmp");
-	ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+	harness_tmpdir("storage", tmpdir, sizeof(tmpdir));
 	snprintf(root, sizeof(root), "%s/repo", tmpdir);
 	st = storage_posix_new(root, &err);
 	ck_assert_msg(st != NULL, "%s", err.msg);
@@ -41,11 +40,9 @@ setup(void)
 static void
 teardown(void)
 {
-	PgbError	err = {0};
-
 	storage_free(st);
 	st = NULL;
-	fio_remove_tree(tmpdir, &err);
+	harness_rmtree(tmpdir);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -1133,11 +1130,5 @@ storage_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(storage_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(storage_suite());
 }

@@ -15,6 +15,7 @@
 
 #include "backup/walk.h"
 #include "common/fileio.h"
+#include "harness.h"
 
 static char tmpdir[256];
 static char pgdata[320];
@@ -25,10 +26,7 @@ static char tsdir[320];
 static void
 setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbkp-check-walk-XXXXXX", base && base[0] ? base : "/tmp");
-	ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+	harness_tmpdir("walk", tmpdir, sizeof(tmpdir));
 	snprintf(pgdata, sizeof(pgdata), "%s/data", tmpdir);
 	snprintf(tsdir, sizeof(tsdir), "%s/ts", tmpdir);
 	ck_assert_int_eq(mkdir(pgdata, 0700), 0);
@@ -38,9 +36,7 @@ setup(void)
 static void
 teardown(void)
 {
-	PgbError	err = {0};
-
-	fio_remove_tree(tmpdir, &err);
+	harness_rmtree(tmpdir);
 }
 
 /* ------------------------------------------------------------ walk_excluded */
@@ -601,11 +597,5 @@ walk_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(walk_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(walk_suite());
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/workers.h"
+#include "harness.h"
 
 #define NO_FAIL ((size_t) -1)
 
@@ -324,11 +325,5 @@ workers_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(workers_suite());
-	int			failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(workers_suite());
 }

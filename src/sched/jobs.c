@@ -1,11 +1,11 @@
-/* The scheduler's job list and each job's command line (see sched_jobs.h). */
+/* The scheduler's job list, each job's command line and the node's name (see jobs.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "cmd/cmd_common.h"
-#include "cmd/sched_jobs.h"
 #include "config/options.h"
+#include "sched/jobs.h"
 
 static const char *const job_commands[] = {"backup", "verify", "expire", "check", NULL};
 static const char *const backup_types[] = {"full", "diff", "incr", "auto", NULL};
@@ -81,17 +81,14 @@ push(char ***v, int *n, const char *s)
  * stay behind.
  */
 char	  **
-sched_job_argv(const Config *cfg, const SchedJob *job, PgbError *err)
+sched_job_argv(const Config *cfg, const SchedJob *job, const char *self, PgbError *err)
 {
-	char		self[4096];
 	char	  **v = NULL;
 	int			n = 0;
 	int			cmd = command_find(job->def.command);
 	bool		skipped_word = false;
 	bool		fail = false;
 
-	if (cmd_self_path(self, sizeof(self), err) != 0)
-		return NULL;
 	fail |= push(&v, &n, self) != 0;
 	for (int i = 1; i < cfg->argc && !fail; i++)
 	{
@@ -158,4 +155,15 @@ sched_argv_free(char **argv)
 	for (char **a = argv; *a; a++)
 		free(*a);
 	free(argv);
+}
+
+const char *
+sched_node_name(const Config *cfg, char *buf, size_t len)
+{
+	if (cfg->self >= 0)
+		snprintf(buf, len, "%s", cfg->members[cfg->self].name);
+	else if (gethostname(buf, len - 1) != 0)
+		snprintf(buf, len, "unknown");
+	buf[len - 1] = '\0';
+	return buf;
 }
