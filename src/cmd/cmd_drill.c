@@ -36,6 +36,8 @@
 #include "drill/report.h"
 #include "drill/usercheck.h"
 #include "pg/bindir.h"
+#include "repo/drillrec.h"
+#include "sched/jobs.h"
 
 #define SOCKET_PATH_MAX 107		/* sun_path, less the NUL */
 #define FREE_SPACE_MARGIN (256ULL * 1024 * 1024)	/* WAL replayed, the server's own files */
@@ -358,6 +360,23 @@ run_checks(const Config *cfg, DrillEnv *env, DrillReport *r, const UserCheckList
 	(void) cfg;
 }
 
+/* Leave the report in the repository for info and the metrics (a failure is a warning). */
+static void
+record_drill(const Config *cfg, const DrillReport *r)
+{
+	PgbError	e = {0};
+	char		node[128];
+	char	   *json = drill_report_json(r);
+	Repo	   *repo = json ? cmd_open_repo(cfg, &e) : NULL;
+
+	if (repo && drillrec_write(repo, json, r->started, sched_node_name(cfg, node, sizeof(node)), &e) == 0)
+		log_info("drill report recorded in repository \"%s\"", repo->name);
+	else
+		log_warn("the drill's report could not be recorded in the repository: %s", e.msg[0] ? e.msg : "out of memory");
+	repo_free(repo);
+	free(json);
+}
+
 static int
 write_outputs(const Config *cfg, const DrillReport *r, PgbError *err)
 {
@@ -561,6 +580,8 @@ cmd_drill(const Config *cfg, PgbError *err)
 	if (cfg->keep && !drill_stop)
 		log_info("kept the copy in %s and the server's log in %s/postgresql.log", dirs.data, dirs.run);
 
+	if (!drill_stop)
+		record_drill(cfg, r);
 	rc = write_outputs(cfg, r, err);
 	if (rc == 0)
 		rc = conclude(r, &failure, err);

@@ -182,7 +182,13 @@ typedef enum RepoField
 	RF_STORED,
 	RF_LOCK,
 	RF_WAL_SEGMENTS,
-	RF_WAL_LAST
+	RF_WAL_LAST,
+	RF_DRILL_TIME,
+	RF_DRILL_SUCCESS,
+	RF_DRILL_RTO,
+	RF_DRILL_RESTORE,
+	RF_DRILL_RECOVERY,
+	RF_DRILL_CHECKS
 } RepoField;
 
 static void
@@ -197,6 +203,8 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 		PromLabels	l;
 
 		if (f == RF_WAL_LAST && r->wal_last_time <= 0)
+			continue;
+		if (f >= RF_DRILL_TIME && !r->drill_known)
 			continue;
 		if ((f == RF_BACKUPS || f == RF_STORED || f == RF_WAL_SEGMENTS || f == RF_WAL_LAST) &&
 			r->status != METRICS_REPO_OK &&
@@ -229,6 +237,24 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 				break;
 			case RF_WAL_LAST:
 				prom_sample(w, name, &l, r->wal_last_time);
+				break;
+			case RF_DRILL_TIME:
+				prom_sample(w, name, &l, r->drill_time);
+				break;
+			case RF_DRILL_SUCCESS:
+				prom_sample(w, name, &l, r->drill_passed ? 1 : 0);
+				break;
+			case RF_DRILL_RTO:
+				prom_sample(w, name, &l, r->drill_restore_seconds + r->drill_recovery_seconds + r->drill_checks_seconds);
+				break;
+			case RF_DRILL_RESTORE:
+				prom_sample(w, name, &l, r->drill_restore_seconds);
+				break;
+			case RF_DRILL_RECOVERY:
+				prom_sample(w, name, &l, r->drill_recovery_seconds);
+				break;
+			case RF_DRILL_CHECKS:
+				prom_sample(w, name, &l, r->drill_checks_seconds);
 				break;
 		}
 	}
@@ -320,6 +346,18 @@ metrics_render(const MetricsSnapshot *s, double now, MemBuf *out)
 	repo_family(&w, s, "pgbkp_repository_wal_segments", "WAL segments archived in each repository.", RF_WAL_SEGMENTS);
 	repo_family(&w, s, "pgbkp_repository_wal_last_archived_timestamp_seconds",
 				"When the newest WAL segment reached each repository (as the repository records it).", RF_WAL_LAST);
+	repo_family(&w, s, "pgbkp_drill_last_timestamp_seconds",
+				"When the newest restore drill of each repository started (pgbkp drill).", RF_DRILL_TIME);
+	repo_family(&w, s, "pgbkp_drill_last_success",
+				"1 when every step of the newest restore drill passed, else 0.", RF_DRILL_SUCCESS);
+	repo_family(&w, s, "pgbkp_drill_last_rto_seconds",
+				"Restore, recovery and checks of the newest restore drill, in seconds.", RF_DRILL_RTO);
+	repo_family(&w, s, "pgbkp_drill_last_restore_seconds",
+				"Seconds the newest restore drill took to restore the files.", RF_DRILL_RESTORE);
+	repo_family(&w, s, "pgbkp_drill_last_recovery_seconds",
+				"Seconds the newest restore drill's server took to recover and be promoted.", RF_DRILL_RECOVERY);
+	repo_family(&w, s, "pgbkp_drill_last_checks_seconds",
+				"Seconds the newest restore drill's checks took.", RF_DRILL_CHECKS);
 
 	metrics_render_pgbackrest(s, now, &w);
 	return w.failed ? -1 : 0;

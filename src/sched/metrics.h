@@ -137,6 +137,12 @@ typedef struct MetricsRepo
 	int			nsegments;		/* archived WAL segments */
 	double		wal_last_time;	/* unix s when the newest segment was archived, 0 none */
 	uint64_t	stored_bytes;	/* sum of the backups' stored bytes */
+	bool		drill_known;	/* a drill record was found */
+	bool		drill_passed;
+	double		drill_time;		/* unix s when the newest drill started */
+	double		drill_restore_seconds,
+				drill_recovery_seconds,
+				drill_checks_seconds;
 	int			nbackups;
 	MetricsRepoBackup *backups; /* oldest first; malloc'd */
 } MetricsRepo;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backup/chain.h"
+#include "repo/drillrec.h"
 #include "repo/catalog.h"
 #include "repo/walarchive.h"
 #include "restore/plan.h"
@@ -151,6 +152,18 @@ collect_one(const Config *cfg, int index, MetricsRepo *r, MetricsSnapshot *s)
 	}
 	else
 	{
+		DrillRecord dr;
+		PgbError	derr = {0};
+
+		if (drillrec_latest(repo, &dr, &derr) == 1)
+		{
+			r->drill_known = true;
+			r->drill_passed = dr.passed;
+			r->drill_time = (double) dr.started / 1e6;
+			r->drill_restore_seconds = dr.restore_seconds;
+			r->drill_recovery_seconds = dr.recovery_seconds;
+			r->drill_checks_seconds = dr.checks_seconds;
+		}
 		r->nsegments = wal.nsegments;
 		for (int i = 0; i < wal.nsegments; i++)
 			if ((double) wal.segments[i].mtime > r->wal_last_time)

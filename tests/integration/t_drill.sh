@@ -119,6 +119,26 @@ SQL
     junit_check "$ROOT/work/bad.xml" 9 1
     assert_drill_clean
 
+    # the report is recorded in the repository: the metrics endpoint says the
+    # newest drill (the failing one) failed, and when and how long it took
+    [ "$(find "$REPO" -path '*/drill/*.json' | wc -l)" = 3 ] || fail "expected 3 drill records in the repository"
+    local port mout
+    port=$(free_port)
+    pgbkp_bg "$ROOT/work/metrics.log" metrics --metrics-port "$port" --metrics-address 127.0.0.1
+    local i
+    for ((i = 0; i < 100; i++)); do
+        mout=$(curl -sf --noproxy '*' "http://127.0.0.1:$port/metrics" || true)
+        grep -q '^pgbkp_drill_last_success' <<<"$mout" && break
+        sleep 0.2
+    done
+    kill "$BG_PID"
+    grep -E '^pgbkp_drill_last_success\{.*repo="default".*\} 0$' <<<"$mout" || fail "no failed last drill in the metrics"
+    grep -E '^pgbkp_drill_last_rto_seconds\{.*\} [0-9.]+' <<<"$mout" || fail "no drill RTO in the metrics"
+    grep -E '^pgbkp_drill_last_timestamp_seconds\{.*\} [0-9.e+]+' <<<"$mout" || fail "no drill time in the metrics"
+    if command -v promtool >/dev/null; then
+        promtool check metrics <<<"$mout" || fail "promtool rejects the metrics"
+    fi
+
     # --keep keeps the stopped copy
     run drill --keep --target-dir "$ROOT/pg/kept"
     assert_rc 0 "drill --keep"
