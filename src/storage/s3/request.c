@@ -52,12 +52,17 @@ static bool
 parse_error_body(S3Response *r)
 {
 	PgbError	ignored;
+	XmlDoc	   *doc;
 	XmlNode		root;
 	char	   *text;
 
-	if (r->body.len == 0 || xml_root(r->body.buf, r->body.len, &root, &ignored) != 0 ||
-		!xml_is(&root, "Error"))
+	if (r->body.len == 0 || (doc = xml_parse(r->body.buf, r->body.len, &root, &ignored)) == NULL)
 		return false;
+	if (!xml_is(&root, "Error"))
+	{
+		xml_free(doc);
+		return false;
+	}
 	if (xml_child_text(&root, "Code", sizeof(r->code) - 1, &text, &ignored) == 1)
 	{
 		snprintf(r->code, sizeof(r->code), "%s", text);
@@ -68,6 +73,7 @@ parse_error_body(S3Response *r)
 		snprintf(r->message, sizeof(r->message), "%s", text);
 		free(text);
 	}
+	xml_free(doc);
 	return true;
 }
 

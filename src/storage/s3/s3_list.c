@@ -71,20 +71,14 @@ page_add(ListPage *p, char *name, bool is_dir, uint64_t size, int64_t mtime, Pgb
 	return 0;
 }
 
+/* The entries and the continuation token of a ListBucketResult. */
 static int
-parse_page(const S3Response *resp, ListPage *page, PgbError *err)
+read_page(const XmlNode *root, ListPage *page, PgbError *err)
 {
-	XmlNode		root;
-	XmlNode		node;
-	size_t		cursor = 0;
+	XmlNode		node = {0};
 	char	   *text = NULL;
-	int			rc;
 
-	if (xml_root(resp->body.buf, resp->body.len, &root, err) != 0)
-		return -1;
-	if (!xml_is(&root, "ListBucketResult"))
-		return pgb_error(err, EXIT_IO, "unexpected S3 listing response: <%.*s>", (int) root.namelen, root.name);
-	while ((rc = xml_next(&root, NULL, &cursor, &node, err)) == 1)
+	while (xml_next(root, NULL, &node))
 	{
 		char	   *key = NULL;
 		uint64_t	size = 0;
@@ -125,7 +119,7 @@ parse_page(const S3Response *resp, ListPage *page, PgbError *err)
 			if (xml_text(&node, 16, &text, err) != 0)
 				return -1;
 			if (strcmp(text, "true") == 0 &&
-				xml_child_text(&root, "NextContinuationToken", 4096, &page->next_token, err) != 1)
+				xml_child_text(root, "NextContinuationToken", 4096, &page->next_token, err) != 1)
 				goto bad;
 			free(text);
 			text = NULL;
@@ -138,12 +132,32 @@ bad:
 			pgb_error(err, EXIT_IO, "malformed S3 listing response");
 		return -1;
 	}
-	if (rc == 0 && page->next_token && strchr(page->next_token, '&'))
+	if (page->next_token && strchr(page->next_token, '&'))
 		return pgb_error(err, EXIT_IO, "unusable continuation token in an S3 listing");
-	return rc;
+	return 0;
 }
 
-/* One ListObjectsV2 page of keys starting with pfx. */
+static int
+parse_page(const S3Response *resp, ListPage *page, PgbError *err)
+{
+	XmlNode		root;
+	XmlDoc	   *doc = xml_parse(resp->body.buf, resp->body.len, &root, err);
+	int			rc;
+
+	if (doc == NULL)
+		return -1;
+	if (xml_is(&root, "ListBucketResult"))
+		rc = read_page(&root, page, err);
+	else
+	{
+		char		name[256];
+
+		xml_name(&root, name, sizeof(name));
+		rc = pgb_error(err, EXIT_IO, "unexpected S3 listing response: <%s>", name);
+	}
+	xml_free(doc);
+	return rc;
+}
 
 /* One ListObjectsV2 page of keys starting with pfx. */
 static int
@@ -278,28 +292,31 @@ s3_remove(Storage *base, const char *path, PgbError *err)
 static int
 check_delete_result(const S3Response *resp, const char *pfx, PgbError *err)
 {
+	XmlDoc	   *doc;
 	XmlNode		root;
 	XmlNode		e;
 	char	   *key = NULL;
 	char	   *code = NULL;
 	char	   *msg = NULL;
 
-	if (xml_root(resp->body.buf, resp->body.len, &root, err) != 0)
+	if ((doc = xml_parse(resp->body.buf, resp->body.len, &root, err)) == NULL)
 		return pgb_error_context(err, "S3 multi-object DELETE under \"%s\"", pfx);
-	if (xml_child(&root, "Error", &e, err) != 1)
-		return pgb_error_is_set(err) ? -1 : 0;
-	if (xml_child_text(&e, "Key", 4096, &key, err) < 0 ||
-		xml_child_text(&e, "Code", 256, &code, err) < 0 ||
-		xml_child_text(&e, "Message", 1024, &msg, err) < 0)
-		return -1;
-	pgb_error(err, EXIT_IO, "S3 multi-object DELETE of \"%s\" failed: %s: %s",
-			  key ? key : "?", code ? code : "?", msg ? msg : "");
+	if (!xml_child(&root, "Error", &e))
+	{
+		xml_free(doc);
+		return 0;
+	}
+	if (xml_child_text(&e, "Key", 4096, &key, err) >= 0 &&
+		xml_child_text(&e, "Code", 256, &code, err) >= 0 &&
+		xml_child_text(&e, "Message", 1024, &msg, err) >= 0)
+		pgb_error(err, EXIT_IO, "S3 multi-object DELETE of \"%s\" failed: %s: %s",
+				  key ? key : "?", code ? code : "?", msg ? msg : "");
 	free(key);
 	free(code);
 	free(msg);
+	xml_free(doc);
 	return -1;
 }
-
 
 /* POST ?delete of the keys of page (at most S3_DELETE_BATCH). */
 static int

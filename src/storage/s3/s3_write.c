@@ -69,6 +69,7 @@ initiate_upload(S3Storage *s, S3Write *w, PgbError *err)
 {
 	S3Request	req = {.method = "POST", .op = "multipart initiate", .key = w->key, .query = "uploads"};
 	S3Response	resp;
+	XmlDoc	   *doc = NULL;
 	XmlNode		root;
 	int			rc = -1;
 
@@ -76,7 +77,7 @@ initiate_upload(S3Storage *s, S3Write *w, PgbError *err)
 		return -1;
 	if (resp.status != 200)
 		s3_http_unexpected(&req, &resp, err);
-	else if (xml_root(resp.body.buf, resp.body.len, &root, err) != 0 ||
+	else if ((doc = xml_parse(resp.body.buf, resp.body.len, &root, err)) == NULL ||
 			 xml_child_text(&root, "UploadId", 1024, &w->upload_id, err) < 0)
 		pgb_error_context(err, "S3 multipart initiate of \"%s\"", w->key);
 	else if (w->upload_id == NULL || w->upload_id[0] == '\0' || strchr(w->upload_id, '&'))
@@ -88,10 +89,10 @@ initiate_upload(S3Storage *s, S3Write *w, PgbError *err)
 		free(w->upload_id);
 		w->upload_id = NULL;
 	}
+	xml_free(doc);
 	s3_response_free(&resp);
 	return rc;
 }
-
 
 /* PUT ?partNumber=N&uploadId=ID of the buffer. */
 static int
