@@ -494,9 +494,9 @@ list_uploads(const char *sub, bool print)
 	S3Http	   *h;
 	S3Request	req = {.method = "GET", .op = "list uploads", .query = "uploads"};
 	S3Response	resp;
+	XmlDoc	   *doc = NULL;
 	XmlNode		root;
-	XmlNode		up;
-	size_t		cursor = 0;
+	XmlNode		up = {0};
 	int			n = 0;
 	const char *ep = env("S3_ENDPOINT", "");
 
@@ -513,11 +513,11 @@ list_uploads(const char *sub, bool print)
 		die_err("list uploads", &err);
 	if (resp.status == 501 || resp.status == 405)
 		n = -1;
-	else if (resp.status != 200 || xml_root(resp.body.buf, resp.body.len, &root, &err) != 0)
+	else if (resp.status != 200 || (doc = xml_parse(resp.body.buf, resp.body.len, &root, &err)) == NULL)
 		fail("list uploads: HTTP %ld %s", resp.status, err.msg);
 	else
 	{
-		while (xml_next(&root, "Upload", &cursor, &up, &err) == 1)
+		while (xml_next(&root, "Upload", &up))
 		{
 			char	   *key = NULL;
 
@@ -530,6 +530,7 @@ list_uploads(const char *sub, bool print)
 			free(key);
 		}
 	}
+	xml_free(doc);
 	s3_response_free(&resp);
 	s3_http_free(h);
 	return n;

@@ -4,9 +4,13 @@
  * InitiateMultipartUploadResult; DeleteResult with an Error; Error bodies),
  * and malformed or truncated input, which must fail cleanly.  Truncations
  * are copied into exactly-sized heap buffers so that a read past the end
- * shows under valgrind or ASan.
+ * shows under valgrind or ASan.  Hostile input: DTDs, internal and external
+ * entities (never defined, loaded or expanded), deep nesting, documents
+ * over the size cap, parses from several threads at once.
  */
 #include <check.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,14 +32,42 @@ static const char list_xml[] =
 	"<CommonPrefixes><Prefix><![CDATA[pg/archive/<raw>&/]]></Prefix></CommonPrefixes>"
 	"</ListBucketResult>";
 
+/* The documents parsed by root_of, freed at the end of each test. */
+static XmlDoc *docs[8];
+static int	ndocs;
+
 static XmlNode
 root_of(const char *doc)
 {
 	XmlNode		root;
 	PgbError	err = {0};
+	XmlDoc	   *d = xml_parse(doc, strlen(doc), &root, &err);
 
-	ck_assert_msg(xml_root(doc, strlen(doc), &root, &err) == 0, "%s", err.msg);
+	ck_assert_msg(d != NULL, "%s", err.msg);
+	ck_assert_int_lt(ndocs, 8);
+	docs[ndocs++] = d;
 	return root;
+}
+
+static void
+free_docs(void)
+{
+	for (int i = 0; i < ndocs; i++)
+		xml_free(docs[i]);
+	ndocs = 0;
+}
+
+/* Parsing doc fails with EXIT_CORRUPT. */
+static void
+refused(const char *doc, size_t len)
+{
+	XmlNode		root;
+	PgbError	err = {0};
+	XmlDoc	   *d = xml_parse(doc, len, &root, &err);
+
+	ck_assert_msg(d == NULL, "accepted: %.200s", doc);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_ptr_null(root.impl);
 }
 
 static char *
@@ -51,9 +83,8 @@ child_text(const XmlNode *parent, const char *name)
 START_TEST(test_list_bucket_result)
 {
 	XmlNode		root = root_of(list_xml);
-	XmlNode		node;
+	XmlNode		node = {0};
 	PgbError	err = {0};
-	size_t		cursor = 0;
 	char	   *text;
 	int			n = 0;
 	const char *keys[] = {"pg/archive/a&b <1> \"q\" 's'", "pg/archive/caf\xc3\xa9\xc3\xa9\xf0\x9f\x98\x80"};
@@ -67,7 +98,7 @@ START_TEST(test_list_bucket_result)
 	ck_assert_str_eq(text, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
 	free(text);
 
-	while (xml_next(&root, "Contents", &cursor, &node, &err) == 1)
+	while (xml_next(&root, "Contents", &node))
 	{
 		ck_assert_int_lt(n, 2);
 		text = child_text(&node, "Key");
@@ -79,7 +110,7 @@ START_TEST(test_list_bucket_result)
 	ck_assert_int_eq(err.code, 0);
 
 	/* the first Contents' other fields */
-	ck_assert_int_eq(xml_child(&root, "Contents", &node, &err), 1);
+	ck_assert(xml_child(&root, "Contents", &node));
 	text = child_text(&node, "ETag");
 	ck_assert_str_eq(text, "\"fba9dede5f27731c9771645a39863328\"");
 	free(text);
@@ -89,9 +120,9 @@ START_TEST(test_list_bucket_result)
 	ck_assert_int_eq(xml_child_text(&node, "Owner", 0, &text, &err), 0);
 	ck_assert_ptr_null(text);
 
-	cursor = 0;
+	node.impl = NULL;
 	n = 0;
-	while (xml_next(&root, "CommonPrefixes", &cursor, &node, &err) == 1)
+	while (xml_next(&root, "CommonPrefixes", &node))
 	{
 		text = child_text(&node, "Prefix");
 		ck_assert_str_eq(text, prefixes[n]);
@@ -101,11 +132,12 @@ START_TEST(test_list_bucket_result)
 	ck_assert_int_eq(n, 2);
 
 	/* any child, in order */
-	cursor = 0;
+	node.impl = NULL;
 	n = 0;
-	while (xml_next(&root, NULL, &cursor, &node, &err) == 1)
+	while (xml_next(&root, NULL, &node))
 		n++;
 	ck_assert_int_eq(n, 11);
+	free_docs();
 }
 END_TEST
 
@@ -149,6 +181,7 @@ START_TEST(test_initiate_and_error)
 	/* a text cap */
 	ck_assert_int_eq(xml_child_text(&root, "Code", 3, &text, &err), -1);
 	ck_assert_ptr_null(text);
+	free_docs();
 }
 END_TEST
 
@@ -163,10 +196,10 @@ START_TEST(test_delete_result)
 	const char *ok = "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>";
 	XmlNode		root = root_of(doc);
 	XmlNode		e;
-	PgbError	err = {0};
 	char	   *text;
+	char		name[64];
 
-	ck_assert_int_eq(xml_child(&root, "Error", &e, &err), 1);
+	ck_assert(xml_child(&root, "Error", &e));
 	text = child_text(&e, "Key");
 	ck_assert_str_eq(text, "sample2.txt");
 	free(text);
@@ -176,8 +209,11 @@ START_TEST(test_delete_result)
 
 	root = root_of(ok);
 	ck_assert(xml_is(&root, "DeleteResult"));
-	ck_assert_int_eq(root.len, 0);
-	ck_assert_int_eq(xml_child(&root, "Error", &e, &err), 0);
+	xml_name(&root, name, sizeof(name));
+	ck_assert_str_eq(name, "DeleteResult");
+	ck_assert(!xml_child(&root, "Error", &e));
+	ck_assert(!xml_next(&root, NULL, &e));
+	free_docs();
 }
 END_TEST
 
@@ -185,11 +221,23 @@ START_TEST(test_prefixed_names)
 {
 	XmlNode		root = root_of("<s3:Error xmlns:s3=\"x\"><s3:Code>SlowDown</s3:Code></s3:Error>");
 	char	   *text;
+	char		name[64];
 
+	ck_assert(xml_is(&root, "Error"));
+	ck_assert(!xml_is(&root, "s3:Error"));
+	xml_name(&root, name, sizeof(name));
+	ck_assert_str_eq(name, "s3:Error");
+	text = child_text(&root, "Code");
+	ck_assert_str_eq(text, "SlowDown");
+	free(text);
+
+	/* a prefix that is never declared is ignored the same way */
+	root = root_of("<p:Error><p:Code>SlowDown</p:Code></p:Error>");
 	ck_assert(xml_is(&root, "Error"));
 	text = child_text(&root, "Code");
 	ck_assert_str_eq(text, "SlowDown");
 	free(text);
+	free_docs();
 }
 END_TEST
 
@@ -205,12 +253,14 @@ check_truncations(const char *doc)
 		char	   *copy = malloc(n ? n : 1);
 		XmlNode		root;
 		PgbError	err = {0};
+		XmlDoc	   *d;
 
 		memcpy(copy, doc, n);
-		if (xml_root(copy, n, &root, &err) == 0)
+		if ((d = xml_parse(copy, n, &root, &err)) != NULL)
 		{
 			/* only possible when the cut falls after the root's end tag */
 			ck_assert_msg(strspn(doc + n, " \r\n") == len - n, "truncation at %zu accepted", n);
+			xml_free(d);
 		}
 		else
 			ck_assert_int_eq(err.code, EXIT_CORRUPT);
@@ -244,17 +294,18 @@ START_TEST(test_malformed)
 		"<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>",
 		"<a/",
 		"<a",
+		"<a></a><b></b>",
+		"<a>\xff\xfe</a>",
+		"<a b=\"1\" b=\"2\"/>",
+		"<a>]]></a>",
+		"<1a/>",
 	};
-	PgbError	err = {0};
-	XmlNode		root;
 
 	for (size_t i = 0; i < sizeof(bad_docs) / sizeof(bad_docs[0]); i++)
-	{
-		memset(&err, 0, sizeof(err));
-		ck_assert_msg(xml_root(bad_docs[i], strlen(bad_docs[i]), &root, &err) == -1,
-					  "accepted: %s", bad_docs[i]);
-		ck_assert_int_eq(err.code, EXIT_CORRUPT);
-	}
+		refused(bad_docs[i], strlen(bad_docs[i]));
+	/* a NUL inside the document, and a NULL buffer of length 0 */
+	refused("<a>x\0y</a>", 10);
+	refused(NULL, 0);
 }
 END_TEST
 
@@ -274,14 +325,20 @@ START_TEST(test_bad_text)
 		"<a>&verylongentityname;</a>",
 	};
 
+	/* each is refused, by the parse (a bad reference) or by xml_text */
 	for (size_t i = 0; i < sizeof(bad_texts) / sizeof(bad_texts[0]); i++)
 	{
-		XmlNode		root = root_of(bad_texts[i]);
+		XmlNode		root;
 		PgbError	err = {0};
 		char	   *text = (char *) "unset";
+		XmlDoc	   *d = xml_parse(bad_texts[i], strlen(bad_texts[i]), &root, &err);
 
-		ck_assert_msg(xml_text(&root, 0, &text, &err) == -1, "decoded: %s", bad_texts[i]);
-		ck_assert_ptr_null(text);
+		if (d != NULL)
+		{
+			ck_assert_msg(xml_text(&root, 0, &text, &err) == -1, "decoded: %s", bad_texts[i]);
+			ck_assert_ptr_null(text);
+			xml_free(d);
+		}
 		ck_assert_int_eq(err.code, EXIT_CORRUPT);
 	}
 }
@@ -304,25 +361,153 @@ START_TEST(test_escape)
 	ck_assert_str_eq(text, raw);
 	free(text);
 	membuf_free(&b);
+	free_docs();
 }
 END_TEST
 
-START_TEST(test_deep_nesting)
+/* depth elements <a> nested, and leaf text inside the innermost. */
+static char *
+nested(size_t depth, size_t *len)
 {
-	size_t		depth = XML_MAX_DEPTH + 10;
-	size_t		len = depth * 7 + 1;
-	char	   *doc = malloc(len);
+	char	   *doc = malloc(depth * 7 + 2);
 	char	   *p = doc;
-	XmlNode		root;
-	PgbError	err = {0};
 
 	for (size_t i = 0; i < depth; i++, p += 3)
 		memcpy(p, "<a>", 3);
+	*p++ = 'x';
 	for (size_t i = 0; i < depth; i++, p += 4)
 		memcpy(p, "</a>", 4);
-	ck_assert_int_eq(xml_root(doc, (size_t) (p - doc), &root, &err), -1);
-	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	*len = (size_t) (p - doc);
+	return doc;
+}
+
+START_TEST(test_deep_nesting)
+{
+	/* past our cap, past libxml2's own (256), and far past it */
+	size_t		depths[] = {XML_MAX_DEPTH + 2, XML_MAX_DEPTH + 10, 300, 100000};
+	size_t		len;
+	char	   *doc;
+	XmlNode		root;
+	PgbError	err = {0};
+	XmlDoc	   *d;
+
+	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++)
+	{
+		doc = nested(depths[i], &len);
+		refused(doc, len);
+		free(doc);
+	}
+	/* the deepest accepted: the root at depth 0, the innermost at XML_MAX_DEPTH */
+	doc = nested(XML_MAX_DEPTH + 1, &len);
+	ck_assert_ptr_nonnull(d = xml_parse(doc, len, &root, &err));
+	xml_free(d);
 	free(doc);
+}
+END_TEST
+
+START_TEST(test_dtd_and_entities)
+{
+	const char *hostile[] = {
+		/* an internal entity, used and unused */
+		"<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>",
+		"<!DOCTYPE a [<!ENTITY x \"y\">]><a>z</a>",
+		/* external entities: a file and a URL */
+		"<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>",
+		"<!DOCTYPE a [<!ENTITY x SYSTEM \"http://127.0.0.1:1/x\">]><a>&x;</a>",
+		/* external DTDs */
+		"<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>",
+		"<!DOCTYPE a PUBLIC \"-//x//y\" \"http://127.0.0.1:1/x.dtd\"><a/>",
+		/* a parameter entity */
+		"<!DOCTYPE a [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]><a/>",
+		/* exponential expansion ("billion laughs") */
+		"<!DOCTYPE a [<!ENTITY l \"lol\"><!ENTITY l1 \"&l;&l;&l;&l;&l;&l;&l;&l;&l;&l;\">"
+		"<!ENTITY l2 \"&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;\">"
+		"<!ENTITY l3 \"&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;\">]><a>&l3;</a>",
+		/* a DOCTYPE without declarations is refused too */
+		"<!DOCTYPE a><a/>",
+		/* an entity that no DTD defines */
+		"<a>&x;</a>",
+		/* a DOCTYPE after the root */
+		"<a/><!DOCTYPE a>",
+	};
+
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+		refused(hostile[i], strlen(hostile[i]));
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+	size_t		big = (size_t) 1024 * 1024;
+	char	   *doc = malloc(XML_MAX_DOC + 1);
+	XmlNode		root;
+	PgbError	err = {0};
+	char	   *text;
+	XmlDoc	   *d;
+
+	/* a 1 MiB text: read whole without a cap, refused with one */
+	memcpy(doc, "<Key>", 5);
+	memset(doc + 5, 'k', big);
+	memcpy(doc + 5 + big, "</Key>", 6);
+	ck_assert_ptr_nonnull(d = xml_parse(doc, big + 11, &root, &err));
+	ck_assert_int_eq(xml_text(&root, 0, &text, &err), 0);
+	ck_assert_uint_eq(strlen(text), big);
+	free(text);
+	ck_assert_int_eq(xml_text(&root, 4096, &text, &err), -1);
+	ck_assert_ptr_null(text);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	xml_free(d);
+
+	/* a document of exactly XML_MAX_DOC bytes is parsed, one more is refused unread */
+	memset(doc, ' ', XML_MAX_DOC + 1);
+	memcpy(doc, "<a>", 3);
+	memcpy(doc + XML_MAX_DOC - 4, "</a>", 4);
+	memset(&err, 0, sizeof(err));
+	ck_assert_ptr_nonnull(d = xml_parse(doc, XML_MAX_DOC, &root, &err));
+	xml_free(d);
+	refused(doc, XML_MAX_DOC + 1);
+
+	/* a name longer than libxml2 accepts */
+	memset(doc, 'n', XML_MAX_DOC);
+	doc[0] = '<';
+	memcpy(doc + XML_MAX_DOC - 2, "/>", 2);
+	refused(doc, XML_MAX_DOC);
+	free(doc);
+}
+END_TEST
+
+/* Many parses at once: libxml2 is initialised once, whichever thread comes first. */
+static void *
+parse_many(void *arg)
+{
+	for (int i = 0; i < 200; i++)
+	{
+		XmlNode		root;
+		PgbError	err = {0};
+		XmlDoc	   *d = xml_parse(list_xml, strlen(list_xml), &root, &err);
+		char	   *text = NULL;
+
+		if (d == NULL || xml_child_text(&root, "NextContinuationToken", 0, &text, &err) != 1 ||
+			strcmp(text, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=") != 0)
+			return (void *) 1;
+		free(text);
+		xml_free(d);
+	}
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	pthread_t	threads[4];
+	void	   *result;
+
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&threads[i], NULL, parse_many, NULL), 0);
+	for (int i = 0; i < 4; i++)
+	{
+		ck_assert_int_eq(pthread_join(threads[i], &result), 0);
+		ck_assert_ptr_null(result);
+	}
 }
 END_TEST
 
@@ -341,6 +526,9 @@ s3xml_suite(void)
 	tcase_add_test(tc, test_bad_text);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_deep_nesting);
+	tcase_add_test(tc, test_dtd_and_entities);
+	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,10 +1,12 @@
 /*
- * S3 requests over libcurl (see http.h).  Each request takes an easy handle
- * from the pool (or makes one), resets it, signs and sends, and puts it back:
- * a handle keeps its connections across curl_easy_reset(), so successive
- * requests of one thread, or of threads taking turns, reuse open
- * connections.  The secret key is used only by the signer and is wiped when
- * the S3Http is freed; no header is ever logged.
+ * The transport of the S3 driver (see http.h and http_intern.h): each
+ * request takes an easy handle from the pool (or makes one), resets it,
+ * signs and sends, and puts it back; a handle keeps its connections across
+ * curl_easy_reset(), so successive requests of one thread, or of threads
+ * taking turns, reuse open connections.  TLS verification, timeouts and
+ * the capture of a response (status, a few headers, a capped body) are set
+ * here.  The secret key is used only by the signer and is wiped when the
+ * S3Http is freed; no header is ever logged.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,42 +17,14 @@
 #include <time.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "io/sha256.h"
 #include "storage/s3/http.h"
-#include "storage/s3/xml.h"
+#include "storage/s3/http_intern.h"
 
-#define POOL_MAX 32
-#define BACKOFF_BASE_MS 100
-#define BACKOFF_CAP_MS 2000
 #define MAX_EXTRA_HEADERS 8
 #define HEADER_LINE_MAX 2048
 #define AUTH_MAX 1024
-
-struct S3Http
-{
-	bool		https;
-	int			port;
-	bool		host_style;
-	bool		verify_tls;
-	int			attempts;
-	int			connect_timeout;
-	int			io_timeout;
-	char	   *host;
-	char	   *region;
-	char	   *bucket;
-	char	   *access_key;
-	char	   *secret_key;
-	char	   *ca_file;
-	char	   *endpoint;		/* scheme://host:port */
-	char	   *host_header;	/* [bucket.]host[:port] */
-	char	   *url_base;		/* scheme://[bucket.]host:port */
-	pthread_mutex_t lock;
-	CURL	   *idle[POOL_MAX];
-	int			nidle;
-};
 
 /* The body of a request being sent. */
 typedef struct Upload
@@ -199,7 +173,7 @@ static void
 pool_give(S3Http *h, CURL *c)
 {
 	pthread_mutex_lock(&h->lock);
-	if (h->nidle < POOL_MAX)
+	if (h->nidle < S3_HTTP_POOL_MAX)
 	{
 		h->idle[h->nidle++] = c;
 		c = NULL;
@@ -502,8 +476,9 @@ perform_once(S3Http *h, CURL *c, const S3Request *req, const char *path, const c
 	return 0;
 }
 
-/* ---------------------------------------------------------------- judging the outcome */
+/* ---------------------------------------------------------------- an exchange */
 
+/* Whether a libcurl failure may go away when the request is sent again. */
 static bool
 transient_curl(CURLcode rc)
 {
@@ -526,254 +501,66 @@ transient_curl(CURLcode rc)
 	}
 }
 
-static bool
-code_is(const S3Response *r, const char *code)
-{
-	return strcmp(r->code, code) == 0;
-}
-
-static bool
-transient_response(const S3Response *r)
-{
-	return r->status == 500 || r->status == 502 || r->status == 503 || r->status == 504 ||
-		r->status == 408 || r->status == 429 ||
-		code_is(r, "SlowDown") || code_is(r, "RequestTimeout") ||
-		code_is(r, "InternalError") || code_is(r, "ServiceUnavailable");
-}
-
-static bool
-auth_refused(const S3Response *r)
-{
-	return r->status == 403 ||
-		code_is(r, "SignatureDoesNotMatch") || code_is(r, "InvalidAccessKeyId") ||
-		code_is(r, "AuthorizationHeaderMalformed") || code_is(r, "AccessDenied") ||
-		code_is(r, "RequestTimeTooSkewed") || code_is(r, "InvalidToken") ||
-		code_is(r, "ExpiredToken");
-}
-
-/* Fill resp->code and resp->message from an <Error> body, if it is one. */
-static bool
-parse_error_body(S3Response *r)
-{
-	PgbError	ignored;
-	XmlNode		root;
-	char	   *text;
-
-	if (r->body.len == 0 || xml_root(r->body.buf, r->body.len, &root, &ignored) != 0 ||
-		!xml_is(&root, "Error"))
-		return false;
-	if (xml_child_text(&root, "Code", sizeof(r->code) - 1, &text, &ignored) == 1)
-	{
-		snprintf(r->code, sizeof(r->code), "%s", text);
-		free(text);
-	}
-	if (xml_child_text(&root, "Message", 0, &text, &ignored) == 1)
-	{
-		snprintf(r->message, sizeof(r->message), "%s", text);
-		free(text);
-	}
-	return true;
-}
-
-static int
-refused(const S3Http *h, const S3Request *req, const S3Response *r, PgbError *err)
-{
-	const char *code = r->code[0] ? r->code : "AccessDenied";
-
-	if (code_is(r, "InvalidAccessKeyId"))
-		pgb_error(err, EXIT_CONFIG, "S3 request refused (%ld %s): check s3_key: the endpoint does not know key \"%s\"",
-				  r->status, code, h->access_key);
-	else if (code_is(r, "AuthorizationHeaderMalformed"))
-		pgb_error(err, EXIT_CONFIG, "S3 request refused (%ld %s): check s3_region \"%s\" for key \"%s\"",
-				  r->status, code, h->region, h->access_key);
-	else if (code_is(r, "RequestTimeTooSkewed"))
-		pgb_error(err, EXIT_CONFIG, "S3 request refused (%ld %s): the clock of this host is too far from the server's",
-				  r->status, code);
-	else if (code_is(r, "SignatureDoesNotMatch"))
-		pgb_error(err, EXIT_CONFIG, "S3 request refused (%ld %s): check s3_key_secret for key \"%s\" and s3_region \"%s\"",
-				  r->status, code, h->access_key, h->region);
-	else
-		pgb_error(err, EXIT_CONFIG, "S3 %s of \"%s\" refused (%ld %s): check s3_key \"%s\", s3_key_secret, s3_region \"%s\" and the bucket's permissions",
-				  req->op, req->object ? req->object : req->key, r->status, code, h->access_key, h->region);
-	return pgb_hint(err, "endpoint %s, bucket \"%s\"", h->endpoint, h->bucket);
-}
-
-static int
-tls_failure(const S3Http *h, CURLcode rc, const char *errbuf, PgbError *err)
-{
-	pgb_error(err, EXIT_CONFIG, "could not verify the TLS certificate of S3 endpoint %s: %s",
-			  h->endpoint, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	return pgb_hint(err, "%s", h->ca_file
-					? "check that storage_ca_file holds the CA certificate that signed the server's certificate"
-					: "set storage_ca_file to the CA certificate that signed the server's certificate (or storage_verify_tls: false, for tests only)");
-}
-
-/* Sleep a random time in [0, min(cap, base * 2^(attempt-1))] ms: full jitter. */
-static void
-backoff(int attempt)
-{
-	long		ceiling = BACKOFF_BASE_MS;
-	unsigned int r = 0;
-	struct timespec ts;
-	long		ms;
-
-	for (int i = 1; i < attempt && ceiling < BACKOFF_CAP_MS; i++)
-		ceiling *= 2;
-	if (ceiling > BACKOFF_CAP_MS)
-		ceiling = BACKOFF_CAP_MS;
-	if (RAND_bytes((unsigned char *) &r, sizeof(r)) != 1)
-		r = (unsigned int) time(NULL);
-	ms = (long) (r % (unsigned int) (ceiling + 1));
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-}
 
 int
-s3_http_send(S3Http *h, const S3Request *req, S3Response *resp, PgbError *err)
+s3_exchange_begin(S3Http *h, const S3Request *req, S3Exchange *x, PgbError *err)
 {
-	const char *object = req->object ? req->object : (req->key ? req->key : "");
-	size_t		max = req->max_body ? req->max_body : S3_HTTP_MAX_XML;
-	char		payload_hash[SHA256_HEX_LEN + 1];
 	uint8_t		digest[SHA256_LEN];
-	char		errbuf[CURL_ERROR_SIZE];
-	char		last[CURL_ERROR_SIZE + 64] = "";
-	char	   *path = NULL;
-	char	   *url = NULL;
-	CURL	   *c = NULL;
-	int			result = -1;
 
-	memset(resp, 0, sizeof(*resp));
+	memset(x, 0, sizeof(*x));
+	x->max_body = req->max_body ? req->max_body : S3_HTTP_MAX_XML;
 	sha256_digest(req->body ? req->body : "", req->body_len, digest);
-	sha256_to_hex(digest, payload_hash);
-	if ((path = request_path(h, req)) == NULL)
-	{
+	sha256_to_hex(digest, x->payload_hash);
+	if ((x->path = request_path(h, req)) == NULL)
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
-		goto done;
-	}
-	if ((url = request_url(h, path, req->query, err)) == NULL)
-		goto done;
-	if ((c = pool_take(h)) == NULL)
-	{
+	else if ((x->url = request_url(h, x->path, req->query, err)) == NULL)
+		;
+	else if ((x->handle = pool_take(h)) == NULL)
 		pgb_error(err, EXIT_INTERNAL, "could not create a libcurl handle");
-		goto done;
-	}
-
-	for (int attempt = 1;; attempt++)
-	{
-		Capture		cap = {.resp = resp};
-		CURLcode	rc = CURLE_OK;
-
-		response_reset(resp, max);
-		if (perform_once(h, c, req, path, url, payload_hash, resp, &cap, errbuf, &rc, err) != 0)
-			goto done;
-		if (rc != CURLE_OK)
-		{
-			if (cap.overflow)
-			{
-				pgb_error(err, EXIT_CORRUPT, "the response to S3 %s of \"%s\" is larger than %zu bytes",
-						  req->op, object, max);
-				goto done;
-			}
-			if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-				rc == CURLE_SSL_ISSUER_ERROR)
-			{
-				tls_failure(h, rc, errbuf, err);
-				goto done;
-			}
-			snprintf(last, sizeof(last), "%s (curl error %d)",
-					 errbuf[0] ? errbuf : curl_easy_strerror(rc), (int) rc);
-			if (!transient_curl(rc))
-			{
-				pgb_error(err, EXIT_IO, "S3 %s of \"%s\" failed: %s", req->op, object, last);
-				pgb_hint(err, "endpoint %s", h->endpoint);
-				goto done;
-			}
-		}
-		else
-		{
-			/* a body is an S3 error only for an error status (or where S3 hides one in a 200) */
-			bool		is_error = (resp->status >= 300 || req->error_in_200) && parse_error_body(resp);
-
-			if (is_error && resp->status / 100 == 2 && req->error_in_200)
-				resp->status = transient_response(resp) ? 500 : 400;
-			if (auth_refused(resp))
-			{
-				refused(h, req, resp, err);
-				goto done;
-			}
-			if (code_is(resp, "NoSuchBucket"))
-			{
-				pgb_error(err, EXIT_CONFIG, "S3 bucket \"%s\" does not exist at %s", h->bucket, h->endpoint);
-				pgb_hint(err, "check s3_bucket and s3_endpoint, or create the bucket");
-				goto done;
-			}
-			if (!transient_response(resp))
-			{
-				result = 0;
-				goto done;
-			}
-			snprintf(last, sizeof(last), "HTTP %ld (%s)", resp->status,
-					 resp->code[0] ? resp->code : "no S3 error code");
-		}
-		if (attempt >= h->attempts)
-			break;
-		backoff(attempt);
-	}
-	pgb_error(err, EXIT_IO, "S3 %s of \"%s\" failed after %d attempts: %s",
-			  req->op, object, h->attempts, last);
-	pgb_hint(err, "endpoint %s", h->endpoint);
-
-done:
-	if (c)
-		pool_give(h, c);
-	free(path);
-	free(url);
-	if (result != 0)
-		s3_response_free(resp);
-	return result;
+	else
+		return 0;
+	s3_exchange_end(h, x);
+	return -1;
 }
 
 int
-s3_http_unexpected(const S3Request *req, const S3Response *resp, PgbError *err)
+s3_exchange_attempt(S3Http *h, S3Exchange *x, const S3Request *req, S3Response *resp,
+					S3NetResult *result, char *detail, size_t len, PgbError *err)
 {
-	const char *object = req->object ? req->object : (req->key ? req->key : "");
+	Capture		cap = {.resp = resp};
+	CURLcode	rc = CURLE_OK;
+	char		errbuf[CURL_ERROR_SIZE];
 
-	if (resp->code[0])
-		return pgb_error(err, EXIT_IO, "S3 %s of \"%s\" failed: HTTP %ld (%s: %s)",
-						 req->op, object, resp->status, resp->code, resp->message);
-	return pgb_error(err, EXIT_IO, "S3 %s of \"%s\" failed: HTTP %ld", req->op, object, resp->status);
+	detail[0] = '\0';
+	response_reset(resp, x->max_body);
+	if (perform_once(h, x->handle, req, x->path, x->url, x->payload_hash, resp, &cap,
+					 errbuf, &rc, err) != 0)
+		return -1;
+	if (rc == CURLE_OK)
+		*result = S3_NET_RESPONSE;
+	else if (cap.overflow)
+		*result = S3_NET_TOO_LARGE;
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+			 rc == CURLE_SSL_ISSUER_ERROR)
+	{
+		*result = S3_NET_TLS;
+		snprintf(detail, len, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	}
+	else
+	{
+		*result = transient_curl(rc) ? S3_NET_TRANSIENT : S3_NET_FAILED;
+		snprintf(detail, len, "%s (curl error %d)",
+				 errbuf[0] ? errbuf : curl_easy_strerror(rc), (int) rc);
+	}
+	return 0;
 }
 
 void
-s3_http_content_md5(const void *data, size_t len, char *out)
+s3_exchange_end(S3Http *h, S3Exchange *x)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL) != 1)
-		mdlen = 0;
-	EVP_EncodeBlock((unsigned char *) out, md, (int) mdlen);
-}
-
-int64_t
-s3_http_parse_time(const char *text)
-{
-	struct tm	tm = {0};
-	int			y, mo, d, hh, mm, ss;
-	time_t		t;
-
-	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &hh, &mm, &ss) == 6)
-	{
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
-		tm.tm_hour = hh;
-		tm.tm_min = mm;
-		tm.tm_sec = ss;
-		t = timegm(&tm);
-		return t == (time_t) -1 ? -1 : (int64_t) t;
-	}
-	t = curl_getdate(text, NULL);
-	return t == (time_t) -1 ? -1 : (int64_t) t;
+	if (x->handle)
+		pool_give(h, x->handle);
+	free(x->path);
+	free(x->url);
+	memset(x, 0, sizeof(*x));
 }

@@ -5,6 +5,10 @@
  * a few headers, a capped body, the S3 error Code and Message), and retries
  * of transient failures with exponential backoff and full jitter.
  *
+ * Two files implement it (see http_intern.h): http.c the transport (the
+ * pool, signing, libcurl, TLS), request.c the S3 semantics (retries, error
+ * codes, the errors below).
+ *
  * Safe to use from several threads at once: the pool is protected by a
  * mutex, everything else is read-only after s3_http_new().
  *

@@ -1,49 +1,43 @@
 /*
- * The XML reader of the S3 driver (see xml.h).  Elements are found by
- * scanning: an element is parsed from its '<' to the end of its matching end
- * tag, skipping attributes, comments, CDATA sections and processing
- * instructions, and recursing (bounded by XML_MAX_DEPTH) into children only
- * to find where they end.  All scanning is bounded by an explicit end
- * pointer; nothing here relies on NUL termination of the input.
+ * The XML reader of the S3 driver on libxml2 (see xml.h).  Each parse has
+ * its own parser context whose error handler keeps libxml2 quiet (the
+ * error is reported through PgbError instead) and whose DOCTYPE handler
+ * stops the parser at once; the options forbid network access and leave
+ * entity substitution, DTD loading and XInclude off, and libxml2's own
+ * limits (XML_PARSE_HUGE is not set) bound names and text nodes.  The tree
+ * is then checked for depth without recursion.  libxml2 is initialised
+ * once per process, whichever thread parses first.
  */
-#include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "io/membuf.h"
 #include "storage/s3/xml.h"
 
-static bool
-is_space(char c)
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+
+struct XmlDoc
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+	xmlDocPtr	doc;
+};
 
-static bool
-has_prefix(const char *p, const char *end, const char *lit)
+/* What the handlers of one parse note (the context's _private). */
+typedef struct ParseState
 {
-	size_t		n = strlen(lit);
+	bool		dtd;			/* a DOCTYPE was met */
+	char		first[200];		/* the first fatal error's message */
+} ParseState;
 
-	return (size_t) (end - p) >= n && memcmp(p, lit, n) == 0;
-}
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-/* First occurrence of lit in [p, end), or NULL. */
-static const char *
-find(const char *p, const char *end, const char *lit)
+static void
+init_libxml(void)
 {
-	size_t		n = strlen(lit);
-
-	while ((size_t) (end - p) >= n)
-	{
-		const char *c = memchr(p, lit[0], (size_t) (end - p) - n + 1);
-
-		if (c == NULL)
-			return NULL;
-		if (memcmp(c, lit, n) == 0)
-			return c;
-		p = c + 1;
-	}
-	return NULL;
+	xmlInitParser();
 }
 
 static int
@@ -52,376 +46,203 @@ malformed(PgbError *err, const char *what)
 	return pgb_error(err, EXIT_CORRUPT, "malformed XML in S3 response: %s", what);
 }
 
-/*
- * At a comment, CDATA section or processing instruction starting at *p,
- * move *p past it: 1 if one was skipped, 0 if *p starts none, -1 if it is
- * unterminated.
- */
-static int
-skip_special(const char **p, const char *end, PgbError *err)
+/* Errors are noted, never printed: the first fatal one tells the most. */
+static void
+note_error(void *ctx, xmlErrorPtr error)
 {
-	static const struct
-	{
-		const char *open;
-		const char *close;
-	}			kinds[] = {{"<!--", "-->"}, {"<![CDATA[", "]]>"}, {"<?", "?>"}};
+	xmlParserCtxtPtr ctxt = ctx;
+	ParseState *st = ctxt ? ctxt->_private : NULL;
+	size_t		n;
 
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-	{
-		const char *close;
-
-		if (!has_prefix(*p, end, kinds[i].open))
-			continue;
-		close = find(*p + strlen(kinds[i].open), end, kinds[i].close);
-		if (close == NULL)
-			return malformed(err, "unterminated comment, CDATA section or processing instruction");
-		*p = close + strlen(kinds[i].close);
-		return 1;
-	}
-	return 0;
+	if (st == NULL || st->first[0] != '\0' || error == NULL ||
+		error->level != XML_ERR_FATAL || error->message == NULL)
+		return;
+	snprintf(st->first, sizeof(st->first), "%s", error->message);
+	n = strlen(st->first);
+	while (n > 0 && (st->first[n - 1] == '\n' || st->first[n - 1] == ' '))
+		st->first[--n] = '\0';
 }
 
+/* A DOCTYPE: note it and stop before its declarations are read. */
+static void
+refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+
+	((ParseState *) ctxt->_private)->dtd = true;
+	xmlStopParser(ctxt);
+}
+
+/* Whether some element lies deeper than XML_MAX_DEPTH below root. */
 static bool
-is_name_end(char c)
+too_deep(xmlNodePtr root)
 {
-	return is_space(c) || c == '/' || c == '>' || c == '=';
+	xmlNodePtr	n = root;
+	int			depth = 0;
+
+	while (n != NULL)
+	{
+		if (n->type == XML_ELEMENT_NODE && depth > XML_MAX_DEPTH)
+			return true;
+		if (n->children != NULL && n->type == XML_ELEMENT_NODE)
+		{
+			n = n->children;
+			depth++;
+			continue;
+		}
+		while (n != root && n->next == NULL)
+		{
+			n = n->parent;
+			depth--;
+		}
+		n = n == root ? NULL : n->next;
+	}
+	return false;
 }
 
-/*
- * Parse the element whose '<' is at p into *out; *after is set past its end
- * tag.  Text and children are checked only for well-nestedness.
- */
-static int
-parse_element(const char *p, const char *end, int depth, XmlNode *out,
-			  const char **after, PgbError *err)
+XmlDoc *
+xml_parse(const void *buf, size_t len, XmlNode *root, PgbError *err)
 {
-	const char *q;
+	xmlParserCtxtPtr ctxt;
+	xmlDocPtr	doc;
+	xmlNodePtr	top;
+	XmlDoc	   *out;
+	ParseState	st = {0};
 
-	if (depth > XML_MAX_DEPTH)
-		return malformed(err, "elements nested too deeply");
-	if (p >= end || *p != '<')
-		return malformed(err, "expected an element");
-	q = ++p;
-	while (q < end && !is_name_end(*q))
-		q++;
-	if (q == p || *p == '!' || *p == '?' || *p == '/' || *p == '<')
-		return malformed(err, "bad element name");
-	out->name = p;
-	out->namelen = (size_t) (q - p);
-
-	/* attributes, up to '>' or '/>' */
-	for (;;)
+	root->impl = NULL;
+	if (len == 0)
 	{
-		while (q < end && is_space(*q))
-			q++;
-		if (q >= end)
-			return malformed(err, "unterminated start tag");
-		if (*q == '/')
-		{
-			if (q + 1 >= end || q[1] != '>')
-				return malformed(err, "bad empty-element tag");
-			out->content = q + 2;
-			out->len = 0;
-			*after = q + 2;
-			return 0;
-		}
-		if (*q == '>')
-			break;
-		/* name = "value" or 'value' */
-		while (q < end && !is_name_end(*q))
-			q++;
-		while (q < end && is_space(*q))
-			q++;
-		if (q >= end || *q != '=')
-			return malformed(err, "attribute without a value");
-		q++;
-		while (q < end && is_space(*q))
-			q++;
-		if (q >= end || (*q != '"' && *q != '\''))
-			return malformed(err, "attribute value not quoted");
-		{
-			const char *close = memchr(q + 1, *q, (size_t) (end - q - 1));
-
-			if (close == NULL)
-				return malformed(err, "unterminated attribute value");
-			q = close + 1;
-		}
+		malformed(err, "no root element");
+		return NULL;
 	}
-
-	/* content, up to the matching end tag */
-	out->content = ++q;
-	for (;;)
+	if (len > XML_MAX_DOC)
 	{
-		const char *lt = memchr(q, '<', (size_t) (end - q));
-		int			rc;
-
-		if (lt == NULL)
-			return malformed(err, "missing end tag");
-		q = lt;
-		if (has_prefix(q, end, "</"))
-		{
-			const char *name = q + 2;
-			const char *ne = name;
-
-			while (ne < end && !is_name_end(*ne))
-				ne++;
-			if ((size_t) (ne - name) != out->namelen || memcmp(name, out->name, out->namelen) != 0)
-				return malformed(err, "mismatched end tag");
-			while (ne < end && is_space(*ne))
-				ne++;
-			if (ne >= end || *ne != '>')
-				return malformed(err, "unterminated end tag");
-			out->len = (size_t) (q - out->content);
-			*after = ne + 1;
-			return 0;
-		}
-		rc = skip_special(&q, end, err);
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-		{
-			XmlNode		child;
-
-			if (has_prefix(q, end, "<!"))
-				return malformed(err, "unexpected declaration");
-			if (parse_element(q, end, depth + 1, &child, &q, err) != 0)
-				return -1;
-		}
+		pgb_error(err, EXIT_CORRUPT, "malformed XML in S3 response: larger than %zu bytes", XML_MAX_DOC);
+		return NULL;
 	}
+	pthread_once(&init_once, init_libxml);
+	if ((ctxt = xmlNewParserCtxt()) == NULL)
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	ctxt->sax->serror = note_error;
+	ctxt->sax->internalSubset = refuse_dtd;
+	ctxt->sax->externalSubset = NULL;
+	ctxt->_private = &st;
+	doc = xmlCtxtReadMemory(ctxt, buf, (int) len, NULL, NULL, PARSE_OPTIONS);
+	xmlFreeParserCtxt(ctxt);
+	if (doc == NULL && !st.dtd)
+	{
+		malformed(err, st.first[0] ? st.first : "not well-formed");
+		return NULL;
+	}
+	top = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (st.dtd || doc->intSubset != NULL || doc->extSubset != NULL)
+		malformed(err, "document type declarations are not accepted");
+	else if (top == NULL)
+		malformed(err, "no root element");
+	else if (too_deep(top))
+		malformed(err, "elements nested too deeply");
+	else if ((out = malloc(sizeof(XmlDoc))) == NULL)
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+	else
+	{
+		out->doc = doc;
+		root->impl = top;
+		return out;
+	}
+	xmlFreeDoc(doc);
+	return NULL;
 }
 
-int
-xml_root(const char *doc, size_t len, XmlNode *root, PgbError *err)
+void
+xml_free(XmlDoc *doc)
 {
-	const char *p = doc;
-	const char *end = doc + len;
-	const char *after;
+	if (doc == NULL)
+		return;
+	xmlFreeDoc(doc->doc);
+	free(doc);
+}
 
-	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3;
-	for (;;)
-	{
-		int			rc;
+static const char *
+local_name(xmlNodePtr n)
+{
+	const char *name = (const char *) n->name;
+	const char *colon = strrchr(name, ':');
 
-		while (p < end && is_space(*p))
-			p++;
-		if (p >= end)
-			return malformed(err, "no root element");
-		if (has_prefix(p, end, "<![CDATA["))
-			return malformed(err, "CDATA outside the root element");
-		rc = skip_special(&p, end, err);
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			break;
-	}
-	if (*p != '<' || has_prefix(p, end, "<!"))
-		return malformed(err, "no root element");
-	/* the root is checked whole, so its views stay within the buffer */
-	return parse_element(p, end, 0, root, &after, err);
+	/* a prefix libxml2 could not resolve stays in the name */
+	return colon ? colon + 1 : name;
 }
 
 bool
 xml_is(const XmlNode *node, const char *name)
 {
-	const char *n = node->name;
-	size_t		len = node->namelen;
-	const char *colon = memchr(n, ':', len);
+	xmlNodePtr	n = (xmlNodePtr) node->impl;
 
-	if (colon != NULL)
-	{
-		len -= (size_t) (colon + 1 - n);
-		n = colon + 1;
-	}
-	return strlen(name) == len && memcmp(n, name, len) == 0;
+	return n != NULL && strcmp(local_name(n), name) == 0;
 }
 
-int
-xml_next(const XmlNode *parent, const char *name, size_t *cursor, XmlNode *out, PgbError *err)
+void
+xml_name(const XmlNode *node, char *out, size_t len)
 {
-	const char *end = parent->content + parent->len;
-	const char *p;
+	xmlNodePtr	n = (xmlNodePtr) node->impl;
 
-	if (*cursor > parent->len)
-		return pgb_error(err, EXIT_INTERNAL, "XML cursor out of range");
-	p = parent->content + *cursor;
-	for (;;)
-	{
-		const char *lt = memchr(p, '<', (size_t) (end - p));
-		int			rc;
-
-		if (lt == NULL)
-		{
-			*cursor = parent->len;
-			return 0;
-		}
-		p = lt;
-		rc = skip_special(&p, end, err);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			continue;
-		if (has_prefix(p, end, "</") || has_prefix(p, end, "<!"))
-			return malformed(err, "unexpected markup");
-		if (parse_element(p, end, 1, out, &p, err) != 0)
-			return -1;
-		*cursor = (size_t) (p - parent->content);
-		if (name == NULL || xml_is(out, name))
-			return 1;
-	}
-}
-
-int
-xml_child(const XmlNode *parent, const char *name, XmlNode *out, PgbError *err)
-{
-	size_t		cursor = 0;
-
-	return xml_next(parent, name, &cursor, out, err);
-}
-
-static int
-append_utf8(MemBuf *b, uint32_t cp, PgbError *err)
-{
-	unsigned char u[4];
-	size_t		n;
-
-	if (cp < 0x80)
-	{
-		u[0] = (unsigned char) cp;
-		n = 1;
-	}
-	else if (cp < 0x800)
-	{
-		u[0] = (unsigned char) (0xC0 | (cp >> 6));
-		u[1] = (unsigned char) (0x80 | (cp & 0x3F));
-		n = 2;
-	}
-	else if (cp < 0x10000)
-	{
-		u[0] = (unsigned char) (0xE0 | (cp >> 12));
-		u[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (unsigned char) (0x80 | (cp & 0x3F));
-		n = 3;
-	}
+	if (n->ns != NULL && n->ns->prefix != NULL)
+		snprintf(out, len, "%s:%s", (const char *) n->ns->prefix, (const char *) n->name);
 	else
-	{
-		u[0] = (unsigned char) (0xF0 | (cp >> 18));
-		u[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (unsigned char) (0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	return membuf_append(b, u, n, err);
+		snprintf(out, len, "%s", (const char *) n->name);
 }
 
-/* Decode the reference "&...;" at *p (body between '&' and ';'). */
-static int
-decode_reference(MemBuf *b, const char *ref, size_t n, PgbError *err)
+bool
+xml_next(const XmlNode *parent, const char *name, XmlNode *cursor)
 {
-	static const struct
-	{
-		const char *name;
-		char		c;
-	}			named[] = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}};
-	uint32_t	cp = 0;
-	size_t		i = 1;
-	int			base = 10;
+	xmlNodePtr	n = cursor->impl ? ((xmlNodePtr) cursor->impl)->next
+		: ((xmlNodePtr) parent->impl)->children;
 
-	for (size_t k = 0; k < sizeof(named) / sizeof(named[0]); k++)
-		if (strlen(named[k].name) == n && memcmp(ref, named[k].name, n) == 0)
-			return membuf_append(b, &named[k].c, 1, err);
-	if (n < 2 || ref[0] != '#')
-		return malformed(err, "unknown entity");
-	if (ref[1] == 'x')
+	for (; n != NULL; n = n->next)
 	{
-		base = 16;
-		i = 2;
+		if (n->type != XML_ELEMENT_NODE || (name != NULL && strcmp(local_name(n), name) != 0))
+			continue;
+		cursor->impl = n;
+		return true;
 	}
-	if (i >= n)
-		return malformed(err, "empty character reference");
-	for (; i < n; i++)
-	{
-		char		c = ref[i];
-		int			d;
+	return false;
+}
 
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (base == 16 && c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (base == 16 && c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return malformed(err, "bad character reference");
-		cp = cp * (uint32_t) base + (uint32_t) d;
-		if (cp > 0x10FFFF)
-			return malformed(err, "character reference out of range");
-	}
-	if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
-		return malformed(err, "character reference out of range");
-	return append_utf8(b, cp, err);
+bool
+xml_child(const XmlNode *parent, const char *name, XmlNode *out)
+{
+	out->impl = NULL;
+	return xml_next(parent, name, out);
 }
 
 int
 xml_text(const XmlNode *node, size_t max, char **out, PgbError *err)
 {
 	MemBuf		b = {.max = max};
-	const char *p = node->content;
-	const char *end = p + node->len;
 
 	*out = NULL;
-	while (p < end)
+	for (xmlNodePtr n = ((xmlNodePtr) node->impl)->children; n != NULL; n = n->next)
 	{
-		const char *stop = p;
+		const char *text = (const char *) n->content;
 
-		while (stop < end && *stop != '<' && *stop != '&')
-			stop++;
-		if (stop > p && membuf_append(&b, p, (size_t) (stop - p), err) != 0)
-			goto fail;
-		p = stop;
-		if (p >= end)
-			break;
-		if (*p == '&')
+		switch (n->type)
 		{
-			const char *semi = memchr(p, ';', (size_t) (end - p));
-
-			if (semi == NULL || semi - p > 12)
-			{
-				malformed(err, "unterminated entity");
+			case XML_TEXT_NODE:
+			case XML_CDATA_SECTION_NODE:
+				if (text != NULL && membuf_append(&b, text, strlen(text), err) != 0)
+					goto fail;
+				break;
+			case XML_COMMENT_NODE:
+			case XML_PI_NODE:
+				break;
+			case XML_ELEMENT_NODE:
+				malformed(err, "element where text was expected");
 				goto fail;
-			}
-			if (decode_reference(&b, p + 1, (size_t) (semi - p - 1), err) != 0)
+			default:
+				malformed(err, "unexpected node where text was expected");
 				goto fail;
-			p = semi + 1;
-		}
-		else if (has_prefix(p, end, "<![CDATA["))
-		{
-			const char *start = p + 9;
-			const char *close = find(start, end, "]]>");
-
-			if (close == NULL)
-			{
-				malformed(err, "unterminated CDATA section");
-				goto fail;
-			}
-			if (close > start && membuf_append(&b, start, (size_t) (close - start), err) != 0)
-				goto fail;
-			p = close + 3;
-		}
-		else if (has_prefix(p, end, "<!--"))
-		{
-			const char *close = find(p + 4, end, "-->");
-
-			if (close == NULL)
-			{
-				malformed(err, "unterminated comment");
-				goto fail;
-			}
-			p = close + 3;
-		}
-		else
-		{
-			malformed(err, "element where text was expected");
-			goto fail;
 		}
 	}
 	*out = membuf_take(&b, NULL, err);
@@ -436,11 +257,10 @@ int
 xml_child_text(const XmlNode *parent, const char *name, size_t max, char **out, PgbError *err)
 {
 	XmlNode		child;
-	int			rc = xml_child(parent, name, &child, err);
 
 	*out = NULL;
-	if (rc <= 0)
-		return rc;
+	if (!xml_child(parent, name, &child))
+		return 0;
 	return xml_text(&child, max, out, err) == 0 ? 1 : -1;
 }
 
