@@ -549,26 +549,6 @@ wall_to_instant(const CronZone *z, int64_t w, int64_t *t, bool *gap)
 	return 0;
 }
 
-/*
- * The proleptic Gregorian date of a day number (days since 1970-01-01).
- * Counting years from March puts the leap day last, so a 400-year era has a
- * fixed length and the month follows from the day of the year linearly.
- */
-static void
-civil_from_days(int64_t days, int *year, int *month, int *day)
-{
-	int64_t		z = days + 719468;
-	int64_t		era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t		doe = z - era * 146097; /* 0..146096 */
-	int64_t		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;	/* 0..399 */
-	int64_t		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);	/* 0..365, from March */
-	int64_t		mp = (5 * doy + 2) / 153;	/* March = 0 */
-
-	*day = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*month = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*year = (int) (yoe + era * 400 + (*month <= 2 ? 1 : 0));
-}
-
 static int64_t
 floor_div(int64_t a, int64_t b)
 {
@@ -612,14 +592,20 @@ cron_search(const CronExpr *e, const CronZone *z, int64_t after, int64_t *next,
 
 	for (int64_t day = start_day; day <= start_day + CRON_HORIZON_DAYS; day++)
 	{
+		time_t		midnight = (time_t) (day * SECS_PER_DAY);
+		struct tm	date;
 		int			year,
 					month,
 					mday;
-		int			wday = (int) (((day + 4) % 7 + 7) % 7);	/* 1970-01-01 was a Thursday */
 		int			h0 = 0;
 
-		civil_from_days(day, &year, &month, &mday);
-		if (!day_matches(e, month, mday, wday))
+		/* the day's date in the C library's (proleptic Gregorian) calendar */
+		if (gmtime_r(&midnight, &date) == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "cannot convert day %lld to a date", (long long) day);
+		year = date.tm_year + 1900;
+		month = date.tm_mon + 1;
+		mday = date.tm_mday;
+		if (!day_matches(e, month, mday, date.tm_wday))
 			continue;
 
 		/* earlier wall-clock times on the first day fire before `after` */
