@@ -187,9 +187,9 @@ parse_fields(const char *text, TimeFields *f, PgbError *err)
 	return 0;
 }
 
-/* Seconds since the epoch of the fields read as if they were UTC (the C library's calendar). */
-static int64_t
-fields_as_utc(const TimeFields *f)
+/* The fields' date and time of day as a struct tm (no zone, tm_isdst 0). */
+static struct tm
+fields_tm(const TimeFields *f)
 {
 	struct tm	tm;
 
@@ -200,6 +200,15 @@ fields_as_utc(const TimeFields *f)
 	tm.tm_hour = f->hour;
 	tm.tm_min = f->minute;
 	tm.tm_sec = f->second;
+	return tm;
+}
+
+/* Seconds since the epoch of the fields read as if they were UTC (the C library's calendar). */
+static int64_t
+fields_as_utc(const TimeFields *f)
+{
+	struct tm	tm = fields_tm(f);
+
 	return (int64_t) timegm(&tm);
 }
 
@@ -212,16 +221,9 @@ fields_as_utc(const TimeFields *f)
 static bool
 local_reading(const TimeFields *f, int isdst, time_t *t)
 {
-	struct tm	tm;
+	struct tm	tm = fields_tm(f);
 	time_t		result;
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = f->year - 1900;
-	tm.tm_mon = f->month - 1;
-	tm.tm_mday = f->day;
-	tm.tm_hour = f->hour;
-	tm.tm_min = f->minute;
-	tm.tm_sec = f->second;
 	tm.tm_isdst = isdst;
 	tm.tm_wday = -1;			/* mktime sets it on success */
 
