@@ -713,7 +713,8 @@ help_reference(void)
 		   "pgbackrest_method (a name or a list), each defined by pgbackrest_repo.NAME\n"
 		   "with these keys (Repository keys), else pg_fs_backup:\n");
 	for (const RepoDefKey *k = repodef_keys; k->key; k++)
-		printf("  %-22s%s\n", k->key, k->help);
+		if (k->help)
+			printf("  %-22s%s\n", k->shown_as ? k->shown_as : k->key, k->help);
 	printf("\nExit status:\n");
 	for (const ExitCodeInfo *e = exit_code_table; e->name; e++)
 		printf("  %3d  %-17s %s\n", e->code, e->name, e->description);
@@ -856,8 +857,10 @@ config_print_troff(void)
 			   "pgBackRest's other keys are ignored.");
 	for (const RepoDefKey *k = repodef_keys; k->key; k++)
 	{
+		if (k->help == NULL)
+			continue;
 		fputs(".TP\n.B ", stdout);
-		troff_put(k->key);
+		troff_put(k->shown_as ? k->shown_as : k->key);
 		putchar('\n');
 		troff_line(k->help);
 	}

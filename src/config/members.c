@@ -8,18 +8,7 @@
 #include <string.h>
 
 #include "config/members.h"
-
-static int
-set_text(char **field, const char *value, PgbError *err)
-{
-	char	   *copy = strdup(value);
-
-	if (copy == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	free(*field);
-	*field = copy;
-	return 0;
-}
+#include "config/options.h"
 
 static int
 parse_port(const char *value, const char *key, const char *where, int *out, PgbError *err)
@@ -50,7 +39,7 @@ members_add(Config *cfg, const char *addr, const char *key, const char *value,
 		memset(m, 0, sizeof(*m));
 		strcpy(m->addr, addr);
 		m->seq = -1;
-		return set_text(&m->where, where, err);
+		return config_set_string(&m->where, where, err);
 	}
 	m = &cfg->members[cfg->nmembers - 1];
 	if (strcmp(key, "pg_seq") == 0)
@@ -69,9 +58,9 @@ members_add(Config *cfg, const char *addr, const char *key, const char *value,
 	else if (strcmp(key, "patroni_port") == 0)
 		return parse_port(value, key, where, &m->patroni_port, err);
 	else if (strcmp(key, "pg_data") == 0)
-		return set_text(&m->pg_data, value, err);
+		return config_set_string(&m->pg_data, value, err);
 	else if (strcmp(key, "pg_host") == 0)
-		return set_text(&m->pg_host, value, err);
+		return config_set_string(&m->pg_host, value, err);
 	return 0;
 }
 
@@ -191,9 +180,9 @@ members_resolve(Config *cfg, int default_port, bool take_port, bool take_data, b
 
 		if (take_port)
 			cfg->pg_port = m->pg_port;
-		if (take_data && m->pg_data && set_text(&cfg->pg_data, m->pg_data, err) != 0)
+		if (take_data && m->pg_data && config_set_string(&cfg->pg_data, m->pg_data, err) != 0)
 			return -1;
-		if (take_host && m->pg_host && set_text(&cfg->pg_host, m->pg_host, err) != 0)
+		if (take_host && m->pg_host && config_set_string(&cfg->pg_host, m->pg_host, err) != 0)
 			return -1;
 	}
 	return 0;

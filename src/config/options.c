@@ -442,8 +442,8 @@ enum_index(const OptionDef *opt, const char *text)
 	return -1;
 }
 
-static int
-store_string(char **field, const char *text, PgbError *err)
+int
+config_set_string(char **field, const char *text, PgbError *err)
 {
 	char	   *copy = strdup(text);
 
@@ -507,7 +507,7 @@ option_store(Config *cfg, const OptionDef *opt, const char *text,
 		case OPT_STRING:
 			if (text[0] == '\0')
 				return value_error(err, opt, src, text, "a non-empty value");
-			return store_string((char **) field, text, err);
+			return config_set_string((char **) field, text, err);
 
 		case OPT_INT:
 			if (!parse_int(text, opt->min, opt->max, &ival))
@@ -543,7 +543,7 @@ option_store(Config *cfg, const OptionDef *opt, const char *text,
 				*(int *) field = ival;
 				return 0;
 			}
-			return store_string((char **) field, opt->values[ival], err);
+			return config_set_string((char **) field, opt->values[ival], err);
 
 		case OPT_LIST:
 			return store_tablespace_map(cfg, opt, text, src, err);

@@ -134,6 +134,12 @@ void		option_details(const OptionDef *opt, char *buf, size_t len);
 /* "restore [OPTIONS]", "archive-get WAL_NAME DEST_PATH" */
 void		command_synopsis(int cmd, char *buf, size_t len);
 
+/*
+ * Replace *field (freed) with a copy of text; EXIT_INTERNAL when out of
+ * memory, *field unchanged.  For every owned string of the configuration.
+ */
+int			config_set_string(char **field, const char *text, PgbError *err);
+
 /* Free every string the table's fields own and reset them to NULL. */
 void		option_free_values(Config *cfg);
 

@@ -129,6 +129,131 @@ START_TEST(test_table_names)
 }
 END_TEST
 
+/* ---- the repository key table ---- */
+
+/* A value the row takes, and one it refuses (NULL: it refuses none). */
+static void
+repo_key_values(const RepoDefKey *k, const char **good, const char **bad)
+{
+	static char min[16];
+
+	*bad = "bogus";
+	switch (k->type)
+	{
+		case RK_STRING:
+		case RK_IGNORED:
+			*good = "some text";
+			*bad = NULL;
+			break;
+		case RK_INT:
+			snprintf(min, sizeof(min), "%d", k->min);
+			*good = min;
+			break;
+		case RK_BOOL:
+			*good = "false";
+			break;
+		case RK_CHOICE:
+			*good = k->values[0];
+			break;
+		case RK_SIZE_MIB:
+			*good = "2MiB";
+			break;
+		case RK_SET:
+			*good = strcmp(k->key, "type") == 0 ? "s3" : strcmp(k->key, "s3_uri_style") == 0 ? "host" :
+				strcmp(k->key, "cipher_type") == 0 ? "aes-256-cbc" : "y";
+			if (strcmp(k->key, "block") == 0 || strcmp(k->key, "bundle") == 0)
+				*bad = NULL;	/* "n" is a warning, not an error */
+			break;
+	}
+}
+
+START_TEST(test_repodef_every_key)
+{
+	int			nsecret = 0;
+
+	for (const RepoDefKey *k = repodef_keys; k->key; k++)
+	{
+		RepoDef		def;
+		const char *good;
+		const char *bad;
+		const char *field;
+
+		ck_assert_ptr_eq(repodef_key_find(k->key), k);
+		ck_assert_msg(k->help || k > repodef_keys, "%s: the first row needs help", k->key);
+		repo_key_values(k, &good, &bad);
+		repodef_init(&def, "r", "here");
+		pgb_error_clear(&err);
+		ck_assert_msg(repodef_set(&def, k->key, good, "f.yml:3", &err) == 0, "%s: %s", k->key, err.msg);
+		ck_assert_msg(def.nwarnings == 0, "%s: warned %s", k->key, def.nwarnings ? def.warnings[0] : "");
+		field = (const char *) &def + k->offset;
+		switch (k->type)
+		{
+			case RK_STRING:
+			case RK_CHOICE:
+				ck_assert_str_eq(*(char *const *) field, good);
+				if (k->where_offset)
+					ck_assert_str_eq(*(char *const *) ((const char *) &def + k->where_offset), "f.yml:3");
+				break;
+			case RK_INT:
+				ck_assert_int_eq(*(const int *) field, k->min);
+				break;
+			case RK_BOOL:
+				ck_assert(!*(const bool *) field);
+				break;
+			case RK_SIZE_MIB:
+				ck_assert_int_eq(*(const int *) field, 2);
+				break;
+			case RK_SET:
+			case RK_IGNORED:
+				break;
+		}
+		if (strcmp(k->key, "type") == 0)
+			ck_assert_int_eq(def.type, REPO_TYPE_S3);
+		if (strcmp(k->key, "cipher_type") == 0)
+			ck_assert(def.encrypted);
+		if (bad)
+		{
+			pgb_error_clear(&err);
+			ck_assert_msg(repodef_set(&def, k->key, bad, "f.yml:4", &err) == -1, "%s took %s", k->key, bad);
+			ck_assert_int_eq(err.code, EXIT_CONFIG);
+			ck_assert_msg(strstr(err.msg, "f.yml:4: invalid value \"bogus\" for pgbackrest_repo.r.") != NULL, "%s", err.msg);
+		}
+		if (k->flags & RKF_SECRET)
+		{
+			nsecret++;
+			ck_assert(strcmp(k->key, "s3_key_secret") == 0 || strcmp(k->key, "cipher_pass") == 0);
+			ck_assert_msg(k->where_offset != 0, "%s: where it was set is not kept", k->key);
+		}
+		repodef_free(&def);
+	}
+	ck_assert_int_eq(nsecret, 2);
+}
+END_TEST
+
+START_TEST(test_repodef_unknown_keys)
+{
+	RepoDef		def;
+
+	repodef_init(&def, "r", "here");
+	/* a storage or cipher key pgbkp does not know is refused: a typo would fall back to a default */
+	ck_assert_int_eq(repodef_set(&def, "s3_verify_ssl", "n", "f.yml:5", &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_str_eq(err.msg, "f.yml:5: pgbackrest_repo.r.s3_verify_ssl is not supported by pgbkp");
+	pgb_error_clear(&err);
+	ck_assert_int_eq(repodef_set(&def, "cipher_mode", "x", "f.yml:6", &err), -1);
+	pgb_error_clear(&err);
+	/* pgBackRest's other keys are kept as one warning each */
+	ck_assert_int_eq(repodef_set(&def, "frobnicate", "1", "f.yml:7", &err), 0);
+	ck_assert_int_eq(repodef_set(&def, "frobnicate", "1", "f.yml:7", &err), 0);
+	ck_assert_int_eq(def.nwarnings, 1);
+	ck_assert_str_eq(def.warnings[0], "f.yml:7: pgbackrest_repo.r.frobnicate: ignored: pgbkp has no such repository setting");
+	ck_assert_int_eq(repodef_set(&def, "block", "n", "f.yml:8", &err), 0);
+	ck_assert_int_eq(def.nwarnings, 2);
+	ck_assert_ptr_null(repodef_key_find("frobnicate"));
+	repodef_free(&def);
+}
+END_TEST
+
 START_TEST(test_defaults)
 {
 	ck_assert_int_eq(load("backup", NULL), 0);
@@ -1283,6 +1408,8 @@ config_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_table_names);
+	tcase_add_test(tc, test_repodef_every_key);
+	tcase_add_test(tc, test_repodef_unknown_keys);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_config_file_choice);
