@@ -19,6 +19,7 @@
 #include "config/inventory.h"
 #include "config/members.h"
 #include "config/options.h"
+#include "config/schedjob.h"
 
 #define OPTION_MAX CONFIG_OPTION_MAX	/* bound on option_count */
 #define VAL_OPTION 1000			/* getopt value of option i: VAL_OPTION + i */
@@ -100,8 +101,9 @@ apply_file_setting(void *arg, const OptionDef *opt, const char *value,
 
 	if (!option_applies(opt, ld->cmd))
 		return 0;
-	if (strcmp(opt->name, "pg-port") == 0)
-		ld->file_pg_port = atoi(value);	/* checked by apply() below when it counts */
+	/* the members' default port even where another source sets --pg-port; 0: not a port */
+	if (strcmp(opt->name, "pg-port") == 0 && !config_parse_int(value, 1, 65535, &ld->file_pg_port))
+		ld->file_pg_port = 0;
 	if (apply(ld, opt, value, src, err) < 0)
 		return -1;
 	if (strcmp(opt->name, "repo-path") == 0 && ld->rank[i] == SRC_FILE)
@@ -118,38 +120,12 @@ apply_file_job(void *arg, const char *index, const char *key, const char *value,
 			   const char *where, PgbError *err)
 {
 	Config	   *cfg = ((Loader *) arg)->cfg;
-	ScheduleJob *j;
 
-	if (key == NULL)
-	{
-		if (cfg->nsched == CONFIG_MAX_JOBS)
-			return pgb_error(err, EXIT_CONFIG, "%s: more than %d scheduled jobs", where, CONFIG_MAX_JOBS);
-		j = &cfg->sched[cfg->nsched++];
-		memset(j, 0, sizeof(*j));
-		j->jitter = -1;
-		return (j->where = strdup(where)) ? 0 : pgb_error(err, EXIT_INTERNAL, "out of memory");
-	}
-	j = &cfg->sched[cfg->nsched - 1];
-	if (strcmp(key, "cron") == 0 && strlen(value) < sizeof(j->cron))
-		strcpy(j->cron, value);
-	else if (strcmp(key, "command") == 0 && strlen(value) < sizeof(j->command))
-		strcpy(j->command, value);
-	else if (strcmp(key, "type") == 0 && strlen(value) < sizeof(j->type))
-		strcpy(j->type, value);
-	else if (strcmp(key, "name") == 0 && strlen(value) < sizeof(j->name))
-		strcpy(j->name, value);
-	else if (strcmp(key, "jitter") == 0)
-	{
-		char	   *end;
-		long		v = strtol(value, &end, 10);
-
-		if (end == value || *end != '\0' || v < 0 || v > 86400)
-			return pgb_error(err, EXIT_CONFIG, "%s: invalid jitter \"%s\": expected seconds from 0 to 86400", where, value);
-		j->jitter = (int) v;
-	}
-	else
-		return pgb_error(err, EXIT_CONFIG, "%s: value of \"%s\" is too long", where, key);
-	return 0;
+	if (key != NULL)
+		return schedjob_set(&cfg->sched[cfg->nsched - 1], key, value, where, err);
+	if (cfg->nsched == CONFIG_MAX_JOBS)
+		return pgb_error(err, EXIT_CONFIG, "%s: more than %d scheduled jobs", where, CONFIG_MAX_JOBS);
+	return schedjob_init(&cfg->sched[cfg->nsched++], where, err);
 }
 
 /* InventoryRepoFn: collect the cluster's members. */
@@ -605,7 +581,7 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 		apply_environment(ld, err) < 0 ||
 		apply_file(ld, err) < 0 ||
 		resolve_repos(ld, err) < 0 ||
-		members_resolve(cfg, ld->file_pg_port > 0 && ld->file_pg_port < 65536 ? ld->file_pg_port : 5432,
+		members_resolve(cfg, ld->file_pg_port > 0 ? ld->file_pg_port : 5432,
 						ld->rank[option_find("pg-port") - option_table] <= SRC_FILE,
 						ld->rank[option_find("pg-data") - option_table] <= SRC_FILE,
 						ld->rank[option_find("pg-host") - option_table] <= SRC_FILE, err) < 0 ||

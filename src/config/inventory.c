@@ -22,6 +22,7 @@
 #include <yaml.h>
 
 #include "config/inventory.h"
+#include "config/schedjob.h"
 
 typedef struct Inventory
 {
@@ -586,9 +587,6 @@ section_repositories(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yam
 	return NULL;
 }
 
-/* The keys of a schedule entry. */
-static const char *const job_keys[] = {"cron", "command", "type", "name", "jitter", NULL};
-
 /*
  * Pigsty's pg_crontab: its lines that run Pigsty's pg-backup script
  * ("00 01 * * * /pg/bin/pg-backup full"; no argument is incr) become backup
@@ -702,14 +700,10 @@ schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_
 			yaml_node_t *v = yaml_document_get_node(&inv->doc, p->value);
 			const char *k = scalar_text(knode);
 			const char *text = scalar_text(v);
-			bool		known = false;
 
-			for (const char *const *jk = job_keys; *jk && k; jk++)
-				known |= strcmp(*jk, k) == 0;
 			where_of(inv, knode, where, sizeof(where));
-			if (!known)
-				return pgb_error(err, EXIT_CONFIG, "%s: unknown key \"%s\" in a schedule entry (keys: cron, command, type, name, jitter)",
-								 where, k ? k : "(not a scalar)");
+			if (schedjob_check_key(k, where, err) < 0)
+				return -1;
 			if (text == NULL)
 				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" must be a single value", where, k);
 			if (inv->job(inv->arg, index, k, text, where, err) < 0)

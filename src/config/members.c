@@ -13,13 +13,9 @@
 static int
 parse_port(const char *value, const char *key, const char *where, int *out, PgbError *err)
 {
-	char	   *end;
-	long		v = strtol(value, &end, 10);
-
-	if (end == value || *end != '\0' || v < 1 || v > 65535)
+	if (!config_parse_int(value, 1, 65535, out))
 		return pgb_error(err, EXIT_CONFIG, "%s: invalid value \"%s\" for \"%s\": expected a port from 1 to 65535",
 						 where, value, key);
-	*out = (int) v;
 	return 0;
 }
 
@@ -37,19 +33,15 @@ members_add(Config *cfg, const char *addr, const char *key, const char *value,
 			return pgb_error(err, EXIT_CONFIG, "%s: host \"%s\" is too long", where, addr);
 		m = &cfg->members[cfg->nmembers++];
 		memset(m, 0, sizeof(*m));
-		strcpy(m->addr, addr);
+		snprintf(m->addr, sizeof(m->addr), "%s", addr);
 		m->seq = -1;
 		return config_set_string(&m->where, where, err);
 	}
 	m = &cfg->members[cfg->nmembers - 1];
 	if (strcmp(key, "pg_seq") == 0)
 	{
-		char	   *end;
-		long		v = strtol(value, &end, 10);
-
-		if (end == value || *end != '\0' || v < 0 || v > 1000000)
+		if (!config_parse_int(value, 0, 1000000, &m->seq))
 			return pgb_error(err, EXIT_CONFIG, "%s: invalid pg_seq \"%s\" for host %s", where, value, addr);
-		m->seq = (int) v;
 	}
 	else if (strcmp(key, "pg_role") == 0)
 		snprintf(m->role, sizeof(m->role), "%s", value);

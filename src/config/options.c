@@ -389,9 +389,8 @@ option_parse_bool(const char *text)
 	return -1;
 }
 
-/* Strict integer parse: the whole text, no leading blanks, within [min, max]. */
-static bool
-parse_int(const char *text, int min, int max, int *out)
+bool
+config_parse_int(const char *text, int min, int max, int *out)
 {
 	char	   *end;
 	long		val;
@@ -510,7 +509,7 @@ option_store(Config *cfg, const OptionDef *opt, const char *text,
 			return config_set_string((char **) field, text, err);
 
 		case OPT_INT:
-			if (!parse_int(text, opt->min, opt->max, &ival))
+			if (!config_parse_int(text, opt->min, opt->max, &ival))
 			{
 				snprintf(expected, sizeof(expected),
 						 "an integer from %d to %d", opt->min, opt->max);

@@ -134,6 +134,9 @@ void		option_details(const OptionDef *opt, char *buf, size_t len);
 /* "restore [OPTIONS]", "archive-get WAL_NAME DEST_PATH" */
 void		command_synopsis(int cmd, char *buf, size_t len);
 
+/* A strict integer: the whole text, no leading blanks, within [min, max]. */
+bool		config_parse_int(const char *text, int min, int max, int *out);
+
 /*
  * Replace *field (freed) with a copy of text; EXIT_INTERNAL when out of
  * memory, *field unchanged.  For every owned string of the configuration.

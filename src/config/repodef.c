@@ -160,20 +160,6 @@ parse_size_mib(const char *value, int min, int max, int *out)
 	return false;
 }
 
-static bool
-parse_int(const char *value, int min, int max, int *out)
-{
-	char	   *end;
-	long		v;
-
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
-		return false;
-	*out = (int) v;
-	return true;
-}
-
 /* RK_SET: posix or s3. */
 static int
 set_type(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err)
@@ -245,7 +231,7 @@ repodef_set(RepoDef *def, const char *key, const char *value, const char *where,
 				return -1;
 			return config_set_string((char **) field, value, err);
 		case RK_INT:
-			if (parse_int(value, k->min, k->max, (int *) field))
+			if (config_parse_int(value, k->min, k->max, (int *) field))
 				return 0;
 			snprintf(range, sizeof(range), "an integer from %d to %d", k->min, k->max);
 			return bad_value(def, key, value, where, range, err);

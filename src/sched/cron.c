@@ -342,7 +342,7 @@ cron_parse(const char *text, CronExpr *out, PgbError *err)
 		return pgb_error(err, EXIT_CONFIG,
 						 "cron expression \"%.40s...\" is too long (at most %d characters)",
 						 text, CRON_TEXT_MAX - 1);
-	strcpy(work, text);
+	memcpy(work, text, strlen(text) + 1);
 	n = split_fields(work, fields, CRON_TEXT_MAX);
 
 	/* normalised text: the fields joined by single spaces */
@@ -383,7 +383,7 @@ cron_parse(const char *text, CronExpr *out, PgbError *err)
 							 fields[0]);
 		if (n != 1)
 			return cron_fail(err, norm, "%s takes no other fields", fields[0]);
-		strcpy(macro, expansion);
+		snprintf(macro, sizeof(macro), "%s", expansion);
 		n = split_fields(macro, fields, CRON_MAX_FIELDS);
 	}
 	else if (n != CRON_MAX_FIELDS)

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "config/options.h"
+#include "config/schedjob.h"
 
 #define MAX_TMP 16
 
@@ -251,6 +252,46 @@ START_TEST(test_repodef_unknown_keys)
 	ck_assert_int_eq(def.nwarnings, 2);
 	ck_assert_ptr_null(repodef_key_find("frobnicate"));
 	repodef_free(&def);
+}
+END_TEST
+
+/* ---- the schedule entry's keys ---- */
+
+START_TEST(test_schedjob_keys)
+{
+	ScheduleJob j;
+	char		longname[100];
+
+	ck_assert_int_eq(schedjob_init(&j, "f.yml:9", &err), 0);
+	ck_assert_int_eq(j.jitter, -1);
+	ck_assert_int_eq(schedjob_set(&j, "cron", "0 1 * * *", "f.yml:10", &err), 0);
+	ck_assert_int_eq(schedjob_set(&j, "command", "backup", "f.yml:11", &err), 0);
+	ck_assert_int_eq(schedjob_set(&j, "type", "full", "f.yml:12", &err), 0);
+	ck_assert_int_eq(schedjob_set(&j, "name", "nightly", "f.yml:13", &err), 0);
+	ck_assert_int_eq(schedjob_set(&j, "jitter", "86400", "f.yml:14", &err), 0);
+	ck_assert_str_eq(j.cron, "0 1 * * *");
+	ck_assert_str_eq(j.command, "backup");
+	ck_assert_str_eq(j.type, "full");
+	ck_assert_str_eq(j.name, "nightly");
+	ck_assert_int_eq(j.jitter, 86400);
+	ck_assert_str_eq(j.where, "f.yml:9");
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ck_assert_int_eq(schedjob_set(&j, "name", longname, "f.yml:15", &err), -1);
+	ck_assert_str_eq(err.msg, "f.yml:15: value of \"name\" is too long");
+	ck_assert_str_eq(j.name, "nightly");
+	pgb_error_clear(&err);
+	ck_assert_int_eq(schedjob_set(&j, "jitter", "86401", "f.yml:16", &err), -1);
+	ck_assert_str_eq(err.msg, "f.yml:16: invalid jitter \"86401\": expected seconds from 0 to 86400");
+	pgb_error_clear(&err);
+	ck_assert_int_eq(schedjob_set(&j, "when", "now", "f.yml:17", &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_str_eq(err.msg, "f.yml:17: unknown key \"when\" in a schedule entry (keys: cron, command, type, name, jitter)");
+	pgb_error_clear(&err);
+	ck_assert_int_eq(schedjob_check_key(NULL, "f.yml:18", &err), -1);
+	ck_assert_str_eq(err.msg, "f.yml:18: unknown key \"(not a scalar)\" in a schedule entry (keys: cron, command, type, name, jitter)");
+	free(j.where);
 }
 END_TEST
 
@@ -1410,6 +1451,7 @@ config_suite(void)
 	tcase_add_test(tc, test_table_names);
 	tcase_add_test(tc, test_repodef_every_key);
 	tcase_add_test(tc, test_repodef_unknown_keys);
+	tcase_add_test(tc, test_schedjob_keys);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_config_file_choice);
