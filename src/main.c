@@ -12,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "config/help.h"
 #include "config/options.h"
 
 /*

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "config/config.h"
+#include "config/help.h"
 #include "config/options.h"
 #include "config/schedjob.h"
 
