@@ -562,6 +562,7 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 			return usage_error_hint(err);
 		}
 		cfg->command = command_table[ld->cmd].name;
+		cfg->command_id = ld->cmd;
 	}
 	/* the global flags --help, --version, --help-troff: nothing else is checked */
 	for (int i = 0; i < nopts; i++)
@@ -601,6 +602,7 @@ config_load(Config *cfg, int argc, char **argv, PgbError *err)
 	memset(&ld, 0, sizeof(ld));
 	cfg->argc = argc;
 	cfg->argv = argv;
+	cfg->command_id = -1;
 	ld.cfg = cfg;
 	ld.cmd = -1;
 	if (option_count > OPTION_MAX)

@@ -55,6 +55,7 @@ typedef struct Config
 {
 	/* the command word ("backup", "restore", ...), NULL for --help/--version */
 	const char *command;
+	int			command_id;		/* its CommandId (config/options.h), -1 with no command */
 	/* positional arguments after the command */
 	int			nargs;
 	char	  **args;

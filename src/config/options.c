@@ -15,38 +15,42 @@
 
 #include "config/options.h"
 
+#define EACH CMDF_EACH_REPO
+
 const CommandDef command_table[CMD_COUNT] = {
-	[CMD_INIT] = {"init", NULL, 0,
+	[CMD_INIT] = {"init", NULL, 0, EACH,
 	"create the repository for a cluster"},
-	[CMD_BACKUP] = {"backup", NULL, 0,
+	[CMD_BACKUP] = {"backup", NULL, 0, EACH | CMDF_PRIMARY,
 	"take a backup of the cluster"},
-	[CMD_ARCHIVE_PUSH] = {"archive-push", "WAL_PATH", 1,
+	[CMD_ARCHIVE_PUSH] = {"archive-push", "WAL_PATH", 1, EACH | CMDF_PER_SEGMENT,
 	"store one WAL file in the repository (archive_command)"},
-	[CMD_ARCHIVE_GET] = {"archive-get", "WAL_NAME DEST_PATH", 2,
+	[CMD_ARCHIVE_GET] = {"archive-get", "WAL_NAME DEST_PATH", 2, CMDF_PER_SEGMENT,
 	"fetch one WAL file from the repository (restore_command)"},
-	[CMD_RESTORE] = {"restore", NULL, 0,
+	[CMD_RESTORE] = {"restore", NULL, 0, 0,
 	"restore a backup, optionally to a point in time"},
-	[CMD_INFO] = {"info", NULL, 0,
+	[CMD_INFO] = {"info", NULL, 0, 0,
 	"list the backups and the archived WAL"},
-	[CMD_VERIFY] = {"verify", NULL, 0,
+	[CMD_VERIFY] = {"verify", NULL, 0, EACH,
 	"check that the repository is complete and uncorrupted"},
-	[CMD_CHECK] = {"check", NULL, 0,
+	[CMD_CHECK] = {"check", NULL, 0, EACH,
 	"check the configuration, the database and WAL archiving"},
-	[CMD_EXPIRE] = {"expire", NULL, 0,
+	[CMD_EXPIRE] = {"expire", NULL, 0, EACH,
 	"remove backups and WAL beyond the retention policy"},
-	[CMD_STATUS] = {"status", NULL, 0,
+	[CMD_STATUS] = {"status", NULL, 0, 0,
 	"show the cluster's members, archiving, newest backup and jobs"},
-	[CMD_SCHEDULE] = {"schedule", NULL, 0,
+	[CMD_SCHEDULE] = {"schedule", NULL, 0, 0,
 	"run the configured jobs on schedule, in the foreground"},
-	[CMD_METRICS] = {"metrics", NULL, 0,
+	[CMD_METRICS] = {"metrics", NULL, 0, 0,
 	"serve the Prometheus metrics endpoint alone, in the foreground"},
-	[CMD_CRON] = {"cron", NULL, 0,
+	[CMD_CRON] = {"cron", NULL, 0, 0,
 	"print crontab lines equivalent to the schedule"},
-	[CMD_CLONE] = {"clone", NULL, 0,
+	[CMD_CLONE] = {"clone", NULL, 0, 0,
 	"start an independent copy of the cluster as of a moment"},
-	[CMD_CONFIG] = {"config", NULL, 0,
+	[CMD_CONFIG] = {"config", NULL, 0, 0,
 	"show every effective setting and where it comes from, or render one member's configuration"},
 };
+
+#undef EACH
 
 /* Allowed values of the enum options; the first is not implicitly the default. */
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};

@@ -1,6 +1,6 @@
 /*
  * The declarative tables behind pgbkp's configuration: one row per command
- * (name, arguments, summary) and one row per option (long name, type, range
+ * (name, arguments, flags, summary) and one row per option (long name, type, range
  * or allowed values, default, the commands it applies to, its key in the
  * `pgbkp:` section of the YAML file, its environment variable, and its help).
  * Everything else -- getopt_long's option array, the environment and YAML
@@ -42,11 +42,23 @@ typedef enum CommandId
 
 #define CMD_BIT(id) (1u << (id))
 
+/* CommandDef.flags: what the command layer does around a command's handler */
+#define CMDF_EACH_REPO	0x01	/* run once per repository (else it reads Config.repos itself) */
+#define CMDF_PRIMARY	0x02	/* on a replica of the cluster: "skipped", exit 0 */
+#define CMDF_PER_SEGMENT 0x04	/* PostgreSQL runs it for every WAL segment: warnings it
+								 * would repeat each time are logged at debug level */
+
+/*
+ * The one list of commands: what the parser, --help, the man page and the
+ * command layer know of each.  The command layer binds a handler to each
+ * CommandId (src/cmd/dispatch.c); this layer knows no handler.
+ */
 typedef struct CommandDef
 {
 	const char *name;			/* the command word */
 	const char *args;			/* positional arguments for the synopsis, or NULL */
 	int			nargs;			/* exact number of positional arguments */
+	unsigned	flags;			/* CMDF_* */
 	const char *summary;		/* one line, lowercase, no period */
 } CommandDef;
 

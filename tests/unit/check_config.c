@@ -133,6 +133,37 @@ END_TEST
 
 /* ---- the repository key table ---- */
 
+/* The command table: every row complete, and the flags the command layer acts on. */
+START_TEST(test_command_table)
+{
+	unsigned	each = 0,
+				primary = 0,
+				per_segment = 0;
+
+	for (int c = 0; c < CMD_COUNT; c++)
+	{
+		const CommandDef *d = &command_table[c];
+
+		ck_assert_ptr_nonnull(d->name);
+		ck_assert_ptr_nonnull(d->summary);
+		ck_assert_int_eq(command_find(d->name), c);
+		ck_assert_int_eq(d->nargs == 0, d->args == NULL);
+		if (d->flags & CMDF_EACH_REPO)
+			each |= CMD_BIT(c);
+		if (d->flags & CMDF_PRIMARY)
+			primary |= CMD_BIT(c);
+		if (d->flags & CMDF_PER_SEGMENT)
+			per_segment |= CMD_BIT(c);
+	}
+	ck_assert_uint_eq(each, CMD_BIT(CMD_INIT) | CMD_BIT(CMD_BACKUP) | CMD_BIT(CMD_ARCHIVE_PUSH) |
+					  CMD_BIT(CMD_VERIFY) | CMD_BIT(CMD_CHECK) | CMD_BIT(CMD_EXPIRE));
+	ck_assert_uint_eq(primary, CMD_BIT(CMD_BACKUP));
+	ck_assert_uint_eq(per_segment, CMD_BIT(CMD_ARCHIVE_PUSH) | CMD_BIT(CMD_ARCHIVE_GET));
+	ck_assert_int_eq(load("archive-get", "000000010000000000000001", "/tmp/x", NULL), 0);
+	ck_assert_int_eq(cfg.command_id, CMD_ARCHIVE_GET);
+}
+END_TEST
+
 /* A value the row takes, and one it refuses (NULL: it refuses none). */
 static void
 repo_key_values(const RepoDefKey *k, const char **good, const char **bad)
@@ -1450,6 +1481,7 @@ config_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_table_names);
+	tcase_add_test(tc, test_command_table);
 	tcase_add_test(tc, test_repodef_every_key);
 	tcase_add_test(tc, test_repodef_unknown_keys);
 	tcase_add_test(tc, test_schedjob_keys);
