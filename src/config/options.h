@@ -1,12 +1,13 @@
 /*
  * The declarative tables behind pgbkp's configuration: one row per command
- * (name, arguments, flags, summary) and one row per option (long name, type, range
- * or allowed values, default, the commands it applies to, its key in the
- * `pgbkp:` section of the YAML file, its environment variable, and its help).
- * Everything else -- getopt_long's option array, the environment and YAML
- * lookups, --help and the man page -- is derived from these rows, so adding
- * an option is one table entry.  This module also owns turning an option's
- * text (from any source) into a typed value stored in the Config.
+ * (name, arguments, flags, summary) and one row per option (long name, type,
+ * range or allowed values, default, the commands it applies to, its key in
+ * the `pgbkp:` section of the YAML file, its environment variable, and its
+ * help).  Everything else -- getopt_long's option array, the environment and
+ * YAML lookups, --help, the man page and the command layer's dispatch -- is
+ * derived from these rows, so adding an option is one table entry.  This
+ * module also owns turning an option's text (from any source) into a typed
+ * value stored in the Config (optvalue.c).
  */
 #ifndef PGBKP_OPTIONS_H
 #define PGBKP_OPTIONS_H
