@@ -9,10 +9,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/cmd.h"
+#include "cmd/dispatch.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "config/help.h"
 #include "config/options.h"
+
+/* Whether PostgreSQL runs the command for every WAL segment (archive-push, archive-get). */
+static bool
+per_segment(const Config *cfg)
+{
+	return cfg->command_id >= 0 && (command_table[cfg->command_id].flags & CMDF_PER_SEGMENT);
+}
 
 /*
  * The log file LOG_PATH/pgbkp-CLUSTER-COMMAND.log (pgBackRest's own are
@@ -36,7 +44,7 @@ open_log_file(const Config *cfg)
 	snprintf(path, sizeof(path), "%s/pgbkp-%s-%s.log", cfg->log_path, cfg->cluster ? cfg->cluster : "none", cfg->command);
 	if (!log_open_file(path, (LogLevel) cfg->log_level_file))
 	{
-		if (strncmp(cfg->command, "archive-", 8) == 0 || (errno == ENOENT && src && strstr(src, "role default")))
+		if (per_segment(cfg) || (errno == ENOENT && src && strstr(src, "role default")))
 			log_debug("could not open log file \"%s\": %s", path, strerror(errno));
 		else
 			log_warn("could not open log file \"%s\": %s; logging to stderr only", path, strerror(errno));
@@ -91,28 +99,21 @@ main(int argc, char **argv)
 	for (int i = 0; i < cfg.nrepos; i++)
 		for (int j = 0; j < cfg.repos[i].nwarnings; j++)
 		{
-			if (strncmp(cfg.command, "archive-", 8) == 0)
+			if (per_segment(&cfg))
 				log_debug("%s", cfg.repos[i].warnings[j]);
 			else
 				log_warn("%s", cfg.repos[i].warnings[j]);
 		}
-	rc = EXIT_INTERNAL;
-	for (const CommandEntry *c = command_handlers; c->name; c++)
+	if (cmd_run(&cfg, &err) == 0)
+		rc = EXIT_OK;
+	else
 	{
-		if (strcmp(c->name, cfg.command) != 0)
-			continue;
-		if (cmd_run(c, &cfg, &err) == 0)
-			rc = EXIT_OK;
+		/* archive-get: a missing file is routine, PostgreSQL probes for it */
+		if (err.code == EXIT_WAL_MISSING)
+			log_debug("%s", err.msg);
 		else
-		{
-			/* archive-get: a missing file is routine, PostgreSQL probes for it */
-			if (err.code == EXIT_WAL_MISSING)
-				log_debug("%s", err.msg);
-			else
-				log_pgb_error(&err);
-			rc = err.code ? err.code : EXIT_INTERNAL;
-		}
-		break;
+			log_pgb_error(&err);
+		rc = err.code ? err.code : EXIT_INTERNAL;
 	}
 	if (rc == EXIT_OK)
 		log_file_only(LOG_INFO, "%s command end: completed successfully", cfg.command);

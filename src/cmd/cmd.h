@@ -1,5 +1,6 @@
 /*
- * The commands.  Each returns 0 or -1 with err set; main prints the error
+ * The commands' handlers, one per row of the command table (bound in
+ * dispatch.c).  Each returns 0 or -1 with err set; main prints the error
  * once and exits with err->code.  A command may print its own output to
  * stdout and log progress to stderr.
  */
@@ -9,32 +10,6 @@
 #include "config/config.h"
 
 typedef int (*CmdHandler) (const Config *cfg, PgbError *err);
-
-/*
- * How a command treats several repositories: CMD_REPOS_EACH runs it once per
- * repository (Config.repo_current set) and fails if any run failed; with
- * CMD_REPOS_SELF it reads Config.repos itself (archive-get, restore and
- * info choose or show repositories).
- */
-typedef enum CmdRepos
-{
-	CMD_REPOS_EACH,
-	CMD_REPOS_SELF
-} CmdRepos;
-
-typedef struct CommandEntry
-{
-	const char *name;
-	CmdHandler	handler;
-	CmdRepos	repos;
-	bool		primary_only;	/* on a replica of the cluster: "skipped", exit 0 */
-} CommandEntry;
-
-/* NULL-terminated. */
-extern const CommandEntry command_handlers[];
-
-/* Run a command: once, or once per repository (see CmdRepos). */
-int			cmd_run(const CommandEntry *c, Config *cfg, PgbError *err);
 
 int			cmd_init(const Config *cfg, PgbError *err);
 int			cmd_backup(const Config *cfg, PgbError *err);

@@ -40,24 +40,6 @@ typedef struct TimeFields
 	int			offset_secs;	/* east of UTC; valid when has_zone */
 } TimeFields;
 
-/*
- * Days since 1970-01-01 of a proleptic Gregorian date.  Shifting the year to
- * start in March puts the leap day last, so each 400-year era has a fixed
- * length and the day of the year follows from the month by a linear formula.
- */
-static int64_t
-days_from_civil(int year, int month, int day)
-{
-	int64_t		y = year - (month <= 2 ? 1 : 0);
-	int64_t		era = (y >= 0 ? y : y - 399) / 400;
-	int64_t		yoe = y - era * 400;	/* 0..399 */
-	int64_t		mp = (month + 9) % 12;	/* March = 0 */
-	int64_t		doy = (153 * mp + 2) / 5 + day - 1; /* 0..365 */
-	int64_t		doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;	/* 0..146096 */
-
-	return era * 146097 + doe - 719468;
-}
-
 static bool
 is_leap_year(int year)
 {
@@ -205,12 +187,29 @@ parse_fields(const char *text, TimeFields *f, PgbError *err)
 	return 0;
 }
 
-/* Seconds since the epoch of the fields read as if they were UTC. */
+/* The fields' date and time of day as a struct tm (no zone, tm_isdst 0). */
+static struct tm
+fields_tm(const TimeFields *f)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = f->year - 1900;
+	tm.tm_mon = f->month - 1;
+	tm.tm_mday = f->day;
+	tm.tm_hour = f->hour;
+	tm.tm_min = f->minute;
+	tm.tm_sec = f->second;
+	return tm;
+}
+
+/* Seconds since the epoch of the fields read as if they were UTC (the C library's calendar). */
 static int64_t
 fields_as_utc(const TimeFields *f)
 {
-	return days_from_civil(f->year, f->month, f->day) * SECS_PER_DAY +
-		f->hour * 3600 + f->minute * 60 + f->second;
+	struct tm	tm = fields_tm(f);
+
+	return (int64_t) timegm(&tm);
 }
 
 /*
@@ -222,16 +221,9 @@ fields_as_utc(const TimeFields *f)
 static bool
 local_reading(const TimeFields *f, int isdst, time_t *t)
 {
-	struct tm	tm;
+	struct tm	tm = fields_tm(f);
 	time_t		result;
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = f->year - 1900;
-	tm.tm_mon = f->month - 1;
-	tm.tm_mday = f->day;
-	tm.tm_hour = f->hour;
-	tm.tm_min = f->minute;
-	tm.tm_sec = f->second;
 	tm.tm_isdst = isdst;
 	tm.tm_wday = -1;			/* mktime sets it on success */
 

@@ -4,42 +4,33 @@
  * line is parsed first -- it names the command, the file and perhaps the
  * cluster the file is read for -- and every value remembers the rank of the
  * source that set it, so a lower source read later never replaces it.
- * Also prints the table as --help text and as troff for the man page.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/timefmt.h"
+#include "config/cmdline.h"
 #include "config/config.h"
 #include "config/pgbr_hint.h"
 #include "config/inventory.h"
 #include "config/members.h"
 #include "config/options.h"
+#include "config/schedjob.h"
 
-#define OPTION_MAX CONFIG_OPTION_MAX	/* bound on option_count */
-#define VAL_OPTION 1000			/* getopt value of option i: VAL_OPTION + i */
-#define VAL_NEGATED 2000		/* of --no-<option i>: VAL_NEGATED + i */
 
 typedef struct Loader
 {
 	Config	   *cfg;
 	int			cmd;			/* CommandId, or -1 */
-	OptionSourceKind rank[OPTION_MAX];	/* source of each option's value */
+	OptionSourceKind rank[CONFIG_OPTION_MAX];	/* source of each option's value */
 	bool		repo_path_fallback; /* repo-path came from pg_fs_backup */
 	int			file_pg_port;	/* pg_port as the file sets it (the members' default), 0: unset */
 	char		repo_path_where[1024];	/* where repo-path was set in the file */
 } Loader;
 
-/* One option as it appeared on the command line, before the command is known. */
-typedef struct CmdlineOpt
-{
-	int			index;			/* in option_table */
-	const char *value;
-} CmdlineOpt;
 
 /* Remember where option i's value came from (for pgbkp config). */
 static int
@@ -100,8 +91,9 @@ apply_file_setting(void *arg, const OptionDef *opt, const char *value,
 
 	if (!option_applies(opt, ld->cmd))
 		return 0;
-	if (strcmp(opt->name, "pg-port") == 0)
-		ld->file_pg_port = atoi(value);	/* checked by apply() below when it counts */
+	/* the members' default port even where another source sets --pg-port; 0: not a port */
+	if (strcmp(opt->name, "pg-port") == 0 && !config_parse_int(value, 1, 65535, &ld->file_pg_port))
+		ld->file_pg_port = 0;
 	if (apply(ld, opt, value, src, err) < 0)
 		return -1;
 	if (strcmp(opt->name, "repo-path") == 0 && ld->rank[i] == SRC_FILE)
@@ -118,38 +110,12 @@ apply_file_job(void *arg, const char *index, const char *key, const char *value,
 			   const char *where, PgbError *err)
 {
 	Config	   *cfg = ((Loader *) arg)->cfg;
-	ScheduleJob *j;
 
-	if (key == NULL)
-	{
-		if (cfg->nsched == CONFIG_MAX_JOBS)
-			return pgb_error(err, EXIT_CONFIG, "%s: more than %d scheduled jobs", where, CONFIG_MAX_JOBS);
-		j = &cfg->sched[cfg->nsched++];
-		memset(j, 0, sizeof(*j));
-		j->jitter = -1;
-		return (j->where = strdup(where)) ? 0 : pgb_error(err, EXIT_INTERNAL, "out of memory");
-	}
-	j = &cfg->sched[cfg->nsched - 1];
-	if (strcmp(key, "cron") == 0 && strlen(value) < sizeof(j->cron))
-		strcpy(j->cron, value);
-	else if (strcmp(key, "command") == 0 && strlen(value) < sizeof(j->command))
-		strcpy(j->command, value);
-	else if (strcmp(key, "type") == 0 && strlen(value) < sizeof(j->type))
-		strcpy(j->type, value);
-	else if (strcmp(key, "name") == 0 && strlen(value) < sizeof(j->name))
-		strcpy(j->name, value);
-	else if (strcmp(key, "jitter") == 0)
-	{
-		char	   *end;
-		long		v = strtol(value, &end, 10);
-
-		if (end == value || *end != '\0' || v < 0 || v > 86400)
-			return pgb_error(err, EXIT_CONFIG, "%s: invalid jitter \"%s\": expected seconds from 0 to 86400", where, value);
-		j->jitter = (int) v;
-	}
-	else
-		return pgb_error(err, EXIT_CONFIG, "%s: value of \"%s\" is too long", where, key);
-	return 0;
+	if (key != NULL)
+		return schedjob_set(&cfg->sched[cfg->nsched - 1], key, value, where, err);
+	if (cfg->nsched == CONFIG_MAX_JOBS)
+		return pgb_error(err, EXIT_CONFIG, "%s: more than %d scheduled jobs", where, CONFIG_MAX_JOBS);
+	return schedjob_init(&cfg->sched[cfg->nsched++], where, err);
 }
 
 /* InventoryRepoFn: collect the cluster's members. */
@@ -181,166 +147,6 @@ apply_file_repo(void *arg, const char *name, const char *key, const char *value,
 		return 0;
 	}
 	return repodef_set(&cfg->repos[cfg->nrepos - 1], key, value, where, err);
-}
-
-static int
-usage_error_hint(PgbError *err)
-{
-	return pgb_hint(err, "see pgbkp --help");
-}
-
-/* getopt_long's tables, generated from option_table. */
-static void
-build_getopt_tables(struct option *longopts, char (*negnames)[64], char *shortopts)
-{
-	int			n = 0;
-	char	   *s = shortopts;
-
-	*s++ = '-';					/* non-options in order, as value 1 */
-	*s++ = ':';					/* a missing value returns ':' */
-	for (int i = 0; i < option_count; i++)
-	{
-		const OptionDef *opt = &option_table[i];
-		int			has_arg = (opt->type == OPT_BOOL || opt->type == OPT_FLAG) ?
-			no_argument : required_argument;
-
-		longopts[n++] = (struct option) {opt->name, has_arg, NULL, VAL_OPTION + i};
-		if (opt->type == OPT_BOOL)
-		{
-			snprintf(negnames[i], 64, "no-%s", opt->name);
-			longopts[n++] = (struct option) {negnames[i], no_argument, NULL, VAL_NEGATED + i};
-		}
-		if (opt->short_name)
-		{
-			*s++ = (char) opt->short_name;
-			if (has_arg == required_argument)
-				*s++ = ':';
-		}
-	}
-	*s = '\0';
-	longopts[n] = (struct option) {NULL, 0, NULL, 0};
-}
-
-static int
-short_option_index(int c)
-{
-	for (int i = 0; i < option_count; i++)
-		if (option_table[i].short_name == c)
-			return i;
-	return -1;
-}
-
-/* How many long options (with the --no- forms) begin with the given text. */
-static int
-long_option_matches(const char *text)
-{
-	size_t		len = strcspn(text, "=");
-	int			n = 0;
-
-	for (int i = 0; i < option_count; i++)
-	{
-		const OptionDef *opt = &option_table[i];
-
-		if (strncmp(opt->name, text, len) == 0)
-			n++;
-		if (opt->type == OPT_BOOL && strncmp("no-", text, len < 3 ? len : 3) == 0 &&
-			(len <= 3 || strncmp(opt->name, text + 3, len - 3) == 0))
-			n++;
-	}
-	return n;
-}
-
-static int
-getopt_error(int c, int argc, char **argv, PgbError *err)
-{
-	const char *arg = (optind > 0 && optind <= argc) ? argv[optind - 1] : "?";
-
-	if (optopt >= VAL_OPTION && optopt < VAL_OPTION + option_count)
-	{
-		const OptionDef *opt = &option_table[optopt - VAL_OPTION];
-
-		pgb_error(err, EXIT_USAGE, c == ':' ? "option --%s requires a value" :
-				  "option --%s does not take a value", opt->name);
-	}
-	else if (optopt >= VAL_NEGATED && optopt < VAL_NEGATED + option_count)
-		pgb_error(err, EXIT_USAGE, "option --no-%s does not take a value",
-				  option_table[optopt - VAL_NEGATED].name);
-	else if (c == ':')
-		pgb_error(err, EXIT_USAGE, "option -%c requires a value", optopt);
-	else if (optopt != 0)
-		pgb_error(err, EXIT_USAGE, "unrecognized option \"-%c\"", optopt);
-	else
-	{
-		char		hint[PGB_HINT_MAX];
-
-		if (pgbr_option_hint(arg, argc, argv, hint, sizeof(hint)))
-		{
-			pgb_error(err, EXIT_USAGE, "unrecognized option \"%.*s\"", (int) strcspn(arg, "="), arg);
-			return pgb_hint(err, "%s", hint);
-		}
-		if (arg[0] == '-' && arg[1] == '-' && long_option_matches(arg + 2) > 1)
-			pgb_error(err, EXIT_USAGE, "option \"%.*s\" is ambiguous",
-					  (int) strcspn(arg, "="), arg);
-		else
-			pgb_error(err, EXIT_USAGE, "unrecognized option \"%.*s\"",
-					  (int) strcspn(arg, "="), arg);
-	}
-	return usage_error_hint(err);
-}
-
-/* The first positional argument is the command word; the rest are its args. */
-static int
-add_positional(Config *cfg, const char **cmdword, const char *arg, PgbError *err)
-{
-	if (*cmdword == NULL)
-		*cmdword = arg;
-	else if ((cfg->args[cfg->nargs++] = strdup(arg)) == NULL)
-	{
-		cfg->nargs--;
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	}
-	return 0;
-}
-
-/*
- * First pass over argv: the command word, positional arguments and the
- * options in order of appearance (stored later, once the command is known).
- */
-static int
-scan_cmdline(Config *cfg, int argc, char **argv, const char **cmdword,
-			 CmdlineOpt *opts, int *nopts, PgbError *err)
-{
-	struct option longopts[2 * OPTION_MAX + 1];
-	char		negnames[OPTION_MAX][64];
-	char		shortopts[2 * OPTION_MAX + 3];
-	int			c;
-
-	build_getopt_tables(longopts, negnames, shortopts);
-	optind = 0;					/* glibc: full re-initialization */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-	{
-		int			i;
-
-		if (c == 1)
-		{
-			if (add_positional(cfg, cmdword, optarg, err) < 0)
-				return -1;
-		}
-		else if (c == '?' || c == ':')
-			return getopt_error(c, argc, argv, err);
-		else if (c >= VAL_NEGATED)
-			opts[(*nopts)++] = (CmdlineOpt) {c - VAL_NEGATED, "false"};
-		else if ((i = c >= VAL_OPTION ? c - VAL_OPTION : short_option_index(c)) >= 0)
-			opts[(*nopts)++] = (CmdlineOpt) {i, optarg ? optarg : "true"};
-		else
-			return pgb_error(err, EXIT_INTERNAL, "getopt returned unexpected value %d", c);
-	}
-	/* after "--" everything is positional */
-	for (int i = optind; i < argc; i++)
-		if (add_positional(cfg, cmdword, argv[i], err) < 0)
-			return -1;
-	return 0;
 }
 
 /* Check the command and store the command-line options for it. */
@@ -564,7 +370,7 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 			 note_source(cfg, i, &dflt, err) < 0))
 			return -1;
 
-	if (scan_cmdline(cfg, argc, argv, &cmdword, opts, &nopts, err) < 0)
+	if (cmdline_scan(cfg, argc, argv, &cmdword, opts, &nopts, err) < 0)
 		return -1;
 	if (cmdword && strcmp(cmdword, "help") == 0)
 	{
@@ -584,9 +390,10 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 		if ((ld->cmd = command_find(cmdword)) < 0)
 		{
 			pgb_error(err, EXIT_USAGE, "unknown command \"%s\"", cmdword);
-			return usage_error_hint(err);
+			return cmdline_usage_hint(err);
 		}
 		cfg->command = command_table[ld->cmd].name;
+		cfg->command_id = ld->cmd;
 	}
 	/* the global flags --help, --version, --help-troff: nothing else is checked */
 	for (int i = 0; i < nopts; i++)
@@ -598,14 +405,14 @@ load(Loader *ld, int argc, char **argv, CmdlineOpt *opts, PgbError *err)
 	if (cmdword == NULL)
 	{
 		pgb_error(err, EXIT_USAGE, "no command given");
-		return usage_error_hint(err);
+		return cmdline_usage_hint(err);
 	}
 
 	if (apply_cmdline(ld, opts, nopts, err) < 0 ||
 		apply_environment(ld, err) < 0 ||
 		apply_file(ld, err) < 0 ||
 		resolve_repos(ld, err) < 0 ||
-		members_resolve(cfg, ld->file_pg_port > 0 && ld->file_pg_port < 65536 ? ld->file_pg_port : 5432,
+		members_resolve(cfg, ld->file_pg_port > 0 ? ld->file_pg_port : 5432,
 						ld->rank[option_find("pg-port") - option_table] <= SRC_FILE,
 						ld->rank[option_find("pg-data") - option_table] <= SRC_FILE,
 						ld->rank[option_find("pg-host") - option_table] <= SRC_FILE, err) < 0 ||
@@ -626,9 +433,10 @@ config_load(Config *cfg, int argc, char **argv, PgbError *err)
 	memset(&ld, 0, sizeof(ld));
 	cfg->argc = argc;
 	cfg->argv = argv;
+	cfg->command_id = -1;
 	ld.cfg = cfg;
 	ld.cmd = -1;
-	if (option_count > OPTION_MAX)
+	if (option_count > CONFIG_OPTION_MAX)
 		return pgb_error(err, EXIT_INTERNAL, "too many options in the option table");
 
 	opts = calloc(argc > 0 ? argc : 1, sizeof(CmdlineOpt));
@@ -661,234 +469,4 @@ config_free(Config *cfg)
 		free(cfg->args[i]);
 	free(cfg->args);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-/*
- * --help and the man page.  Both walk the same tables in table order, so the
- * output is deterministic and cannot disagree with what the parser accepts.
- */
-
-/* Options of one command (cmd >= 0) or the global ones (cmd < 0). */
-static bool
-option_listed(const OptionDef *opt, int cmd)
-{
-	if (opt->flags & OPTF_HIDDEN)
-		return false;
-	return cmd < 0 ? opt->commands == 0 : (opt->commands & CMD_BIT(cmd)) != 0;
-}
-
-static void
-help_options(int cmd)
-{
-	char		label[128];
-	char		details[256];
-
-	for (int i = 0; i < option_count; i++)
-	{
-		const OptionDef *opt = &option_table[i];
-
-		if (!option_listed(opt, cmd))
-			continue;
-		snprintf(label, sizeof(label), "  %c%c%c --%s%s%s%s",
-				 opt->short_name ? '-' : ' ', opt->short_name ? opt->short_name : ' ',
-				 opt->short_name ? ',' : ' ', opt->type == OPT_BOOL ? "[no-]" : "",
-				 opt->name, opt->metavar ? "=" : "", opt->metavar ? opt->metavar : "");
-		if (strlen(label) < 31)
-			printf("%-32s%s\n", label, opt->help);
-		else
-			printf("%s\n%32s%s\n", label, "", opt->help);
-		option_details(opt, details, sizeof(details));
-		if (details[0])
-			printf("%32s(%s)\n", "", details);
-	}
-}
-
-/* Where settings come from, the repository keys and the exit codes. */
-static void
-help_reference(void)
-{
-	printf("\nSettings come from the command line, else the environment, else the\n"
-		   "pgbkp: section or Pigsty inventory in the configuration file.\n");
-	printf("\nRepositories: --repo-path DIR, else the names in pgbkp.repositories, else\n"
-		   "pgbackrest_method (a name or a list), each defined by pgbackrest_repo.NAME\n"
-		   "with these keys (Repository keys), else pg_fs_backup:\n");
-	for (const RepoDefKey *k = repodef_keys; k->key; k++)
-		printf("  %-22s%s\n", k->key, k->help);
-	printf("\nExit status:\n");
-	for (const ExitCodeInfo *e = exit_code_table; e->name; e++)
-		printf("  %3d  %-17s %s\n", e->code, e->name, e->description);
-}
-
-void
-config_print_help(const char *topic)
-{
-	int			cmd = topic ? command_find(topic) : -1;
-	char		synopsis[128];
-
-	if (cmd >= 0)
-	{
-		command_synopsis(cmd, synopsis, sizeof(synopsis));
-		printf("pgbkp %s: %s\n\nUsage:\n  pgbkp [GLOBAL OPTIONS] %s\n",
-			   command_table[cmd].name, command_table[cmd].summary, synopsis);
-		if (strstr(synopsis, "[OPTIONS]"))
-		{
-			printf("\nOptions for %s:\n", command_table[cmd].name);
-			help_options(cmd);
-		}
-		printf("\nGlobal options (--config, --cluster, --repo-path, --pg-data, --log-level and\n"
-			   "more), the repository keys and the exit status: \"pgbkp help options\".\n");
-		return;
-	}
-	if (topic == NULL)
-	{
-		printf("pgbkp: backup and point-in-time recovery for PostgreSQL\n\n"
-			   "Usage:\n  pgbkp [GLOBAL OPTIONS] COMMAND [ARGS]\n  pgbkp help [COMMAND|options]\n\nCommands:\n");
-		for (int c = 0; c < CMD_COUNT; c++)
-		{
-			command_synopsis(c, synopsis, sizeof(synopsis));
-			printf("  %-34s%s\n", synopsis, command_table[c].summary);
-		}
-	}
-	printf("\nGlobal options (anywhere on the command line):\n");
-	help_options(-1);
-	help_reference();
-	if (topic == NULL)
-		printf("\nRun \"pgbkp help COMMAND\" (or \"pgbkp COMMAND --help\") for the options of a command.\n");
-}
-
-/* Write text for troff: '-' as \-, '\' as \e. */
-static void
-troff_put(const char *text)
-{
-	for (const char *p = text; *p; p++)
-	{
-		if (*p == '-')
-			fputs("\\-", stdout);
-		else if (*p == '\\')
-			fputs("\\e", stdout);
-		else
-			putchar(*p);
-	}
-}
-
-/* A line of running text; \& keeps a leading '.' or '\'' from being a request. */
-static void
-troff_line(const char *text)
-{
-	if (text[0] == '.' || text[0] == '\'')
-		fputs("\\&", stdout);
-	troff_put(text);
-	putchar('\n');
-}
-
-static void
-troff_options(int cmd)
-{
-	char		details[256];
-
-	for (int i = 0; i < option_count; i++)
-	{
-		const OptionDef *opt = &option_table[i];
-
-		if (!option_listed(opt, cmd))
-			continue;
-		fputs(".TP\n", stdout);
-		if (opt->short_name)
-			printf("\\fB\\-%c\\fR, ", opt->short_name);
-		fputs(opt->type == OPT_BOOL ? "\\fB\\-\\-\\fR[\\fBno\\-\\fR]\\fB" : "\\fB\\-\\-", stdout);
-		troff_put(opt->name);
-		fputs("\\fR", stdout);
-		if (opt->metavar)
-		{
-			fputs("=\\fI", stdout);
-			troff_put(opt->metavar);
-			fputs("\\fR", stdout);
-		}
-		putchar('\n');
-		troff_line(opt->help);
-		option_details(opt, details, sizeof(details));
-		if (details[0])
-		{
-			fputs(".br\n(", stdout);
-			troff_put(details);
-			fputs(")\n", stdout);
-		}
-	}
-}
-
-void
-config_print_troff(void)
-{
-	char		synopsis[128];
-
-	fputs(".SH COMMANDS\n", stdout);
-	for (int c = 0; c < CMD_COUNT; c++)
-	{
-		command_synopsis(c, synopsis, sizeof(synopsis));
-		fputs(".TP\n\\fB", stdout);
-		troff_put(command_table[c].name);
-		fputs("\\fR", stdout);
-		if (command_table[c].args)
-		{
-			fputs(" \\fI", stdout);
-			troff_put(command_table[c].args);
-			fputs("\\fR", stdout);
-		}
-		if (strstr(synopsis, "[OPTIONS]"))
-			fputs(" [\\fIOPTIONS\\fR]", stdout);
-		putchar('\n');
-		troff_line(command_table[c].summary);
-	}
-
-	fputs(".SH OPTIONS\n.SS \"Global options\"\n", stdout);
-	troff_options(-1);
-	for (int c = 0; c < CMD_COUNT; c++)
-	{
-		command_synopsis(c, synopsis, sizeof(synopsis));
-		if (strstr(synopsis, "[OPTIONS]") == NULL)
-			continue;
-		printf(".SS \"Options for %s\"\n", command_table[c].name);
-		troff_options(c);
-	}
-
-	fputs(".SH \"REPOSITORY KEYS\"\n", stdout);
-	troff_line("Keys of a pgbackrest_repo.NAME entry that pgbkp reads (see REPOSITORIES); "
-			   "pgBackRest's other keys are ignored.");
-	for (const RepoDefKey *k = repodef_keys; k->key; k++)
-	{
-		fputs(".TP\n.B ", stdout);
-		troff_put(k->key);
-		putchar('\n');
-		troff_line(k->help);
-	}
-
-	fputs(".SH ENVIRONMENT\n", stdout);
-	for (int i = 0; i < option_count; i++)
-	{
-		const OptionDef *opt = &option_table[i];
-		char		valid[128];
-
-		if (opt->env_name == NULL || (opt->flags & OPTF_HIDDEN))
-			continue;
-		printf(".TP\n.B %s\nSets \\fB\\-\\-", opt->env_name);
-		troff_put(opt->name);
-		fputs("\\fR", stdout);
-		if (opt->commands)
-		{
-			option_commands(opt, valid, sizeof(valid));
-			fputs(" (", stdout);
-			troff_put(valid);
-			fputs(")", stdout);
-		}
-		fputs(opt->type == OPT_BOOL ? "; true, false, yes, no, on or off.\n" : ".\n", stdout);
-	}
-
-	fputs(".SH \"EXIT STATUS\"\n", stdout);
-	for (const ExitCodeInfo *e = exit_code_table; e->name; e++)
-	{
-		printf(".TP\n.B %d\n\\fB", e->code);
-		troff_put(e->name);
-		fputs("\\fR: ", stdout);
-		troff_line(e->description);
-	}
 }

@@ -63,6 +63,7 @@ typedef struct Config
 {
 	/* the command word ("backup", "restore", ...), NULL for --help/--version */
 	const char *command;
+	int			command_id;		/* its CommandId (config/options.h), -1 with no command */
 	/* positional arguments after the command */
 	int			nargs;
 	char	  **args;
@@ -177,20 +178,5 @@ typedef struct Config
 int			config_load(Config *cfg, int argc, char **argv, PgbError *err);
 
 void		config_free(Config *cfg);
-
-/* Print --help (general, or for cfg->command when set) to stdout. */
-/*
- * --help: topic NULL prints the commands and the global options; a command
- * name, that command's options (the global ones are one "pgbkp help
- * options" away); "options", the global options, the repository keys and
- * the exit status.
- */
-void		config_print_help(const char *topic);
-
-/*
- * Print the option list and exit-code table as troff for the man page
- * (hidden command-line flag --help-troff).
- */
-void		config_print_troff(void);
 
 #endif

@@ -1,11 +1,11 @@
 /*
  * The YAML reader for pgbkp's configuration file (see inventory.h).  The file
- * is loaded whole with libyaml's document API; then the Pigsty variables are
- * looked up (cluster vars over all.vars), the cluster's group is chosen, and
- * the settings are reported lowest precedence first: the Pigsty variables,
- * then the pgbkp: sections in all.vars, in the cluster's vars, and at the top
- * level.  Keys of an inventory that pgbkp does not use are ignored; inside a
- * pgbkp: section every key must be an option.
+ * is loaded whole with libyaml's document API; then the cluster's group is
+ * chosen, and the settings are reported lowest precedence first: the Pigsty
+ * variables (cluster vars over all.vars; read by pigsty.c), then the pgbkp:
+ * sections in all.vars, in the cluster's vars, and at the top level.  Keys
+ * of an inventory that pgbkp does not use are ignored; inside a pgbkp:
+ * section every key must be an option.
  *
  * YAML mapping keys are unique, but libyaml loads a repeated key without a
  * word, and which of the values a reader then sees is an accident of its
@@ -22,46 +22,11 @@
 #include <yaml.h>
 
 #include "config/inventory.h"
+#include "config/inventory_int.h"
+#include "config/schedjob.h"
 
-typedef struct Inventory
-{
-	const char *path;
-	const char *cluster;		/* pg_cluster, for ${pg_cluster} in repository values */
-	bool		pigsty;			/* the cluster is a group of a Pigsty inventory: its role defaults apply */
-	yaml_document_t doc;
-	InventorySetFn set;
-	InventoryRepoFn repo;
-	InventoryRepoFn member;
-	InventoryRepoFn job;
-	void	   *arg;
-	PgbError	dup;			/* the first repeated key map_get met; fails the load */
-} Inventory;
-
-/* The Pigsty variables pgbkp reads; later levels replace earlier ones. */
-typedef struct PigstyVars
-{
-	yaml_node_t *cluster;		/* pg_cluster */
-	yaml_node_t *port;			/* pg_port */
-	yaml_node_t *data;			/* pg_data */
-	yaml_node_t *dbsu;			/* pg_dbsu */
-	yaml_node_t *fs_backup;		/* pg_fs_backup, or its old name pg_fs_bkup */
-	const char *fs_backup_key;
-	yaml_node_t *method;		/* pgbackrest_method */
-	yaml_node_t *repo;			/* pgbackrest_repo */
-	yaml_node_t *patroni_port;	/* patroni_port */
-	yaml_node_t *patroni_enabled;	/* patroni_enabled */
-	yaml_node_t *patroni_ssl;	/* patroni_ssl_enabled */
-	yaml_node_t *log_dir;		/* pgbackrest_log_dir */
-	yaml_node_t *repl_user;		/* pg_replication_username */
-} PigstyVars;
-
-#define NODE_LINE(n) ((int) (n)->start_mark.line + 1)
-#define CRONTAB_MAX_JOBS 16
-#define PIGSTY_DEFAULTS "Pigsty v4.5.0 role default"
-#define PIGSTY_LOG_DIR "/pg/log/pgbackrest"
-
-static bool
-is_null(const yaml_node_t *node)
+bool
+inv_is_null(const yaml_node_t *node)
 {
 	const char *v;
 
@@ -74,10 +39,10 @@ is_null(const yaml_node_t *node)
 }
 
 /* The scalar's text, or NULL if node is absent, null or not a scalar. */
-static const char *
-scalar_text(const yaml_node_t *node)
+const char *
+inv_scalar(const yaml_node_t *node)
 {
-	if (node == NULL || node->type != YAML_SCALAR_NODE || is_null(node))
+	if (node == NULL || node->type != YAML_SCALAR_NODE || inv_is_null(node))
 		return NULL;
 	return (const char *) node->data.scalar.value;
 }
@@ -93,8 +58,8 @@ duplicate_error(const Inventory *inv, const yaml_node_t *first, const yaml_node_
 }
 
 /* Refuse a mapping in which a key appears twice (it is read whole). */
-static int
-unique_keys(Inventory *inv, yaml_node_t *map, PgbError *err)
+int
+inv_unique_keys(Inventory *inv, yaml_node_t *map, PgbError *err)
 {
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return 0;
@@ -102,14 +67,14 @@ unique_keys(Inventory *inv, yaml_node_t *map, PgbError *err)
 		 p < map->data.mapping.pairs.top; p++)
 	{
 		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
-		const char *k = scalar_text(knode);
+		const char *k = inv_scalar(knode);
 
 		if (k == NULL)
 			continue;
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
 		{
 			yaml_node_t *earlier = yaml_document_get_node(&inv->doc, q->key);
-			const char *e = scalar_text(earlier);
+			const char *e = inv_scalar(earlier);
 
 			if (e && strcmp(e, k) == 0)
 				return duplicate_error(inv, earlier, knode, k, err);
@@ -124,8 +89,8 @@ unique_keys(Inventory *inv, yaml_node_t *map, PgbError *err)
  * whatever else happened after: a value read from such a mapping is not
  * the one the file means.
  */
-static yaml_node_t *
-map_get(Inventory *inv, yaml_node_t *map, const char *key)
+yaml_node_t *
+inv_map_get(Inventory *inv, yaml_node_t *map, const char *key)
 {
 	yaml_node_t *found = NULL;
 	yaml_node_t *found_key = NULL;
@@ -136,7 +101,7 @@ map_get(Inventory *inv, yaml_node_t *map, const char *key)
 		 p < map->data.mapping.pairs.top; p++)
 	{
 		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
-		const char *k = scalar_text(knode);
+		const char *k = inv_scalar(knode);
 
 		if (k == NULL || strcmp(k, key) != 0)
 			continue;
@@ -153,14 +118,14 @@ map_get(Inventory *inv, yaml_node_t *map, const char *key)
 }
 
 /* Like map_get, but the value must be a mapping (or absent/null). */
-static int
-map_get_map(Inventory *inv, yaml_node_t *map, const char *key, const char *where,
+int
+inv_map_get_map(Inventory *inv, yaml_node_t *map, const char *key, const char *where,
 			yaml_node_t **out, PgbError *err)
 {
-	yaml_node_t *node = map_get(inv, map, key);
+	yaml_node_t *node = inv_map_get(inv, map, key);
 
 	*out = NULL;
-	if (is_null(node))
+	if (inv_is_null(node))
 		return 0;
 	if (node->type != YAML_MAPPING_NODE)
 		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"%s\" must be a mapping",
@@ -170,15 +135,15 @@ map_get_map(Inventory *inv, yaml_node_t *map, const char *key, const char *where
 }
 
 /* Hand one scalar to the caller as the value of option name. */
-static int
-emit(Inventory *inv, const char *name, yaml_node_t *node, const char *key,
+int
+inv_emit(Inventory *inv, const char *name, yaml_node_t *node, const char *key,
 	 PgbError *err)
 {
 	const OptionDef *opt = option_find(name);
 	OptionSource src = {SRC_FILE, inv->path, 0, key};
 	const char *text;
 
-	if (is_null(node))
+	if (inv_is_null(node))
 		return 0;
 	src.line = NODE_LINE(node);
 	if (node->type != YAML_SCALAR_NODE)
@@ -194,8 +159,8 @@ emit(Inventory *inv, const char *name, yaml_node_t *node, const char *key,
 }
 
 /* Hand a Pigsty role default to the caller as the value of option name. */
-static int
-emit_default(Inventory *inv, const char *name, const char *value, const char *key, PgbError *err)
+int
+inv_emit_default(Inventory *inv, const char *name, const char *value, const char *key, PgbError *err)
 {
 	OptionSource src = {SRC_FILE, PIGSTY_DEFAULTS, 0, key};
 	const OptionDef *opt = option_find(name);
@@ -205,346 +170,31 @@ emit_default(Inventory *inv, const char *name, const char *value, const char *ke
 	return inv->set(inv->arg, opt, value, &src, err);
 }
 
-/* Fill vars from one level's vars mapping, keeping what it does not set. */
-static void
-pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
-{
-	yaml_node_t *n;
-
-	if (vars == NULL)
-		return;
-	if ((n = map_get(inv, vars, "pg_cluster")) != NULL)
-		pv->cluster = n;
-	if ((n = map_get(inv, vars, "pg_port")) != NULL)
-		pv->port = n;
-	if ((n = map_get(inv, vars, "pg_data")) != NULL)
-		pv->data = n;
-	if ((n = map_get(inv, vars, "pg_dbsu")) != NULL)
-		pv->dbsu = n;
-	if ((n = map_get(inv, vars, "pg_fs_backup")) != NULL)
-	{
-		pv->fs_backup = n;
-		pv->fs_backup_key = "pg_fs_backup";
-	}
-	else if ((n = map_get(inv, vars, "pg_fs_bkup")) != NULL)
-	{
-		pv->fs_backup = n;
-		pv->fs_backup_key = "pg_fs_bkup";
-	}
-	if ((n = map_get(inv, vars, "pgbackrest_method")) != NULL)
-		pv->method = n;
-	if ((n = map_get(inv, vars, "pgbackrest_repo")) != NULL)
-		pv->repo = n;
-	if ((n = map_get(inv, vars, "patroni_port")) != NULL)
-		pv->patroni_port = n;
-	if ((n = map_get(inv, vars, "patroni_enabled")) != NULL)
-		pv->patroni_enabled = n;
-	if ((n = map_get(inv, vars, "patroni_ssl_enabled")) != NULL)
-		pv->patroni_ssl = n;
-	if ((n = map_get(inv, vars, "pgbackrest_log_dir")) != NULL)
-		pv->log_dir = n;
-	if ((n = map_get(inv, vars, "pg_replication_username")) != NULL)
-		pv->repl_user = n;
-}
 
 /* "FILE:LINE" of node. */
-static void
-where_of(Inventory *inv, yaml_node_t *node, char *out, size_t len)
+void
+inv_where(Inventory *inv, yaml_node_t *node, char *out, size_t len)
 {
 	snprintf(out, len, "%s:%d", inv->path, NODE_LINE(node));
 }
 
-/*
- * Pigsty's role defaults for the repositories (roles/pgsql/defaults/main.yml
- * of Pigsty v4.5.0): what its pgBackRest uses when the inventory defines no
- * pgbackrest_repo.  Written here as data, not copied text.
- */
-static const struct
-{
-	const char *repo;
-	const char *key;
-	const char *value;
-}			pigsty_repo_defaults[] = {
-	{"local", "path", "/pg/backup"},
-	{"local", "retention_full_type", "count"},
-	{"local", "retention_full", "2"},
-	{"minio", "type", "s3"},
-	{"minio", "s3_endpoint", "sss.pigsty"},
-	{"minio", "s3_region", "us-east-1"},
-	{"minio", "s3_bucket", "pgsql"},
-	{"minio", "s3_key", "pgbackrest"},
-	{"minio", "s3_key_secret", "S3User.Backup"},
-	{"minio", "s3_uri_style", "path"},
-	{"minio", "path", "/pgbackrest"},
-	{"minio", "storage_port", "9000"},
-	{"minio", "storage_ca_file", "/etc/pki/ca.crt"},
-	{"minio", "block", "y"},
-	{"minio", "bundle", "y"},
-	{"minio", "bundle_limit", "20MiB"},
-	{"minio", "bundle_size", "128MiB"},
-	{"minio", "cipher_type", "aes-256-cbc"},
-	{"minio", "cipher_pass", "pgBackRest"},
-	{"minio", "retention_full_type", "time"},
-	{"minio", "retention_full", "14"},
-	{NULL, NULL, NULL}
-};
-
-/* pgBackRest's repository path when an entry names none (repo1-path's default). */
-#define PGBACKREST_DEFAULT_PATH "/var/lib/pgbackrest"
-
-/*
- * value with every ${pg_cluster} replaced by the cluster's name, as Pigsty's
- * template does for every repository value.  false when it does not fit.
- */
-static bool
-substitute_cluster(const char *value, const char *cluster, char *out, size_t len)
-{
-	static const char var[] = "${pg_cluster}";
-	size_t		n = 0;
-
-	for (const char *p = value; *p;)
-	{
-		const char *piece = p;
-		size_t		plen = 1;
-
-		if (cluster && strncmp(p, var, sizeof(var) - 1) == 0)
-		{
-			piece = cluster;
-			plen = strlen(cluster);
-			p += sizeof(var) - 1;
-		}
-		else
-			p++;
-		if (n + plen >= len)
-			return false;
-		memcpy(out + n, piece, plen);
-		n += plen;
-	}
-	out[n] = '\0';
-	return true;
-}
-
-/* Hand one key of a repository entry to the caller, ${pg_cluster} substituted. */
-static int
-emit_repo_value(Inventory *inv, const char *name, const char *key, const char *text, const char *where,
-				PgbError *err)
-{
-	char		value[4096];
-
-	if (!substitute_cluster(text, inv->cluster, value, sizeof(value)))
-		return pgb_error(err, EXIT_CONFIG, "%s: value of \"pgbackrest_repo.%s.%s\" is too long", where, name, key);
-	return inv->repo(inv->arg, name, key, value, where, err);
-}
-
-static int
-emit_repo_key(Inventory *inv, const char *name, const char *key, yaml_node_t *node, PgbError *err)
-{
-	char		where[1024];
-	const char *text = scalar_text(node);
-
-	if (is_null(node))
-		return 0;
-	where_of(inv, node, where, sizeof(where));
-	if (text == NULL)
-		return pgb_error(err, EXIT_CONFIG, "%s: \"pgbackrest_repo.%s.%s\" must be a single value",
-						 where, name, key);
-	if (strlen(text) != node->data.scalar.length)
-		return pgb_error(err, EXIT_CONFIG, "%s: value of \"pgbackrest_repo.%s.%s\" contains a NUL byte",
-						 where, name, key);
-	return emit_repo_value(inv, name, key, text, where, err);
-}
-
-/* A repository from Pigsty's role defaults; false when there is no such default. */
-static int
-emit_default_repository(Inventory *inv, const char *name, bool *found, PgbError *err)
-{
-	*found = false;
-	for (int i = 0; pigsty_repo_defaults[i].repo; i++)
-	{
-		if (strcmp(pigsty_repo_defaults[i].repo, name) != 0)
-			continue;
-		if (!*found && inv->repo(inv->arg, name, NULL, PIGSTY_DEFAULTS, PIGSTY_DEFAULTS, err) < 0)
-			return -1;
-		*found = true;
-		if (emit_repo_value(inv, name, pigsty_repo_defaults[i].key, pigsty_repo_defaults[i].value,
-							PIGSTY_DEFAULTS, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * One repository of the list: its pgbackrest_repo entry.  "local" may be
- * missing there; it is then the directory pg_fs_backup names, and so is a
- * posix entry without a path.
- */
-static int
-emit_repository(Inventory *inv, const PigstyVars *pv, const char *name, yaml_node_t *name_node,
-				PgbError *err)
-{
-	char		where[1024];
-	char		key[256];
-	yaml_node_t *entry = NULL;
-	yaml_node_t *type;
-	const char *type_text;
-
-	snprintf(key, sizeof(key), "pgbackrest_repo.%s", name);
-	if (pv->repo && map_get_map(inv, pv->repo, name, key, &entry, err) < 0)
-		return -1;
-	if (inv->pigsty && pv->repo == NULL)
-	{
-		/* no pgbackrest_repo anywhere: Pigsty's role defaults, as its pgBackRest gets them */
-		bool		found;
-
-		if (emit_default_repository(inv, name, &found, err) < 0)
-			return -1;
-		if (found)
-			return 0;
-	}
-	if (entry == NULL && (inv->pigsty || strcmp(name, "local") != 0))
-	{
-		where_of(inv, name_node, where, sizeof(where));
-		pgb_error(err, EXIT_CONFIG, "%s: repository \"%s\" is not defined", where, name);
-		return pgb_hint(err, "add it under pgbackrest_repo, or remove it from the list of repositories");
-	}
-	where_of(inv, entry ? entry : name_node, where, sizeof(where));
-	if (inv->repo(inv->arg, name, NULL, where, where, err) < 0)
-		return -1;
-	type = map_get(inv, entry, "type");
-	type_text = scalar_text(type);
-	if (map_get(inv, entry, "path") == NULL && (type_text == NULL || strcmp(type_text, "posix") == 0))
-	{
-		/*
-		 * No path: pgBackRest's own default in a Pigsty inventory (where
-		 * pg_fs_backup is only what /pg/backup links into); pg_fs_backup in a
-		 * plain pgbkp file.
-		 */
-		if (inv->pigsty ? emit_repo_value(inv, name, "path", PGBACKREST_DEFAULT_PATH, where, err) < 0 :
-			emit_repo_key(inv, name, "path", pv->fs_backup, err) < 0)
-			return -1;
-	}
-	if (entry == NULL)
-		return 0;
-	if (unique_keys(inv, entry, err) < 0)
-		return -1;
-	for (yaml_node_pair_t *p = entry->data.mapping.pairs.start;
-		 p < entry->data.mapping.pairs.top; p++)
-	{
-		const char *k = scalar_text(yaml_document_get_node(&inv->doc, p->key));
-
-		if (k && emit_repo_key(inv, name, k, yaml_document_get_node(&inv->doc, p->value), err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * The repositories: the names of pgbkp.repositories, else of
- * pgbackrest_method (one name or a list), else "local" when pgbackrest_repo
- * defines it.  Without any of these, pg_fs_backup is the repository
- * directory (as repo-path, so a pgbkp: section's repo_path overrides it).
- */
-static int
-pigsty_repos(Inventory *inv, const PigstyVars *pv, yaml_node_t *names, PgbError *err)
-{
-	yaml_node_t *local = NULL;
-
-	if (is_null(names))
-		names = pv->method;
-	if (is_null(names) && inv->pigsty)
-		return emit_repository(inv, pv, "local", pv->repo ? pv->repo : pv->cluster, err);	/* pgbackrest_method's default */
-	if (is_null(names) && pv->repo && (local = map_get(inv, pv->repo, "local")) != NULL)
-		return emit_repository(inv, pv, "local", local, err);
-	if (is_null(names))
-		return emit(inv, "repo-path", pv->fs_backup, pv->fs_backup_key, err);
-	if (names->type == YAML_SCALAR_NODE)
-		return emit_repository(inv, pv, scalar_text(names), names, err);
-	if (names->type != YAML_SEQUENCE_NODE)
-		return pgb_error(err, EXIT_CONFIG, "%s:%d: the list of repositories must be a name or a list of names",
-						 inv->path, NODE_LINE(names));
-	for (yaml_node_item_t *i = names->data.sequence.items.start; i < names->data.sequence.items.top; i++)
-	{
-		yaml_node_t *n = yaml_document_get_node(&inv->doc, *i);
-		const char *name = scalar_text(n);
-
-		if (name == NULL)
-			return pgb_error(err, EXIT_CONFIG, "%s:%d: a repository name must be a single value",
-							 inv->path, NODE_LINE(n));
-		if (emit_repository(inv, pv, name, n, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The host variables pgbkp reads for a member of the cluster. */
-static const char *const member_keys[] = {
-	"pg_seq", "pg_role", "pg_port", "pg_data", "pg_host", "patroni_port", NULL
-};
-
-/*
- * The members of the cluster's group: hosts: {ADDR: {pg_seq, ...}}, in file
- * order, each with the host variables above (the caller falls back to the
- * cluster's and all.vars' values for those a host does not set).
- */
-static int
-cluster_members(Inventory *inv, yaml_node_t *hosts, PgbError *err)
-{
-	char		where[1024];
-
-	if (is_null(hosts))
-		return 0;
-	if (hosts->type != YAML_MAPPING_NODE)
-		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"hosts\" must be a mapping", inv->path, NODE_LINE(hosts));
-	if (unique_keys(inv, hosts, err) < 0)
-		return -1;
-	for (yaml_node_pair_t *p = hosts->data.mapping.pairs.start; p < hosts->data.mapping.pairs.top; p++)
-	{
-		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
-		yaml_node_t *hvars = yaml_document_get_node(&inv->doc, p->value);
-		const char *addr = scalar_text(knode);
-
-		where_of(inv, knode, where, sizeof(where));
-		if (addr == NULL)
-			return pgb_error(err, EXIT_CONFIG, "%s: a host must be an address", where);
-		if (inv->member(inv->arg, addr, NULL, where, where, err) < 0)
-			return -1;
-		if (is_null(hvars))
-			continue;
-		if (hvars->type != YAML_MAPPING_NODE)
-			return pgb_error(err, EXIT_CONFIG, "%s: the variables of host %s must be a mapping", where, addr);
-		for (const char *const *k = member_keys; *k; k++)
-		{
-			yaml_node_t *v = map_get(inv, hvars, *k);
-			const char *text = scalar_text(v);
-
-			if (is_null(v))
-				continue;
-			where_of(inv, v, where, sizeof(where));
-			if (text == NULL)
-				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" of host %s must be a single value", where, *k, addr);
-			if (inv->member(inv->arg, addr, *k, text, where, err) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
 
 /* Report every key of a pgbkp: section; unknown keys are errors. */
 static int
 load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
 {
-	if (is_null(section))
+	if (inv_is_null(section))
 		return 0;
 	if (section->type != YAML_MAPPING_NODE)
 		return pgb_error(err, EXIT_CONFIG, "%s:%d: section \"pgbkp\" must be a mapping",
 						 inv->path, NODE_LINE(section));
-	if (unique_keys(inv, section, err) < 0)
+	if (inv_unique_keys(inv, section, err) < 0)
 		return -1;
 	for (yaml_node_pair_t *p = section->data.mapping.pairs.start;
 		 p < section->data.mapping.pairs.top; p++)
 	{
 		yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
-		const char *key = scalar_text(knode);
+		const char *key = inv_scalar(knode);
 		const OptionDef *opt = key ? option_find_yaml(key) : NULL;
 
 		if (key && (strcmp(key, "repositories") == 0 || strcmp(key, "schedule") == 0))
@@ -566,7 +216,7 @@ load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
 			}
 			return -1;
 		}
-		if (emit(inv, opt->name, yaml_document_get_node(&inv->doc, p->value),
+		if (inv_emit(inv, opt->name, yaml_document_get_node(&inv->doc, p->value),
 				 key, err) < 0)
 			return -1;
 	}
@@ -579,107 +229,35 @@ section_repositories(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yam
 {
 	yaml_node_t *n;
 
-	if ((n = map_get(inv, top, "repositories")) != NULL ||
-		(n = map_get(inv, map_get(inv, cvars, "pgbkp"), "repositories")) != NULL ||
-		(n = map_get(inv, map_get(inv, gvars, "pgbkp"), "repositories")) != NULL)
+	if ((n = inv_map_get(inv, top, "repositories")) != NULL ||
+		(n = inv_map_get(inv, inv_map_get(inv, cvars, "pgbkp"), "repositories")) != NULL ||
+		(n = inv_map_get(inv, inv_map_get(inv, gvars, "pgbkp"), "repositories")) != NULL)
 		return n;
 	return NULL;
 }
 
-/* The keys of a schedule entry. */
-static const char *const job_keys[] = {"cron", "command", "type", "name", "jitter", NULL};
-
-/*
- * Pigsty's pg_crontab: its lines that run Pigsty's pg-backup script
- * ("00 01 * * * /pg/bin/pg-backup full"; no argument is incr) become backup
- * jobs of the schedule; other lines are not pgbkp's and are left alone.
- */
-static int
-crontab_jobs(Inventory *inv, yaml_node_t *list, PgbError *err)
-{
-	char		where[1024];
-	char		names[CRONTAB_MAX_JOBS][64];
-	int			n = 0;
-
-	if (list->type != YAML_SEQUENCE_NODE)
-		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"pg_crontab\" must be a list of crontab lines", inv->path,
-						 NODE_LINE(list));
-	for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top; i++)
-	{
-		yaml_node_t *entry = yaml_document_get_node(&inv->doc, *i);
-		const char *line = scalar_text(entry);
-		char		copy[1024];
-		char	   *f[8];
-		int			nf = 0;
-		int			ncron;
-		const char *cmd;
-		const char *type = "incr";
-		char		cron[256] = "";
-		char		index[16];
-		char	   *save = NULL;
-
-		where_of(inv, entry, where, sizeof(where));
-		if (line == NULL || strlen(line) >= sizeof(copy))
-			continue;
-		snprintf(copy, sizeof(copy), "%s", line);
-		for (char *w = strtok_r(copy, " \t", &save); w && nf < 8; w = strtok_r(NULL, " \t", &save))
-			f[nf++] = w;
-		ncron = nf > 0 && f[0][0] == '@' ? 1 : 5;
-		if (nf <= ncron)
-			continue;
-		cmd = strrchr(f[ncron], '/') ? strrchr(f[ncron], '/') + 1 : f[ncron];
-		if (strcmp(cmd, "pg-backup") != 0)
-			continue;
-		if (nf > ncron + 1)
-		{
-			type = f[ncron + 1];
-			if (strcmp(type, "full") != 0 && strcmp(type, "diff") != 0 && strcmp(type, "incr") != 0)
-				return pgb_error(err, EXIT_CONFIG, "%s: pg_crontab runs pg-backup with \"%s\": expected full, diff or incr",
-								 where, type);
-		}
-		for (int k = 0; k < ncron; k++)
-			snprintf(cron + strlen(cron), sizeof(cron) - strlen(cron), "%s%s", k ? " " : "", f[k]);
-		if (n == CRONTAB_MAX_JOBS)
-			return pgb_error(err, EXIT_CONFIG, "%s: more than %d pg-backup lines in pg_crontab", where, CRONTAB_MAX_JOBS);
-		/* backup-full, backup-incr; backup-full-2 for a second full line */
-		snprintf(names[n], sizeof(names[n]), "backup-%s", type);
-		for (int k = 0, dup = 1; k < n; k++)
-			if (strncmp(names[k], names[n], strlen(names[n])) == 0 &&
-				(names[k][strlen(names[n])] == '\0' || names[k][strlen(names[n])] == '-'))
-				snprintf(names[n], sizeof(names[n]), "backup-%s-%d", type, ++dup);
-		snprintf(index, sizeof(index), "%d", n + 1);
-		if (inv->job(inv->arg, index, NULL, where, where, err) < 0 ||
-			inv->job(inv->arg, index, "cron", cron, where, err) < 0 ||
-			inv->job(inv->arg, index, "command", "backup", where, err) < 0 ||
-			inv->job(inv->arg, index, "type", type, where, err) < 0 ||
-			inv->job(inv->arg, index, "name", names[n], where, err) < 0)
-			return -1;
-		n++;
-	}
-	return 0;
-}
 
 /* The schedule list of the pgbkp: sections (top level first), else Pigsty's pg_crontab. */
 static int
 schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top, PgbError *err)
 {
-	yaml_node_t *list = map_get(inv, top, "schedule");
+	yaml_node_t *list = inv_map_get(inv, top, "schedule");
 	char		where[1024];
 	int			n = 0;
 
 	if (list == NULL)
-		list = map_get(inv, map_get(inv, cvars, "pgbkp"), "schedule");
+		list = inv_map_get(inv, inv_map_get(inv, cvars, "pgbkp"), "schedule");
 	if (list == NULL)
-		list = map_get(inv, map_get(inv, gvars, "pgbkp"), "schedule");
+		list = inv_map_get(inv, inv_map_get(inv, gvars, "pgbkp"), "schedule");
 	if (list == NULL)
 	{
-		yaml_node_t *crontab = map_get(inv, cvars, "pg_crontab");
+		yaml_node_t *crontab = inv_map_get(inv, cvars, "pg_crontab");
 
 		if (crontab == NULL)
-			crontab = map_get(inv, gvars, "pg_crontab");
-		return is_null(crontab) ? 0 : crontab_jobs(inv, crontab, err);
+			crontab = inv_map_get(inv, gvars, "pg_crontab");
+		return inv_is_null(crontab) ? 0 : pigsty_crontab_jobs(inv, crontab, err);
 	}
-	if (is_null(list))
+	if (inv_is_null(list))
 		return 0;
 	if (list->type != YAML_SEQUENCE_NODE)
 		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"schedule\" must be a list of jobs", inv->path, NODE_LINE(list));
@@ -689,27 +267,23 @@ schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_
 		char		index[16];
 
 		snprintf(index, sizeof(index), "%d", ++n);
-		where_of(inv, entry, where, sizeof(where));
+		inv_where(inv, entry, where, sizeof(where));
 		if (entry->type != YAML_MAPPING_NODE)
 			return pgb_error(err, EXIT_CONFIG, "%s: a schedule entry must be a mapping such as "
 							 "{cron: \"0 1 * * *\", command: backup, type: full}", where);
-		if (unique_keys(inv, entry, err) < 0 ||
+		if (inv_unique_keys(inv, entry, err) < 0 ||
 			inv->job(inv->arg, index, NULL, where, where, err) < 0)
 			return -1;
 		for (yaml_node_pair_t *p = entry->data.mapping.pairs.start; p < entry->data.mapping.pairs.top; p++)
 		{
 			yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
 			yaml_node_t *v = yaml_document_get_node(&inv->doc, p->value);
-			const char *k = scalar_text(knode);
-			const char *text = scalar_text(v);
-			bool		known = false;
+			const char *k = inv_scalar(knode);
+			const char *text = inv_scalar(v);
 
-			for (const char *const *jk = job_keys; *jk && k; jk++)
-				known |= strcmp(*jk, k) == 0;
-			where_of(inv, knode, where, sizeof(where));
-			if (!known)
-				return pgb_error(err, EXIT_CONFIG, "%s: unknown key \"%s\" in a schedule entry (keys: cron, command, type, name, jitter)",
-								 where, k ? k : "(not a scalar)");
+			inv_where(inv, knode, where, sizeof(where));
+			if (schedjob_check_key(k, where, err) < 0)
+				return -1;
 			if (text == NULL)
 				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" must be a single value", where, k);
 			if (inv->job(inv->arg, index, k, text, where, err) < 0)
@@ -723,7 +297,7 @@ schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_
 static const char *
 section_cluster(Inventory *inv, yaml_node_t *section)
 {
-	return scalar_text(map_get(inv, section, "cluster"));
+	return inv_scalar(inv_map_get(inv, section, "cluster"));
 }
 
 /*
@@ -746,15 +320,15 @@ select_cluster(Inventory *inv, yaml_node_t *children, const char *cluster,
 	*group_out = NULL;
 	if (children == NULL)
 		return 0;
-	if (unique_keys(inv, children, err) < 0)
+	if (inv_unique_keys(inv, children, err) < 0)
 		return -1;
 	for (yaml_node_pair_t *p = children->data.mapping.pairs.start;
 		 p < children->data.mapping.pairs.top; p++)
 	{
-		const char *group = scalar_text(yaml_document_get_node(&inv->doc, p->key));
+		const char *group = inv_scalar(yaml_document_get_node(&inv->doc, p->key));
 		yaml_node_t *gnode = yaml_document_get_node(&inv->doc, p->value);
-		yaml_node_t *gvars = map_get(inv, gnode, "vars");
-		const char *pg_cluster = scalar_text(map_get(inv, gvars, "pg_cluster"));
+		yaml_node_t *gvars = inv_map_get(inv, gnode, "vars");
+		const char *pg_cluster = inv_scalar(inv_map_get(inv, gvars, "pg_cluster"));
 
 		if (gvars && gvars->type != YAML_MAPPING_NODE)
 			gvars = NULL;
@@ -801,49 +375,33 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 	yaml_node_t *cvars = NULL;
 	yaml_node_t *group = NULL;
 	yaml_node_t *top_section;
-	PigstyVars	pv;
 
-	if (root == NULL || is_null(root))
+	if (root == NULL || inv_is_null(root))
 		return 0;				/* empty file */
 	if (root->type != YAML_MAPPING_NODE)
 		return pgb_error(err, EXIT_CONFIG, "%s:%d: expected a mapping at the top level",
 						 inv->path, NODE_LINE(root));
-	top_section = map_get(inv, root, "pgbkp");
-	if (map_get_map(inv, root, "all", "all", &all, err) < 0 ||
-		map_get_map(inv, all, "vars", "all.vars", &gvars, err) < 0 ||
-		map_get_map(inv, all, "children", "all.children", &children, err) < 0)
+	top_section = inv_map_get(inv, root, "pgbkp");
+	if (inv_map_get_map(inv, root, "all", "all", &all, err) < 0 ||
+		inv_map_get_map(inv, all, "vars", "all.vars", &gvars, err) < 0 ||
+		inv_map_get_map(inv, all, "children", "all.children", &children, err) < 0)
 		return -1;
 
 	if (cluster == NULL)
 		cluster = section_cluster(inv, top_section);
 	if (cluster == NULL)
-		cluster = section_cluster(inv, map_get(inv, gvars, "pgbkp"));
+		cluster = section_cluster(inv, inv_map_get(inv, gvars, "pgbkp"));
 	if (select_cluster(inv, children, cluster, &cvars, &group, err) < 0)
 		return -1;
 
-	memset(&pv, 0, sizeof(pv));
-	pigsty_collect(inv, root, &pv);	/* a plain pgbkp file may use the same keys at the top */
-	pigsty_collect(inv, gvars, &pv);
-	pigsty_collect(inv, cvars, &pv);
-	inv->pigsty = cvars != NULL && map_get(inv, cvars, "pg_cluster") != NULL;
-	inv->cluster = scalar_text(pv.cluster);
-	if (emit(inv, "cluster", pv.cluster, "pg_cluster", err) < 0 ||
-		emit(inv, "pg-port", pv.port, "pg_port", err) < 0 ||
-		emit(inv, "pg-data", pv.data, "pg_data", err) < 0 ||
-		emit(inv, "pg-user", pv.dbsu, "pg_dbsu", err) < 0 ||
-		emit(inv, "patroni-port", pv.patroni_port, "patroni_port", err) < 0 ||
-		emit(inv, "patroni", pv.patroni_enabled, "patroni_enabled", err) < 0 ||
-		emit(inv, "patroni-ssl", pv.patroni_ssl, "patroni_ssl_enabled", err) < 0 ||
-		(pv.log_dir ? emit(inv, "log-path", pv.log_dir, "pgbackrest_log_dir", err) :
-		 inv->pigsty ? emit_default(inv, "log-path", PIGSTY_LOG_DIR, "pgbackrest_log_dir", err) : 0) < 0 ||
-		emit(inv, "replication-user", pv.repl_user, "pg_replication_username", err) < 0 ||
-		pigsty_repos(inv, &pv, section_repositories(inv, gvars, cvars, top_section), err) < 0 ||
-		cluster_members(inv, map_get(inv, group, "hosts"), err) < 0 ||
+	if (pigsty_vars(inv, root, gvars, cvars, err) < 0 ||
+		pigsty_repos(inv, section_repositories(inv, gvars, cvars, top_section), err) < 0 ||
+		pigsty_members(inv, inv_map_get(inv, group, "hosts"), err) < 0 ||
 		schedule_jobs(inv, gvars, cvars, top_section, err) < 0)
 		return -1;
 
-	if (load_section(inv, map_get(inv, gvars, "pgbkp"), err) < 0 ||
-		load_section(inv, map_get(inv, cvars, "pgbkp"), err) < 0 ||
+	if (load_section(inv, inv_map_get(inv, gvars, "pgbkp"), err) < 0 ||
+		load_section(inv, inv_map_get(inv, cvars, "pgbkp"), err) < 0 ||
 		load_section(inv, top_section, err) < 0)
 		return -1;
 	return 0;
@@ -919,3 +477,4 @@ inventory_load(const char *path, const char *cluster,
 	fclose(fp);
 	return rc;
 }
+

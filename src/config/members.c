@@ -8,29 +8,14 @@
 #include <string.h>
 
 #include "config/members.h"
-
-static int
-set_text(char **field, const char *value, PgbError *err)
-{
-	char	   *copy = strdup(value);
-
-	if (copy == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	free(*field);
-	*field = copy;
-	return 0;
-}
+#include "config/options.h"
 
 static int
 parse_port(const char *value, const char *key, const char *where, int *out, PgbError *err)
 {
-	char	   *end;
-	long		v = strtol(value, &end, 10);
-
-	if (end == value || *end != '\0' || v < 1 || v > 65535)
+	if (!config_parse_int(value, 1, 65535, out))
 		return pgb_error(err, EXIT_CONFIG, "%s: invalid value \"%s\" for \"%s\": expected a port from 1 to 65535",
 						 where, value, key);
-	*out = (int) v;
 	return 0;
 }
 
@@ -48,19 +33,15 @@ members_add(Config *cfg, const char *addr, const char *key, const char *value,
 			return pgb_error(err, EXIT_CONFIG, "%s: host \"%s\" is too long", where, addr);
 		m = &cfg->members[cfg->nmembers++];
 		memset(m, 0, sizeof(*m));
-		strcpy(m->addr, addr);
+		snprintf(m->addr, sizeof(m->addr), "%s", addr);
 		m->seq = -1;
-		return set_text(&m->where, where, err);
+		return config_set_string(&m->where, where, err);
 	}
 	m = &cfg->members[cfg->nmembers - 1];
 	if (strcmp(key, "pg_seq") == 0)
 	{
-		char	   *end;
-		long		v = strtol(value, &end, 10);
-
-		if (end == value || *end != '\0' || v < 0 || v > 1000000)
+		if (!config_parse_int(value, 0, 1000000, &m->seq))
 			return pgb_error(err, EXIT_CONFIG, "%s: invalid pg_seq \"%s\" for host %s", where, value, addr);
-		m->seq = (int) v;
 	}
 	else if (strcmp(key, "pg_role") == 0)
 		snprintf(m->role, sizeof(m->role), "%s", value);
@@ -69,9 +50,9 @@ members_add(Config *cfg, const char *addr, const char *key, const char *value,
 	else if (strcmp(key, "patroni_port") == 0)
 		return parse_port(value, key, where, &m->patroni_port, err);
 	else if (strcmp(key, "pg_data") == 0)
-		return set_text(&m->pg_data, value, err);
+		return config_set_string(&m->pg_data, value, err);
 	else if (strcmp(key, "pg_host") == 0)
-		return set_text(&m->pg_host, value, err);
+		return config_set_string(&m->pg_host, value, err);
 	return 0;
 }
 
@@ -191,9 +172,9 @@ members_resolve(Config *cfg, int default_port, bool take_port, bool take_data, b
 
 		if (take_port)
 			cfg->pg_port = m->pg_port;
-		if (take_data && m->pg_data && set_text(&cfg->pg_data, m->pg_data, err) != 0)
+		if (take_data && m->pg_data && config_set_string(&cfg->pg_data, m->pg_data, err) != 0)
 			return -1;
-		if (take_host && m->pg_host && set_text(&cfg->pg_host, m->pg_host, err) != 0)
+		if (take_host && m->pg_host && config_set_string(&cfg->pg_host, m->pg_host, err) != 0)
 			return -1;
 	}
 	return 0;

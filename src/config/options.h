@@ -1,12 +1,13 @@
 /*
  * The declarative tables behind pgbkp's configuration: one row per command
- * (name, arguments, summary) and one row per option (long name, type, range
- * or allowed values, default, the commands it applies to, its key in the
- * `pgbkp:` section of the YAML file, its environment variable, and its help).
- * Everything else -- getopt_long's option array, the environment and YAML
- * lookups, --help and the man page -- is derived from these rows, so adding
- * an option is one table entry.  This module also owns turning an option's
- * text (from any source) into a typed value stored in the Config.
+ * (name, arguments, flags, summary) and one row per option (long name, type,
+ * range or allowed values, default, the commands it applies to, its key in
+ * the `pgbkp:` section of the YAML file, its environment variable, and its
+ * help).  Everything else -- getopt_long's option array, the environment and
+ * YAML lookups, --help, the man page and the command layer's dispatch -- is
+ * derived from these rows, so adding an option is one table entry.  This
+ * module also owns turning an option's text (from any source) into a typed
+ * value stored in the Config (optvalue.c).
  */
 #ifndef PGBKP_OPTIONS_H
 #define PGBKP_OPTIONS_H
@@ -44,11 +45,23 @@ typedef enum CommandId
 
 #define CMD_BIT(id) (1u << (id))
 
+/* CommandDef.flags: what the command layer does around a command's handler */
+#define CMDF_EACH_REPO	0x01	/* run once per repository (else it reads Config.repos itself) */
+#define CMDF_PRIMARY	0x02	/* on a replica of the cluster: "skipped", exit 0 */
+#define CMDF_PER_SEGMENT 0x04	/* PostgreSQL runs it for every WAL segment: warnings it
+								 * would repeat each time are logged at debug level */
+
+/*
+ * The one list of commands: what the parser, --help, the man page and the
+ * command layer know of each.  The command layer binds a handler to each
+ * CommandId (src/cmd/dispatch.c); this layer knows no handler.
+ */
 typedef struct CommandDef
 {
 	const char *name;			/* the command word */
 	const char *args;			/* positional arguments for the synopsis, or NULL */
 	int			nargs;			/* exact number of positional arguments */
+	unsigned	flags;			/* CMDF_* */
 	const char *summary;		/* one line, lowercase, no period */
 } CommandDef;
 
@@ -136,6 +149,15 @@ void		option_commands(const OptionDef *opt, char *buf, size_t len);
 void		option_details(const OptionDef *opt, char *buf, size_t len);
 /* "restore [OPTIONS]", "archive-get WAL_NAME DEST_PATH" */
 void		command_synopsis(int cmd, char *buf, size_t len);
+
+/* A strict integer: the whole text, no leading blanks, within [min, max]. */
+bool		config_parse_int(const char *text, int min, int max, int *out);
+
+/*
+ * Replace *field (freed) with a copy of text; EXIT_INTERNAL when out of
+ * memory, *field unchanged.  For every owned string of the configuration.
+ */
+int			config_set_string(char **field, const char *text, PgbError *err);
 
 /* Free every string the table's fields own and reset them to NULL. */
 void		option_free_values(Config *cfg);

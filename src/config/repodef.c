@@ -1,5 +1,6 @@
 /* Repository definitions: keys, values, secrets and checks (see repodef.h). */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,32 +13,81 @@
 
 #define SECRET_FILE_MAX 4096
 
+#define F(field) offsetof(RepoDef, field)
+
+static int	set_type(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err);
+static int	set_uri_style(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err);
+static int	set_cipher_type(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err);
+static int	set_always_on(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err);
+
+static const char *const full_types[] = {"count", "time", NULL};
+static const char *const archive_types[] = {"full", "diff", "incr", NULL};
+
+#define STR(k, field, h) {.key = k, .type = RK_STRING, .offset = F(field), .help = h}
+#define INT(k, field, lo, hi, h) {.key = k, .type = RK_INT, .offset = F(field), .min = lo, .max = hi, .help = h}
+
 const RepoDefKey repodef_keys[] = {
-	{"type", "posix (default) or s3"},
-	{"path", "posix: the repository directory; s3: the key prefix inside the bucket"},
-	{"s3_endpoint", "S3 host name; https unless written as http://HOST"},
-	{"s3_region", "region the requests are signed for (default us-east-1)"},
-	{"s3_bucket", "bucket name"},
-	{"s3_key", "access key id"},
-	{"s3_key_secret", "secret access key (or s3_key_secret_file, or PGBKP_REPO_<NAME>_S3_KEY_SECRET / PGBKP_S3_KEY_SECRET)"},
-	{"s3_key_secret_file", "file holding the secret access key"},
-	{"s3_uri_style", "path (default: /bucket/key) or host (bucket.host/key)"},
-	{"s3_part_size", "multipart upload part size in MiB, 5 to 1024 (default 16)"},
-	{"storage_port", "S3 port (default 443, or 80 for http)"},
-	{"storage_ca_file", "CA certificates to verify the S3 server with (default: the system's)"},
-	{"storage_verify_tls", "verify the S3 server's certificate (default true)"},
-	{"cipher_type", "none (default) or aes-256-*: encrypt everything with AES-256-GCM"},
-	{"cipher_pass", "encryption passphrase (or cipher_pass_file, or PGBKP_REPO_<NAME>_CIPHER_PASS / PGBKP_CIPHER_PASS)"},
-	{"cipher_pass_file", "file holding the encryption passphrase"},
-	{"retention_full", "this repository's --retention-full"},
-	{"retention_full_type", "this repository's --retention-full-type"},
-	{"bundle_size", "this repository's --bundle-size, as pgBackRest writes it (128MiB)"},
-	{"retention_diff", "keep only the newest N diff backups (and the incr backups built on them)"},
-	{"retention_archive", "keep continuous WAL from the Nth newest backup of retention_archive_type on"},
-	{"retention_archive_type", "full (default), diff or incr: which backups retention_archive counts"},
-	{"block, bundle, bundle_limit", "accepted: pgbkp always bundles and stores block maps"},
-	{NULL, NULL}
+	{.key = "type", .type = RK_SET, .set = set_type,
+		.expected = "posix or s3 (pgbkp has no other storage types)",
+	.help = "posix (default) or s3"},
+	STR("path", path, "posix: the repository directory; s3: the key prefix inside the bucket"),
+	STR("s3_endpoint", s3_endpoint, "S3 host name; https unless written as http://HOST"),
+	STR("s3_region", s3_region, "region the requests are signed for (default us-east-1)"),
+	STR("s3_bucket", s3_bucket, "bucket name"),
+	STR("s3_key", s3_key, "access key id"),
+	{.key = "s3_key_secret", .type = RK_STRING, .offset = F(s3_key_secret),
+		.where_offset = F(s3_key_secret_where), .flags = RKF_SECRET,
+	.help = "secret access key (or s3_key_secret_file, or PGBKP_REPO_<NAME>_S3_KEY_SECRET / PGBKP_S3_KEY_SECRET)"},
+	{.key = "s3_key_secret_file", .type = RK_STRING, .offset = F(s3_key_secret_file),
+		.where_offset = F(s3_key_secret_where),
+	.help = "file holding the secret access key"},
+	{.key = "s3_uri_style", .type = RK_SET, .set = set_uri_style, .expected = "path or host",
+	.help = "path (default: /bucket/key) or host (bucket.host/key)"},
+	INT("s3_part_size", s3_part_size, 5, 1024, "multipart upload part size in MiB, 5 to 1024 (default 16)"),
+	INT("storage_port", storage_port, 1, 65535, "S3 port (default 443, or 80 for http)"),
+	STR("storage_ca_file", storage_ca_file, "CA certificates to verify the S3 server with (default: the system's)"),
+	{.key = "storage_verify_tls", .type = RK_BOOL, .offset = F(storage_verify_tls), .expected = "true or false",
+	.help = "verify the S3 server's certificate (default true)"},
+	{.key = "cipher_type", .type = RK_SET, .offset = F(cipher_type), .set = set_cipher_type,
+		.expected = "none or aes-256-* (any aes-256 type turns AES-256-GCM on)",
+	.help = "none (default) or aes-256-*: encrypt everything with AES-256-GCM"},
+	{.key = "cipher_pass", .type = RK_STRING, .offset = F(cipher_pass),
+		.where_offset = F(cipher_pass_where), .flags = RKF_SECRET,
+	.help = "encryption passphrase (or cipher_pass_file, or PGBKP_REPO_<NAME>_CIPHER_PASS / PGBKP_CIPHER_PASS)"},
+	{.key = "cipher_pass_file", .type = RK_STRING, .offset = F(cipher_pass_file),
+		.where_offset = F(cipher_pass_where),
+	.help = "file holding the encryption passphrase"},
+	INT("retention_full", retention_full, 1, 9999, "this repository's --retention-full"),
+	{.key = "retention_full_type", .type = RK_CHOICE, .offset = F(retention_full_type),
+		.values = full_types, .expected = "count or time",
+	.help = "this repository's --retention-full-type"},
+	{.key = "bundle_size", .type = RK_SIZE_MIB, .offset = F(bundle_size), .min = 1, .max = 1024,
+		.expected = "a size from 1MiB to 1GiB such as 128MiB",
+	.help = "this repository's --bundle-size, as pgBackRest writes it (128MiB)"},
+	INT("retention_diff", retention_diff, 1, 9999,
+		"keep only the newest N diff backups (and the incr backups built on them)"),
+	INT("retention_archive", retention_archive, 1, 9999,
+		"keep continuous WAL from the Nth newest backup of retention_archive_type on"),
+	{.key = "retention_archive_type", .type = RK_CHOICE, .offset = F(retention_archive_type),
+		.values = archive_types, .expected = "full, diff or incr",
+	.help = "full (default), diff or incr: which backups retention_archive counts"},
+	/* pgBackRest's switches for what pgbkp always does, under one line of help */
+	{.key = "block", .type = RK_SET, .set = set_always_on, .shown_as = "block, bundle, bundle_limit",
+	.help = "accepted: pgbkp always bundles and stores block maps"},
+	{.key = "bundle", .type = RK_SET, .set = set_always_on},
+	/* pgbkp bundles files of every size (large ones in chunks) */
+	{.key = "bundle_limit", .type = RK_IGNORED},
+	{.key = NULL}
 };
+
+const RepoDefKey *
+repodef_key_find(const char *key)
+{
+	for (const RepoDefKey *k = repodef_keys; k->key; k++)
+		if (strcmp(k->key, key) == 0)
+			return k;
+	return NULL;
+}
 
 void
 repodef_init(RepoDef *def, const char *name, const char *where)
@@ -49,31 +99,12 @@ repodef_init(RepoDef *def, const char *name, const char *where)
 }
 
 static int
-set_string(char **field, const char *value, PgbError *err)
-{
-	char	   *copy = strdup(value);
-
-	if (copy == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
-static int
 bad_value(const RepoDef *def, const char *key, const char *value, const char *where,
 		  const char *expected, PgbError *err)
 {
 	pgb_error(err, EXIT_CONFIG, "%s: invalid value \"%s\" for pgbackrest_repo.%s.%s: expected %s",
 			  where, value, def->name, key, expected);
 	return -1;
-}
-
-/* A secret (or the file holding it) and where it was set, for pgbkp config. */
-static int
-set_secret(char **field, char **where_field, const char *value, const char *where, PgbError *err)
-{
-	return set_string(where_field, where, err) != 0 ? -1 : set_string(field, value, err);
 }
 
 /* Keep "WHERE: pgbackrest_repo.NAME.KEY: what" for the caller to warn about (once a key). */
@@ -96,11 +127,10 @@ add_warning(RepoDef *def, const char *where, const char *key, const char *what, 
 
 /*
  * A size as pgBackRest writes it ("128MiB", "1GiB", "20MB", "512KiB"; a bare
- * number is bytes) in whole MiB, at least 1.
+ * number is bytes) in whole MiB, rounded up: false unless within [min, max].
  */
-static int
-set_size_mib(const RepoDef *def, int *field, const char *key, const char *value, const char *where,
-			 PgbError *err)
+static bool
+parse_size_mib(const char *value, int min, int max, int *out)
 {
 	static const struct
 	{
@@ -115,141 +145,119 @@ set_size_mib(const RepoDef *def, int *field, const char *key, const char *value,
 
 	errno = 0;
 	v = strtoull(value, &end, 10);
-	if (errno == 0 && end != value && value[0] >= '0' && value[0] <= '9')
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcasecmp(end, units[i].suffix) == 0 && v <= UINT64_MAX / units[i].mult)
-			{
-				uint64_t	mib = (v * units[i].mult + (1 << 20) - 1) >> 20;
+	if (errno != 0 || end == value || value[0] < '0' || value[0] > '9')
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(end, units[i].suffix) == 0 && v <= UINT64_MAX / units[i].mult)
+		{
+			uint64_t	mib = (v * units[i].mult + (1 << 20) - 1) >> 20;
 
-				if (mib < 1 || mib > 1024)
-					break;
-				*field = (int) mib;
-				return 0;
-			}
-	return bad_value(def, key, value, where, "a size from 1MiB to 1GiB such as 128MiB", err);
+			if (mib < (uint64_t) min || mib > (uint64_t) max)
+				return false;
+			*out = (int) mib;
+			return true;
+		}
+	return false;
 }
 
+/* RK_SET: posix or s3. */
 static int
-set_int(const RepoDef *def, int *field, const char *key, const char *value, const char *where,
-		int min, int max, PgbError *err)
+set_type(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err)
 {
-	char	   *end;
-	long		v;
-
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
-	{
-		char		range[64];
-
-		snprintf(range, sizeof(range), "an integer from %d to %d", min, max);
-		return bad_value(def, key, value, where, range, err);
-	}
-	*field = (int) v;
+	if (strcmp(value, "posix") == 0)
+		def->type = REPO_TYPE_POSIX;
+	else if (strcmp(value, "s3") == 0)
+		def->type = REPO_TYPE_S3;
+	else
+		return bad_value(def, k->key, value, where, k->expected, err);
 	return 0;
+}
+
+/* RK_SET: path or host. */
+static int
+set_uri_style(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err)
+{
+	if (strcmp(value, "path") != 0 && strcmp(value, "host") != 0)
+		return bad_value(def, k->key, value, where, k->expected, err);
+	def->s3_host_style = strcmp(value, "host") == 0;
+	return 0;
+}
+
+/* RK_SET: none, or any aes-256-* (all mean AES-256-GCM to pgbkp); the text is kept. */
+static int
+set_cipher_type(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err)
+{
+	if (strcmp(value, "none") == 0)
+		def->encrypted = false;
+	else if (strncasecmp(value, "aes-256-", 8) == 0 && value[8] != '\0')
+		def->encrypted = true;
+	else
+		return bad_value(def, k->key, value, where, k->expected, err);
+	return config_set_string(&def->cipher_type, value, err);
+}
+
+/* RK_SET: block and bundle are always on in pgbkp; "n" is kept as a warning. */
+static int
+set_always_on(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err)
+{
+	if (strcmp(value, "y") == 0 || option_parse_bool(value) == 1)
+		return 0;
+	return add_warning(def, where, k->key, "pgbkp always bundles small files and stores block maps for incremental backups; "
+					   "\"n\" is not honoured", err);
 }
 
 int
 repodef_set(RepoDef *def, const char *key, const char *value, const char *where, PgbError *err)
 {
+	const RepoDefKey *k = repodef_key_find(key);
+	char	   *field;
+	char		range[64];
 	int			b;
 
-	if (strcmp(key, "type") == 0)
+	if (k == NULL)
 	{
-		if (strcmp(value, "posix") == 0)
-			def->type = REPO_TYPE_POSIX;
-		else if (strcmp(value, "s3") == 0)
-			def->type = REPO_TYPE_S3;
-		else
-			return bad_value(def, key, value, where, "posix or s3 (pgbkp has no other storage types)", err);
-		return 0;
+		if (strncmp(key, "s3_", 3) == 0 || strncmp(key, "storage_", 8) == 0 || strncmp(key, "cipher_", 7) == 0)
+		{
+			pgb_error(err, EXIT_CONFIG, "%s: pgbackrest_repo.%s.%s is not supported by pgbkp", where, def->name, key);
+			return pgb_hint(err, "see \"Repository keys\" in pgbkp help options");
+		}
+		return add_warning(def, where, key, "ignored: pgbkp has no such repository setting", err);
 	}
-	if (strcmp(key, "path") == 0)
-		return set_string(&def->path, value, err);
-	if (strcmp(key, "s3_endpoint") == 0)
-		return set_string(&def->s3_endpoint, value, err);
-	if (strcmp(key, "s3_region") == 0)
-		return set_string(&def->s3_region, value, err);
-	if (strcmp(key, "s3_bucket") == 0)
-		return set_string(&def->s3_bucket, value, err);
-	if (strcmp(key, "s3_key") == 0)
-		return set_string(&def->s3_key, value, err);
-	if (strcmp(key, "s3_key_secret") == 0)
-		return set_secret(&def->s3_key_secret, &def->s3_key_secret_where, value, where, err);
-	if (strcmp(key, "s3_key_secret_file") == 0)
-		return set_secret(&def->s3_key_secret_file, &def->s3_key_secret_where, value, where, err);
-	if (strcmp(key, "s3_uri_style") == 0)
+	field = (char *) def + k->offset;
+	switch (k->type)
 	{
-		if (strcmp(value, "path") != 0 && strcmp(value, "host") != 0)
-			return bad_value(def, key, value, where, "path or host", err);
-		def->s3_host_style = strcmp(value, "host") == 0;
-		return 0;
+		case RK_STRING:
+			if (k->where_offset && config_set_string((char **) ((char *) def + k->where_offset), where, err) != 0)
+				return -1;
+			return config_set_string((char **) field, value, err);
+		case RK_INT:
+			if (config_parse_int(value, k->min, k->max, (int *) field))
+				return 0;
+			snprintf(range, sizeof(range), "an integer from %d to %d", k->min, k->max);
+			return bad_value(def, key, value, where, range, err);
+		case RK_BOOL:
+			/* pgBackRest writes y and n */
+			if (strcmp(value, "y") == 0 || strcmp(value, "n") == 0)
+				b = value[0] == 'y';
+			else if ((b = option_parse_bool(value)) < 0)
+				return bad_value(def, key, value, where, k->expected, err);
+			*(bool *) field = b;
+			return 0;
+		case RK_CHOICE:
+			for (const char *const *v = k->values; *v; v++)
+				if (strcmp(*v, value) == 0)
+					return config_set_string((char **) field, value, err);
+			return bad_value(def, key, value, where, k->expected, err);
+		case RK_SIZE_MIB:
+			if (parse_size_mib(value, k->min, k->max, (int *) field))
+				return 0;
+			return bad_value(def, key, value, where, k->expected, err);
+		case RK_SET:
+			return k->set(def, k, value, where, err);
+		case RK_IGNORED:
+			return 0;
 	}
-	if (strcmp(key, "s3_part_size") == 0)
-		return set_int(def, &def->s3_part_size, key, value, where, 5, 1024, err);
-	if (strcmp(key, "storage_port") == 0)
-		return set_int(def, &def->storage_port, key, value, where, 1, 65535, err);
-	if (strcmp(key, "storage_ca_file") == 0)
-		return set_string(&def->storage_ca_file, value, err);
-	if (strcmp(key, "storage_verify_tls") == 0)
-	{
-		/* pgBackRest writes y and n */
-		if (strcmp(value, "y") == 0 || strcmp(value, "n") == 0)
-			b = value[0] == 'y';
-		else if ((b = option_parse_bool(value)) < 0)
-			return bad_value(def, key, value, where, "true or false", err);
-		def->storage_verify_tls = b;
-		return 0;
-	}
-	if (strcmp(key, "cipher_type") == 0)
-	{
-		if (strcmp(value, "none") == 0)
-			def->encrypted = false;
-		else if (strncasecmp(value, "aes-256-", 8) == 0 && value[8] != '\0')
-			def->encrypted = true;
-		else
-			return bad_value(def, key, value, where, "none or aes-256-* (any aes-256 type turns AES-256-GCM on)", err);
-		return set_string(&def->cipher_type, value, err);
-	}
-	if (strcmp(key, "cipher_pass") == 0)
-		return set_secret(&def->cipher_pass, &def->cipher_pass_where, value, where, err);
-	if (strcmp(key, "cipher_pass_file") == 0)
-		return set_secret(&def->cipher_pass_file, &def->cipher_pass_where, value, where, err);
-	if (strcmp(key, "retention_full") == 0)
-		return set_int(def, &def->retention_full, key, value, where, 1, 9999, err);
-	if (strcmp(key, "retention_full_type") == 0)
-	{
-		if (strcmp(value, "count") != 0 && strcmp(value, "time") != 0)
-			return bad_value(def, key, value, where, "count or time", err);
-		return set_string(&def->retention_full_type, value, err);
-	}
-	if (strcmp(key, "bundle_size") == 0)
-		return set_size_mib(def, &def->bundle_size, key, value, where, err);
-	if (strcmp(key, "block") == 0 || strcmp(key, "bundle") == 0)
-	{
-		if (strcmp(value, "y") == 0 || option_parse_bool(value) == 1)
-			return 0;			/* what pgbkp always does */
-		return add_warning(def, where, key, "pgbkp always bundles small files and stores block maps for incremental backups; "
-						   "\"n\" is not honoured", err);
-	}
-	if (strcmp(key, "bundle_limit") == 0)
-		return 0;				/* pgbkp bundles files of every size (large ones in chunks) */
-	if (strncmp(key, "s3_", 3) == 0 || strncmp(key, "storage_", 8) == 0 || strncmp(key, "cipher_", 7) == 0)
-	{
-		pgb_error(err, EXIT_CONFIG, "%s: pgbackrest_repo.%s.%s is not supported by pgbkp", where, def->name, key);
-		return pgb_hint(err, "see \"Repository keys\" in pgbkp help options");
-	}
-	if (strcmp(key, "retention_diff") == 0)
-		return set_int(def, &def->retention_diff, key, value, where, 1, 9999, err);
-	if (strcmp(key, "retention_archive") == 0)
-		return set_int(def, &def->retention_archive, key, value, where, 1, 9999, err);
-	if (strcmp(key, "retention_archive_type") == 0)
-	{
-		if (strcmp(value, "full") != 0 && strcmp(value, "diff") != 0 && strcmp(value, "incr") != 0)
-			return bad_value(def, key, value, where, "full, diff or incr", err);
-		return set_string(&def->retention_archive_type, value, err);
-	}
-	return add_warning(def, where, key, "ignored: pgbkp has no such repository setting", err);
+	return pgb_error(err, EXIT_INTERNAL, "repository key \"%s\" has an unknown type", key);
 }
 
 /* Read a secret from a file: its first line, without the newline. */
@@ -306,7 +314,7 @@ resolve_secret(const RepoDef *def, char **value, const char *file, const char *k
 	if (file != NULL)
 		return read_secret_file(def, key, file, value, err);
 	if ((env = secret_env(def, env_suffix)) != NULL)
-		return set_string(value, env, err);
+		return config_set_string(value, env, err);
 	return 0;
 }
 
@@ -342,9 +350,9 @@ repodef_finish(RepoDef *def, PgbError *err)
 			return missing(def, "s3_key_secret", err),
 				pgb_hint(err, "set s3_key_secret or s3_key_secret_file in pgbackrest_repo.%s, or PGBKP_S3_KEY_SECRET",
 						 def->name);
-		if (def->s3_region == NULL && set_string(&def->s3_region, "us-east-1", err) < 0)
+		if (def->s3_region == NULL && config_set_string(&def->s3_region, "us-east-1", err) < 0)
 			return -1;
-		if (def->path == NULL && set_string(&def->path, "", err) < 0)
+		if (def->path == NULL && config_set_string(&def->path, "", err) < 0)
 			return -1;
 	}
 	if (def->encrypted && (def->cipher_pass == NULL || def->cipher_pass[0] == '\0'))
@@ -354,32 +362,23 @@ repodef_finish(RepoDef *def, PgbError *err)
 	return 0;
 }
 
-static void
-free_secret(char **s)
-{
-	if (*s)
-		memset(*s, 0, strlen(*s));
-	free(*s);
-	*s = NULL;
-}
-
 void
 repodef_free(RepoDef *def)
 {
 	free(def->where);
-	free(def->path);
-	free(def->s3_endpoint);
-	free(def->s3_region);
-	free(def->s3_bucket);
-	free(def->s3_key);
-	free_secret(&def->s3_key_secret);
-	free(def->s3_key_secret_file);
-	free(def->storage_ca_file);
-	free(def->cipher_type);
-	free_secret(&def->cipher_pass);
-	free(def->cipher_pass_file);
-	free(def->retention_full_type);
-	free(def->retention_archive_type);
+	/* every text the keys set; secrets wiped first */
+	for (const RepoDefKey *k = repodef_keys; k->key; k++)
+	{
+		char	  **text;
+
+		if (k->type != RK_STRING && k->type != RK_CHOICE && (k->type != RK_SET || k->offset == 0))
+			continue;
+		text = (char **) ((char *) def + k->offset);
+		if (*text && (k->flags & RKF_SECRET))
+			memset(*text, 0, strlen(*text));
+		free(*text);
+		*text = NULL;
+	}
 	free(def->s3_key_secret_where);
 	free(def->cipher_pass_where);
 	for (int i = 0; i < def->nwarnings; i++)

@@ -19,6 +19,7 @@
 #define PGBKP_REPODEF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "common/error.h"
 
 #define REPODEF_NAME_MAX 32
@@ -64,14 +65,50 @@ typedef struct RepoDef
 	char	   *warnings[8];
 } RepoDef;
 
-/* The keys of a pgbackrest_repo.<name> entry that pgbkp reads (for help and the man page). */
-typedef struct RepoDefKey
+/*
+ * The keys of a pgbackrest_repo.<name> entry that pgbkp reads: one typed row
+ * each, the one list that repodef_set, repodef_free, --help and the man page
+ * walk.
+ */
+typedef enum RepoKeyType
+{
+	RK_STRING,					/* char * field, copied */
+	RK_INT,						/* int field in [min, max] */
+	RK_BOOL,					/* bool field: y, n or a YAML boolean word */
+	RK_CHOICE,					/* char * field, one of values[] */
+	RK_SIZE_MIB,				/* int field in MiB, [min, max], written as pgBackRest does (128MiB) */
+	RK_SET,						/* set() does it */
+	RK_IGNORED					/* accepted and not used */
+} RepoKeyType;
+
+/* RepoDefKey.flags */
+#define RKF_SECRET 0x01			/* never shown; wiped when freed */
+
+typedef struct RepoDefKey RepoDefKey;
+typedef int (*RepoKeySetFn) (RepoDef *def, const RepoDefKey *k, const char *value,
+							 const char *where, PgbError *err);
+
+struct RepoDefKey
 {
 	const char *key;
-	const char *help;
-} RepoDefKey;
+	RepoKeyType type;
+	size_t		offset;			/* the field in RepoDef; RK_SET: the text it keeps, or 0 */
+	size_t		where_offset;	/* RK_STRING: a field remembering where it was set, or 0 */
+	int			min;			/* RK_INT, RK_SIZE_MIB */
+	int			max;
+	const char *const *values;	/* RK_CHOICE: NULL-terminated */
+	const char *expected;		/* what a bad value is told it should be (RK_BOOL, RK_CHOICE, RK_SIZE_MIB, RK_SET) */
+	RepoKeySetFn set;			/* RK_SET */
+	unsigned	flags;			/* RKF_* */
+	const char *help;			/* one line; NULL: listed with the row before */
+	const char *shown_as;		/* the key(s) as help lists them, if not key */
+};
 
+/* NULL-terminated, in the order help lists them. */
 extern const RepoDefKey repodef_keys[];
+
+/* The row of key, or NULL. */
+const RepoDefKey *repodef_key_find(const char *key);
 
 /* A fresh definition (TLS verification on). */
 void		repodef_init(RepoDef *def, const char *name, const char *where);

@@ -14,7 +14,9 @@
 
 #include "common/log.h"
 #include "config/config.h"
+#include "config/help.h"
 #include "config/options.h"
+#include "config/schedjob.h"
 
 #define MAX_TMP 16
 
@@ -126,6 +128,202 @@ START_TEST(test_table_names)
 		ck_assert_int_eq(log_level_parse(option_find("log-level")->values[i]), i);
 	ck_assert_int_eq(command_find("archive-get"), CMD_ARCHIVE_GET);
 	ck_assert_int_eq(command_find("nope"), -1);
+}
+END_TEST
+
+/* ---- the repository key table ---- */
+
+/* The command table: every row complete, and the flags the command layer acts on. */
+START_TEST(test_command_table)
+{
+	unsigned	each = 0,
+				primary = 0,
+				per_segment = 0;
+
+	for (int c = 0; c < CMD_COUNT; c++)
+	{
+		const CommandDef *d = &command_table[c];
+
+		ck_assert_ptr_nonnull(d->name);
+		ck_assert_ptr_nonnull(d->summary);
+		ck_assert_int_eq(command_find(d->name), c);
+		ck_assert_int_eq(d->nargs == 0, d->args == NULL);
+		if (d->flags & CMDF_EACH_REPO)
+			each |= CMD_BIT(c);
+		if (d->flags & CMDF_PRIMARY)
+			primary |= CMD_BIT(c);
+		if (d->flags & CMDF_PER_SEGMENT)
+			per_segment |= CMD_BIT(c);
+	}
+	ck_assert_uint_eq(each, CMD_BIT(CMD_INIT) | CMD_BIT(CMD_BACKUP) | CMD_BIT(CMD_ARCHIVE_PUSH) |
+					  CMD_BIT(CMD_VERIFY) | CMD_BIT(CMD_CHECK) | CMD_BIT(CMD_EXPIRE) | CMD_BIT(CMD_WAL_INDEX));
+	ck_assert_uint_eq(primary, CMD_BIT(CMD_BACKUP));
+	ck_assert_uint_eq(per_segment, CMD_BIT(CMD_ARCHIVE_PUSH) | CMD_BIT(CMD_ARCHIVE_GET));
+	ck_assert_int_eq(load("archive-get", "000000010000000000000001", "/tmp/x", NULL), 0);
+	ck_assert_int_eq(cfg.command_id, CMD_ARCHIVE_GET);
+}
+END_TEST
+
+/* A value the row takes, and one it refuses (NULL: it refuses none). */
+static void
+repo_key_values(const RepoDefKey *k, const char **good, const char **bad)
+{
+	static char min[16];
+
+	*bad = "bogus";
+	switch (k->type)
+	{
+		case RK_STRING:
+		case RK_IGNORED:
+			*good = "some text";
+			*bad = NULL;
+			break;
+		case RK_INT:
+			snprintf(min, sizeof(min), "%d", k->min);
+			*good = min;
+			break;
+		case RK_BOOL:
+			*good = "false";
+			break;
+		case RK_CHOICE:
+			*good = k->values[0];
+			break;
+		case RK_SIZE_MIB:
+			*good = "2MiB";
+			break;
+		case RK_SET:
+			*good = strcmp(k->key, "type") == 0 ? "s3" : strcmp(k->key, "s3_uri_style") == 0 ? "host" :
+				strcmp(k->key, "cipher_type") == 0 ? "aes-256-cbc" : "y";
+			if (strcmp(k->key, "block") == 0 || strcmp(k->key, "bundle") == 0)
+				*bad = NULL;	/* "n" is a warning, not an error */
+			break;
+	}
+}
+
+START_TEST(test_repodef_every_key)
+{
+	int			nsecret = 0;
+
+	for (const RepoDefKey *k = repodef_keys; k->key; k++)
+	{
+		RepoDef		def;
+		const char *good;
+		const char *bad;
+		const char *field;
+
+		ck_assert_ptr_eq(repodef_key_find(k->key), k);
+		ck_assert_msg(k->help || k > repodef_keys, "%s: the first row needs help", k->key);
+		repo_key_values(k, &good, &bad);
+		repodef_init(&def, "r", "here");
+		pgb_error_clear(&err);
+		ck_assert_msg(repodef_set(&def, k->key, good, "f.yml:3", &err) == 0, "%s: %s", k->key, err.msg);
+		ck_assert_msg(def.nwarnings == 0, "%s: warned %s", k->key, def.nwarnings ? def.warnings[0] : "");
+		field = (const char *) &def + k->offset;
+		switch (k->type)
+		{
+			case RK_STRING:
+			case RK_CHOICE:
+				ck_assert_str_eq(*(char *const *) field, good);
+				if (k->where_offset)
+					ck_assert_str_eq(*(char *const *) ((const char *) &def + k->where_offset), "f.yml:3");
+				break;
+			case RK_INT:
+				ck_assert_int_eq(*(const int *) field, k->min);
+				break;
+			case RK_BOOL:
+				ck_assert(!*(const bool *) field);
+				break;
+			case RK_SIZE_MIB:
+				ck_assert_int_eq(*(const int *) field, 2);
+				break;
+			case RK_SET:
+			case RK_IGNORED:
+				break;
+		}
+		if (strcmp(k->key, "type") == 0)
+			ck_assert_int_eq(def.type, REPO_TYPE_S3);
+		if (strcmp(k->key, "cipher_type") == 0)
+			ck_assert(def.encrypted);
+		if (bad)
+		{
+			pgb_error_clear(&err);
+			ck_assert_msg(repodef_set(&def, k->key, bad, "f.yml:4", &err) == -1, "%s took %s", k->key, bad);
+			ck_assert_int_eq(err.code, EXIT_CONFIG);
+			ck_assert_msg(strstr(err.msg, "f.yml:4: invalid value \"bogus\" for pgbackrest_repo.r.") != NULL, "%s", err.msg);
+		}
+		if (k->flags & RKF_SECRET)
+		{
+			nsecret++;
+			ck_assert(strcmp(k->key, "s3_key_secret") == 0 || strcmp(k->key, "cipher_pass") == 0);
+			ck_assert_msg(k->where_offset != 0, "%s: where it was set is not kept", k->key);
+		}
+		repodef_free(&def);
+	}
+	ck_assert_int_eq(nsecret, 2);
+}
+END_TEST
+
+START_TEST(test_repodef_unknown_keys)
+{
+	RepoDef		def;
+
+	repodef_init(&def, "r", "here");
+	/* a storage or cipher key pgbkp does not know is refused: a typo would fall back to a default */
+	ck_assert_int_eq(repodef_set(&def, "s3_verify_ssl", "n", "f.yml:5", &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_str_eq(err.msg, "f.yml:5: pgbackrest_repo.r.s3_verify_ssl is not supported by pgbkp");
+	pgb_error_clear(&err);
+	ck_assert_int_eq(repodef_set(&def, "cipher_mode", "x", "f.yml:6", &err), -1);
+	pgb_error_clear(&err);
+	/* pgBackRest's other keys are kept as one warning each */
+	ck_assert_int_eq(repodef_set(&def, "frobnicate", "1", "f.yml:7", &err), 0);
+	ck_assert_int_eq(repodef_set(&def, "frobnicate", "1", "f.yml:7", &err), 0);
+	ck_assert_int_eq(def.nwarnings, 1);
+	ck_assert_str_eq(def.warnings[0], "f.yml:7: pgbackrest_repo.r.frobnicate: ignored: pgbkp has no such repository setting");
+	ck_assert_int_eq(repodef_set(&def, "block", "n", "f.yml:8", &err), 0);
+	ck_assert_int_eq(def.nwarnings, 2);
+	ck_assert_ptr_null(repodef_key_find("frobnicate"));
+	repodef_free(&def);
+}
+END_TEST
+
+/* ---- the schedule entry's keys ---- */
+
+START_TEST(test_schedjob_keys)
+{
+	ScheduleJob j;
+	char		longname[100];
+
+	ck_assert_int_eq(schedjob_init(&j, "f.yml:9", &err), 0);
+	ck_assert_int_eq(j.jitter, -1);
+	ck_assert_int_eq(schedjob_set(&j, "cron", "0 1 * * *", "f.yml:10", &err), 0);
+	ck_assert_int_eq(schedjob_set(&j, "command", "backup", "f.yml:11", &err), 0);
+	ck_assert_int_eq(schedjob_set(&j, "type", "full", "f.yml:12", &err), 0);
+	ck_assert_int_eq(schedjob_set(&j, "name", "nightly", "f.yml:13", &err), 0);
+	ck_assert_int_eq(schedjob_set(&j, "jitter", "86400", "f.yml:14", &err), 0);
+	ck_assert_str_eq(j.cron, "0 1 * * *");
+	ck_assert_str_eq(j.command, "backup");
+	ck_assert_str_eq(j.type, "full");
+	ck_assert_str_eq(j.name, "nightly");
+	ck_assert_int_eq(j.jitter, 86400);
+	ck_assert_str_eq(j.where, "f.yml:9");
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ck_assert_int_eq(schedjob_set(&j, "name", longname, "f.yml:15", &err), -1);
+	ck_assert_str_eq(err.msg, "f.yml:15: value of \"name\" is too long");
+	ck_assert_str_eq(j.name, "nightly");
+	pgb_error_clear(&err);
+	ck_assert_int_eq(schedjob_set(&j, "jitter", "86401", "f.yml:16", &err), -1);
+	ck_assert_str_eq(err.msg, "f.yml:16: invalid jitter \"86401\": expected seconds from 0 to 86400");
+	pgb_error_clear(&err);
+	ck_assert_int_eq(schedjob_set(&j, "when", "now", "f.yml:17", &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_str_eq(err.msg, "f.yml:17: unknown key \"when\" in a schedule entry (keys: cron, command, type, name, jitter)");
+	pgb_error_clear(&err);
+	ck_assert_int_eq(schedjob_check_key(NULL, "f.yml:18", &err), -1);
+	ck_assert_str_eq(err.msg, "f.yml:18: unknown key \"(not a scalar)\" in a schedule entry (keys: cron, command, type, name, jitter)");
+	free(j.where);
 }
 END_TEST
 
@@ -1283,6 +1481,10 @@ config_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_table_names);
+	tcase_add_test(tc, test_command_table);
+	tcase_add_test(tc, test_repodef_every_key);
+	tcase_add_test(tc, test_repodef_unknown_keys);
+	tcase_add_test(tc, test_schedjob_keys);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_config_file_choice);

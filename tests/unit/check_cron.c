@@ -479,6 +479,36 @@ START_TEST(test_next_month_ends_and_leap_days)
 }
 END_TEST
 
+/*
+ * Day by day across 2100, which is not a leap year: a daily job fires once
+ * every 86400 seconds, at the midnight timegm names, and a weekly one on the
+ * right weekday after the missing 29 February.
+ */
+START_TEST(test_next_calendar_sweep)
+{
+	CronExpr	e = parse_ok("0 0 * * *");
+	time_t		t = at("2099-12-31 00:00 +0000");
+
+	for (int i = 0; i < 800; i++)
+	{
+		PgbError	err = {0};
+		time_t		next = 0;
+		struct tm	tm;
+
+		ck_assert_msg(cron_next(&e, NULL, t, &next, &err) == 0, "%s", err.msg);
+		ck_assert_int_eq(next - t, 86400);
+		gmtime_r(&next, &tm);
+		ck_assert_int_eq(tm.tm_hour, 0);
+		ck_assert_int_eq(tm.tm_min, 0);
+		ck_assert_int_eq((long long) timegm(&tm), (long long) next);
+		ck_assert_msg(!(tm.tm_mon == 1 && tm.tm_mday == 29), "29 February %d", tm.tm_year + 1900);
+		t = next;
+	}
+	FIRES("0 0 * * mon", NULL, "2100-02-27 00:00 +0000", "2100-03-01 00:00 +0000", "2100-03-08 00:00 +0000");
+	FIRES("0 0 * * tue", NULL, "2400-02-28 00:00 +0000", "2400-02-29 00:00 +0000");
+}
+END_TEST
+
 START_TEST(test_next_year_end)
 {
 	FIRES("* * * * *", NULL, "2026-12-31 23:59 +0000", "2027-01-01 00:00 +0000");
@@ -883,6 +913,7 @@ cron_suite(void)
 	tcase_add_test(tc, test_next_every_quarter_hour);
 	tcase_add_test(tc, test_next_weekly_and_weekdays);
 	tcase_add_test(tc, test_next_month_ends_and_leap_days);
+	tcase_add_test(tc, test_next_calendar_sweep);
 	tcase_add_test(tc, test_next_year_end);
 	tcase_add_test(tc, test_next_day_rule);
 	tcase_add_test(tc, test_next_names);

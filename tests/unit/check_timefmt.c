@@ -336,6 +336,75 @@ fmt_iso(TimestampUs t)
 	return buf;
 }
 
+/*
+ * Every day from 1599 to 2401 (the leap rules of 1600, 1700, 2000, 2100 and
+ * 2400 included), stepped by a calendar of the test's own: each parses to
+ * the previous day plus 86400 seconds and to what timegm says.
+ */
+START_TEST(test_calendar_sweep)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int			y = 1599,
+				m = 12,
+				d = 25;
+	TimestampUs prev = 0;
+	PgbError	err = {0};
+
+	for (int i = 0; y < 2401 || m == 1; i++)
+	{
+		char		text[64];
+		struct tm	tm = {0};
+		TimestampUs t;
+		bool		leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+		snprintf(text, sizeof(text), "%04d-%02d-%02d 12:34:56Z", y, m, d);
+		/* plain tests: every ck_assert is a write to the runner */
+		if (time_parse(text, &t, &err) != 0)
+			ck_abort_msg("\"%s\": %s", text, err.msg);
+		tm.tm_year = y - 1900;
+		tm.tm_mon = m - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = 12;
+		tm.tm_min = 34;
+		tm.tm_sec = 56;
+		if (t != (TimestampUs) timegm(&tm) * US)
+			ck_abort_msg("%s: not what timegm says", text);
+		if (i > 0 && t - prev != 86400 * US)
+			ck_abort_msg("%s: not a day after the day before", text);
+		prev = t;
+		if (++d > mdays[m - 1] + (m == 2 && leap))
+		{
+			d = 1;
+			if (++m > 12)
+			{
+				m = 1;
+				y++;
+			}
+		}
+	}
+	/* 29 February exists in 1600, 2000 and 2400 only among the century years */
+	parse_ok("1600-02-29 00:00:00Z");
+	parse_ok("2000-02-29 00:00:00Z");
+	parse_ok("2400-02-29 00:00:00Z");
+	parse_bad("1700-02-29 00:00:00Z", "day 29 out of range for 1700-02");
+	parse_bad("1900-02-29 00:00:00Z", "day 29 out of range for 1900-02");
+	parse_bad("2100-02-29 00:00:00Z", "day 29 out of range for 2100-02");
+}
+END_TEST
+
+/* Around a daylight-saving change local times stay one second apart where they exist. */
+START_TEST(test_calendar_dst_seconds)
+{
+	use_tz("CET-1CEST,M3.5.0,M10.5.0/3");
+	/* clocks go from 02:00 to 03:00 on 2026-03-29 */
+	ck_assert_int_eq(parse_ok("2026-03-29 03:00:00") - parse_ok("2026-03-29 01:59:59"), US);
+	ck_assert_int_eq(parse_ok("2026-03-29 03:00:00"), parse_ok("2026-03-29 01:00:00Z"));
+	/* the day of the change is 23 hours long, the autumn one 25 */
+	ck_assert_int_eq(parse_ok("2026-03-30 00:00:00") - parse_ok("2026-03-29 00:00:00"), 23 * 3600 * US);
+	ck_assert_int_eq(parse_ok("2026-10-26 00:00:00") - parse_ok("2026-10-25 00:00:00"), 25 * 3600 * US);
+}
+END_TEST
+
 START_TEST(test_format)
 {
 	TimestampUs t = INT64_C(1795642738) * US + 123456;
@@ -455,6 +524,7 @@ timefmt_suite(void)
 	tcase_add_test(tc, test_parse_fractions);
 	tcase_add_test(tc, test_parse_range_errors);
 	tcase_add_test(tc, test_parse_syntax_errors);
+	tcase_add_test(tc, test_calendar_sweep);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("local");
@@ -463,6 +533,7 @@ timefmt_suite(void)
 	tcase_add_test(tc, test_parse_local_posix_rule);
 	tcase_add_test(tc, test_parse_local_no_dst);
 	tcase_add_test(tc, test_parse_local_southern);
+	tcase_add_test(tc, test_calendar_dst_seconds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("format");
