@@ -48,6 +48,8 @@ cmd_run(Config *cfg, PgbError *err)
 	handler = command_handlers[cfg->command_id];
 	if (((c->flags & CMDF_PRIMARY) || cfg->if_primary) && (cmd_primary_gate(cfg, &skip, err) != 0 || skip))
 		return skip ? 0 : -1;
+	if (cfg->if_replica && (cmd_replica_gate(cfg, &skip, err) != 0 || skip))
+		return skip ? 0 : -1;
 	if (!(c->flags & CMDF_EACH_REPO) || cfg->nrepos <= 1)
 	{
 		cfg->repo_current = 0;

@@ -83,3 +83,25 @@ cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err)
 			return -1;
 	}
 }
+
+int
+cmd_replica_gate(const Config *cfg, bool *skip, PgbError *err)
+{
+	char		note[512];
+
+	*skip = false;
+	switch (cmd_member_role(cfg, note, sizeof(note), err))
+	{
+		case 1:
+			*skip = true;
+			printf("skipped: this member is the primary; the job runs on a replica (run_on: replica)\n");
+			fflush(stdout);
+			return 0;
+		case 0:
+			if (note[0])
+				log_info("%s", note);
+			return 0;
+		default:
+			return -1;
+	}
+}

@@ -20,6 +20,9 @@
  */
 int			cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err);
 
+/* The other way round (--if-replica): on the primary print "skipped: ..." and set *skip. */
+int			cmd_replica_gate(const Config *cfg, bool *skip, PgbError *err);
+
 /*
  * Whether this machine's member is the primary now: 1 yes, 0 no, with a
  * line for messages in note ("pg-test-2 is a replica; the primary is

@@ -22,8 +22,9 @@ typedef struct ScheduleJob
 {
 	char		name[64];		/* name:, else command[-type] */
 	char		cron[128];
-	char		command[16];	/* backup | verify | expire | check */
+	char		command[16];	/* backup | verify | expire | check | drill */
 	char		type[8];		/* backup type, or "" */
+	char		run_on[16];		/* primary | replica | any; "": drill any, others primary */
 	int			jitter;			/* seconds, -1 = --schedule-jitter */
 	char	   *where;			/* FILE:LINE */
 } ScheduleJob;
@@ -73,6 +74,7 @@ typedef struct Config
 	bool		version;		/* --version given */
 	bool		help_troff;		/* hidden --help-troff given */
 	bool		if_primary;		/* --if-primary given */
+	bool		if_replica;		/* --if-replica given */
 
 	/* global options */
 	char	   *config_file;	/* the YAML file actually read, or NULL */

@@ -22,6 +22,7 @@ static const SchedJobKey schedjob_keys[] = {
 	TEXT("command", command),
 	TEXT("type", type),
 	TEXT("name", name),
+	TEXT("run_on", run_on),
 	{"jitter", offsetof(ScheduleJob, jitter), 0},
 };
 

@@ -7,7 +7,8 @@
 #include "config/options.h"
 #include "sched/jobs.h"
 
-static const char *const job_commands[] = {"backup", "verify", "expire", "check", NULL};
+static const char *const job_commands[] = {"backup", "verify", "expire", "check", "drill", NULL};
+static const char *const run_on_values[] = {"primary", "replica", "any", NULL};
 static const char *const backup_types[] = {"full", "diff", "incr", "auto", NULL};
 
 static bool
@@ -40,8 +41,13 @@ sched_jobs_load(const Config *cfg, SchedJob *out, int *n, PgbError *err)
 		if (j->def.cron[0] == '\0' || j->def.command[0] == '\0')
 			return pgb_error(err, EXIT_CONFIG, "%s: a scheduled job needs cron and command", j->def.where);
 		if (!in_list(job_commands, j->def.command))
-			return pgb_error(err, EXIT_CONFIG, "%s: command \"%s\" cannot be scheduled (backup, verify, expire or check)",
+			return pgb_error(err, EXIT_CONFIG, "%s: command \"%s\" cannot be scheduled (backup, verify, expire, check or drill)",
 							 j->def.where, j->def.command);
+		if (j->def.run_on[0] == '\0')
+			snprintf(j->def.run_on, sizeof(j->def.run_on), "%s", strcmp(j->def.command, "drill") == 0 ? "any" : "primary");
+		if (!in_list(run_on_values, j->def.run_on))
+			return pgb_error(err, EXIT_CONFIG, "%s: run_on \"%s\" is not primary, replica or any", j->def.where,
+							 j->def.run_on);
 		if (j->def.type[0] && (strcmp(j->def.command, "backup") != 0 || !in_list(backup_types, j->def.type)))
 			return pgb_error(err, EXIT_CONFIG, "%s: type \"%s\" %s", j->def.where, j->def.type,
 							 strcmp(j->def.command, "backup") != 0 ? "applies only to backup jobs" :
@@ -130,7 +136,10 @@ sched_job_argv(const Config *cfg, const SchedJob *job, const char *self, PgbErro
 		if (takes_value && i + 1 < cfg->argc)
 			fail |= push(&v, &n, cfg->argv[++i]) != 0;
 	}
-	fail |= push(&v, &n, "--if-primary") != 0;
+	if (strcmp(job->def.run_on, "replica") == 0)
+		fail |= push(&v, &n, "--if-replica") != 0;
+	else if (strcmp(job->def.run_on, "any") != 0)
+		fail |= push(&v, &n, "--if-primary") != 0;
 	fail |= push(&v, &n, "--no-progress") != 0;
 	fail |= push(&v, &n, job->def.command) != 0;
 	if (job->def.type[0])

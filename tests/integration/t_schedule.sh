@@ -195,3 +195,70 @@ test_clone() {
     expect_rc 0 pgbkp verify
     as_pg "$PGBIN/pg_ctl" -D "$ROOT/pg/clone" -m fast -w stop >/dev/null
 }
+
+# A scheduled drill: command: drill runs on any member by default (no
+# --if-primary), run_on: replica skips on the primary; the run is in the job
+# history and the drill's report in the metrics.
+test_schedule_drill() {
+    pg_init main
+    pg_start main
+    expect_rc 0 pgbkp init
+    pg_sql main "create table t as select g from generate_series(1, 1000) g"
+    expect_rc 0 pgbkp backup --type full
+    MPORT=$(free_port)
+    local cfg=$ROOT/drill.yml
+    mkdir -p "$ROOT/drilltmp" && chown postgres "$ROOT/drilltmp"
+    cat >"$cfg" <<EOC
+pgbkp:
+  cluster: $CLUSTER
+  repo_path: $REPO
+  pg_host: $SOCK
+  pg_port: ${PG_PORT[main]}
+  pg_data: ${PG_DATA[main]}
+  progress: false
+  metrics_port: $MPORT
+  metrics_address: 127.0.0.1
+  schedule_grace: 5
+  schedule:
+    - {cron: "* * * * *", command: drill}
+    - {cron: "0 3 * * *", command: drill, name: drill-on-replica, run_on: replica}
+EOC
+    chmod 644 "$cfg"
+    run pgbkp_raw --config "$cfg" cron
+    assert_rc 0 "cron"
+    assert_output_matches '^\* \* \* \* \* postgres .*pgbkp --config .*drill\.yml --no-progress drill$'
+    assert_output_matches '^0 3 \* \* \* postgres .*pgbkp --config .*drill\.yml --if-replica --no-progress drill$'
+    # run_on: replica on this primary: skipped, exit 0
+    run pgbkp_raw --config "$cfg" --if-replica drill
+    assert_rc 0 "--if-replica on the primary"
+    assert_output_contains "skipped: this member is the primary"
+    sed -i 's/run_on: replica/run_on: somewhere/' "$cfg"
+    run pgbkp_raw --config "$cfg" cron
+    assert_rc 3 "bad run_on"
+    assert_output_contains 'run_on "somewhere" is not primary, replica or any'
+    sed -i 's/run_on: somewhere/run_on: replica/' "$cfg"
+
+    while [ "$(date +%S | sed 's/^0//')" -gt 3 ]; do sleep 0.5; done
+    SCHED_LOG=$ROOT/log/schedule.log
+    ( cd "$ROOT" && exec setsid setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
+        env LANG=C.UTF-8 TZ=UTC TMPDIR="$ROOT/drilltmp" "$INST/bin/pgbkp" --config "$cfg" schedule ) >"$SCHED_LOG" 2>&1 </dev/null &
+    SCHED_PID=$!
+    BG_PIDS+=("$SCHED_PID")
+    sched_wait 'job drill: started' 20
+    sched_wait 'job drill: ok' 240
+    kill -TERM "$SCHED_PID"
+    wait "$SCHED_PID" || true
+    # the history has the run; the repository has the drill's report
+    info_json | jq -e '.jobs[] | select(.job == "drill" and .outcome == "ok")' >/dev/null || fail "no drill run in the job history"
+    [ "$(find "$REPO" -path '*/drill/*.json' | wc -l)" -ge 1 ] || fail "no drill report in the repository"
+    pgbkp_bg "$ROOT/work/metrics.log" metrics --metrics-port "$MPORT" --metrics-address 127.0.0.1
+    local i m=""
+    for ((i = 0; i < 100; i++)); do
+        m=$(curl -sf --noproxy '*' "http://127.0.0.1:$MPORT/metrics" || true)
+        grep -q '^pgbkp_drill_last_success' <<<"$m" && break
+        sleep 0.2
+    done
+    kill "$BG_PID"
+    grep -Eq '^pgbkp_drill_last_success\{.*\} 1$' <<<"$m" || fail "the metrics do not show the passed drill"
+    [ -z "$(ls -A "$ROOT/drilltmp")" ] || fail "the scheduled drill left files behind"
+}
