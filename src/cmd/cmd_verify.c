@@ -38,6 +38,7 @@ typedef struct VerifyRun
 	const Catalog *cat;
 	VerifyTask *tasks;
 	uint8_t   **bufs;
+	Stage	  **discard;		/* per worker: where verified content goes */
 	pthread_mutex_t lock;
 	int			problems;
 } VerifyRun;
@@ -61,16 +62,19 @@ verify_chunk(void *shared, int worker, size_t task, PgbError *err)
 
 	const ManifestChunk *ch = &t->m->files[t->file].chunks[t->chunk];
 
+	/* a reference or delta is rebuilt in a chunk buffer, allocated when first needed */
+	if (run->bufs[worker] == NULL && ch->kind != CHUNK_STORED &&
+		(run->bufs[worker] = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	if (chain_read_chunk(run->repo, run->cat, t->m, &t->m->files[t->file], t->chunk,
-						 run->bufs[worker], sink_discard, NULL, &e) != 0)
+						 run->bufs[worker], run->discard[worker], &e) != 0)
 		problem(run, &e);
 	if (ch->map_bundle != 0)
 	{
 		/* the block map the next incremental compares against */
 		MemBuf		b = {0};
 
-		if (bundle_read_frame(run->repo, t->m->label, ch->map_bundle, ch->map_offset, ch->map_length,
-							  membuf_sink, &b, &e) != 0)
+		if (chain_read_map(run->repo, t->m, ch, &b, &e) != 0)
 			problem(run, &e);
 		else if (b.len != (size_t) chunk_nblocks(ch->size, t->m->block_size) * BLOCK_HASH_LEN)
 		{
@@ -208,17 +212,15 @@ cmd_verify(const Config *cfg, PgbError *err)
 	}
 	run.tasks = malloc(sizeof(VerifyTask) * (ntasks + 1));
 	run.bufs = calloc((size_t) nworkers, sizeof(uint8_t *));
-	if (run.tasks == NULL || run.bufs == NULL)
+	run.discard = calloc((size_t) nworkers, sizeof(Stage *));
+	if (run.tasks == NULL || run.bufs == NULL || run.discard == NULL)
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
 	for (int i = 0; i < nworkers; i++)
-		if ((run.bufs[i] = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
-		{
-			pgb_error(err, EXIT_INTERNAL, "out of memory");
+		if ((run.discard[i] = discard_stage_new(err)) == NULL)
 			goto done;
-		}
 	for (int b = 0; b < cat.count; b++)
 		for (int i = 0; i < cat.backups[b].nfiles; i++)
 			for (int c = 0; c < cat.backups[b].files[i].nchunks; c++)
@@ -252,6 +254,9 @@ cmd_verify(const Config *cfg, PgbError *err)
 done:
 	for (int i = 0; run.bufs && i < nworkers; i++)
 		free(run.bufs[i]);
+	for (int i = 0; run.discard && i < nworkers; i++)
+		stage_free(run.discard[i]);
+	free(run.discard);
 	free(run.bufs);
 	free(run.tasks);
 	pthread_mutex_destroy(&run.lock);

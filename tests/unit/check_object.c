@@ -66,6 +66,70 @@ failing_sink(void *arg, const void *data, size_t len, PgbError *err)
 	return pgb_error(err, EXIT_IO, "sink refused the bytes");
 }
 
+/* The encoder and decoder are stages; these give them a ByteSink at the end. */
+static Stage *
+encoder_new(ObjectKind kind, int level, ByteSink fn, void *arg)
+{
+	PgbError	err = {0};
+	Stage	   *sink = callback_stage_new(fn, arg, &err);
+
+	return sink ? object_encoder_new(kind, level, sink, &err) : NULL;
+}
+
+static Stage *
+decoder_new(ObjectKind kind, ByteSink fn, void *arg)
+{
+	PgbError	err = {0};
+	Stage	   *sink = callback_stage_new(fn, arg, &err);
+
+	return sink ? object_decoder_new(kind, sink, &err) : NULL;
+}
+
+static int
+encoder_finish(Stage *e, ObjectSummary *sum, PgbError *err)
+{
+	if (stage_finish(e, err) != 0)
+		return -1;
+	if (sum)
+		object_encoder_summary(e, sum);
+	return 0;
+}
+
+static int
+decoder_finish(Stage *d, ObjectSummary *sum, PgbError *err)
+{
+	if (stage_finish(d, err) != 0)
+		return -1;
+	if (sum)
+		object_decoder_summary(d, sum);
+	return 0;
+}
+
+static Stage *
+zc_new(int level, ByteSink fn, void *arg)
+{
+	PgbError	err = {0};
+	Stage	   *sink = callback_stage_new(fn, arg, &err);
+
+	return sink ? zstd_compress_stage_new(level, sink, &err) : NULL;
+}
+
+static Stage *
+zd_new(ByteSink fn, void *arg)
+{
+	PgbError	err = {0};
+	Stage	   *sink = callback_stage_new(fn, arg, &err);
+
+	return sink ? zstd_decompress_stage_new(sink, &err) : NULL;
+}
+
+/* The codec and the sink stage behind it. */
+static void
+codec_free(Stage *s)
+{
+	stage_free_chain(s, NULL);
+}
+
 /* Deterministic pseudo-random bytes (xorshift64*). */
 static uint8_t *
 random_bytes(size_t len, uint64_t seed)
@@ -109,7 +173,7 @@ static void
 encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, Buf *out, ObjectSummary *sum)
 {
 	PgbError	err = {0};
-	ObjectEncoder *e = object_encoder_new(kind, 3, buf_sink, out);
+	Stage	   *e = encoder_new(kind, 3, buf_sink, out);
 
 	ck_assert_ptr_nonnull(e);
 	if (piece == 0)
@@ -118,11 +182,11 @@ encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, Buf *o
 	{
 		size_t		n = len - off < piece ? len - off : piece;
 
-		ck_assert_msg(object_encoder_write(e, content + off, n, &err) == 0, "%s", err.msg);
+		ck_assert_msg(stage_write(e, content + off, n, &err) == 0, "%s", err.msg);
 	}
-	ck_assert_msg(object_encoder_finish(e, sum, &err) == 0, "%s", err.msg);
+	ck_assert_msg(encoder_finish(e, sum, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(err.code, 0);
-	object_encoder_free(e);
+	codec_free(e);
 }
 
 /*
@@ -133,7 +197,7 @@ static int
 decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, Buf *out,
 	   ObjectSummary *sum, PgbError *err, bool *failed_in_write)
 {
-	ObjectDecoder *d = object_decoder_new(kind, buf_sink, out);
+	Stage	   *d = decoder_new(kind, buf_sink, out);
 	int			rc = 0;
 
 	ck_assert_ptr_nonnull(d);
@@ -145,7 +209,7 @@ decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, Buf *out,
 	{
 		size_t		n = len - off < piece ? len - off : piece;
 
-		if (object_decoder_write(d, obj + off, n, err) != 0)
+		if (stage_write(d, obj + off, n, err) != 0)
 		{
 			if (failed_in_write)
 				*failed_in_write = true;
@@ -154,8 +218,8 @@ decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, Buf *out,
 		}
 	}
 	if (rc == 0)
-		rc = object_decoder_finish(d, sum, err);
-	object_decoder_free(d);
+		rc = decoder_finish(d, sum, err);
+	codec_free(d);
 	return rc;
 }
 
@@ -295,14 +359,14 @@ START_TEST(test_encoder_zero_length_writes)
 	Buf			back = {0};
 	ObjectSummary sum;
 	PgbError	err = {0};
-	ObjectEncoder *e = object_encoder_new(OBJECT_KIND_WAL, 1, buf_sink, &obj);
+	Stage	   *e = encoder_new(OBJECT_KIND_WAL, 1, buf_sink, &obj);
 
 	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(object_encoder_write(e, "", 0, &err), 0);
-	ck_assert_int_eq(object_encoder_write(e, "abc", 3, &err), 0);
-	ck_assert_int_eq(object_encoder_write(e, "", 0, &err), 0);
-	ck_assert_int_eq(object_encoder_finish(e, &sum, &err), 0);
-	object_encoder_free(e);
+	ck_assert_int_eq(stage_write(e, "", 0, &err), 0);
+	ck_assert_int_eq(stage_write(e, "abc", 3, &err), 0);
+	ck_assert_int_eq(stage_write(e, "", 0, &err), 0);
+	ck_assert_int_eq(encoder_finish(e, &sum, &err), 0);
+	codec_free(e);
 	assert_summary(&sum, (const uint8_t *) "abc", 3, obj.len);
 	ck_assert_int_eq(decode(OBJECT_KIND_WAL, obj.data, obj.len, 0, &back, NULL, &err, NULL), 0);
 	ck_assert_uint_eq(back.len, 3);
@@ -405,18 +469,18 @@ START_TEST(test_decode_boundary_splits)
 			Buf			back = {0};
 			PgbError	err = {0};
 			ObjectSummary dsum;
-			ObjectDecoder *d = object_decoder_new(OBJECT_KIND_WAL, buf_sink, &back);
+			Stage	   *d = decoder_new(OBJECT_KIND_WAL, buf_sink, &back);
 
 			ck_assert_ptr_nonnull(d);
-			ck_assert_msg(object_decoder_write(d, obj.data, a, &err) == 0 &&
-						  object_decoder_write(d, obj.data + a, b - a, &err) == 0 &&
-						  object_decoder_write(d, obj.data + b, obj.len - b, &err) == 0 &&
-						  object_decoder_finish(d, &dsum, &err) == 0,
+			ck_assert_msg(stage_write(d, obj.data, a, &err) == 0 &&
+						  stage_write(d, obj.data + a, b - a, &err) == 0 &&
+						  stage_write(d, obj.data + b, obj.len - b, &err) == 0 &&
+						  decoder_finish(d, &dsum, &err) == 0,
 						  "split at %zu/%zu of %zu: %s", a, b, obj.len, err.msg);
 			ck_assert_uint_eq(back.len, 300);
 			ck_assert_int_eq(memcmp(back.data, content, 300), 0);
 			assert_summary(&dsum, content, 300, obj.len);
-			object_decoder_free(d);
+			codec_free(d);
 			buf_free(&back);
 		}
 	}
@@ -668,14 +732,14 @@ START_TEST(test_decoder_sink_error_propagates)
 	uint8_t    *content;
 	size_t		len;
 	uint8_t    *obj = damageable(&len, &content);
-	ObjectDecoder *d = object_decoder_new(OBJECT_KIND_WAL, failing_sink, NULL);
+	Stage	   *d = decoder_new(OBJECT_KIND_WAL, failing_sink, NULL);
 	PgbError	err = {0};
 
 	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(object_decoder_write(d, obj, len, &err), -1);
+	ck_assert_int_eq(stage_write(d, obj, len, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
 	ck_assert_str_eq(err.msg, "sink refused the bytes");
-	object_decoder_free(d);
+	codec_free(d);
 	free(obj);
 	free(content);
 }
@@ -683,22 +747,22 @@ END_TEST
 
 START_TEST(test_encoder_sink_error_propagates)
 {
-	ObjectEncoder *e = object_encoder_new(OBJECT_KIND_WAL, 3, failing_sink, NULL);
+	Stage	   *e = encoder_new(OBJECT_KIND_WAL, 3, failing_sink, NULL);
 	PgbError	err = {0};
 	ObjectSummary sum;
 
 	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(object_encoder_write(e, "x", 1, &err), -1);
+	ck_assert_int_eq(stage_write(e, "x", 1, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
-	object_encoder_free(e);
+	codec_free(e);
 
-	e = object_encoder_new(OBJECT_KIND_WAL, 3, failing_sink, NULL);
+	e = encoder_new(OBJECT_KIND_WAL, 3, failing_sink, NULL);
 	pgb_error_clear(&err);
-	ck_assert_int_eq(object_encoder_finish(e, &sum, &err), -1);
+	ck_assert_int_eq(encoder_finish(e, &sum, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
-	object_encoder_free(e);
-	object_encoder_free(NULL);
-	object_decoder_free(NULL);
+	codec_free(e);
+	codec_free(NULL);
+	codec_free(NULL);
 }
 END_TEST
 
@@ -756,7 +820,7 @@ static void
 zcompress(const uint8_t *data, size_t len, size_t piece, Buf *out, int level)
 {
 	PgbError	err = {0};
-	ZstdCompressor *z = zstd_compressor_new(level, buf_sink, out);
+	Stage	   *z = zc_new(level, buf_sink, out);
 	size_t		before = out->len;
 
 	ck_assert_ptr_nonnull(z);
@@ -764,25 +828,25 @@ zcompress(const uint8_t *data, size_t len, size_t piece, Buf *out, int level)
 	{
 		size_t		n = len - off < piece ? len - off : piece;
 
-		ck_assert_msg(zstd_compressor_write(z, data + off, n, &err) == 0, "%s", err.msg);
+		ck_assert_msg(stage_write(z, data + off, n, &err) == 0, "%s", err.msg);
 	}
-	ck_assert_msg(zstd_compressor_end(z, &err) == 0, "%s", err.msg);
-	ck_assert_uint_eq(zstd_compressor_out_bytes(z), out->len - before);
-	zstd_compressor_free(z);
+	ck_assert_msg(stage_finish(z, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(zstd_compress_stage_out(z), out->len - before);
+	codec_free(z);
 }
 
 /* Feed in pieces; returns the result of end (or -1 from a write). */
 static int
-zdecompress(ZstdDecompressor *z, const uint8_t *data, size_t len, size_t piece, PgbError *err)
+zdecompress(Stage	   *z, const uint8_t *data, size_t len, size_t piece, PgbError *err)
 {
 	for (size_t off = 0; off < len; off += piece)
 	{
 		size_t		n = len - off < piece ? len - off : piece;
 
-		if (zstd_decompressor_write(z, data + off, n, err) != 0)
+		if (stage_write(z, data + off, n, err) != 0)
 			return -1;
 	}
-	return zstd_decompressor_end(z, err);
+	return stage_finish(z, err);
 }
 
 START_TEST(test_zstd_tiny_feeds)
@@ -797,12 +861,12 @@ START_TEST(test_zstd_tiny_feeds)
 	{
 		Buf			back = {0};
 		PgbError	err = {0};
-		ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+		Stage	   *z = zd_new(buf_sink, &back);
 
 		ck_assert_msg(zdecompress(z, comp.data, comp.len, feeds[i], &err) == 0, "feed %zu: %s", feeds[i], err.msg);
 		ck_assert_uint_eq(back.len, 300000);
 		ck_assert_int_eq(memcmp(back.data, content, 300000), 0);
-		zstd_decompressor_free(z);
+		codec_free(z);
 		buf_free(&back);
 	}
 	buf_free(&comp);
@@ -818,7 +882,7 @@ START_TEST(test_zstd_large_output)
 	Buf			comp = {0};
 	Buf			back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+	Stage	   *z = zd_new(buf_sink, &back);
 
 	zcompress(zeros, len, len, &comp, 19);
 	ck_assert_uint_lt(comp.len, 4096);
@@ -826,7 +890,7 @@ START_TEST(test_zstd_large_output)
 	ck_assert_uint_eq(back.len, len);
 	ck_assert_int_eq(memcmp(back.data, zeros, len), 0);
 	ck_assert_int_gt(back.calls, 1);
-	zstd_decompressor_free(z);
+	codec_free(z);
 	buf_free(&comp);
 	buf_free(&back);
 	free(zeros);
@@ -838,21 +902,21 @@ START_TEST(test_zstd_multiple_frames)
 	Buf			comp = {0};
 	Buf			back = {0};
 	PgbError	err = {0};
-	ZstdCompressor *c = zstd_compressor_new(5, buf_sink, &comp);
-	ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+	Stage	   *c = zc_new(5, buf_sink, &comp);
+	Stage	   *z = zd_new(buf_sink, &back);
 	uint8_t    *rnd = random_bytes(200000, 17);
 	size_t		first_end;
 
 	/* one compressor, three frames (one of them empty) */
-	ck_assert_int_eq(zstd_compressor_write(c, "alpha ", 6, &err), 0);
-	ck_assert_int_eq(zstd_compressor_end(c, &err), 0);
+	ck_assert_int_eq(stage_write(c, "alpha ", 6, &err), 0);
+	ck_assert_int_eq(stage_finish(c, &err), 0);
 	first_end = comp.len;
-	ck_assert_int_eq(zstd_compressor_end(c, &err), 0);
+	ck_assert_int_eq(stage_finish(c, &err), 0);
 	ck_assert_uint_gt(comp.len, first_end);
-	ck_assert_int_eq(zstd_compressor_write(c, rnd, 200000, &err), 0);
-	ck_assert_int_eq(zstd_compressor_end(c, &err), 0);
-	ck_assert_uint_eq(zstd_compressor_out_bytes(c), comp.len);
-	zstd_compressor_free(c);
+	ck_assert_int_eq(stage_write(c, rnd, 200000, &err), 0);
+	ck_assert_int_eq(stage_finish(c, &err), 0);
+	ck_assert_uint_eq(zstd_compress_stage_out(c), comp.len);
+	codec_free(c);
 
 	ck_assert_msg(zdecompress(z, comp.data, comp.len, 5, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(back.len, 6 + 200000);
@@ -860,18 +924,18 @@ START_TEST(test_zstd_multiple_frames)
 	ck_assert_int_eq(memcmp(back.data + 6, rnd, 200000), 0);
 
 	/* a stream cut exactly after a complete frame ends cleanly */
-	zstd_decompressor_reset(z);
+	zstd_decompress_stage_reset(z);
 	back.len = 0;
 	ck_assert_int_eq(zdecompress(z, comp.data, first_end, 1, &err), 0);
 	ck_assert_uint_eq(back.len, 6);
 
 	/* ... but one byte into the next frame does not */
-	zstd_decompressor_reset(z);
+	zstd_decompress_stage_reset(z);
 	back.len = 0;
 	ck_assert_int_eq(zdecompress(z, comp.data, first_end + 1, 1, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
-	zstd_decompressor_free(z);
+	codec_free(z);
 	buf_free(&comp);
 	buf_free(&back);
 	free(rnd);
@@ -897,7 +961,7 @@ START_TEST(test_zstd_uneven_blocks_no_checksum)
 	ZSTD_inBuffer in2 = {content + first, second, 0};
 	Buf			back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+	Stage	   *z = zd_new(buf_sink, &back);
 
 	ck_assert_ptr_nonnull(cctx);
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
@@ -907,11 +971,11 @@ START_TEST(test_zstd_uneven_blocks_no_checksum)
 	ck_assert_uint_eq(ZSTD_compressStream2(cctx, &out, &in2, ZSTD_e_end), 0);
 	ZSTD_freeCCtx(cctx);
 
-	ck_assert_msg(zstd_decompressor_write(z, comp, out.pos, &err) == 0, "%s", err.msg);
+	ck_assert_msg(stage_write(z, comp, out.pos, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(back.len, first + second);
 	ck_assert_int_eq(memcmp(back.data, content, first + second), 0);
-	ck_assert_msg(zstd_decompressor_end(z, &err) == 0, "%s", err.msg);
-	zstd_decompressor_free(z);
+	ck_assert_msg(stage_finish(z, &err) == 0, "%s", err.msg);
+	codec_free(z);
 	buf_free(&back);
 	free(comp);
 	free(content);
@@ -929,13 +993,13 @@ START_TEST(test_zstd_truncated_frame)
 	{
 		Buf			back = {0};
 		PgbError	err = {0};
-		ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+		Stage	   *z = zd_new(buf_sink, &back);
 
-		ck_assert_int_eq(zstd_decompressor_write(z, comp.data, comp.len - cuts[i], &err), 0);
-		ck_assert_int_eq(zstd_decompressor_end(z, &err), -1);
+		ck_assert_int_eq(stage_write(z, comp.data, comp.len - cuts[i], &err), 0);
+		ck_assert_int_eq(stage_finish(z, &err), -1);
 		ck_assert_int_eq(err.code, EXIT_CORRUPT);
 		ck_assert_ptr_nonnull(strstr(err.msg, "truncated"));
-		zstd_decompressor_free(z);
+		codec_free(z);
 		buf_free(&back);
 	}
 	buf_free(&comp);
@@ -947,20 +1011,20 @@ START_TEST(test_zstd_empty_and_garbage)
 {
 	Buf			back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(buf_sink, &back);
+	Stage	   *z = zd_new(buf_sink, &back);
 	Buf			comp = {0};
 
 	/* nothing at all is not a stream */
-	ck_assert_int_eq(zstd_decompressor_end(z, &err), -1);
+	ck_assert_int_eq(stage_finish(z, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
 	/* not zstd */
 	pgb_error_clear(&err);
-	ck_assert_int_eq(zstd_decompressor_write(z, "this is not zstd", 16, &err), -1);
+	ck_assert_int_eq(stage_write(z, "this is not zstd", 16, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
 	/* reset makes it usable again; an empty frame is a complete stream */
-	zstd_decompressor_reset(z);
+	zstd_decompress_stage_reset(z);
 	zcompress((const uint8_t *) "", 0, 1, &comp, 1);
 	ck_assert_uint_gt(comp.len, 0);
 	pgb_error_clear(&err);
@@ -971,14 +1035,14 @@ START_TEST(test_zstd_empty_and_garbage)
 	buf_free(&comp);
 	zcompress((const uint8_t *) "some content", 12, 12, &comp, 1);
 	comp.data[comp.len - 1] ^= 0x01;
-	zstd_decompressor_reset(z);
+	zstd_decompress_stage_reset(z);
 	pgb_error_clear(&err);
 	ck_assert_int_eq(zdecompress(z, comp.data, comp.len, comp.len, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
-	zstd_decompressor_free(z);
-	zstd_decompressor_free(NULL);
-	zstd_compressor_free(NULL);
+	codec_free(z);
+	codec_free(NULL);
+	codec_free(NULL);
 	buf_free(&comp);
 	buf_free(&back);
 }
@@ -987,13 +1051,13 @@ END_TEST
 START_TEST(test_zstd_sink_error)
 {
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(failing_sink, NULL);
+	Stage	   *z = zd_new(failing_sink, NULL);
 	Buf			comp = {0};
 
 	zcompress((const uint8_t *) "payload", 7, 7, &comp, 1);
-	ck_assert_int_eq(zstd_decompressor_write(z, comp.data, comp.len, &err), -1);
+	ck_assert_int_eq(stage_write(z, comp.data, comp.len, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
-	zstd_decompressor_free(z);
+	codec_free(z);
 	buf_free(&comp);
 }
 END_TEST
