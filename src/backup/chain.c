@@ -96,7 +96,7 @@ materialize(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFil
 
 int
 chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
-				 int c, uint8_t *buf, Stage *out, PgbError *err)
+				 int c, uint8_t **buf, Stage *out, PgbError *err)
 {
 	const ManifestChunk *ch = &f->chunks[c];
 	Stage	   *hash = sha256_stage_new(out, err);
@@ -104,17 +104,37 @@ chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const Manife
 	uint64_t	size = 0;
 	int			rc;
 
+	const Manifest *sm = m;
+	const ManifestFile *sf = f;
+
 	if (hash == NULL)
 		return -1;
-	if (ch->kind == CHUNK_STORED)
-		rc = bundle_read_frame(repo, m->label, ch->bundle, ch->offset, ch->length, hash, err);
-	else
+
+	/*
+	 * A reference is the same content as the parent's chunk: follow them to
+	 * the backup that stored it, and stream a stored chunk straight from its
+	 * frame; only a delta is rebuilt in buf.
+	 */
+	rc = 0;
+	for (int depth = 0; rc == 0 && sf->chunks[c].kind == CHUNK_REF; depth++)
+		rc = depth > MAX_CHAIN ? pgb_error(err, EXIT_CORRUPT, "chain of backup %s is too long", m->label) :
+			parent_entry(cat, sm, sf->path, c, &sm, &sf, err);
+	if (rc == 0 && sf->chunks[c].kind == CHUNK_STORED)
+	{
+		const ManifestChunk *sch = &sf->chunks[c];
+
+		rc = bundle_read_frame(repo, sm->label, sch->bundle, sch->offset, sch->length, hash, err);
+	}
+	else if (rc == 0)
 	{
 		uint64_t	len = 0;
 
-		rc = materialize(repo, cat, m, f, c, buf, MANIFEST_CHUNK_SIZE, &len, 0, err);
+		if (*buf == NULL && (*buf = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
+			rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
+		else
+			rc = materialize(repo, cat, sm, sf, c, *buf, MANIFEST_CHUNK_SIZE, &len, 0, err);
 		if (rc == 0)
-			rc = stage_write(hash, buf, (size_t) len, err);
+			rc = stage_write(hash, *buf, (size_t) len, err);
 	}
 	if (rc == 0)
 		rc = stage_finish(hash, err);

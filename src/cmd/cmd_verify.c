@@ -62,12 +62,8 @@ verify_chunk(void *shared, int worker, size_t task, PgbError *err)
 
 	const ManifestChunk *ch = &t->m->files[t->file].chunks[t->chunk];
 
-	/* a reference or delta is rebuilt in a chunk buffer, allocated when first needed */
-	if (run->bufs[worker] == NULL && ch->kind != CHUNK_STORED &&
-		(run->bufs[worker] = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	if (chain_read_chunk(run->repo, run->cat, t->m, &t->m->files[t->file], t->chunk,
-						 run->bufs[worker], run->discard[worker], &e) != 0)
+						 &run->bufs[worker], run->discard[worker], &e) != 0)
 		problem(run, &e);
 	if (ch->map_bundle != 0)
 	{

@@ -24,7 +24,7 @@ typedef struct ChunkRef
 	int			chunk;
 } ChunkRef;
 
-/* Per worker: the buffer a reference or delta is rebuilt in, and a read buffer. */
+/* Per worker: the buffer a delta is rebuilt in, and a read buffer. */
 typedef struct WriteWorker
 {
 	uint8_t    *chunk;			/* MANIFEST_CHUNK_SIZE, allocated when first needed */
@@ -119,11 +119,7 @@ write_chunk(const RestoreWrite *rw, WriteWorker *w, const ManifestFile *mf, int 
 
 	if (out == NULL)
 		return -1;
-	if (w->chunk == NULL && mf->chunks[c].kind != CHUNK_STORED &&
-		(w->chunk = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
-		rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
-	else
-		rc = chain_read_chunk(rw->repo, rw->cat, rw->m, mf, c, w->chunk, out, err);
+	rc = chain_read_chunk(rw->repo, rw->cat, rw->m, mf, c, &w->chunk, out, err);
 	stage_free(out);
 
 	/*

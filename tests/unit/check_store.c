@@ -307,6 +307,15 @@ START_TEST(test_full_incr_delta_round_trip)
 	/* and again into a fresh directory through the whole chain */
 	ck_assert_msg(restore_into(i2, "incr2", false, &err) == 0, "%s", err.msg);
 	assert_same("incr2");
+	/* nothing changed: references to a delta, to a delta, to a stored chunk */
+	{
+		const Manifest *i3 = backup("20260101-000003I", i2, 64 << 20, NULL);
+
+		ck_assert_int_eq(file_of(i3, "base/1/16384")->chunks[0].kind, CHUNK_REF);
+		ck_assert_uint_eq(i3->nbundles, 0);
+		ck_assert_msg(restore_into(i3, "incr3", false, &err) == 0, "%s", err.msg);
+		assert_same("incr3");
+	}
 }
 END_TEST
 
@@ -360,17 +369,19 @@ START_TEST(test_chunk_checksum_mismatch)
 	Manifest   *f = backup("20260101-000000F", NULL, 64 << 20, NULL);
 	ManifestFile *mf = &f->files[manifest_find_file(f, "PG_VERSION")];
 	Stage	   *discard = discard_stage_new(&err);
+	uint8_t    *buf = NULL;
 
-	ck_assert_int_eq(chain_read_chunk(&repo, &cat, f, mf, 0, NULL, discard, &err), 0);
+	ck_assert_int_eq(chain_read_chunk(&repo, &cat, f, mf, 0, &buf, discard, &err), 0);
 	mf->chunks[0].sha256[0] ^= 1;
-	ck_assert_int_eq(chain_read_chunk(&repo, &cat, f, mf, 0, NULL, discard, &err), -1);
+	ck_assert_int_eq(chain_read_chunk(&repo, &cat, f, mf, 0, &buf, discard, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 	ck_assert_msg(strstr(err.msg, "SHA-256 of chunk 0 does not match") != NULL, "%s", err.msg);
 	mf->chunks[0].sha256[0] ^= 1;
 	mf->chunks[0].size++;
-	ck_assert_int_eq(chain_read_chunk(&repo, &cat, f, mf, 0, NULL, discard, &err), -1);
+	ck_assert_int_eq(chain_read_chunk(&repo, &cat, f, mf, 0, &buf, discard, &err), -1);
 	ck_assert_msg(strstr(err.msg, "has 3 bytes, the manifest says 4") != NULL, "%s", err.msg);
 	mf->chunks[0].size--;
+	ck_assert_ptr_null(buf);	/* a stored chunk needs no chunk buffer */
 	stage_free(discard);
 }
 END_TEST
@@ -426,7 +437,7 @@ START_TEST(test_chain_parents_and_maps)
 		Stage	   *discard = discard_stage_new(&err);
 		uint8_t    *buf = malloc(MANIFEST_CHUNK_SIZE);
 
-		ck_assert_int_eq(chain_read_chunk(&repo, &cat, &orphan, file_of(&orphan, "PG_VERSION"), 0, buf, discard, &err), -1);
+		ck_assert_int_eq(chain_read_chunk(&repo, &cat, &orphan, file_of(&orphan, "PG_VERSION"), 0, &buf, discard, &err), -1);
 		ck_assert_int_eq(err.code, EXIT_CORRUPT);
 		free(buf);
 		stage_free(discard);
