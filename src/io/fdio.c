@@ -50,27 +50,33 @@ fd_stage_new(int fd, const char *path, uint64_t offset, PgbError *err)
 	return &f->base;
 }
 
+typedef struct FdSource
+{
+	int			fd;
+	const char *path;
+} FdSource;
+
+static ssize_t
+fd_read(void *arg, void *buf, size_t len, uint64_t at, PgbError *err)
+{
+	const FdSource *src = arg;
+
+	for (;;)
+	{
+		ssize_t		n = pread(src->fd, buf, len, (off_t) at);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return pgb_error_errno(err, EXIT_IO, errno, "could not read \"%s\"", src->path);
+	}
+}
+
 int
 fd_pump(int fd, const char *path, uint64_t offset, uint64_t limit,
 		uint8_t *buf, size_t bufsize, Stage *head, uint64_t *got, PgbError *err)
 {
-	*got = 0;
-	while (*got < limit)
-	{
-		size_t		want = limit - *got < bufsize ? (size_t) (limit - *got) : bufsize;
-		ssize_t		n = pread(fd, buf, want, (off_t) (offset + *got));
+	FdSource	src = {fd, path};
 
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return pgb_error_errno(err, EXIT_IO, errno, "could not read \"%s\"", path);
-		}
-		if (n == 0)
-			break;
-		*got += (uint64_t) n;
-		if (stage_write(head, buf, (size_t) n, err) != 0)
-			return -1;
-	}
-	return 0;
+	return stage_pump(fd_read, &src, offset, limit, buf, bufsize, head, got, err);
 }

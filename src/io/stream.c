@@ -67,6 +67,27 @@ stage_write_pieces(Stage *s, const void *buf, size_t len, size_t piece, PgbError
 	return 0;
 }
 
+int
+stage_pump(StageSource read, void *src, uint64_t offset, uint64_t limit,
+		   uint8_t *buf, size_t bufsize, Stage *head, uint64_t *got, PgbError *err)
+{
+	*got = 0;
+	while (*got < limit)
+	{
+		size_t		want = limit - *got < bufsize ? (size_t) (limit - *got) : bufsize;
+		ssize_t		n = read(src, buf, want, offset + *got, err);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		*got += (uint64_t) n;
+		if (stage_write(head, buf, (size_t) n, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 void *
 stage_new(size_t size, const StageOps *ops, Stage *next, PgbError *err)
 {

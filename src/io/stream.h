@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "common/error.h"
 
 /* Consume len bytes; return 0, or -1 with err set. */
@@ -98,6 +99,20 @@ void		fixed_stage_reset(Stage *s);
 #define HEAD_STAGE_MAX 64
 Stage	   *head_stage_new(Stage *next, PgbError *err);
 const uint8_t *head_stage_bytes(const Stage *s, size_t *len);
+
+/*
+ * A source of bytes: read up to len bytes at offset at into buf; the number
+ * read (0 at the end), or -1 with err set.
+ */
+typedef ssize_t (*StageSource) (void *src, void *buf, size_t len, uint64_t at, PgbError *err);
+
+/*
+ * The one read loop: read src from offset until its end or limit bytes
+ * (UINT64_MAX: no limit) into head, in pieces of at most bufsize bytes read
+ * into buf; *got is the number of bytes read.  Does not finish head.
+ */
+int			stage_pump(StageSource read, void *src, uint64_t offset, uint64_t limit,
+					   uint8_t *buf, size_t bufsize, Stage *head, uint64_t *got, PgbError *err);
 
 /* Push a memory buffer through a stage, in pieces of at most piece bytes (0: one write). */
 int			stage_write_pieces(Stage *s, const void *buf, size_t len, size_t piece, PgbError *err);

@@ -38,25 +38,18 @@ objio_write_stage_retarget(Stage *s, StorageWrite *w)
 	((StorageStage *) s)->w = w;
 }
 
+/* A StageSource over an open read (sequential: the offset is where it stands). */
+static ssize_t
+storage_source(void *r, void *buf, size_t len, uint64_t at, PgbError *err)
+{
+	return storage_read((StorageRead *) r, buf, len, err);
+}
+
 int
 objio_pump(StorageRead *r, uint64_t limit, uint8_t *buf, size_t bufsize,
 		   Stage *head, uint64_t *got, PgbError *err)
 {
-	*got = 0;
-	while (*got < limit)
-	{
-		size_t		want = limit - *got < bufsize ? (size_t) (limit - *got) : bufsize;
-		ssize_t		n = storage_read(r, buf, want, err);
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		*got += (uint64_t) n;
-		if (stage_write(head, buf, (size_t) n, err) != 0)
-			return -1;
-	}
-	return 0;
+	return stage_pump(storage_source, r, 0, limit, buf, bufsize, head, got, err);
 }
 
 int
