@@ -17,44 +17,17 @@
 #include <unistd.h>
 
 #include "backup/chain.h"
-#include "backup/store.h"
+#include "backup/copy.h"
 #include "backup/walk.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "cmd/cmd_expire.h"
 #include "common/fileio.h"
 #include "common/log.h"
-#include "common/progress.h"
 #include "common/workers.h"
 #include "pg/control.h"
 #include "repo/catalog.h"
 #include "repo/walarchive.h"
-
-/* One chunk of one file: the unit of work. */
-typedef struct ChunkTask
-{
-	int			file;
-	int			chunk;
-} ChunkTask;
-
-/* What every worker shares; per-worker scratch is indexed by worker id. */
-typedef struct BackupRun
-{
-	const Config *cfg;
-	Repo	   *repo;
-	const Catalog *cat;
-	Manifest   *m;
-	const Manifest *parent;		/* NULL for a full backup */
-	const WalkResult *walk;		/* walk->files[i] is m->files[i] */
-	ChunkTask  *tasks;
-	BackupStore store;
-	StoreWorker *workers;		/* one per worker */
-	pthread_mutex_t lock;		/* progress and the counters below */
-	Progress   *progress;
-	uint64_t	nstored,
-				nref,
-				ndelta;
-} BackupRun;
 
 /* A label after every existing one: YYYYMMDD-HHMMSS + F|D|I in UTC, waiting out a collision. */
 static int
@@ -153,73 +126,6 @@ check_pgdata(const Config *cfg, const DbServerInfo *si, char *pgdata, size_t len
 	return 0;
 }
 
-static int
-backup_chunk(void *shared, int worker, size_t task, PgbError *err)
-{
-	BackupRun  *run = shared;
-	ManifestFile *mf = &run->m->files[run->tasks[task].file];
-	const WalkFile *wf = &run->walk->files[run->tasks[task].file];
-	int			c = run->tasks[task].chunk;
-	ManifestChunk *ch = &mf->chunks[c];
-	StoreResult res;
-
-	if (store_chunk(&run->store, &run->workers[worker], wf->full, mf->path, c, ch, &res, err) != 0)
-		return -1;
-	if (pgb_error_is_set(&res.warning))
-		log_warn("%s", res.warning.msg);
-	if (res.gone)
-	{
-		mf->vanished = true;
-		return 0;
-	}
-	pthread_mutex_lock(&run->lock);
-	progress_add(run->progress, res.len);
-	if (ch->kind == CHUNK_REF)
-		run->nref++;
-	else if (ch->kind == CHUNK_DELTA)
-		run->ndelta++;
-	else
-		run->nstored++;
-	pthread_mutex_unlock(&run->lock);
-	return 0;
-}
-
-/* Manifest entries for the walked files, and one task per chunk. */
-static int
-plan_chunks(BackupRun *run, size_t *ntasks, PgbError *err)
-{
-	const WalkResult *walk = run->walk;
-	size_t		total = 0,
-				t = 0;
-
-	for (int i = 0; i < walk->nfiles; i++)
-	{
-		uint64_t	n = walk->files[i].size / MANIFEST_CHUNK_SIZE + 1;
-		ManifestFile *mf = manifest_add_file(run->m, walk->files[i].rel, (int) n, err);
-
-		if (mf == NULL)
-			return -1;
-		mf->mode = walk->files[i].mode;
-		mf->mtime = walk->files[i].mtime;
-		total += n;
-	}
-	run->tasks = malloc(sizeof(ChunkTask) * (total ? total : 1));
-	if (run->tasks == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	/* big files first, so the last tasks left are small ones */
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < run->m->nfiles; i++)
-			if ((run->m->files[i].nchunks > 1) == (pass == 0))
-				for (int c = 0; c < run->m->files[i].nchunks; c++)
-				{
-					run->tasks[t].file = i;
-					run->tasks[t].chunk = c;
-					t++;
-				}
-	*ntasks = t;
-	return 0;
-}
-
 /* Wait for the WAL start..stop in the archive, then decode and check each segment. */
 static int
 await_backup_wal(const Config *cfg, Repo *repo, const Manifest *m, PgbError *err)
@@ -254,38 +160,11 @@ done:
 	return rc;
 }
 
-/* Copy every chunk with the workers; the writers stay open for the label files. */
-static int
-copy_chunks(BackupRun *run, int nworkers, BundleIds *ids, PgbError *err)
-{
-	size_t		ntasks = 0;
-	int			rc = -1;
-
-	run->workers = calloc((size_t) nworkers, sizeof(StoreWorker));
-	if (run->workers == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	for (int i = 0; i < nworkers; i++)
-		if (store_worker_init(&run->workers[i], run->repo, run->m->label, run->cfg->compress_level,
-							  (uint64_t) run->cfg->repos[run->cfg->repo_current].bundle_size << 20, ids, err) != 0)
-			return -1;
-	if (plan_chunks(run, &ntasks, err) != 0)
-		return -1;
-	run->progress = progress_new("backup", run->walk->total_bytes, run->cfg->progress);
-	pthread_mutex_init(&run->lock, NULL);
-	rc = workers_run(nworkers, ntasks, backup_chunk, run, err);
-	pthread_mutex_destroy(&run->lock);
-	progress_done(run->progress);
-	run->progress = NULL;
-	return rc;
-}
-
+/* What does not stop a backup is logged as a warning. */
 static void
-free_run(BackupRun *run, int nworkers)
+warn(const char *msg)
 {
-	for (int i = 0; run->workers && i < nworkers; i++)
-		store_worker_free(&run->workers[i]);
-	free(run->workers);
-	free(run->tasks);
+	log_warn("%s", msg);
 }
 
 static int
@@ -294,7 +173,7 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 {
 	Manifest	m;
 	WalkResult	walk = {0};
-	BackupRun	run = {0};
+	BackupCopy	run = {0};
 	BundleIds	ids = {.last = 0};
 	int			nworkers = workers_resolve(cfg->jobs);
 	char	   *labelfile = NULL;
@@ -323,13 +202,14 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
-	run.cfg = cfg;
-	run.repo = repo;
-	run.cat = cat;
-	run.m = &m;
-	run.parent = parent;
-	run.walk = &walk;
 	run.store = (BackupStore) {repo, cat, parent, si->block_size};
+	run.m = &m;
+	run.walk = &walk;
+	run.nworkers = nworkers;
+	run.level = cfg->compress_level;
+	run.bundle_bytes = (uint64_t) cfg->repos[cfg->repo_current].bundle_size << 20;
+	run.progress = cfg->progress;
+	run.warn = warn;
 
 	log_info("starting %s backup %s of \"%s\"%s%s%s, %d worker%s", type, label, pgdata,
 			 parent ? " on " : "", parent ? parent->label : "",
@@ -338,9 +218,8 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 						&m.start_lsn, &m.timeline, &m.start_time, err) != 0)
 		goto done;
 	if (walk_data_dir(pgdata, &m, &walk, err) != 0 ||
-		copy_chunks(&run, nworkers, &ids, err) != 0)
+		backup_copy(&run, &ids, err) != 0)
 		goto done;
-	store_settle_files(&m);
 	if (db_backup_stop(conn, si->version_num, &m.stop_lsn, &labelfile, &spcmapfile, &m.stop_time, err) != 0)
 		goto done;
 	if (store_mem_file(run.workers[0].bw, &m, "backup_label", labelfile, err) != 0 ||
@@ -366,7 +245,7 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 			 (unsigned long long) run.nref, lsn1, lsn2);
 	rc = 0;
 done:
-	free_run(&run, nworkers);
+	backup_copy_free(&run);
 	walk_result_free(&walk);
 	manifest_free(&m);
 	free(labelfile);
