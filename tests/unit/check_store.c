@@ -3,8 +3,8 @@
  * backup/store.c writes chunks into bundles, restore/write.c and
  * restore/delta.c write them back; full -> incremental -> delta round
  * trips, a damaged parent block map, a truncated bundle, a chunk whose
- * SHA-256 does not match, and the pieces underneath (backup/bundle.c,
- * backup/chain.c).
+ * SHA-256 does not match, backup/verify.c finding damage, and the pieces
+ * underneath (backup/bundle.c, backup/chain.c).
  */
 #include <check.h>
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "backup/bundle.h"
 #include "backup/chain.h"
 #include "backup/store.h"
+#include "backup/verify.h"
 #include "common/fileio.h"
 #include "io/object.h"
 #include "io/membuf.h"
@@ -131,6 +132,7 @@ setup(void)
 	ck_assert_msg(repo.storage != NULL, "%s", err.msg);
 	snprintf(repo.cluster, sizeof(repo.cluster), "test");
 	repo.info.block_size = BS;
+	repo.info.wal_segment_size = 16 * 1024 * 1024;
 	memset(backups, 0, sizeof(backups));
 	memset(&cat, 0, sizeof(cat));
 	cat.backups = backups;
@@ -168,6 +170,8 @@ backup(const char *label, const Manifest *parent, uint64_t bundle_bytes, PgbErro
 		snprintf(m->parent, sizeof(m->parent), "%s", parent->label);
 	m->block_size = BS;
 	m->chunk_size = MANIFEST_CHUNK_SIZE;
+	m->timeline = 1;
+	m->wal_segment_size = 16 * 1024 * 1024;
 	ck_assert_int_eq(manifest_add_dir(m, "base", 0700, &err), 0);
 	ck_assert_int_eq(manifest_add_dir(m, "base/1", 0700, &err), 0);
 	ck_assert_int_eq(manifest_add_dir(m, "global", 0700, &err), 0);
@@ -258,6 +262,20 @@ bundle_file(const char *label, uint32_t n, char *out, size_t len)
 	ck_assert_int_lt(snprintf(out, len, "%s/repo/test/backup/%s/bundle/%06u", root, label, n), (int) len);
 }
 
+/* Overwrite 8 bytes of bundle n of a backup at offset. */
+static void
+damage(const char *label, uint32_t n, uint64_t offset)
+{
+	char		path[512];
+	int			fd;
+
+	bundle_file(label, n, path, sizeof(path));
+	fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "garbage!", 8, (off_t) offset), 8);
+	close(fd);
+}
+
 /* ------------------------------------------------------------ round trips */
 
 START_TEST(test_full_incr_delta_round_trip)
@@ -326,16 +344,10 @@ START_TEST(test_damaged_parent_map)
 	const Manifest *f,
 			   *i1;
 	const ManifestChunk *ch;
-	char		path[512];
-	int			fd;
 
 	f = backup("20260101-000000F", NULL, 64 << 20, NULL);
 	ch = &file_of(f, "base/1/16384")->chunks[0];
-	bundle_file(f->label, ch->map_bundle, path, sizeof(path));
-	fd = open(path, O_WRONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pwrite(fd, "garbage!", 8, (off_t) ch->map_offset + 2), 8);
-	close(fd);
+	damage(f->label, ch->map_bundle, ch->map_offset + 2);
 	touch_block("base/1/16384", 1, 77);
 	i1 = backup("20260101-000001I", f, 64 << 20, &warning);
 	/* the backup goes on, storing the chunk whole, and says why */
@@ -526,6 +538,52 @@ START_TEST(test_bundle_writer_abort)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ verify */
+
+static int nreports;
+static char last_report[PGB_ERRMSG_MAX];
+
+static void
+collect(void *arg, const PgbError *problem)
+{
+	nreports++;
+	snprintf(last_report, sizeof(last_report), "%s", problem->msg);
+}
+
+static int
+verify_all(void)
+{
+	Verifier	v;
+	PgbError	err = {0};
+	int			problems;
+
+	nreports = 0;
+	verifier_init(&v, &repo, &cat, 2, collect, NULL);
+	ck_assert_msg(verify_backups(&v, &err) == 0, "%s", err.msg);
+	problems = v.problems;
+	ck_assert_int_eq(problems, nreports);
+	verifier_free(&v);
+	return problems;
+}
+
+START_TEST(test_verify_backups)
+{
+	const Manifest *f = backup("20260101-000000F", NULL, 64 << 20, NULL);
+	const ManifestChunk *ch;
+
+	touch_block("base/1/16384", 3, 5);
+	backup("20260101-000001I", f, 64 << 20, NULL);
+	/* the only problem: the WAL the backups need is not archived here */
+	ck_assert_int_eq(verify_all(), 2);
+	ck_assert_msg(strstr(last_report, "needs WAL file") != NULL, "%s", last_report);
+	/* a damaged frame in the full backup: its chunk, and the incremental's delta on it */
+	ch = &file_of(f, "base/1/16384")->chunks[0];
+	damage(f->label, ch->bundle, ch->offset + 20);
+	ck_assert_int_eq(verify_all(), 4);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -542,6 +600,7 @@ store_suite(void)
 	tcase_add_test(tc, test_chain_parents_and_maps);
 	tcase_add_test(tc, test_bundle_frames);
 	tcase_add_test(tc, test_bundle_writer_abort);
+	tcase_add_test(tc, test_verify_backups);
 	suite_add_tcase(s, tc);
 	return s;
 }
