@@ -24,7 +24,7 @@ int			chain_check(const Catalog *cat, const Manifest *m, PgbError *err);
  * caller frees it, and may pass it again for the next chunk).  The size and
  * SHA-256 are checked against the manifest: EXIT_CORRUPT when a frame is
  * damaged, an ancestor is missing, or the content does not match.  Data
- * already given to the sink before a mismatch is found must be discarded
+ * already given to out before a mismatch is found must be discarded
  * by the caller.
  */
 int			chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
