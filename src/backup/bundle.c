@@ -7,6 +7,7 @@
 #include "common/fileio.h"
 #include "io/object.h"
 #include "io/zstdio.h"
+#include "repo/objio.h"
 #include "repo/catalog.h"
 
 #define READ_CHUNK (1024 * 1024)
@@ -19,20 +20,18 @@ struct BundleWriter
 	BundleIds  *ids;
 	StorageWrite *w;			/* open bundle, or NULL */
 	uint32_t	id;				/* of the open bundle */
-	uint64_t	pos;			/* bytes written to the open bundle */
 	uint64_t	frame_start;
-	ZstdCompressor *zstd;
+	Stage	   *zstd;			/* frames: zstd -> size -> out */
+	Stage	   *size;			/* bytes written to the open bundle (since reset) */
+	Stage	   *out;			/* into w */
+	uint64_t	base;			/* size's count when the open bundle began */
 };
 
-static int
-to_bundle(void *arg, const void *buf, size_t len, PgbError *err)
+/* Bytes written to the open bundle. */
+static uint64_t
+bundle_pos(const BundleWriter *bw)
 {
-	BundleWriter *bw = arg;
-
-	if (storage_write(bw->w, buf, len, err) != 0)
-		return -1;
-	bw->pos += len;
-	return 0;
+	return size_stage_bytes(bw->size) - bw->base;
 }
 
 BundleWriter *
@@ -50,11 +49,11 @@ bundle_writer_new(Repo *repo, const char *label, int level, uint64_t target_byte
 	snprintf(bw->label, sizeof(bw->label), "%s", label);
 	bw->target = target_bytes;
 	bw->ids = ids;
-	bw->zstd = zstd_compressor_new(level, to_bundle, bw);
-	if (bw->zstd == NULL)
+	if ((bw->out = objio_write_stage_new(NULL, err)) == NULL ||
+		(bw->size = size_stage_new(bw->out, err)) == NULL ||
+		(bw->zstd = zstd_compress_stage_new(level, bw->size, err)) == NULL)
 	{
 		bundle_writer_free(bw);
-		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
 	return bw;
@@ -75,7 +74,7 @@ bundle_close(BundleWriter *bw, PgbError *err)
 	if (existed)
 		return pgb_error(err, EXIT_INTERNAL, "bundle %u of backup %s already exists", bw->id, bw->label);
 	pthread_mutex_lock(&bw->ids->lock);
-	bw->ids->stored += bw->pos;
+	bw->ids->stored += bundle_pos(bw);
 	pthread_mutex_unlock(&bw->ids->lock);
 	return 0;
 }
@@ -86,7 +85,7 @@ bundle_ensure_open(BundleWriter *bw, PgbError *err)
 	char		path[PGB_PATH_MAX];
 	uint8_t		hdr[OBJECT_HEADER_SIZE];
 
-	if (bw->w != NULL && bw->pos >= bw->target && bundle_close(bw, err) != 0)
+	if (bw->w != NULL && bundle_pos(bw) >= bw->target && bundle_close(bw, err) != 0)
 		return -1;
 	if (bw->w != NULL)
 		return 0;
@@ -98,9 +97,10 @@ bundle_ensure_open(BundleWriter *bw, PgbError *err)
 	bw->w = storage_open_write(bw->repo->storage, path, err);
 	if (bw->w == NULL)
 		return -1;
-	bw->pos = 0;
+	objio_write_stage_retarget(bw->out, bw->w);
+	bw->base = size_stage_bytes(bw->size);
 	object_header_build(OBJECT_KIND_BUNDLE, hdr);
-	return to_bundle(bw, hdr, sizeof(hdr), err);
+	return stage_write(bw->size, hdr, sizeof(hdr), err);
 }
 
 int
@@ -108,24 +108,30 @@ bundle_frame_begin(BundleWriter *bw, uint32_t *bundle, uint64_t *offset, PgbErro
 {
 	if (bundle_ensure_open(bw, err) != 0)
 		return -1;
-	bw->frame_start = bw->pos;
+	bw->frame_start = bundle_pos(bw);
 	*bundle = bw->id;
-	*offset = bw->pos;
+	*offset = bw->frame_start;
 	return 0;
+}
+
+Stage *
+bundle_frame_stage(BundleWriter *bw)
+{
+	return bw->zstd;
 }
 
 int
 bundle_frame_write(BundleWriter *bw, const void *buf, size_t len, PgbError *err)
 {
-	return zstd_compressor_write(bw->zstd, buf, len, err);
+	return stage_write(bw->zstd, buf, len, err);
 }
 
 int
 bundle_frame_end(BundleWriter *bw, uint64_t *length, PgbError *err)
 {
-	if (zstd_compressor_end(bw->zstd, err) != 0)
+	if (stage_finish(bw->zstd, err) != 0)
 		return -1;
-	*length = bw->pos - bw->frame_start;
+	*length = bundle_pos(bw) - bw->frame_start;
 	return 0;
 }
 
@@ -151,7 +157,9 @@ bundle_writer_free(BundleWriter *bw)
 	if (bw == NULL)
 		return;
 	storage_abort(bw->w);
-	zstd_compressor_free(bw->zstd);
+	stage_free(bw->zstd);
+	stage_free(bw->size);
+	stage_free(bw->out);
 	free(bw);
 }
 
@@ -159,20 +167,21 @@ bundle_writer_free(BundleWriter *bw)
 
 int
 bundle_read_frame(Repo *repo, const char *label, uint32_t bundle, uint64_t offset,
-				  uint64_t length, ByteSink sink, void *arg, PgbError *err)
+				  uint64_t length, Stage *out, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
 	StorageRead *r = NULL;
-	ZstdDecompressor *z = NULL;
+	Stage	   *z;
 	uint8_t    *buf = NULL;
-	uint64_t	left = length;
+	uint64_t	got;
 	int			rc = -1;
 
 	if (catalog_bundle_path(repo, label, bundle, path) != 0)
 		return pgb_error(err, EXIT_IO, "bundle path too long");
-	z = zstd_decompressor_new(sink, arg);
-	buf = malloc(READ_CHUNK);
-	if (z == NULL || buf == NULL)
+	if ((z = zstd_decompress_stage_new(out, err)) == NULL)
+		return -1;
+	buf = malloc(length < READ_CHUNK ? (size_t) length + 1 : READ_CHUNK);
+	if (buf == NULL)
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
@@ -190,51 +199,46 @@ bundle_read_frame(Repo *repo, const char *label, uint32_t bundle, uint64_t offse
 			err->code = EXIT_CORRUPT;
 		goto done;
 	}
-	while (left > 0)
+	if (objio_pump(r, length, buf, length < READ_CHUNK ? (size_t) length : READ_CHUNK, z, &got, err) != 0)
+		goto done;
+	if (got < length)
 	{
-		ssize_t		n = storage_read(r, buf, left < READ_CHUNK ? (size_t) left : READ_CHUNK, err);
-
-		if (n < 0)
-			goto done;
-		if (n == 0)
-		{
-			pgb_error(err, EXIT_CORRUPT, "bundle is truncated");
-			goto done;
-		}
-		if (zstd_decompressor_write(z, buf, (size_t) n, err) != 0)
-			goto done;
-		left -= (uint64_t) n;
+		pgb_error(err, EXIT_CORRUPT, "bundle is truncated");
+		goto done;
 	}
-	rc = zstd_decompressor_end(z, err);
+	rc = stage_finish(z, err);
 done:
 	if (rc != 0 && err->code == EXIT_CORRUPT)
 		pgb_error_context(err, "\"%s/%s\"", storage_description(repo->storage), path);
 	storage_read_close(r);
-	zstd_decompressor_free(z);
+	stage_free(z);
 	free(buf);
 	return rc;
 }
-
 int
 bundle_check_header(Repo *repo, const char *label, uint32_t n, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
-	uint8_t		hdr[OBJECT_HEADER_SIZE];
+	uint8_t		hdr[OBJECT_HEADER_SIZE],
+				piece[OBJECT_HEADER_SIZE];
 	StorageRead *r;
-	ssize_t		got;
+	Stage	   *fixed;
+	uint64_t	got = 0;
+	int			rc;
 
 	if (catalog_bundle_path(repo, label, n, path) != 0)
 		return pgb_error(err, EXIT_IO, "bundle path too long");
-	r = storage_open_read(repo->storage, path, 0, OBJECT_HEADER_SIZE, err);
-	if (r == NULL)
-	{
-		if (err->code == EXIT_NOT_FOUND)
-			err->code = EXIT_CORRUPT;
+	if ((fixed = fixed_stage_new(hdr, sizeof(hdr), err)) == NULL)
 		return -1;
-	}
-	got = storage_read(r, hdr, sizeof(hdr), err);
+	r = storage_open_read(repo->storage, path, 0, OBJECT_HEADER_SIZE, err);
+	rc = r ? objio_pump(r, sizeof(hdr), piece, sizeof(piece), fixed, &got, err) : -1;
 	storage_read_close(r);
-	if (got < 0 || object_header_check(hdr, (size_t) got, OBJECT_KIND_BUNDLE, err) != 0)
+	stage_free(fixed);
+	if (r == NULL && err->code == EXIT_NOT_FOUND)
+		err->code = EXIT_CORRUPT;
+	if (r == NULL)
+		return -1;
+	if (rc != 0 || object_header_check(hdr, (size_t) got, OBJECT_KIND_BUNDLE, err) != 0)
 	{
 		err->code = EXIT_CORRUPT;
 		return pgb_error_context(err, "bundle \"%s/%s\" of backup %s", storage_description(repo->storage), path, label);

@@ -13,7 +13,7 @@
 #define PGBKP_BUNDLE_H
 
 #include <pthread.h>
-#include "io/sink.h"
+#include "io/stream.h"
 #include "manifest/manifest.h"
 #include "repo/repo.h"
 
@@ -29,8 +29,13 @@ typedef struct BundleWriter BundleWriter;
 BundleWriter *bundle_writer_new(Repo *repo, const char *label, int level, uint64_t target_bytes,
 								BundleIds *ids, PgbError *err);
 
-/* A frame written in pieces: begin, write any number of times, end. */
+/*
+ * A frame written in pieces: begin, write any number of times, end.  begin
+ * also gives the frame's stage (zstd -> the bundle), for a chain that ends
+ * in it (writing into it is bundle_frame_write).
+ */
 int			bundle_frame_begin(BundleWriter *bw, uint32_t *bundle, uint64_t *offset, PgbError *err);
+Stage	   *bundle_frame_stage(BundleWriter *bw);
 int			bundle_frame_write(BundleWriter *bw, const void *buf, size_t len, PgbError *err);
 int			bundle_frame_end(BundleWriter *bw, uint64_t *length, PgbError *err);
 /* A whole frame from memory. */
@@ -42,9 +47,12 @@ int			bundle_writer_finish(BundleWriter *bw, PgbError *err);
 /* Abort anything uncommitted; accepts NULL. */
 void		bundle_writer_free(BundleWriter *bw);
 
-/* Decompress one frame of backup label into sink.  EXIT_CORRUPT names the bundle. */
+/*
+ * Decompress one frame of backup label into out (bundle -> zstd^-1 -> out;
+ * out is not finished).  EXIT_CORRUPT names the bundle.
+ */
 int			bundle_read_frame(Repo *repo, const char *label, uint32_t bundle, uint64_t offset,
-							  uint64_t length, ByteSink sink, void *arg, PgbError *err);
+							  uint64_t length, Stage *out, PgbError *err);
 
 /* Check that bundle number n of the backup starts with a valid bundle header. */
 int			bundle_check_header(Repo *repo, const char *label, uint32_t n, PgbError *err);

@@ -32,25 +32,6 @@ chain_check(const Catalog *cat, const Manifest *m, PgbError *err)
 	return 0;
 }
 
-typedef struct FixedSink
-{
-	uint8_t    *buf;
-	uint64_t	cap;
-	uint64_t	len;
-} FixedSink;
-
-static int
-to_fixed(void *arg, const void *data, size_t len, PgbError *err)
-{
-	FixedSink  *f = arg;
-
-	if (f->len + len > f->cap)
-		return pgb_error(err, EXIT_CORRUPT, "chunk content is larger than recorded");
-	memcpy(f->buf + f->len, data, len);
-	f->len += len;
-	return 0;
-}
-
 /* The same file in the parent backup, for a chunk that refers to it. */
 static int
 parent_entry(const Catalog *cat, const Manifest *m, const char *path, int c,
@@ -82,12 +63,12 @@ materialize(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFil
 		return pgb_error(err, EXIT_CORRUPT, "chain of backup %s is too long", m->label);
 	if (ch->kind == CHUNK_STORED)
 	{
-		FixedSink	fs = {buf, cap, 0};
+		Stage	   *fixed = fixed_stage_new(buf, cap, err);
+		int			rc = fixed ? bundle_read_frame(repo, m->label, ch->bundle, ch->offset, ch->length, fixed, err) : -1;
 
-		if (bundle_read_frame(repo, m->label, ch->bundle, ch->offset, ch->length, to_fixed, &fs, err) != 0)
-			return -1;
-		*len = fs.len;
-		return 0;
+		*len = fixed ? fixed_stage_len(fixed) : 0;
+		stage_free(fixed);
+		return rc;
 	}
 	if (parent_entry(cat, m, f->path, c, &pm, &pf, err) != 0 ||
 		materialize(repo, cat, pm, pf, c, buf, cap, len, depth + 1, err) != 0)
@@ -95,69 +76,89 @@ materialize(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFil
 	if (ch->kind == CHUNK_DELTA)
 	{
 		DeltaApply	d = {.buf = buf, .cap = cap, .block_size = m->block_size};
+		Stage	   *apply;
+		int			rc;
 
 		if (ch->size > cap)
 			return pgb_error(err, EXIT_CORRUPT, "chunk of \"%s\" is larger than a chunk can be", f->path);
 		if (ch->size > *len)
 			memset(buf + *len, 0, ch->size - *len);
-		if (bundle_read_frame(repo, m->label, ch->bundle, ch->offset, ch->length, delta_apply_sink, &d, err) != 0 ||
-			delta_apply_finish(&d, err) != 0)
+		if ((apply = callback_stage_new(delta_apply_sink, &d, err)) == NULL)
+			return -1;
+		rc = bundle_read_frame(repo, m->label, ch->bundle, ch->offset, ch->length, apply, err);
+		stage_free(apply);
+		if (rc != 0 || delta_apply_finish(&d, err) != 0)
 			return -1;
 		*len = ch->size;
 	}
 	return 0;
 }
 
-typedef struct HashSink
-{
-	Sha256	   *hash;
-	uint64_t	size;
-	ByteSink	sink;
-	void	   *arg;
-} HashSink;
-
-static int
-to_hash(void *arg, const void *data, size_t len, PgbError *err)
-{
-	HashSink   *h = arg;
-
-	sha256_update(h->hash, data, len);
-	h->size += len;
-	return h->sink(h->arg, data, len, err);
-}
-
 int
 chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
-				 int c, uint8_t *buf, ByteSink sink, void *arg, PgbError *err)
+				 int c, uint8_t **buf, Stage *out, PgbError *err)
 {
 	const ManifestChunk *ch = &f->chunks[c];
-	HashSink	h = {sha256_new(), 0, sink, arg};
+	Stage	   *hash = sha256_stage_new(out, err);
 	uint8_t		digest[SHA256_LEN];
+	uint64_t	size = 0;
 	int			rc;
 
-	if (h.hash == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	if (ch->kind == CHUNK_STORED)
-		rc = bundle_read_frame(repo, m->label, ch->bundle, ch->offset, ch->length, to_hash, &h, err);
-	else
+	const Manifest *sm = m;
+	const ManifestFile *sf = f;
+
+	if (hash == NULL)
+		return -1;
+
+	/*
+	 * A reference is the same content as the parent's chunk: follow them to
+	 * the backup that stored it, and stream a stored chunk straight from its
+	 * frame; only a delta is rebuilt in buf.
+	 */
+	rc = 0;
+	for (int depth = 0; rc == 0 && sf->chunks[c].kind == CHUNK_REF; depth++)
+		rc = depth > MAX_CHAIN ? pgb_error(err, EXIT_CORRUPT, "chain of backup %s is too long", m->label) :
+			parent_entry(cat, sm, sf->path, c, &sm, &sf, err);
+	if (rc == 0 && sf->chunks[c].kind == CHUNK_STORED)
+	{
+		const ManifestChunk *sch = &sf->chunks[c];
+
+		rc = bundle_read_frame(repo, sm->label, sch->bundle, sch->offset, sch->length, hash, err);
+	}
+	else if (rc == 0)
 	{
 		uint64_t	len = 0;
 
-		rc = materialize(repo, cat, m, f, c, buf, MANIFEST_CHUNK_SIZE, &len, 0, err);
+		if (*buf == NULL && (*buf = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
+			rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
+		else
+			rc = materialize(repo, cat, sm, sf, c, *buf, MANIFEST_CHUNK_SIZE, &len, 0, err);
 		if (rc == 0)
-			rc = to_hash(&h, buf, (size_t) len, err);
+			rc = stage_write(hash, *buf, (size_t) len, err);
 	}
-	sha256_final(h.hash, digest);
-	sha256_free(h.hash);
+	if (rc == 0)
+		rc = stage_finish(hash, err);
+	sha256_stage_result(hash, digest, &size);
+	stage_free(hash);
 	if (rc != 0)
 		return err->code == EXIT_CORRUPT ? pgb_error_context(err, "file \"%s\" of backup %s", f->path, m->label) : -1;
-	if (h.size != ch->size)
+	if (size != ch->size)
 		return pgb_error(err, EXIT_CORRUPT, "file \"%s\" of backup %s: chunk %d has %llu bytes, the manifest says %llu",
-						 f->path, m->label, c, (unsigned long long) h.size, (unsigned long long) ch->size);
+						 f->path, m->label, c, (unsigned long long) size, (unsigned long long) ch->size);
 	if (memcmp(digest, ch->sha256, SHA256_LEN) != 0)
 		return pgb_error(err, EXIT_CORRUPT, "file \"%s\" of backup %s: SHA-256 of chunk %d does not match the manifest",
 						 f->path, m->label, c);
 	return 0;
+}
+
+int
+chain_read_map(Repo *repo, const Manifest *m, const ManifestChunk *ch, MemBuf *out, PgbError *err)
+{
+	Stage	   *to = callback_stage_new(membuf_sink, out, err);
+	int			rc = to ? bundle_read_frame(repo, m->label, ch->map_bundle, ch->map_offset, ch->map_length, to, err) : -1;
+
+	stage_free(to);
+	return rc;
 }
 
 int
@@ -180,9 +181,11 @@ chain_block_map(Repo *repo, const Catalog *cat, const Manifest *m, const char *p
 		{
 			if (ch->map_bundle == 0)
 				return 0;
-			if (bundle_read_frame(repo, m->label, ch->map_bundle, ch->map_offset, ch->map_length,
-								  membuf_sink, &b, err) != 0)
+			if (chain_read_map(repo, m, ch, &b, err) != 0)
+			{
+				membuf_free(&b);
 				return -1;
+			}
 			rc = chunk_map_decode((const uint8_t *) (b.buf ? b.buf : ""), b.len, map, n, err);
 			membuf_free(&b);
 			return rc;

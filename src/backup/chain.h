@@ -7,6 +7,7 @@
 #ifndef PGBKP_CHAIN_H
 #define PGBKP_CHAIN_H
 
+#include "io/membuf.h"
 #include "repo/catalog.h"
 
 /* The parent of m in the catalog, or NULL (full backup, or parent missing). */
@@ -16,16 +17,21 @@ const Manifest *chain_parent(const Catalog *cat, const Manifest *m);
 int			chain_check(const Catalog *cat, const Manifest *m, PgbError *err);
 
 /*
- * Emit the content of chunk c of file f (an entry of backup m) into sink, in
- * order.  A stored chunk streams straight from its frame; a reference or
- * delta is rebuilt in buf (MANIFEST_CHUNK_SIZE bytes) first.  The size and
+ * Emit the content of chunk c of file f (an entry of backup m) into out, in
+ * order (frame -> zstd^-1 -> sha256 -> out).  A stored chunk, or a
+ * reference to one, streams straight from its frame; a delta is rebuilt in
+ * *buf first (MANIFEST_CHUNK_SIZE bytes, allocated when first needed; the
+ * caller frees it, and may pass it again for the next chunk).  The size and
  * SHA-256 are checked against the manifest: EXIT_CORRUPT when a frame is
  * damaged, an ancestor is missing, or the content does not match.  Data
- * already given to the sink before a mismatch is found must be discarded
+ * already given to out before a mismatch is found must be discarded
  * by the caller.
  */
 int			chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
-							 int c, uint8_t *buf, ByteSink sink, void *arg, PgbError *err);
+							 int c, uint8_t **buf, Stage *out, PgbError *err);
+
+/* The block map frame recorded for chunk ch of backup m, raw, appended to out. */
+int			chain_read_map(Repo *repo, const Manifest *m, const ManifestChunk *ch, MemBuf *out, PgbError *err);
 
 /*
  * The block map of chunk c of path as backup m holds it (following

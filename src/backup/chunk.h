@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "io/sink.h"
+#include "io/stream.h"
 
 #define BLOCK_HASH_LEN 8
 #define DELTA_RECORD_HEADER 8
@@ -22,8 +22,16 @@ bool		chunk_is_relation(const char *path);
 /* Number of blocks (the last may be partial) in len bytes. */
 uint32_t	chunk_nblocks(uint64_t len, uint32_t block_size);
 
-/* map[i] = first 8 bytes of SHA-256 of block i, little-endian u64. */
-void		chunk_block_map(const uint8_t *data, uint64_t len, uint32_t block_size, uint64_t *map);
+/* map[i] = first 8 bytes of SHA-256 of block i, little-endian u64; -1 when out of memory. */
+int			chunk_block_map(const uint8_t *data, uint64_t len, uint32_t block_size, uint64_t *map);
+
+/*
+ * The same map as a stage (an observer): entries for at most max_blocks
+ * blocks, final after stage_finish; reset for the next chunk.
+ */
+Stage	   *blockmap_stage_new(Stage *next, uint32_t block_size, uint32_t max_blocks, PgbError *err);
+const uint64_t *blockmap_stage_map(const Stage *s, uint32_t *n);
+void		blockmap_stage_reset(Stage *s);
 
 /* Serialize / parse a map: 8 bytes LE per block. */
 void		chunk_map_encode(const uint64_t *map, uint32_t n, uint8_t *out);

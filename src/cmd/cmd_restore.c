@@ -9,31 +9,27 @@
  * leaves a directory PostgreSQL refuses to start.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <pthread.h>
-#include <json-c/json.h>
-
 #include "backup/chain.h"
-#include "common/workers.h"
 #include "cluster/primary.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "common/fileio.h"
 #include "common/log.h"
-#include "common/progress.h"
-#include "io/sha256.h"
+#include "common/workers.h"
+#include "restore/delta.h"
+#include "restore/dirs.h"
 #include "restore/locate.h"
 #include "restore/plan.h"
 #include "restore/recovery_conf.h"
+#include "restore/render.h"
+#include "restore/write.h"
 
 typedef struct RestoreCtx
 {
@@ -45,10 +41,7 @@ typedef struct RestoreCtx
 	bool		created;		/* the target did not exist before */
 	bool		was_empty;		/* ... or was empty */
 	bool		delta;
-	Progress   *progress;
-	pthread_mutex_t lock;		/* progress */
-	struct ChunkRef *tasks;
-	uint8_t   **bufs;			/* per worker, MANIFEST_CHUNK_SIZE */
+	const char **ts_dest;		/* per tablespace: where it is restored */
 	bool	   *ts_ours;		/* per tablespace: created, found empty or forced */
 	int			primary;		/* --standby: the member to stream from */
 	TimeLineID	timeline;		/* the timeline recovery follows */
@@ -64,12 +57,6 @@ typedef struct RecoveryPlan
 	char		conninfo[512];
 	char		timeline[16];
 } RecoveryPlan;
-
-typedef struct ChunkRef
-{
-	int			file;
-	int			chunk;
-} ChunkRef;
 
 static int
 parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
@@ -132,154 +119,34 @@ log_target_time(const char *text, TimestampUs t)
 			 utc, text, zone, tm.tm_gmtoff < 0 ? '-' : '+', labs(tm.tm_gmtoff) / 3600, labs(tm.tm_gmtoff) % 3600 / 60);
 }
 
-/* The WAL the restored server will replay: segment numbers and the timeline path. */
-static void
-plan_wal(const RestoreCtx *ctx, const RestoreTarget *t, const WalList *wal, SegNo *first, SegNo *last, bool *approx)
-{
-	const Manifest *m = ctx->m;
-	const Timeline *tl = timeline_find(wal, ctx->timeline);
-	int			end = tl ? timeline_contiguous_end(tl, wal, manifest_start_segno(m), m->wal_segment_size) : -1;
-
-	*first = manifest_start_segno(m);
-	*last = end >= 0 ? wal->segments[end].segno : manifest_stop_segno(m);
-	*approx = false;
-	if (t->kind == TARGET_IMMEDIATE)
-		*last = manifest_stop_segno(m);
-	else if (t->kind == TARGET_LSN)
-		*last = lsn_to_segno(t->lsn, m->wal_segment_size);
-	else if (t->kind == TARGET_TIME && tl)
-	{
-		/* up to the first segment archived at or after the target time */
-		for (SegNo sn = *first; sn <= *last; sn++)
-		{
-			int			i = timeline_find_segment(wal, timeline_tli_of_segment(tl, sn, m->wal_segment_size), sn);
-
-			if (i >= 0 && wal->segments[i].mtime * (TimestampUs) 1000000 >= t->time)
-			{
-				*last = sn;
-				break;
-			}
-		}
-		*approx = true;
-	}
-	else if (t->kind == TARGET_NAME || t->kind == TARGET_XID)
-		*approx = true;
-	if (*last < *first)
-		*last = *first;
-}
-
 /*
- * The plan: the backup and why each newer one was passed over, its chain,
- * what is written, the WAL replayed and the recovery settings.  To stdout
- * (text or JSON) for --dry-run; through the log for a restore.
+ * The plan (restore/render.h): to stdout (text or JSON) for --dry-run;
+ * through the log for a restore.
  */
-static void
+static int
 print_plan(const RestoreCtx *ctx, const RestoreTarget *t, const WalList *wal, bool archive_off,
-		   const RecoveryPlan *rp, bool dry_run)
+		   const RecoveryPlan *rp, bool dry_run, PgbError *err)
 {
 	const Config *cfg = ctx->cfg;
-	const Manifest *m = ctx->m;
-	const Catalog *cat = ctx->cat;
-	const Timeline *tl = timeline_find(wal, ctx->timeline);
-	int			mi = (int) (m - cat->backups);
-	SegNo		first,
-				last;
-	bool		approx;
-	char		a[WAL_NAME_LEN + 1],
-				b[WAL_NAME_LEN + 1],
-				stopped[64],
-				line[PGB_PATH_MAX * 5];
+	PlanView	v = {ctx->m, ctx->cat, wal, t, ctx->timeline, ctx->repo->name, ctx->target,
+	cfg->delta, cfg->target_exclusive, cfg->standby, archive_off, &rp->s};
 	bool		json = dry_run && cfg->output && strcmp(cfg->output, "json") == 0;
-	json_object *root = json ? json_object_new_object() : NULL;
-	json_object *passed = json ? json_object_new_array() : NULL;
-	json_object *chain = json ? json_object_new_array() : NULL;
-	json_object *settings = json ? json_object_new_object() : NULL;
+	char	   *text = plan_render(&v, json, err);
 
-#define OUT(...) do { snprintf(line, sizeof(line), __VA_ARGS__); \
-		if (!json) { if (dry_run) printf("plan: %s\n", line); else log_info("plan: %s", line); } } while (0)
-
-	plan_wal(ctx, t, wal, &first, &last, &approx);
-	wal_segment_name(a, tl ? timeline_tli_of_segment(tl, first, m->wal_segment_size) : m->timeline,
-					 first, m->wal_segment_size);
-	wal_segment_name(b, tl ? timeline_tli_of_segment(tl, last, m->wal_segment_size) : m->timeline,
-					 last, m->wal_segment_size);
-	time_format_utc(m->stop_time, stopped, sizeof(stopped));
-	OUT("restore backup %s (%s, stopped %s) from repository \"%s\"", m->label, m->type, stopped, ctx->repo->name);
-	for (int i = cat->count - 1; i > mi; i--)
-	{
-		char		why[PGB_ERRMSG_MAX];
-
-		plan_why_not(cat, wal, t, &cat->backups[i], why, sizeof(why));
-		OUT("newer backup %s passed over: %s", cat->backups[i].label, why);
-		if (json)
-		{
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "label", json_object_new_string(cat->backups[i].label));
-			json_object_object_add(o, "reason", json_object_new_string(why));
-			json_object_array_add(passed, o);
-		}
-	}
-	{
-		char		labels[1024] = "";
-		size_t		n = 0;
-
-		for (const Manifest *p = m; p; p = chain_parent(cat, p))
-		{
-			n += (size_t) snprintf(labels + (n < sizeof(labels) ? n : sizeof(labels)), n < sizeof(labels) ? sizeof(labels) - n : 0,
-								   "%s%s", n ? " <- " : "", p->label);
-			if (json)
-				json_object_array_add(chain, json_object_new_string(p->label));
-		}
-		OUT("chain: %s", labels);
-	}
-	OUT("write %d files, %.1f MB into \"%s\"%s", m->nfiles, m->size / 1048576.0, ctx->target,
-		cfg->delta ? " (delta: matching files are kept)" : "");
-	OUT("replay %sWAL %s .. %s (%" PRIu64 " segments, %.1f MB) along timeline %u", approx ? "about " : "", a, b,
-		last - first + 1, (double) (last - first + 1) * m->wal_segment_size / 1048576.0, ctx->timeline);
-	if (rp->s.target_param)
-		OUT("recovery_target: %s = '%s'%s", rp->s.target_param, rp->s.target_value,
-			cfg->target_exclusive ? " (exclusive)" : "");
-	for (int i = 0; i < rp->s.nextra; i++)
-	{
-		if (strcmp(rp->s.extra_names[i], "primary_conninfo") != 0)
-			OUT("setting: %s = '%s'", rp->s.extra_names[i], rp->s.extra_values[i]);
-		if (json)
-			json_object_object_add(settings, rp->s.extra_names[i], json_object_new_string(rp->s.extra_values[i]));
-	}
-	if (archive_off)
-		OUT("setting: archive_mode = 'off'");
-	if (t->kind != TARGET_LATEST && !cfg->standby)
-		OUT("at the target the server will %s", rp->s.target_action);
+	if (text == NULL)
+		return -1;
 	if (json)
-	{
-		json_object *w = json_object_new_object();
-
-		json_object_object_add(root, "backup", json_object_new_string(m->label));
-		json_object_object_add(root, "type", json_object_new_string(m->type));
-		json_object_object_add(root, "repository", json_object_new_string(ctx->repo->name));
-		json_object_object_add(root, "passed_over", passed);
-		json_object_object_add(root, "chain", chain);
-		json_object_object_add(root, "target_dir", json_object_new_string(ctx->target));
-		json_object_object_add(root, "files", json_object_new_int(m->nfiles));
-		json_object_object_add(root, "bytes", json_object_new_int64((int64_t) m->size));
-		json_object_object_add(w, "first", json_object_new_string(a));
-		json_object_object_add(w, "last", json_object_new_string(b));
-		json_object_object_add(w, "segments", json_object_new_int64((int64_t) (last - first + 1)));
-		json_object_object_add(w, "approximate", json_object_new_boolean(approx));
-		json_object_object_add(w, "timeline", json_object_new_int64(ctx->timeline));
-		json_object_object_add(root, "wal", w);
-		if (rp->s.target_param)
-			json_object_object_add(settings, rp->s.target_param, json_object_new_string(rp->s.target_value));
-		if (rp->s.target_param)
-			json_object_object_add(settings, "recovery_target_action", json_object_new_string(rp->s.target_action));
-		if (archive_off)
-			json_object_object_add(settings, "archive_mode", json_object_new_string("off"));
-		json_object_object_add(root, "recovery_settings", settings);
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(root);
-	}
-#undef OUT
+		printf("%s\n", text);
+	else
+		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		{
+			if (dry_run)
+				printf("plan: %s\n", line);
+			else
+				log_info("plan: %s", line);
+		}
+	free(text);
+	return 0;
 }
 
 /* A timeline number as text (a static buffer: one use per call site). */
@@ -290,48 +157,6 @@ timeline_name(TimeLineID tli)
 
 	snprintf(buf, sizeof(buf), "%u", tli);
 	return buf;
-}
-
-static bool
-server_running(const char *dir)
-{
-	char		path[PGB_PATH_MAX];
-	char	   *text;
-	PgbError	ignored;
-	long		pid;
-
-	if (fio_path_join(path, sizeof(path), dir, "postmaster.pid", &ignored) != 0 ||
-		fio_read_small(path, 4096, &text, NULL, &ignored) != 0)
-		return false;
-	pid = strtol(text, NULL, 10);
-	free(text);
-	return pid > 0 && (kill((pid_t) pid, 0) == 0 || errno == EPERM);
-}
-
-/* Refuse a running server or a non-empty directory; empty it for --force. */
-static int
-prepare_dir(const RestoreCtx *ctx, const char *dir, bool *created, bool *was_empty, PgbError *err)
-{
-	bool		empty,
-				exists;
-
-	if (server_running(dir))
-	{
-		pgb_error(err, EXIT_REFUSED, "a PostgreSQL server is running in \"%s\"", dir);
-		return pgb_hint(err, "stop it first, or restore elsewhere with --target-dir");
-	}
-	if (fio_dir_is_empty(dir, &empty, &exists, err) != 0)
-		return -1;
-	if (created)
-		*created = !exists;
-	if (was_empty)
-		*was_empty = empty;
-	if (!empty && !ctx->cfg->delta && !ctx->cfg->force)
-	{
-		pgb_error(err, EXIT_REFUSED, "directory \"%s\" is not empty", dir);
-		return pgb_hint(err, "use --delta to reuse matching files, --force to replace everything, or another --target-dir");
-	}
-	return 0;
 }
 
 static const char *
@@ -345,6 +170,7 @@ tablespace_target(const Config *cfg, const ManifestLink *l)
 	return l->target;
 }
 
+/* --tablespace-map names tablespaces of the backup; their destinations are fit to write. */
 static int
 check_tablespaces(const RestoreCtx *ctx, PgbError *err)
 {
@@ -364,406 +190,8 @@ check_tablespaces(const RestoreCtx *ctx, PgbError *err)
 			return pgb_hint(err, "give the tablespace OID, as under pg_tblspc/ in the data directory");
 		}
 	}
-	for (int i = 0; i < m->nlinks; i++)
-	{
-		const char *dest = tablespace_target(ctx->cfg, &m->links[i]);
-		const char *oid = m->links[i].path + strlen("pg_tblspc/");
-		bool		in_place = m->pgdata && strcmp(ctx->target, m->pgdata) == 0;
-		bool		created,
-					empty;
-
-		if (dest[0] != '/')
-			return pgb_error(err, EXIT_USAGE, "tablespace location \"%s\" is not an absolute path", dest);
-
-		/*
-		 * A tablespace left at its original location while the data
-		 * directory goes elsewhere is most likely the live source cluster's:
-		 * it is written only when empty, whatever --force or --delta say.
-		 */
-		if (dest == m->links[i].target && !in_place)
-		{
-			bool		exists;
-
-			if (fio_dir_is_empty(dest, &empty, &exists, err) != 0)
-				return -1;
-			if (!empty)
-			{
-				pgb_error(err, EXIT_REFUSED, "tablespace %s would be restored to its original location \"%s\", "
-						  "which is not empty and may belong to the source cluster", oid, dest);
-				return pgb_hint(err, "map it elsewhere with --tablespace-map %s=DIR", oid);
-			}
-		}
-		if (prepare_dir(ctx, dest, &created, &empty, err) != 0)
-			return -1;
-		/* ours to empty under --force, and to clean up if the restore fails */
-		ctx->ts_ours[i] = created || empty || (ctx->cfg->force && !ctx->cfg->delta);
-	}
-	return 0;
-}
-
-/* --force: empty every tablespace destination, as the data directory is. */
-static int
-empty_tablespaces(const RestoreCtx *ctx, PgbError *err)
-{
-	for (int i = 0; i < ctx->m->nlinks; i++)
-	{
-		const char *dest = tablespace_target(ctx->cfg, &ctx->m->links[i]);
-		bool		empty,
-					exists;
-
-		if (fio_dir_is_empty(dest, &empty, &exists, err) != 0 ||
-			(!empty && fio_empty_dir(dest, err) != 0))
-			return -1;
-	}
-	return 0;
-}
-
-static int
-make_dir(const char *path, uint32_t mode, PgbError *err)
-{
-	if (mkdir(path, mode & 07777) != 0 && errno != EEXIST)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not create directory \"%s\"", path);
-	if (chmod(path, mode & 07777) != 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not set the mode of \"%s\"", path);
-	return 0;
-}
-
-static int
-create_layout(const RestoreCtx *ctx, PgbError *err)
-{
-	const Manifest *m = ctx->m;
-	char		path[PGB_PATH_MAX];
-
-	if (fio_mkdir_p(ctx->target, 0700, err) != 0 || make_dir(ctx->target, 0700, err) != 0)
-		return -1;
-	if (fio_path_join(path, sizeof(path), ctx->target, "pg_tblspc", err) != 0 ||
-		make_dir(path, 0700, err) != 0)
-		return -1;
-	for (int i = 0; i < m->nlinks; i++)
-	{
-		const char *dest = tablespace_target(ctx->cfg, &m->links[i]);
-		struct stat st;
-
-		if (fio_mkdir_p(dest, 0700, err) != 0 || make_dir(dest, 0700, err) != 0 ||
-			fio_path_join(path, sizeof(path), ctx->target, m->links[i].path, err) != 0)
-			return -1;
-		if (lstat(path, &st) == 0 && (unlink(path) != 0 && rmdir(path) != 0))
-			return pgb_error_errno(err, EXIT_IO, errno, "could not replace \"%s\"", path);
-		if (symlink(dest, path) != 0)
-			return pgb_error_errno(err, EXIT_IO, errno, "could not create link \"%s\"", path);
-	}
-	/* directories were recorded parents first */
-	for (int i = 0; i < m->ndirs; i++)
-	{
-		if (fio_path_join(path, sizeof(path), ctx->target, m->dirs[i].path, err) != 0 ||
-			make_dir(path, m->dirs[i].mode, err) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-typedef struct FdSink
-{
-	int			fd;
-	const char *path;
-	uint64_t	at;
-} FdSink;
-
-static int
-to_fd(void *arg, const void *buf, size_t len, PgbError *err)
-{
-	FdSink	   *f = arg;
-	const char *p = buf;
-
-	while (len > 0)
-	{
-		ssize_t		n = pwrite(f->fd, p, len, (off_t) f->at);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return pgb_error_errno(err, EXIT_IO, errno, "could not write \"%s\"", f->path);
-		}
-		p += n;
-		len -= (size_t) n;
-		f->at += (uint64_t) n;
-	}
-	return 0;
-}
-
-static uint64_t
-chunk_offset(const Manifest *m, int c)
-{
-	return (uint64_t) c * m->chunk_size;
-}
-
-/* --delta: does the target already hold exactly this chunk? */
-static bool
-chunk_matches(int fd, uint64_t offset, const ManifestChunk *ch, uint8_t *buf)
-{
-	uint64_t	got = 0;
-	uint8_t		digest[SHA256_LEN];
-	Sha256	   *h = sha256_new();
-
-	if (h == NULL)
-		return false;
-	while (got < ch->size)
-	{
-		size_t		want = ch->size - got < MANIFEST_CHUNK_SIZE ? (size_t) (ch->size - got) : MANIFEST_CHUNK_SIZE;
-		ssize_t		n = pread(fd, buf, want, (off_t) (offset + got));
-
-		if (n <= 0)
-		{
-			sha256_free(h);
-			return false;
-		}
-		sha256_update(h, buf, (size_t) n);
-		got += (uint64_t) n;
-	}
-	sha256_final(h, digest);
-	sha256_free(h);
-	return memcmp(digest, ch->sha256, SHA256_LEN) == 0;
-}
-
-static int
-restore_chunk(void *shared, int worker, size_t task, PgbError *err)
-{
-	RestoreCtx *ctx = shared;
-	const ManifestFile *mf = &ctx->m->files[ctx->tasks[task].file];
-	int			c = ctx->tasks[task].chunk;
-	char		path[PGB_PATH_MAX];
-	FdSink		f;
-	int			rc = 0;
-
-	if (fio_path_join(path, sizeof(path), ctx->target, mf->path, err) != 0)
-		return -1;
-	f.fd = open(path, (ctx->delta ? O_RDWR : O_WRONLY) | O_CLOEXEC | O_NOFOLLOW);
-	f.path = path;
-	f.at = chunk_offset(ctx->m, c);
-	if (f.fd < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", path);
-	if (!(ctx->delta && chunk_matches(f.fd, f.at, &mf->chunks[c], ctx->bufs[worker])))
-	{
-		rc = chain_read_chunk(ctx->repo, ctx->cat, ctx->m, mf, c, ctx->bufs[worker], to_fd, &f, err);
-		/*
-		 * Start writing the chunk to disk now, so that the final syncfs
-		 * finds little left to wait for (disk writes overlap decompression).
-		 */
-		if (rc == 0 && mf->chunks[c].size > 0)
-			(void) sync_file_range(f.fd, (off_t) chunk_offset(ctx->m, c), (off_t) mf->chunks[c].size,
-								   SYNC_FILE_RANGE_WRITE);
-	}
-	if (close(f.fd) != 0 && rc == 0)
-		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
-	if (rc == 0)
-	{
-		pthread_mutex_lock(&ctx->lock);
-		progress_add(ctx->progress, mf->chunks[c].size);
-		pthread_mutex_unlock(&ctx->lock);
-	}
-	return rc;
-}
-
-/* Create (or, for --delta, keep) each file at its final size before the chunks land. */
-static int
-prepare_file(const RestoreCtx *ctx, const ManifestFile *mf, PgbError *err)
-{
-	char		path[PGB_PATH_MAX];
-	struct stat st;
-	int			fd;
-
-	if (fio_path_join(path, sizeof(path), ctx->target, mf->path, err) != 0)
-		return -1;
-	if (ctx->delta && lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && fio_remove_tree(path, err) != 0)
-		return -1;
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (ctx->delta ? 0 : O_TRUNC), 0600);
-	if (fd < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", path);
-	if (ftruncate(fd, (off_t) mf->size) != 0)
-	{
-		close(fd);
-		return pgb_error_errno(err, EXIT_IO, errno, "could not size \"%s\"", path);
-	}
-	if (close(fd) != 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
-	return 0;
-}
-
-static int
-finish_file(const RestoreCtx *ctx, const ManifestFile *mf, PgbError *err)
-{
-	char		path[PGB_PATH_MAX];
-	struct timespec times[2] = {{mf->mtime, 0}, {mf->mtime, 0}};
-
-	if (fio_path_join(path, sizeof(path), ctx->target, mf->path, err) != 0)
-		return -1;
-	if (chmod(path, mf->mode & 07777) != 0 || utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) != 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not set the mode or time of \"%s\"", path);
-	return 0;
-}
-
-static int
-restore_files(RestoreCtx *ctx, PgbError *err)
-{
-	const Manifest *m = ctx->m;
-	int			control = manifest_find_file(m, "global/pg_control");
-	int			nworkers = workers_resolve(ctx->cfg->jobs);
-	size_t		ntasks = 0,
-				t = 0;
-	int			rc = -1;
-
-	if (control < 0)
-		return pgb_error(err, EXIT_CORRUPT, "backup %s has no global/pg_control", m->label);
-	for (int i = 0; i < m->nfiles; i++)
-	{
-		if (prepare_file(ctx, &m->files[i], err) != 0)
-			return -1;
-		ntasks += (size_t) m->files[i].nchunks;
-	}
-	ctx->tasks = malloc(sizeof(ChunkRef) * (ntasks + 1));
-	ctx->bufs = calloc((size_t) nworkers, sizeof(uint8_t *));
-	if (ctx->tasks == NULL || ctx->bufs == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	for (int i = 0; i < nworkers; i++)
-		if ((ctx->bufs[i] = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
-			return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	/* pg_control last: until it exists, the directory cannot be started by mistake */
-	for (int i = 0; i < m->nfiles; i++)
-		for (int c = 0; c < m->files[i].nchunks && i != control; c++)
-			ctx->tasks[t++] = (ChunkRef) {i, c};
-	ctx->tasks[t] = (ChunkRef) {control, 0};
-	ctx->progress = progress_new("restore", m->size, ctx->cfg->progress);
-	pthread_mutex_init(&ctx->lock, NULL);
-	if (workers_run(nworkers, t, restore_chunk, ctx, err) == 0 &&
-		restore_chunk(ctx, 0, t, err) == 0)
-		rc = 0;
-	pthread_mutex_destroy(&ctx->lock);
-	progress_done(ctx->progress);
-	ctx->progress = NULL;
-	for (int i = 0; i < m->nfiles && rc == 0; i++)
-		if (finish_file(ctx, &m->files[i], err) != 0)
-			rc = -1;
-	return rc;
-}
-
-static void
-free_restore(RestoreCtx *ctx)
-{
-	int			nworkers = workers_resolve(ctx->cfg->jobs);
-
-	for (int i = 0; ctx->bufs && i < nworkers; i++)
-		free(ctx->bufs[i]);
-	free(ctx->bufs);
-	free(ctx->tasks);
-	free(ctx->ts_ours);
-}
-
-/*
- * --delta: remove what the backup does not have, in the data directory and
- * in each tablespace (nftw has no argument, hence statics).
- */
-static const Manifest *delta_manifest;
-static size_t delta_root_len;
-static const char *delta_prefix;	/* "" or "pg_tblspc/<oid>/" */
-
-static bool
-manifest_has(const char *rel, bool is_dir)
-{
-	const Manifest *m = delta_manifest;
-
-	if (is_dir)
-	{
-		for (int i = 0; i < m->ndirs; i++)
-			if (strcmp(m->dirs[i].path, rel) == 0)
-				return true;
-		return strcmp(rel, "pg_tblspc") == 0;
-	}
-	for (int i = 0; i < m->nlinks; i++)
-		if (strcmp(m->links[i].path, rel) == 0)
-			return true;
-	return manifest_find_file(m, rel) >= 0;
-}
-
-static int
-delta_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	char		rel[PGB_PATH_MAX];
-
-	if (ftw->level == 0)
-		return 0;
-	if (snprintf(rel, sizeof(rel), "%s%s", delta_prefix, path + delta_root_len + 1) >= (int) sizeof(rel))
-		return -1;
-	if (flag == FTW_DP)
-		return manifest_has(rel, true) ? 0 : (rmdir(path) == 0 ? 0 : -1);
-	/* a link where the backup has a directory (pg_wal made by initdb --waldir) stays */
-	if (flag == FTW_SL && manifest_has(rel, true))
-		return 0;
-	return manifest_has(rel, false) ? 0 : (unlink(path) == 0 ? 0 : -1);
-}
-
-static int
-delta_clean_tree(const char *root, const char *prefix, PgbError *err)
-{
-	delta_root_len = strlen(root);
-	delta_prefix = prefix;
-	if (nftw(root, delta_visit, 32, FTW_DEPTH | FTW_PHYS) != 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not remove stale files under \"%s\"", root);
-	return 0;
-}
-
-static int
-delta_clean(const RestoreCtx *ctx, PgbError *err)
-{
-	delta_manifest = ctx->m;
-	if (delta_clean_tree(ctx->target, "", err) != 0)
-		return -1;
-	for (int i = 0; i < ctx->m->nlinks; i++)
-	{
-		char		prefix[PGB_PATH_MAX];
-
-		snprintf(prefix, sizeof(prefix), "%s/", ctx->m->links[i].path);
-		if (delta_clean_tree(tablespace_target(ctx->cfg, &ctx->m->links[i]), prefix, err) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * PostgreSQL recreates pg_tblspc links from tablespace_map when it starts
- * from a backup, so the file must name where the tablespaces were restored,
- * not where they were: otherwise a copy would write into the source
- * cluster's tablespaces.
- */
-static int
-write_tablespace_map(const RestoreCtx *ctx, PgbError *err)
-{
-	char		path[PGB_PATH_MAX];
-	char	   *text;
-	size_t		len = 0;
-	size_t		cap = 1;
-	int			rc;
-
-	if (ctx->m->nlinks == 0)
-		return 0;
-	for (int i = 0; i < ctx->m->nlinks; i++)
-	{
-		const char *dest = tablespace_target(ctx->cfg, &ctx->m->links[i]);
-
-		if (strpbrk(dest, "\\\n\r") != NULL)
-			return pgb_error(err, EXIT_USAGE, "tablespace location \"%s\" contains a backslash or line break", dest);
-		cap += strlen(ctx->m->links[i].path) + strlen(dest) + 2;
-	}
-	text = malloc(cap);
-	if (text == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	for (int i = 0; i < ctx->m->nlinks; i++)
-		len += (size_t) snprintf(text + len, cap - len, "%s %s\n", ctx->m->links[i].path + strlen("pg_tblspc/"),
-								 tablespace_target(ctx->cfg, &ctx->m->links[i]));
-	rc = fio_path_join(path, sizeof(path), ctx->target, "tablespace_map", err) == 0 ?
-		fio_write_atomic(path, text, len, 0600, err) : -1;
-	free(text);
-	return rc;
+	return restore_tablespaces_check(m, ctx->target, ctx->ts_dest, ctx->cfg->delta, ctx->cfg->force,
+									 ctx->ts_ours, err);
 }
 
 static int
@@ -866,37 +294,6 @@ write_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 	if (build_recovery(ctx, t, archive_off, &rp, err) != 0)
 		return -1;
 	return recovery_conf_write(ctx->target, &rp.s, err);
-}
-
-static int
-sync_target(const RestoreCtx *ctx, PgbError *err)
-{
-	int			fd = open(ctx->target, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", ctx->target);
-	if (syncfs(fd) != 0)
-	{
-		close(fd);
-		return pgb_error_errno(err, EXIT_IO, errno, "could not sync the file system of \"%s\"", ctx->target);
-	}
-	close(fd);
-	/* tablespaces may live on other file systems */
-	for (int i = 0; i < ctx->m->nlinks; i++)
-	{
-		const char *dest = tablespace_target(ctx->cfg, &ctx->m->links[i]);
-
-		fd = open(dest, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", dest);
-		if (syncfs(fd) != 0)
-		{
-			close(fd);
-			return pgb_error_errno(err, EXIT_IO, errno, "could not sync the file system of \"%s\"", dest);
-		}
-		close(fd);
-	}
-	return 0;
 }
 
 static void
@@ -1023,6 +420,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 	RestoreTarget target;
 	Catalog		cat = {0};
 	WalList		wal = {0};
+	RestoreWrite rw;
 	const char *dir = cfg->target_dir ? cfg->target_dir : cfg->pg_data;
 	bool		archive_off;
 	int			rc = -1;
@@ -1049,12 +447,15 @@ cmd_restore(const Config *cfg, PgbError *err)
 				 target.kind == TARGET_XID ? "transaction" : "restore point", target.text, ctx.m->label,
 				 cfg->set ? " requested" : "; use --set for an older one if the target lies before it");
 	ctx.ts_ours = calloc((size_t) ctx.m->nlinks + 1, sizeof(bool));
-	if (ctx.ts_ours == NULL)
+	ctx.ts_dest = calloc((size_t) ctx.m->nlinks + 1, sizeof(char *));
+	if (ctx.ts_ours == NULL || ctx.ts_dest == NULL)
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
-	if (prepare_dir(&ctx, ctx.target, &ctx.created, &ctx.was_empty, err) != 0 || check_tablespaces(&ctx, err) != 0)
+	for (int i = 0; i < ctx.m->nlinks; i++)
+		ctx.ts_dest[i] = tablespace_target(cfg, &ctx.m->links[i]);
+	if (restore_dir_check(ctx.target, cfg->delta, cfg->force, &ctx.created, &ctx.was_empty, err) != 0 || check_tablespaces(&ctx, err) != 0)
 		goto done;
 	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
 		(!cfg->standby && cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
@@ -1063,7 +464,8 @@ cmd_restore(const Config *cfg, PgbError *err)
 
 		if (build_recovery(&ctx, &target, archive_off, &rp, err) != 0)
 			goto done;
-		print_plan(&ctx, &target, &wal, archive_off, &rp, cfg->dry_run);
+		if (print_plan(&ctx, &target, &wal, archive_off, &rp, cfg->dry_run, err) != 0)
+			goto done;
 		if (cfg->dry_run)
 		{
 			if (fflush(stdout) != 0)
@@ -1088,14 +490,17 @@ cmd_restore(const Config *cfg, PgbError *err)
 		}
 	}
 	if (cfg->force && !cfg->delta &&
-		((!ctx.created && fio_empty_dir(ctx.target, err) != 0) || empty_tablespaces(&ctx, err) != 0))
+		((!ctx.created && fio_empty_dir(ctx.target, err) != 0) || restore_tablespaces_empty(ctx.m, ctx.ts_dest, err) != 0))
 		goto done;
 	log_info("restoring backup %s into \"%s\"%s; recovery follows timeline %s", ctx.m->label, ctx.target,
 			 ctx.delta ? " (delta)" : "",
 			 cfg->standby || target.timeline_request == TIMELINE_LATEST ? "latest" : timeline_name(ctx.timeline));
-	if (create_layout(&ctx, err) != 0 || restore_files(&ctx, err) != 0 ||
-		(ctx.delta && delta_clean(&ctx, err) != 0) || write_tablespace_map(&ctx, err) != 0 ||
-		write_recovery(&ctx, &target, archive_off, err) != 0 || sync_target(&ctx, err) != 0)
+	rw = (RestoreWrite) {ctx.repo, ctx.cat, ctx.m, ctx.target, ctx.ts_dest, ctx.delta,
+		workers_resolve(cfg->jobs), cfg->progress};
+	if (restore_create_layout(&rw, err) != 0 || restore_write_files(&rw, err) != 0 ||
+		(ctx.delta && restore_delta_clean(ctx.m, ctx.target, ctx.ts_dest, err) != 0) ||
+		restore_write_tablespace_map(&rw, err) != 0 ||
+		write_recovery(&ctx, &target, archive_off, err) != 0 || restore_sync(&rw, err) != 0)
 	{
 		PgbError	cleanup;
 
@@ -1106,14 +511,14 @@ cmd_restore(const Config *cfg, PgbError *err)
 			(void) fio_empty_dir(ctx.target, &cleanup);
 		for (int i = 0; i < ctx.m->nlinks; i++)
 			if (ctx.ts_ours[i])
-				(void) fio_empty_dir(tablespace_target(cfg, &ctx.m->links[i]), &cleanup);
+				(void) fio_empty_dir(ctx.ts_dest[i], &cleanup);
 		goto done;
 	}
 	print_done(&ctx, &target, archive_off);
 	rc = 0;
 done:
-	progress_done(ctx.progress);
-	free_restore(&ctx);
+	free(ctx.ts_ours);
+	free(ctx.ts_dest);
 	wal_list_free(&wal);
 	catalog_free(&cat);
 	repo_free(ctx.repo);

@@ -7,7 +7,7 @@
 #define PGBKP_MEMBUF_H
 
 #include <stddef.h>
-#include "io/sink.h"
+#include "io/stream.h"
 
 typedef struct MemBuf
 {

@@ -1,5 +1,5 @@
 /*
- * Object container encoder and decoder (see object.h).  The decoder cannot
+ * Object container encoder and decoder stages (see object.h).  The decoder cannot
  * know where the payload ends until the input ends, so it holds back the
  * last OBJECT_TRAILER_SIZE bytes seen and feeds zstd only what lies before.
  */
@@ -59,36 +59,15 @@ object_trailer_parse(const uint8_t *buf, size_t len, ObjectSummary *out, PgbErro
 
 /* ---------------------------------------------------------------- encoder */
 
-struct ObjectEncoder
+typedef struct ObjectEncoder
 {
+	Stage		base;
 	ObjectKind	kind;
-	ByteSink	sink;
-	void	   *arg;
-	ZstdCompressor *zstd;
-	Sha256	   *hash;
-	uint64_t	size;
+	Stage	   *hash;			/* -> zstd -> base.next */
+	Stage	   *zstd;
 	bool		header_done;
-};
-
-ObjectEncoder *
-object_encoder_new(ObjectKind kind, int level, ByteSink sink, void *arg)
-{
-	ObjectEncoder *e = calloc(1, sizeof(ObjectEncoder));
-
-	if (e == NULL)
-		return NULL;
-	e->sink = sink;
-	e->arg = arg;
-	e->zstd = zstd_compressor_new(level, sink, arg);
-	e->hash = sha256_new();
-	if (e->zstd == NULL || e->hash == NULL)
-	{
-		object_encoder_free(e);
-		return NULL;
-	}
-	e->kind = kind;
-	return e;
-}
+	ObjectSummary sum;
+} ObjectEncoder;
 
 static int
 encoder_header(ObjectEncoder *e, PgbError *err)
@@ -99,101 +78,92 @@ encoder_header(ObjectEncoder *e, PgbError *err)
 		return 0;
 	object_header_build(e->kind, hdr);
 	e->header_done = true;
-	return e->sink(e->arg, hdr, sizeof(hdr), err);
+	return stage_pass(&e->base, hdr, sizeof(hdr), err);
 }
 
-int
-object_encoder_write(ObjectEncoder *e, const void *buf, size_t len, PgbError *err)
+static int
+encoder_write(Stage *s, const void *buf, size_t len, PgbError *err)
 {
+	ObjectEncoder *e = (ObjectEncoder *) s;
+
 	if (encoder_header(e, err) != 0)
 		return -1;
-	sha256_update(e->hash, buf, len);
-	e->size += len;
-	return zstd_compressor_write(e->zstd, buf, len, err);
+	return stage_write(e->hash, buf, len, err);
 }
 
-int
-object_encoder_finish(ObjectEncoder *e, ObjectSummary *out, PgbError *err)
+static int
+encoder_finish(Stage *s, PgbError *err)
 {
+	ObjectEncoder *e = (ObjectEncoder *) s;
 	uint8_t		trailer[OBJECT_TRAILER_SIZE];
 
-	if (encoder_header(e, err) != 0 || zstd_compressor_end(e->zstd, err) != 0)
+	if (encoder_header(e, err) != 0 || stage_finish_chain(e->hash, e->base.next, err) != 0)
 		return -1;
-	le_put_u64(trailer, e->size);
-	sha256_final(e->hash, trailer + 8);
+	sha256_stage_result(e->hash, e->sum.sha256, &e->sum.size);
+	le_put_u64(trailer, e->sum.size);
+	memcpy(trailer + 8, e->sum.sha256, SHA256_LEN);
 	memcpy(trailer + 40, trailer_magic, 8);
-	if (e->sink(e->arg, trailer, sizeof(trailer), err) != 0)
+	if (stage_pass(s, trailer, sizeof(trailer), err) != 0)
 		return -1;
-	if (out)
-	{
-		out->size = e->size;
-		memcpy(out->sha256, trailer + 8, SHA256_LEN);
-		out->stored = OBJECT_HEADER_SIZE + zstd_compressor_out_bytes(e->zstd) + OBJECT_TRAILER_SIZE;
-	}
+	e->sum.stored = OBJECT_HEADER_SIZE + zstd_compress_stage_out(e->zstd) + OBJECT_TRAILER_SIZE;
 	return 0;
 }
 
-void
-object_encoder_free(ObjectEncoder *e)
+static void
+encoder_free(Stage *s)
 {
-	if (e == NULL)
-		return;
-	zstd_compressor_free(e->zstd);
-	sha256_free(e->hash);
+	ObjectEncoder *e = (ObjectEncoder *) s;
+
+	stage_free(e->hash);
+	stage_free(e->zstd);
 	free(e);
+}
+
+static const StageOps encoder_ops = {encoder_write, encoder_finish, encoder_free};
+
+Stage *
+object_encoder_new(ObjectKind kind, int level, Stage *next, PgbError *err)
+{
+	ObjectEncoder *e = stage_new(sizeof(ObjectEncoder), &encoder_ops, next, err);
+
+	if (e == NULL)
+		return NULL;
+	e->kind = kind;
+	if ((e->zstd = zstd_compress_stage_new(level, next, err)) == NULL ||
+		(e->hash = sha256_stage_new(e->zstd, err)) == NULL)
+	{
+		encoder_free(&e->base);
+		return NULL;
+	}
+	return &e->base;
+}
+
+void
+object_encoder_summary(const Stage *s, ObjectSummary *out)
+{
+	*out = ((const ObjectEncoder *) s)->sum;
 }
 
 /* ---------------------------------------------------------------- decoder */
 
-struct ObjectDecoder
+typedef struct ObjectDecoder
 {
+	Stage		base;
 	ObjectKind	kind;
-	ByteSink	sink;
-	void	   *arg;
-	ZstdDecompressor *zstd;
-	Sha256	   *hash;
-	uint64_t	size;			/* content bytes produced */
+	Stage	   *zstd;			/* -> hash -> base.next */
+	Stage	   *hash;
 	uint64_t	stored;			/* object bytes consumed */
 	uint8_t		header[OBJECT_HEADER_SIZE];
 	size_t		header_len;
 	uint8_t		tail[OBJECT_TRAILER_SIZE];	/* last bytes seen, not yet fed */
 	size_t		tail_len;
-};
+	ObjectSummary sum;
+} ObjectDecoder;
 
-/* Content from zstd: hash and count it, then pass it on. */
 static int
-decoder_content(void *arg, const void *buf, size_t len, PgbError *err)
+decoder_write(Stage *s, const void *buf, size_t len, PgbError *err)
 {
-	ObjectDecoder *d = arg;
-
-	sha256_update(d->hash, buf, len);
-	d->size += len;
-	return d->sink(d->arg, buf, len, err);
-}
-
-ObjectDecoder *
-object_decoder_new(ObjectKind kind, ByteSink sink, void *arg)
-{
-	ObjectDecoder *d = calloc(1, sizeof(ObjectDecoder));
-
-	if (d == NULL)
-		return NULL;
-	d->kind = kind;
-	d->sink = sink;
-	d->arg = arg;
-	d->zstd = zstd_decompressor_new(decoder_content, d);
-	d->hash = sha256_new();
-	if (d->zstd == NULL || d->hash == NULL)
-	{
-		object_decoder_free(d);
-		return NULL;
-	}
-	return d;
-}
-
-int
-object_decoder_write(ObjectDecoder *d, const void *buf, size_t len, PgbError *err)
-{
+	ObjectDecoder *d = (ObjectDecoder *) s;
 	const uint8_t *p = buf;
 
 	d->stored += len;
@@ -225,7 +195,7 @@ object_decoder_write(ObjectDecoder *d, const void *buf, size_t len, PgbError *er
 
 		if (from_tail > 0)
 		{
-			if (zstd_decompressor_write(d->zstd, d->tail, from_tail, err) != 0)
+			if (stage_write(d->zstd, d->tail, from_tail, err) != 0)
 				return -1;
 			memmove(d->tail, d->tail + from_tail, d->tail_len - from_tail);
 			d->tail_len -= from_tail;
@@ -233,7 +203,7 @@ object_decoder_write(ObjectDecoder *d, const void *buf, size_t len, PgbError *er
 		}
 		if (excess > 0)
 		{
-			if (zstd_decompressor_write(d->zstd, p, excess, err) != 0)
+			if (stage_write(d->zstd, p, excess, err) != 0)
 				return -1;
 			p += excess;
 			len -= excess;
@@ -244,38 +214,62 @@ object_decoder_write(ObjectDecoder *d, const void *buf, size_t len, PgbError *er
 	return 0;
 }
 
-int
-object_decoder_finish(ObjectDecoder *d, ObjectSummary *out, PgbError *err)
+static int
+decoder_finish(Stage *s, PgbError *err)
 {
+	ObjectDecoder *d = (ObjectDecoder *) s;
 	ObjectSummary trailer;
 	uint8_t		digest[SHA256_LEN];
+	uint64_t	size;
 
 	if (d->header_len < OBJECT_HEADER_SIZE)
 		return pgb_error(err, EXIT_CORRUPT, "object is truncated (%llu bytes)", (unsigned long long) d->stored);
 	if (object_trailer_parse(d->tail, d->tail_len, &trailer, err) != 0)
 		return -1;
-	if (zstd_decompressor_end(d->zstd, err) != 0)
+	if (stage_finish_chain(d->zstd, d->base.next, err) != 0)
 		return -1;
-	sha256_final(d->hash, digest);
-	if (trailer.size != d->size)
+	sha256_stage_result(d->hash, digest, &size);
+	if (trailer.size != size)
 		return pgb_error(err, EXIT_CORRUPT, "content size %llu does not match the recorded %llu",
-						 (unsigned long long) d->size, (unsigned long long) trailer.size);
+						 (unsigned long long) size, (unsigned long long) trailer.size);
 	if (memcmp(trailer.sha256, digest, SHA256_LEN) != 0)
 		return pgb_error(err, EXIT_CORRUPT, "content checksum does not match the recorded SHA-256");
-	if (out)
-	{
-		*out = trailer;
-		out->stored = d->stored;
-	}
+	d->sum = trailer;
+	d->sum.stored = d->stored;
 	return 0;
 }
 
-void
-object_decoder_free(ObjectDecoder *d)
+static void
+decoder_free(Stage *s)
 {
-	if (d == NULL)
-		return;
-	zstd_decompressor_free(d->zstd);
-	sha256_free(d->hash);
+	ObjectDecoder *d = (ObjectDecoder *) s;
+
+	stage_free(d->zstd);
+	stage_free(d->hash);
 	free(d);
+}
+
+static const StageOps decoder_ops = {decoder_write, decoder_finish, decoder_free};
+
+Stage *
+object_decoder_new(ObjectKind kind, Stage *next, PgbError *err)
+{
+	ObjectDecoder *d = stage_new(sizeof(ObjectDecoder), &decoder_ops, next, err);
+
+	if (d == NULL)
+		return NULL;
+	d->kind = kind;
+	if ((d->hash = sha256_stage_new(next, err)) == NULL ||
+		(d->zstd = zstd_decompress_stage_new(d->hash, err)) == NULL)
+	{
+		decoder_free(&d->base);
+		return NULL;
+	}
+	return &d->base;
+}
+
+void
+object_decoder_summary(const Stage *s, ObjectSummary *out)
+{
+	*out = ((const ObjectDecoder *) s)->sum;
 }

@@ -8,8 +8,8 @@
  *   trailer 48 bytes: content size (u64 LE), SHA-256 of the content (32),
  *           "PGBKEND" NUL
  *
- * The encoder and decoder are pure stream transformers over ByteSinks; they
- * know nothing of storage.  The decoder checks the header, the trailer magic,
+ * The encoder and decoder are stream stages (io/stream.h); they know
+ * nothing of storage.  The decoder checks the header, the trailer magic,
  * the content size and the SHA-256, so a flipped or missing byte anywhere is
  * reported, never passed on as data.
  */
@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 #include "io/sha256.h"
-#include "io/sink.h"
+#include "io/stream.h"
 
 #define OBJECT_HEADER_SIZE 16
 #define OBJECT_TRAILER_SIZE 48
@@ -47,21 +47,20 @@ int			object_header_check(const uint8_t *buf, size_t len, ObjectKind kind, PgbEr
 /* Parse a trailer (the object's last 48 bytes).  EXIT_CORRUPT if malformed. */
 int			object_trailer_parse(const uint8_t *buf, size_t len, ObjectSummary *out, PgbError *err);
 
-typedef struct ObjectEncoder ObjectEncoder;
+/*
+ * The encoder, a stage: content in; header, compressed content and trailer
+ * out to next.  Inside it is the chain sha256 -> zstd -> next.  The summary
+ * is final after stage_finish.
+ */
+Stage	   *object_encoder_new(ObjectKind kind, int level, Stage *next, PgbError *err);
+void		object_encoder_summary(const Stage *s, ObjectSummary *out);
 
-/* Emits header + compressed content + trailer into sink. */
-ObjectEncoder *object_encoder_new(ObjectKind kind, int level, ByteSink sink, void *arg);
-int			object_encoder_write(ObjectEncoder *e, const void *buf, size_t len, PgbError *err);
-int			object_encoder_finish(ObjectEncoder *e, ObjectSummary *out, PgbError *err);
-void		object_encoder_free(ObjectEncoder *e);
-
-typedef struct ObjectDecoder ObjectDecoder;
-
-/* Content goes to sink (may be sink_discard to only verify). */
-ObjectDecoder *object_decoder_new(ObjectKind kind, ByteSink sink, void *arg);
-int			object_decoder_write(ObjectDecoder *d, const void *buf, size_t len, PgbError *err);
-/* Verifies the trailer; EXIT_CORRUPT on any mismatch. */
-int			object_decoder_finish(ObjectDecoder *d, ObjectSummary *out, PgbError *err);
-void		object_decoder_free(ObjectDecoder *d);
+/*
+ * The decoder, a stage: an object in, its content out to next (a discard
+ * stage to only verify); inside, zstd^-1 -> sha256 -> next.  stage_finish
+ * verifies the trailer: EXIT_CORRUPT on any mismatch.
+ */
+Stage	   *object_decoder_new(ObjectKind kind, Stage *next, PgbError *err);
+void		object_decoder_summary(const Stage *s, ObjectSummary *out);
 
 #endif

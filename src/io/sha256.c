@@ -104,3 +104,77 @@ sha256_from_hex(const char *hex, uint8_t out[SHA256_LEN])
 	}
 	return true;
 }
+
+/* ------------------------------------------------------------------ stage */
+
+typedef struct Sha256Stage
+{
+	Stage		base;
+	Sha256	   *h;
+	uint64_t	bytes;
+	uint8_t		digest[SHA256_LEN];
+} Sha256Stage;
+
+static int
+hash_write(Stage *s, const void *buf, size_t len, PgbError *err)
+{
+	Sha256Stage *h = (Sha256Stage *) s;
+
+	sha256_update(h->h, buf, len);
+	h->bytes += len;
+	return stage_pass(s, buf, len, err);
+}
+
+static int
+hash_finish(Stage *s, PgbError *err)
+{
+	Sha256Stage *h = (Sha256Stage *) s;
+
+	sha256_final(h->h, h->digest);
+	return 0;
+}
+
+static void
+hash_free(Stage *s)
+{
+	sha256_free(((Sha256Stage *) s)->h);
+	free(s);
+}
+
+static const StageOps hash_ops = {hash_write, hash_finish, hash_free};
+
+Stage *
+sha256_stage_new(Stage *next, PgbError *err)
+{
+	Sha256Stage *h = stage_new(sizeof(Sha256Stage), &hash_ops, next, err);
+
+	if (h == NULL)
+		return NULL;
+	if ((h->h = sha256_new()) == NULL)
+	{
+		free(h);
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	return &h->base;
+}
+
+void
+sha256_stage_result(const Stage *s, uint8_t digest[SHA256_LEN], uint64_t *bytes)
+{
+	const Sha256Stage *h = (const Sha256Stage *) s;
+
+	if (digest)
+		memcpy(digest, h->digest, SHA256_LEN);
+	if (bytes)
+		*bytes = h->bytes;
+}
+
+void
+sha256_stage_reset(Stage *s)
+{
+	Sha256Stage *h = (Sha256Stage *) s;
+
+	sha256_reset(h->h);
+	h->bytes = 0;
+}

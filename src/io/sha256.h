@@ -1,6 +1,7 @@
 /*
  * SHA-256 over OpenSSL's EVP interface: the checksum every stored byte is
- * verified against.
+ * verified against, as a plain hash and as a stream stage (an observer that
+ * hashes and counts what passes through it on to its next).
  */
 #ifndef PGBKP_SHA256_H
 #define PGBKP_SHA256_H
@@ -8,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "io/stream.h"
 
 #define SHA256_LEN 32
 #define SHA256_HEX_LEN 64
@@ -22,6 +24,12 @@ void		sha256_free(Sha256 *h);
 
 /* One-shot digest. */
 void		sha256_digest(const void *buf, size_t len, uint8_t out[SHA256_LEN]);
+
+/* The stage: the digest and byte count are final after stage_finish. */
+Stage	   *sha256_stage_new(Stage *next, PgbError *err);
+void		sha256_stage_result(const Stage *s, uint8_t digest[SHA256_LEN], uint64_t *bytes);
+/* Start over (a new content) without reallocating. */
+void		sha256_stage_reset(Stage *s);
 
 /* out must hold SHA256_HEX_LEN + 1 bytes. */
 void		sha256_to_hex(const uint8_t in[SHA256_LEN], char *out);

@@ -1,57 +1,34 @@
 /*
- * Streaming zstd (see zstdio.h).  Output is staged in one ZSTD_CStreamOutSize
- * buffer and handed to the sink whenever it fills.
+ * zstd stages (see zstdio.h).  Output is staged in one ZSTD_CStreamOutSize
+ * (or DStreamOutSize) buffer and handed to the next stage whenever it fills.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <zstd.h>
 
 #include "io/zstdio.h"
 
-struct ZstdCompressor
+typedef struct ZstdCompress
 {
+	Stage		base;
 	ZSTD_CCtx  *cctx;
-	ByteSink	sink;
-	void	   *arg;
 	uint64_t	out_bytes;
 	size_t		cap;
 	uint8_t    *out;
-};
+} ZstdCompress;
 
-struct ZstdDecompressor
+typedef struct ZstdDecompress
 {
+	Stage		base;
 	ZSTD_DCtx  *dctx;
-	ByteSink	sink;
-	void	   *arg;
 	size_t		pending;		/* last ZSTD_decompressStream hint: 0 = frame complete */
 	bool		started;
 	size_t		cap;
 	uint8_t    *out;
-};
-
-ZstdCompressor *
-zstd_compressor_new(int level, ByteSink sink, void *arg)
-{
-	ZstdCompressor *z = calloc(1, sizeof(ZstdCompressor));
-
-	if (z == NULL)
-		return NULL;
-	z->cctx = ZSTD_createCCtx();
-	z->cap = ZSTD_CStreamOutSize();
-	z->out = malloc(z->cap);
-	if (z->cctx == NULL || z->out == NULL)
-	{
-		zstd_compressor_free(z);
-		return NULL;
-	}
-	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level);
-	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
-	z->sink = sink;
-	z->arg = arg;
-	return z;
-}
+} ZstdDecompress;
 
 static int
-compress_step(ZstdCompressor *z, const void *buf, size_t len, ZSTD_EndDirective mode, PgbError *err)
+compress_step(ZstdCompress *z, const void *buf, size_t len, ZSTD_EndDirective mode, PgbError *err)
 {
 	ZSTD_inBuffer in = {buf, len, 0};
 
@@ -64,7 +41,7 @@ compress_step(ZstdCompressor *z, const void *buf, size_t len, ZSTD_EndDirective 
 			return pgb_error(err, EXIT_INTERNAL, "zstd compression failed: %s", ZSTD_getErrorName(rc));
 		if (out.pos > 0)
 		{
-			if (z->sink(z->arg, z->out, out.pos, err) != 0)
+			if (stage_pass(&z->base, z->out, out.pos, err) != 0)
 				return -1;
 			z->out_bytes += out.pos;
 		}
@@ -73,59 +50,63 @@ compress_step(ZstdCompressor *z, const void *buf, size_t len, ZSTD_EndDirective 
 	}
 }
 
-int
-zstd_compressor_write(ZstdCompressor *z, const void *buf, size_t len, PgbError *err)
+static int
+compress_write(Stage *s, const void *buf, size_t len, PgbError *err)
 {
 	if (len == 0)
 		return 0;
-	return compress_step(z, buf, len, ZSTD_e_continue, err);
+	return compress_step((ZstdCompress *) s, buf, len, ZSTD_e_continue, err);
 }
 
-int
-zstd_compressor_end(ZstdCompressor *z, PgbError *err)
+static int
+compress_finish(Stage *s, PgbError *err)
 {
-	return compress_step(z, NULL, 0, ZSTD_e_end, err);
+	return compress_step((ZstdCompress *) s, NULL, 0, ZSTD_e_end, err);
 }
 
-uint64_t
-zstd_compressor_out_bytes(const ZstdCompressor *z)
+static void
+compress_free(Stage *s)
 {
-	return z->out_bytes;
-}
+	ZstdCompress *z = (ZstdCompress *) s;
 
-void
-zstd_compressor_free(ZstdCompressor *z)
-{
-	if (z == NULL)
-		return;
 	ZSTD_freeCCtx(z->cctx);
 	free(z->out);
 	free(z);
 }
 
-ZstdDecompressor *
-zstd_decompressor_new(ByteSink sink, void *arg)
+static const StageOps compress_ops = {compress_write, compress_finish, compress_free};
+
+Stage *
+zstd_compress_stage_new(int level, Stage *next, PgbError *err)
 {
-	ZstdDecompressor *z = calloc(1, sizeof(ZstdDecompressor));
+	ZstdCompress *z = stage_new(sizeof(ZstdCompress), &compress_ops, next, err);
 
 	if (z == NULL)
 		return NULL;
-	z->dctx = ZSTD_createDCtx();
-	z->cap = ZSTD_DStreamOutSize();
+	z->cctx = ZSTD_createCCtx();
+	z->cap = ZSTD_CStreamOutSize();
 	z->out = malloc(z->cap);
-	if (z->dctx == NULL || z->out == NULL)
+	if (z->cctx == NULL || z->out == NULL)
 	{
-		zstd_decompressor_free(z);
+		compress_free(&z->base);
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
-	z->sink = sink;
-	z->arg = arg;
-	return z;
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
+	return &z->base;
 }
 
-int
-zstd_decompressor_write(ZstdDecompressor *z, const void *buf, size_t len, PgbError *err)
+uint64_t
+zstd_compress_stage_out(const Stage *s)
 {
+	return ((const ZstdCompress *) s)->out_bytes;
+}
+
+static int
+decompress_write(Stage *s, const void *buf, size_t len, PgbError *err)
+{
+	ZstdDecompress *z = (ZstdDecompress *) s;
 	ZSTD_inBuffer in = {buf, len, 0};
 	bool		flush = false;
 
@@ -144,35 +125,60 @@ zstd_decompressor_write(ZstdDecompressor *z, const void *buf, size_t len, PgbErr
 			return pgb_error(err, EXIT_CORRUPT, "compressed data is corrupt: %s", ZSTD_getErrorName(rc));
 		z->pending = rc;
 		z->started = true;
-		if (out.pos > 0 && z->sink(z->arg, z->out, out.pos, err) != 0)
+		if (out.pos > 0 && stage_pass(s, z->out, out.pos, err) != 0)
 			return -1;
 		flush = out.pos == out.size && rc != 0;
 	}
 	return 0;
 }
 
-int
-zstd_decompressor_end(ZstdDecompressor *z, PgbError *err)
+static int
+decompress_finish(Stage *s, PgbError *err)
 {
+	ZstdDecompress *z = (ZstdDecompress *) s;
+
 	if (!z->started || z->pending != 0)
 		return pgb_error(err, EXIT_CORRUPT, "compressed data is truncated");
 	return 0;
 }
 
-void
-zstd_decompressor_reset(ZstdDecompressor *z)
+static void
+decompress_free(Stage *s)
 {
-	ZSTD_DCtx_reset(z->dctx, ZSTD_reset_session_only);
-	z->pending = 0;
-	z->started = false;
-}
+	ZstdDecompress *z = (ZstdDecompress *) s;
 
-void
-zstd_decompressor_free(ZstdDecompressor *z)
-{
-	if (z == NULL)
-		return;
 	ZSTD_freeDCtx(z->dctx);
 	free(z->out);
 	free(z);
+}
+
+static const StageOps decompress_ops = {decompress_write, decompress_finish, decompress_free};
+
+Stage *
+zstd_decompress_stage_new(Stage *next, PgbError *err)
+{
+	ZstdDecompress *z = stage_new(sizeof(ZstdDecompress), &decompress_ops, next, err);
+
+	if (z == NULL)
+		return NULL;
+	z->dctx = ZSTD_createDCtx();
+	z->cap = ZSTD_DStreamOutSize();
+	z->out = malloc(z->cap);
+	if (z->dctx == NULL || z->out == NULL)
+	{
+		decompress_free(&z->base);
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	return &z->base;
+}
+
+void
+zstd_decompress_stage_reset(Stage *s)
+{
+	ZstdDecompress *z = (ZstdDecompress *) s;
+
+	ZSTD_DCtx_reset(z->dctx, ZSTD_reset_session_only);
+	z->pending = 0;
+	z->started = false;
 }

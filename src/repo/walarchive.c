@@ -10,6 +10,7 @@
 
 #include "common/fileio.h"
 #include "common/log.h"
+#include "io/fdio.h"
 #include "pg/control.h"
 #include "repo/objio.h"
 #include "repo/walarchive.h"
@@ -80,30 +81,26 @@ check_segment_header(const Repo *repo, const uint8_t *buf, size_t len, const cha
 	return 0;
 }
 
-/* SHA-256 and size of a local file, to compare with an archived copy. */
+/* SHA-256 and size of a local file, to compare with an archived copy: file -> sha256. */
 static int
 hash_file(int fd, const char *path, ObjectSummary *sum, PgbError *err)
 {
-	Sha256	   *h = sha256_new();
+	Stage	   *hash = sha256_stage_new(NULL, err);
 	uint8_t    *buf = malloc(256 * 1024);
-	ssize_t		n;
+	int			rc = -1;
 
-	if (h == NULL || buf == NULL)
+	if (hash != NULL && buf == NULL)
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+	else if (hash != NULL &&
+			 fd_pump(fd, path, 0, UINT64_MAX, buf, 256 * 1024, hash, &sum->size, err) == 0 &&
+			 stage_finish(hash, err) == 0)
 	{
-		sha256_free(h);
-		free(buf);
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+		sha256_stage_result(hash, sum->sha256, NULL);
+		rc = 0;
 	}
-	sum->size = 0;
-	while ((n = fio_read_full(fd, buf, 256 * 1024, path, err)) > 0)
-	{
-		sha256_update(h, buf, (size_t) n);
-		sum->size += (uint64_t) n;
-	}
-	sha256_final(h, sum->sha256);
-	sha256_free(h);
+	stage_free(hash);
 	free(buf);
-	return n < 0 ? -1 : 0;
+	return rc;
 }
 
 static int
@@ -114,8 +111,6 @@ compare_with_archived(Repo *repo, const char *obj, int fd, const char *src_path,
 
 	if (objio_get_trailer(repo->storage, obj, &archived, err) != 0)
 		return -1;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not seek in \"%s\"", src_path);
 	if (hash_file(fd, src_path, &local, err) != 0)
 		return -1;
 	if (archived.size != local.size || memcmp(archived.sha256, local.sha256, SHA256_LEN) != 0)
@@ -170,11 +165,6 @@ wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, Pgb
 					  what, (long long) st.st_size, repo->info.wal_segment_size);
 			goto fail;
 		}
-		if (lseek(fd, 0, SEEK_SET) < 0)
-		{
-			pgb_error_errno(err, EXIT_IO, errno, "could not seek in \"%s\"", src_path);
-			goto fail;
-		}
 	}
 
 	/* one existence check: after a crash PostgreSQL pushes the same file again */
@@ -202,33 +192,50 @@ fail:
 	return -1;
 }
 
-typedef struct FileSink
-{
-	int			fd;
-	const char *path;
-	uint64_t	written;
-	uint8_t		head[64];		/* first bytes, for the header check */
-	size_t		head_len;
-} FileSink;
-
+/*
+ * Decode archived WAL file name into dest (or, when dest is NULL, only
+ * verify it): object^-1 -> head (for the segment header check) -> file.
+ */
 static int
-to_file(void *arg, const void *buf, size_t len, PgbError *err)
+wal_decode(Repo *repo, const char *name, int fd, const char *dest, ObjectSummary *sum, PgbError *err)
 {
-	FileSink   *f = arg;
+	char		obj[PGB_PATH_MAX];
+	char		what[128];
+	TimeLineID	tli;
+	SegNo		segno;
+	WalFileKind kind;
+	Stage	   *file = NULL,
+			   *head = NULL;
+	const uint8_t *hbytes;
+	size_t		hlen;
+	int			rc = -1;
 
-	if (f->head_len < sizeof(f->head))
+	if (wal_object_path(repo, name, obj, err) != 0)
+		return -1;
+	kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
+	if ((fd >= 0 && (file = fd_stage_new(fd, dest, 0, err)) == NULL) ||
+		(head = head_stage_new(file, err)) == NULL ||
+		objio_get(repo->storage, obj, OBJECT_KIND_WAL, head, sum, err) != 0)
+		goto done;
+	snprintf(what, sizeof(what), "archived WAL file \"%s\"", name);
+	hbytes = head_stage_bytes(head, &hlen);
+	if (fd < 0 && (kind == WAL_KIND_SEGMENT || kind == WAL_KIND_PARTIAL) && sum->size != repo->info.wal_segment_size)
 	{
-		size_t		take = sizeof(f->head) - f->head_len;
-
-		if (take > len)
-			take = len;
-		memcpy(f->head + f->head_len, buf, take);
-		f->head_len += take;
+		pgb_error(err, EXIT_CORRUPT, "%s has %" PRIu64 " bytes, expected %" PRIu64,
+				  what, sum->size, repo->info.wal_segment_size);
+		goto done;
 	}
-	f->written += len;
-	if (f->fd < 0)
-		return 0;				/* verification only */
-	return fio_write_all(f->fd, buf, len, f->path, err);
+	if ((kind == WAL_KIND_SEGMENT || kind == WAL_KIND_PARTIAL) &&
+		check_segment_header(repo, hbytes, hlen, what, err) != 0)
+	{
+		if (fd < 0)
+			err->code = EXIT_CORRUPT;
+		goto done;
+	}
+	rc = 0;
+done:
+	stage_free_chain(head ? head : file, NULL);
+	return rc;
 }
 
 int
@@ -236,15 +243,12 @@ wal_get(Repo *repo, const char *name, const char *dest_path, PgbError *err)
 {
 	char		obj[PGB_PATH_MAX];
 	char		tmp[PGB_PATH_MAX];
-	TimeLineID	tli;
-	SegNo		segno;
-	WalFileKind kind;
-	FileSink	f = {0};
+	ObjectSummary sum;
+	int			fd;
 	int			rc;
 
 	if (wal_object_path(repo, name, obj, err) != 0)
 		return -1;
-	kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
 	if (snprintf(tmp, sizeof(tmp), "%s.pgbkp-tmp", dest_path) >= (int) sizeof(tmp))
 		return pgb_error(err, EXIT_IO, "path too long: \"%s\"", dest_path);
 	{
@@ -254,19 +258,11 @@ wal_get(Repo *repo, const char *name, const char *dest_path, PgbError *err)
 			return exists_rc != 0 ? -1 :
 				pgb_error(err, EXIT_WAL_MISSING, "WAL file \"%s\" is not in the repository", name);
 	}
-	f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	f.path = tmp;
-	if (f.fd < 0)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", tmp);
-	rc = objio_get(repo->storage, obj, OBJECT_KIND_WAL, to_file, &f, NULL, err);
-	if (rc == 0 && (kind == WAL_KIND_SEGMENT || kind == WAL_KIND_PARTIAL))
-	{
-		char		what[128];
-
-		snprintf(what, sizeof(what), "archived WAL file \"%s\"", name);
-		rc = check_segment_header(repo, f.head, f.head_len, what, err);
-	}
-	if (close(f.fd) != 0 && rc == 0)
+	rc = wal_decode(repo, name, fd, tmp, &sum, err);
+	if (close(fd) != 0 && rc == 0)
 		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", tmp);
 	if (rc == 0 && rename(tmp, dest_path) != 0)
 		rc = pgb_error_errno(err, EXIT_IO, errno, "could not rename \"%s\" to \"%s\"", tmp, dest_path);
@@ -278,34 +274,9 @@ wal_get(Repo *repo, const char *name, const char *dest_path, PgbError *err)
 int
 wal_verify(Repo *repo, const char *name, PgbError *err)
 {
-	char		obj[PGB_PATH_MAX];
-	TimeLineID	tli;
-	SegNo		segno;
-	WalFileKind kind;
-	FileSink	f = {0};
 	ObjectSummary sum;
 
-	if (wal_object_path(repo, name, obj, err) != 0)
-		return -1;
-	kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
-	f.fd = -1;
-	if (objio_get(repo->storage, obj, OBJECT_KIND_WAL, to_file, &f, &sum, err) != 0)
-		return -1;
-	if (kind == WAL_KIND_SEGMENT || kind == WAL_KIND_PARTIAL)
-	{
-		char		what[128];
-
-		snprintf(what, sizeof(what), "archived WAL file \"%s\"", name);
-		if (sum.size != repo->info.wal_segment_size)
-			return pgb_error(err, EXIT_CORRUPT, "%s has %" PRIu64 " bytes, expected %" PRIu64,
-							 what, sum.size, repo->info.wal_segment_size);
-		if (check_segment_header(repo, f.head, f.head_len, what, err) != 0)
-		{
-			err->code = EXIT_CORRUPT;
-			return -1;
-		}
-	}
-	return 0;
+	return wal_decode(repo, name, -1, NULL, &sum, err);
 }
 
 static int

@@ -552,3 +552,39 @@ plan_parse_name(const char *text, RestoreTarget *t, PgbError *err)
 	}
 	return 0;
 }
+
+/* The WAL the restored server will replay: segment numbers and the timeline path. */
+void
+plan_wal_range(const Manifest *m, TimeLineID timeline, const RestoreTarget *t, const WalList *wal,
+			   SegNo *first, SegNo *last, bool *approx)
+{
+	const Timeline *tl = timeline_find(wal, timeline);
+	int			end = tl ? timeline_contiguous_end(tl, wal, manifest_start_segno(m), m->wal_segment_size) : -1;
+
+	*first = manifest_start_segno(m);
+	*last = end >= 0 ? wal->segments[end].segno : manifest_stop_segno(m);
+	*approx = false;
+	if (t->kind == TARGET_IMMEDIATE)
+		*last = manifest_stop_segno(m);
+	else if (t->kind == TARGET_LSN)
+		*last = lsn_to_segno(t->lsn, m->wal_segment_size);
+	else if (t->kind == TARGET_TIME && tl)
+	{
+		/* up to the first segment archived at or after the target time */
+		for (SegNo sn = *first; sn <= *last; sn++)
+		{
+			int			i = timeline_find_segment(wal, timeline_tli_of_segment(tl, sn, m->wal_segment_size), sn);
+
+			if (i >= 0 && wal->segments[i].mtime * (TimestampUs) 1000000 >= t->time)
+			{
+				*last = sn;
+				break;
+			}
+		}
+		*approx = true;
+	}
+	else if (t->kind == TARGET_NAME || t->kind == TARGET_XID)
+		*approx = true;
+	if (*last < *first)
+		*last = *first;
+}

@@ -81,6 +81,14 @@ int			plan_choose(const Catalog *c, const WalList *wal, const RestoreTarget *tar
 void		plan_why_not(const Catalog *c, const WalList *wal, const RestoreTarget *target, const Manifest *m,
 						 char *buf, size_t len);
 
+/*
+ * The WAL a server restored from m replays on its way to target t along
+ * timeline: segment numbers first..last; *approx when the end can only be
+ * estimated (a time, xid or name target).
+ */
+void		plan_wal_range(const Manifest *m, TimeLineID timeline, const RestoreTarget *t, const WalList *wal,
+						   SegNo *first, SegNo *last, bool *approx);
+
 /* Parse --target-timeline: latest, current or a timeline number. */
 int			plan_parse_timeline(const char *text, RestoreTarget *t, PgbError *err);
 

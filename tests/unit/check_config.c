@@ -319,10 +319,10 @@ START_TEST(test_schedjob_keys)
 	pgb_error_clear(&err);
 	ck_assert_int_eq(schedjob_set(&j, "when", "now", "f.yml:17", &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CONFIG);
-	ck_assert_str_eq(err.msg, "f.yml:17: unknown key \"when\" in a schedule entry (keys: cron, command, type, name, jitter)");
+	ck_assert_str_eq(err.msg, "f.yml:17: unknown key \"when\" in a schedule entry (keys: cron, command, type, name, run_on, jitter)");
 	pgb_error_clear(&err);
 	ck_assert_int_eq(schedjob_check_key(NULL, "f.yml:18", &err), -1);
-	ck_assert_str_eq(err.msg, "f.yml:18: unknown key \"(not a scalar)\" in a schedule entry (keys: cron, command, type, name, jitter)");
+	ck_assert_str_eq(err.msg, "f.yml:18: unknown key \"(not a scalar)\" in a schedule entry (keys: cron, command, type, name, run_on, jitter)");
 	free(j.where);
 }
 END_TEST

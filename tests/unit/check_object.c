@@ -12,11 +12,49 @@
 #include "io/object.h"
 #include "io/sha256.h"
 #include "io/zstdio.h"
-#include "harness.h"
 
 #define MiB ((size_t) 1 << 20)
 
 /* ------------------------------------------------------------ helpers */
+
+/* A growable memory sink that also counts how often it was called. */
+typedef struct Buf
+{
+	uint8_t    *data;
+	size_t		len;
+	size_t		cap;
+	int			calls;
+} Buf;
+
+static int
+buf_sink(void *arg, const void *data, size_t len, PgbError *err)
+{
+	Buf		   *b = arg;
+
+	(void) err;
+	b->calls++;
+	if (b->len + len > b->cap)
+	{
+		size_t		cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		b->data = realloc(b->data, cap);
+		ck_assert_ptr_nonnull(b->data);
+		b->cap = cap;
+	}
+	if (len > 0)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+static void
+buf_free(Buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
 
 /* A sink that refuses everything with a recognizable error. */
 static int
@@ -26,6 +64,70 @@ failing_sink(void *arg, const void *data, size_t len, PgbError *err)
 	(void) data;
 	(void) len;
 	return pgb_error(err, EXIT_IO, "sink refused the bytes");
+}
+
+/* The encoder and decoder are stages; these give them a ByteSink at the end. */
+static Stage *
+encoder_new(ObjectKind kind, int level, ByteSink fn, void *arg)
+{
+	PgbError	err = {0};
+	Stage	   *sink = callback_stage_new(fn, arg, &err);
+
+	return sink ? object_encoder_new(kind, level, sink, &err) : NULL;
+}
+
+static Stage *
+decoder_new(ObjectKind kind, ByteSink fn, void *arg)
+{
+	PgbError	err = {0};
+	Stage	   *sink = callback_stage_new(fn, arg, &err);
+
+	return sink ? object_decoder_new(kind, sink, &err) : NULL;
+}
+
+static int
+encoder_finish(Stage *e, ObjectSummary *sum, PgbError *err)
+{
+	if (stage_finish(e, err) != 0)
+		return -1;
+	if (sum)
+		object_encoder_summary(e, sum);
+	return 0;
+}
+
+static int
+decoder_finish(Stage *d, ObjectSummary *sum, PgbError *err)
+{
+	if (stage_finish(d, err) != 0)
+		return -1;
+	if (sum)
+		object_decoder_summary(d, sum);
+	return 0;
+}
+
+static Stage *
+zc_new(int level, ByteSink fn, void *arg)
+{
+	PgbError	err = {0};
+	Stage	   *sink = callback_stage_new(fn, arg, &err);
+
+	return sink ? zstd_compress_stage_new(level, sink, &err) : NULL;
+}
+
+static Stage *
+zd_new(ByteSink fn, void *arg)
+{
+	PgbError	err = {0};
+	Stage	   *sink = callback_stage_new(fn, arg, &err);
+
+	return sink ? zstd_decompress_stage_new(sink, &err) : NULL;
+}
+
+/* The codec and the sink stage behind it. */
+static void
+codec_free(Stage *s)
+{
+	stage_free_chain(s, NULL);
 }
 
 /* Deterministic pseudo-random bytes (xorshift64*). */
@@ -68,10 +170,10 @@ text_bytes(size_t len)
 
 /* Encode content (fed in pieces of `piece` bytes; 0 = all at once). */
 static void
-encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, HarnessBuf *out, ObjectSummary *sum)
+encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, Buf *out, ObjectSummary *sum)
 {
 	PgbError	err = {0};
-	ObjectEncoder *e = object_encoder_new(kind, 3, harness_buf_sink, out);
+	Stage	   *e = encoder_new(kind, 3, buf_sink, out);
 
 	ck_assert_ptr_nonnull(e);
 	if (piece == 0)
@@ -80,11 +182,11 @@ encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, Harnes
 	{
 		size_t		n = len - off < piece ? len - off : piece;
 
-		ck_assert_msg(object_encoder_write(e, content + off, n, &err) == 0, "%s", err.msg);
+		ck_assert_msg(stage_write(e, content + off, n, &err) == 0, "%s", err.msg);
 	}
-	ck_assert_msg(object_encoder_finish(e, sum, &err) == 0, "%s", err.msg);
+	ck_assert_msg(encoder_finish(e, sum, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(err.code, 0);
-	object_encoder_free(e);
+	codec_free(e);
 }
 
 /*
@@ -92,10 +194,10 @@ encode(ObjectKind kind, const uint8_t *content, size_t len, size_t piece, Harnes
  * or -1 with *err set; *failed_in_write says which call failed.
  */
 static int
-decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, HarnessBuf *out,
+decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, Buf *out,
 	   ObjectSummary *sum, PgbError *err, bool *failed_in_write)
 {
-	ObjectDecoder *d = object_decoder_new(kind, harness_buf_sink, out);
+	Stage	   *d = decoder_new(kind, buf_sink, out);
 	int			rc = 0;
 
 	ck_assert_ptr_nonnull(d);
@@ -107,7 +209,7 @@ decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, HarnessBuf
 	{
 		size_t		n = len - off < piece ? len - off : piece;
 
-		if (object_decoder_write(d, obj + off, n, err) != 0)
+		if (stage_write(d, obj + off, n, err) != 0)
 		{
 			if (failed_in_write)
 				*failed_in_write = true;
@@ -116,8 +218,8 @@ decode(ObjectKind kind, const uint8_t *obj, size_t len, size_t piece, HarnessBuf
 		}
 	}
 	if (rc == 0)
-		rc = object_decoder_finish(d, sum, err);
-	object_decoder_free(d);
+		rc = decoder_finish(d, sum, err);
+	codec_free(d);
 	return rc;
 }
 
@@ -136,8 +238,8 @@ assert_summary(const ObjectSummary *sum, const uint8_t *content, size_t len, uin
 static void
 round_trip(const uint8_t *content, size_t len)
 {
-	HarnessBuf	obj = {0};
-	HarnessBuf	back = {0};
+	Buf			obj = {0};
+	Buf			back = {0};
 	ObjectSummary esum;
 	ObjectSummary dsum;
 	PgbError	err = {0};
@@ -161,8 +263,8 @@ round_trip(const uint8_t *content, size_t len)
 	if (len > 0)
 		ck_assert_int_eq(memcmp(back.data, content, len), 0);
 	assert_summary(&dsum, content, len, obj.len);
-	harness_buf_free(&obj);
-	harness_buf_free(&back);
+	buf_free(&obj);
+	buf_free(&back);
 }
 
 /* ------------------------------------------------------------ round trips */
@@ -206,8 +308,8 @@ START_TEST(test_stored_size_reflects_compression)
 {
 	uint8_t    *text = text_bytes(MiB);
 	uint8_t    *rnd = random_bytes(MiB, 9);
-	HarnessBuf	a = {0};
-	HarnessBuf	b = {0};
+	Buf			a = {0};
+	Buf			b = {0};
 	ObjectSummary sa;
 	ObjectSummary sb;
 
@@ -218,8 +320,8 @@ START_TEST(test_stored_size_reflects_compression)
 	ck_assert_uint_gt(sb.stored, MiB);
 	ck_assert_uint_lt(sb.stored, MiB + MiB / 100);
 	ck_assert_uint_eq(sb.stored, b.len);
-	harness_buf_free(&a);
-	harness_buf_free(&b);
+	buf_free(&a);
+	buf_free(&b);
 	free(text);
 	free(rnd);
 }
@@ -233,8 +335,8 @@ START_TEST(test_encoder_small_writes)
 
 	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++)
 	{
-		HarnessBuf	obj = {0};
-		HarnessBuf	back = {0};
+		Buf			obj = {0};
+		Buf			back = {0};
 		ObjectSummary sum;
 		PgbError	err = {0};
 
@@ -244,8 +346,8 @@ START_TEST(test_encoder_small_writes)
 					  "piece %zu: %s", pieces[i], err.msg);
 		ck_assert_uint_eq(back.len, 200000);
 		ck_assert_int_eq(memcmp(back.data, content, 200000), 0);
-		harness_buf_free(&obj);
-		harness_buf_free(&back);
+		buf_free(&obj);
+		buf_free(&back);
 	}
 	free(content);
 }
@@ -253,24 +355,24 @@ END_TEST
 
 START_TEST(test_encoder_zero_length_writes)
 {
-	HarnessBuf	obj = {0};
-	HarnessBuf	back = {0};
+	Buf			obj = {0};
+	Buf			back = {0};
 	ObjectSummary sum;
 	PgbError	err = {0};
-	ObjectEncoder *e = object_encoder_new(OBJECT_KIND_WAL, 1, harness_buf_sink, &obj);
+	Stage	   *e = encoder_new(OBJECT_KIND_WAL, 1, buf_sink, &obj);
 
 	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(object_encoder_write(e, "", 0, &err), 0);
-	ck_assert_int_eq(object_encoder_write(e, "abc", 3, &err), 0);
-	ck_assert_int_eq(object_encoder_write(e, "", 0, &err), 0);
-	ck_assert_int_eq(object_encoder_finish(e, &sum, &err), 0);
-	object_encoder_free(e);
+	ck_assert_int_eq(stage_write(e, "", 0, &err), 0);
+	ck_assert_int_eq(stage_write(e, "abc", 3, &err), 0);
+	ck_assert_int_eq(stage_write(e, "", 0, &err), 0);
+	ck_assert_int_eq(encoder_finish(e, &sum, &err), 0);
+	codec_free(e);
 	assert_summary(&sum, (const uint8_t *) "abc", 3, obj.len);
 	ck_assert_int_eq(decode(OBJECT_KIND_WAL, obj.data, obj.len, 0, &back, NULL, &err, NULL), 0);
 	ck_assert_uint_eq(back.len, 3);
 	ck_assert_mem_eq(back.data, "abc", 3);
-	harness_buf_free(&obj);
-	harness_buf_free(&back);
+	buf_free(&obj);
+	buf_free(&back);
 }
 END_TEST
 
@@ -280,11 +382,11 @@ static const size_t chunk_sizes[] = {1, 7, 47, 48, 49, 0};
 
 /* Decode obj in every chunk size and check content and summary. */
 static void
-decode_all_chunkings(const uint8_t *content, size_t len, const HarnessBuf *obj)
+decode_all_chunkings(const uint8_t *content, size_t len, const Buf *obj)
 {
 	for (size_t i = 0; i < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); i++)
 	{
-		HarnessBuf	back = {0};
+		Buf			back = {0};
 		ObjectSummary sum;
 		PgbError	err = {0};
 
@@ -294,7 +396,7 @@ decode_all_chunkings(const uint8_t *content, size_t len, const HarnessBuf *obj)
 		if (len > 0)
 			ck_assert_msg(memcmp(back.data, content, len) == 0, "chunk %zu: content differs", chunk_sizes[i]);
 		assert_summary(&sum, content, len, obj->len);
-		harness_buf_free(&back);
+		buf_free(&back);
 	}
 }
 
@@ -305,12 +407,12 @@ START_TEST(test_decode_chunked_small)
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 	{
-		HarnessBuf	obj = {0};
+		Buf			obj = {0};
 		ObjectSummary sum;
 
 		encode(OBJECT_KIND_WAL, content, sizes[i], 0, &obj, &sum);
 		decode_all_chunkings(content, sizes[i], &obj);
-		harness_buf_free(&obj);
+		buf_free(&obj);
 	}
 	free(content);
 }
@@ -320,17 +422,17 @@ START_TEST(test_decode_chunked_large)
 {
 	uint8_t    *rnd = random_bytes(MiB, 11);
 	uint8_t    *text = text_bytes(3 * MiB);
-	HarnessBuf	obj = {0};
+	Buf			obj = {0};
 	ObjectSummary sum;
 
 	encode(OBJECT_KIND_WAL, rnd, MiB, 0, &obj, &sum);
 	decode_all_chunkings(rnd, MiB, &obj);
-	harness_buf_free(&obj);
+	buf_free(&obj);
 
 	/* decompressed output far larger than any zstd output buffer */
 	encode(OBJECT_KIND_WAL, text, 3 * MiB, 0, &obj, &sum);
 	decode_all_chunkings(text, 3 * MiB, &obj);
-	harness_buf_free(&obj);
+	buf_free(&obj);
 	free(rnd);
 	free(text);
 }
@@ -344,7 +446,7 @@ END_TEST
 START_TEST(test_decode_boundary_splits)
 {
 	uint8_t    *content = random_bytes(300, 5);
-	HarnessBuf	obj = {0};
+	Buf			obj = {0};
 	ObjectSummary sum;
 	size_t		points[256];
 	int			npoints = 0;
@@ -364,25 +466,25 @@ START_TEST(test_decode_boundary_splits)
 		{
 			size_t		a = points[i];
 			size_t		b = points[j];
-			HarnessBuf	back = {0};
+			Buf			back = {0};
 			PgbError	err = {0};
 			ObjectSummary dsum;
-			ObjectDecoder *d = object_decoder_new(OBJECT_KIND_WAL, harness_buf_sink, &back);
+			Stage	   *d = decoder_new(OBJECT_KIND_WAL, buf_sink, &back);
 
 			ck_assert_ptr_nonnull(d);
-			ck_assert_msg(object_decoder_write(d, obj.data, a, &err) == 0 &&
-						  object_decoder_write(d, obj.data + a, b - a, &err) == 0 &&
-						  object_decoder_write(d, obj.data + b, obj.len - b, &err) == 0 &&
-						  object_decoder_finish(d, &dsum, &err) == 0,
+			ck_assert_msg(stage_write(d, obj.data, a, &err) == 0 &&
+						  stage_write(d, obj.data + a, b - a, &err) == 0 &&
+						  stage_write(d, obj.data + b, obj.len - b, &err) == 0 &&
+						  decoder_finish(d, &dsum, &err) == 0,
 						  "split at %zu/%zu of %zu: %s", a, b, obj.len, err.msg);
 			ck_assert_uint_eq(back.len, 300);
 			ck_assert_int_eq(memcmp(back.data, content, 300), 0);
 			assert_summary(&dsum, content, 300, obj.len);
-			object_decoder_free(d);
-			harness_buf_free(&back);
+			codec_free(d);
+			buf_free(&back);
 		}
 	}
-	harness_buf_free(&obj);
+	buf_free(&obj);
 	free(content);
 }
 END_TEST
@@ -395,7 +497,7 @@ expect_corrupt(const uint8_t *obj, size_t len, ObjectKind kind, const char *need
 {
 	for (size_t i = 0; i < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); i++)
 	{
-		HarnessBuf	back = {0};
+		Buf			back = {0};
 		PgbError	err = {0};
 
 		ck_assert_msg(decode(kind, obj, len, chunk_sizes[i], &back, NULL, &err, NULL) == -1,
@@ -405,7 +507,7 @@ expect_corrupt(const uint8_t *obj, size_t len, ObjectKind kind, const char *need
 		if (needle)
 			ck_assert_msg(strstr(err.msg, needle) != NULL, "%s: message \"%s\" lacks \"%s\"",
 						  what, err.msg, needle);
-		harness_buf_free(&back);
+		buf_free(&back);
 	}
 }
 
@@ -414,7 +516,7 @@ static uint8_t *
 damageable(size_t *len, uint8_t **content_out)
 {
 	uint8_t    *content = random_bytes(20000, 99);
-	HarnessBuf	obj = {0};
+	Buf			obj = {0};
 	ObjectSummary sum;
 
 	encode(OBJECT_KIND_WAL, content, 20000, 0, &obj, &sum);
@@ -448,7 +550,7 @@ START_TEST(test_corrupt_header)
 		size_t		len;
 		uint8_t    *obj = damageable(&len, NULL);
 		char		what[64];
-		HarnessBuf	back = {0};
+		Buf			back = {0};
 		PgbError	err = {0};
 		bool		in_write;
 
@@ -591,13 +693,13 @@ END_TEST
 /* Two objects back to back are not one object. */
 START_TEST(test_concatenated_objects)
 {
-	HarnessBuf	a = {0};
+	Buf			a = {0};
 	ObjectSummary sum;
 
 	encode(OBJECT_KIND_WAL, (const uint8_t *) "first", 5, 0, &a, &sum);
 	encode(OBJECT_KIND_WAL, (const uint8_t *) "second", 6, 0, &a, &sum);
 	expect_corrupt(a.data, a.len, OBJECT_KIND_WAL, NULL, "two objects");
-	harness_buf_free(&a);
+	buf_free(&a);
 }
 END_TEST
 
@@ -609,7 +711,7 @@ START_TEST(test_wrong_kind)
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 	{
-		HarnessBuf	back = {0};
+		Buf			back = {0};
 		PgbError	err = {0};
 		char		needle[64];
 
@@ -617,7 +719,7 @@ START_TEST(test_wrong_kind)
 		ck_assert_int_eq(decode(kinds[i], obj, len, 0, &back, NULL, &err, NULL), -1);
 		snprintf(needle, sizeof(needle), "'W' where '%c'", (char) kinds[i]);
 		ck_assert_msg(strstr(err.msg, needle) != NULL, "\"%s\" lacks \"%s\"", err.msg, needle);
-		harness_buf_free(&back);
+		buf_free(&back);
 	}
 	free(obj);
 }
@@ -630,14 +732,14 @@ START_TEST(test_decoder_sink_error_propagates)
 	uint8_t    *content;
 	size_t		len;
 	uint8_t    *obj = damageable(&len, &content);
-	ObjectDecoder *d = object_decoder_new(OBJECT_KIND_WAL, failing_sink, NULL);
+	Stage	   *d = decoder_new(OBJECT_KIND_WAL, failing_sink, NULL);
 	PgbError	err = {0};
 
 	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(object_decoder_write(d, obj, len, &err), -1);
+	ck_assert_int_eq(stage_write(d, obj, len, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
 	ck_assert_str_eq(err.msg, "sink refused the bytes");
-	object_decoder_free(d);
+	codec_free(d);
 	free(obj);
 	free(content);
 }
@@ -645,22 +747,22 @@ END_TEST
 
 START_TEST(test_encoder_sink_error_propagates)
 {
-	ObjectEncoder *e = object_encoder_new(OBJECT_KIND_WAL, 3, failing_sink, NULL);
+	Stage	   *e = encoder_new(OBJECT_KIND_WAL, 3, failing_sink, NULL);
 	PgbError	err = {0};
 	ObjectSummary sum;
 
 	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(object_encoder_write(e, "x", 1, &err), -1);
+	ck_assert_int_eq(stage_write(e, "x", 1, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
-	object_encoder_free(e);
+	codec_free(e);
 
-	e = object_encoder_new(OBJECT_KIND_WAL, 3, failing_sink, NULL);
+	e = encoder_new(OBJECT_KIND_WAL, 3, failing_sink, NULL);
 	pgb_error_clear(&err);
-	ck_assert_int_eq(object_encoder_finish(e, &sum, &err), -1);
+	ck_assert_int_eq(encoder_finish(e, &sum, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
-	object_encoder_free(e);
-	object_encoder_free(NULL);
-	object_decoder_free(NULL);
+	codec_free(e);
+	codec_free(NULL);
+	codec_free(NULL);
 }
 END_TEST
 
@@ -715,10 +817,10 @@ END_TEST
 /* ------------------------------------------------------------ zstdio */
 
 static void
-zcompress(const uint8_t *data, size_t len, size_t piece, HarnessBuf *out, int level)
+zcompress(const uint8_t *data, size_t len, size_t piece, Buf *out, int level)
 {
 	PgbError	err = {0};
-	ZstdCompressor *z = zstd_compressor_new(level, harness_buf_sink, out);
+	Stage	   *z = zc_new(level, buf_sink, out);
 	size_t		before = out->len;
 
 	ck_assert_ptr_nonnull(z);
@@ -726,48 +828,48 @@ zcompress(const uint8_t *data, size_t len, size_t piece, HarnessBuf *out, int le
 	{
 		size_t		n = len - off < piece ? len - off : piece;
 
-		ck_assert_msg(zstd_compressor_write(z, data + off, n, &err) == 0, "%s", err.msg);
+		ck_assert_msg(stage_write(z, data + off, n, &err) == 0, "%s", err.msg);
 	}
-	ck_assert_msg(zstd_compressor_end(z, &err) == 0, "%s", err.msg);
-	ck_assert_uint_eq(zstd_compressor_out_bytes(z), out->len - before);
-	zstd_compressor_free(z);
+	ck_assert_msg(stage_finish(z, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(zstd_compress_stage_out(z), out->len - before);
+	codec_free(z);
 }
 
 /* Feed in pieces; returns the result of end (or -1 from a write). */
 static int
-zdecompress(ZstdDecompressor *z, const uint8_t *data, size_t len, size_t piece, PgbError *err)
+zdecompress(Stage	   *z, const uint8_t *data, size_t len, size_t piece, PgbError *err)
 {
 	for (size_t off = 0; off < len; off += piece)
 	{
 		size_t		n = len - off < piece ? len - off : piece;
 
-		if (zstd_decompressor_write(z, data + off, n, err) != 0)
+		if (stage_write(z, data + off, n, err) != 0)
 			return -1;
 	}
-	return zstd_decompressor_end(z, err);
+	return stage_finish(z, err);
 }
 
 START_TEST(test_zstd_tiny_feeds)
 {
 	uint8_t    *content = text_bytes(300000);
-	HarnessBuf	comp = {0};
+	Buf			comp = {0};
 	static const size_t feeds[] = {1, 2, 3, 13};
 
 	zcompress(content, 300000, 1, &comp, 3);
 	ck_assert_uint_lt(comp.len, 300000);
 	for (size_t i = 0; i < sizeof(feeds) / sizeof(feeds[0]); i++)
 	{
-		HarnessBuf	back = {0};
+		Buf			back = {0};
 		PgbError	err = {0};
-		ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
+		Stage	   *z = zd_new(buf_sink, &back);
 
 		ck_assert_msg(zdecompress(z, comp.data, comp.len, feeds[i], &err) == 0, "feed %zu: %s", feeds[i], err.msg);
 		ck_assert_uint_eq(back.len, 300000);
 		ck_assert_int_eq(memcmp(back.data, content, 300000), 0);
-		zstd_decompressor_free(z);
-		harness_buf_free(&back);
+		codec_free(z);
+		buf_free(&back);
 	}
-	harness_buf_free(&comp);
+	buf_free(&comp);
 	free(content);
 }
 END_TEST
@@ -777,10 +879,10 @@ START_TEST(test_zstd_large_output)
 {
 	size_t		len = 4 * MiB;
 	uint8_t    *zeros = calloc(1, len);
-	HarnessBuf	comp = {0};
-	HarnessBuf	back = {0};
+	Buf			comp = {0};
+	Buf			back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
+	Stage	   *z = zd_new(buf_sink, &back);
 
 	zcompress(zeros, len, len, &comp, 19);
 	ck_assert_uint_lt(comp.len, 4096);
@@ -788,33 +890,33 @@ START_TEST(test_zstd_large_output)
 	ck_assert_uint_eq(back.len, len);
 	ck_assert_int_eq(memcmp(back.data, zeros, len), 0);
 	ck_assert_int_gt(back.calls, 1);
-	zstd_decompressor_free(z);
-	harness_buf_free(&comp);
-	harness_buf_free(&back);
+	codec_free(z);
+	buf_free(&comp);
+	buf_free(&back);
 	free(zeros);
 }
 END_TEST
 
 START_TEST(test_zstd_multiple_frames)
 {
-	HarnessBuf	comp = {0};
-	HarnessBuf	back = {0};
+	Buf			comp = {0};
+	Buf			back = {0};
 	PgbError	err = {0};
-	ZstdCompressor *c = zstd_compressor_new(5, harness_buf_sink, &comp);
-	ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
+	Stage	   *c = zc_new(5, buf_sink, &comp);
+	Stage	   *z = zd_new(buf_sink, &back);
 	uint8_t    *rnd = random_bytes(200000, 17);
 	size_t		first_end;
 
 	/* one compressor, three frames (one of them empty) */
-	ck_assert_int_eq(zstd_compressor_write(c, "alpha ", 6, &err), 0);
-	ck_assert_int_eq(zstd_compressor_end(c, &err), 0);
+	ck_assert_int_eq(stage_write(c, "alpha ", 6, &err), 0);
+	ck_assert_int_eq(stage_finish(c, &err), 0);
 	first_end = comp.len;
-	ck_assert_int_eq(zstd_compressor_end(c, &err), 0);
+	ck_assert_int_eq(stage_finish(c, &err), 0);
 	ck_assert_uint_gt(comp.len, first_end);
-	ck_assert_int_eq(zstd_compressor_write(c, rnd, 200000, &err), 0);
-	ck_assert_int_eq(zstd_compressor_end(c, &err), 0);
-	ck_assert_uint_eq(zstd_compressor_out_bytes(c), comp.len);
-	zstd_compressor_free(c);
+	ck_assert_int_eq(stage_write(c, rnd, 200000, &err), 0);
+	ck_assert_int_eq(stage_finish(c, &err), 0);
+	ck_assert_uint_eq(zstd_compress_stage_out(c), comp.len);
+	codec_free(c);
 
 	ck_assert_msg(zdecompress(z, comp.data, comp.len, 5, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(back.len, 6 + 200000);
@@ -822,20 +924,20 @@ START_TEST(test_zstd_multiple_frames)
 	ck_assert_int_eq(memcmp(back.data + 6, rnd, 200000), 0);
 
 	/* a stream cut exactly after a complete frame ends cleanly */
-	zstd_decompressor_reset(z);
+	zstd_decompress_stage_reset(z);
 	back.len = 0;
 	ck_assert_int_eq(zdecompress(z, comp.data, first_end, 1, &err), 0);
 	ck_assert_uint_eq(back.len, 6);
 
 	/* ... but one byte into the next frame does not */
-	zstd_decompressor_reset(z);
+	zstd_decompress_stage_reset(z);
 	back.len = 0;
 	ck_assert_int_eq(zdecompress(z, comp.data, first_end + 1, 1, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
-	zstd_decompressor_free(z);
-	harness_buf_free(&comp);
-	harness_buf_free(&back);
+	codec_free(z);
+	buf_free(&comp);
+	buf_free(&back);
 	free(rnd);
 }
 END_TEST
@@ -857,9 +959,9 @@ START_TEST(test_zstd_uneven_blocks_no_checksum)
 	ZSTD_outBuffer out = {comp, cap, 0};
 	ZSTD_inBuffer in1 = {content, first, 0};
 	ZSTD_inBuffer in2 = {content + first, second, 0};
-	HarnessBuf	back = {0};
+	Buf			back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
+	Stage	   *z = zd_new(buf_sink, &back);
 
 	ck_assert_ptr_nonnull(cctx);
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
@@ -869,12 +971,12 @@ START_TEST(test_zstd_uneven_blocks_no_checksum)
 	ck_assert_uint_eq(ZSTD_compressStream2(cctx, &out, &in2, ZSTD_e_end), 0);
 	ZSTD_freeCCtx(cctx);
 
-	ck_assert_msg(zstd_decompressor_write(z, comp, out.pos, &err) == 0, "%s", err.msg);
+	ck_assert_msg(stage_write(z, comp, out.pos, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(back.len, first + second);
 	ck_assert_int_eq(memcmp(back.data, content, first + second), 0);
-	ck_assert_msg(zstd_decompressor_end(z, &err) == 0, "%s", err.msg);
-	zstd_decompressor_free(z);
-	harness_buf_free(&back);
+	ck_assert_msg(stage_finish(z, &err) == 0, "%s", err.msg);
+	codec_free(z);
+	buf_free(&back);
 	free(comp);
 	free(content);
 }
@@ -883,46 +985,46 @@ END_TEST
 START_TEST(test_zstd_truncated_frame)
 {
 	uint8_t    *content = random_bytes(50000, 23);
-	HarnessBuf	comp = {0};
+	Buf			comp = {0};
 	static const size_t cuts[] = {1, 4, 100, 49000};
 
 	zcompress(content, 50000, 50000, &comp, 3);
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
 	{
-		HarnessBuf	back = {0};
+		Buf			back = {0};
 		PgbError	err = {0};
-		ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
+		Stage	   *z = zd_new(buf_sink, &back);
 
-		ck_assert_int_eq(zstd_decompressor_write(z, comp.data, comp.len - cuts[i], &err), 0);
-		ck_assert_int_eq(zstd_decompressor_end(z, &err), -1);
+		ck_assert_int_eq(stage_write(z, comp.data, comp.len - cuts[i], &err), 0);
+		ck_assert_int_eq(stage_finish(z, &err), -1);
 		ck_assert_int_eq(err.code, EXIT_CORRUPT);
 		ck_assert_ptr_nonnull(strstr(err.msg, "truncated"));
-		zstd_decompressor_free(z);
-		harness_buf_free(&back);
+		codec_free(z);
+		buf_free(&back);
 	}
-	harness_buf_free(&comp);
+	buf_free(&comp);
 	free(content);
 }
 END_TEST
 
 START_TEST(test_zstd_empty_and_garbage)
 {
-	HarnessBuf	back = {0};
+	Buf			back = {0};
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(harness_buf_sink, &back);
-	HarnessBuf	comp = {0};
+	Stage	   *z = zd_new(buf_sink, &back);
+	Buf			comp = {0};
 
 	/* nothing at all is not a stream */
-	ck_assert_int_eq(zstd_decompressor_end(z, &err), -1);
+	ck_assert_int_eq(stage_finish(z, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
 	/* not zstd */
 	pgb_error_clear(&err);
-	ck_assert_int_eq(zstd_decompressor_write(z, "this is not zstd", 16, &err), -1);
+	ck_assert_int_eq(stage_write(z, "this is not zstd", 16, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
 	/* reset makes it usable again; an empty frame is a complete stream */
-	zstd_decompressor_reset(z);
+	zstd_decompress_stage_reset(z);
 	zcompress((const uint8_t *) "", 0, 1, &comp, 1);
 	ck_assert_uint_gt(comp.len, 0);
 	pgb_error_clear(&err);
@@ -930,33 +1032,33 @@ START_TEST(test_zstd_empty_and_garbage)
 	ck_assert_uint_eq(back.len, 0);
 
 	/* content checksum: flip the last byte of a frame */
-	harness_buf_free(&comp);
+	buf_free(&comp);
 	zcompress((const uint8_t *) "some content", 12, 12, &comp, 1);
 	comp.data[comp.len - 1] ^= 0x01;
-	zstd_decompressor_reset(z);
+	zstd_decompress_stage_reset(z);
 	pgb_error_clear(&err);
 	ck_assert_int_eq(zdecompress(z, comp.data, comp.len, comp.len, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
 
-	zstd_decompressor_free(z);
-	zstd_decompressor_free(NULL);
-	zstd_compressor_free(NULL);
-	harness_buf_free(&comp);
-	harness_buf_free(&back);
+	codec_free(z);
+	codec_free(NULL);
+	codec_free(NULL);
+	buf_free(&comp);
+	buf_free(&back);
 }
 END_TEST
 
 START_TEST(test_zstd_sink_error)
 {
 	PgbError	err = {0};
-	ZstdDecompressor *z = zstd_decompressor_new(failing_sink, NULL);
-	HarnessBuf	comp = {0};
+	Stage	   *z = zd_new(failing_sink, NULL);
+	Buf			comp = {0};
 
 	zcompress((const uint8_t *) "payload", 7, 7, &comp, 1);
-	ck_assert_int_eq(zstd_decompressor_write(z, comp.data, comp.len, &err), -1);
+	ck_assert_int_eq(stage_write(z, comp.data, comp.len, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
-	zstd_decompressor_free(z);
-	harness_buf_free(&comp);
+	codec_free(z);
+	buf_free(&comp);
 }
 END_TEST
 
@@ -1129,5 +1231,11 @@ object_suite(void)
 int
 main(void)
 {
-	return harness_run(object_suite());
+	SRunner    *sr = srunner_create(object_suite());
+	int			failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
 }

@@ -1069,7 +1069,11 @@ START_TEST(test_objio_get_summary)
 
 	memset(buf, 'z', sizeof(buf));
 	ck_assert_int_eq(objio_put_mem(st, "s", OBJECT_KIND_INFO, 5, buf, sizeof(buf), false, NULL, &put_sum, &err), 0);
-	ck_assert_msg(objio_get(st, "s", OBJECT_KIND_INFO, count_z, &total, &get_sum, &err) == 0, "%s", err.msg);
+	Stage	   *sink = callback_stage_new(count_z, &total, &err);
+
+	ck_assert_ptr_nonnull(sink);
+	ck_assert_msg(objio_get(st, "s", OBJECT_KIND_INFO, sink, &get_sum, &err) == 0, "%s", err.msg);
+	stage_free(sink);
 	ck_assert_uint_eq(total, sizeof(buf));
 	ck_assert_uint_eq(get_sum.size, sizeof(buf));
 	ck_assert_uint_eq(get_sum.stored, put_sum.stored);

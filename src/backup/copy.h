@@ -1,0 +1,46 @@
+/*
+ * Copying a data directory into a backup: one manifest entry per walked
+ * file, one task per 16 MiB chunk (big files first, so the last tasks left
+ * are small ones), and the workers storing the chunks (backup/store.h),
+ * each into its own bundle.
+ */
+#ifndef PGBKP_COPY_H
+#define PGBKP_COPY_H
+
+#include <pthread.h>
+#include "backup/store.h"
+#include "backup/walk.h"
+#include "common/progress.h"
+
+typedef struct BackupCopy
+{
+	/* set by the caller */
+	BackupStore store;			/* repository, catalogue, parent, block size */
+	Manifest   *m;				/* files are added to it */
+	const WalkResult *walk;		/* walk->files[i] becomes m->files[i] */
+	int			nworkers;
+	int			level;			/* zstd */
+	uint64_t	bundle_bytes;	/* a bundle is closed past this size */
+	bool		progress;		/* report progress */
+	void		(*warn) (const char *msg);	/* problems that do not stop the backup */
+
+	/* results: the workers stay open (for the label files) until backup_copy_free */
+	struct StoreWorker *workers;
+	uint64_t	nstored,
+				nref,
+				ndelta;
+
+	/* private */
+	struct ChunkTask *tasks;
+	pthread_mutex_t lock;		/* progress and the counters */
+	Progress   *progress_state;
+} BackupCopy;
+
+/*
+ * Add the walked files to bc->m and store every chunk; then settle the
+ * files (store_settle_files: vanished ones dropped, sizes and digests).
+ */
+int			backup_copy(BackupCopy *bc, BundleIds *ids, PgbError *err);
+void		backup_copy_free(BackupCopy *bc);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * Storing a backup's content: one chunk of one file into a worker's bundle,
+ * as a whole frame, as the blocks that changed since the parent backup, or
+ * as a reference to the parent's identical chunk (repo/FORMAT.md,
+ * "Chunks").  A chunk no parent has streams from the file through
+ * sha256 -> block map -> zstd -> bundle without being held in memory; one
+ * the parent has is read into the worker's chunk buffer first, because
+ * whether it is stored at all is known only at its end.
+ */
+#ifndef PGBKP_STORE_H
+#define PGBKP_STORE_H
+
+#include "backup/bundle.h"
+#include "repo/catalog.h"
+
+/* What every worker shares. */
+typedef struct BackupStore
+{
+	Repo	   *repo;
+	const Catalog *cat;
+	const Manifest *parent;		/* NULL for a full backup */
+	uint32_t	block_size;
+} BackupStore;
+
+/* One worker's bundle and scratch buffers. */
+typedef struct StoreWorker
+{
+	BundleWriter *bw;
+	uint8_t    *chunk;			/* MANIFEST_CHUNK_SIZE, allocated when first needed */
+	uint8_t    *piece;			/* read buffer */
+} StoreWorker;
+
+typedef struct StoreResult
+{
+	uint64_t	len;			/* bytes read */
+	bool		gone;			/* the file vanished before it was opened */
+	/* set when the parent's block map was damaged (the chunk was stored whole) */
+	PgbError	warning;
+} StoreResult;
+
+int			store_worker_init(StoreWorker *w, Repo *repo, const char *label, int level,
+							  uint64_t bundle_bytes, BundleIds *ids, PgbError *err);
+void		store_worker_free(StoreWorker *w);
+
+/*
+ * Store chunk c of the file at full (path rel in the backup) into ch
+ * (kind, size, SHA-256 and frame positions).
+ */
+int			store_chunk(const BackupStore *bs, StoreWorker *w, const char *full, const char *rel,
+						int c, ManifestChunk *ch, StoreResult *res, PgbError *err);
+
+/* Add a file whose content is in memory (backup_label, tablespace_map) as one stored chunk. */
+int			store_mem_file(BundleWriter *bw, Manifest *m, const char *path, const char *content, PgbError *err);
+
+/*
+ * After the copy: drop vanished files and empty trailing chunks, a file
+ * that shrank ends at its first short chunk; sizes and file digests from
+ * the chunks.
+ */
+void		store_settle_files(Manifest *m);
+
+#endif
