@@ -1,10 +1,11 @@
 /*
  * pgbkp verify: rebuild every chunk of every backup through its chain and
  * compare it with its recorded SHA-256, decode every archived WAL file
- * (segments, partial segments, backup history and timeline history files), check that
- * each backup's parents exist, that its WAL from start to stop is archived,
- * and that the archive has no gap after the oldest backup.  Every problem is
- * reported, then the exit code says whether there was any.
+ * (segments, partial segments, backup history and timeline history files)
+ * and every job history record, check that each backup's parents exist,
+ * that its WAL from start to stop is archived, and that the archive has no
+ * gap after the oldest backup.  Every problem is reported, then the exit
+ * code says whether there was any.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "cmd/cmd_expire.h"
 #include "common/log.h"
 #include "repo/catalog.h"
+#include "repo/history.h"
 #include "repo/walarchive.h"
 
 typedef struct VerifyTask
@@ -170,6 +172,31 @@ verify_wal(VerifyRun *run, const WalList *wal, SegNo oldest, bool have_oldest)
 	}
 }
 
+/*
+ * Read every job history record: one that fails its checksum or does not
+ * parse is listed as unreadable (repo/history.h), a problem here.
+ */
+static int
+verify_history(VerifyRun *run, int *nrecords, PgbError *err)
+{
+	JobRecord  *recs = NULL;
+	int			n = 0;
+
+	if (history_list(run->repo, 0, &recs, &n, err) != 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (strcmp(recs[i].outcome, HISTORY_OUTCOME_UNREADABLE) == 0)
+		{
+			PgbError	e = {0};
+
+			pgb_error(&e, EXIT_CORRUPT, "job history: %s", recs[i].message);
+			problem(run, &e);
+		}
+	history_free(recs);
+	*nrecords = n;
+	return 0;
+}
+
 int
 cmd_verify(const Config *cfg, PgbError *err)
 {
@@ -182,6 +209,7 @@ cmd_verify(const Config *cfg, PgbError *err)
 	bool		have_oldest = false;
 	size_t		ntasks = 0,
 				t = 0;
+	int			nhistory = 0;
 	int			rc = -1;
 
 	if (repo == NULL)
@@ -239,6 +267,9 @@ cmd_verify(const Config *cfg, PgbError *err)
 		}
 	}
 	verify_wal(&run, &wal, oldest, have_oldest);
+	if (verify_history(&run, &nhistory, err) != 0)
+		goto done;
+	log_info("job history: %d records checked", nhistory);
 	if (run.problems > 0)
 		pgb_error(err, EXIT_CORRUPT, "verify found %d problem%s in %d backups and %d WAL files",
 				  run.problems, run.problems == 1 ? "" : "s", cat.count + cat.ncorrupt,

@@ -79,12 +79,12 @@ marker_commit() {
     pg_switch_and_wait main >/dev/null
 }
 
-# pgbkp_cmd ARGS...: a pgbkp command line for cluster main as an array in CMD
-# (options first), for commands a trial runs itself under a fault.
-pgbkp_cmd() {
-    local opts
-    mapfile -t opts < <(pgbkp_opts main)
-    CMD=("$INST/bin/pgbkp" "${opts[@]}" "$@")
+# hold_new_segment: hold WAL archiving and complete a new WAL segment, which
+# stays in pg_wal, not archived: its name in PUSH_SEG.
+hold_new_segment() {
+    archive_hold
+    pg_sql main "select txid_current()" >/dev/null
+    PUSH_SEG=$(pg_sql main "select pg_walfile_name(pg_switch_wal())")
 }
 
 # sched_yml: $ROOT/sched.yml, a scheduler configuration for cluster main

@@ -43,7 +43,7 @@ flip_files() {
 failover() {
     local old=${PG_DATA[main]} new=$ROOT/pg/main2 port=${PG_PORT[main]}
     pg_stop main
-    pgbkp restore --target-dir "$new" >"$ROOT/work/failover.out" 2>&1 ||
+    pgbkp restore --archive-mode preserve --target-dir "$new" >"$ROOT/work/failover.out" 2>&1 ||
         { cat "$ROOT/work/failover.out"; die "failover: restore failed"; }
     as_pg sh -c "cp '$old'/pg_wal/[0-9A-F]*[0-9A-F] '$new/pg_wal/'" || true
     pg_adopt main "$new" "$port"

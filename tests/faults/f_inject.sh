@@ -8,7 +8,8 @@
 # target, archive-get's destination), not its log.
 #
 # Per command, a counting run (no fault) says how many calls of each kind
-# the command makes; the N trials then fail one call each: kinds in turn,
+# the command makes; the N trials then fail one call each: kinds in turn
+# (from one drawn at random, so short runs cover every kind over time),
 # and within a kind first the last call (a commit), then the first, then
 # calls drawn at random, so that with N >= the number of calls every
 # durable step is failed once. Expected of each faulted run: exit 0 with a
@@ -26,8 +27,7 @@ inj_prepare() {
     INJ_PATH=$REPO/
     case $1 in
         archive-push)
-            archive_hold
-            PUSH_SEG=$(pg_sql main "select pg_walfile_name(pg_switch_wal())") ;;
+            hold_new_segment ;;
         history-push)
             # a fresh scratch repository of the same cluster, and a
             # timeline history file it does not have
@@ -127,7 +127,7 @@ inj_pick() {
 }
 
 class_main() {
-    local n=$1 c k i t nth e kinds
+    local n=$1 c k i t nth e kinds first
     local -A cnt=() seen=()
     N_TRIALS=$n
     fault_setup
@@ -149,9 +149,11 @@ class_main() {
         kinds=()
         for k in "${INJ_KINDS[@]}"; do [ "${cnt[$k]}" -gt 0 ] && kinds+=("$k"); done
         [ ${#kinds[@]} -gt 0 ] || die "$c makes no durable call the library sees"
+        # the kind failed first: drawn, so that short runs cover every kind over time
+        first=$((RANDOM % ${#kinds[@]}))
         seen=()
         for ((t = 0; t < n; t++)); do
-            k=${kinds[t % ${#kinds[@]}]}
+            k=${kinds[(t + first) % ${#kinds[@]}]}
             i=$(( t / ${#kinds[@]} + 1 ))
             [ "$i" -le "${cnt[$k]}" ] || continue
             nth=$(inj_pick "$k" "${cnt[$k]}" "$i")

@@ -39,8 +39,7 @@ kill_prepare() {
     case $1 in
         archive-push)
             # a completed segment PostgreSQL has not archived yet
-            archive_hold
-            PUSH_SEG=$(pg_sql main "select pg_walfile_name(pg_switch_wal())") ;;
+            hold_new_segment ;;
         archive-get)
             GET_SEG=$(pg_switch_and_wait main)
             mkdir -p "$ROOT/work/get"; chown postgres "$ROOT/work/get"
