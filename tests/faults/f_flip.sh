@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Fault class "flip": one random byte of one repository object is inverted
-# (as a failing disk or a bad copy would), for every kind of object in turn:
+# Fault class "flip": one random byte of one repository object is changed
+# (XOR with a random mask, as a failing disk or a bad copy would), for every kind of object in turn:
 # WAL segments, timeline history files (.history), backup history files
 # (.backup), partial segments (.partial), backup bundles, manifests,
 # cluster.info, encryption.info (encrypted repositories) and job history.
@@ -69,6 +69,14 @@ job_history() {
     [ -n "$(flip_files job-history)" ] || { cat "$out"; die "the scheduler wrote no job history"; }
 }
 
+# flip_bits FILE OFFSET MASK: XOR one byte with MASK (1-255), in place.
+flip_bits() {
+    local f=$1 off=$2 b
+    b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+    # shellcheck disable=SC2059
+    printf "\\$(printf '%03o' $((b ^ $3)))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+
 # flip_reader_refuses KIND FILE: the command that reads FILE does not
 # return a silently wrong copy.
 flip_reader_refuses() {
@@ -106,7 +114,7 @@ flip_verify_detects() {
 }
 
 flip_main() {
-    local n=$1 cipher=${2:-} i k f size off files
+    local n=$1 cipher=${2:-} i k f size off mask files
     fault_setup "$cipher"
     failover
     pgbkp backup --type incr >/dev/null 2>&1
@@ -124,9 +132,10 @@ flip_main() {
             size=$(stat -c %s "$f")
             off=$(( (RANDOM * 32768 + RANDOM) % size ))
             cp -p "$f" "$ROOT/work/flip.orig"
-            flip_byte "$f" "$off"
+            mask=$((RANDOM % 255 + 1))
+            flip_bits "$f" "$off" "$mask"
             injected
-            echo "### flip $k: byte $off of $size in ${f#"$REPO"/}"
+            echo "### flip $k: byte $off of $size XOR $mask in ${f#"$REPO"/}"
             check "verify detects the flip" flip_verify_detects
             check "no silently wrong copy" flip_reader_refuses "$k" "$f"
             cp -p "$ROOT/work/flip.orig" "$f"

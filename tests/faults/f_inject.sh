@@ -14,9 +14,10 @@
 # calls drawn at random, so that with N >= the number of calls every
 # durable step is failed once. Expected of each faulted run: exit 0 with a
 # correct result, or a documented exit code with an error message - never
-# a crash (exit >= 128), never exit 1 (WAL missing) from archive-get for a
-# file that is there, never a restore PostgreSQL would start after a
-# failure. Then the invariants of common.sh.
+# a crash (exit >= 128); archive-get, run in a directory with
+# recovery.signal as during archive recovery, exits 126 (never 1 or 10,
+# which PostgreSQL takes for the end of the archive); never a restore
+# PostgreSQL would start after a failure. Then the invariants of common.sh.
 
 INJ_CMDS=(backup-full backup-incr backup-diff archive-push history-push archive-get restore expire)
 INJ_KINDS=(rename fsync write open unlink)
@@ -67,11 +68,18 @@ inj_args() {
 }
 
 # inj_run CMD OUT [ENV...]: run CMD under the preload library; rc in INJ_RC.
+# archive-get runs as PostgreSQL runs it during archive recovery: in a
+# directory with recovery.signal (where a failure must exit 126, not 10).
 inj_run() {
-    local c=$1 out=$2; shift 2
+    local c=$1 out=$2 cwd=$ROOT; shift 2
     inj_args "$c"
-    as_pg LD_PRELOAD="$FAULTINJECT" PGBKP_FAULT_PATH="$INJ_PATH" "$@" \
-        "$INST/bin/pgbkp" "${ARGS[@]}" >"$out" 2>&1 && INJ_RC=0 || INJ_RC=$?
+    if [ "$c" = archive-get ]; then
+        cwd=$ROOT/work/rec
+        mkdir -p "$cwd"; touch "$cwd/recovery.signal"; chown -R postgres "$cwd"
+    fi
+    # shellcheck disable=SC2030  # as_pg runs in ROOT: here cwd
+    ( ROOT=$cwd; as_pg LD_PRELOAD="$FAULTINJECT" PGBKP_FAULT_PATH="$INJ_PATH" "$@" \
+        "$INST/bin/pgbkp" "${ARGS[@]}" ) >"$out" 2>&1 && INJ_RC=0 || INJ_RC=$?
 }
 
 # inj_after CMD: undo inj_prepare's holds.
@@ -83,8 +91,11 @@ inj_after() {
 inj_exit_ok() {
     if [ "$INJ_RC" -ge 128 ]; then echo "crashed (exit $INJ_RC)"; return 1; fi
     [ "$INJ_RC" = 0 ] && return 0
-    case $INJ_RC in 3|4|5|6|7|8|9|10|11|12|126) ;; 1)
-        [ "$INJ_CMD" != archive-get ] || { echo "archive-get says WAL missing (exit 1) on a write fault: recovery would end early"; return 1; } ;;
+    if [ "$INJ_CMD" = archive-get ] && [ "$INJ_RC" != 126 ]; then
+        echo "archive-get in archive recovery exits $INJ_RC on an I/O fault, not 126: PostgreSQL would take it for the end of the archive"
+        return 1
+    fi
+    case $INJ_RC in 3|4|5|6|7|8|9|10|11|12|126) ;;
         *) echo "undocumented or unexpected exit $INJ_RC"; return 1 ;;
     esac
     grep -qi 'error' "$INJ_OUT" || { echo "exit $INJ_RC without an error message"; return 1; }
