@@ -189,7 +189,8 @@ restored_holds_markers() {
     local d=$1 n
     pg_adopt chk "$d"
     sed -i "s|^archive_mode = .*|archive_mode = off|" "$d/postgresql.conf"
-    pg_start chk || { lib_stop_dir "$d"; return 1; }
+    # (in a subshell: pg_start dies on failure, a failed check must not)
+    ( pg_start chk ) || { lib_stop_dir "$d"; return 1; }
     pg_wait_recovery_end chk || { lib_stop_dir "$d"; return 1; }
     n=$(pg_sql chk "select count(*) from marker where id <= $MARKER_MAX")
     lib_stop_dir "$d"
@@ -203,7 +204,7 @@ restored_refused() {
     local d=$1
     [ -f "$d/PG_VERSION" ] || return 0
     pg_adopt chk "$d" >/dev/null
-    : >"$ROOT/log/chk.log"
+    rm -f "$ROOT/log/chk.log"   # pg_ctl creates it, as postgres
     if as_pg "$PGBIN/pg_ctl" -D "$d" -l "$ROOT/log/chk.log" -w -t 30 start >/dev/null 2>&1; then
         echo "PostgreSQL started the data directory of an unfinished restore: $(ls "$d" | tr '\n' ' ')"
         lib_stop_dir "$d"
