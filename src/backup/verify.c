@@ -6,6 +6,7 @@
 #include "backup/bundle.h"
 #include "backup/chain.h"
 #include "backup/chunk.h"
+#include "repo/history.h"
 #include "backup/verify.h"
 #include "common/workers.h"
 #include "io/membuf.h"
@@ -196,4 +197,25 @@ verifier_free(Verifier *v)
 	free(v->discard);
 	free(v->tasks);
 	pthread_mutex_destroy(&v->lock);
+}
+
+int
+verify_history(Verifier *v, int *nrecords, PgbError *err)
+{
+	JobRecord  *recs = NULL;
+	int			n = 0;
+
+	if (history_list(v->repo, 0, &recs, &n, err) != 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (strcmp(recs[i].outcome, HISTORY_OUTCOME_UNREADABLE) == 0)
+		{
+			PgbError	e = {0};
+
+			pgb_error(&e, EXIT_CORRUPT, "job history: %s", recs[i].message);
+			verifier_problem(v, &e);
+		}
+	history_free(recs);
+	*nrecords = n;
+	return 0;
 }

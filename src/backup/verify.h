@@ -47,6 +47,8 @@ void		verifier_problem(Verifier *v, const PgbError *problem);
 int			verify_backups(Verifier *v, PgbError *err);
 /* Every archived WAL file, and gaps from oldest on (when have_oldest). */
 void		verify_wal(Verifier *v, const WalList *wal, SegNo oldest, bool have_oldest);
+/* Read every job history record; an unreadable one is a problem.  *nrecords: how many. */
+int			verify_history(Verifier *v, int *nrecords, PgbError *err);
 void		verifier_free(Verifier *v);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * pgbkp verify: check every backup and the WAL archive (backup/verify.h).
+ * pgbkp verify: check every backup, the WAL archive and every job history
+ * record (backup/verify.h).
  * Every problem is reported, then the exit code says whether there was any.
  */
 #include <stdio.h>
@@ -58,6 +59,13 @@ cmd_verify(const Config *cfg, PgbError *err)
 		}
 	}
 	verify_wal(&v, &wal, oldest, v.have_oldest);
+	{
+		int			nhistory = 0;
+
+		if (verify_history(&v, &nhistory, err) != 0)
+			goto done;
+		log_info("job history: %d records checked", nhistory);
+	}
 	if (v.problems > 0)
 		pgb_error(err, EXIT_CORRUPT, "verify found %d problem%s in %d backups and %d WAL files",
 				  v.problems, v.problems == 1 ? "" : "s", cat.count + cat.ncorrupt,

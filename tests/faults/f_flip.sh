@@ -1,0 +1,175 @@
+# shellcheck shell=bash
+# Fault class "flip": one random byte of one repository object is changed
+# (XOR with a random mask, as a failing disk or a bad copy would), for every kind of object in turn:
+# WAL segments, timeline history files (.history), backup history files
+# (.backup), partial segments (.partial), backup bundles, manifests,
+# cluster.info, encryption.info (encrypted repositories) and job history.
+# The repository gets every kind first: a failover (a restore promoted to
+# timeline 2 with the old primary's last segment, which it archives as
+# .partial) and one run of the scheduler (job history).
+#
+# Expected, per flip: `verify` detects it (exit non-zero), always, unless
+# the object still decodes to exactly its content (a WAL object whose
+# archive-get returns the same bytes: counted as harmless); the
+# command that reads the object never returns a silently wrong copy:
+# archive-get of a damaged WAL/history/backup/partial file fails, and not
+# with exit 1 (PostgreSQL would take "missing" for the end of the archive);
+# a restore of a backup whose bundle or manifest is damaged fails. The byte
+# is then put back and the invariants of common.sh are checked.
+#
+# f_flip_cipher.sh runs the same on an encrypted repository.
+
+FLIP_KINDS=(wal history backup-history partial bundle manifest cluster-info encryption-info job-history)
+FLIP_DETECTED=0
+FLIP_FLIPS=0
+FLIP_HARMLESS=0
+
+# flip_is_wal KIND: whether archive-get reads objects of KIND
+flip_is_wal() { case $1 in wal|history|backup-history|partial) return 0 ;; esac; return 1; }
+
+# flip_same_content NAME: archive-get of NAME returns exit 0 and exactly the
+# content it returned before the flip ($ROOT/work/flip.good): the flip hit
+# bytes the decoder does not use (e.g. an unused entropy table weight), and
+# the object still holds its data.
+flip_same_content() {
+    rm -f "$ROOT/work/get.out"
+    pgbkp archive-get "$1" "$ROOT/work/get.out" >/dev/null 2>&1 &&
+        cmp -s "$ROOT/work/get.out" "$ROOT/work/flip.good"
+}
+
+# flip_files KIND: the repository's objects of KIND, one a line.
+flip_files() {
+    local c=$REPO/$CLUSTER
+    case $1 in
+        wal) find "$c/wal" -type f -regextype egrep -regex '.*/[0-9A-F]{24}' ;;
+        history) find "$c/wal" -type f -name '*.history' ;;
+        backup-history) find "$c/wal" -type f -name '*.backup' ;;
+        partial) find "$c/wal" -type f -name '*.partial' ;;
+        bundle) find "$c/backup" -type f -path '*/bundle/*' ;;
+        manifest) find "$c/backup" -type f -name 'backup.manifest' ;;
+        cluster-info) find "$c" -maxdepth 1 -type f -name 'cluster.info' ;;
+        encryption-info) find "$REPO" -type f -name 'encryption.info' ;;
+        job-history) find "$c/history" -type f ;;
+    esac | LC_ALL=C sort
+}
+
+# failover: stop main, restore it to the end as a new primary with the old
+# primary's WAL (it promotes to timeline 2, archiving a .history and the old
+# timeline's last segment as .partial); it becomes cluster main.
+failover() {
+    local old=${PG_DATA[main]} new=$ROOT/pg/main2 port=${PG_PORT[main]}
+    pg_stop main
+    pgbkp restore --archive-mode preserve --target-dir "$new" >"$ROOT/work/failover.out" 2>&1 ||
+        { cat "$ROOT/work/failover.out"; die "failover: restore failed"; }
+    as_pg sh -c "cp '$old'/pg_wal/[0-9A-F]*[0-9A-F] '$new/pg_wal/'" || true
+    pg_adopt main "$new" "$port"
+    pg_start main
+    pg_wait_recovery_end main
+    pg_switch_and_wait main >/dev/null
+}
+
+# job_history: one run of the scheduler, for a job history record.
+job_history() {
+    sched_yml
+    local out=$ROOT/log/schedule.log i
+    ( cd "$ROOT" && exec setsid setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
+        env LANG=C.UTF-8 TZ=UTC "$INST/bin/pgbkp" --config "$ROOT/sched.yml" schedule ) >"$out" 2>&1 </dev/null &
+    local pid=$!
+    BG_PIDS+=("$pid")
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'job backup-incr: ok' "$out" && break
+        sleep 0.2
+    done
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    [ -n "$(flip_files job-history)" ] || { cat "$out"; die "the scheduler wrote no job history"; }
+}
+
+# flip_bits FILE OFFSET MASK: XOR one byte with MASK (1-255), in place.
+flip_bits() {
+    local f=$1 off=$2 b
+    b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+    # shellcheck disable=SC2059
+    printf "\\$(printf '%03o' $((b ^ $3)))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# flip_reader_refuses KIND FILE: the command that reads FILE does not
+# return a silently wrong copy.
+flip_reader_refuses() {
+    local kind=$1 f=$2 name label rc
+    name=$(basename "$f")
+    case $kind in
+        wal|history|backup-history|partial)
+            rm -f "$ROOT/work/get.out"
+            pgbkp archive-get "$name" "$ROOT/work/get.out" >"$ROOT/work/reader.out" 2>&1 && rc=0 || rc=$?
+            rm -f "$ROOT/work/get.out"
+            case $rc in
+                0) flip_same_content "$name" && { echo "archive-get $name: exit 0 and the same content"; return 0; }
+                   echo "archive-get $name exit 0 and different content from a damaged object"; return 1 ;;
+                1) echo "archive-get $name exit 1 (missing) for a damaged object: recovery would end early"; return 1 ;;
+                *) [ "$rc" -lt 128 ] || { echo "archive-get crashed (exit $rc)"; return 1; } ;;
+            esac ;;
+        bundle|manifest)
+            label=$(basename "$(dirname "$f")"); [ "$kind" = manifest ] || label=$(basename "$(dirname "$(dirname "$f")")")
+            rm -rf "$ROOT/pg/flip"
+            pgbkp restore --set "$label" --target-dir "$ROOT/pg/flip" >"$ROOT/work/reader.out" 2>&1 && rc=0 || rc=$?
+            rm -rf "$ROOT/pg/flip"
+            [ "$rc" != 0 ] || { echo "restore --set $label exit 0 from a damaged $kind"; return 1; }
+            [ "$rc" -lt 128 ] || { echo "restore crashed (exit $rc)"; return 1; } ;;
+    esac
+    echo "reader of the damaged $kind: exit ${rc:-n/a}"
+}
+
+flip_verify_detects() {
+    local rc
+    pgbkp verify >"$ROOT/work/flip-verify.out" 2>&1 && rc=0 || rc=$?
+    FLIP_FLIPS=$((FLIP_FLIPS + 1))
+    if [ "$rc" = 0 ] && flip_is_wal "$FLIP_KIND" && flip_same_content "$(basename "$FLIP_FILE")"; then
+        FLIP_HARMLESS=$((FLIP_HARMLESS + 1))
+        echo "verify exit 0: the flip left the object's content unchanged (harmless)"
+        return 0
+    fi
+    [ "$rc" != 0 ] || { echo "verify exit 0 with a flipped byte"; return 1; }
+    [ "$rc" -lt 128 ] || { echo "verify crashed (exit $rc)"; return 1; }
+    FLIP_DETECTED=$((FLIP_DETECTED + 1))
+    echo "verify detected it: exit $rc, $(grep -i error "$ROOT/work/flip-verify.out" | head -n 1)"
+}
+
+flip_main() {
+    local n=$1 cipher=${2:-} i k f size off mask files
+    fault_setup "$cipher"
+    failover
+    pgbkp backup --type incr >/dev/null 2>&1
+    job_history
+    for ((i = 1; i <= n; i++)); do
+        for k in "${FLIP_KINDS[@]}"; do
+            mapfile -t files < <(flip_files "$k")
+            if [ ${#files[@]} -eq 0 ]; then
+                [ "$k" = encryption-info ] && [ -z "$cipher" ] && continue
+                echo "not ok - $k#$i (no object of this kind in the repository)" >>"$FAULT_RESULTS"
+                continue
+            fi
+            marker_commit
+            f=${files[$(( (RANDOM * 32768 + RANDOM) % ${#files[@]} ))]}
+            size=$(stat -c %s "$f")
+            off=$(( (RANDOM * 32768 + RANDOM) % size ))
+            cp -p "$f" "$ROOT/work/flip.orig"
+            FLIP_KIND=$k FLIP_FILE=$f
+            if flip_is_wal "$k"; then
+                rm -f "$ROOT/work/flip.good"
+                pgbkp archive-get "$(basename "$f")" "$ROOT/work/flip.good" >/dev/null
+            fi
+            mask=$((RANDOM % 255 + 1))
+            flip_bits "$f" "$off" "$mask"
+            injected
+            echo "### flip $k: byte $off of $size XOR $mask in ${f#"$REPO"/}"
+            check "verify detects the flip" flip_verify_detects
+            check "no silently wrong copy" flip_reader_refuses "$k" "$f"
+            cp -p "$ROOT/work/flip.orig" "$f"
+            trial_end "$k#$i" $([ "$i" = "$n" ] && [ "$k" = job-history ] && echo 1 || echo 0)
+        done
+    done
+    echo "### verify detected $FLIP_DETECTED of $FLIP_FLIPS flips; $FLIP_HARMLESS left the content unchanged"
+}
+
+class_main() { flip_main "$1"; }
