@@ -26,9 +26,14 @@ typedef struct Verifier
 	VerifyReport report;
 	void	   *report_arg;
 
+	TimestampUs since;			/* 0: everything; else only backups that stopped and WAL
+								 * segments archived from then on (verify --since) */
+
 	/* results */
 	int			problems;
 	size_t		nchunks;		/* chunks checked */
+	int			nbackups;		/* backups whose chunks were checked */
+	int			nwal;			/* WAL segments decoded */
 	SegNo		oldest;			/* the oldest backup's first segment */
 	bool		have_oldest;
 

@@ -4,6 +4,7 @@
  * Every problem is reported, then the exit code says whether there was any.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "backup/verify.h"
 #include "cmd/cmd.h"
@@ -11,6 +12,37 @@
 #include "cmd/cmd_expire.h"
 #include "common/log.h"
 #include "common/workers.h"
+#include "repo/verifymark.h"
+
+/* --since: a backup's label (backups after it), a time, or last (the mark of the last clean verify). */
+static int
+resolve_since(const Config *cfg, Repo *repo, const Catalog *cat, TimestampUs *since, PgbError *err)
+{
+	const char *s = cfg->verify_since;
+	const Manifest *m;
+	PgbError	perr = {0};
+
+	*since = 0;
+	if (s == NULL)
+		return 0;
+	if (strcmp(s, "last") == 0)
+	{
+		int			rc = verifymark_read(repo, since, err);
+
+		if (rc == 0)
+			log_info("no verify has passed in repository \"%s\" yet: verifying everything", repo->name);
+		return rc < 0 ? -1 : 0;
+	}
+	if ((m = catalog_find(cat, s)) != NULL)
+	{
+		*since = m->stop_time + 1;
+		return 0;
+	}
+	if (time_parse(s, since, &perr) == 0)
+		return 0;
+	return pgb_error(err, EXIT_USAGE, "--since \"%s\" is not a backup of this repository, a time or last", s),
+		pgb_hint(err, "\"pgbkp info\" lists the backups; a time is YYYY-MM-DD HH:MM:SS[+HH]");
+}
 
 static void
 report(void *arg, const PgbError *problem)
@@ -26,12 +58,14 @@ cmd_verify(const Config *cfg, PgbError *err)
 	WalList		wal = {0};
 	Verifier	v;
 	SegNo		oldest;
+	TimestampUs started = time_now();
 	int			rc = -1;
 
 	if (repo == NULL)
 		return -1;
 	verifier_init(&v, repo, &cat, workers_resolve(cfg->jobs), report, NULL);
-	if (catalog_load(repo, &cat, err) != 0 || wal_list(repo, &wal, err) != 0)
+	if (catalog_load(repo, &cat, err) != 0 || wal_list(repo, &wal, err) != 0 ||
+		resolve_since(cfg, repo, &cat, &v.since, err) != 0)
 		goto done;
 	for (int i = 0; i < cat.ncorrupt; i++)
 	{
@@ -72,8 +106,22 @@ cmd_verify(const Config *cfg, PgbError *err)
 				  wal.nsegments + wal.nother + wal.nhistory);
 	else
 	{
-		printf("verify ok: %d backups (%zu chunks) and %d WAL files (%d segments, %d other) checked, no problems\n",
-			   cat.count, v.nchunks, wal.nsegments + wal.nother + wal.nhistory, wal.nsegments, wal.nother + wal.nhistory);
+		PgbError	merr = {0};
+
+		if (v.since)
+		{
+			char		when[64];
+
+			time_format_utc(v.since, when, sizeof(when));
+			printf("verify ok since %s: %d of %d backups (%zu chunks) and %d of %d WAL segments read, %d other WAL files, "
+				   "every backup's chain and WAL range and the archive's continuity checked, no problems\n",
+				   when, v.nbackups, cat.count, v.nchunks, v.nwal, wal.nsegments, wal.nother + wal.nhistory);
+		}
+		else
+			printf("verify ok: %d backups (%zu chunks) and %d WAL files (%d segments, %d other) checked, no problems\n",
+				   cat.count, v.nchunks, wal.nsegments + wal.nother + wal.nhistory, wal.nsegments, wal.nother + wal.nhistory);
+		if (verifymark_write(repo, started, &merr) != 0)
+			log_warn("the verify mark could not be written: %s", merr.msg);
 		rc = 0;
 	}
 done:

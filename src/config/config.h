@@ -135,6 +135,7 @@ typedef struct Config
 	bool		keep;			/* drill --keep */
 	bool		thorough;		/* drill --thorough */
 	int			drill_timeout;	/* drill --drill-timeout SECONDS */
+	char	   *verify_since;	/* verify --since LABEL|TIME|last, or NULL */
 	char	   *max_backup_age; /* check: a duration, or NULL */
 	char	   *max_archive_age;
 	int			min_backups;	/* check: 0 = not checked */

@@ -286,6 +286,12 @@ const OptionDef option_table[] = {
 		"restore the tablespace with this OID to DIR; may be repeated",
 	F(tablespace_map), 0},
 
+	/* verify */
+	{"since", 0, OPT_STRING, NULL, 0, 0, NULL, CMD_BIT(CMD_VERIFY),
+		NULL, NULL, "LABEL|TIME|last",
+		"check only the backups that stopped and the WAL archived since this backup, time or the last clean verify (last)",
+	F(verify_since), 0},
+
 	/* check (monitoring) */
 	{"max-backup-age", 0, OPT_STRING, NULL, 0, 0, NULL, CMD_BIT(CMD_CHECK),
 		"max_backup_age", "PGBKP_MAX_BACKUP_AGE", "DURATION",

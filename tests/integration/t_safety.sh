@@ -350,3 +350,48 @@ test_unknown_set_exit_4() {
     assert_rc 4 "restore from a missing repository"
     assert_not_exists "$d"
 }
+
+# verify --since: after a clean verify, only what was written since is read
+# (the new incremental's chunks and the new WAL); the archive's shape is
+# still checked whole. A flip in an old segment is found by a full verify.
+test_verify_since() {
+    pg_init main
+    pg_start main
+    expect_rc 0 pgbkp init
+    pg_sql main "create table t as select g, md5(g::text) from generate_series(1, 20000) g"
+    expect_rc 0 pgbkp backup --type full
+    local full
+    full=$(backup_labels | tail -n 1)
+    pg_switch_and_wait main >/dev/null
+    pg_switch_and_wait main >/dev/null
+    run pgbkp verify --since last
+    assert_rc 0 "first verify --since last: no mark yet, everything"
+    assert_output_contains "no verify has passed"
+    assert_output_contains "verify ok: 1 backups"
+    sleep 1.1
+    pg_sql main "update t set g = g where g % 10 = 0"
+    expect_rc 0 pgbkp backup --type incr
+    pg_switch_and_wait main >/dev/null
+    run pgbkp verify --since last
+    assert_rc 0 "verify --since last"
+    assert_output_matches "verify ok since .*: 1 of 2 backups \([0-9]+ chunks\) and [0-9]+ of [0-9]+ WAL segments read"
+    local read total
+    read=$(grep -oE '[0-9]+ of [0-9]+ WAL segments' "$RUN_OUT" | awk '{print $1}')
+    total=$(grep -oE '[0-9]+ of [0-9]+ WAL segments' "$RUN_OUT" | awk '{print $3}')
+    [ "$read" -ge 1 ] && [ "$read" -lt "$total" ] || fail "read $read of $total WAL segments"
+    run pgbkp verify --since "$full"
+    assert_rc 0 "verify --since LABEL"
+    assert_output_contains "1 of 2 backups"
+    run pgbkp verify --since nonsense
+    assert_rc 2 "verify --since nonsense"
+
+    # a flip in the oldest segment: the incremental verify does not read it, a full one does
+    local seg
+    seg=$(find "$REPO" -path '*/wal/*' -name '000000010000000000000001' | head -n 1)
+    [ -n "$seg" ] || seg=$(find "$REPO" -path '*/wal/*' -type f -regex '.*/[0-9A-F]\{24\}' | sort | head -n 1)
+    flip_byte "$seg" $(( $(stat -c %s "$seg") / 2 ))
+    run pgbkp verify --since last
+    assert_rc 0 "verify --since last after an old flip"
+    run pgbkp verify
+    assert_rc 6 "full verify after an old flip"
+}
