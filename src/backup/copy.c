@@ -1,5 +1,7 @@
 /* Copying a data directory into a backup (see copy.h). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backup/copy.h"
 #include "common/workers.h"
@@ -32,6 +34,17 @@ backup_chunk(void *shared, int worker, size_t task, PgbError *err)
 	}
 	pthread_mutex_lock(&run->lock);
 	progress_add(run->progress_state, res.len);
+	run->pages_checked += res.pages.checked;
+	if (res.pages.total > 0)
+	{
+		size_t		n = strlen(run->bad_pages_at);
+
+		run->bad_pages += res.pages.total;
+		for (uint32_t i = 0; i < res.pages.nblocks && n + 40 + strlen(mf->path) < sizeof(run->bad_pages_at); i++)
+			n += (size_t) snprintf(run->bad_pages_at + n, sizeof(run->bad_pages_at) - n, "%s%s%s%u",
+								   i == 0 ? (n ? " " : "") : ",", i == 0 ? mf->path : "", i == 0 ? ":" : "",
+								   res.pages.blocks[i]);
+	}
 	if (ch->kind == CHUNK_REF)
 		run->nref++;
 	else if (ch->kind == CHUNK_DELTA)

@@ -29,6 +29,9 @@ typedef struct BackupCopy
 	uint64_t	nstored,
 				nref,
 				ndelta;
+	uint64_t	pages_checked;	/* with store.check_pages */
+	uint64_t	bad_pages;
+	char		bad_pages_at[1024];	/* "PATH:BLOCK,BLOCK PATH:BLOCK ...", the first ones */
 
 	/* private */
 	struct ChunkTask *tasks;

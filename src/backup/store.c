@@ -8,6 +8,8 @@
 #include "backup/chain.h"
 #include "backup/chunk.h"
 #include "backup/store.h"
+#include "common/byteorder.h"
+#include "io/pagecsum.h"
 #include "io/fdio.h"
 #include "io/sha256.h"
 
@@ -85,17 +87,74 @@ store_delta(BundleWriter *bw, const uint8_t *buf, uint64_t len, uint32_t block_s
 	return bundle_frame_end(bw, &ch->length, err);
 }
 
+/* The relation block number of chunk c's first page: segment files hold 1 GiB each. */
+static uint32_t
+chunk_first_block(const char *rel, int c)
+{
+	const char *base = strrchr(rel, '/');
+	const char *dot = strchr(base ? base : rel, '.');
+	uint32_t	seg = dot ? (uint32_t) strtoul(dot + 1, NULL, 10) : 0;
+
+	return seg * PG_RELSEG_BLOCKS + (uint32_t) c * (MANIFEST_CHUNK_SIZE / PG_PAGE_SIZE);
+}
+
+static void
+page_failed(PageFailures *pf, uint32_t blkno)
+{
+	if (pf->nblocks < STORE_BAD_PAGES)
+		pf->blocks[pf->nblocks++] = blkno;
+	pf->total++;
+}
+
 /*
- * A chunk no parent has: file -> sha256 -> [block map ->] zstd -> bundle,
- * then the map as its own frame.
+ * A page that failed as it streamed by is read again by itself: it may have
+ * been torn by a write while it was read.  It counts as bad only when it
+ * fails again and it was not written since the backup started (its LSN is
+ * before start_lsn; WAL replay rewrites the newer ones).
+ */
+static void
+recheck_page(const BackupStore *bs, int fd, uint64_t off, uint32_t blkno, PageFailures *pf)
+{
+	uint8_t		page[PG_PAGE_SIZE];
+	Lsn			lsn;
+
+	if (pread(fd, page, sizeof(page), (off_t) off) != (ssize_t) sizeof(page))
+		return;					/* truncated since: replay recreates it */
+	lsn = ((Lsn) le_get_u32(page) << 32) | le_get_u32(page + 4);
+	if (lsn >= bs->start_lsn || pg_page_verify(page, blkno))
+		return;
+	page_failed(pf, blkno);
+}
+
+/* Every page of chunk c (len bytes from the file at fd; buf: its content, or NULL to read it). */
+static void
+check_chunk_pages(const BackupStore *bs, int fd, const char *rel, int c, const uint8_t *buf, uint64_t len,
+				  PageFailures *pf)
+{
+	uint32_t	blk0 = chunk_first_block(rel, c);
+	uint64_t	base = (uint64_t) c * MANIFEST_CHUNK_SIZE;
+
+	for (uint64_t i = 0; (i + 1) * PG_PAGE_SIZE <= len; i++)
+	{
+		pf->checked++;
+		if (buf == NULL || !pg_page_verify(buf + i * PG_PAGE_SIZE, blk0 + (uint32_t) i))
+			recheck_page(bs, fd, base + i * PG_PAGE_SIZE, blk0 + (uint32_t) i, pf);
+	}
+}
+
+/*
+ * A chunk no parent has: file -> sha256 -> [page check ->] [block map ->]
+ * zstd -> bundle, then the map as its own frame.
  */
 static int
 stream_chunk(const BackupStore *bs, StoreWorker *w, int fd, const char *full, const char *rel,
-			 int c, ManifestChunk *ch, uint64_t *len, PgbError *err)
+			 int c, ManifestChunk *ch, uint64_t *len, PageFailures *pf, PgbError *err)
 {
 	Stage	   *frame = bundle_frame_stage(w->bw);
 	Stage	   *map = NULL,
+			   *pages = NULL,
 			   *hash = NULL;
+	bool		check = bs->check_pages && chunk_is_relation(rel);
 	const uint64_t *entries;
 	uint32_t	n;
 	int			rc = -1;
@@ -103,7 +162,9 @@ stream_chunk(const BackupStore *bs, StoreWorker *w, int fd, const char *full, co
 	if (chunk_is_relation(rel) &&
 		(map = blockmap_stage_new(frame, bs->block_size, chunk_nblocks(MANIFEST_CHUNK_SIZE, bs->block_size), err)) == NULL)
 		return -1;
-	if ((hash = sha256_stage_new(map ? map : frame, err)) == NULL)
+	if (check && (pages = pagecheck_stage_new(map ? map : frame, chunk_first_block(rel, c), err)) == NULL)
+		goto done;
+	if ((hash = sha256_stage_new(pages ? pages : map ? map : frame, err)) == NULL)
 		goto done;
 	if (bundle_frame_begin(w->bw, &ch->bundle, &ch->offset, err) != 0 ||
 		fd_pump(fd, full, (uint64_t) c * MANIFEST_CHUNK_SIZE, MANIFEST_CHUNK_SIZE, w->piece, STORE_PIECE,
@@ -114,12 +175,22 @@ stream_chunk(const BackupStore *bs, StoreWorker *w, int fd, const char *full, co
 	ch->kind = CHUNK_STORED;
 	ch->size = *len;
 	sha256_stage_result(hash, ch->sha256, NULL);
+	if (pages != NULL)
+	{
+		PageCheckResult pr;
+
+		pagecheck_stage_result(pages, &pr);
+		if (pr.bad == 0)
+			pf->checked += pr.pages;
+		else
+			check_chunk_pages(bs, fd, rel, c, NULL, *len, pf);	/* read each again, by itself */
+	}
 	entries = map ? blockmap_stage_map(map, &n) : NULL;
 	if (map != NULL && *len > 0 && store_map(w->bw, entries, n, ch, err) != 0)
 		goto done;
 	rc = 0;
 done:
-	stage_free_chain(hash ? hash : map, frame);
+	stage_free_chain(hash ? hash : pages ? pages : map, frame);
 	return rc;
 }
 
@@ -251,10 +322,14 @@ store_chunk(const BackupStore *bs, StoreWorker *w, const char *full, const char 
 		return 0;
 	}
 	if (pch == NULL)
-		rc = stream_chunk(bs, w, fd, full, rel, c, ch, &res->len, err);
+		rc = stream_chunk(bs, w, fd, full, rel, c, ch, &res->len, &res->pages, err);
 	else
+	{
 		rc = read_chunk(w, fd, full, c, ch, &res->len, err) != 0 ? -1 :
 			store_read(bs, w, rel, c, pch, ch, res, err);
+		if (rc == 0 && bs->check_pages && chunk_is_relation(rel))
+			check_chunk_pages(bs, fd, rel, c, w->chunk, res->len, &res->pages);
+	}
 	close(fd);
 	return rc;
 }

@@ -20,7 +20,19 @@ typedef struct BackupStore
 	const Catalog *cat;
 	const Manifest *parent;		/* NULL for a full backup */
 	uint32_t	block_size;
+	bool		check_pages;	/* data checksums are on: verify each relation page */
+	Lsn			start_lsn;		/* pages written since (LSN at or past it) are not checked */
 } BackupStore;
+
+#define STORE_BAD_PAGES 8
+
+typedef struct PageFailures
+{
+	uint32_t	checked;		/* pages verified */
+	uint32_t	total;			/* pages that failed, re-read once */
+	uint32_t	nblocks;
+	uint32_t	blocks[STORE_BAD_PAGES];	/* the first ones, block numbers in the relation */
+} PageFailures;
 
 /* One worker's bundle and scratch buffers. */
 typedef struct StoreWorker
@@ -36,6 +48,7 @@ typedef struct StoreResult
 	bool		gone;			/* the file vanished before it was opened */
 	/* set when the parent's block map was damaged (the chunk was stored whole) */
 	PgbError	warning;
+	PageFailures pages;			/* with check_pages, for relation files */
 } StoreResult;
 
 int			store_worker_init(StoreWorker *w, Repo *repo, const char *label, int level,

@@ -202,7 +202,7 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
-	run.store = (BackupStore) {repo, cat, parent, si->block_size};
+	run.store = (BackupStore) {repo, cat, parent, si->block_size, si->data_checksums, 0};
 	run.m = &m;
 	run.walk = &walk;
 	run.nworkers = nworkers;
@@ -217,6 +217,7 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	if (db_backup_start(conn, si->version_num, label, cfg->start_fast,
 						&m.start_lsn, &m.timeline, &m.start_time, err) != 0)
 		goto done;
+	run.store.start_lsn = m.start_lsn;	/* pages written from here on are not checked */
 	if (walk_data_dir(pgdata, &m, &walk, err) != 0 ||
 		backup_copy(&run, &ids, err) != 0)
 		goto done;
@@ -230,6 +231,13 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 			goto done;
 	m.nbundles = ids.last;
 	m.repo_size = ids.stored;
+	m.pages_checked = run.pages_checked;
+	m.bad_pages = run.bad_pages;
+	if (run.bad_pages > 0 && (m.bad_pages_at = strdup(run.bad_pages_at)) == NULL)
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		goto done;
+	}
 	manifest_sort_files(&m);
 	if (await_backup_wal(cfg, repo, &m, err) != 0)
 		goto done;
@@ -243,6 +251,17 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 			 type, label, m.nfiles, m.size / 1048576.0, m.repo_size / 1048576.0, m.nbundles,
 			 (unsigned long long) run.nstored, (unsigned long long) run.ndelta,
 			 (unsigned long long) run.nref, lsn1, lsn2);
+	if (si->data_checksums)
+		log_info("data checksums: %llu pages verified, %llu failed", (unsigned long long) run.pages_checked,
+				 (unsigned long long) run.bad_pages);
+	if (run.bad_pages > 0)
+	{
+		pgb_error(err, EXIT_BAD_PAGES, "backup %s is complete and kept, but %llu page%s failed %s data checksum: %s",
+				  label, (unsigned long long) run.bad_pages, run.bad_pages == 1 ? "" : "s",
+				  run.bad_pages == 1 ? "its" : "their", run.bad_pages_at);
+		pgb_hint(err, "the database has damaged pages (PATH:BLOCK); pg_amcheck or \"pgbkp drill\" name the relations; an older backup may hold good copies");
+		goto done;
+	}
 	rc = 0;
 done:
 	backup_copy_free(&run);

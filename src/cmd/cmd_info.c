@@ -60,6 +60,9 @@ backup_json(const Manifest *m, const WalList *wal)
 	json_object_object_add(o, "recoverable_until", w.wal_complete ? json_time(w.end) : NULL);
 	json_object_object_add(o, "pg_version", json_object_new_int(m->pg_version));
 	json_object_object_add(o, "pgbkp_version", json_object_new_string(m->pgbkp_version ? m->pgbkp_version : ""));
+	json_object_object_add(o, "pages_checked", json_object_new_int64((int64_t) m->pages_checked));
+	json_object_object_add(o, "bad_pages", json_object_new_int64((int64_t) m->bad_pages));
+	json_object_object_add(o, "bad_pages_at", m->bad_pages_at ? json_object_new_string(m->bad_pages_at) : NULL);
 	return o;
 }
 
@@ -175,6 +178,10 @@ print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
 		printf("    size %.1f MB, stored %.1f MB, %d files, WAL %s .. %s%s\n",
 			   m->size / 1048576.0, m->repo_size / 1048576.0, m->nfiles, first, last,
 			   w.wal_complete ? "" : "  (WAL MISSING: not restorable)");
+		if (m->bad_pages > 0)
+			printf("    DAMAGED PAGES: %llu of %llu checked pages failed their data checksum when read: %s\n",
+				   (unsigned long long) m->bad_pages, (unsigned long long) m->pages_checked,
+				   m->bad_pages_at ? m->bad_pages_at : "");
 	}
 	for (int i = 0; i < cat->ncorrupt; i++)
 		printf("  backup %s  UNUSABLE: %s\n", cat->corrupt[i], cat->corrupt_error[i]);

@@ -79,7 +79,16 @@ cmd_verify(const Config *cfg, PgbError *err)
 	if (verify_backups(&v, err) != 0)
 		goto done;
 	for (int b = 0; b < cat.count; b++)
-		log_info("backup %s (%s): %d files checked", cat.backups[b].label, cat.backups[b].type, cat.backups[b].nfiles);
+	{
+		const Manifest *m = &cat.backups[b];
+
+		log_info("backup %s (%s): %d files checked", m->label, m->type, m->nfiles);
+		/* the repository holds faithfully what was read: damaged pages are a warning, not a repository problem */
+		if (m->bad_pages > 0)
+			log_warn("backup %s holds %llu page%s that failed the data checksum when they were read: %s", m->label,
+					 (unsigned long long) m->bad_pages, m->bad_pages == 1 ? "" : "s",
+					 m->bad_pages_at ? m->bad_pages_at : "");
+	}
 	oldest = v.oldest;
 	{
 		SegNo		from;

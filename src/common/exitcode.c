@@ -19,6 +19,7 @@ const ExitCodeInfo exit_code_table[] = {
 	{EXIT_CHECK_FAILED, "check-failed", "drill: the backup restored and recovered, but a check failed (see the report)"},
 	{EXIT_INTERRUPTED, "interrupted", "drill: stopped by SIGINT or SIGTERM; the server it started was stopped and its directories removed"},
 	{EXIT_STALE, "stale", "check --max-backup-age/--max-archive-age/--min-backups: the newest backup or archived WAL is older than allowed, or there are fewer backups"},
+	{EXIT_BAD_PAGES, "bad-pages", "backup: the backup completed and is kept (it is the best copy there is), but data pages failed their checksums when read; they are listed"},
 	{EXIT_RECOVERY_ABORT, "recovery-abort", "archive-get failed for a reason other than a missing file while not in standby mode; PostgreSQL stops recovery instead of ending it early"},
 	{0, 0, 0}
 };

@@ -40,6 +40,7 @@ manifest_free(Manifest *m)
 	free(m->cluster);
 	free(m->pgdata);
 	free(m->pgbkp_version);
+	free(m->bad_pages_at);
 	manifest_init(m);
 }
 

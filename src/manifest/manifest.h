@@ -94,6 +94,9 @@ typedef struct Manifest
 	uint64_t	repo_size;		/* sum of stored bytes (bundles) */
 	uint32_t	nbundles;
 	uint64_t	chunk_size;		/* format 1: 0 (one chunk per file) */
+	uint64_t	pages_checked;	/* relation pages whose data checksum was verified while read */
+	uint64_t	bad_pages;		/* of which failed (read twice, not written since the start) */
+	char	   *bad_pages_at;	/* "PATH:BLOCK,BLOCK PATH:BLOCK ..." (the first ones), or NULL */
 
 	int			ndirs;
 	ManifestDir *dirs;

@@ -134,6 +134,12 @@ parse_header(Manifest *m, char *key, char *value, PgbError *err)
 		ok = parse_u64(value, 10, &m->chunk_size);
 	else if (strcmp(key, "bundles") == 0)
 		ok = parse_u64(value, 10, &u) && ((m->nbundles = (uint32_t) u), true);
+	else if (strcmp(key, "pages_checked") == 0)
+		ok = parse_u64(value, 10, &m->pages_checked);
+	else if (strcmp(key, "bad_pages") == 0)
+		ok = parse_u64(value, 10, &m->bad_pages);
+	else if (strcmp(key, "bad_pages_at") == 0)
+		ok = (free(m->bad_pages_at), (m->bad_pages_at = strdup(value)) != NULL);
 	/* unknown header keys are ignored: later versions may add fields */
 	return ok ? 0 : -1;
 }

@@ -165,6 +165,11 @@ manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
 		out_header_u64(o, "repo_size", m->repo_size, err) != 0 ||
 		out_header_u64(o, "bundles", m->nbundles, err) != 0)
 		goto done;
+	if (m->pages_checked > 0 &&
+		(out_header_u64(o, "pages_checked", m->pages_checked, err) != 0 ||
+		 out_header_u64(o, "bad_pages", m->bad_pages, err) != 0 ||
+		 (m->bad_pages_at && out_header(o, "bad_pages_at", m->bad_pages_at, err) != 0)))
+		goto done;
 	for (int i = 0; i < m->ndirs; i++)
 	{
 		const char *f[2] = {m->dirs[i].path, n1};

@@ -178,7 +178,21 @@ test_drill_corrupt_heap_page() {
     flip_byte "${PG_DATA[main]}/$file" $((8192 + 4000))
     flip_byte "${PG_DATA[main]}/$file" $((8192 + 4001))
     pg_start main
-    expect_rc 0 pgbkp backup --type full
+    # the backup reports the bad page (it keeps the backup: the best copy there is)
+    run pgbkp backup --type full
+    assert_rc 17 "backup of a cluster with a damaged page"
+    assert_output_contains "1 page failed its data checksum: $file:1"
+    assert_eq 1 "$(info_json | jq '.backups[-1].bad_pages')" "bad pages in info"
+    [ "$(info_json | jq '.backups[-1].pages_checked')" -gt 100 ] || fail "pages were not checked"
+    run pgbkp verify
+    assert_rc 0 "verify: the repository holds what was read"
+    assert_output_contains "page that failed the data checksum when they were read: $file:1"
+    run pgbkp info
+    assert_output_contains "DAMAGED PAGES: 1 of"
+    # an incremental on top reads the page again (the parent has the chunk): reported again
+    run pgbkp backup --type incr
+    assert_rc 17 "incremental of a cluster with a damaged page"
+    assert_output_contains "$file:1"
     run drill --junit "$ROOT/work/corrupt.xml" --output json
     assert_rc 14 "drill of a backup with a corrupt page"
     jq -r '.steps[] | select(.name == "checksums") | .message' "$RUN_OUT" | grep -q "${file#base/} block 1\|$file block 1" ||
