@@ -183,6 +183,7 @@ typedef enum RepoField
 	RF_LOCK,
 	RF_WAL_SEGMENTS,
 	RF_WAL_LAST,
+	RF_BAD_PAGES,
 	RF_DRILL_TIME,
 	RF_DRILL_SUCCESS,
 	RF_DRILL_RTO,
@@ -206,7 +207,7 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 			continue;
 		if (f >= RF_DRILL_TIME && !r->drill_known)
 			continue;
-		if ((f == RF_BACKUPS || f == RF_STORED || f == RF_WAL_SEGMENTS || f == RF_WAL_LAST) &&
+		if ((f == RF_BACKUPS || f == RF_STORED || f == RF_WAL_SEGMENTS || f == RF_WAL_LAST || f == RF_BAD_PAGES) &&
 			r->status != METRICS_REPO_OK &&
 			r->status != METRICS_REPO_NO_BACKUPS)
 			continue;			/* unknown */
@@ -237,6 +238,9 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 				break;
 			case RF_WAL_LAST:
 				prom_sample(w, name, &l, r->wal_last_time);
+				break;
+			case RF_BAD_PAGES:
+				prom_sample_u64(w, name, &l, r->newest_bad_pages);
 				break;
 			case RF_DRILL_TIME:
 				prom_sample(w, name, &l, r->drill_time);
@@ -346,6 +350,8 @@ metrics_render(const MetricsSnapshot *s, double now, MemBuf *out)
 	repo_family(&w, s, "pgbkp_repository_wal_segments", "WAL segments archived in each repository.", RF_WAL_SEGMENTS);
 	repo_family(&w, s, "pgbkp_repository_wal_last_archived_timestamp_seconds",
 				"When the newest WAL segment reached each repository (as the repository records it).", RF_WAL_LAST);
+	repo_family(&w, s, "pgbkp_repository_newest_backup_bad_pages",
+				"Pages of the newest backup in each repository that failed their data checksum when read.", RF_BAD_PAGES);
 	repo_family(&w, s, "pgbkp_drill_last_timestamp_seconds",
 				"When the newest restore drill of each repository started (pgbkp drill).", RF_DRILL_TIME);
 	repo_family(&w, s, "pgbkp_drill_last_success",

@@ -137,6 +137,7 @@ typedef struct MetricsRepo
 	int			nsegments;		/* archived WAL segments */
 	double		wal_last_time;	/* unix s when the newest segment was archived, 0 none */
 	uint64_t	stored_bytes;	/* sum of the backups' stored bytes */
+	uint64_t	newest_bad_pages;	/* pages of the newest backup that failed their data checksum */
 	bool		drill_known;	/* a drill record was found */
 	bool		drill_passed;
 	double		drill_time;		/* unix s when the newest drill started */

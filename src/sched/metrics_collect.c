@@ -176,6 +176,7 @@ collect_one(const Config *cfg, int index, MetricsRepo *r, MetricsSnapshot *s)
 		else
 		{
 			r->nbackups = cat.count;
+			r->newest_bad_pages = cat.count > 0 ? cat.backups[cat.count - 1].bad_pages : 0;
 			for (int i = 0; i < cat.count; i++)
 			{
 				backup_row(&cat, &wal, &cat.backups[i], &r->backups[i]);

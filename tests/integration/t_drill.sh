@@ -189,6 +189,17 @@ test_drill_corrupt_heap_page() {
     assert_output_contains "page that failed the data checksum when they were read: $file:1"
     run pgbkp info
     assert_output_contains "DAMAGED PAGES: 1 of"
+    # the metrics count them
+    local mport mout i
+    mport=$(free_port)
+    pgbkp_bg "$ROOT/work/metrics.log" metrics --metrics-port "$mport" --metrics-address 127.0.0.1
+    for ((i = 0; i < 100; i++)); do
+        mout=$(curl -sf --noproxy "*" "http://127.0.0.1:$mport/metrics" || true)
+        grep -q "^pgbkp_repository_newest_backup_bad_pages" <<<"$mout" && break
+        sleep 0.2
+    done
+    kill "$BG_PID"
+    grep -Eq "^pgbkp_repository_newest_backup_bad_pages\\{.*\\} 1$" <<<"$mout" || fail "no bad page in the metrics"
     # an incremental on top reads the page again (the parent has the chunk): reported again
     run pgbkp backup --type incr
     assert_rc 17 "incremental of a cluster with a damaged page"

@@ -686,7 +686,7 @@ START_TEST(test_render_structure)
 			}
 		}
 	}
-	ck_assert_int_eq(families, 26 + 6 + 20);	/* pgbkp (6 of them the drill's), the exporter's */
+	ck_assert_int_eq(families, 26 + 7 + 20);	/* pgbkp (6 of them the drill's), the exporter's */
 	free(text);
 }
 END_TEST
