@@ -546,6 +546,17 @@ cmd_drill(const Config *cfg, PgbError *err)
 			pgb_hint(err, "run it as the database's operating system user, e.g. sudo -u postgres pgbkp drill ...");
 	if (cfg->dry_run)
 		return pgb_error(err, EXIT_USAGE, "drill has no --dry-run; restore --dry-run shows the plan");
+	for (int i = 0; i < cfg->ndrill_checks; i++)
+	{
+		const DrillCheckDef *d = &cfg->drill_checks[i];
+
+		if (usercheck_add(&checks, d->name, d->database, d->expect, d->sql, d->where ? d->where : "drill_checks",
+						  err) != 0)
+		{
+			usercheck_list_free(&checks);
+			return -1;
+		}
+	}
 	for (int i = 0; i < cfg->check_sql.count; i++)
 		if (usercheck_parse_file(cfg->check_sql.values[i], &checks, err) != 0)
 		{

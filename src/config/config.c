@@ -118,6 +118,40 @@ apply_file_job(void *arg, const char *index, const char *key, const char *value,
 	return schedjob_init(&cfg->sched[cfg->nsched++], where, err);
 }
 
+/* InventoryRepoFn: collect the drill_checks entries (checked by drill). */
+static int
+apply_file_check(void *arg, const char *index, const char *key, const char *value,
+				 const char *where, PgbError *err)
+{
+	Config	   *cfg = ((Loader *) arg)->cfg;
+	DrillCheckDef *d;
+	char	   *field = NULL;
+	size_t		size = 0;
+
+	(void) index;
+	if (key == NULL)
+	{
+		if (cfg->ndrill_checks == CONFIG_MAX_DRILL_CHECKS)
+			return pgb_error(err, EXIT_CONFIG, "%s: more than %d drill checks", where, CONFIG_MAX_DRILL_CHECKS);
+		d = &cfg->drill_checks[cfg->ndrill_checks++];
+		memset(d, 0, sizeof(*d));
+		return config_set_string(&d->where, where, err);
+	}
+	d = &cfg->drill_checks[cfg->ndrill_checks - 1];
+	if (strcmp(key, "sql") == 0)
+		return config_set_string(&d->sql, value, err);
+	if (strcmp(key, "name") == 0)
+		field = d->name, size = sizeof(d->name);
+	else if (strcmp(key, "database") == 0)
+		field = d->database, size = sizeof(d->database);
+	else
+		field = d->expect, size = sizeof(d->expect);
+	if (strlen(value) >= size)
+		return pgb_error(err, EXIT_CONFIG, "%s: value of \"%s\" is too long", where, key);
+	memcpy(field, value, strlen(value) + 1);
+	return 0;
+}
+
 /* InventoryRepoFn: collect the cluster's members. */
 static int
 apply_file_member(void *arg, const char *addr, const char *key, const char *value,
@@ -223,7 +257,8 @@ apply_file(Loader *ld, PgbError *err)
 			return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	}
 	{
-		static const InventoryCallbacks cb = {apply_file_setting, apply_file_repo, apply_file_member, apply_file_job};
+		static const InventoryCallbacks cb = {apply_file_setting, apply_file_repo, apply_file_member, apply_file_job,
+		apply_file_check};
 
 		return inventory_load(cfg->config_file, cfg->cluster, &cb, ld, err);
 	}
@@ -465,6 +500,12 @@ config_free(Config *cfg)
 	for (int i = 0; i < cfg->nsched; i++)
 		free(cfg->sched[i].where);
 	cfg->nsched = 0;
+	for (int i = 0; i < cfg->ndrill_checks; i++)
+	{
+		free(cfg->drill_checks[i].where);
+		free(cfg->drill_checks[i].sql);
+	}
+	cfg->ndrill_checks = 0;
 	for (int i = 0; i < cfg->nargs; i++)
 		free(cfg->args[i]);
 	free(cfg->args);

@@ -29,6 +29,18 @@ typedef struct ScheduleJob
 	char	   *where;			/* FILE:LINE */
 } ScheduleJob;
 
+/* One entry of the pgbkp: section's drill_checks list (see drill/usercheck.h). */
+typedef struct DrillCheckDef
+{
+	char		name[96];
+	char		database[128];
+	char		expect[300];
+	char	   *sql;
+	char	   *where;			/* FILE:LINE */
+} DrillCheckDef;
+
+#define CONFIG_MAX_DRILL_CHECKS 32
+
 /* A member of the cluster in the inventory: hosts: {ADDR: {pg_seq, ...}}. */
 typedef struct ClusterMember
 {
@@ -135,6 +147,8 @@ typedef struct Config
 	bool		keep;			/* drill --keep */
 	bool		thorough;		/* drill --thorough */
 	int			drill_timeout;	/* drill --drill-timeout SECONDS */
+	int			ndrill_checks;	/* the pgbkp: section's drill_checks */
+	DrillCheckDef drill_checks[CONFIG_MAX_DRILL_CHECKS];
 	char	   *verify_since;	/* verify --since LABEL|TIME|last, or NULL */
 	char	   *max_backup_age; /* check: a duration, or NULL */
 	char	   *max_archive_age;

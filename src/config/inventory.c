@@ -197,8 +197,9 @@ load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
 		const char *key = inv_scalar(knode);
 		const OptionDef *opt = key ? option_find_yaml(key) : NULL;
 
-		if (key && (strcmp(key, "repositories") == 0 || strcmp(key, "schedule") == 0))
-			continue;			/* read by pigsty_repos and schedule_jobs */
+		if (key && (strcmp(key, "repositories") == 0 || strcmp(key, "schedule") == 0 ||
+					strcmp(key, "drill_checks") == 0))
+			continue;			/* read by pigsty_repos, schedule_jobs and drill_checks */
 		if (opt == NULL)
 		{
 			char		name[128];
@@ -287,6 +288,57 @@ schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_
 			if (text == NULL)
 				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" must be a single value", where, k);
 			if (inv->job(inv->arg, index, k, text, where, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* The drill_checks list of the pgbkp: sections (top level first): {name, sql, expect, database}. */
+static int
+drill_checks(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top, PgbError *err)
+{
+	static const char *const keys[] = {"name", "sql", "expect", "database", NULL};
+	yaml_node_t *list = inv_map_get(inv, top, "drill_checks");
+	char		where[1024];
+	int			n = 0;
+
+	if (list == NULL)
+		list = inv_map_get(inv, inv_map_get(inv, cvars, "pgbkp"), "drill_checks");
+	if (list == NULL)
+		list = inv_map_get(inv, inv_map_get(inv, gvars, "pgbkp"), "drill_checks");
+	if (inv_is_null(list) || inv->check == NULL)
+		return 0;
+	if (list->type != YAML_SEQUENCE_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"drill_checks\" must be a list of checks", inv->path, NODE_LINE(list));
+	for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top; i++)
+	{
+		yaml_node_t *entry = yaml_document_get_node(&inv->doc, *i);
+		char		index[16];
+
+		snprintf(index, sizeof(index), "%d", ++n);
+		inv_where(inv, entry, where, sizeof(where));
+		if (entry->type != YAML_MAPPING_NODE)
+			return pgb_error(err, EXIT_CONFIG, "%s: a drill check must be a mapping such as "
+							 "{name: orders today, sql: \"SELECT count(*) FROM orders\", expect: \"> 0\"}", where);
+		if (inv_unique_keys(inv, entry, err) < 0 || inv->check(inv->arg, index, NULL, where, where, err) < 0)
+			return -1;
+		for (yaml_node_pair_t *p = entry->data.mapping.pairs.start; p < entry->data.mapping.pairs.top; p++)
+		{
+			yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
+			const char *k = inv_scalar(knode);
+			const char *text = inv_scalar(yaml_document_get_node(&inv->doc, p->value));
+			bool		known = false;
+
+			inv_where(inv, knode, where, sizeof(where));
+			for (int j = 0; k && keys[j]; j++)
+				known |= strcmp(k, keys[j]) == 0;
+			if (!known)
+				return pgb_error(err, EXIT_CONFIG, "%s: unknown key \"%s\" in a drill check (keys: name, sql, expect, database)",
+								 where, k ? k : "(not a scalar)");
+			if (text == NULL)
+				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" must be a single value", where, k);
+			if (inv->check(inv->arg, index, k, text, where, err) < 0)
 				return -1;
 		}
 	}
@@ -397,7 +449,8 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 	if (pigsty_vars(inv, root, gvars, cvars, err) < 0 ||
 		pigsty_repos(inv, section_repositories(inv, gvars, cvars, top_section), err) < 0 ||
 		pigsty_members(inv, inv_map_get(inv, group, "hosts"), err) < 0 ||
-		schedule_jobs(inv, gvars, cvars, top_section, err) < 0)
+		schedule_jobs(inv, gvars, cvars, top_section, err) < 0 ||
+		drill_checks(inv, gvars, cvars, top_section, err) < 0)
 		return -1;
 
 	if (load_section(inv, inv_map_get(inv, gvars, "pgbkp"), err) < 0 ||
@@ -435,7 +488,7 @@ inventory_load(const char *path, const char *cluster,
 			   const InventoryCallbacks *cb, void *arg, PgbError *err)
 {
 	Inventory	inv = {.path = path, .set = cb->set, .repo = cb->repo, .member = cb->member,
-	.job = cb->job, .arg = arg};
+	.job = cb->job, .check = cb->check, .arg = arg};
 	yaml_parser_t parser;
 	struct stat st;
 	FILE	   *fp;

@@ -49,6 +49,7 @@ typedef struct InventoryCallbacks
 	InventoryRepoFn repo;		/* repositories */
 	InventoryRepoFn member;		/* cluster members (name: the address) */
 	InventoryRepoFn job;		/* schedule entries (name: "1", "2", ...) */
+	InventoryRepoFn check;		/* drill_checks entries (name: "1", "2", ...) */
 } InventoryCallbacks;
 
 int			inventory_load(const char *path, const char *cluster,

@@ -43,6 +43,7 @@ typedef struct Inventory
 	InventoryRepoFn repo;
 	InventoryRepoFn member;
 	InventoryRepoFn job;
+	InventoryRepoFn check;
 	void	   *arg;
 	PgbError	dup;			/* the first repeated key inv_map_get met; fails the load */
 	PigstyVars	pv;				/* set by pigsty_vars */

@@ -303,3 +303,22 @@ usercheck_list_free(UserCheckList *list)
 	list->items = NULL;
 	list->count = 0;
 }
+
+int
+usercheck_add(UserCheckList *list, const char *name, const char *database, const char *expect, const char *sql,
+			  const char *origin, PgbError *err)
+{
+	UserCheck  *c;
+
+	if (name == NULL || name[0] == '\0' || sql == NULL || only_space(sql))
+		return pgb_error(err, EXIT_CONFIG, "%s: a drill check needs a name and sql", origin);
+	if ((c = list_add(list, name, origin, 0, err)) == NULL)
+		return -1;
+	snprintf(c->origin, sizeof(c->origin), "%s", origin);
+	snprintf(c->database, sizeof(c->database), "%s", database ? database : "");
+	if (expect && expect[0] && usercheck_set_expect(c, expect, err) != 0)
+		return -1;
+	if ((c->sql = strdup(sql)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	return 0;
+}

@@ -48,6 +48,10 @@ int			usercheck_set_expect(UserCheck *c, const char *text, PgbError *err);
 /* Judge a check's result: true when it passes; why says what was seen. */
 bool		usercheck_judge(const UserCheck *c, const DbTable *result, char *why, size_t len);
 
+/* Append one check given whole (the configuration's drill_checks); expect may be "". */
+int			usercheck_add(UserCheckList *list, const char *name, const char *database, const char *expect,
+						  const char *sql, const char *origin, PgbError *err);
+
 void		usercheck_list_free(UserCheckList *list);
 
 #endif

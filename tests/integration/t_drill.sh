@@ -281,3 +281,37 @@ test_check_stale_backups_and_wal() {
     run as_pg NO_FAKE_STAT=1 faketime -f +2h "$INST/bin/pgbkp" "${opts[@]}" check --max-backup-age 1d
     assert_rc 0 "within a day"
 }
+
+# drill_checks in the configuration: the same checks as a check file, with
+# the file's line in messages; an unknown key is refused before anything runs.
+test_drill_checks_from_configuration() {
+    drill_setup
+    local cfg=$ROOT/drill.yml
+    cat >"$cfg" <<EOC
+pgbkp:
+  cluster: $CLUSTER
+  repo_path: $REPO
+  pg_host: $SOCK
+  pg_port: ${PG_PORT[main]}
+  pg_data: ${PG_DATA[main]}
+  drill_checks:
+    - {name: rows in t, sql: "SELECT count(*) FROM t", expect: "= 5000"}
+    - name: orders today
+      database: app
+      sql: |
+        SELECT count(*)
+          FROM orders WHERE day = current_date
+      expect: "> 0"
+EOC
+    chmod 644 "$cfg"
+    run as_pg TMPDIR="$ROOT/drilltmp" "$INST/bin/pgbkp" --config "$cfg" drill --output json
+    assert_rc 0 "drill with the configuration's checks"
+    assert_eq "passed passed" "$(jq -r '[.steps[] | select(.name == "check: rows in t" or .name == "check: orders today") | .result] | join(" ")' "$RUN_OUT")" \
+        "the configuration's checks ran"
+    assert_drill_clean
+    sed -i 's/expect: "= 5000"/expected: "= 5000"/' "$cfg"
+    run as_pg TMPDIR="$ROOT/drilltmp" "$INST/bin/pgbkp" --config "$cfg" drill
+    assert_rc 3 "unknown key in a drill check"
+    assert_output_contains 'unknown key "expected" in a drill check'
+    assert_drill_clean
+}
