@@ -499,6 +499,22 @@ start_slow_backup() {
     fail "backup did not call pg_backup_start within 180 s"
 }
 
+# metrics_scrape_once REGEX: start `pgbkp metrics` for cluster main on a
+# free port, print its first scrape with a line matching REGEX (the last one
+# after about 20 s), stop it.
+metrics_scrape_once() {
+    local port out="" i
+    port=$(free_port)
+    pgbkp_bg "$ROOT/work/metrics-once.log" metrics --metrics-port "$port" --metrics-address 127.0.0.1
+    for ((i = 0; i < 100; i++)); do
+        out=$(curl -sf --noproxy '*' "http://127.0.0.1:$port/metrics" || true)
+        grep -q -- "$1" <<<"$out" && break
+        sleep 0.2
+    done
+    kill "$BG_PID" 2>/dev/null || true
+    printf '%s\n' "$out"
+}
+
 # info_json: `pgbkp info --output json` of this root's repository.
 info_json() {
     pgbkp info --output json

@@ -122,16 +122,8 @@ SQL
     # the report is recorded in the repository: the metrics endpoint says the
     # newest drill (the failing one) failed, and when and how long it took
     [ "$(find "$REPO" -path '*/drill/*.json' | wc -l)" = 3 ] || fail "expected 3 drill records in the repository"
-    local port mout
-    port=$(free_port)
-    pgbkp_bg "$ROOT/work/metrics.log" metrics --metrics-port "$port" --metrics-address 127.0.0.1
-    local i
-    for ((i = 0; i < 100; i++)); do
-        mout=$(curl -sf --noproxy '*' "http://127.0.0.1:$port/metrics" || true)
-        grep -q '^pgbkp_drill_last_success' <<<"$mout" && break
-        sleep 0.2
-    done
-    kill "$BG_PID"
+    local mout
+    mout=$(metrics_scrape_once '^pgbkp_drill_last_success')
     grep -E '^pgbkp_drill_last_success\{.*repo="default".*\} 0$' <<<"$mout" || fail "no failed last drill in the metrics"
     grep -E '^pgbkp_drill_last_rto_seconds\{.*\} [0-9.]+' <<<"$mout" || fail "no drill RTO in the metrics"
     grep -E '^pgbkp_drill_last_timestamp_seconds\{.*\} [0-9.e+]+' <<<"$mout" || fail "no drill time in the metrics"
@@ -190,15 +182,8 @@ test_drill_corrupt_heap_page() {
     run pgbkp info
     assert_output_contains "DAMAGED PAGES: 1 of"
     # the metrics count them
-    local mport mout i
-    mport=$(free_port)
-    pgbkp_bg "$ROOT/work/metrics.log" metrics --metrics-port "$mport" --metrics-address 127.0.0.1
-    for ((i = 0; i < 100; i++)); do
-        mout=$(curl -sf --noproxy "*" "http://127.0.0.1:$mport/metrics" || true)
-        grep -q "^pgbkp_repository_newest_backup_bad_pages" <<<"$mout" && break
-        sleep 0.2
-    done
-    kill "$BG_PID"
+    local mout
+    mout=$(metrics_scrape_once '^pgbkp_repository_newest_backup_bad_pages')
     grep -Eq "^pgbkp_repository_newest_backup_bad_pages\\{.*\\} 1$" <<<"$mout" || fail "no bad page in the metrics"
     # an incremental on top reads the page again (the parent has the chunk): reported again
     run pgbkp backup --type incr

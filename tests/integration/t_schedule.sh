@@ -251,14 +251,8 @@ EOC
     # the history has the run; the repository has the drill's report
     info_json | jq -e '.jobs[] | select(.job == "drill" and .outcome == "ok")' >/dev/null || fail "no drill run in the job history"
     [ "$(find "$REPO" -path '*/drill/*.json' | wc -l)" -ge 1 ] || fail "no drill report in the repository"
-    pgbkp_bg "$ROOT/work/metrics.log" metrics --metrics-port "$MPORT" --metrics-address 127.0.0.1
-    local i m=""
-    for ((i = 0; i < 100; i++)); do
-        m=$(curl -sf --noproxy '*' "http://127.0.0.1:$MPORT/metrics" || true)
-        grep -q '^pgbkp_drill_last_success' <<<"$m" && break
-        sleep 0.2
-    done
-    kill "$BG_PID"
+    local m
+    m=$(metrics_scrape_once '^pgbkp_drill_last_success')
     grep -Eq '^pgbkp_drill_last_success\{.*\} 1$' <<<"$m" || fail "the metrics do not show the passed drill"
     [ -z "$(ls -A "$ROOT/drilltmp")" ] || fail "the scheduled drill left files behind"
 }

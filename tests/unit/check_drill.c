@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "drill/report.h"
 #include "drill/usercheck.h"
 
@@ -199,8 +200,6 @@ main(void)
 {
 	Suite	   *s = suite_create("drill");
 	TCase	   *tc = tcase_create("drill");
-	SRunner    *sr;
-	int			failed;
 
 	tcase_add_test(tc, test_parse_named_checks);
 	tcase_add_test(tc, test_parse_defaults_and_errors);
@@ -208,9 +207,5 @@ main(void)
 	tcase_add_test(tc, test_junit);
 	tcase_add_test(tc, test_json);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(s);
 }

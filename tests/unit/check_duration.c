@@ -2,6 +2,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "harness.h"
 #include "common/duration.h"
 
 static int64_t
@@ -61,15 +62,9 @@ main(void)
 {
 	Suite	   *s = suite_create("duration");
 	TCase	   *tc = tcase_create("duration");
-	SRunner    *sr;
-	int			failed;
 
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_format);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(s);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "common/byteorder.h"
 #include "common/crc32c.h"
 #include "pg/walreader.h"
@@ -264,16 +265,10 @@ main(void)
 {
 	Suite	   *s = suite_create("walreader");
 	TCase	   *tc = tcase_create("walreader");
-	SRunner    *sr;
-	int			failed;
 
 	tcase_add_test(tc, test_restore_point_found_and_damage_detected);
 	tcase_add_test(tc, test_record_across_pages_and_segment_end);
 	tcase_add_test(tc, test_summary_round_trip);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run(s);
 }
