@@ -34,12 +34,12 @@
 #include "drill/checks.h"
 #include "drill/pgserver.h"
 #include "drill/report.h"
+#include "drill/scratch.h"
 #include "drill/usercheck.h"
 #include "pg/bindir.h"
 #include "repo/drillrec.h"
 #include "sched/jobs.h"
 
-#define SOCKET_PATH_MAX 107		/* sun_path, less the NUL */
 #define FREE_SPACE_MARGIN (256ULL * 1024 * 1024)	/* WAL replayed, the server's own files */
 
 static volatile sig_atomic_t drill_stop;
@@ -212,63 +212,6 @@ check_plan(const char *plan, const char *dir, char *backup, size_t blen, long lo
 						 dir, avail / 1048576.0, ((unsigned long long) *bytes + FREE_SPACE_MARGIN) / 1048576.0),
 			pgb_hint(err, "choose another place with --target-dir or TMPDIR");
 	return 0;
-}
-
-typedef struct DrillDirs
-{
-	char		run[PGB_PATH_MAX];	/* private: socket, log, hba */
-	char		data[PGB_PATH_MAX];
-	bool		data_given;		/* --target-dir */
-	bool		data_existed;	/* ... and it existed (empty) */
-} DrillDirs;
-
-static int
-make_dirs(const Config *cfg, DrillDirs *d, PgbError *err)
-{
-	const char *tmp = getenv("TMPDIR");
-	bool		empty,
-				exists;
-
-	snprintf(d->run, sizeof(d->run), "%s/pgbkp-drill-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (strlen(d->run) + strlen("/.s.PGSQL.65535") > SOCKET_PATH_MAX)
-		return pgb_error(err, EXIT_CONFIG, "TMPDIR \"%s\" is too long for a socket directory", tmp),
-			pgb_hint(err, "set TMPDIR to a shorter directory, e.g. /tmp");
-	if (cfg->target_dir)
-	{
-		if (cfg->target_dir[0] != '/')
-			return pgb_error(err, EXIT_USAGE, "target directory \"%s\" is not an absolute path", cfg->target_dir);
-		if (fio_dir_is_empty(cfg->target_dir, &empty, &exists, err) != 0)
-			return -1;
-		if (exists && !empty)
-			return pgb_error(err, EXIT_REFUSED, "\"%s\" is not an empty directory", cfg->target_dir),
-				pgb_hint(err, "a drill restores into a new or empty directory");
-		d->data_given = true;
-		d->data_existed = exists;
-	}
-	if (mkdtemp(d->run) == NULL)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not create a directory under \"%s\"",
-							   tmp && tmp[0] ? tmp : "/tmp");
-	if (cfg->target_dir)
-		snprintf(d->data, sizeof(d->data), "%s", cfg->target_dir);
-	else if (fio_path_join(d->data, sizeof(d->data), d->run, "data", err) != 0)
-		return -1;
-	return 0;
-}
-
-static void
-remove_dirs(const DrillDirs *d)
-{
-	PgbError	e = {0};
-
-	if (d->data_given && d->data_existed)
-		fio_empty_dir(d->data, &e);
-	else if (d->data_given)
-		fio_remove_tree(d->data, &e);
-	if (e.code)
-		log_warn("could not remove the drill's copy: %s", e.msg);
-	pgb_error_clear(&e);
-	if (d->run[0] && fio_remove_tree(d->run, &e) != 0)
-		log_warn("could not remove the drill's directory: %s", e.msg);
 }
 
 /* Mark the steps that did not run. */
@@ -570,7 +513,7 @@ cmd_drill(const Config *cfg, PgbError *err)
 	}
 	snprintf(r->cluster, sizeof(r->cluster), "%s", cfg->cluster ? cfg->cluster : "");
 	r->started = time_now();
-	if (make_dirs(cfg, &dirs, err) != 0)
+	if (drill_dirs_make(cfg->target_dir, &dirs, err) != 0)
 	{
 		free(r);
 		usercheck_list_free(&checks);
@@ -587,7 +530,12 @@ cmd_drill(const Config *cfg, PgbError *err)
 	if (cfg->keep && !drill_stop)
 		snprintf(r->datadir, sizeof(r->datadir), "%s", dirs.data);
 	else
-		remove_dirs(&dirs);
+	{
+		PgbError	e = {0};
+
+		if (drill_dirs_remove(&dirs, &e) != 0)
+			log_warn("%s", e.msg);
+	}
 	if (cfg->keep && !drill_stop)
 		log_info("kept the copy in %s and the server's log in %s/postgresql.log", dirs.data, dirs.run);
 
