@@ -297,7 +297,13 @@ test_restore_refuses_bad_recovery_targets() {
         assert_output_contains "reserved" "refusal of --xid $x"
         assert_not_exists "$d"
     done
-    # the limits themselves are accepted (nothing checks that they exist in the WAL)
+    # the limits themselves are accepted; a name must now also exist in the
+    # archived WAL (the WAL index looks it up), so it is created first
+    expect_rc 9 pgbkp restore --target-dir "$d" --name "${long:1}"
+    assert_output_contains "is not in the archived WAL" "a name that was never created"
+    assert_not_exists "$d"
+    pg_sql main "select pg_create_restore_point('${long:1}')" >/dev/null
+    pg_switch_and_wait main >/dev/null
     expect_rc 0 pgbkp restore --target-dir "$d" --name "${long:1}"
     grep -qx "recovery_target_name = '${long:1}'" "$d/postgresql.auto.conf" ||
         fail "postgresql.auto.conf does not name the 63-byte restore point"
