@@ -258,12 +258,42 @@ wal_get(Repo *repo, const char *name, const char *dest_path, PgbError *err)
 			return exists_rc != 0 ? -1 :
 				pgb_error(err, EXIT_WAL_MISSING, "WAL file \"%s\" is not in the repository", name);
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/*
+	 * The content goes into an unnamed file (O_TMPFILE) that gets a name only
+	 * once it is whole, so a killed archive-get leaves nothing behind; where
+	 * the file system has no O_TMPFILE, into a named temporary file.
+	 */
+	{
+		char		dir[PGB_PATH_MAX];
+		const char *slash = strrchr(dest_path, '/');
+
+		if (slash == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else
+			snprintf(dir, sizeof(dir), "%.*s", slash == dest_path ? 1 : (int) (slash - dest_path), dest_path);
+		fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	}
+	if (fd >= 0)
+	{
+		char		proc[64];
+
+		rc = wal_decode(repo, name, fd, tmp, &sum, err);
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		unlink(tmp);			/* a leftover of an earlier, killed run */
+		if (rc == 0 && linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+			fd = -2 - close(fd);	/* no /proc: once more through a named temporary file */
+		else if (close(fd) != 0 && rc == 0)
+			rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", tmp);
+	}
 	if (fd < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", tmp);
-	rc = wal_decode(repo, name, fd, tmp, &sum, err);
-	if (close(fd) != 0 && rc == 0)
-		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", tmp);
+	{
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", tmp);
+		rc = wal_decode(repo, name, fd, tmp, &sum, err);
+		if (close(fd) != 0 && rc == 0)
+			rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", tmp);
+	}
 	if (rc == 0 && rename(tmp, dest_path) != 0)
 		rc = pgb_error_errno(err, EXIT_IO, errno, "could not rename \"%s\" to \"%s\"", tmp, dest_path);
 	if (rc != 0)
