@@ -480,7 +480,8 @@ pgbkp_bg() {
 # start_slow_backup [OPTIONS...]: a full backup of cluster main in the
 # background (pid in BG_PID) that cannot finish: WAL archiving is held
 # (archive_hold), so it waits for its WAL until archive_release. Returns once
-# it has called pg_backup_start, when it holds the repository lock.
+# it has called pg_backup_start (it may already be waiting for its WAL), when
+# it holds the repository lock.
 start_slow_backup() {
     archive_hold
     pgbkp_bg "$ROOT/work/slow-backup.out" --archive-timeout 3600 backup --type full "$@"
@@ -490,7 +491,10 @@ start_slow_backup() {
     local deadline=$((SECONDS + 180))
     while [ "$SECONDS" -lt "$deadline" ]; do
         kill -0 "$BG_PID" 2>/dev/null || { cat "$ROOT/work/slow-backup.out"; fail "slow backup exited early"; }
-        if [ "$(pg_sql main "select count(*) from pg_stat_activity where pid <> pg_backend_pid() and query ilike '%backup_start%'")" != 0 ]; then
+        # its session's last query is pg_backup_start while it copies, and
+        # pg_backup_stop while it waits for the held WAL (a small cluster is
+        # copied faster than one poll)
+        if [ "$(pg_sql main "select count(*) from pg_stat_activity where pid <> pg_backend_pid() and (query ilike '%backup_start%' or query ilike '%backup_stop%')")" != 0 ]; then
             return 0
         fi
         sleep 0.1
