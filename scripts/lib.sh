@@ -503,6 +503,19 @@ start_slow_backup() {
     fail "backup did not call pg_backup_start within 180 s"
 }
 
+# main_config_yaml: the pgbkp: section's lines that point at cluster main
+# and this root's repository (a test appends its own keys).
+main_config_yaml() {
+    cat <<EOF
+pgbkp:
+  cluster: $CLUSTER
+  repo_path: $REPO
+  pg_host: $SOCK
+  pg_port: ${PG_PORT[main]}
+  pg_data: ${PG_DATA[main]}
+EOF
+}
+
 # metrics_scrape_once REGEX: start `pgbkp metrics` for cluster main on a
 # free port, print its first scrape with a line matching REGEX (the last one
 # after about 20 s), stop it.

@@ -272,13 +272,7 @@ test_check_stale_backups_and_wal() {
 test_drill_checks_from_configuration() {
     drill_setup
     local cfg=$ROOT/drill.yml
-    cat >"$cfg" <<EOC
-pgbkp:
-  cluster: $CLUSTER
-  repo_path: $REPO
-  pg_host: $SOCK
-  pg_port: ${PG_PORT[main]}
-  pg_data: ${PG_DATA[main]}
+    { main_config_yaml; cat <<EOC
   drill_checks:
     - {name: rows in t, sql: "SELECT count(*) FROM t", expect: "= 5000"}
     - name: orders today
@@ -288,6 +282,7 @@ pgbkp:
           FROM orders WHERE day = current_date
       expect: "> 0"
 EOC
+    } >"$cfg"
     chmod 644 "$cfg"
     run as_pg TMPDIR="$ROOT/drilltmp" "$INST/bin/pgbkp" --config "$cfg" drill --output json
     assert_rc 0 "drill with the configuration's checks"

@@ -208,13 +208,7 @@ test_schedule_drill() {
     MPORT=$(free_port)
     local cfg=$ROOT/drill.yml
     mkdir -p "$ROOT/drilltmp" && chown postgres "$ROOT/drilltmp"
-    cat >"$cfg" <<EOC
-pgbkp:
-  cluster: $CLUSTER
-  repo_path: $REPO
-  pg_host: $SOCK
-  pg_port: ${PG_PORT[main]}
-  pg_data: ${PG_DATA[main]}
+    { main_config_yaml; cat <<EOC
   progress: false
   metrics_port: $MPORT
   metrics_address: 127.0.0.1
@@ -223,6 +217,7 @@ pgbkp:
     - {cron: "* * * * *", command: drill}
     - {cron: "0 3 * * *", command: drill, name: drill-on-replica, run_on: replica}
 EOC
+    } >"$cfg"
     chmod 644 "$cfg"
     run pgbkp_raw --config "$cfg" cron
     assert_rc 0 "cron"
