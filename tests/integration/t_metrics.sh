@@ -16,15 +16,24 @@ scrape() {
 scrape_value() {
     local s
     s=$(scrape "$1")
-    awk -v k="$2" 'index($0, k " ") == 1 { print substr($0, length(k) + 2) }' <<<"$s"
+    scrape_value_of "$2" <<<"$s"
 }
 
-# wait_value PORT SERIES VALUE SECONDS: until SERIES has VALUE
+# scrape_value_of SERIES: scrape_value on a scrape read from stdin
+scrape_value_of() {
+    awk -v k="$1" 'index($0, k " ") == 1 { print substr($0, length(k) + 2) }'
+}
+
+# wait_value PORT SERIES VALUE SECONDS: until SERIES has VALUE; the endpoint
+# may not listen yet when this starts (pgbkp metrics was just started)
 wait_value() {
-    local i v
+    local i v s
     for ((i = 0; i < $4 * 5; i++)); do
-        v=$(scrape_value "$1" "$2")
-        [ "$v" = "$3" ] && return 0
+        v=""
+        if s=$(curl -sf --noproxy '*' "http://127.0.0.1:$1/metrics"); then
+            v=$(scrape_value_of "$2" <<<"$s")
+            [ "$v" = "$3" ] && return 0
+        fi
         kill -0 "$METRICS_PID" 2>/dev/null || { cat "$METRICS_LOG"; fail "pgbkp metrics exited"; }
         sleep 0.2
     done
