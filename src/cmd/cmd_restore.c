@@ -322,6 +322,30 @@ print_done(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off)
 }
 
 /*
+ * Every timeline history file of the archive into pg_wal/.  Recovery reads
+ * them through restore_command anyway, but a standby streaming from a
+ * primary fetches the history of every timeline between its own and the
+ * primary's from the primary's pg_wal, where a restored primary (pitr) has
+ * only its own: without them the standby waits forever.
+ */
+static int
+copy_history(RestoreCtx *ctx, const WalList *wal, PgbError *err)
+{
+	for (int i = 0; i < wal->nhistory; i++)
+	{
+		char		name[32],
+					rel[48],
+					path[PGB_PATH_MAX];
+
+		snprintf(name, sizeof(name), "%08X.history", wal->history[i]);
+		snprintf(rel, sizeof(rel), "pg_wal/%s", name);
+		if (fio_path_join(path, sizeof(path), ctx->target, rel, err) != 0 || wal_get(ctx->repo, name, path, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * restore --standby: no recovery target, and the current primary to stream
  * from (asked of the cluster, like backup does).
  */
@@ -500,7 +524,8 @@ cmd_restore(const Config *cfg, PgbError *err)
 	if (restore_create_layout(&rw, err) != 0 || restore_write_files(&rw, err) != 0 ||
 		(ctx.delta && restore_delta_clean(ctx.m, ctx.target, ctx.ts_dest, err) != 0) ||
 		restore_write_tablespace_map(&rw, err) != 0 ||
-		write_recovery(&ctx, &target, archive_off, err) != 0 || restore_sync(&rw, err) != 0)
+		write_recovery(&ctx, &target, archive_off, err) != 0 || copy_history(&ctx, &wal, err) != 0 ||
+		restore_sync(&rw, err) != 0)
 	{
 		PgbError	cleanup;
 
