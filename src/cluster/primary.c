@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/patroni.h"
 #include "cluster/primary.h"
 #include "common/log.h"
 #include "pg/db.h"
@@ -55,27 +56,10 @@ ask_patroni(const Config *cfg, MemberProbe *probes, PgbError *err)
 		return pgb_error(err, EXIT_INTERNAL, "could not initialise libcurl");
 	for (int i = 0; i < cfg->nmembers; i++)
 	{
-		char		url[256];
-		const ClusterMember *m = &cfg->members[i];
-
-		snprintf(url, sizeof(url), strchr(m->addr, ':') ? "%s://[%s]:%d/primary" : "%s://%s:%d/primary",
-				 cfg->patroni_ssl ? "https" : "http", m->addr, m->patroni_port);
 		if ((easy[i] = curl_easy_init()) == NULL)
 			continue;
-		if (cfg->patroni_ssl)
-		{
-			/* the certificate is always verified, against the given CA or the system's */
-			curl_easy_setopt(easy[i], CURLOPT_SSL_VERIFYPEER, 1L);
-			curl_easy_setopt(easy[i], CURLOPT_SSL_VERIFYHOST, 2L);
-			if (cfg->patroni_ca_file)
-				curl_easy_setopt(easy[i], CURLOPT_CAINFO, cfg->patroni_ca_file);
-		}
-		curl_easy_setopt(easy[i], CURLOPT_URL, url);
+		patroni_setup(cfg, &cfg->members[i], "/primary", easy[i]);
 		curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, discard_body);
-		curl_easy_setopt(easy[i], CURLOPT_TIMEOUT, (long) cfg->member_timeout);
-		curl_easy_setopt(easy[i], CURLOPT_CONNECTTIMEOUT, (long) cfg->member_timeout);
-		curl_easy_setopt(easy[i], CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(easy[i], CURLOPT_NOPROXY, "*");
 		curl_easy_setopt(easy[i], CURLOPT_PRIVATE, (char *) NULL + i);
 		curl_multi_add_handle(multi, easy[i]);
 	}

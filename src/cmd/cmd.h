@@ -28,5 +28,7 @@ int			cmd_clone(const Config *cfg, PgbError *err);
 int			cmd_config(const Config *cfg, PgbError *err);
 int			cmd_drill(const Config *cfg, PgbError *err);
 int			cmd_wal_index(const Config *cfg, PgbError *err);
+int			cmd_pitr(const Config *cfg, PgbError *err);
+int			cmd_pitr_member(const Config *cfg, PgbError *err);
 
 #endif

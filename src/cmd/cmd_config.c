@@ -33,6 +33,17 @@ secret_source(const char *secret, const char *file, const char *where, char *buf
 	return buf;
 }
 
+/* A setting's value as shown, a secret only as "(set)"; NULL when unset. */
+static const char *
+setting_text(const Config *cfg, const OptionDef *opt, char *buf, size_t len)
+{
+	if (!option_format(cfg, opt, buf, len))
+		return NULL;
+	if (opt->flags & OPTF_SECRET)
+		snprintf(buf, len, "(set)");
+	return buf;
+}
+
 static void
 add_string(json_object *o, const char *key, const char *value)
 {
@@ -96,7 +107,7 @@ config_json(const Config *cfg)
 			continue;			/* command-line flags: not settings */
 		s = json_object_new_object();
 		add_string(s, "option", opt->name);
-		add_string(s, "value", option_format(cfg, opt, value, sizeof(value)) ? value : NULL);
+		add_string(s, "value", setting_text(cfg, opt, value, sizeof(value)));
 		add_string(s, "source", cfg->source[i] ? cfg->source[i] : "unset");
 		json_object_object_add(settings, opt->yaml_key ? opt->yaml_key : opt->name, s);
 	}
@@ -149,7 +160,7 @@ print_text(const Config *cfg)
 		if (opt->yaml_key == NULL && opt->env_name == NULL)
 			continue;
 		printf("%-24s %-32s %s\n", opt->yaml_key ? opt->yaml_key : opt->name,
-			   option_format(cfg, opt, value, sizeof(value)) ? value : "(unset)",
+			   setting_text(cfg, opt, value, sizeof(value)) ? value : "(unset)",
 			   cfg->source[i] ? cfg->source[i] : "unset");
 	}
 	for (int i = 0; i < cfg->nrepos; i++)

@@ -29,6 +29,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/restore_child.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "drill/checks.h"
@@ -68,100 +69,11 @@ now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Read all of fd into a malloc'd string. */
-static char *
-read_all(int fd)
-{
-	size_t		cap = 4096,
-				len = 0;
-	char	   *buf = malloc(cap);
-
-	while (buf)
-	{
-		ssize_t		n;
-
-		if (len + 1 >= cap && (buf = realloc(buf, cap *= 2)) == NULL)
-			break;
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t) n;
-	}
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
-/*
- * Run cmd_restore with rc in a child process.  With plan, its stdout (the
- * dry run's JSON) is returned in *plan; otherwise its stdout goes to stderr
- * so the drill's report stays alone on stdout.
- */
+/* Run cmd_restore with rc in a child; see restore_child.h. */
 static int
 run_restore(const Config *rc, char **plan, PgbError *err)
 {
-	int			outp[2] = {-1, -1},
-				errp[2];
-	pid_t		pid;
-	int			status;
-	PgbError	child = {0};
-	ssize_t		got = 0;
-
-	if (pipe(errp) != 0 || (plan && pipe(outp) != 0))
-		return pgb_error_errno(err, EXIT_INTERNAL, errno, "could not create a pipe");
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return pgb_error_errno(err, EXIT_INTERNAL, errno, "could not start the restore");
-	if (pid == 0)
-	{
-		PgbError	e = {0};
-		int			ok;
-
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		close(errp[0]);
-		if (plan)
-		{
-			close(outp[0]);
-			dup2(outp[1], STDOUT_FILENO);
-		}
-		else
-			dup2(STDERR_FILENO, STDOUT_FILENO);
-		ok = cmd_restore(rc, &e) == 0;
-		fflush(NULL);
-		if (!ok && write(errp[1], &e, sizeof(e)) != (ssize_t) sizeof(e))
-			_exit(EXIT_INTERNAL);
-		_exit(ok ? 0 : (e.code ? e.code : EXIT_INTERNAL));
-	}
-	restore_pid = pid;
-	close(errp[1]);
-	if (plan)
-	{
-		close(outp[1]);
-		*plan = read_all(outp[0]);
-		close(outp[0]);
-	}
-	while ((got = read(errp[0], &child, sizeof(child))) < 0 && errno == EINTR)
-		;
-	close(errp[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	restore_pid = 0;
-	if (drill_stop)
-		return pgb_error(err, EXIT_INTERRUPTED, "interrupted during the restore");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (got == (ssize_t) sizeof(child) && child.code != 0)
-	{
-		*err = child;
-		return -1;
-	}
-	return pgb_error(err, WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_INTERNAL,
-					 "the restore failed (%s %d)", WIFEXITED(status) ? "exit" : "signal",
-					 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return restore_child_run(rc, plan, &restore_pid, &drill_stop, err);
 }
 
 /* What the drill recovers to, in words. */
@@ -193,17 +105,11 @@ static int
 check_plan(const char *plan, const char *dir, char *backup, size_t blen, long long *files, long long *bytes,
 		   PgbError *err)
 {
-	json_object *o = plan ? json_tokener_parse(plan) : NULL;
-	json_object *v;
 	struct statvfs fs;
 	unsigned long long avail;
 
-	if (o == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "the restore's plan could not be read");
-	snprintf(backup, blen, "%s", json_object_object_get_ex(o, "backup", &v) ? json_object_get_string(v) : "?");
-	*files = json_object_object_get_ex(o, "files", &v) ? json_object_get_int64(v) : 0;
-	*bytes = json_object_object_get_ex(o, "bytes", &v) ? json_object_get_int64(v) : 0;
-	json_object_put(o);
+	if (restore_child_plan_summary(plan, backup, blen, files, bytes, err) != 0)
+		return -1;
 	if (statvfs(dir, &fs) != 0)
 		return pgb_error_errno(err, EXIT_IO, errno, "could not read the free space of \"%s\"", dir);
 	avail = (unsigned long long) fs.f_bavail * fs.f_frsize;

@@ -29,6 +29,8 @@ static const CmdHandler command_handlers[CMD_COUNT] = {
 	[CMD_CONFIG] = cmd_config,
 	[CMD_DRILL] = cmd_drill,
 	[CMD_WAL_INDEX] = cmd_wal_index,
+	[CMD_PITR] = cmd_pitr,
+	[CMD_PITR_MEMBER] = cmd_pitr_member,
 };
 
 int

@@ -161,7 +161,15 @@ cmdline_scan(Config *cfg, int argc, char **argv, const char **cmdword,
 		else if (c >= VAL_NEGATED)
 			opts[(*nopts)++] = (CmdlineOpt) {c - VAL_NEGATED, "false"};
 		else if ((i = c >= VAL_OPTION ? c - VAL_OPTION : short_option_index(c)) >= 0)
+		{
+			if (option_table[i].flags & OPTF_SECRET)
+				return pgb_error(err, EXIT_USAGE,
+								 "--%s is not taken on the command line, where every user of the machine can read it",
+								 option_table[i].name),
+					pgb_hint(err, "set %s in the configuration file or %s in the environment",
+							 option_table[i].yaml_key, option_table[i].env_name);
 			opts[(*nopts)++] = (CmdlineOpt) {i, optarg ? optarg : "true"};
+		}
 		else
 			return pgb_error(err, EXIT_INTERNAL, "getopt returned unexpected value %d", c);
 	}

@@ -114,6 +114,9 @@ typedef struct Config
 	bool		patroni_ssl;	/* the REST API is HTTPS */
 	char	   *patroni_ca_file;	/* NULL: the system's CA store */
 	int			member_timeout; /* seconds */
+	char	   *patroni_username;	/* the REST API's basic auth, for pause/resume */
+	char	   *patroni_password;	/* secret: configuration or environment only */
+	char	   *ssh_command;	/* pitr: how members on other hosts are reached */
 
 	/* command options */
 	char	   *type;			/* backup --type: full (default) | diff | incr | auto */
@@ -147,6 +150,11 @@ typedef struct Config
 	bool		keep;			/* drill --keep */
 	bool		thorough;		/* drill --thorough */
 	int			drill_timeout;	/* drill --drill-timeout SECONDS */
+	bool		yes;			/* pitr --yes: no confirmation */
+	bool		no_keep;		/* pitr --no-keep */
+	bool		undo;			/* pitr --undo */
+	int			pitr_timeout;	/* pitr: seconds for each wait */
+	char	   *stamp;			/* pitr-member --stamp */
 	int			ndrill_checks;	/* the pgbkp: section's drill_checks */
 	DrillCheckDef drill_checks[CONFIG_MAX_DRILL_CHECKS];
 	char	   *verify_since;	/* verify --since LABEL|TIME|last, or NULL */

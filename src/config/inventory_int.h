@@ -31,6 +31,8 @@ typedef struct PigstyVars
 	yaml_node_t *patroni_ssl;	/* patroni_ssl_enabled */
 	yaml_node_t *log_dir;		/* pgbackrest_log_dir */
 	yaml_node_t *repl_user;		/* pg_replication_username */
+	yaml_node_t *patroni_user;	/* patroni_username */
+	yaml_node_t *patroni_pass;	/* patroni_password */
 } PigstyVars;
 
 typedef struct Inventory

@@ -40,6 +40,8 @@ typedef enum CommandId
 	CMD_CONFIG,
 	CMD_DRILL,
 	CMD_WAL_INDEX,
+	CMD_PITR,
+	CMD_PITR_MEMBER,
 	CMD_COUNT
 } CommandId;
 
@@ -83,6 +85,7 @@ typedef enum OptionType
 #define OPTF_HIDDEN		0x01	/* not shown in --help or the man page */
 #define OPTF_TARGET		0x02	/* a recovery target: at most one may be set */
 #define OPTF_ENUM_INDEX 0x04	/* OPT_ENUM stored as the int index of the value */
+#define OPTF_SECRET		0x08	/* configuration file and environment only, never shown */
 
 typedef struct OptionDef
 {

@@ -17,6 +17,9 @@
 
 #define CRONTAB_MAX_JOBS 16
 #define PIGSTY_LOG_DIR "/pg/log/pgbackrest"
+/* Pigsty's defaults for its Patroni REST API's basic auth (public, documented) */
+#define PIGSTY_PATRONI_USER "postgres"
+#define PIGSTY_PATRONI_PASS "Patroni.API"
 
 
 /* Fill vars from one level's vars mapping, keeping what it does not set. */
@@ -59,6 +62,10 @@ pigsty_collect(Inventory *inv, yaml_node_t *vars, PigstyVars *pv)
 		pv->log_dir = n;
 	if ((n = inv_map_get(inv, vars, "pg_replication_username")) != NULL)
 		pv->repl_user = n;
+	if ((n = inv_map_get(inv, vars, "patroni_username")) != NULL)
+		pv->patroni_user = n;
+	if ((n = inv_map_get(inv, vars, "patroni_password")) != NULL)
+		pv->patroni_pass = n;
 }
 
 
@@ -358,7 +365,11 @@ pigsty_vars(Inventory *inv, yaml_node_t *root, yaml_node_t *gvars, yaml_node_t *
 		inv_emit(inv, "patroni-ssl", pv->patroni_ssl, "patroni_ssl_enabled", err) < 0 ||
 		(pv->log_dir ? inv_emit(inv, "log-path", pv->log_dir, "pgbackrest_log_dir", err) :
 		 inv->pigsty ? inv_emit_default(inv, "log-path", PIGSTY_LOG_DIR, "pgbackrest_log_dir", err) : 0) < 0 ||
-		inv_emit(inv, "replication-user", pv->repl_user, "pg_replication_username", err) < 0)
+		inv_emit(inv, "replication-user", pv->repl_user, "pg_replication_username", err) < 0 ||
+		(pv->patroni_user ? inv_emit(inv, "patroni-username", pv->patroni_user, "patroni_username", err) :
+		 inv->pigsty ? inv_emit_default(inv, "patroni-username", PIGSTY_PATRONI_USER, "patroni_username", err) : 0) < 0 ||
+		(pv->patroni_pass ? inv_emit(inv, "patroni-password", pv->patroni_pass, "patroni_password", err) :
+		 inv->pigsty ? inv_emit_default(inv, "patroni-password", PIGSTY_PATRONI_PASS, "patroni_password", err) : 0) < 0)
 		return -1;
 	return 0;
 }

@@ -76,8 +76,11 @@ pgserver_start(PgServer *s, PgbError *err)
 	SET("port=%d", s->port);
 	SET("unix_socket_directories=%s", s->rundir);
 	SET("unix_socket_permissions=0700");
-	SET("archive_mode=off");
-	SET("archive_cleanup_command=");
+	if (!s->archive)
+	{
+		SET("archive_mode=off");
+		SET("archive_cleanup_command=");
+	}
 	SET("recovery_end_command=");
 	SET("primary_conninfo=");
 	SET("primary_slot_name=");
@@ -91,7 +94,7 @@ pgserver_start(PgServer *s, PgbError *err)
 	SET("lc_messages=C");
 	SET("ssl=off");
 	SET("shared_buffers=128MB");
-	SET("cluster_name=pgbkp-drill");
+	SET("cluster_name=%s", s->name ? s->name : "pgbkp-drill");
 #undef SET
 	argv[a++] = prog;
 	argv[a++] = "-D";

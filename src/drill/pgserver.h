@@ -14,6 +14,9 @@
  * postgresql.conf when the copy has none (configuration kept outside the
  * data directory, as Debian's packages do).
  *
+ * With archive (pitr's recovery of a cluster in place) the copy's own
+ * archive settings are kept: the new timeline it starts is archived.
+ *
  * The server runs as a child in its own process group with its log in the
  * private directory; pgserver_stop stops it (fast, then immediate) and
  * waits, and pgserver_signal_stop may be called from a signal handler.
@@ -38,6 +41,8 @@ typedef struct PgServer
 	int			port;			/* socket name; also TCP on localhost when tcp */
 	bool		tcp;
 	const char *user;			/* role the drill connects as */
+	bool		archive;		/* keep the copy's own archiving (pitr: the new timeline is archived) */
+	const char *name;			/* cluster_name; NULL: pgbkp-drill */
 	volatile pid_t pid;			/* the postmaster, 0 when not running */
 } PgServer;
 

@@ -7,8 +7,8 @@
 #include "common/fileio.h"
 #include "restore/dirs.h"
 
-static bool
-server_running(const char *dir)
+bool
+restore_dir_server_running(const char *dir)
 {
 	char		path[PGB_PATH_MAX];
 	char	   *text;
@@ -29,7 +29,7 @@ restore_dir_check(const char *dir, bool delta, bool force, bool *created, bool *
 	bool		empty,
 				exists;
 
-	if (server_running(dir))
+	if (restore_dir_server_running(dir))
 	{
 		pgb_error(err, EXIT_REFUSED, "a PostgreSQL server is running in \"%s\"", dir);
 		return pgb_hint(err, "stop it first, or restore elsewhere with --target-dir");

@@ -11,6 +11,9 @@
 #include "manifest/manifest.h"
 
 /* Check dir; *created: it did not exist; *was_empty: it was empty (either may be NULL). */
+/* Whether a PostgreSQL server runs in dir (its postmaster.pid names a live process). */
+bool		restore_dir_server_running(const char *dir);
+
 int			restore_dir_check(const char *dir, bool delta, bool force, bool *created, bool *was_empty,
 							  PgbError *err);
 

@@ -287,3 +287,126 @@ test_cluster_patroni_ssl() {
         fail "pgbackrest_backup_duration_seconds lacks start_time/stop_time"
     grep -q "^pgbkp_is_primary{cluster=\"$CLUSTER\".*} 1$" "$ROOT/work/scrape.txt" || fail "the metrics do not say this member is the primary"
 }
+
+# state_of NAME: rows of t on member NAME, in one checksum
+state_of() { member_sql "$1" "select count(*) || ':' || md5(coalesce(string_agg(id || note, ',' order by id), '')) from t"; }
+
+# wait_cluster_state STATE: every member (the leader and the replicas) shows STATE
+wait_cluster_state() {
+    local m i s
+    for m in $PATRONI_MEMBERS; do
+        for ((i = 0; i < 300; i++)); do
+            s=$(state_of "$m" 2>/dev/null || true)
+            [ "$s" = "$1" ] && break
+            sleep 0.2
+        done
+        assert_eq "$1" "$s" "rows on $m"
+    done
+}
+
+# pitr of the whole cluster (Patroni's REST API with basic auth, as Pigsty
+# sets it): to a time, then to a moment before it on the old timeline,
+# then --undo; the cluster runs again under Patroni after each.
+test_cluster_pitr() {
+    CLUSTER_VARS_EXTRA="patroni_username: pitr-admin
+patroni_password: 'rest api secret'"
+    cluster_up 2 --rest-auth "pitr-admin:rest api secret"
+    local l r
+    l=$(leader)
+    wait_writable "$l"
+    expect_rc 0 pgc --instance "$l" init
+    member_sql "$l" "create table t(id int primary key, note text)"
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
+    backup_on_every_member --type full
+    member_sql "$l" "insert into t select g, 'B' from generate_series(101,150) g"
+    local s0 t0 s1 t1
+    s0=$(state_of "$l")
+    t0=$(member_sql "$l" "select now()")
+    sleep 1.1
+    member_sql "$l" "update t set note = 'C' where id <= 20"
+    member_sql "$l" "insert into t select g, 'C' from generate_series(151,200) g"
+    s1=$(state_of "$l")
+    t1=$(member_sql "$l" "select now()")
+    sleep 1.1
+    member_sql "$l" "delete from t where id > 50"
+    switch_and_wait "$l"
+
+    # the plan: nothing changes; without --yes off a terminal: refused
+    run pgc pitr --time "$t1" --dry-run
+    assert_rc 0 "pitr --dry-run"
+    assert_output_contains "pitr plan for cluster $CLUSTER"
+    assert_output_contains "recovery setting: recovery_target_time = '"
+    ls -d "$PC"/data/*.pitr-* 2>/dev/null && fail "the dry run kept a directory aside"
+    run pgc pitr --time "$t1" </dev/null
+    assert_rc 2 "pitr without --yes"
+    assert_output_contains "then run it with --yes"
+    # the password is taken from the configuration only
+    run pgc --patroni-password x pitr --time "$t1" --dry-run
+    assert_rc 2 "--patroni-password on the command line"
+    ! grep -rq "rest api secret" "$ROOT/log" 2>/dev/null || fail "the REST API password is in a log"
+
+    # 1: the cluster back to t1
+    run pgc pitr --time "$t1" --yes
+    assert_rc 0 "pitr --time t1"
+    assert_output_contains "pitr of cluster $CLUSTER done in"
+    grep -q "password\|secret" "$RUN_OUT" && fail "pitr printed a secret: $(grep -n 'password\|secret' "$RUN_OUT")"
+    l=$(leader)
+    wait_writable "$l"
+    wait_cluster_state "$s1"
+    ls -d "$PC"/data/*.pitr-* >/dev/null || fail "the old data directory was not kept aside"
+    [ "$(member_sql "$l" "select timeline_id from pg_control_checkpoint()")" -ge 2 ] || fail "no new timeline"
+    "$TOP/scripts/patroni-cluster" wait-streaming "$PC" >>"$ROOT/log/patroni-wait.log" 2>&1 ||
+        fail "the replica does not stream after pitr"
+    # archiving goes on, on the new timeline
+    member_sql "$l" "insert into t select g, 'D' from generate_series(1001,1050) g"
+    local s2
+    s2=$(state_of "$l")
+    switch_and_wait "$l"
+    expect_rc 0 pgc verify
+
+    # 2: to t0, a moment before the first target, on the old timeline
+    run pgc pitr --time "$t0" --yes
+    assert_rc 0 "pitr --time t0 (the old timeline)"
+    l=$(leader)
+    wait_writable "$l"
+    wait_cluster_state "$s0"
+
+    # 3: undo the second pitr: the state it replaced comes back
+    run pgc pitr --undo --yes
+    assert_rc 0 "pitr --undo"
+    assert_output_contains "undone in"
+    l=$(leader)
+    wait_writable "$l"
+    wait_cluster_state "$s2"
+    "$TOP/scripts/patroni-cluster" wait-streaming "$PC" >>"$ROOT/log/patroni-wait.log" 2>&1 ||
+        fail "the replica does not stream after pitr --undo"
+}
+
+# pitr changes nothing unless every member answers
+test_cluster_pitr_unreachable_member() {
+    cluster_up 2
+    local l r
+    l=$(leader)
+    wait_writable "$l"
+    for r in $PATRONI_MEMBERS; do [ "$r" != "$l" ] && break; done
+    expect_rc 0 pgc --instance "$l" init
+    member_sql "$l" "create table t(id int primary key, note text)"
+    backup_on_every_member --type full
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,10) g"
+    switch_and_wait "$l"
+    "$TOP/scripts/patroni-cluster" kill-member "$PC" "$r" >>"$ROOT/log/patroni-kill.log" 2>&1 || fail "kill-member $r"
+    run pgc pitr --immediate --yes
+    assert_rc 7 "pitr with a member down"
+    assert_output_contains "members that cannot be reached: $r"
+    assert_output_contains "pitr changes nothing unless every member"
+    ls -d "$PC"/data/*.pitr-* 2>/dev/null && fail "a directory was kept aside"
+    assert_eq 10 "$(member_sql "$l" "select count(*) from t")" "rows on the leader"
+    curl -s --noproxy '*' "http://$(eval echo "\$MEMBER_${l##*-}_ADDR"):$PATRONI_PORT/patroni" | grep -q '"pause"' &&
+        fail "Patroni was paused"
+    # a REST API without credentials configured still answers reads; pitr --dry-run shows the plan
+    "$TOP/scripts/patroni-cluster" revive "$PC" "$r" >>"$ROOT/log/patroni-revive.log" 2>&1 || fail "revive $r"
+    run pgc pitr --immediate --dry-run --output json
+    assert_rc 0 "pitr --dry-run --output json"
+    assert_eq "kept" "$(jq -r .old_data <"$RUN_OUT")" "old_data"
+    assert_eq "$l" "$(jq -r '.members[] | select(.restored) | .name' <"$RUN_OUT")" "member restored"
+}

@@ -522,7 +522,7 @@ START_TEST(test_wrong_command)
 {
 	ck_assert_int_eq(load("backup", "--time", "2024-01-01 00:00:00", NULL), -1);
 	assert_error(EXIT_USAGE, "option --time is not valid for command \"backup\"");
-	ck_assert_str_eq(err.hint, "--time applies to: restore, clone, drill");
+	ck_assert_str_eq(err.hint, "--time applies to: restore, clone, drill, pitr, pitr-member");
 	ck_assert_int_eq(load("--output=json", "backup", NULL), -1);
 	assert_error(EXIT_USAGE, "option --output is not valid for command \"backup\"");
 	ck_assert_int_eq(load("info", "--type=full", NULL), -1);
