@@ -172,8 +172,10 @@ pg_init() {
     local d=$ROOT/pg/$name
     [ -n "$port" ] || port=$(free_port)
     [ ! -e "$d" ] || die "pg_init: $d exists"
+    # PG_INITDB_ARGS: more initdb options (e.g. --wal-segsize=1), word-split
+    # shellcheck disable=SC2086
     if ! as_pg "$PGBIN/initdb" -D "$d" --data-checksums -A trust -U postgres \
-            --locale=C -E UTF8 --no-sync >"$ROOT/log/$name.initdb.log" 2>&1; then
+            --locale=C -E UTF8 --no-sync ${PG_INITDB_ARGS:-} >"$ROOT/log/$name.initdb.log" 2>&1; then
         cat "$ROOT/log/$name.initdb.log" >&2
         die "initdb $name failed"
     fi

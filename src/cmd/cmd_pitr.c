@@ -18,14 +18,14 @@
  *            --no-keep removes it, --delta restores over it)
  *   recover  restore in place, recover on a private socket to the target,
  *            promote (a new timeline, archived into the same repository)
+ *   rebuild  every replica from the repository (restore --standby --delta
+ *            of the same backup, following the new timeline); when that
+ *            fails its data directory is emptied and Patroni clones it
  *   start    the recovered primary with its own configuration: paused
  *            Patroni sees a running primary and takes the leader key (the
  *            system identifier is unchanged, so the DCS's initialize key
  *            still matches; Patroni writes the new timeline's history and
  *            optime itself: no `patronictl remove` is needed)
- *   rebuild  every replica from the repository (restore --standby --delta
- *            of the same backup, following the new timeline); when that
- *            fails its data directory is emptied and Patroni clones it
  *   resume   Patroni manages the cluster again; pitr waits until every
  *            member runs, the replicas on the new timeline
  *
@@ -370,7 +370,7 @@ print_plan_text(const Pitr *p)
 		printf("replicas: rebuilt from backup %s with restore --standby --delta (else cloned by Patroni)\n",
 			   p->backup);
 	}
-	printf("steps: pause Patroni, stop every member, %s, %s, start it, rebuild the replicas, resume Patroni\n",
+	printf("steps: pause Patroni, stop every member, %s, %s, rebuild the replicas, start the primary, resume Patroni\n",
 		   cfg->undo ? "swap the directories back" : cfg->delta ? "restore in place" : cfg->no_keep ?
 		   "remove the old directory" : "keep the old directory aside",
 		   cfg->undo ? "start the primary" : "recover to the target and promote");
@@ -721,7 +721,14 @@ pitr_run(Pitr *p, PgbError *err)
 		return -1;
 	if (p->cfg->undo)
 		p->timeline = 0;
-	if (start_primary(p, err) != 0 || rebuild_replicas(p, err) != 0 || pause_cluster(p, false, err) != 0)
+	/*
+	 * The replicas before the primary starts: once a leader runs on a new
+	 * timeline, a paused Patroni with use_pg_rewind still rewinds and
+	 * starts a stopped replica that it finds diverged (ha.py), racing the
+	 * rebuild.  Restored from the primary's backup, a replica has not
+	 * diverged and stays stopped until the cluster is resumed.
+	 */
+	if (rebuild_replicas(p, err) != 0 || start_primary(p, err) != 0 || pause_cluster(p, false, err) != 0)
 		return -1;
 	{
 		PitrStep   *s = step_begin(p, "wait for every member to run");

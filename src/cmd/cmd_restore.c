@@ -44,6 +44,7 @@ typedef struct RestoreCtx
 	const char **ts_dest;		/* per tablespace: where it is restored */
 	bool	   *ts_ours;		/* per tablespace: created, found empty or forced */
 	int			primary;		/* --standby: the member to stream from */
+	uint64_t	kept_bytes;		/* --delta: chunks found unchanged */
 	TimeLineID	timeline;		/* the timeline recovery follows */
 } RestoreCtx;
 
@@ -129,9 +130,13 @@ print_plan(const RestoreCtx *ctx, const RestoreTarget *t, const WalList *wal, bo
 {
 	const Config *cfg = ctx->cfg;
 	PlanView	v = {ctx->m, ctx->cat, wal, t, ctx->timeline, ctx->repo->name, ctx->target,
-	cfg->delta, cfg->target_exclusive, cfg->standby, archive_off, &rp->s};
+	cfg->delta, 0, 0, cfg->target_exclusive, cfg->standby, archive_off, &rp->s};
 	bool		json = dry_run && cfg->output && strcmp(cfg->output, "json") == 0;
-	char	   *text = plan_render(&v, json, err);
+	char	   *text;
+
+	if (cfg->delta)
+		restore_delta_estimate(ctx->m, ctx->target, &v.delta_files, &v.delta_bytes);
+	text = plan_render(&v, json, err);
 
 	if (text == NULL)
 		return -1;
@@ -304,6 +309,9 @@ print_done(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off)
 
 	log_info("restored backup %s (%d files, %.1f MB) into \"%s\"",
 			 ctx->m->label, ctx->m->nfiles, ctx->m->size / 1048576.0, ctx->target);
+	if (ctx->delta)
+		log_info("delta: %.1f MB found unchanged and kept, %.1f MB written", ctx->kept_bytes / 1048576.0,
+				 (ctx->m->size - ctx->kept_bytes) / 1048576.0);
 	if (archive_off)
 		log_info("archive_mode is off in the restored copy, so it cannot write into this cluster's archive");
 	if (cfg->standby && ctx->primary < 0)
@@ -520,7 +528,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 			 ctx.delta ? " (delta)" : "",
 			 cfg->standby || target.timeline_request == TIMELINE_LATEST ? "latest" : timeline_name(ctx.timeline));
 	rw = (RestoreWrite) {ctx.repo, ctx.cat, ctx.m, ctx.target, ctx.ts_dest, ctx.delta,
-		workers_resolve(cfg->jobs), cfg->progress};
+		workers_resolve(cfg->jobs), cfg->progress, &ctx.kept_bytes};
 	if (restore_create_layout(&rw, err) != 0 || restore_write_files(&rw, err) != 0 ||
 		(ctx.delta && restore_delta_clean(ctx.m, ctx.target, ctx.ts_dest, err) != 0) ||
 		restore_write_tablespace_map(&rw, err) != 0 ||

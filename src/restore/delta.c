@@ -7,6 +7,7 @@
 #include <fts.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/fileio.h"
@@ -93,4 +94,23 @@ restore_delta_clean(const Manifest *m, const char *target, const char *const *ts
 			return -1;
 	}
 	return 0;
+}
+
+void
+restore_delta_estimate(const Manifest *m, const char *target, uint64_t *files, uint64_t *bytes)
+{
+	*files = *bytes = 0;
+	for (int i = 0; i < m->nfiles; i++)
+	{
+		char		path[PGB_PATH_MAX];
+		struct stat st;
+		PgbError	ignored;
+
+		if (fio_path_join(path, sizeof(path), target, m->files[i].path, &ignored) == 0 &&
+			stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t) st.st_size == m->files[i].size)
+		{
+			(*files)++;
+			*bytes += m->files[i].size;
+		}
+	}
 }

@@ -13,4 +13,11 @@
 int			restore_delta_clean(const Manifest *m, const char *target, const char *const *ts_dest,
 								PgbError *err);
 
+/*
+ * What a delta restore expects to find: the backup's files that are there
+ * as regular files of the backup's size (their unchanged chunks are kept;
+ * each chunk is still compared) — the others are written whole.
+ */
+void		restore_delta_estimate(const Manifest *m, const char *target, uint64_t *files, uint64_t *bytes);
+
 #endif

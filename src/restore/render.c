@@ -76,6 +76,11 @@ plan_render(const PlanView *v, bool json, PgbError *err)
 	}
 	OUT("write %d files, %.1f MB into \"%s\"%s", m->nfiles, m->size / 1048576.0, v->target_dir,
 		v->delta ? " (delta: matching files are kept)" : "");
+	if (v->delta)
+		OUT("delta: %" PRIu64 " files (%.1f MB) are there at the backup's size: each chunk is compared and "
+			"the unchanged ones kept; the other %" PRIu64 " files (%.1f MB) are written whole",
+			v->delta_files, v->delta_bytes / 1048576.0, (uint64_t) m->nfiles - v->delta_files,
+			(m->size - v->delta_bytes) / 1048576.0);
 	OUT("replay %sWAL %s .. %s (%" PRIu64 " segments, %.1f MB) along timeline %u", approx ? "about " : "", a, b,
 		last - first + 1, (double) (last - first + 1) * m->wal_segment_size / 1048576.0, v->timeline);
 	if (s->target_param)
@@ -104,6 +109,16 @@ plan_render(const PlanView *v, bool json, PgbError *err)
 		json_object_object_add(root, "target_dir", json_object_new_string(v->target_dir));
 		json_object_object_add(root, "files", json_object_new_int(m->nfiles));
 		json_object_object_add(root, "bytes", json_object_new_int64((int64_t) m->size));
+		if (v->delta)
+		{
+			json_object *d = json_object_new_object();
+
+			json_object_object_add(d, "present_files", json_object_new_int64((int64_t) v->delta_files));
+			json_object_object_add(d, "present_bytes", json_object_new_int64((int64_t) v->delta_bytes));
+			json_object_object_add(d, "written_whole_files", json_object_new_int64((int64_t) (m->nfiles - v->delta_files)));
+			json_object_object_add(d, "written_whole_bytes", json_object_new_int64((int64_t) (m->size - v->delta_bytes)));
+			json_object_object_add(root, "delta", d);
+		}
 		json_object_object_add(w, "first", json_object_new_string(a));
 		json_object_object_add(w, "last", json_object_new_string(b));
 		json_object_object_add(w, "segments", json_object_new_int64((int64_t) (last - first + 1)));

@@ -20,6 +20,8 @@ typedef struct PlanView
 	const char *repo_name;
 	const char *target_dir;
 	bool		delta;
+	uint64_t	delta_files;	/* --delta: files there at the backup's size (restore_delta_estimate) */
+	uint64_t	delta_bytes;
 	bool		exclusive;		/* --target-exclusive */
 	bool		standby;
 	bool		archive_off;

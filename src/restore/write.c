@@ -153,6 +153,12 @@ restore_chunk(void *shared, int worker, size_t task, PgbError *err)
 		rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
 	else if (!(rw->delta && chunk_matches(fd, path, chunk_offset(rw->m, c), &mf->chunks[c], w->piece)))
 		rc = write_chunk(rw, w, mf, c, fd, path, err);
+	else if (rw->kept_bytes)
+	{
+		pthread_mutex_lock(&run->lock);
+		*rw->kept_bytes += mf->chunks[c].size;
+		pthread_mutex_unlock(&run->lock);
+	}
 	if (close(fd) != 0 && rc == 0)
 		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
 	if (rc == 0)

@@ -21,6 +21,7 @@ typedef struct RestoreWrite
 	bool		delta;
 	int			nworkers;
 	bool		progress;		/* report progress */
+	uint64_t   *kept_bytes;		/* --delta: bytes of chunks found unchanged (may be NULL) */
 } RestoreWrite;
 
 /* Directories and tablespace links (replacing what is in their way). */

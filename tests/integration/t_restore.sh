@@ -57,9 +57,23 @@ test_delta_restore_over_stale_copy() {
     pg_sql copy "insert into t select generate_series(11,20); create table extra(i int); drop table pgbench_history; checkpoint"
     pg_stop copy
     echo junk | as_pg tee "$d/base/stray-file" >/dev/null
+    # the plan says what delta expects to find, and the restore what it kept
+    run pgbkp restore --target-dir "$d" --delta --immediate --target-action promote --dry-run --output json
+    assert_rc 0 "delta dry run"
+    local nfiles present whole
+    nfiles=$(jq .files "$RUN_OUT")
+    present=$(jq .delta.present_files "$RUN_OUT")
+    whole=$(jq .delta.written_whole_files "$RUN_OUT")
+    [ "$present" -gt $((nfiles / 2)) ] && [ "$whole" -ge 1 ] && [ $((present + whole)) -eq "$nfiles" ] ||
+        fail "delta plan: $present present + $whole whole of $nfiles files"
     # delta brings it back to the backup: matching files reused, the rest rewritten or removed
     run pgbkp restore --target-dir "$d" --delta --immediate --target-action promote
     assert_rc 0
+    assert_output_contains "plan: delta: $present files"
+    assert_output_matches "delta: [0-9.]+ MB found unchanged and kept, [0-9.]+ MB written"
+    local kept
+    kept=$(sed -n 's/.*delta: \([0-9.]*\) MB found unchanged and kept.*/\1/p' "$RUN_ERR")
+    awk -v k="$kept" 'BEGIN { exit !(k > 10) }' || fail "delta kept only $kept MB"
     assert_file_exists "$d/backup_label"
     assert_not_exists "$d/base/stray-file"
     # postgresql.auto.conf is the backup's again: point the copy at its own port
