@@ -1,5 +1,7 @@
 /* One pitr step on a member's host, here or over ssh (see member_exec.h). */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,25 +19,42 @@
 
 #define MAX_WORDS 64
 
+/* Whether sa is the address of one of this machine's interfaces. */
+static bool
+address_is_ours(const struct sockaddr *sa, const struct ifaddrs *ifs)
+{
+	for (const struct ifaddrs *i = ifs; i; i = i->ifa_next)
+	{
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET &&
+			((const struct sockaddr_in *) sa)->sin_addr.s_addr ==
+			((const struct sockaddr_in *) i->ifa_addr)->sin_addr.s_addr)
+			return true;
+		if (sa->sa_family == AF_INET6 &&
+			memcmp(&((const struct sockaddr_in6 *) sa)->sin6_addr,
+				   &((const struct sockaddr_in6 *) i->ifa_addr)->sin6_addr, sizeof(struct in6_addr)) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool
 member_is_local(const ClusterMember *m)
 {
 	struct addrinfo hints = {0},
 			   *res = NULL;
+	struct ifaddrs *ifs = NULL;
 	bool		local = false;
 
 	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (getaddrinfo(m->addr, "0", &hints, &res) != 0)
+	if (getaddrinfo(m->addr, NULL, &hints, &res) != 0)
 		return false;
-	for (struct addrinfo *a = res; a && !local; a = a->ai_next)
+	if (getifaddrs(&ifs) == 0)
 	{
-		int			fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-
-		if (fd < 0)
-			continue;
-		local = bind(fd, a->ai_addr, a->ai_addrlen) == 0;
-		close(fd);
+		for (struct addrinfo *a = res; a && !local; a = a->ai_next)
+			local = address_is_ours(a->ai_addr, ifs);
+		freeifaddrs(ifs);
 	}
 	freeaddrinfo(res);
 	return local;

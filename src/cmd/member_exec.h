@@ -1,7 +1,7 @@
 /*
  * Running one step of pitr on a member's host: `pgbkp pitr-member ACTION`
  * with the same configuration, here when the member's address is one of
- * this machine's (it can be bound), else through ssh_command (words split
+ * this machine's interfaces' addresses, else through ssh_command (words split
  * on blanks, no shell; then the member's address and the remote command
  * line, every word shell-quoted).  The same code path either way: the
  * step always runs in its own pgbkp process, as its own user.
@@ -30,7 +30,7 @@ typedef struct MemberResult
 	char		hint[PGB_HINT_MAX];
 } MemberResult;
 
-/* Whether this machine holds member m's address. */
+/* Whether member m's address is one of this machine's interfaces' (exactly: not any of 127/8). */
 bool		member_is_local(const ClusterMember *m);
 
 /*

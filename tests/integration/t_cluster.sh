@@ -310,6 +310,12 @@ wait_cluster_state() {
 test_cluster_pitr() {
     CLUSTER_VARS_EXTRA="patroni_username: pitr-admin
 patroni_password: 'rest api secret'"
+    # the members' addresses are not this machine's interfaces' (127.0.0.1x
+    # on loopback): pitr reaches them through ssh_command, here the stand-in
+    # tests/tools/fake-ssh (no sshd runs here), which logs each call
+    local sshlog=$ROOT/log/ssh.log
+    touch "$sshlog"; chown postgres "$sshlog"
+    CLUSTER_PGBKP_EXTRA=", ssh_command: '$TOP/tests/tools/fake-ssh --log=$sshlog -o BatchMode=yes'"
     cluster_up 2 --rest-auth "pitr-admin:rest api secret"
     local l r
     l=$(leader)
@@ -350,6 +356,12 @@ patroni_password: 'rest api secret'"
     assert_rc 0 "pitr --time t1"
     assert_output_contains "pitr of cluster $CLUSTER done in"
     grep -q "password\|secret" "$RUN_OUT" && fail "pitr printed a secret: $(grep -n 'password\|secret' "$RUN_OUT")"
+    local a
+    for a in $PATRONI_ADDRS; do
+        grep -q "^$a .* pitr-member probe" "$sshlog" || fail "no probe of $a over ssh_command"
+    done
+    grep -q "^$(eval echo "\$MEMBER_1_ADDR") .* pitr-member recover --set [0-9F-]* --time" "$sshlog" &&
+        grep -q " pitr-member standby --set " "$sshlog" || fail "pitr's steps were not run over ssh_command: $(cat "$sshlog")"
     l=$(leader)
     wait_writable "$l"
     wait_cluster_state "$s1"
@@ -394,8 +406,18 @@ test_cluster_pitr_unreachable_member() {
     backup_on_every_member --type full
     member_sql "$l" "insert into t select g, 'A' from generate_series(1,10) g"
     switch_and_wait "$l"
+    local ssh="$TOP/tests/tools/fake-ssh -o BatchMode=yes"
+    # a member's host that ssh cannot reach (its Patroni answers)
+    run pgc pitr --immediate --yes --ssh-command "$ssh --down=$(eval echo "\$MEMBER_${r##*-}_ADDR")"
+    assert_rc 7 "pitr with a member's host unreachable"
+    assert_output_matches "members that cannot be reached: $r: host 127\.0\.0\.1[0-9] \(over ssh\): "
+    # the real ssh, with no sshd here: every host unreachable
+    run pgc pitr --immediate --yes --ssh-command "ssh -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=no"
+    assert_rc 7 "pitr over a real ssh without an sshd"
+    assert_output_contains "(over ssh)"
+    # a member whose Patroni is down
     "$TOP/scripts/patroni-cluster" kill-member "$PC" "$r" >>"$ROOT/log/patroni-kill.log" 2>&1 || fail "kill-member $r"
-    run pgc pitr --immediate --yes
+    run pgc pitr --immediate --yes --ssh-command "$ssh"
     assert_rc 7 "pitr with a member down"
     assert_output_contains "members that cannot be reached: $r"
     assert_output_contains "pitr changes nothing unless every member"
@@ -405,7 +427,7 @@ test_cluster_pitr_unreachable_member() {
         fail "Patroni was paused"
     # a REST API without credentials configured still answers reads; pitr --dry-run shows the plan
     "$TOP/scripts/patroni-cluster" revive "$PC" "$r" >>"$ROOT/log/patroni-revive.log" 2>&1 || fail "revive $r"
-    run pgc pitr --immediate --dry-run --output json
+    run pgc pitr --immediate --dry-run --output json --ssh-command "$ssh"
     assert_rc 0 "pitr --dry-run --output json"
     assert_eq "kept" "$(jq -r .old_data <"$RUN_OUT")" "old_data"
     assert_eq "$l" "$(jq -r '.members[] | select(.restored) | .name' <"$RUN_OUT")" "member restored"
