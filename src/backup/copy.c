@@ -77,10 +77,17 @@ plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 	run->tasks = malloc(sizeof(ChunkTask) * (total ? total : 1));
 	if (run->tasks == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	/* big files first, so the last tasks left are small ones */
+	/*
+	 * Big files first, so the last tasks left are small ones; pg_control
+	 * apart, at the end, read alone after every other file: a backup from
+	 * a standby ends where its copy of pg_control says (minRecoveryPoint),
+	 * so that copy must be newer than every page copied.
+	 */
+	run->control_task = -1;
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < run->m->nfiles; i++)
-			if ((run->m->files[i].nchunks > 1) == (pass == 0))
+			if ((run->m->files[i].nchunks > 1) == (pass == 0) &&
+				strcmp(run->m->files[i].path, "global/pg_control") != 0)
 				for (int c = 0; c < run->m->files[i].nchunks; c++)
 				{
 					run->tasks[t].file = i;
@@ -88,6 +95,13 @@ plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 					t++;
 				}
 	*ntasks = t;
+	for (int i = 0; i < run->m->nfiles; i++)
+		if (strcmp(run->m->files[i].path, "global/pg_control") == 0)
+		{
+			run->tasks[t].file = i;
+			run->tasks[t].chunk = 0;
+			run->control_task = (long) t;
+		}
 	return 0;
 }
 
@@ -110,6 +124,8 @@ backup_copy(BackupCopy *run, BundleIds *ids, PgbError *err)
 	run->progress_state = progress_new("backup", run->walk->total_bytes, run->progress);
 	pthread_mutex_init(&run->lock, NULL);
 	rc = workers_run(nworkers, ntasks, backup_chunk, run, err);
+	if (rc == 0 && run->control_task >= 0)
+		rc = backup_chunk(run, 0, (size_t) run->control_task, err);
 	pthread_mutex_destroy(&run->lock);
 	progress_done(run->progress_state);
 	run->progress_state = NULL;

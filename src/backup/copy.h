@@ -35,6 +35,7 @@ typedef struct BackupCopy
 
 	/* private */
 	struct ChunkTask *tasks;
+	long		control_task;	/* global/pg_control's task, run last and alone; -1 none */
 	pthread_mutex_t lock;		/* progress and the counters */
 	Progress   *progress_state;
 } BackupCopy;

@@ -143,6 +143,15 @@ patroni_member_state(const Config *cfg, const ClusterMember *m, PatroniMember *o
 		if (json_object_object_get_ex(v, "location", &loc) ||
 			json_object_object_get_ex(v, "replayed_location", &loc))
 			snprintf(out->xlog, sizeof(out->xlog), "%lld", (long long) json_object_get_int64(loc));
+		if (json_object_object_get_ex(v, "replayed_location", &loc))
+			out->replayed = (unsigned long long) json_object_get_int64(loc);
+	}
+	if (json_object_object_get_ex(o, "tags", &v))
+	{
+		json_object *t;
+
+		out->nofailover = json_object_object_get_ex(v, "nofailover", &t) && json_object_get_boolean(t);
+		out->noloadbalance = json_object_object_get_ex(v, "noloadbalance", &t) && json_object_get_boolean(t);
 	}
 	json_object_put(o);
 	return 0;

@@ -21,6 +21,9 @@ typedef struct PatroniMember
 	bool		pause;			/* the cluster is in maintenance mode */
 	int			timeline;		/* 0 unknown */
 	char		xlog[64];		/* the position Patroni reports, as text */
+	unsigned long long replayed;	/* replica: replayed WAL position (bytes), 0 unknown */
+	bool		nofailover;		/* tags */
+	bool		noloadbalance;
 } PatroniMember;
 
 /* Set up easy for GET on path of member m (URL, TLS, timeouts, no proxy). */

@@ -19,6 +19,7 @@
 #include "backup/chain.h"
 #include "backup/copy.h"
 #include "backup/walk.h"
+#include "cluster/primary.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "cmd/cmd_expire.h"
@@ -160,6 +161,51 @@ done:
 	return rc;
 }
 
+/* backup_standby prefer|require: the data files may be read from a replica. */
+static bool
+standby_allowed(const Config *cfg)
+{
+	return cfg->backup_standby && strcmp(cfg->backup_standby, "off") != 0;
+}
+
+/*
+ * A backup read from a standby ends at a position the primary may still be
+ * writing: switch WAL there (when that segment is still its current one) so
+ * it is archived now rather than at archive_timeout.  A primary that cannot
+ * be reached only makes the wait longer: a warning.
+ */
+static void
+switch_primary_wal(const Config *cfg, Lsn stop, uint64_t segment_size)
+{
+	PgbError	e = {0};
+	int			primary;
+	DbParams	p = {0};
+	DbConn	   *c;
+	DbTable		t = {0};
+	Lsn			current;
+
+	if (cfg->nmembers == 0 || cluster_find_primary(cfg, NULL, &primary, &e) != 0)
+	{
+		log_warn("the primary could not be found to switch WAL (%s): waiting for it to archive the backup's last segment",
+				 e.code ? e.msg : "no cluster members");
+		return;
+	}
+	p.host = cfg->members[primary].pg_host ? cfg->members[primary].pg_host : cfg->members[primary].addr;
+	p.port = cfg->members[primary].pg_port;
+	p.user = cfg->pg_user;
+	p.dbname = cfg->pg_database;
+	p.connect_timeout = cfg->member_timeout;
+	if ((c = db_connect(&p, &e)) == NULL ||
+		db_query_table(c, "SELECT pg_current_wal_lsn()::text", &t, &e) != 0 ||
+		lsn_parse(db_table_cell(&t, 0, 0), &current, &e) != 0 ||
+		(lsn_to_segno(current, segment_size) == lsn_to_segno(stop, segment_size) &&
+		 (db_table_free(&t), db_query_table(c, "SELECT pg_switch_wal()::text", &t, &e)) != 0))
+		log_warn("could not switch WAL on the primary %s (%s): waiting for it to archive the backup's last segment",
+				 cfg->members[primary].name, e.msg);
+	db_table_free(&t);
+	db_close(c);
+}
+
 /* What does not stop a backup is logged as a warning. */
 static void
 warn(const char *msg)
@@ -197,7 +243,10 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	m.block_size = si->block_size;
 	m.compress_level = cfg->compress_level;
 	m.chunk_size = MANIFEST_CHUNK_SIZE;
-	if (m.cluster == NULL || m.pgdata == NULL || m.pgbkp_version == NULL)
+	m.source_role = strdup(si->in_recovery ? "standby" : "primary");
+	if (cfg->self >= 0)
+		m.source_member = strdup(cfg->members[cfg->self].name);
+	if (m.cluster == NULL || m.pgdata == NULL || m.pgbkp_version == NULL || m.source_role == NULL)
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
@@ -211,8 +260,8 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	run.progress = cfg->progress;
 	run.warn = warn;
 
-	log_info("starting %s backup %s of \"%s\"%s%s%s, %d worker%s", type, label, pgdata,
-			 parent ? " on " : "", parent ? parent->label : "",
+	log_info("starting %s backup %s of \"%s\"%s%s%s%s, %d worker%s", type, label, pgdata,
+			 si->in_recovery ? " (a standby)" : "", parent ? " on " : "", parent ? parent->label : "",
 			 cfg->start_fast ? " (immediate checkpoint)" : "", nworkers, nworkers == 1 ? "" : "s");
 	if (db_backup_start(conn, si->version_num, label, cfg->start_fast,
 						&m.start_lsn, &m.timeline, &m.start_time, err) != 0)
@@ -223,6 +272,8 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 		goto done;
 	if (db_backup_stop(conn, si->version_num, &m.stop_lsn, &labelfile, &spcmapfile, &m.stop_time, err) != 0)
 		goto done;
+	if (si->in_recovery)
+		switch_primary_wal(cfg, m.stop_lsn, si->wal_segment_size);
 	if (store_mem_file(run.workers[0].bw, &m, "backup_label", labelfile, err) != 0 ||
 		(spcmapfile[0] && store_mem_file(run.workers[0].bw, &m, "tablespace_map", spcmapfile, err) != 0))
 		goto done;
@@ -292,7 +343,7 @@ cmd_backup(const Config *cfg, PgbError *err)
 	conn = cmd_connect_checked(cfg, repo, &si, err);
 	if (conn == NULL)
 		goto done;
-	if (cmd_require_archiving_primary(&si, "backup", err) != 0)
+	if (!(si.in_recovery && standby_allowed(cfg)) && cmd_require_archiving_primary(&si, "backup", err) != 0)
 		goto done;
 	if (check_pgdata(cfg, &si, pgdata, sizeof(pgdata), err) != 0)
 		goto done;

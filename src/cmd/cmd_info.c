@@ -63,6 +63,8 @@ backup_json(const Manifest *m, const WalList *wal)
 	json_object_object_add(o, "pages_checked", json_object_new_int64((int64_t) m->pages_checked));
 	json_object_object_add(o, "bad_pages", json_object_new_int64((int64_t) m->bad_pages));
 	json_object_object_add(o, "bad_pages_at", m->bad_pages_at ? json_object_new_string(m->bad_pages_at) : NULL);
+	json_object_object_add(o, "source_member", m->source_member ? json_object_new_string(m->source_member) : NULL);
+	json_object_object_add(o, "source_role", json_object_new_string(m->source_role ? m->source_role : "primary"));
 	return o;
 }
 

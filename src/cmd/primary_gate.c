@@ -5,8 +5,11 @@
  * on the primary say "skipped" on the others.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cluster/primary.h"
+#include "cluster/standby.h"
+#include "config/options.h"
 #include "cmd/open.h"
 #include "cmd/primary_gate.h"
 #include "common/log.h"
@@ -57,12 +60,51 @@ cmd_member_role(const Config *cfg, char *note, size_t len, PgbError *err)
 	return !r;
 }
 
+/* backup with backup_standby prefer|require: the chosen member runs, the others skip. */
+static int
+standby_gate(const Config *cfg, bool *skip, PgbError *err)
+{
+	char		why[PGB_ERRMSG_MAX];
+	int			chosen,
+				primary;
+
+	if (cfg->self < 0)
+		return pgb_error(err, EXIT_CONFIG, "cannot tell which member of cluster \"%s\" this is (%s)", cfg->cluster,
+						 cfg->self_note),
+			pgb_hint(err, "name it with --instance");
+	if (standby_choose(cfg, &chosen, &primary, why, sizeof(why), err) != 0)
+	{
+		/* with require and no replica, only the primary reports the failure */
+		if (primary >= 0 && primary != cfg->self)
+		{
+			*skip = true;
+			printf("skipped: %s is not the primary, which reports: %s\n", cfg->members[cfg->self].name, err->msg);
+			fflush(stdout);
+			pgb_error_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	if (chosen == cfg->self)
+	{
+		log_info("%s", why);
+		return 0;
+	}
+	*skip = true;
+	printf("skipped: %s\n", why);
+	fflush(stdout);
+	return 0;
+}
+
 int
 cmd_primary_gate(const Config *cfg, bool *skip, PgbError *err)
 {
 	char		note[512];
 
 	*skip = false;
+	if (cfg->command_id == CMD_BACKUP && cfg->nmembers > 0 && cfg->backup_standby &&
+		strcmp(cfg->backup_standby, "off") != 0)
+		return standby_gate(cfg, skip, err);
 	if (cfg->nmembers == 0 && !cfg->if_primary)
 		return 0;
 	if (cfg->nmembers > 0 && cfg->self < 0)

@@ -120,6 +120,7 @@ typedef struct Config
 
 	/* command options */
 	char	   *type;			/* backup --type: full (default) | diff | incr | auto */
+	char	   *backup_standby; /* backup: off (default) | prefer | require */
 	int			full_interval;	/* days, for --type auto */
 	bool		expire_after_backup;	/* backup: run expire afterwards */
 	int			retention_full;

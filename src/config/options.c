@@ -61,6 +61,7 @@ static const char *const retention_types[] = {"count", "time", NULL};
 static const char *const target_actions[] = {"pause", "promote", "shutdown", NULL};
 static const char *const archive_modes[] = {"preserve", "off", NULL};
 static const char *const output_formats[] = {"text", "json", NULL};
+static const char *const standby_modes[] = {"off", "prefer", "require", NULL};
 
 #define F(field) offsetof(Config, field)
 #define RESTORE CMD_BIT(CMD_RESTORE)
@@ -209,6 +210,10 @@ const OptionDef option_table[] = {
 		"type", "PGBKP_TYPE", "TYPE",
 		"full; diff (changes since the last full); incr (since the last backup); auto (full when due, else incr)",
 	F(type), 0},
+	{"backup-standby", 0, OPT_ENUM, "off", 0, 0, standby_modes, CMD_BIT(CMD_BACKUP),
+		"backup_standby", "PGBKP_BACKUP_STANDBY", "MODE",
+		"read the data files from a streaming replica: off; prefer (the primary when none is healthy); require",
+	F(backup_standby), 0},
 	{"full-interval", 0, OPT_INT, "7", 1, 3650, NULL, CMD_BIT(CMD_BACKUP),
 		"full_interval", "PGBKP_FULL_INTERVAL", "DAYS",
 		"with --type auto: take a full backup when the newest full is this many days old",

@@ -41,6 +41,8 @@ manifest_free(Manifest *m)
 	free(m->pgdata);
 	free(m->pgbkp_version);
 	free(m->bad_pages_at);
+	free(m->source_member);
+	free(m->source_role);
 	manifest_init(m);
 }
 

@@ -97,6 +97,8 @@ typedef struct Manifest
 	uint64_t	pages_checked;	/* relation pages whose data checksum was verified while read */
 	uint64_t	bad_pages;		/* of which failed (read twice, not written since the start) */
 	char	   *bad_pages_at;	/* "PATH:BLOCK,BLOCK PATH:BLOCK ..." (the first ones), or NULL */
+	char	   *source_member;	/* the member the files were read from, or NULL (unknown) */
+	char	   *source_role;	/* "primary" | "standby", or NULL (older manifests: primary) */
 
 	int			ndirs;
 	ManifestDir *dirs;

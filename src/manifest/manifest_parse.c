@@ -140,6 +140,10 @@ parse_header(Manifest *m, char *key, char *value, PgbError *err)
 		ok = parse_u64(value, 10, &m->bad_pages);
 	else if (strcmp(key, "bad_pages_at") == 0)
 		ok = (free(m->bad_pages_at), (m->bad_pages_at = strdup(value)) != NULL);
+	else if (strcmp(key, "source_member") == 0)
+		ok = (free(m->source_member), (m->source_member = strdup(value)) != NULL);
+	else if (strcmp(key, "source_role") == 0)
+		ok = (free(m->source_role), (m->source_role = strdup(value)) != NULL);
 	/* unknown header keys are ignored: later versions may add fields */
 	return ok ? 0 : -1;
 }

@@ -170,6 +170,9 @@ manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
 		 out_header_u64(o, "bad_pages", m->bad_pages, err) != 0 ||
 		 (m->bad_pages_at && out_header(o, "bad_pages_at", m->bad_pages_at, err) != 0)))
 		goto done;
+	if ((m->source_member && out_header(o, "source_member", m->source_member, err) != 0) ||
+		(m->source_role && out_header(o, "source_role", m->source_role, err) != 0))
+		goto done;
 	for (int i = 0; i < m->ndirs; i++)
 	{
 		const char *f[2] = {m->dirs[i].path, n1};

@@ -245,7 +245,9 @@ db_backup_start(DbConn *c, int version_num, const char *label, bool fast,
 				Lsn *start_lsn, TimeLineID *tli, TimestampUs *start_time, PgbError *err)
 {
 	const char *sql = version_num >= 150000 ?
-		"SELECT lsn::text, pg_walfile_name(lsn), " EPOCH_US
+		"SELECT lsn::text, CASE WHEN pg_is_in_recovery()"
+		" THEN lpad(to_hex((SELECT timeline_id FROM pg_control_checkpoint())), 8, '0')"
+		" ELSE pg_walfile_name(lsn) END, " EPOCH_US
 		" FROM pg_backup_start($1, $2::boolean) AS lsn" :
 		"SELECT lsn::text, pg_walfile_name(lsn), " EPOCH_US
 		" FROM pg_start_backup($1, $2::boolean, false) AS lsn";

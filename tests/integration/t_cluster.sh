@@ -394,15 +394,21 @@ patroni_password: 'rest api secret'"
         fail "the replica does not stream after pitr --undo"
 }
 
+# cluster_with_table: a two-member cluster ($CLUSTER_PGBKP_EXTRA applies),
+# initialized, with an empty table t; sets L (the leader) and R (the replica).
+cluster_with_table() {
+    cluster_up 2 "$@"
+    L=$(leader)
+    wait_writable "$L"
+    for R in $PATRONI_MEMBERS; do [ "$R" != "$L" ] && break; done
+    expect_rc 0 pgc --instance "$L" init
+    member_sql "$L" "create table t(id int primary key, note text)"
+}
+
 # pitr changes nothing unless every member answers
 test_cluster_pitr_unreachable_member() {
-    cluster_up 2
-    local l r
-    l=$(leader)
-    wait_writable "$l"
-    for r in $PATRONI_MEMBERS; do [ "$r" != "$l" ] && break; done
-    expect_rc 0 pgc --instance "$l" init
-    member_sql "$l" "create table t(id int primary key, note text)"
+    cluster_with_table
+    local l=$L r=$R
     backup_on_every_member --type full
     member_sql "$l" "insert into t select g, 'A' from generate_series(1,10) g"
     switch_and_wait "$l"
@@ -431,4 +437,50 @@ test_cluster_pitr_unreachable_member() {
     assert_rc 0 "pitr --dry-run --output json"
     assert_eq "kept" "$(jq -r .old_data <"$RUN_OUT")" "old_data"
     assert_eq "$l" "$(jq -r '.members[] | select(.restored) | .name' <"$RUN_OUT")" "member restored"
+}
+
+# backup_standby: the same backup line on every member reads the data files
+# from the replica; restore and PITR through such backups are exact.
+test_cluster_backup_from_standby() {
+    CLUSTER_PGBKP_EXTRA=", backup_standby: prefer"
+    cluster_with_table
+    local l=$L r=$R
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
+    "$TOP/scripts/patroni-cluster" wait-streaming "$PC" >>"$ROOT/log/patroni-wait.log" 2>&1 || fail "no streaming replica"
+    backup_on_every_member --type full
+    assert_eq "$r" "$BACKED_UP" "member that backed up (the replica)"
+    run pgc --instance "$l" backup --type full
+    assert_rc 0 "backup on the primary"
+    assert_output_matches "^skipped: the backup reads from replica $r "
+    member_sql "$l" "insert into t select g, 'B' from generate_series(101,200) g"
+    local t_b
+    t_b=$(member_sql "$l" "select now()")
+    sleep 1.1
+    member_sql "$l" "insert into t select g, 'C' from generate_series(201,300) g"
+    backup_on_every_member --type incr
+    assert_eq "$r" "$BACKED_UP" "member that took the incremental backup"
+    switch_and_wait "$l"
+    expect_rc 0 pgc verify
+    run pgc info --output json
+    assert_eq "standby standby" "$(jq -r '[.backups[].source_role] | join(" ")' <"$RUN_OUT")" "source_role of the backups"
+    assert_eq "$r" "$(jq -r '.backups[0].source_member' <"$RUN_OUT")" "source_member"
+    restore_at pitr --time "$t_b" --target-action promote
+    assert_eq "200" "$(pg_sql pitr "select count(*) from t")" "rows at the moment between the batches"
+    pg_stop pitr
+    restore_at latest
+    assert_eq "300" "$(pg_sql latest "select count(*) from t")" "rows at the end of the archive"
+    pg_stop latest
+    # the restored incremental from the replica, started by itself at its own end
+    restore_at immediate --immediate --target-action promote
+    [ "$(pg_sql immediate "select count(*) from t")" -ge 200 ] || fail "the incremental backup is not consistent"
+
+    # the replica gone: prefer backs up on the primary, require refuses there
+    "$TOP/scripts/patroni-cluster" kill-member "$PC" "$r" >>"$ROOT/log/patroni-kill.log" 2>&1 || fail "kill-member $r"
+    run pgc --instance "$l" --backup-standby require backup --type incr
+    assert_rc 7 "backup_standby require without a replica"
+    assert_output_contains "no healthy streaming replica to back up from"
+    run pgc --instance "$l" backup --type incr
+    assert_rc 0 "backup_standby prefer without a replica"
+    run pgc info --output json
+    assert_eq "primary" "$(jq -r '.backups[-1].source_role' <"$RUN_OUT")" "source_role without a replica"
 }
