@@ -546,6 +546,17 @@ backup_labels() {
 
 # ---------------------------------------------------------------- running and asserting
 
+# lib_head_tail FILE: FILE's first 3000 bytes and, when longer, its last
+# 3000 (the error a command ends with is at the end of a long log)
+lib_head_tail() {
+    local size
+    size=$(stat -c %s "$1")
+    if [ "$size" -le 6000 ]; then cat "$1"; return; fi
+    head -c 3000 "$1"
+    printf '\n... (%d bytes left out) ...\n' $((size - 6000))
+    tail -c 3000 "$1"
+}
+
 # run CMD...: run CMD capturing exit code, stdout and stderr without tripping
 # `set -e`: RUN_RC, RUN_OUT (stdout file), RUN_ERR (stderr file).
 RUN_N=0
@@ -556,8 +567,8 @@ run() {
     echo "+ $*"
     "$@" >"$RUN_OUT" 2>"$RUN_ERR" && RUN_RC=0 || RUN_RC=$?
     echo "  -> exit $RUN_RC"
-    if [ -s "$RUN_OUT" ]; then head -c 4000 "$RUN_OUT" | sed 's/^/  out| /'; echo; fi
-    if [ -s "$RUN_ERR" ]; then head -c 4000 "$RUN_ERR" | sed 's/^/  err| /'; echo; fi
+    if [ -s "$RUN_OUT" ]; then lib_head_tail "$RUN_OUT" | sed 's/^/  out| /'; echo; fi
+    if [ -s "$RUN_ERR" ]; then lib_head_tail "$RUN_ERR" | sed 's/^/  err| /'; echo; fi
     return 0
 }
 

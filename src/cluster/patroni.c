@@ -175,6 +175,32 @@ patroni_set_pause(const Config *cfg, const ClusterMember *m, bool pause, PgbErro
 	return 0;
 }
 
+int
+patroni_reinitialize(const Config *cfg, const ClusterMember *m, PgbError *err)
+{
+	long		status;
+	char	   *body = NULL;
+
+	if (patroni_request(cfg, m, "POST", "/reinitialize", "{\"force\": true}", &status, &body, err) != 0)
+		return -1;
+	if (status == 401 || status == 403)
+	{
+		free(body);
+		return pgb_error(err, EXIT_CONFIG, "Patroni on %s (%s) refused the REST API credentials (HTTP %ld)",
+						 m->name, m->addr, status),
+			pgb_hint(err, "set patroni_username and patroni_password (Pigsty's inventory keys) to the REST API's");
+	}
+	if (status != 200)
+	{
+		pgb_error(err, EXIT_DATABASE, "Patroni on %s (%s) did not reinitialize it (HTTP %ld: %.200s)", m->name,
+				  m->addr, status, body ? body : "");
+		free(body);
+		return -1;
+	}
+	free(body);
+	return 0;
+}
+
 bool
 patroni_role_is_primary(const char *role)
 {

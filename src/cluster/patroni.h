@@ -46,6 +46,13 @@ int			patroni_member_state(const Config *cfg, const ClusterMember *m, PatroniMem
  */
 int			patroni_set_pause(const Config *cfg, const ClusterMember *m, bool pause, PgbError *err);
 
+/*
+ * POST /reinitialize {"force": true} to member m: Patroni stops PostgreSQL
+ * there, removes its data directory and clones the leader with its
+ * create_replica_methods.  Needs the REST API's credentials.
+ */
+int			patroni_reinitialize(const Config *cfg, const ClusterMember *m, PgbError *err);
+
 /* Whether a member's role is the leader's ("master", "primary"). */
 bool		patroni_role_is_primary(const char *role);
 

@@ -19,8 +19,10 @@
  *   recover  restore in place, recover on a private socket to the target,
  *            promote (a new timeline, archived into the same repository)
  *   rebuild  every replica from the repository (restore --standby --delta
- *            of the same backup, following the new timeline); when that
- *            fails its data directory is emptied and Patroni clones it
+ *            of the same backup, following the new timeline), in a
+ *            directory Patroni does not look at, put in place whole; when
+ *            that fails its data directory is emptied and, after the
+ *            resume, Patroni reinitializes it (POST /reinitialize)
  *   start    the recovered primary with its own configuration: paused
  *            Patroni sees a running primary and takes the leader key (the
  *            system identifier is unchanged, so the DCS's initialize key
@@ -91,6 +93,7 @@ typedef struct Pitr
 	char		kept[1100];
 	bool		removed;
 	int			timeline;		/* the recovered primary's */
+	bool		clone[CONFIG_MAX_MEMBERS];	/* emptied: Patroni reinitializes it after resume */
 } Pitr;
 
 static volatile sig_atomic_t pitr_stop;
@@ -650,7 +653,8 @@ rebuild_replicas(Pitr *p, PgbError *err)
 				member_result_free(&r);
 				return -1;
 			}
-			snprintf(s->note, sizeof(s->note), "emptied: Patroni clones it from the leader");
+			p->clone[i] = true;
+			snprintf(s->note, sizeof(s->note), "emptied: Patroni clones it from the leader after the resume");
 		}
 		member_result_free(&r);
 		step_end(s);
@@ -730,6 +734,24 @@ pitr_run(Pitr *p, PgbError *err)
 	 */
 	if (rebuild_replicas(p, err) != 0 || start_primary(p, err) != 0 || pause_cluster(p, false, err) != 0)
 		return -1;
+	/* emptied replicas: Patroni's own reinitialize (a resumed Patroni writes its cache file there) */
+	for (int i = 0; i < p->n; i++)
+		if (p->clone[i])
+		{
+			PitrStep   *s = step_begin(p, "reinitialize %s through Patroni", p->mem[i].m->name);
+			int			rc = -1;
+
+			for (int attempt = 0; attempt < 30 && rc != 0 && !pitr_stop; attempt++)
+			{
+				if ((rc = patroni_reinitialize(p->cfg, p->mem[i].m, err)) != 0 && err->code == EXIT_CONFIG)
+					return -1;
+				if (rc != 0)
+					sleep(2);	/* Patroni answers 503 while it settles after the resume */
+			}
+			if (rc != 0)
+				return -1;
+			step_end(s);
+		}
 	{
 		PitrStep   *s = step_begin(p, "wait for every member to run");
 

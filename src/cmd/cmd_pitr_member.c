@@ -289,7 +289,7 @@ step_recover(const Config *cfg, const char *data, PgbError *err)
 	/* what restore wrote into postgresql.auto.conf: a primary must not keep it */
 	static const char *const settings[] = {"restore_command", "recovery_target", "recovery_target_time",
 		"recovery_target_lsn", "recovery_target_xid", "recovery_target_name", "recovery_target_inclusive",
-	"recovery_target_timeline", "recovery_target_action", NULL};
+	"recovery_target_timeline", "recovery_target_action", "recovery_end_command", NULL};
 
 	restore_config(cfg, data, &rc);
 	if (restore_child_run(&rc, NULL, &restore_pid, &member_stop, err) != 0)
@@ -345,6 +345,65 @@ step_recover(const Config *cfg, const char *data, PgbError *err)
 	return 0;
 }
 
+/* The last lines of the newest file of the server's log_directory (postgres -C), for an error. */
+static void
+server_log_tail(const char *data, char *out, size_t len)
+{
+	char		bindir[PGB_PATH_MAX],
+				prog[PGB_PATH_MAX + 16],
+				dir[PGB_PATH_MAX],
+				path[PGB_PATH_MAX * 2 + 2],
+				best[256] = "";
+	const char *argv[] = {prog, "-D", data, "-C", "log_directory", NULL};
+	PgbError	e = {0};
+	time_t		newest = 0;
+	DIR		   *d;
+	struct dirent *ent;
+	char	   *text = NULL;
+	size_t		n = 0;
+
+	out[0] = '\0';
+	if (bindir_of(data, bindir, sizeof(bindir), &e) != 0)
+		return;
+	snprintf(prog, sizeof(prog), "%s/postgres", bindir);
+	if (subproc_run(argv, dir, sizeof(dir), NULL, &e) != 0)
+		return;
+	dir[strcspn(dir, "\n")] = '\0';
+	if (dir[0] != '/')
+	{
+		char		rel[PGB_PATH_MAX];
+
+		snprintf(rel, sizeof(rel), "%s", dir);
+		if (fio_path_join(dir, sizeof(dir), data, rel, &e) != 0)
+			return;
+	}
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((ent = readdir(d)) != NULL)
+	{
+		struct stat st;
+
+		if (ent->d_name[0] != '.' && fstatat(dirfd(d), ent->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+			st.st_mtime >= newest && strlen(ent->d_name) < sizeof(best))
+		{
+			newest = st.st_mtime;
+			snprintf(best, sizeof(best), "%s", ent->d_name);
+		}
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/%s", dir, best);
+	if (best[0] && fio_read_small(path, 64 * 1024 * 1024, &text, &n, &e) == 0)
+	{
+		size_t		from = n > len - 1 ? n - (len - 1) : 0;
+
+		snprintf(out, len, "%s", text + from);
+		for (char *c = out; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+	}
+	free(text);
+}
+
 static int
 step_start(const Config *cfg, const char *data, PgbError *err)
 {
@@ -353,24 +412,90 @@ step_start(const Config *cfg, const char *data, PgbError *err)
 	const char *args[] = {"start", "-w", "-t", timeout, "-l", logfile, NULL};
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	int			fd;
+	int			rc = -1;
 
 	snprintf(timeout, sizeof(timeout), "%d", cfg->pitr_timeout);
 	snprintf(logfile, sizeof(logfile), "%s/pgbkp-pitr-start-XXXXXX", tmp);
-	if ((fd = mkstemp(logfile)) < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not make a log file in %s", tmp);
-	close(fd);
-	if (pg_ctl(data, args, err) != 0)
+	for (int attempt = 0; attempt < 2 && rc != 0; attempt++)
+	{
+		if ((fd = mkstemp(logfile)) < 0)
+			return pgb_error_errno(err, EXIT_IO, errno, "could not make a log file in %s", tmp);
+		close(fd);
+		if ((rc = pg_ctl(data, args, err)) == 0 || restore_dir_server_running(data))
+		{
+			if (rc != 0)
+				log_warn("pg_ctl start reported a failure, but a server runs in \"%s\" (%s)", data, err->msg);
+			unlink(logfile);
+			pgb_error_clear(err);
+			printf("@started=%s\n", data);
+			return 0;
+		}
+		{
+			char		tail[700],
+						early[300] = "";
+			char	   *text = NULL;
+			PgbError	e = {0};
+
+			server_log_tail(data, tail, sizeof(tail));
+			if (fio_read_small(logfile, 64 * 1024, &text, NULL, &e) == 0)
+				snprintf(early, sizeof(early), "%s", text);
+			free(text);
+			unlink(logfile);
+			for (char *c = early; *c; c++)
+				if (*c == '\n')
+					*c = ' ';
+			log_warn("PostgreSQL did not start in \"%s\"%s: %s %s", data, attempt ? "" : " (trying once more)", early,
+					 tail);
+		}
+		snprintf(logfile, sizeof(logfile), "%s/pgbkp-pitr-start-XXXXXX", tmp);
+		if (attempt == 0)
+			sleep(2);
+	}
+	return -1;
+}
+
+/*
+ * Take a replica's data directory away from Patroni: stop its server and
+ * rename the directory to DATA.pitr-SUFFIX at once.  A paused Patroni still
+ * starts a stopped replica it wants to rewind, so a directory it can see is
+ * never worked on; one it started in the moment between the stop and the
+ * rename is stopped again in its new place.
+ */
+static int
+take_away(const Config *cfg, const char *data, const char *suffix, char *to, size_t len, PgbError *err)
+{
+	if (snprintf(to, len, "%s.pitr-%s", data, suffix) >= (int) len)
+		return pgb_error(err, EXIT_CONFIG, "the data directory's path is too long");
+	if (access(to, F_OK) == 0 && fio_remove_tree(to, err) != 0)
 		return -1;
-	printf("@started=%s\n@log=%s\n", data, logfile);
+	if (step_stop(cfg, data, err) != 0)
+		return -1;
+	if (rename(data, to) != 0 && errno != ENOENT)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not rename \"%s\" to \"%s\"", data, to);
+	if (restore_dir_server_running(to) && step_stop(cfg, to, err) != 0)
+		return -1;
 	return 0;
+}
+
+/* Put a directory taken away back in place. */
+static int
+put_back(const char *from, const char *data, PgbError *err)
+{
+	if (rename(from, data) != 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not rename \"%s\" back to \"%s\"", from, data);
+	return fio_fsync_parent(data, err);
 }
 
 static int
 step_standby(const Config *cfg, const char *data, PgbError *err)
 {
 	Config		rc;
+	char		work[PGB_PATH_MAX + 32];
 
-	restore_config(cfg, data, &rc);
+	/* restored where Patroni does not look, then put in place whole */
+	if (take_away(cfg, data, "rebuild", work, sizeof(work), err) != 0)
+		return -1;
+	restore_config(cfg, work, &rc);
 	rc.standby = true;
 	rc.delta = true;
 	rc.target_action = cfg->target_action;
@@ -378,9 +503,23 @@ step_standby(const Config *cfg, const char *data, PgbError *err)
 	rc.target_time = rc.target_lsn = rc.target_xid = rc.target_name = NULL;
 	rc.target_immediate = rc.target_exclusive = false;
 	rc.target_timeline = NULL;
-	if (require_stopped(data, err) != 0 || restore_child_run(&rc, NULL, &restore_pid, &member_stop, err) != 0)
+	if (restore_child_run(&rc, NULL, &restore_pid, &member_stop, err) != 0 || put_back(work, data, err) != 0)
 		return -1;
 	printf("@standby=%s\n", data);
+	return 0;
+}
+
+/* An empty data directory, for Patroni to clone the leader into. */
+static int
+step_empty(const Config *cfg, const char *data, PgbError *err)
+{
+	char		work[PGB_PATH_MAX + 32];
+
+	if (take_away(cfg, data, "discard", work, sizeof(work), err) != 0 ||
+		(access(work, F_OK) == 0 && fio_remove_tree(work, err) != 0) ||
+		fio_mkdir_p(data, 0700, err) != 0)
+		return -1;
+	printf("@empty=%s\n", data);
 	return 0;
 }
 
@@ -451,7 +590,7 @@ cmd_pitr_member(const Config *cfg, PgbError *err)
 	else if (strcmp(action, "standby") == 0)
 		rc = step_standby(cfg, data, err);
 	else if (strcmp(action, "empty") == 0)
-		rc = require_stopped(data, err) != 0 ? -1 : fio_empty_dir(data, err);
+		rc = step_empty(cfg, data, err);
 	else if (strcmp(action, "undo") == 0)
 		rc = step_undo(cfg, data, err);
 	else

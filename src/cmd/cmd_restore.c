@@ -57,6 +57,7 @@ typedef struct RecoveryPlan
 	char		comment[256];
 	char		conninfo[512];
 	char		timeline[16];
+	char		endcmd[PGB_PATH_MAX * 4];
 } RecoveryPlan;
 
 static int
@@ -219,6 +220,12 @@ build_recovery(const RestoreCtx *ctx, const RestoreTarget *t, bool archive_off, 
 						 rp->cmd, sizeof(rp->cmd), err) != 0)
 		return -1;
 	rp->s.restore_command = rp->cmd;
+	/* what archive-get fetched ahead and recovery did not use goes when recovery ends */
+	if (cmd_self_command(cfg, ctx->repo->cluster, pin ? ctx->repo->name : NULL, "spool-clean",
+						 rp->endcmd, sizeof(rp->endcmd), err) != 0)
+		return -1;
+	rp->s.extra_names[rp->s.nextra] = "recovery_end_command";
+	rp->s.extra_values[rp->s.nextra++] = rp->endcmd;
 	rp->s.target_action = cfg->target_action ? cfg->target_action : "pause";
 	rp->s.archive_off = archive_off;
 	switch (t->kind)

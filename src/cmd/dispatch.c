@@ -31,6 +31,7 @@ static const CmdHandler command_handlers[CMD_COUNT] = {
 	[CMD_WAL_INDEX] = cmd_wal_index,
 	[CMD_PITR] = cmd_pitr,
 	[CMD_PITR_MEMBER] = cmd_pitr_member,
+	[CMD_SPOOL_CLEAN] = cmd_spool_clean,
 };
 
 int

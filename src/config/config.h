@@ -156,6 +156,9 @@ typedef struct Config
 	bool		undo;			/* pitr --undo */
 	int			pitr_timeout;	/* pitr: seconds for each wait */
 	char	   *stamp;			/* pitr-member --stamp */
+	int			archive_get_prefetch;	/* segments fetched ahead by archive-get */
+	int			archive_get_queue_max;	/* MiB the prefetch spool may hold */
+	char	   *spool_path;		/* NULL: the data directory's parent's spool/ */
 	int			ndrill_checks;	/* the pgbkp: section's drill_checks */
 	DrillCheckDef drill_checks[CONFIG_MAX_DRILL_CHECKS];
 	char	   *verify_since;	/* verify --since LABEL|TIME|last, or NULL */

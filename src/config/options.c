@@ -50,6 +50,8 @@ const CommandDef command_table[CMD_COUNT] = {
 	"bring the whole Patroni cluster back to a moment, in place (point-in-time recovery)"},
 	[CMD_PITR_MEMBER] = {"pitr-member", "ACTION", 1, 0,
 	"one step of pitr on this member's host (run by pitr, locally or over ssh_command)"},
+	[CMD_SPOOL_CLEAN] = {"spool-clean", NULL, 0, 0,
+	"remove the WAL archive-get fetched ahead (PostgreSQL runs it as recovery_end_command)"},
 };
 
 #undef EACH
@@ -346,6 +348,20 @@ const OptionDef option_table[] = {
 		"drill_timeout", "PGBKP_DRILL_TIMEOUT", "SECONDS",
 		"how long the drill's server may take to recover, and each check to run",
 	F(drill_timeout), 0},
+
+	/* archive-get */
+	{"archive-get-prefetch", 0, OPT_INT, "8", 0, 256, NULL, CMD_BIT(CMD_ARCHIVE_GET),
+		"archive_get_prefetch", "PGBKP_ARCHIVE_GET_PREFETCH", "N",
+		"archive-get also fetches the next N segments at once, verified, into the spool (0: off)",
+	F(archive_get_prefetch), 0},
+	{"archive-get-queue-max", 0, OPT_INT, "512", 16, 1048576, NULL, CMD_BIT(CMD_ARCHIVE_GET),
+		"archive_get_queue_max", "PGBKP_ARCHIVE_GET_QUEUE_MAX", "MIB",
+		"at most this many MiB of segments fetched ahead",
+	F(archive_get_queue_max), 0},
+	{"spool-path", 0, OPT_STRING, NULL, 0, 0, NULL, CMD_BIT(CMD_ARCHIVE_GET) | CMD_BIT(CMD_SPOOL_CLEAN),
+		"spool_path", "PGBKP_SPOOL_PATH", "DIR",
+		"where archive-get keeps what it fetched ahead (default: spool/ beside the data directory, Pigsty's /pg/spool)",
+	F(spool_path), 0},
 
 	/* pitr */
 	{"yes", 0, OPT_FLAG, NULL, 0, 0, NULL, PITR,

@@ -42,6 +42,7 @@ typedef enum CommandId
 	CMD_WAL_INDEX,
 	CMD_PITR,
 	CMD_PITR_MEMBER,
+	CMD_SPOOL_CLEAN,
 	CMD_COUNT
 } CommandId;
 

@@ -19,8 +19,8 @@ typedef struct RecoverySettings
 	const char *comment;		/* one line, without '#' */
 	bool		standby;		/* standby.signal instead of recovery.signal */
 	int			nextra;			/* more settings (replacing earlier lines that set them) */
-	const char *extra_names[8];
-	const char *extra_values[8];
+	const char *extra_names[12];
+	const char *extra_values[12];
 } RecoverySettings;
 
 /*

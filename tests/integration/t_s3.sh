@@ -224,3 +224,34 @@ test_encrypted_weak_passphrase_warns() {
     ! grep -Eqi "warning: *warning" "$RUN_OUT" "$RUN_ERR" || fail "the warning carries its prefix twice"
     head -c 4 "$REPO/$CLUSTER/cluster.info" | grep -q PGBE || fail "cluster.info is not encrypted"
 }
+
+# archive-get prefetch: a PITR from S3 fetches segments ahead into the
+# spool, replays exactly, and leaves the spool empty when recovery ends
+# (recovery_end_command: spool-clean), also when it stopped at a target
+# with segments fetched ahead that it never used.
+test_s3_pitr_prefetch() {
+    s3_fixture "[s3]"
+    local i t_mid
+    for ((i = 0; i < 24; i++)); do
+        pg_sql main "insert into t select g, 'P' from generate_series(1000 + $i * 10, 1009 + $i * 10) g"
+        pg_sql main "select pg_switch_wal()" >/dev/null
+        if [ "$i" = 11 ]; then
+            t_mid=$(pg_sql main "select now()")
+            sleep 1.1
+        fi
+    done
+    pg_switch_and_wait main >/dev/null
+    restore_and_start mid --time "$t_mid" --target-action promote
+    assert_eq 120 "$(pg_sql mid "select count(*) from t where note = 'P'")" "rows at the middle target"
+    grep -q "fetched [0-9]* segments ahead into the spool" "$ROOT/log/mid.log" ||
+        fail "archive-get did not fetch ahead: $(grep -c 'restored log file' "$ROOT/log/mid.log") segments restored"
+    [ -z "$(find "$ROOT/pg/spool" -type f 2>/dev/null)" ] ||
+        fail "the spool was not emptied when recovery ended: $(find "$ROOT/pg/spool" -type f | head -n 5)"
+    grep -q "segments\\? fetched ahead and not used" "$ROOT/log/mid.log" ||
+        fail "recovery_end_command did not clean the spool"
+    pg_stop mid
+    # with prefetch off: the same restore, one segment at a time
+    restore_and_start latest
+    assert_eq 240 "$(pg_sql latest "select count(*) from t where note = 'P'")" "rows at the end of the archive"
+    [ -z "$(find "$ROOT/pg/spool" -type f 2>/dev/null)" ] || fail "the spool was not emptied after the full replay"
+}
