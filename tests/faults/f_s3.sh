@@ -22,8 +22,9 @@
 # info list nothing incomplete. Then the "lost" mode: the first attempt of
 # every write (PUT of objects, parts and leases, multipart initiations and
 # completions) is applied by the server and its response lost, so every
-# write is retried: a full backup (multipart uploads) and archive-push of
-# two segments must exit 0 and add exactly one backup and whole segments.
+# write is retried (a retried completion is answered NoSuchUpload, as AWS
+# may answer it): a full backup (multipart uploads) and archive-push of two
+# segments must exit 0 and add exactly one backup and whole segments.
 # Then an outage: from a random request on, every request fails, in the
 # middle of a full backup and of an archive-push: a clean failure, nothing
 # incomplete listed.
@@ -240,6 +241,7 @@ lost_round() {
     done
     check "lost responses: backup exits 0" test "$backup_rc" = 0
     check "lost responses: a multipart completion was lost" grep -q ' lost POST .*uploadId=' "$S3_PLOG"
+    check "lost responses: its retry was answered NoSuchUpload (as by AWS)" grep -q ' nosuchupload POST ' "$S3_PLOG"
     [ "$backup_rc" != 0 ] || check "lost responses: exactly one backup more" backups_listed "$before" 1 1
     check "lost responses: nothing incomplete listed" inv_listed_complete
 }
@@ -263,7 +265,7 @@ outage_round() {
     check "outage: nothing incomplete listed" inv_listed_complete
     hold_segments 1
     seg=${S3_SEG_LIST[0]}
-    k=$((RANDOM % 8 + 1))
+    k=$((RANDOM % 5 + 1))   # an undisturbed archive-push sends about 5
     faults_on "$kinds" "after $k"
     s3_run outage-push archive-push "${PG_DATA[main]}/pg_wal/$seg"
     faults_off outage
