@@ -23,6 +23,8 @@ verifier_problem(Verifier *run, const PgbError *err)
 {
 	pthread_mutex_lock(&run->lock);
 	run->problems++;
+	if (err->code == EXIT_IO)
+		run->unreadable++;
 	run->report(run->report_arg, err);
 	pthread_mutex_unlock(&run->lock);
 }

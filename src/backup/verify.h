@@ -31,6 +31,7 @@ typedef struct Verifier
 
 	/* results */
 	int			problems;
+	int			unreadable;		/* of them, failures to read (EXIT_IO), not damage */
 	size_t		nchunks;		/* chunks checked */
 	int			nbackups;		/* backups whose chunks were checked */
 	int			nwal;			/* WAL segments decoded */

@@ -109,7 +109,12 @@ cmd_verify(const Config *cfg, PgbError *err)
 			goto done;
 		log_info("job history: %d records checked", nhistory);
 	}
-	if (v.problems > 0)
+	if (v.problems > 0 && v.unreadable == v.problems)
+		/* the storage failed (an unreachable S3 server, say): nothing read was damaged */
+		pgb_error(err, EXIT_IO, "verify could not read %d object%s in %d backups and %d WAL files; nothing it read was damaged",
+				  v.problems, v.problems == 1 ? "" : "s", cat.count + cat.ncorrupt,
+				  wal.nsegments + wal.nother + wal.nhistory);
+	else if (v.problems > 0)
 		pgb_error(err, EXIT_CORRUPT, "verify found %d problem%s in %d backups and %d WAL files",
 				  v.problems, v.problems == 1 ? "" : "s", cat.count + cat.ncorrupt,
 				  wal.nsegments + wal.nother + wal.nhistory);

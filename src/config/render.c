@@ -68,6 +68,8 @@ put_repository(FILE *out, const RepoDef *def)
 	put_key_string(out, in, "storage_ca_file", def->storage_ca_file);
 	if (def->s3_part_size)
 		fprintf(out, "%ss3_part_size: %d\n", in, def->s3_part_size);
+	if (def->io_timeout)
+		fprintf(out, "%sio_timeout: %d\n", in, def->io_timeout);
 	if (def->encrypted)
 	{
 		put_key_string(out, in, "cipher_type", def->cipher_type);

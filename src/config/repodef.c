@@ -45,6 +45,8 @@ const RepoDefKey repodef_keys[] = {
 	.help = "path (default: /bucket/key) or host (bucket.host/key)"},
 	INT("s3_part_size", s3_part_size, 5, 1024, "multipart upload part size in MiB, 5 to 1024 (default 16)"),
 	INT("storage_port", storage_port, 1, 65535, "S3 port (default 443, or 80 for http)"),
+	INT("io_timeout", io_timeout, 1, 3600,
+		"S3: seconds a request may make no progress before it is abandoned and retried (default 60)"),
 	STR("storage_ca_file", storage_ca_file, "CA certificates to verify the S3 server with (default: the system's)"),
 	{.key = "storage_verify_tls", .type = RK_BOOL, .offset = F(storage_verify_tls), .expected = "true or false",
 	.help = "verify the S3 server's certificate (default true)"},

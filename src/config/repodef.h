@@ -48,6 +48,7 @@ typedef struct RepoDef
 	char	   *storage_ca_file;
 	bool		storage_verify_tls;
 	int			s3_part_size;	/* MiB, 0 = default */
+	int			io_timeout;		/* seconds without progress, 0 = default */
 	bool		encrypted;		/* cipher_type aes-256-* */
 	char	   *cipher_type;
 	char	   *cipher_pass;

@@ -72,6 +72,7 @@ storage_for(const RepoDef *def, PgbError *err)
 	o.ca_file = def->storage_ca_file;
 	o.verify_tls = def->storage_verify_tls;
 	o.part_size = (size_t) def->s3_part_size * 1024 * 1024;
+	o.io_timeout = def->io_timeout;
 	return storage_s3_new(&o, err);
 }
 

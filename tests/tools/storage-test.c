@@ -116,6 +116,7 @@ open_storage(const char *prefix, size_t part_size, int list_page_size)
 	o.ca_file = env("S3_CA_FILE", NULL);
 	o.verify_tls = env_int("S3_VERIFY_TLS", 1) != 0;
 	o.retries = env_int("S3_RETRIES", 0);
+	o.io_timeout = env_int("S3_IO_TIMEOUT", 0);
 	o.lock_dir = env("S3_LOCK_DIR", NULL);
 	o.prefix = prefix;
 	o.part_size = part_size;
