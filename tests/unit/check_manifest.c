@@ -527,6 +527,20 @@ START_TEST(test_write_sink_error)
 }
 END_TEST
 
+/* A text header key given twice: the last value, and the first one freed (found by fuzzing; LeakSanitizer sees it). */
+START_TEST(test_parse_text_header_twice)
+{
+	Manifest	m;
+
+	parse_ok(MIN_HEAD "h\tcluster\ta\nh\tcluster\tb\nh\tpgdata\t/x\nh\tpgdata\t/y\n"
+			 "h\tpgbkp_version\t1\nh\tpgbkp_version\t2\nend\t0\t0\t0\n", &m);
+	ck_assert_str_eq(m.cluster, "b");
+	ck_assert_str_eq(m.pgdata, "/y");
+	ck_assert_str_eq(m.pgbkp_version, "2");
+	manifest_free(&m);
+}
+END_TEST
+
 START_TEST(test_parse_minimal_and_unknown_header)
 {
 	Manifest	m;
@@ -1529,6 +1543,7 @@ manifest_suite(void)
 	tcase_add_test(tc, test_round_trip_large);
 	tcase_add_test(tc, test_write_sink_error);
 	tcase_add_test(tc, test_parse_minimal_and_unknown_header);
+	tcase_add_test(tc, test_parse_text_header_twice);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse_errors");
