@@ -41,8 +41,8 @@ load(const char *command)
 		config_free(&cfg);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int
+fuzz_one(const uint8_t *data, size_t size)
 {
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t) size)
 		fuzz_fail("could not write the configuration file", NULL);

@@ -17,8 +17,8 @@ same_schedule(const CronExpr *a, const CronExpr *b)
 		a->mday_any == b->mday_any && a->wday_any == b->wday_any;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int
+fuzz_one(const uint8_t *data, size_t size)
 {
 	char	   *text = fuzz_cstr(data, size);
 	PgbError	err = {0};

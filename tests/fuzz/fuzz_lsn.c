@@ -8,8 +8,8 @@
 
 #include "pg/lsn.h"
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int
+fuzz_one(const uint8_t *data, size_t size)
 {
 	char	   *text = fuzz_cstr(data, size);
 	PgbError	err = {0};

@@ -25,8 +25,8 @@ write_text(const Manifest *m, size_t *len)
 	return text;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int
+fuzz_one(const uint8_t *data, size_t size)
 {
 	/* an exact-size copy, not NUL-terminated: the parser has len */
 	char	   *text = malloc(size ? size : 1);

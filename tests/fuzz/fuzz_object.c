@@ -10,8 +10,8 @@
 
 #include "io/object.h"
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int
+fuzz_one(const uint8_t *data, size_t size)
 {
 	PgbError	err = {0};
 	ObjectKind	kind = OBJECT_KIND_WAL;

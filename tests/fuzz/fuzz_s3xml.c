@@ -36,8 +36,8 @@ walk(const XmlNode *node, int depth)
 		walk(&child, depth + 1);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int
+fuzz_one(const uint8_t *data, size_t size)
 {
 	PgbError	err = {0};
 	XmlNode		root;

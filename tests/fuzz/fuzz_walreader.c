@@ -33,8 +33,8 @@ on_record(void *arg, const WalRecord *rec, PgbError *err)
 	return 0;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int
+fuzz_one(const uint8_t *data, size_t size)
 {
 	PgbError	err = {0};
 	WalReadResult res;
