@@ -117,7 +117,7 @@ parse_header(Manifest *m, char *key, char *value, PgbError *err)
 	else if (strcmp(key, "pg_version") == 0)
 		ok = parse_i64(value, &i) && (m->pg_version = (int) i) > 0;
 	else if (strcmp(key, "wal_segment_size") == 0)
-		ok = parse_u64(value, 10, &m->wal_segment_size);
+		ok = parse_u64(value, 10, &m->wal_segment_size) && wal_segment_size_valid(m->wal_segment_size);
 	else if (strcmp(key, "block_size") == 0)
 		ok = parse_u64(value, 10, &u) && (m->block_size = (uint32_t) u) > 0;
 	else if (strcmp(key, "compress_level") == 0)

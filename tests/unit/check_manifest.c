@@ -592,6 +592,22 @@ START_TEST(test_parse_missing_required_headers)
 }
 END_TEST
 
+/* A segment size PostgreSQL cannot have (found by fuzzing: above 4 GiB, naming a WAL segment divided by zero). */
+START_TEST(test_parse_bad_segment_size)
+{
+	const char *sizes[] = {"0", "1000000", "3145728", "2147483648", "8589934592", "1795643818060243"};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+	{
+		char		text[256];
+
+		snprintf(text, sizeof(text), "pgbkp-manifest\t1\nh\tlabel\tL1\nh\twal_segment_size\t%s\nend\t0\t0\t0\n",
+				 sizes[i]);
+		parse_bad(text, strlen(text), "line 3 is malformed");
+	}
+}
+END_TEST
+
 START_TEST(test_parse_end_count_mismatch)
 {
 	const char *dirs = MIN_HEAD "d\tbase\t700\nend\t2\t0\t0\n";
@@ -1549,6 +1565,7 @@ manifest_suite(void)
 	tc = tcase_create("parse_errors");
 	tcase_add_test(tc, test_parse_missing_end);
 	tcase_add_test(tc, test_parse_missing_required_headers);
+	tcase_add_test(tc, test_parse_bad_segment_size);
 	tcase_add_test(tc, test_parse_end_count_mismatch);
 	tcase_add_test(tc, test_parse_bad_sha);
 	tcase_add_test(tc, test_parse_bad_records);
