@@ -81,6 +81,14 @@ parse_i64(const char *s, int64_t *out)
 	return errno == 0 && *end == '\0';
 }
 
+/* Keep a copy of value in *dst (a header key seen twice: the last one, as for the others). */
+static bool
+set_text(char **dst, const char *value)
+{
+	free(*dst);
+	return (*dst = strdup(value)) != NULL;
+}
+
 static int
 parse_header(Manifest *m, char *key, char *value, PgbError *err)
 {
@@ -99,17 +107,17 @@ parse_header(Manifest *m, char *key, char *value, PgbError *err)
 		strcpy(dst, value);
 	}
 	else if (strcmp(key, "cluster") == 0)
-		ok = (m->cluster = strdup(value)) != NULL;
+		ok = set_text(&m->cluster, value);
 	else if (strcmp(key, "pgdata") == 0)
-		ok = (m->pgdata = strdup(value)) != NULL;
+		ok = set_text(&m->pgdata, value);
 	else if (strcmp(key, "pgbkp_version") == 0)
-		ok = (m->pgbkp_version = strdup(value)) != NULL;
+		ok = set_text(&m->pgbkp_version, value);
 	else if (strcmp(key, "system_identifier") == 0)
 		ok = parse_u64(value, 10, &m->system_identifier);
 	else if (strcmp(key, "pg_version") == 0)
 		ok = parse_i64(value, &i) && (m->pg_version = (int) i) > 0;
 	else if (strcmp(key, "wal_segment_size") == 0)
-		ok = parse_u64(value, 10, &m->wal_segment_size);
+		ok = parse_u64(value, 10, &m->wal_segment_size) && wal_segment_size_valid(m->wal_segment_size);
 	else if (strcmp(key, "block_size") == 0)
 		ok = parse_u64(value, 10, &u) && (m->block_size = (uint32_t) u) > 0;
 	else if (strcmp(key, "compress_level") == 0)
@@ -139,11 +147,11 @@ parse_header(Manifest *m, char *key, char *value, PgbError *err)
 	else if (strcmp(key, "bad_pages") == 0)
 		ok = parse_u64(value, 10, &m->bad_pages);
 	else if (strcmp(key, "bad_pages_at") == 0)
-		ok = (free(m->bad_pages_at), (m->bad_pages_at = strdup(value)) != NULL);
+		ok = set_text(&m->bad_pages_at, value);
 	else if (strcmp(key, "source_member") == 0)
-		ok = (free(m->source_member), (m->source_member = strdup(value)) != NULL);
+		ok = set_text(&m->source_member, value);
 	else if (strcmp(key, "source_role") == 0)
-		ok = (free(m->source_role), (m->source_role = strdup(value)) != NULL);
+		ok = set_text(&m->source_role, value);
 	/* unknown header keys are ignored: later versions may add fields */
 	return ok ? 0 : -1;
 }

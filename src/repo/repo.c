@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "common/fileio.h"
+#include "pg/lsn.h"
 #include "repo/objio.h"
 #include "repo/repo.h"
 #include <openssl/crypto.h>
@@ -241,6 +242,8 @@ info_from_json(const char *text, RepoClusterInfo *info, PgbError *err)
 	else if (format != REPO_FORMAT_VERSION)
 		rc = pgb_error(err, EXIT_CORRUPT, "repository format %lld is not supported (this pgbkp reads format %d)",
 					   (long long) format, REPO_FORMAT_VERSION);
+	else if (segsize < 0 || !wal_segment_size_valid((uint64_t) segsize))
+		rc = pgb_error(err, EXIT_CORRUPT, "malformed cluster.info: WAL segment size %lld", (long long) segsize);
 	else
 	{
 		info->format = (int) format;

@@ -30,11 +30,12 @@ timeline_init(Timeline *t, TimeLineID tli, int64_t created, const char *text, si
 		/* ancestors ascend, switch points do not go back, and tli comes last */
 		if (tlis[i] >= tli || (i > 0 && (tlis[i] <= tlis[i - 1] || lsns[i] < lsns[i - 1])))
 		{
+			pgb_error(err, EXIT_CORRUPT, "timeline history of timeline %u: entry %d (timeline %u) is out of order",
+					  tli, i + 1, tlis[i]);
 			free(tlis);
 			free(lsns);
 			timeline_free(t);
-			return pgb_error(err, EXIT_CORRUPT, "timeline history of timeline %u: entry %d (timeline %u) is out of order",
-							 tli, i + 1, tlis[i]);
+			return -1;
 		}
 		t->steps[i].tli = tlis[i];
 		t->steps[i].end = lsns[i];

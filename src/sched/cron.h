@@ -91,7 +91,10 @@ bool		cron_tz_valid(const char *tz);
  * The canonical five-field form of e, for a crontab line: numbers only,
  * "*" for a whole field, "*\/n" for a step from the minimum, ranges for runs
  * of three or more ("0 0 * * *" for @daily, "30 2 * * 1-5" for
- * "30 2 * * mon-fri").  Parsing the result gives back the same schedule.
+ * "30 2 * * mon-fri").  Parsing the result gives back the same schedule
+ * when it is shorter than CRON_TEXT_MAX; a step that does not start at the
+ * minimum becomes a list, so "1/2 1 4/2 1 4" gives 133 characters, which
+ * suit a crontab line but not cron_parse.
  * Writes at most len bytes (NUL included; CRON_FORMAT_MAX always suffices)
  * and returns the length of the full text, like snprintf.
  */

@@ -632,6 +632,7 @@ START_TEST(test_render_values)
 	text = render(&s, 1795700000 - 5);
 	has(text, "\npgbkp_archive_last_archived_age_seconds" L "} 0\n");
 	free(text);
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 
@@ -688,6 +689,7 @@ START_TEST(test_render_structure)
 	}
 	ck_assert_int_eq(families, 26 + 7 + 20);	/* pgbkp (6 of them the drill's), the exporter's */
 	free(text);
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 
@@ -703,6 +705,7 @@ START_TEST(test_render_escaping)
 	has(text, "\npgbkp_up{cluster=\"a\\\"b\\\\c\\nd\",node=\"pg-test-1\"} 1\n");
 	has(text, ",job_name=\"we\\\"ird\\\\\"} 1\n");
 	free(text);
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 
@@ -729,6 +732,7 @@ START_TEST(test_render_cap)
 	sample_snapshot(&s);
 	ck_assert_int_eq(metrics_render(&s, 1795700100, &out), -1);
 	membuf_free(&out);
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 
@@ -790,6 +794,7 @@ START_TEST(test_render_pgbackrest)
 	free(text);
 	metrics_snapshot_clear(&s);
 	harness_restore_tz();
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 
@@ -845,6 +850,7 @@ START_TEST(test_render_pgbackrest_status)
 	has(text, "\npgbackrest_stanza_status{stanza=\"pg-test\"} 99\n");
 	lacks(text, "pgbackrest_repo_status{");
 	free(text);
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 
@@ -877,6 +883,7 @@ START_TEST(test_render_labels_and_copy)
 	free(text);
 	metrics_snapshot_clear(&copy);
 	ck_assert_int_eq(copy.nrepos, 0);
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 
@@ -995,6 +1002,7 @@ START_TEST(test_server)
 	/* stopped: nothing listens any more */
 	ck_assert(!fetch(url, NULL, &f));
 	membuf_free(&f.body);
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 
@@ -1052,6 +1060,7 @@ START_TEST(test_server_all_addresses)
 		ck_assert_int_eq(f.status, 200);
 	membuf_free(&f.body);
 	metrics_stop(m);
+	metrics_snapshot_clear(&s);
 }
 END_TEST
 

@@ -527,6 +527,20 @@ START_TEST(test_write_sink_error)
 }
 END_TEST
 
+/* A text header key given twice: the last value, and the first one freed (found by fuzzing; LeakSanitizer sees it). */
+START_TEST(test_parse_text_header_twice)
+{
+	Manifest	m;
+
+	parse_ok(MIN_HEAD "h\tcluster\ta\nh\tcluster\tb\nh\tpgdata\t/x\nh\tpgdata\t/y\n"
+			 "h\tpgbkp_version\t1\nh\tpgbkp_version\t2\nend\t0\t0\t0\n", &m);
+	ck_assert_str_eq(m.cluster, "b");
+	ck_assert_str_eq(m.pgdata, "/y");
+	ck_assert_str_eq(m.pgbkp_version, "2");
+	manifest_free(&m);
+}
+END_TEST
+
 START_TEST(test_parse_minimal_and_unknown_header)
 {
 	Manifest	m;
@@ -575,6 +589,22 @@ START_TEST(test_parse_missing_required_headers)
 
 	parse_bad(no_label, strlen(no_label), "incomplete");
 	parse_bad(no_segsize, strlen(no_segsize), "incomplete");
+}
+END_TEST
+
+/* A segment size PostgreSQL cannot have (found by fuzzing: above 4 GiB, naming a WAL segment divided by zero). */
+START_TEST(test_parse_bad_segment_size)
+{
+	const char *sizes[] = {"0", "1000000", "3145728", "2147483648", "8589934592", "1795643818060243"};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+	{
+		char		text[256];
+
+		snprintf(text, sizeof(text), "pgbkp-manifest\t1\nh\tlabel\tL1\nh\twal_segment_size\t%s\nend\t0\t0\t0\n",
+				 sizes[i]);
+		parse_bad(text, strlen(text), "line 3 is malformed");
+	}
 }
 END_TEST
 
@@ -1529,11 +1559,13 @@ manifest_suite(void)
 	tcase_add_test(tc, test_round_trip_large);
 	tcase_add_test(tc, test_write_sink_error);
 	tcase_add_test(tc, test_parse_minimal_and_unknown_header);
+	tcase_add_test(tc, test_parse_text_header_twice);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse_errors");
 	tcase_add_test(tc, test_parse_missing_end);
 	tcase_add_test(tc, test_parse_missing_required_headers);
+	tcase_add_test(tc, test_parse_bad_segment_size);
 	tcase_add_test(tc, test_parse_end_count_mismatch);
 	tcase_add_test(tc, test_parse_bad_sha);
 	tcase_add_test(tc, test_parse_bad_records);

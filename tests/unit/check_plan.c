@@ -170,6 +170,9 @@ START_TEST(test_history_path)
 	/* ancestors must ascend and stay below the timeline itself */
 	ck_assert_int_eq(timeline_init(&t, 2, 0, "3\t0/5000100\tx\n", 14, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	/* the message names the entry's timeline, read before the entries are freed (ASan found it read after) */
+	ck_assert_str_eq(err.msg, "timeline history of timeline 2: entry 1 (timeline 3) is out of order");
+	pgb_error_clear(&err);
 	ck_assert_int_eq(timeline_init(&t, 4, 0, "2\t0/5\tx\n1\t0/9\ty\n", 16, &err), -1);
 }
 END_TEST

@@ -207,6 +207,13 @@ START_TEST(test_damaged_info)
 	put_info("{\"format\": 2, \"system_identifier\": \"7\", \"pg_version\": 150018, \"wal_segment_size\": 16777216,"
 			 " \"block_size\": 8192, \"created\": 0}");
 	assert_open_fails(&def, EXIT_CORRUPT, "repository format 2 is not supported (this pgbkp reads format 1)");
+	/* a segment size PostgreSQL cannot have (WAL names would divide by zero above 4 GiB) */
+	put_info("{\"format\": 1, \"system_identifier\": \"7\", \"pg_version\": 150018, \"wal_segment_size\": 8589934592,"
+			 " \"block_size\": 8192, \"created\": 0}");
+	assert_open_fails(&def, EXIT_CORRUPT, "malformed cluster.info: WAL segment size 8589934592");
+	put_info("{\"format\": 1, \"system_identifier\": \"7\", \"pg_version\": 150018, \"wal_segment_size\": -1,"
+			 " \"block_size\": 8192, \"created\": 0}");
+	assert_open_fails(&def, EXIT_CORRUPT, "malformed cluster.info: WAL segment size -1");
 
 	/* and a good one is read again */
 	put_info("{\"format\": 1, \"system_identifier\": \"7\", \"pg_version\": 150018, \"wal_segment_size\": 16777216,"

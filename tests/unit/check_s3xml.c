@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "storage/s3/xml.h"
 
@@ -309,6 +310,41 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/*
+ * A UTF-16 document with a lone surrogate: libxml2's encoding converter
+ * reports it through its generic error handler, which printed "encoding
+ * error : input conversion failed" on stderr (found by fuzzing).  Refused,
+ * and nothing printed, in this thread and in a new one.
+ */
+static const char utf16_bad[] = "\xfe\xff\x00<\x00" "a\x00>\xd8\x00</a>";
+
+static void *
+parse_utf16_bad(void *arg)
+{
+	refused(utf16_bad, sizeof(utf16_bad) - 1);
+	return arg;
+}
+
+START_TEST(test_quiet_on_encoding_error)
+{
+	FILE	   *tmp = tmpfile();
+	int			saved = dup(STDERR_FILENO);
+	pthread_t	th;
+
+	ck_assert(tmp != NULL && saved >= 0);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(fileno(tmp), STDERR_FILENO), 0);
+	parse_utf16_bad(NULL);
+	ck_assert_int_eq(pthread_create(&th, NULL, parse_utf16_bad, NULL), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ck_assert_int_eq(lseek(fileno(tmp), 0, SEEK_END), 0);	/* nothing printed */
+	fclose(tmp);
+}
+END_TEST
+
 START_TEST(test_bad_text)
 {
 	const char *bad_texts[] = {
@@ -523,6 +559,7 @@ s3xml_suite(void)
 	tcase_add_test(tc, test_prefixed_names);
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_quiet_on_encoding_error);
 	tcase_add_test(tc, test_bad_text);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_deep_nesting);

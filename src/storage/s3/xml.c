@@ -1,12 +1,13 @@
 /*
  * The XML reader of the S3 driver on libxml2 (see xml.h).  Each parse has
- * its own parser context whose error handler keeps libxml2 quiet (the
- * error is reported through PgbError instead) and whose DOCTYPE handler
- * stops the parser at once; the options forbid network access and leave
- * entity substitution, DTD loading and XInclude off, and libxml2's own
- * limits (XML_PARSE_HUGE is not set) bound names and text nodes.  The tree
- * is then checked for depth without recursion.  libxml2 is initialised
- * once per process, whichever thread parses first.
+ * its own parser context whose error handler, with the thread's generic
+ * one, keeps libxml2 quiet (the error is reported through PgbError
+ * instead) and whose DOCTYPE handler stops the parser at once; the options
+ * forbid network access and leave entity substitution, DTD loading and
+ * XInclude off, and libxml2's own limits (XML_PARSE_HUGE is not set) bound
+ * names and text nodes.  The tree is then checked for depth without
+ * recursion.  libxml2 is initialised once per process, whichever thread
+ * parses first.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -44,6 +45,18 @@ static int
 malformed(PgbError *err, const char *what)
 {
 	return pgb_error(err, EXIT_CORRUPT, "malformed XML in S3 response: %s", what);
+}
+
+/*
+ * libxml2 reports some errors (a byte sequence its encoding converter
+ * refuses, "encoding error : input conversion failed") not to the parser
+ * context but through its generic handler, which prints to stderr: that one
+ * is replaced, for the parsing thread, by this one, which drops them (the
+ * parse fails, and says so through PgbError).
+ */
+static void
+drop_generic_error(void *ctx, const char *msg,...)
+{
 }
 
 /* Errors are noted, never printed: the first fatal one tells the most. */
@@ -121,6 +134,7 @@ xml_parse(const void *buf, size_t len, XmlNode *root, PgbError *err)
 		return NULL;
 	}
 	pthread_once(&init_once, init_libxml);
+	xmlSetGenericErrorFunc(NULL, drop_generic_error);	/* this thread's */
 	if ((ctxt = xmlNewParserCtxt()) == NULL)
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
