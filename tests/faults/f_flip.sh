@@ -118,9 +118,13 @@ flip_reader_refuses() {
                 # repository restores: the flip hit bytes a restore does not
                 # read (a block map frame, used by incremental backups and verify)
                 local bad good
+                # the recovery settings name the moment they were written (to the
+                # second): that line differs between two restores, nothing else may
+                sed -i '/^# recovery settings written by pgbkp restore/d' "$ROOT/pg/flip/postgresql.auto.conf"
                 bad=$(tree_digest "$ROOT/pg/flip")
                 cp -p "$f" "$ROOT/work/flip.bad"; cp -p "$ROOT/work/flip.orig" "$f"
                 pgbkp restore --set "$label" --target-dir "$ROOT/pg/flipgood" >/dev/null 2>&1 || true
+                sed -i '/^# recovery settings written by pgbkp restore/d' "$ROOT/pg/flipgood/postgresql.auto.conf" 2>/dev/null || true
                 good=$(tree_digest "$ROOT/pg/flipgood")
                 cp -p "$ROOT/work/flip.bad" "$f"
                 rm -rf "$ROOT/pg/flip" "$ROOT/pg/flipgood"
