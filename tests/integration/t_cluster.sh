@@ -437,6 +437,10 @@ test_cluster_pitr_unreachable_member() {
     assert_rc 0 "pitr --dry-run --output json"
     assert_eq "kept" "$(jq -r .old_data <"$RUN_OUT")" "old_data"
     assert_eq "$l" "$(jq -r '.members[] | select(.restored) | .name' <"$RUN_OUT")" "member restored"
+    # --instance names another member to restore (a replica here)
+    run pgc --instance "$r" pitr --immediate --dry-run --output json --ssh-command "$ssh"
+    assert_rc 0 "pitr --instance replica --dry-run"
+    assert_eq "$r" "$(jq -r '.members[] | select(.restored) | .name' <"$RUN_OUT")" "member restored with --instance"
 }
 
 # backup_standby: the same backup line on every member reads the data files
