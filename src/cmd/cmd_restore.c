@@ -540,7 +540,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 		(ctx.delta && restore_delta_clean(ctx.m, ctx.target, ctx.ts_dest, err) != 0) ||
 		restore_write_tablespace_map(&rw, err) != 0 ||
 		write_recovery(&ctx, &target, archive_off, err) != 0 || copy_history(&ctx, &wal, err) != 0 ||
-		restore_sync(&rw, err) != 0)
+		restore_sync(&rw, err) != 0 || restore_release_control(&rw, err) != 0)
 	{
 		PgbError	cleanup;
 

@@ -12,6 +12,7 @@
 
 #include "common/fileio.h"
 #include "restore/delta.h"
+#include "restore/write.h"
 
 static bool
 manifest_has(const Manifest *m, const char *rel, bool is_dir)
@@ -68,7 +69,9 @@ clean_tree(const Manifest *m, const char *root, const char *prefix, PgbError *er
 			rc = pgb_error(err, EXIT_IO, "could not remove stale files under \"%s\": path too long", root);
 			break;
 		}
-		if (e->fts_info == FTS_DP)
+		if (strcmp(rel, RESTORE_CONTROL_PENDING) == 0)
+			keep = true;		/* this restore's pg_control, not yet released */
+		else if (e->fts_info == FTS_DP)
 			keep = manifest_has(m, rel, true);
 		else
 			keep = (e->fts_info == FTS_SL || e->fts_info == FTS_SLNONE) && manifest_has(m, rel, true) ?

@@ -132,6 +132,14 @@ write_chunk(const RestoreWrite *rw, WriteWorker *w, const ManifestFile *mf, int 
 	return rc;
 }
 
+/* Where file mf is written: its path, pg_control's under its pending name. */
+static int
+target_path(const RestoreWrite *rw, const ManifestFile *mf, char *path, size_t len, PgbError *err)
+{
+	return fio_path_join(path, len, rw->target,
+						 strcmp(mf->path, RESTORE_CONTROL) == 0 ? RESTORE_CONTROL_PENDING : mf->path, err);
+}
+
 static int
 restore_chunk(void *shared, int worker, size_t task, PgbError *err)
 {
@@ -144,7 +152,7 @@ restore_chunk(void *shared, int worker, size_t task, PgbError *err)
 	int			fd;
 	int			rc = 0;
 
-	if (fio_path_join(path, sizeof(path), rw->target, mf->path, err) != 0)
+	if (target_path(rw, mf, path, sizeof(path), err) != 0)
 		return -1;
 	fd = open(path, (rw->delta ? O_RDWR : O_WRONLY) | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -178,7 +186,7 @@ prepare_file(const RestoreWrite *rw, const ManifestFile *mf, PgbError *err)
 	struct stat st;
 	int			fd;
 
-	if (fio_path_join(path, sizeof(path), rw->target, mf->path, err) != 0)
+	if (target_path(rw, mf, path, sizeof(path), err) != 0)
 		return -1;
 	if (rw->delta && lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && fio_remove_tree(path, err) != 0)
 		return -1;
@@ -201,7 +209,7 @@ finish_file(const RestoreWrite *rw, const ManifestFile *mf, PgbError *err)
 	char		path[PGB_PATH_MAX];
 	struct timespec times[2] = {{mf->mtime, 0}, {mf->mtime, 0}};
 
-	if (fio_path_join(path, sizeof(path), rw->target, mf->path, err) != 0)
+	if (target_path(rw, mf, path, sizeof(path), err) != 0)
 		return -1;
 	if (chmod(path, mf->mode & 07777) != 0 || utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) != 0)
 		return pgb_error_errno(err, EXIT_IO, errno, "could not set the mode or time of \"%s\"", path);
@@ -331,4 +339,18 @@ restore_sync(const RestoreWrite *rw, PgbError *err)
 		if (sync_fs(rw->ts_dest[i], err) != 0)
 			return -1;
 	return 0;
+}
+
+int
+restore_release_control(const RestoreWrite *rw, PgbError *err)
+{
+	char		from[PGB_PATH_MAX],
+				to[PGB_PATH_MAX];
+
+	if (fio_path_join(from, sizeof(from), rw->target, RESTORE_CONTROL_PENDING, err) != 0 ||
+		fio_path_join(to, sizeof(to), rw->target, RESTORE_CONTROL, err) != 0)
+		return -1;
+	if (rename(from, to) != 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not rename \"%s\" to \"%s\"", from, to);
+	return fio_fsync_parent(to, err);
 }

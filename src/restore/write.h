@@ -24,12 +24,23 @@ typedef struct RestoreWrite
 	uint64_t   *kept_bytes;		/* --delta: bytes of chunks found unchanged (may be NULL) */
 } RestoreWrite;
 
+/*
+ * global/pg_control is written as global/pg_control.pgbkp-pending: a data
+ * directory without pg_control cannot be started, so a restore stopped at
+ * any point before restore_release_control (after the recovery settings,
+ * the history files and the sync) is never started by mistake.
+ */
+#define RESTORE_CONTROL "global/pg_control"
+#define RESTORE_CONTROL_PENDING "global/pg_control.pgbkp-pending"
+
 /* Directories and tablespace links (replacing what is in their way). */
 int			restore_create_layout(const RestoreWrite *rw, PgbError *err);
 /* Every file, pg_control last, then their modes and times. */
 int			restore_write_files(const RestoreWrite *rw, PgbError *err);
 /* tablespace_map naming where the tablespaces were restored (none: nothing). */
 int			restore_write_tablespace_map(const RestoreWrite *rw, PgbError *err);
+/* Give pg_control its name (durably): the restored directory can be started from now on. */
+int			restore_release_control(const RestoreWrite *rw, PgbError *err);
 /* syncfs the data directory's and each tablespace's file system. */
 int			restore_sync(const RestoreWrite *rw, PgbError *err);
 

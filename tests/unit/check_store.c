@@ -222,9 +222,10 @@ restore_into(const Manifest *m, const char *dir, bool delta, PgbError *err)
 	path_of(target, sizeof(target), root, dir);
 	rw = (RestoreWrite) {&repo, &cat, m, NULL, NULL, delta, 2, false};
 	rw.target = target;
-	if (restore_create_layout(&rw, err) != 0 || restore_write_files(&rw, err) != 0)
+	if (restore_create_layout(&rw, err) != 0 || restore_write_files(&rw, err) != 0 ||
+		(delta && restore_delta_clean(m, target, NULL, err) != 0))
 		return -1;
-	return delta ? restore_delta_clean(m, target, NULL, err) : 0;
+	return restore_release_control(&rw, err);
 }
 
 /* Every file of src is in dir with the same content. */
