@@ -199,10 +199,17 @@ restored_holds_markers() {
 }
 
 # restored_refused DIR: PostgreSQL must refuse to start what an interrupted
-# or failed restore left in DIR (or DIR holds no data directory at all).
+# or failed restore left in DIR (or DIR holds no data directory at all, or
+# the restore had finished: pg_control is named only as its last step).
 restored_refused() {
     local d=$1
     [ -f "$d/PG_VERSION" ] || return 0
+    # pg_control gets its name only as the restore's very last step: with
+    # it there, the kill came after the restore had finished
+    if [ -f "$d/global/pg_control" ] && [ ! -e "$d/global/pg_control.pgbkp-pending" ]; then
+        echo "the restore had finished before the kill (pg_control released)"
+        return 0
+    fi
     pg_adopt chk "$d" >/dev/null
     rm -f "$ROOT/log/chk.log"   # pg_ctl creates it, as postgres
     if as_pg "$PGBIN/pg_ctl" -D "$d" -l "$ROOT/log/chk.log" -w -t 30 start >/dev/null 2>&1; then
