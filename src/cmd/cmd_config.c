@@ -17,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "config/options.h"
 #include "config/render.h"
+#include "storage/s3/http.h"
 
 /* "(set, from WHERE)" for a secret, or NULL when it is not set. */
 static const char *
@@ -73,6 +74,7 @@ repository_json(const RepoDef *def)
 		json_object_object_add(o, "storage_port", json_object_new_int(def->storage_port));
 		add_string(o, "storage_ca_file", def->storage_ca_file);
 		json_object_object_add(o, "storage_verify_tls", json_object_new_boolean(def->storage_verify_tls));
+		json_object_object_add(o, "io_timeout", json_object_new_int(def->io_timeout ? def->io_timeout : S3_HTTP_DEFAULT_IO_TIMEOUT));
 	}
 	json_object_object_add(o, "encrypted", json_object_new_boolean(def->encrypted));
 	add_string(o, "cipher_type", def->encrypted ? def->cipher_type : "none");
@@ -184,6 +186,7 @@ print_text(const Config *cfg)
 			printf("  %-22s %s\n", "s3_key_secret", secret ? secret : "(unset)");
 			printf("  %-22s %s%s\n", "storage_ca_file", d->storage_ca_file ? d->storage_ca_file : "(the system's)",
 				   d->storage_verify_tls ? "" : ", TLS not verified");
+			printf("  %-22s %d s\n", "io_timeout", d->io_timeout ? d->io_timeout : S3_HTTP_DEFAULT_IO_TIMEOUT);
 		}
 		printf("  %-22s %s\n", "cipher_type", d->encrypted ? d->cipher_type : "none");
 		if (d->encrypted)
