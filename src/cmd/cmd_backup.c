@@ -336,6 +336,7 @@ cmd_backup(const Config *cfg, PgbError *err)
 	char		label[MANIFEST_LABEL_MAX];
 	const char *type;
 	const Manifest *parent = NULL;
+	int			ntemps;
 	int			rc = -1;
 
 	if (repo == NULL)
@@ -355,6 +356,9 @@ cmd_backup(const Config *cfg, PgbError *err)
 	cmd_warn_corrupt(&cat);
 	for (int i = 0; i < cat.nincomplete; i++)
 		log_info("removing the leftovers of interrupted backup %s", cat.incomplete[i]);
+	if ((ntemps = storage_clean_temps(repo->storage, "", true)) > 0)
+		log_info("removed %d temporary %s that writers which no longer run left in the repository",
+				 ntemps, ntemps == 1 ? "file" : "files");
 	type = choose_type(cfg, &cat, &si, &parent);
 	if (parent && chain_check(&cat, parent, err) != 0)
 		goto done;

@@ -178,8 +178,13 @@ wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, Pgb
 
 	if (existed)
 	{
+		char		dir[PGB_PATH_MAX];
+
 		if (compare_with_archived(repo, obj, fd, src_path, name, err) != 0)
 			goto fail;
+		/* pushed again after a crash: what the crashed attempt left goes */
+		snprintf(dir, sizeof(dir), "%.*s", (int) (base_name(obj) - obj), obj);
+		storage_clean_temps(repo->storage, dir, false);
 		*result = WAL_PUSH_ALREADY_PRESENT;
 	}
 	else

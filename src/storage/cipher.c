@@ -545,6 +545,12 @@ cipher_lock_probe(Storage *s, const char *path, char *holder, size_t len, PgbErr
 	return storage_lock_probe(((CipherStorage *) s)->inner, path, holder, len, err);
 }
 
+static int
+cipher_clean_temps(Storage *s, const char *dir, bool recursive)
+{
+	return storage_clean_temps(((CipherStorage *) s)->inner, dir, recursive);
+}
+
 static void
 cipher_free(Storage *s)
 {
@@ -573,6 +579,7 @@ static const StorageDriver cipher_driver = {
 	.lock = cipher_lock,
 	.unlock = cipher_unlock,
 	.lock_probe = cipher_lock_probe,
+	.clean_temps = cipher_clean_temps,
 	.free = cipher_free,
 };
 

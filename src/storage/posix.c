@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "common/fileio.h"
 #include "storage/posix.h"
+#include "storage/posix_temps.h"
 
 #define DIR_MODE 0750
 #define FILE_MODE 0640
@@ -167,8 +167,6 @@ static StorageWrite *
 posix_open_write(Storage *s, const char *path, PgbError *err)
 {
 	PosixWrite *w = calloc(1, sizeof(PosixWrite));
-	const char *base;
-	int			n;
 
 	if (w == NULL)
 	{
@@ -181,9 +179,7 @@ posix_open_write(Storage *s, const char *path, PgbError *err)
 		free(w);
 		return NULL;
 	}
-	base = strrchr(w->path, '/') + 1;
-	n = snprintf(w->tmp, sizeof(w->tmp), "%.*s.%s.tmp.%d", (int) (base - w->path), w->path, base, (int) getpid());
-	if (n < 0 || (size_t) n >= sizeof(w->tmp))
+	if (posix_temp_name(w->path, w->tmp, sizeof(w->tmp)) != 0)
 	{
 		pgb_error(err, EXIT_IO, "path too long: \"%s\"", w->path);
 		free(w);
@@ -219,34 +215,18 @@ posix_abort(StorageWrite *base)
 	free(w);
 }
 
-/*
- * Remove the temporary files other writers of the same name left behind
- * when they were killed (".NAME.tmp.PID" whose PID is gone).  Best effort:
- * a leftover costs space, never correctness.
- */
+/* Remove dead writers' temporary files beside the object at path. */
 static void
-remove_stale_temps(const char *tmp)
+sweep_parent(const char *path)
 {
-	char		pattern[PGB_PATH_MAX + 2];
-	char	   *dot = strrchr(tmp, '.');
-	glob_t		g;
+	char		dir[PGB_PATH_MAX];
+	char	   *slash;
 
-	if (dot == NULL || snprintf(pattern, sizeof(pattern), "%.*s.*", (int) (dot - tmp), tmp) >= (int) sizeof(pattern))
+	strcpy(dir, path);
+	if ((slash = strrchr(dir, '/')) == NULL)
 		return;
-	if (glob(pattern, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-	{
-		const char *pid_text = strrchr(g.gl_pathv[i], '.') + 1;
-		char	   *end;
-		long		pid = strtol(pid_text, &end, 10);
-
-		if (*end != '\0' || pid <= 0 || pid == (long) getpid())
-			continue;
-		if (kill((pid_t) pid, 0) != 0 && errno == ESRCH)
-			unlink(g.gl_pathv[i]);
-	}
-	globfree(&g);
+	*slash = '\0';
+	posix_temps_sweep(dir, false);
 }
 
 static int
@@ -276,6 +256,7 @@ posix_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *err
 			if (errno == EEXIST)
 			{
 				*existed = true;
+				sweep_parent(w->path);
 				posix_abort(base);
 				return 0;
 			}
@@ -293,7 +274,7 @@ posix_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *err
 	}
 	rc = fio_fsync_parent(w->path, err);
 	if (rc == 0)
-		remove_stale_temps(w->tmp);
+		sweep_parent(w->path);
 	free(w);
 	return rc;
 }
@@ -540,6 +521,17 @@ posix_lock_probe(Storage *s, const char *path, char *holder, size_t len, PgbErro
 	return held;
 }
 
+static int
+posix_clean_temps(Storage *s, const char *dir, bool recursive)
+{
+	char		full[PGB_PATH_MAX];
+	PgbError	ignored;
+
+	if (full_path(s, dir, full, &ignored) != 0)
+		return 0;
+	return posix_temps_sweep(full, recursive);
+}
+
 static void
 posix_free(Storage *s)
 {
@@ -566,6 +558,7 @@ static const StorageDriver posix_driver = {
 	.lock = posix_lock,
 	.unlock = posix_unlock,
 	.lock_probe = posix_lock_probe,
+	.clean_temps = posix_clean_temps,
 	.free = posix_free,
 };
 

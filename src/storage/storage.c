@@ -85,6 +85,12 @@ storage_remove_tree(Storage *s, const char *dir, PgbError *err)
 	return s->driver->remove_tree(s, dir, err);
 }
 
+int
+storage_clean_temps(Storage *s, const char *dir, bool recursive)
+{
+	return s->driver->clean_temps ? s->driver->clean_temps(s, dir, recursive) : 0;
+}
+
 StorageLock *
 storage_lock(Storage *s, const char *path, const char *holder, PgbError *err)
 {

@@ -65,6 +65,8 @@ typedef struct StorageDriver
 	StorageLock *(*lock) (Storage *s, const char *path, const char *holder, PgbError *err);
 	void		(*unlock) (StorageLock *l);
 	int			(*lock_probe) (Storage *s, const char *path, char *holder, size_t len, PgbError *err);
+	/* optional: remove dead writers' leftovers under dir; returns how many */
+	int			(*clean_temps) (Storage *s, const char *dir, bool recursive);
 	void		(*free) (Storage *s);
 } StorageDriver;
 
@@ -124,6 +126,14 @@ void		storage_unlock(StorageLock *l);
  * moment before it reports EXIT_LOCKED, so a probe never makes a lock fail.
  */
 int			storage_lock_probe(Storage *s, const char *path, char *holder, size_t len, PgbError *err);
+
+/*
+ * Remove what writers that died (or could not clean up) left under dir ("":
+ * the whole storage): the local driver's temporary files of processes that
+ * no longer exist.  Best effort; returns how many were removed (0 for
+ * drivers that leave nothing behind).
+ */
+int			storage_clean_temps(Storage *s, const char *dir, bool recursive);
 
 const char *storage_description(const Storage *s);
 void		storage_free(Storage *s);

@@ -23,11 +23,6 @@ INJ_CMDS=(backup-full backup-incr backup-diff archive-push history-push archive-
 INJ_KINDS=(rename fsync write open unlink)
 INJ_ERRNOS=(ENOSPC EIO EDQUOT)
 
-# reported to the coordinator; in src/storage (not this suite's to change)
-KNOWN_DEFECTS["*:unlink#*|temporary files"]="a failed unlink of the temporary name after the link that commits an object leaves .NAME.tmp.PID in the repository for good (exit 0; no later run removes it): src/storage/posix.c"
-# the same defect seen by history-push's own check of its scratch repository
-KNOWN_DEFECTS["history-push:unlink#*|result"]="a failed unlink of the temporary name after the link that commits an object leaves .NAME.tmp.PID in the repository for good (exit 0; no later run removes it): src/storage/posix.c"
-
 # inj_prepare CMD: what one run of CMD needs; sets INJ_PATH (the fault filter).
 inj_prepare() {
     INJ_PATH=$REPO/

@@ -435,8 +435,78 @@ START_TEST(test_commit_removes_dead_writers_temps)
 	ck_assert_int_eq(storage_commit(w, true, NULL, &err), 0);
 	ck_assert_int_ne(access(dead, F_OK), 0);	/* dead writer, same name: removed */
 	ck_assert_int_eq(access(alive, F_OK), 0);	/* a live process: kept */
-	ck_assert_int_eq(access(other, F_OK), 0);	/* another name: not ours to judge */
+	ck_assert_int_ne(access(other, F_OK), 0);	/* dead writer, another name: removed */
 	assert_content("wal/seg", "x");
+}
+END_TEST
+
+static void
+touch_rel(const char *rel, long pid)
+{
+	char		path[PGB_PATH_MAX];
+	FILE	   *f;
+
+	full(rel, path);
+	if (pid > 0)
+		snprintf(path + strlen(path), 32, "%ld", pid);
+	ck_assert_msg((f = fopen(path, "w")) != NULL, "%s: %s", path, strerror(errno));
+	fclose(f);
+}
+
+static bool
+on_disk(const char *rel, long pid)
+{
+	char		path[PGB_PATH_MAX];
+
+	full(rel, path);
+	if (pid > 0)
+		snprintf(path + strlen(path), 32, "%ld", pid);
+	return access(path, F_OK) == 0;
+}
+
+/* A whole-storage sweep: dead writers' files anywhere go, nothing else. */
+START_TEST(test_clean_temps_recursive)
+{
+	PgbError	err = {0};
+	StorageWrite *w;
+	pid_t		child = fork();
+	int			status;
+
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+
+	w = storage_open_write(st, "archive/1/0000000100000000/seg", &err);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(storage_write(w, "x", 1, &err), 0);
+	ck_assert_int_eq(storage_commit(w, true, NULL, &err), 0);
+	w = storage_open_write(st, "backup/L1/bundle", &err);
+	ck_assert_ptr_nonnull(w);
+	storage_abort(w);
+	touch_rel(".top.tmp.", child);
+	touch_rel("archive/1/0000000100000000/.seg2.tmp.", child);
+	touch_rel("backup/L1/.bundle.tmp.", child);
+	touch_rel("backup/L1/.bundle.tmp.", (long) getppid());	/* alive */
+	touch_rel("backup/L1/.mine.tmp.", (long) getpid());	/* this process */
+	touch_rel("backup/L1/.odd.tmp.12x", 0);	/* not a PID */
+	touch_rel("backup/L1/visible.tmp.", child);	/* not hidden: an object name */
+	touch_rel("backup/L1/..tmp.", child);	/* no NAME */
+
+	ck_assert_int_eq(storage_clean_temps(st, "", true), 3);
+	ck_assert(!on_disk(".top.tmp.", child));
+	ck_assert(!on_disk("archive/1/0000000100000000/.seg2.tmp.", child));
+	ck_assert(!on_disk("backup/L1/.bundle.tmp.", child));
+	ck_assert(on_disk("backup/L1/.bundle.tmp.", (long) getppid()));
+	ck_assert(on_disk("backup/L1/.mine.tmp.", (long) getpid()));
+	ck_assert(on_disk("backup/L1/.odd.tmp.12x", 0));
+	ck_assert(on_disk("backup/L1/visible.tmp.", child));
+	ck_assert(on_disk("backup/L1/..tmp.", child));
+	assert_content("archive/1/0000000100000000/seg", "x");
+	/* not recursive: only the directory named */
+	touch_rel("backup/L1/.again.tmp.", child);
+	ck_assert_int_eq(storage_clean_temps(st, "archive", false), 0);
+	ck_assert_int_eq(storage_clean_temps(st, "backup/L1", false), 1);
 }
 END_TEST
 
@@ -1093,6 +1163,7 @@ storage_suite(void)
 	tcase_add_test(tc, test_new_description);
 	tcase_add_test(tc, test_write_commit_read);
 	tcase_add_test(tc, test_commit_removes_dead_writers_temps);
+	tcase_add_test(tc, test_clean_temps_recursive);
 	tcase_add_test(tc, test_read_missing);
 	tcase_add_test(tc, test_ranged_reads);
 	tcase_add_test(tc, test_ranged_read_past_end);
