@@ -55,6 +55,8 @@ int			verify_backups(Verifier *v, PgbError *err);
 void		verify_wal(Verifier *v, const WalList *wal, SegNo oldest, bool have_oldest);
 /* Read every job history record; an unreadable one is a problem.  *nrecords: how many. */
 int			verify_history(Verifier *v, int *nrecords, PgbError *err);
+/* Read every drill record, WAL index summary and the verify mark (verify_records.c). */
+int			verify_records(Verifier *v, int *nrecords, PgbError *err);
 void		verifier_free(Verifier *v);
 
 #endif

@@ -481,10 +481,6 @@ cmd_restore(const Config *cfg, PgbError *err)
 		goto done;
 	if (target.kind == TARGET_TIME)
 		log_target_time(cfg->target_time, target.time);
-	if (target.kind == TARGET_XID || target.kind == TARGET_NAME)
-		log_info("the WAL cannot be searched for %s %s in advance; restoring backup %s, the newest%s",
-				 target.kind == TARGET_XID ? "transaction" : "restore point", target.text, ctx.m->label,
-				 cfg->set ? " requested" : "; use --set for an older one if the target lies before it");
 	ctx.ts_ours = calloc((size_t) ctx.m->nlinks + 1, sizeof(bool));
 	ctx.ts_dest = calloc((size_t) ctx.m->nlinks + 1, sizeof(char *));
 	if (ctx.ts_ours == NULL || ctx.ts_dest == NULL)

@@ -1,6 +1,7 @@
 /*
- * pgbkp verify: check every backup, the WAL archive and every job history
- * record (backup/verify.h).
+ * pgbkp verify: check every backup, the WAL archive, every job history
+ * record, drill report and WAL index summary, and the verify mark
+ * (backup/verify.h).
  * Every problem is reported, then the exit code says whether there was any.
  */
 #include <stdio.h>
@@ -108,6 +109,9 @@ cmd_verify(const Config *cfg, PgbError *err)
 		if (verify_history(&v, &nhistory, err) != 0)
 			goto done;
 		log_info("job history: %d records checked", nhistory);
+		if (verify_records(&v, &nhistory, err) != 0)
+			goto done;
+		log_info("drill reports, WAL index summaries and the verify mark: %d records checked", nhistory);
 	}
 	if (v.problems > 0 && v.unreadable == v.problems)
 		/* the storage failed (an unreachable S3 server, say): nothing read was damaged */

@@ -3,10 +3,12 @@
 # (XOR with a random mask, as a failing disk or a bad copy would), for every kind of object in turn:
 # WAL segments, timeline history files (.history), backup history files
 # (.backup), partial segments (.partial), backup bundles, manifests,
-# cluster.info, encryption.info (encrypted repositories) and job history.
+# cluster.info, encryption.info (encrypted repositories), job history, WAL
+# index summaries and drill reports.
 # The repository gets every kind first: a failover (a restore promoted to
 # timeline 2 with the old primary's last segment, which it archives as
-# .partial) and one run of the scheduler (job history).
+# .partial), one run of the scheduler (job history), a restore point and
+# `wal-index rebuild` (summaries), and one `drill` (its report).
 #
 # Expected, per flip: `verify` detects it (exit non-zero), always, unless
 # the object still decodes to exactly its content (a WAL object whose
@@ -14,12 +16,15 @@
 # command that reads the object never returns a silently wrong copy:
 # archive-get of a damaged WAL/history/backup/partial file fails, and not
 # with exit 1 (PostgreSQL would take "missing" for the end of the archive);
-# a restore of a backup whose bundle or manifest is damaged fails. The byte
-# is then put back and the invariants of common.sh are checked.
+# a restore of a backup whose bundle or manifest is damaged fails; a
+# restore planned to the restore point (which the WAL index locates) over
+# a damaged summary plans exactly what it plans over the undamaged one (a
+# summary is derived data, made again from the WAL). The byte is then put
+# back and the invariants of common.sh are checked.
 #
 # f_flip_cipher.sh runs the same on an encrypted repository.
 
-FLIP_KINDS=(wal history backup-history partial bundle manifest cluster-info encryption-info job-history)
+FLIP_KINDS=(wal history backup-history partial bundle manifest cluster-info encryption-info job-history wal-index drill)
 FLIP_DETECTED=0
 FLIP_FLIPS=0
 FLIP_HARMLESS=0
@@ -50,6 +55,8 @@ flip_files() {
         cluster-info) find "$c" -maxdepth 1 -type f -name 'cluster.info' ;;
         encryption-info) find "$REPO" -type f -name 'encryption.info' ;;
         job-history) find "$c/history" -type f ;;
+        wal-index) find "$c/wal-index" -type f -name '*.json' ;;
+        drill) find "$c/drill" -type f -name '*.json' ;;
     esac | LC_ALL=C sort
 }
 
@@ -83,6 +90,27 @@ job_history() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || true
     [ -n "$(flip_files job-history)" ] || { cat "$out"; die "the scheduler wrote no job history"; }
+}
+
+# records: a restore point in the archive and the WAL index of the whole
+# archive (summaries), and one drill (its report).
+records() {
+    pg_sql main "select pg_create_restore_point('flip_point')" >/dev/null
+    marker_commit
+    pgbkp wal-index rebuild >"$ROOT/work/records.out" 2>&1 || { cat "$ROOT/work/records.out"; die "wal-index rebuild failed"; }
+    [ -n "$(flip_files wal-index)" ] || die "wal-index rebuild wrote no summary"
+    pgbkp drill >"$ROOT/work/records.out" 2>&1 || { cat "$ROOT/work/records.out"; die "the drill failed"; }
+    [ -n "$(flip_files drill)" ] || die "the drill wrote no report"
+}
+
+# plan_to_point OUT: the plan of a restore to the restore point (stdout and
+# exit code; the lines that time the planning itself left out).
+plan_to_point() {
+    local rc
+    rm -rf "$ROOT/pg/flipplan"
+    pgbkp restore --dry-run --name flip_point --target-dir "$ROOT/pg/flipplan" >"$1.raw" 2>&1 && rc=0 || rc=$?
+    { grep -v -E '[0-9.]+ ?(s|ms)\b' "$1.raw"; echo "exit $rc"; } >"$1"
+    [ ! -e "$ROOT/pg/flipplan" ] || { echo "restore --dry-run wrote $ROOT/pg/flipplan"; return 1; }
 }
 
 # flip_bits FILE OFFSET MASK: XOR one byte with MASK (1-255), in place.
@@ -134,6 +162,15 @@ flip_reader_refuses() {
             fi
             rm -rf "$ROOT/pg/flip"
             [ "$rc" -lt 128 ] || { echo "restore crashed (exit $rc)"; return 1; } ;;
+        wal-index)
+            plan_to_point "$ROOT/work/plan.bad" || return 1
+            cp -p "$f" "$ROOT/work/flip.bad"; cp -p "$ROOT/work/flip.orig" "$f"
+            plan_to_point "$ROOT/work/plan.good" || return 1
+            cp -p "$ROOT/work/flip.bad" "$f"
+            cmp -s "$ROOT/work/plan.bad" "$ROOT/work/plan.good" || {
+                echo "restore --dry-run --name plans differently over a damaged WAL index summary:"
+                diff "$ROOT/work/plan.good" "$ROOT/work/plan.bad" | head -n 20; return 1; }
+            rc=$(tail -n 1 "$ROOT/work/plan.bad") ;;
     esac
     echo "reader of the damaged $kind: exit ${rc:-n/a}"
 }
@@ -159,6 +196,7 @@ flip_main() {
     failover
     pgbkp backup --type incr >/dev/null 2>&1
     job_history
+    records
     for ((i = 1; i <= n; i++)); do
         for k in "${FLIP_KINDS[@]}"; do
             mapfile -t files < <(flip_files "$k")
@@ -184,7 +222,7 @@ flip_main() {
             check "verify detects the flip" flip_verify_detects
             check "no silently wrong copy" flip_reader_refuses "$k" "$f"
             cp -p "$ROOT/work/flip.orig" "$f"
-            trial_end "$k#$i" $([ "$i" = "$n" ] && [ "$k" = job-history ] && echo 1 || echo 0)
+            trial_end "$k#$i" $([ "$i" = "$n" ] && [ "$k" = "${FLIP_KINDS[-1]}" ] && echo 1 || echo 0)
         done
     done
     echo "### verify detected $FLIP_DETECTED of $FLIP_FLIPS flips; $FLIP_HARMLESS left the content unchanged"
