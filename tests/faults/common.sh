@@ -2,7 +2,9 @@
 # The invariants every fault trial is checked by, and the bookkeeping the
 # fault classes share. Sourced after scripts/lib.sh by tests/faults/run.
 #
-# A class script (f_*.sh) defines `class_main N`: it calls fault_setup once
+# A class script (f_*.sh) defines `class_main N`: at least N trials, in
+# rounds that each try every kind of fault the class has once (fault_rounds).
+# It calls fault_setup once
 # (cluster "main", repository, a marker table, a first full backup), then
 # for each trial commits marker rows (marker_commit), injects one fault,
 # and calls trial_end NAME, which checks the invariants:
@@ -17,8 +19,8 @@
 #   I4 a restore to the end holds every committed marker row (committed
 #      before the fault). A restore and recovery cost a server start, so it
 #      runs on every FAULT_RESTORE_EVERY-th trial and on each class's last
-#      trial (FAULT_RESTORE_EVERY=1, the default for N >= 20, checks every
-#      trial).
+#      trial (default: every 5th trial for N >= 20, else only the last;
+#      FAULT_RESTORE_EVERY=1 checks every trial).
 # Results go to $FAULT_RESULTS as TAP-like lines (`ok - NAME`, `not ok -
 # NAME`, `not ok - NAME # KNOWN: why`), figures to $FAULT_STATS.
 
@@ -33,6 +35,10 @@ MARKER_MAX=0
 # `check` gives it). A trial whose every failure is known prints
 # `not ok - ... # KNOWN: why`, which the runner counts apart.
 declare -gA KNOWN_DEFECTS=()
+
+# fault_rounds N PER_ROUND: how many rounds of PER_ROUND trials make at
+# least N trials.
+fault_rounds() { echo $(( ($1 + $2 - 1) / $2 )); }
 
 fault_stats() {
     printf 'trials %d\nfaults %d\nchecks %d\n' "$FAULT_TRIALS" "$FAULT_INJECTED" "$FAULT_CHECKS" >"$FAULT_STATS"

@@ -191,7 +191,9 @@ flip_verify_detects() {
 }
 
 flip_main() {
-    local n=$1 cipher=${2:-} i k f size off mask files
+    local n cipher=${2:-} i k f size off mask files
+    # a round flips each kind once (encryption.info only when encrypted)
+    n=$(fault_rounds "$1" $(( ${#FLIP_KINDS[@]} - $([ -n "$cipher" ] && echo 0 || echo 1) )))
     fault_setup "$cipher"
     failover
     pgbkp backup --type incr >/dev/null 2>&1

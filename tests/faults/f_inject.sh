@@ -138,7 +138,8 @@ inj_pick() {
 }
 
 class_main() {
-    local n=$1 c k i t nth e kinds first
+    local n c k i t nth e kinds first
+    n=$(fault_rounds "$1" ${#INJ_CMDS[@]})
     local -A cnt=() seen=()
     N_TRIALS=$n
     fault_setup

@@ -68,7 +68,8 @@ get_dest_ok() {
 }
 
 class_main() {
-    local n=$1 i c t0 ms delay last
+    local n i c t0 ms delay last
+    n=$(fault_rounds "$1" ${#KILL_CMDS[@]})
     fault_setup
     sched_yml
     # an undisturbed run of each command: how long a kill may wait

@@ -277,22 +277,26 @@ outage_round() {
 }
 
 class_main() {
-    local n=$1 i
+    local n i
+    n=$(fault_rounds "$1" 3)
     s3_proxy_start
     fault_setup
     # incompressible rows, so that backups need multipart uploads (5 MiB parts)
     pg_sql main "create table r(b bytea); alter table r alter b set storage external"
     pg_sql main "insert into r select decode(string_agg(md5(random()::text), ''), 'hex')
                  from generate_series(1, 500000) g group by g % 500"
-    # one trial: a round of faults, a round of lost responses, an outage, the
-    # invariants (the faulted restore already checked the marker rows)
+    # a round, three trials, each followed by the invariants: the faulted
+    # commands, the lost responses, the outage
     for ((i = 1; i <= n; i++)); do
         marker_commit
         faulted_commands
+        trial_end "faulted#$i" 0
         marker_commit
         lost_round
+        trial_end "lost#$i" 0
+        marker_commit
         outage_round
-        trial_end "s3#$i" 0
+        trial_end "outage#$i" "$([ "$i" = "$n" ] && echo 1 || echo 0)"
     done
     local pct=$((S3_REQ > 0 ? S3_FAULTED * 100 / S3_REQ : 0))
     echo "### s3: $S3_FAULTED of $S3_REQ requests faulted ($pct %), $(grep -c ' pass ' "$S3_PLOG") passed in all"
