@@ -87,7 +87,8 @@ build_argv(const RepoDef *def, const char *cluster, bool repo, const PgbrRun *ru
 		snprintf(fixed[f], sizeof(fixed[f]), "--repo=%d", def->pgbr_repo > 0 ? def->pgbr_repo : 1);
 		argv[n++] = fixed[f++];
 	}
-	argv[n++] = "--log-level-console=off";
+	snprintf(fixed[f], sizeof(fixed[f]), "--log-level-console=%s", run->console_level ? run->console_level : "off");
+	argv[n++] = fixed[f++];
 	argv[n++] = "--log-level-stderr=warn";
 	for (int i = 0; i < PGBR_ARGS_MAX && run->args[i]; i++)
 		argv[n++] = run->args[i];
@@ -106,8 +107,13 @@ pgbr_command_line(const RepoDef *def, const char *cluster, bool repo, const Pgbr
 
 	build_argv(def, cluster, repo, run, fixed, argv);
 	out[0] = '\0';
+	/* a word with a space or a shell character is shown in single quotes (none holds a quote) */
 	for (int i = 0; argv[i] && used < len; i++)
-		used += (size_t) snprintf(out + used, len - used, "%s%s", i ? " " : "", argv[i]);
+	{
+		bool		quote = argv[i][strcspn(argv[i], " \t\"$&;|<>()*?`\\")] != '\0';
+
+		used += (size_t) snprintf(out + used, len - used, quote ? "%s'%s'" : "%s%s", i ? " " : "", argv[i]);
+	}
 }
 
 /* Append n bytes to a growing buffer (at most max kept); false when out of memory. */
@@ -319,8 +325,12 @@ pgbr_exec_ok(const RepoDef *def, const char *cluster, bool repo, PgbrRun *run, P
 {
 	if (pgbr_exec(def, cluster, repo, run, err) != 0)
 		return -1;
-	if (run->status == 0)
-		return 0;
+	return run->status == 0 ? 0 : pgbr_run_error(def, run, err);
+}
+
+int
+pgbr_run_error(const RepoDef *def, const PgbrRun *run, PgbError *err)
+{
 	if (run->code == 102 || run->status == 127)
 	{
 		pgb_error(err, EXIT_CONFIG, "pgBackRest %s failed: %s", run->command,

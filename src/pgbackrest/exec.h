@@ -8,8 +8,9 @@
  *
  * pgbkp never puts a secret on pgBackRest's command line: pgBackRest reads
  * its secrets from its own configuration file or PGBACKREST_* variables,
- * which the child inherits.  The console log is turned off and warnings go
- * to stderr, so stdout holds only the command's output (JSON for info).
+ * which the child inherits.  The console log is turned off (unless the
+ * caller reads it, as verify does) and warnings go to stderr, so stdout
+ * holds only the command's output (JSON for info).
  */
 #ifndef PGBKP_PGBR_EXEC_H
 #define PGBKP_PGBR_EXEC_H
@@ -29,6 +30,7 @@ typedef struct PgbrRun
 	const char *args[PGBR_ARGS_MAX];	/* "--type=full" ..., NULL-terminated */
 	const char *params[3];		/* after the command (archive-get's file names), NULL-terminated */
 	bool		relay_stderr;	/* log each stderr line as it arrives (progress) */
+	const char *console_level;	/* pgBackRest's console log (stdout) at this level; NULL: off */
 	int			status;			/* exit status; 128 + N when killed by signal N */
 	char	   *out;			/* stdout, NUL-terminated (malloc'd) */
 	size_t		out_len;
@@ -56,6 +58,9 @@ int			pgbr_exec(const RepoDef *def, const char *cluster, bool repo, PgbrRun *run
  * [NNN]: message" with the pgbkp exit code that matches pgBackRest's error.
  */
 int			pgbr_exec_ok(const RepoDef *def, const char *cluster, bool repo, PgbrRun *run, PgbError *err);
+
+/* A finished run that did not exit 0 as that error (as pgbr_exec_ok); returns -1. */
+int			pgbr_run_error(const RepoDef *def, const PgbrRun *run, PgbError *err);
 
 /* The command line as it runs (no secrets are on it), for plans and logs. */
 void		pgbr_command_line(const RepoDef *def, const char *cluster, bool repo, const PgbrRun *run,
