@@ -158,3 +158,41 @@ EOC
     assert_rc 3 "expire on a pgBackRest repository"
     assert_output_contains "is pgBackRest's"
 }
+
+test_pgbr_mixed_restore_picks_reaching_repository() {
+    pgbr_fixture
+    # WAL goes to pgBackRest and to a pgbkp repository; a native backup
+    # before batch A, the only pgBackRest backup after T_AB
+    echo "archive_command = 'pgbackrest --config=$ROOT/pgbr/pgbackrest.conf --stanza=$CLUSTER archive-push %p && $INST/bin/pgbkp --cluster $CLUSTER --repo-path $REPO --log-level warn archive-push %p'" |
+        as_pg tee -a "${PG_DATA[main]}/postgresql.conf" >/dev/null
+    pg_sql main "select pg_reload_conf()" >/dev/null
+    expect_rc 0 pgbkp --repo-path "$REPO" init
+    expect_rc 0 pgbkp --repo-path "$REPO" backup --type full
+    pgbr_batches
+    expect_rc 0 pgbkp backup --type full
+    pg_switch_and_wait main >/dev/null
+    as_pg tee "$REPO_CONFIG" >/dev/null <<EOC
+pgbkp:
+  repositories:
+    - {name: pgbr, type: pgbackrest, config: $ROOT/pgbr/pgbackrest.conf}
+    - {name: native, type: posix, path: $REPO}
+EOC
+    run pgbkp info --output json
+    assert_rc 0 "info over both repositories"
+    assert_eq "pgbackrest null" "$(jq -r '[.[].engine] | map(tostring) | join(" ")' "$RUN_OUT")" "engines"
+    local dir=$ROOT/pg/mixed
+    run pgbkp restore --target-dir "$dir" --time "$T_AB" --target-action promote
+    assert_rc 0 "restore --time over both repositories"
+    assert_output_contains 'repository "pgbr": no backup ended before the target time'
+    assert_output_contains 'restoring from repository "native"'
+    pg_adopt mixed "$dir"
+    pg_start mixed
+    pg_wait_recovery_end mixed
+    assert_eq "100 100 0" "$(count_rows mixed)" "rows restored from the native repository"
+    # a target after the pgBackRest backup: the first repository, pgBackRest, reaches it
+    pg_sql main "insert into t values (1000, 'C')"
+    pg_switch_and_wait main >/dev/null
+    run pgbkp restore --target-dir "$ROOT/pg/mixed2" --dry-run
+    assert_rc 0 "restore --dry-run to the end of the archive"
+    assert_output_contains "plan: run: pgbackrest"
+}
