@@ -196,3 +196,30 @@ EOC
     assert_rc 0 "restore --dry-run to the end of the archive"
     assert_output_contains "plan: run: pgbackrest"
 }
+
+test_pgbr_standby_and_replica_skip() {
+    pgbr_fixture
+    pg_sql main "create table t(id int primary key, note text); insert into t select g, 'A' from generate_series(1,100) g"
+    expect_rc 0 pgbkp backup --type full
+    # a replica rebuilt from pgBackRest's repository (no members known: it
+    # replays the archive; the test gives it primary_conninfo)
+    local dir=$ROOT/pg/replica
+    run pgbkp restore --standby --target-dir "$dir"
+    assert_rc 0 "restore --standby"
+    assert_output_contains "--type=standby"
+    assert_file_exists "$dir/standby.signal"
+    [ "$(pg_setting "$dir" archive_mode)" != off ] || fail "a standby must keep archive_mode (it archives once promoted)"
+    echo "primary_conninfo = 'host=$SOCK port=${PG_PORT[main]} user=postgres'" | as_pg tee -a "$dir/postgresql.auto.conf" >/dev/null
+    pg_adopt replica "$dir"
+    pg_start replica
+    assert_eq t "$(pg_sql replica "select pg_is_in_recovery()")" "the rebuilt member is a replica"
+    assert_eq 100 "$(pg_sql replica "select count(*) from t")" "rows on the replica"
+    # the same backup line on the replica: skipped, exit 0, nothing taken
+    run pgbkp_for replica --if-primary backup --type full
+    assert_rc 0 "backup --if-primary on a replica"
+    assert_output_contains "skipped"
+    assert_eq 1 "$(info_json | jq '.backups | length')" "backups after the skipped run"
+    run pgbkp --if-primary backup --type incr
+    assert_rc 0 "backup --if-primary on the primary"
+    assert_eq 2 "$(info_json | jq '.backups | length')" "backups after the primary's run"
+}
