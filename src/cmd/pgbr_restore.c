@@ -148,6 +148,7 @@ typedef struct RestoreArgs
 	char		action[48];
 	char		timeline[48];
 	char		conninfo[PGBR_RESTORE_ARG];
+	char		extra[4][PGBR_RESTORE_ARG];
 } RestoreArgs;
 
 /* --type and --target for pgBackRest. */
@@ -209,6 +210,14 @@ build_run(const Config *cfg, const RestoreTarget *t, const PgbrChoice *c, const 
 		pgbr_arg(run, "--delta");
 	if (cfg->force && !cfg->delta)
 		pgbr_arg(run, "--force");
+	/* settings the caller adds (clone: port, cluster_name, ...) go where pgBackRest writes its own */
+	for (int i = 0; i < cfg->restore_nextra && i < 4; i++)
+	{
+		snprintf(a->extra[i], sizeof(a->extra[i]), "--recovery-option=%s=%s", cfg->restore_extra_names[i],
+				 cfg->restore_extra_values[i]);
+		if (!pgbr_arg(run, a->extra[i]))
+			return pgb_error(err, EXIT_INTERNAL, "too many options for pgBackRest");
+	}
 	if (cfg->standby && primary >= 0)
 	{
 		const ClusterMember *p = &cfg->members[primary];
@@ -284,6 +293,9 @@ cmd_pgbr_restore(const Config *cfg, const RestoreTarget *target, const PgbrChoic
 			return pgb_error(err, EXIT_REFUSED, "%s is the primary of cluster \"%s\"; a replica cannot be rebuilt over it",
 							 cfg->members[primary].name, cfg->cluster);
 	}
+	if (cfg->ntablespace_map > 0)
+		return pgb_error(err, EXIT_USAGE, "--tablespace-map is not supported for a pgBackRest repository yet"),
+			pgb_hint(err, "run pgbackrest restore --tablespace-map yourself, with the --set pgbkp restore --dry-run names");
 	if (restore_dir_check(dir, cfg->delta, cfg->force, &created, &was_empty, err) != 0)
 		return -1;
 	if (build_run(cfg, target, c, dir, archive_off, primary, &a, &run, err) != 0)

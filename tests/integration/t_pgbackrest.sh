@@ -157,26 +157,31 @@ EOC
     run pgbkp expire
     assert_rc 3 "expire on a pgBackRest repository"
     assert_output_contains "is pgBackRest's"
+    # pgBackRest archives its own WAL: pgbkp's WAL commands have no repository here
+    run pgbkp archive-get 000000010000000000000001 "$ROOT/work/seg"
+    assert_rc 3 "archive-get with only a pgBackRest repository"
+    assert_output_contains "pgBackRest archives and fetches its WAL"
 }
 
 test_pgbr_mixed_restore_picks_reaching_repository() {
     pgbr_fixture
-    # WAL goes to pgBackRest and to a pgbkp repository; a native backup
-    # before batch A, the only pgBackRest backup after T_AB
-    echo "archive_command = 'pgbackrest --config=$ROOT/pgbr/pgbackrest.conf --stanza=$CLUSTER archive-push %p && $INST/bin/pgbkp --cluster $CLUSTER --repo-path $REPO --log-level warn archive-push %p'" |
-        as_pg tee -a "${PG_DATA[main]}/postgresql.conf" >/dev/null
-    pg_sql main "select pg_reload_conf()" >/dev/null
-    expect_rc 0 pgbkp --repo-path "$REPO" init
-    expect_rc 0 pgbkp --repo-path "$REPO" backup --type full
-    pgbr_batches
-    expect_rc 0 pgbkp backup --type full
-    pg_switch_and_wait main >/dev/null
+    # both kinds in one list; WAL goes to pgBackRest (its archive-push) and
+    # to the pgbkp repository (pgbkp archive-push leaves pgBackRest's to it);
+    # a native backup before batch A, the only pgBackRest backup after T_AB
     as_pg tee "$REPO_CONFIG" >/dev/null <<EOC
 pgbkp:
   repositories:
     - {name: pgbr, type: pgbackrest, config: $ROOT/pgbr/pgbackrest.conf}
     - {name: native, type: posix, path: $REPO}
 EOC
+    echo "archive_command = 'pgbackrest --config=$ROOT/pgbr/pgbackrest.conf --stanza=$CLUSTER archive-push %p && $INST/bin/pgbkp --config $REPO_CONFIG --cluster $CLUSTER --log-level warn archive-push %p'" |
+        as_pg tee -a "${PG_DATA[main]}/postgresql.conf" >/dev/null
+    pg_sql main "select pg_reload_conf()" >/dev/null
+    expect_rc 0 pgbkp --repo native init
+    expect_rc 0 pgbkp --repo native backup --type full
+    pgbr_batches
+    expect_rc 0 pgbkp --repo pgbr backup --type full
+    pg_switch_and_wait main >/dev/null
     run pgbkp info --output json
     assert_rc 0 "info over both repositories"
     assert_eq "pgbackrest null" "$(jq -r '[.[].engine] | map(tostring) | join(" ")' "$RUN_OUT")" "engines"

@@ -1249,6 +1249,12 @@ START_TEST(test_inventory_inline_repositories)
 	ck_assert_int_eq(cfg.repos[2].type, REPO_TYPE_POSIX);
 	ck_assert_str_eq(cfg.repos[2].path, "/backups2");
 	config_free(&cfg);
+	/* WAL commands leave pgBackRest's repository to pgBackRest */
+	ck_assert_int_eq(load("archive-get", "-c", path, "000000010000000000000001", "/tmp/x", NULL), 0);
+	ck_assert_int_eq(cfg.nrepos, 2);
+	ck_assert_str_eq(cfg.repos[0].name, "disk");
+	ck_assert_str_eq(cfg.repos[1].name, "local2");
+	config_free(&cfg);
 
 	/* defaults */
 	path = yaml_file("pgbkp: {cluster: c, repositories: [{name: p, type: pgbackrest}]}\n");
@@ -1256,6 +1262,9 @@ START_TEST(test_inventory_inline_repositories)
 	ck_assert_str_eq(cfg.repos[0].pgbr_config, "/etc/pgbackrest/pgbackrest.conf");
 	ck_assert_int_eq(cfg.repos[0].pgbr_repo, 1);
 	config_free(&cfg);
+	ck_assert_int_eq(load("archive-push", "-c", path, "/tmp/000000010000000000000001", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_msg(strstr(err.msg, "pgBackRest archives and fetches its WAL") != NULL, "%s", err.msg);
 
 	/* a mapping needs a name; pgBackRest's secrets are not pgbkp's */
 	path = yaml_file("pgbkp: {cluster: c, repositories: [{type: pgbackrest}]}\n");
