@@ -2,8 +2,10 @@
  * pgbkp backup on a pgBackRest repository: pgbkp's primary gate has run
  * (dispatch.c) and chooses the type (auto: full when the newest full backup
  * is older than --full-interval days, else incr); pgBackRest takes the
- * backup; pgbkp reports its start and its result in its own format, or
- * pgBackRest's error in one line with its code.
+ * backup; pgbkp reports its start, its progress (every tenth of the way,
+ * from the share pgBackRest's detail log gives with each file copied) and
+ * its result in its own format, or pgBackRest's error in one line with its
+ * code.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,11 +65,41 @@ choose_type(const Config *cfg, const RepoDef *def, char *type, size_t len, PgbEr
 	return 0;
 }
 
+/*
+ * pgBackRest's stderr during the backup: warnings, where it starts, and
+ * "DETAIL: backup file PATH (SIZE, PCT%) ..." as progress at every tenth.
+ */
+static void
+on_line(void *arg, const char *line, int len)
+{
+	int		   *shown = arg;
+	const char *pct;
+	double		p;
+
+	if (strncmp(line, "WARN:", 5) == 0)
+		log_warn("pgBackRest: %.*s", len, line);
+	else if (strncmp(line, "INFO: backup start archive", 26) == 0)
+		log_info("pgBackRest: %.*s", len - 6, line + 6);
+	else if (strncmp(line, "DETAIL: backup file ", 20) == 0 &&
+			 (pct = memchr(line, '%', (size_t) len)) != NULL)
+	{
+		while (pct > line && (pct[-1] == '.' || (pct[-1] >= '0' && pct[-1] <= '9')))
+			pct--;
+		if (sscanf(pct, "%lf%%", &p) == 1 && (int) (p / 10) > *shown && p < 100)
+		{
+			*shown = (int) (p / 10);
+			log_info("backup: %d%% copied", *shown * 10);
+		}
+	}
+}
+
 int
 cmd_pgbr_backup(const Config *cfg, PgbError *err)
 {
 	const RepoDef *def = &cfg->repos[cfg->repo_current];
-	PgbrRun		run = {.command = "backup", .relay_stderr = true};
+	int			shown = 0;
+	PgbrRun		run = {.command = "backup", .relay_stderr = true, .stderr_level = "detail", .on_line = on_line,
+	.on_line_arg = &shown};
 	PgbrInfo	info = {0};
 	const PgbrBackup *b;
 	char		type[16],

@@ -19,7 +19,7 @@
 
 #define PGBR_STDOUT_MAX (256u << 20)	/* info of a repository with many thousands of backups */
 #define PGBR_STDERR_MAX (256u << 10)
-#define PGBR_FIXED_ARGS 8
+#define PGBR_FIXED_ARGS 8		/* --config, --stanza, --repo, the two log levels */
 
 /* pgBackRest's error codes (its build/error.yaml) and pgbkp's exit codes for them. */
 static const struct
@@ -89,7 +89,8 @@ build_argv(const RepoDef *def, const char *cluster, bool repo, const PgbrRun *ru
 	}
 	snprintf(fixed[f], sizeof(fixed[f]), "--log-level-console=%s", run->console_level ? run->console_level : "off");
 	argv[n++] = fixed[f++];
-	argv[n++] = "--log-level-stderr=warn";
+	snprintf(fixed[f], sizeof(fixed[f]), "--log-level-stderr=%s", run->stderr_level ? run->stderr_level : "warn");
+	argv[n++] = fixed[f++];
 	for (int i = 0; i < PGBR_ARGS_MAX && run->args[i]; i++)
 		argv[n++] = run->args[i];
 	argv[n++] = run->command;
@@ -142,7 +143,7 @@ append(char **buf, size_t *used, size_t *cap, size_t max, const char *data, size
 
 /* Log the complete stderr lines from *logged on (progress of a long command). */
 static void
-relay_lines(const char *buf, size_t used, size_t *logged, bool *in_error)
+relay_lines(const PgbrRun *run, const char *buf, size_t used, size_t *logged, bool *in_error)
 {
 	for (;;)
 	{
@@ -155,7 +156,9 @@ relay_lines(const char *buf, size_t used, size_t *logged, bool *in_error)
 		/* the error (and its indented hint) becomes pgbkp's own error line */
 		if (line[0] != ' ')
 			*in_error = strncmp(line, "ERROR:", 6) == 0;
-		if (len > 0 && !*in_error && strncmp(line, "WARN:", 5) == 0)
+		if (len > 0 && !*in_error && run->on_line)
+			run->on_line(run->on_line_arg, line, len);
+		else if (len > 0 && !*in_error && strncmp(line, "WARN:", 5) == 0)
 			log_warn("pgBackRest: %.*s", len, line);
 		else if (len > 0 && !*in_error)
 			log_info("pgBackRest: %.*s", len, line);
@@ -290,7 +293,7 @@ pgbr_exec(const RepoDef *def, const char *cluster, bool repo, PgbrRun *run, PgbE
 				{
 					oom |= !append(&run->err, &eused, &ecap, PGBR_STDERR_MAX, buf, (size_t) n);
 					if (run->relay_stderr && run->err)
-						relay_lines(run->err, eused, &logged, &in_error);
+						relay_lines(run, run->err, eused, &logged, &in_error);
 				}
 			}
 		}

@@ -30,6 +30,9 @@ typedef struct PgbrRun
 	const char *args[PGBR_ARGS_MAX];	/* "--type=full" ..., NULL-terminated */
 	const char *params[3];		/* after the command (archive-get's file names), NULL-terminated */
 	bool		relay_stderr;	/* log each stderr line as it arrives (progress) */
+	const char *stderr_level;	/* pgBackRest's stderr log level; NULL: warn */
+	void		(*on_line) (void *arg, const char *line, int len);	/* relays instead of logging */
+	void	   *on_line_arg;
 	const char *console_level;	/* pgBackRest's console log (stdout) at this level; NULL: off */
 	int			status;			/* exit status; 128 + N when killed by signal N */
 	char	   *out;			/* stdout, NUL-terminated (malloc'd) */
