@@ -129,7 +129,9 @@ info_json(const Config *cfg, int i, const PgbrInfo *info, const PgbrWindow *w, i
 		json_object_object_add(o, "timeline", json_object_new_int64(w[k].tli));
 		json_object_object_add(o, "start", cmd_json_time(w[k].start));
 		json_object_object_add(o, "last_commit", w[k].has_commit ? cmd_json_time(w[k].last_commit) : NULL);
-		json_object_object_add(o, "archived_until", cmd_json_lsn(w[k].archived_end));
+		/* pgBackRest keeps no archive times: where the newest archived WAL ends instead */
+		json_object_object_add(o, "archived_until", NULL);
+		json_object_object_add(o, "archived_until_lsn", cmd_json_lsn(w[k].archived_end));
 		json_object_array_add(windows, o);
 		if (w[k].has_commit)
 		{
