@@ -89,7 +89,7 @@ pgbr_restore_plan(const Config *cfg, int i, const RestoreTarget *target, PgbrCho
 	if (cfg->set && !pgbr_backup_restorable(&info, pgbr_info_find(&info, cfg->set)))
 	{
 		pgb_error(err, EXIT_CORRUPT, "backup %s in repository \"%s\" (pgBackRest) cannot be restored: "
-				  "its WAL is not in the archive, or pgBackRest found page errors in it", cfg->set, def->name);
+				  "its WAL is not in the archive", cfg->set, def->name);
 		goto done;
 	}
 	if (info.nbackups == 0)

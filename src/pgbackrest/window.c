@@ -29,7 +29,8 @@ pgbr_backup_restorable(const PgbrInfo *info, const PgbrBackup *b)
 	const PgbrArchive *a = archive_of(info, b->db_id);
 
 	/* WAL names sort by timeline, then position: within min..max is within the archive */
-	return a && !b->error && b->wal_start[0] && b->wal_stop[0] &&
+	/* a backup with page errors (b->error) is a faithful copy of damaged pages: still restorable */
+	return a && b->wal_start[0] && b->wal_stop[0] &&
 		strcmp(b->wal_start, a->min) >= 0 && strcmp(b->wal_stop, a->max) <= 0;
 }
 

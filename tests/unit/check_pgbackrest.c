@@ -67,12 +67,13 @@ START_TEST(test_info_parse)
 	ck_assert_ptr_eq(pgbr_info_find(&info, "20261204-091845F"), &info.backups[0]);
 	ck_assert_ptr_null(pgbr_info_find(&info, "nope"));
 
-	/* restorable: own WAL inside the archive range and no page errors */
+	/* restorable: own WAL inside the archive range (page errors are reported, not disqualifying) */
 	ck_assert(pgbr_backup_restorable(&info, &info.backups[0]));
 	ck_assert(pgbr_backup_restorable(&info, &info.backups[1]));
-	ck_assert(!pgbr_backup_restorable(&info, &info.backups[2]));
-	info.backups[2].error = false;
+	ck_assert(info.backups[2].error);
 	ck_assert(!pgbr_backup_restorable(&info, &info.backups[2]));	/* WAL 6 is past the archive's 4 */
+	snprintf(info.archive[0].max, sizeof(info.archive[0].max), "000000010000000000000006");
+	ck_assert(pgbr_backup_restorable(&info, &info.backups[2]));
 	pgbr_info_free(&info);
 
 	ck_assert_int_eq(pgbr_info_parse(info_json, "other", &info, &err), 0);
