@@ -23,6 +23,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "cmd/cmd_expire.h"
+#include "cmd/pgbr.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/workers.h"
@@ -327,7 +328,7 @@ done:
 int
 cmd_backup(const Config *cfg, PgbError *err)
 {
-	Repo	   *repo = cmd_open_repo(cfg, err);
+	Repo	   *repo;
 	DbConn	   *conn = NULL;
 	DbServerInfo si;
 	StorageLock *lock = NULL;
@@ -339,7 +340,9 @@ cmd_backup(const Config *cfg, PgbError *err)
 	int			ntemps;
 	int			rc = -1;
 
-	if (repo == NULL)
+	if (pgbr_is_repo(cfg, cfg->repo_current))
+		return cmd_pgbr_backup(cfg, err);
+	if ((repo = cmd_open_repo(cfg, err)) == NULL)
 		return -1;
 	conn = cmd_connect_checked(cfg, repo, &si, err);
 	if (conn == NULL)

@@ -59,7 +59,14 @@ repository_json(const RepoDef *def)
 	char		buf[1200];
 
 	add_string(o, "name", def->name);
-	add_string(o, "type", def->type == REPO_TYPE_S3 ? "s3" : "posix");
+	add_string(o, "type", repodef_type_name(def->type));
+	if (def->type == REPO_TYPE_PGBACKREST)
+	{
+		add_string(o, "config", def->pgbr_config);
+		add_string(o, "stanza", def->pgbr_stanza);
+		json_object_object_add(o, "repo", json_object_new_int(def->pgbr_repo));
+		add_string(o, "pgbackrest_bin", def->pgbr_bin);
+	}
 	add_string(o, "source", def->where);
 	add_string(o, "path", def->path);
 	if (def->type == REPO_TYPE_S3)
@@ -170,7 +177,11 @@ print_text(const Config *cfg)
 		const RepoDef *d = &cfg->repos[i];
 		const char *secret;
 
-		printf("\nrepository \"%s\" (%s), from %s\n", d->name, d->type == REPO_TYPE_S3 ? "s3" : "posix", d->where);
+		printf("\nrepository \"%s\" (%s), from %s\n", d->name, repodef_type_name(d->type), d->where);
+		if (d->type == REPO_TYPE_PGBACKREST)
+			printf("  %-22s %s\n  %-22s %s\n  %-22s %d\n  %-22s %s\n", "config", d->pgbr_config,
+				   "stanza", d->pgbr_stanza ? d->pgbr_stanza : "(the cluster name)", "repo", d->pgbr_repo,
+				   "pgbackrest_bin", d->pgbr_bin);
 		printf("  %-22s %s\n", "path", d->path ? d->path : "(unset)");
 		if (d->type == REPO_TYPE_S3)
 		{

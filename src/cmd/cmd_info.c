@@ -10,28 +10,11 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/pgbr.h"
 #include "common/log.h"
 #include "repo/history.h"
 #include "restore/locate.h"
 #include "restore/plan.h"
-
-static json_object *
-json_time(TimestampUs t)
-{
-	char		buf[64];
-
-	time_format_iso(t, buf, sizeof(buf));
-	return json_object_new_string(buf);
-}
-
-static json_object *
-json_lsn(Lsn lsn)
-{
-	char		buf[32];
-
-	lsn_format(lsn, buf, sizeof(buf));
-	return json_object_new_string(buf);
-}
 
 static json_object *
 backup_json(const Manifest *m, const WalList *wal)
@@ -46,10 +29,10 @@ backup_json(const Manifest *m, const WalList *wal)
 	json_object_object_add(o, "label", json_object_new_string(m->label));
 	json_object_object_add(o, "type", json_object_new_string(m->type));
 	json_object_object_add(o, "parent", m->parent[0] ? json_object_new_string(m->parent) : NULL);
-	json_object_object_add(o, "start_time", json_time(m->start_time));
-	json_object_object_add(o, "stop_time", json_time(m->stop_time));
-	json_object_object_add(o, "start_lsn", json_lsn(m->start_lsn));
-	json_object_object_add(o, "stop_lsn", json_lsn(m->stop_lsn));
+	json_object_object_add(o, "start_time", cmd_json_time(m->start_time));
+	json_object_object_add(o, "stop_time", cmd_json_time(m->stop_time));
+	json_object_object_add(o, "start_lsn", cmd_json_lsn(m->start_lsn));
+	json_object_object_add(o, "stop_lsn", cmd_json_lsn(m->stop_lsn));
 	json_object_object_add(o, "timeline", json_object_new_int64(m->timeline));
 	json_object_object_add(o, "size", json_object_new_int64((int64_t) m->size));
 	json_object_object_add(o, "repo_size", json_object_new_int64((int64_t) m->repo_size));
@@ -57,7 +40,7 @@ backup_json(const Manifest *m, const WalList *wal)
 	json_object_object_add(o, "wal_start", json_object_new_string(start));
 	json_object_object_add(o, "wal_stop", json_object_new_string(stop));
 	json_object_object_add(o, "wal_complete", json_object_new_boolean(w.wal_complete));
-	json_object_object_add(o, "recoverable_until", w.wal_complete ? json_time(w.end) : NULL);
+	json_object_object_add(o, "recoverable_until", w.wal_complete ? cmd_json_time(w.end) : NULL);
 	json_object_object_add(o, "pg_version", json_object_new_int(m->pg_version));
 	json_object_object_add(o, "pgbkp_version", json_object_new_string(m->pgbkp_version ? m->pgbkp_version : ""));
 	json_object_object_add(o, "pages_checked", json_object_new_int64((int64_t) m->pages_checked));
@@ -145,8 +128,8 @@ info_json(const Repo *repo, const Catalog *cat, const WalList *wal)
 	if (plan_cluster_window(cat, wal, &start, &end))
 	{
 		window = json_object_new_object();
-		json_object_object_add(window, "start", json_time(start));
-		json_object_object_add(window, "end", json_time(end));
+		json_object_object_add(window, "start", cmd_json_time(start));
+		json_object_object_add(window, "end", cmd_json_time(end));
 	}
 	json_object_object_add(root, "recoverable_window", window);
 	return root;
@@ -212,12 +195,16 @@ print_text(const Repo *repo, const Catalog *cat, const WalList *wal)
 static int
 info_one(const Config *cfg, int i, json_object *array, PgbError *err)
 {
-	Repo	   *repo = cmd_open_repo_at(cfg, i, err);
+	Repo	   *repo = NULL;
 	Catalog		cat = {0};
 	WalList		wal = {0};
 	bool		json = cfg->output && strcmp(cfg->output, "json") == 0;
 	int			rc = -1;
 
+	if (pgbr_is_repo(cfg, i) && (rc = cmd_pgbr_info_one(cfg, i, array, err)) == 0)
+		return 0;
+	if (!pgbr_is_repo(cfg, i))
+		repo = cmd_open_repo_at(cfg, i, err);
 	if (repo != NULL && catalog_load(repo, &cat, err) == 0 && wal_list(repo, &wal, err) == 0)
 	{
 		JobRecord  *jobs = NULL;
@@ -247,9 +234,9 @@ info_one(const Config *cfg, int i, json_object *array, PgbError *err)
 				json_object *w = json_object_new_object();
 
 				json_object_object_add(w, "timeline", json_object_new_int64(tw[k].tli));
-				json_object_object_add(w, "start", json_time(tw[k].start));
-				json_object_object_add(w, "last_commit", tw[k].has_commit ? json_time(tw[k].last_commit) : NULL);
-				json_object_object_add(w, "archived_until", json_time(tw[k].end_archived));
+				json_object_object_add(w, "start", cmd_json_time(tw[k].start));
+				json_object_object_add(w, "last_commit", tw[k].has_commit ? cmd_json_time(tw[k].last_commit) : NULL);
+				json_object_object_add(w, "archived_until", cmd_json_time(tw[k].end_archived));
 				json_object_array_add(ws, w);
 			}
 			json_object_object_add(o, "timeline_windows", ws);

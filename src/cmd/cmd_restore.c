@@ -20,6 +20,7 @@
 #include "cluster/primary.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/pgbr.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/workers.h"
@@ -398,11 +399,16 @@ standby_primary(RestoreCtx *ctx, const RestoreTarget *t, PgbError *err)
 	return 0;
 }
 
-/* Open repository i and choose the backup the target needs; nothing is written. */
+/*
+ * Open repository i and choose the backup the target needs; nothing is
+ * written.  In a pgBackRest repository the choice goes to *pgbr.
+ */
 static int
 plan_in_repository(RestoreCtx *ctx, int i, const RestoreTarget *target, Catalog *cat, WalList *wal,
-				   PgbError *err)
+				   PgbrChoice *pgbr, PgbError *err)
 {
+	if (pgbr_is_repo(ctx->cfg, i))
+		return pgbr_restore_plan(ctx->cfg, i, target, pgbr, err);
 	if ((ctx->repo = cmd_open_repo_at(ctx->cfg, i, err)) == NULL ||
 		catalog_load(ctx->repo, cat, err) != 0)
 		return -1;
@@ -423,16 +429,16 @@ plan_in_repository(RestoreCtx *ctx, int i, const RestoreTarget *target, Catalog 
  */
 static int
 choose_repository(RestoreCtx *ctx, const RestoreTarget *target, Catalog *cat, WalList *wal,
-				  PgbError *err)
+				  PgbrChoice *pgbr, PgbError *err)
 {
 	const Config *cfg = ctx->cfg;
 
 	for (int i = 0; i < cfg->nrepos || i == 0; i++)
 	{
-		if (plan_in_repository(ctx, i, target, cat, wal, err) == 0)
+		if (plan_in_repository(ctx, i, target, cat, wal, pgbr, err) == 0)
 		{
 			if (cfg->nrepos > 1)
-				log_info("restoring from repository \"%s\"", ctx->repo->name);
+				log_info("restoring from repository \"%s\"", cfg->repos[i].name);
 			return 0;
 		}
 		if (i + 1 >= cfg->nrepos)
@@ -460,6 +466,7 @@ cmd_restore(const Config *cfg, PgbError *err)
 	Catalog		cat = {0};
 	WalList		wal = {0};
 	RestoreWrite rw;
+	PgbrChoice	pgbr = {0};
 	const char *dir = cfg->target_dir ? cfg->target_dir : cfg->pg_data;
 	bool		archive_off;
 	int			rc = -1;
@@ -475,10 +482,19 @@ cmd_restore(const Config *cfg, PgbError *err)
 	snprintf(ctx.target, sizeof(ctx.target), "%s", dir);
 	if (parse_target_all(cfg, &target, err) != 0)
 		return -1;
-	if (cfg->standby && standby_primary(&ctx, &target, err) != 0)
+	if (cfg->standby && cfg->nrepos > 0 && !pgbr_is_repo(cfg, 0) && standby_primary(&ctx, &target, err) != 0)
 		return -1;
-	if (choose_repository(&ctx, &target, &cat, &wal, err) != 0)
+	if (choose_repository(&ctx, &target, &cat, &wal, &pgbr, err) != 0)
 		goto done;
+	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
+		(!cfg->standby && cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
+	if (pgbr.label[0])
+	{
+		if (target.kind == TARGET_TIME)
+			log_target_time(cfg->target_time, target.time);
+		rc = cmd_pgbr_restore(cfg, &target, &pgbr, ctx.target, archive_off, err);
+		goto done;
+	}
 	if (target.kind == TARGET_TIME)
 		log_target_time(cfg->target_time, target.time);
 	ctx.ts_ours = calloc((size_t) ctx.m->nlinks + 1, sizeof(bool));
@@ -492,8 +508,6 @@ cmd_restore(const Config *cfg, PgbError *err)
 		ctx.ts_dest[i] = tablespace_target(cfg, &ctx.m->links[i]);
 	if (restore_dir_check(ctx.target, cfg->delta, cfg->force, &ctx.created, &ctx.was_empty, err) != 0 || check_tablespaces(&ctx, err) != 0)
 		goto done;
-	archive_off = cfg->archive_mode ? strcmp(cfg->archive_mode, "off") == 0 :
-		(!cfg->standby && cfg->target_dir != NULL && (cfg->pg_data == NULL || strcmp(cfg->target_dir, cfg->pg_data) != 0));
 	{
 		RecoveryPlan rp;
 

@@ -16,6 +16,7 @@
 #include "cluster/primary.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/pgbr.h"
 #include "common/log.h"
 #include "pg/db.h"
 #include "repo/catalog.h"
@@ -137,7 +138,7 @@ member_text(const ClusterMember *m, const MemberView *v, Lsn primary_lsn)
 static int
 repo_status(const Config *cfg, int i, bool json, json_object *array, PgbError *err)
 {
-	Repo	   *repo = cmd_open_repo_at(cfg, i, err);
+	Repo	   *repo;
 	Catalog		cat = {0};
 	WalList		wal = {0};
 	JobRecord  *jobs = NULL;
@@ -145,14 +146,19 @@ repo_status(const Config *cfg, int i, bool json, json_object *array, PgbError *e
 	json_object *o = json_object_new_object();
 	int			rc = -1;
 
+	if (pgbr_is_repo(cfg, i))
+	{
+		json_object_put(o);
+		return cmd_pgbr_status_one(cfg, i, json, array, err);
+	}
+	repo = cmd_open_repo_at(cfg, i, err);
 	json_object_object_add(o, "repository_name", json_object_new_string(i < cfg->nrepos ? cfg->repos[i].name : ""));
 	if (repo != NULL && catalog_load(repo, &cat, err) == 0 && wal_list(repo, &wal, err) == 0)
 	{
-		TimestampUs start,
-					end;
+		TimestampUs start = 0,
+					end = 0;
 		const Manifest *newest = cat.count > 0 ? &cat.backups[cat.count - 1] : NULL;
-		char		a[64],
-					b[64];
+		bool		valid;
 
 		if (history_list(repo, STATUS_JOBS, &jobs, &njobs, err) != 0)
 		{
@@ -161,42 +167,10 @@ repo_status(const Config *cfg, int i, bool json, json_object *array, PgbError *e
 		}
 		if (!json)
 			printf("repository %s (%s):\n", repo->name, storage_description(repo->storage));
-		if (newest)
-		{
-			time_format_utc(newest->stop_time, a, sizeof(a));
-			if (json)
-			{
-				json_object *n = json_object_new_object();
-
-				json_object_object_add(n, "label", json_object_new_string(newest->label));
-				json_object_object_add(n, "type", json_object_new_string(newest->type));
-				json_object_object_add(n, "stop", json_object_new_string(a));
-				json_object_object_add(n, "stored_bytes", json_object_new_int64((int64_t) newest->repo_size));
-				json_object_object_add(o, "newest_backup", n);
-			}
-			else
-				printf("  newest backup %s (%s, stopped %s, %.1f MB stored); %d backups\n", newest->label,
-					   newest->type, a, newest->repo_size / 1048576.0, cat.count);
-		}
-		else if (!json)
-			printf("  no backups\n");
-		if (plan_cluster_window(&cat, &wal, &start, &end))
-		{
-			time_format_utc(start, a, sizeof(a));
-			time_format_utc(end, b, sizeof(b));
-			if (json)
-			{
-				json_object *w = json_object_new_object();
-
-				json_object_object_add(w, "start", json_object_new_string(a));
-				json_object_object_add(w, "end", json_object_new_string(b));
-				json_object_object_add(o, "recoverable_window", w);
-			}
-			else
-				printf("  recoverable window %s .. %s\n", a, b);
-		}
-		else if (!json)
-			printf("  recoverable window: none\n");
+		cmd_status_newest(json, o, newest ? newest->label : NULL, newest ? newest->type : NULL,
+						  newest ? newest->stop_time : 0, newest ? newest->repo_size : 0, cat.count);
+		valid = plan_cluster_window(&cat, &wal, &start, &end);
+		cmd_status_window(json, o, valid, start, end);
 		if (json)
 		{
 			json_object *j = json_object_new_array();

@@ -11,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "cmd/cmd_expire.h"
+#include "cmd/pgbr.h"
 #include "common/log.h"
 #include "common/workers.h"
 #include "repo/verifymark.h"
@@ -54,7 +55,7 @@ report(void *arg, const PgbError *problem)
 int
 cmd_verify(const Config *cfg, PgbError *err)
 {
-	Repo	   *repo = cmd_open_repo(cfg, err);
+	Repo	   *repo;
 	Catalog		cat = {0};
 	WalList		wal = {0};
 	Verifier	v;
@@ -62,7 +63,9 @@ cmd_verify(const Config *cfg, PgbError *err)
 	TimestampUs started = time_now();
 	int			rc = -1;
 
-	if (repo == NULL)
+	if (pgbr_is_repo(cfg, cfg->repo_current))
+		return cmd_pgbr_verify(cfg, err);
+	if ((repo = cmd_open_repo(cfg, err)) == NULL)
 		return -1;
 	verifier_init(&v, repo, &cat, workers_resolve(cfg->jobs), report, NULL);
 	if (catalog_load(repo, &cat, err) != 0 || wal_list(repo, &wal, err) != 0 ||

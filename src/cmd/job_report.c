@@ -4,6 +4,7 @@
 
 #include "cmd/job_report.h"
 #include "common/timefmt.h"
+#include "pg/lsn.h"
 #include "repo/history.h"
 
 json_object *
@@ -38,4 +39,76 @@ cmd_job_text(const JobRecord *r)
 	if (r->label[0])
 		printf(", %s", r->label);
 	printf(")%s%s\n", r->message[0] ? ": " : "", r->message);
+}
+
+json_object *
+cmd_json_time(int64_t t)
+{
+	char		buf[64];
+
+	time_format_iso(t, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+json_object *
+cmd_json_lsn(uint64_t lsn)
+{
+	char		buf[32];
+
+	lsn_format(lsn, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+void
+cmd_status_newest(bool json, json_object *o, const char *label, const char *type, int64_t stop,
+				  uint64_t stored, int count)
+{
+	char		a[64];
+
+	if (label == NULL)
+	{
+		if (!json)
+			printf("  no backups\n");
+		return;
+	}
+	time_format_utc(stop, a, sizeof(a));
+	if (json)
+	{
+		json_object *n = json_object_new_object();
+
+		json_object_object_add(n, "label", json_object_new_string(label));
+		json_object_object_add(n, "type", json_object_new_string(type));
+		json_object_object_add(n, "stop", json_object_new_string(a));
+		json_object_object_add(n, "stored_bytes", json_object_new_int64((int64_t) stored));
+		json_object_object_add(o, "newest_backup", n);
+	}
+	else
+		printf("  newest backup %s (%s, stopped %s, %.1f MB stored); %d backups\n", label, type, a,
+			   stored / 1048576.0, count);
+}
+
+void
+cmd_status_window(bool json, json_object *o, bool valid, int64_t start, int64_t end)
+{
+	char		a[64],
+				b[64];
+
+	if (!valid)
+	{
+		if (!json)
+			printf("  recoverable window: none\n");
+		return;
+	}
+	time_format_utc(start, a, sizeof(a));
+	time_format_utc(end, b, sizeof(b));
+	if (json)
+	{
+		json_object *w = json_object_new_object();
+
+		json_object_object_add(w, "start", json_object_new_string(a));
+		json_object_object_add(w, "end", json_object_new_string(b));
+		json_object_object_add(o, "recoverable_window", w);
+	}
+	else
+		printf("  recoverable window %s .. %s\n", a, b);
 }

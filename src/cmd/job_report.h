@@ -2,6 +2,9 @@
 #ifndef PGBKP_JOB_REPORT_H
 #define PGBKP_JOB_REPORT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct JobRecord;
 struct json_object;
 
@@ -10,5 +13,17 @@ struct json_object *cmd_job_json(const struct JobRecord *r);
 
 /* The record as one indented line on stdout. */
 void		cmd_job_text(const struct JobRecord *r);
+
+/* A time (ISO 8601, UTC) and an LSN as info's JSON shows them. */
+struct json_object *cmd_json_time(int64_t t);
+struct json_object *cmd_json_lsn(uint64_t lsn);
+
+/*
+ * status's lines for a repository's newest backup and its window: into o
+ * (JSON) or printed.  label NULL: no backups; valid false: no window.
+ */
+void		cmd_status_newest(bool json, struct json_object *o, const char *label, const char *type,
+							  int64_t stop, uint64_t stored, int count);
+void		cmd_status_window(bool json, struct json_object *o, bool valid, int64_t start, int64_t end);
 
 #endif

@@ -301,6 +301,39 @@ free_repos(Config *cfg)
 }
 
 /*
+ * WAL commands leave pgBackRest's repositories to pgBackRest, whose own
+ * archive-push and archive-get serve them: with a list of both kinds, pgbkp
+ * archives into its own repositories only.  A list of pgBackRest
+ * repositories alone is a configuration error.
+ */
+static int
+drop_pgbackrest_repos(Config *cfg, PgbError *err)
+{
+	int			kept = 0;
+	char		first[REPODEF_NAME_MAX] = "";
+
+	for (int i = 0; i < cfg->nrepos; i++)
+	{
+		if (cfg->repos[i].type != REPO_TYPE_PGBACKREST)
+		{
+			cfg->repos[kept++] = cfg->repos[i];
+			continue;
+		}
+		if (!first[0])
+			memcpy(first, cfg->repos[i].name, sizeof(first));
+		repodef_free(&cfg->repos[i]);
+	}
+	cfg->nrepos = kept;
+	if (kept == 0 && first[0])
+	{
+		pgb_error(err, EXIT_CONFIG, "repository \"%s\" is pgBackRest's: pgBackRest archives and fetches its WAL", first);
+		return pgb_hint(err, "archive_command = 'pgbackrest --stanza=NAME archive-push %%p'; list a repository of "
+						"pgbkp's own for pgbkp archive-push");
+	}
+	return 0;
+}
+
+/*
  * The repositories of this run (see repodef.h): --repo-path wins over the
  * configured list unless it is only pg_fs_backup; --repo keeps one.
  */
@@ -371,7 +404,8 @@ resolve_repos(Loader *ld, PgbError *err)
 			repodef_free(&cfg->repos[i]);
 		cfg->nrepos = 1;
 	}
-	return 0;
+	return ld->cmd == CMD_ARCHIVE_PUSH || ld->cmd == CMD_ARCHIVE_GET || ld->cmd == CMD_SPOOL_CLEAN ?
+		drop_pgbackrest_repos(cfg, err) : 0;
 }
 
 /* The schedule's time zone, unless given: the node's own, as cron's is. */

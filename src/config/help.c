@@ -55,7 +55,8 @@ help_reference(void)
 		   "pgbkp: section or Pigsty inventory in the configuration file.\n");
 	printf("\nRepositories: --repo-path DIR, else the names in pgbkp.repositories, else\n"
 		   "pgbackrest_method (a name or a list), each defined by pgbackrest_repo.NAME\n"
-		   "with these keys (Repository keys), else pg_fs_backup:\n");
+		   "with these keys (Repository keys), else pg_fs_backup.  A list entry may\n"
+		   "define one inline: {name: pgbr, type: pgbackrest, stanza: pg-meta, repo: 1}:\n");
 	for (const RepoDefKey *k = repodef_keys; k->key; k++)
 		if (k->help)
 			printf("  %-22s%s\n", k->shown_as ? k->shown_as : k->key, k->help);

@@ -254,6 +254,37 @@ emit_repository(Inventory *inv, const PigstyVars *pv, const char *name, yaml_nod
 }
 
 /*
+ * A repository defined inline in pgbkp.repositories: a mapping with its
+ * name and its keys, {name: pgbr, type: pgbackrest, stanza: pg-meta}.
+ */
+static int
+emit_inline_repository(Inventory *inv, yaml_node_t *entry, PgbError *err)
+{
+	char		where[1024];
+	yaml_node_t *name_node = inv_map_get(inv, entry, "name");
+	const char *name = inv_scalar(name_node);
+
+	inv_where(inv, entry, where, sizeof(where));
+	if (inv_unique_keys(inv, entry, err) < 0)
+		return -1;
+	if (name == NULL || name[0] == '\0')
+		return pgb_error(err, EXIT_CONFIG, "%s: a repository defined in the list of repositories needs a name", where),
+			pgb_hint(err, "write it as {name: NAME, type: posix|s3|pgbackrest, ...}");
+	if (inv->repo(inv->arg, name, NULL, where, where, err) < 0)
+		return -1;
+	for (yaml_node_pair_t *p = entry->data.mapping.pairs.start;
+		 p < entry->data.mapping.pairs.top; p++)
+	{
+		const char *k = inv_scalar(yaml_document_get_node(&inv->doc, p->key));
+
+		if (k && strcmp(k, "name") != 0 &&
+			emit_repo_key(inv, name, k, yaml_document_get_node(&inv->doc, p->value), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * The repositories: the names of pgbkp.repositories, else of
  * pgbackrest_method (one name or a list), else "local" when pgbackrest_repo
  * defines it.  Without any of these, pg_fs_backup is the repository
@@ -275,6 +306,8 @@ pigsty_repos(Inventory *inv, yaml_node_t *names, PgbError *err)
 		return inv_emit(inv, "repo-path", pv->fs_backup, pv->fs_backup_key, err);
 	if (names->type == YAML_SCALAR_NODE)
 		return emit_repository(inv, pv, inv_scalar(names), names, err);
+	if (names->type == YAML_MAPPING_NODE)
+		return emit_inline_repository(inv, names, err);
 	if (names->type != YAML_SEQUENCE_NODE)
 		return pgb_error(err, EXIT_CONFIG, "%s:%d: the list of repositories must be a name or a list of names",
 						 inv->path, NODE_LINE(names));
@@ -283,8 +316,14 @@ pigsty_repos(Inventory *inv, yaml_node_t *names, PgbError *err)
 		yaml_node_t *n = yaml_document_get_node(&inv->doc, *i);
 		const char *name = inv_scalar(n);
 
+		if (n && n->type == YAML_MAPPING_NODE)
+		{
+			if (emit_inline_repository(inv, n, err) < 0)
+				return -1;
+			continue;
+		}
 		if (name == NULL)
-			return pgb_error(err, EXIT_CONFIG, "%s:%d: a repository name must be a single value",
+			return pgb_error(err, EXIT_CONFIG, "%s:%d: a repository must be a name or a mapping {name: NAME, type: ..., ...}",
 							 inv->path, NODE_LINE(n));
 		if (emit_repository(inv, pv, name, n, err) < 0)
 			return -1;

@@ -51,7 +51,12 @@ put_repository(FILE *out, const RepoDef *def)
 	fprintf(out, "  ");
 	put_quoted(out, def->name);
 	fprintf(out, ":\n");
-	fprintf(out, "%stype: %s\n", in, def->type == REPO_TYPE_S3 ? "s3" : "posix");
+	fprintf(out, "%stype: %s\n", in, repodef_type_name(def->type));
+	put_key_string(out, in, "config", def->pgbr_config);
+	put_key_string(out, in, "stanza", def->pgbr_stanza);
+	if (def->pgbr_repo)
+		fprintf(out, "%srepo: %d\n", in, def->pgbr_repo);
+	put_key_string(out, in, "pgbackrest_bin", def->pgbr_bin);
 	put_key_string(out, in, "path", def->path);
 	put_key_string(out, in, "s3_endpoint", def->s3_endpoint);
 	put_key_string(out, in, "s3_region", def->s3_region);

@@ -28,8 +28,8 @@ static const char *const archive_types[] = {"full", "diff", "incr", NULL};
 
 const RepoDefKey repodef_keys[] = {
 	{.key = "type", .type = RK_SET, .set = set_type,
-		.expected = "posix or s3 (pgbkp has no other storage types)",
-	.help = "posix (default) or s3"},
+		.expected = "posix, s3 or pgbackrest (pgbkp has no other repository types)",
+	.help = "posix (default), s3, or pgbackrest (a repository an installed pgBackRest keeps)"},
 	STR("path", path, "posix: the repository directory; s3: the key prefix inside the bucket"),
 	STR("s3_endpoint", s3_endpoint, "S3 host name; https unless written as http://HOST"),
 	STR("s3_region", s3_region, "region the requests are signed for (default us-east-1)"),
@@ -73,6 +73,10 @@ const RepoDefKey repodef_keys[] = {
 	{.key = "retention_archive_type", .type = RK_CHOICE, .offset = F(retention_archive_type),
 		.values = archive_types, .expected = "full, diff or incr",
 	.help = "full (default), diff or incr: which backups retention_archive counts"},
+	STR("config", pgbr_config, "pgbackrest: pgBackRest's configuration file (default " REPODEF_PGBR_CONFIG ")"),
+	STR("stanza", pgbr_stanza, "pgbackrest: the stanza (default: the cluster name)"),
+	INT("repo", pgbr_repo, 1, 256, "pgbackrest: pgBackRest's repository number, its --repo (default 1)"),
+	STR("pgbackrest_bin", pgbr_bin, "pgbackrest: the pgbackrest program (default: pgbackrest on PATH)"),
 	/* pgBackRest's switches for what pgbkp always does, under one line of help */
 	{.key = "block", .type = RK_SET, .set = set_always_on, .shown_as = "block, bundle, bundle_limit",
 	.help = "accepted: pgbkp always bundles and stores block maps"},
@@ -81,6 +85,12 @@ const RepoDefKey repodef_keys[] = {
 	{.key = "bundle_limit", .type = RK_IGNORED},
 	{.key = NULL}
 };
+
+const char *
+repodef_type_name(RepoType type)
+{
+	return type == REPO_TYPE_S3 ? "s3" : type == REPO_TYPE_PGBACKREST ? "pgbackrest" : "posix";
+}
 
 const RepoDefKey *
 repodef_key_find(const char *key)
@@ -162,7 +172,7 @@ parse_size_mib(const char *value, int min, int max, int *out)
 	return false;
 }
 
-/* RK_SET: posix or s3. */
+/* RK_SET: posix, s3 or pgbackrest. */
 static int
 set_type(RepoDef *def, const RepoDefKey *k, const char *value, const char *where, PgbError *err)
 {
@@ -170,6 +180,8 @@ set_type(RepoDef *def, const RepoDefKey *k, const char *value, const char *where
 		def->type = REPO_TYPE_POSIX;
 	else if (strcmp(value, "s3") == 0)
 		def->type = REPO_TYPE_S3;
+	else if (strcmp(value, "pgbackrest") == 0)
+		def->type = REPO_TYPE_PGBACKREST;
 	else
 		return bad_value(def, k->key, value, where, k->expected, err);
 	return 0;
@@ -327,9 +339,34 @@ missing(const RepoDef *def, const char *key, PgbError *err)
 	return -1;
 }
 
+/*
+ * A pgBackRest repository: its defaults.  Its secrets are pgBackRest's own
+ * (its configuration file, PGBACKREST_* variables); pgbkp's are refused so
+ * that no one believes pgbkp passes them on.
+ */
+static int
+finish_pgbackrest(RepoDef *def, PgbError *err)
+{
+	if (def->s3_key_secret || def->cipher_pass || def->encrypted)
+	{
+		pgb_error(err, EXIT_CONFIG, "repository \"%s\" (%s) is of type pgbackrest: its secrets are pgBackRest's, "
+				  "not pgbkp's", def->name, def->where);
+		return pgb_hint(err, "remove s3_key_secret, cipher_type and cipher_pass from it; pgBackRest reads them "
+						"from its configuration file or PGBACKREST_* variables");
+	}
+	if ((def->pgbr_config == NULL && config_set_string(&def->pgbr_config, REPODEF_PGBR_CONFIG, err) < 0) ||
+		(def->pgbr_bin == NULL && config_set_string(&def->pgbr_bin, REPODEF_PGBR_BIN, err) < 0))
+		return -1;
+	if (def->pgbr_repo == 0)
+		def->pgbr_repo = 1;
+	return 0;
+}
+
 int
 repodef_finish(RepoDef *def, PgbError *err)
 {
+	if (def->type == REPO_TYPE_PGBACKREST)
+		return finish_pgbackrest(def, err);
 	if (resolve_secret(def, &def->s3_key_secret, def->s3_key_secret_file, "s3_key_secret_file",
 					   "S3_KEY_SECRET", err) < 0 ||
 		resolve_secret(def, &def->cipher_pass, def->cipher_pass_file, "cipher_pass_file",

@@ -7,7 +7,12 @@
  *  - otherwise the names in pgbkp.repositories, else pgbackrest_method (one
  *    name or a list), each defined by its pgbackrest_repo.<name> entry of the
  *    Pigsty inventory, with the keys of repodef_keys[] (pgBackRest's own
- *    keys that pgbkp does not use are ignored);
+ *    keys that pgbkp does not use are ignored); an entry of
+ *    pgbkp.repositories may instead be a mapping that defines the repository
+ *    inline: {name: NAME, type: ..., KEY: VALUE...};
+ *  - a repository of type pgbackrest is not pgbkp's: an installed pgBackRest
+ *    keeps it (keys config, stanza, repo, pgbackrest_bin), and pgbkp only
+ *    runs that pgBackRest (src/pgbackrest/);
  *  - otherwise pg_fs_backup as a posix repository named "local".
  *
  * Secrets (s3_key_secret, cipher_pass) come from the entry, from a file
@@ -27,8 +32,13 @@
 typedef enum RepoType
 {
 	REPO_TYPE_POSIX = 0,
-	REPO_TYPE_S3
+	REPO_TYPE_S3,
+	REPO_TYPE_PGBACKREST		/* a repository an installed pgBackRest keeps (see pgbackrest/) */
 } RepoType;
+
+/* A pgbackrest repository's defaults. */
+#define REPODEF_PGBR_CONFIG "/etc/pgbackrest/pgbackrest.conf"
+#define REPODEF_PGBR_BIN "pgbackrest"
 
 typedef struct RepoDef
 {
@@ -61,6 +71,11 @@ typedef struct RepoDef
 	char	   *retention_archive_type;	/* full | diff | incr; NULL = full */
 	char	   *s3_key_secret_where;	/* where the secret was set ("FILE:LINE"), for pgbkp config */
 	char	   *cipher_pass_where;
+	/* type pgbackrest: pgBackRest's config file, stanza (NULL: the cluster), repo index, binary */
+	char	   *pgbr_config;
+	char	   *pgbr_stanza;
+	int			pgbr_repo;
+	char	   *pgbr_bin;
 	/* what the entry said that pgbkp does not do as asked: one line each, for warnings */
 	int			nwarnings;
 	char	   *warnings[8];
@@ -107,6 +122,9 @@ struct RepoDefKey
 
 /* NULL-terminated, in the order help lists them. */
 extern const RepoDefKey repodef_keys[];
+
+/* "posix", "s3" or "pgbackrest". */
+const char *repodef_type_name(RepoType type);
 
 /* The row of key, or NULL. */
 const RepoDefKey *repodef_key_find(const char *key);

@@ -90,6 +90,15 @@ repo_new(const RepoDef *def, const char *cluster, PgbError *err)
 		pgb_hint(err, "use --repo-path DIR, PGBKP_REPO_PATH, or pgbackrest_repo / pg_fs_backup in the configuration file");
 		return NULL;
 	}
+	if (def->type == REPO_TYPE_PGBACKREST)
+	{
+		/* pgBackRest's repository is read and written only by pgBackRest (src/pgbackrest/) */
+		pgb_error(err, EXIT_CONFIG, "repository \"%s\" is pgBackRest's (type pgbackrest): "
+				  "this command does not work on it yet", def->name);
+		pgb_hint(err, "backup, info, status, restore and verify run pgBackRest on it; "
+				 "use --repo to choose another repository");
+		return NULL;
+	}
 	repo = calloc(1, sizeof(Repo));
 	if (repo == NULL)
 	{

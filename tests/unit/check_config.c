@@ -1222,6 +1222,62 @@ START_TEST(test_inventory_retention)
 }
 END_TEST
 
+/* pgbkp.repositories entries that define a repository inline; type pgbackrest and its defaults */
+START_TEST(test_inventory_inline_repositories)
+{
+	const char *path;
+
+	path = yaml_file("pgbkp:\n"
+					 "  cluster: pg-meta\n"
+					 "  repositories:\n"
+					 "    - {name: pgbr, type: pgbackrest, config: /etc/pb.conf, repo: 2}\n"
+					 "    - disk\n"
+					 "    - {name: local2, path: /backups2}\n"
+					 "pgbackrest_repo:\n"
+					 "  disk: {path: /backups}\n");
+	ck_assert_int_eq(load("backup", "-c", path, NULL), 0);
+	ck_assert_int_eq(cfg.nrepos, 3);
+	ck_assert_str_eq(cfg.repos[0].name, "pgbr");
+	ck_assert_int_eq(cfg.repos[0].type, REPO_TYPE_PGBACKREST);
+	ck_assert_str_eq(cfg.repos[0].pgbr_config, "/etc/pb.conf");
+	ck_assert_int_eq(cfg.repos[0].pgbr_repo, 2);
+	ck_assert_str_eq(cfg.repos[0].pgbr_bin, "pgbackrest");
+	ck_assert_ptr_null(cfg.repos[0].pgbr_stanza);	/* the cluster name */
+	ck_assert_str_eq(cfg.repos[1].name, "disk");
+	ck_assert_str_eq(cfg.repos[1].path, "/backups");
+	ck_assert_str_eq(cfg.repos[2].name, "local2");
+	ck_assert_int_eq(cfg.repos[2].type, REPO_TYPE_POSIX);
+	ck_assert_str_eq(cfg.repos[2].path, "/backups2");
+	config_free(&cfg);
+	/* WAL commands leave pgBackRest's repository to pgBackRest */
+	ck_assert_int_eq(load("archive-get", "-c", path, "000000010000000000000001", "/tmp/x", NULL), 0);
+	ck_assert_int_eq(cfg.nrepos, 2);
+	ck_assert_str_eq(cfg.repos[0].name, "disk");
+	ck_assert_str_eq(cfg.repos[1].name, "local2");
+	config_free(&cfg);
+
+	/* defaults */
+	path = yaml_file("pgbkp: {cluster: c, repositories: [{name: p, type: pgbackrest}]}\n");
+	ck_assert_int_eq(load("info", "-c", path, NULL), 0);
+	ck_assert_str_eq(cfg.repos[0].pgbr_config, "/etc/pgbackrest/pgbackrest.conf");
+	ck_assert_int_eq(cfg.repos[0].pgbr_repo, 1);
+	config_free(&cfg);
+	ck_assert_int_eq(load("archive-push", "-c", path, "/tmp/000000010000000000000001", NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_msg(strstr(err.msg, "pgBackRest archives and fetches its WAL") != NULL, "%s", err.msg);
+
+	/* a mapping needs a name; pgBackRest's secrets are not pgbkp's */
+	path = yaml_file("pgbkp: {cluster: c, repositories: [{type: pgbackrest}]}\n");
+	ck_assert_int_eq(load("info", "-c", path, NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_msg(strstr(err.msg, "needs a name") != NULL, "%s", err.msg);
+	path = yaml_file("pgbkp: {cluster: c, repositories: [{name: p, type: pgbackrest, cipher_pass: x}]}\n");
+	ck_assert_int_eq(load("info", "-c", path, NULL), -1);
+	ck_assert_int_eq(err.code, EXIT_CONFIG);
+	ck_assert_msg(strstr(err.msg, "its secrets are pgBackRest's") != NULL, "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_inventory_repositories)
 {
 	const char *path;
@@ -1509,6 +1565,7 @@ config_suite(void)
 	tcase_add_test(tc, test_inventory_repo_keys);
 	tcase_add_test(tc, test_inventory_repo_path);
 	tcase_add_test(tc, test_inventory_repositories);
+	tcase_add_test(tc, test_inventory_inline_repositories);
 	tcase_add_test(tc, test_inventory_members);
 	tcase_add_test(tc, test_inventory_retention);
 	tcase_add_test(tc, test_help_output);

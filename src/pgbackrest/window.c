@@ -1,0 +1,166 @@
+/* The recoverable window of a pgBackRest stanza (see window.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "pg/walreader.h"
+#include "pgbackrest/exec.h"
+#include "pgbackrest/window.h"
+#include "repo/walindex.h"
+
+#define SEGMENT_MAX (1u << 30)	/* PostgreSQL's largest WAL segment size */
+#define WINDOW_SEGMENTS_BACK 16	/* how far back a transaction end is looked for */
+
+static const PgbrArchive *
+archive_of(const PgbrInfo *info, int db_id)
+{
+	for (int i = 0; i < info->narchive; i++)
+		if (info->archive[i].db_id == db_id && info->archive[i].min[0] && info->archive[i].max[0])
+			return &info->archive[i];
+	return NULL;
+}
+
+bool
+pgbr_backup_restorable(const PgbrInfo *info, const PgbrBackup *b)
+{
+	const PgbrArchive *a = archive_of(info, b->db_id);
+
+	/* WAL names sort by timeline, then position: within min..max is within the archive */
+	/* a backup with page errors (b->error) is a faithful copy of damaged pages: still restorable */
+	return a && b->wal_start[0] && b->wal_stop[0] &&
+		strcmp(b->wal_start, a->min) >= 0 && strcmp(b->wal_stop, a->max) <= 0;
+}
+
+/* The last transaction end in archived segment name (fetched into dir); *found false when none. */
+static int
+segment_last_commit(const RepoDef *def, const char *cluster, const char *dir, const char *name,
+					bool *found, TimestampUs *when, Lsn *valid_end, uint64_t *segsize, PgbError *err)
+{
+	PgbrRun		run = {.command = "archive-get"};
+	char		path[PGB_PATH_MAX];
+	char	   *data = NULL;
+	size_t		len = 0;
+	TimeLineID	tli;
+	SegNo		segno;
+	WalSummary	sum;
+	int			rc = -1;
+
+	*found = false;
+	if (fio_path_join(path, sizeof(path), dir, name, err) != 0)
+		return -1;
+	run.params[0] = name;
+	run.params[1] = path;
+	if (pgbr_exec_ok(def, cluster, true, &run, err) != 0)
+		goto done;
+	if (fio_read_small(path, SEGMENT_MAX, &data, &len, err) != 0)
+		goto done;
+	if (wal_file_classify(name, len, &tli, &segno) != WAL_KIND_SEGMENT)
+	{
+		pgb_error(err, EXIT_CORRUPT, "WAL segment %s fetched from pgBackRest has an unexpected size (%zu bytes)",
+				  name, len);
+		goto done;
+	}
+	if (walsummary_compute((const uint8_t *) data, len, tli, segno, NULL, &sum, err) != 0)
+		goto done;
+	*valid_end = sum.valid_end;
+	*segsize = len;
+	if (sum.ncommits > 0)
+	{
+		*found = true;
+		*when = sum.commits[sum.ncommits - 1].time;
+	}
+	walsummary_free(&sum);
+	rc = 0;
+done:
+	free(data);
+	unlink(path);
+	pgbr_run_free(&run);
+	return rc;
+}
+
+/* The segment before name on its timeline ("" at the first). */
+static void
+previous_segment(const char *name, uint64_t segsize, char *out)
+{
+	TimeLineID	tli;
+	SegNo		segno;
+
+	out[0] = '\0';
+	if (wal_file_classify(name, segsize, &tli, &segno) == WAL_KIND_SEGMENT && segno > 0)
+		wal_segment_name(out, tli, segno - 1, segsize);
+}
+
+int
+pgbr_windows(const RepoDef *def, const char *cluster, const PgbrInfo *info,
+			 PgbrWindow *out, int max, int *n, PgbError *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	char		tdir[PGB_PATH_MAX];
+	int			rc = 0;
+
+	*n = 0;
+	snprintf(tdir, sizeof(tdir), "%s/pgbkp-pgbr-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
+	if (mkdtemp(tdir) == NULL)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not create a temporary directory like \"%s\"", tdir);
+	for (int i = 0; i < info->narchive && *n < max && rc == 0; i++)
+	{
+		const PgbrArchive *a = &info->archive[i];
+		PgbrWindow *w = &out[*n];
+		char		name[PGBR_WAL_NAME];
+		uint64_t	segsize = 0;
+
+		if (!a->min[0] || !a->max[0])
+			continue;
+		memset(w, 0, sizeof(*w));
+		w->db_id = a->db_id;
+		for (int b = 0; b < info->nbackups; b++)
+			if (pgbr_backup_restorable(info, &info->backups[b]) && info->backups[b].db_id == a->db_id &&
+				(w->first == NULL || info->backups[b].stop_time < w->first->stop_time))
+				w->first = &info->backups[b];
+		if (w->first == NULL)
+			continue;
+		w->start = w->first->stop_time;
+		/* the newest segment, and the ones before it while no transaction ended in them */
+		snprintf(name, sizeof(name), "%s", a->max);
+		for (int tries = 0; tries < WINDOW_SEGMENTS_BACK && name[0] && !w->has_commit && rc == 0; tries++)
+		{
+			Lsn			end = 0;
+			bool		found;
+			PgbError	e = {0};
+
+			if (segment_last_commit(def, cluster, tdir, name, &found, &w->last_commit, &end, &segsize, &e) != 0)
+			{
+				if (tries == 0)
+					*err = e, rc = -1;
+				break;
+			}
+			if (tries == 0)
+			{
+				SegNo		segno;
+
+				w->archived_end = end;
+				(void) wal_file_classify(name, segsize, &w->tli, &segno);
+			}
+			w->has_commit = found;
+			if (strcmp(name, a->min) <= 0 || strcmp(name, w->first->wal_stop) <= 0)
+				break;
+			{
+				char		prev[PGBR_WAL_NAME];
+
+				previous_segment(name, segsize, prev);
+				memcpy(name, prev, sizeof(name));
+			}
+		}
+		if (rc == 0)
+			(*n)++;
+	}
+	{
+		PgbError	ignored;
+
+		(void) fio_remove_tree(tdir, &ignored);
+	}
+	return rc;
+}
