@@ -30,6 +30,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "pg/archstatus.h"
+#include "pg/control.h"
 #include "repo/pushspool.h"
 #include "repo/walarchive.h"
 
@@ -82,30 +83,49 @@ push_everywhere(const Config *cfg, PgbError *err)
 	return 0;
 }
 
-/* Where the pusher works: the data directory (the working directory), pg_wal, the spool. */
+/*
+ * Where the pusher works: pg_wal is WAL_PATH's directory (made absolute
+ * against the working directory, symbolic links kept), the data directory
+ * its parent, and the spool's directory for the cluster (named by the
+ * system identifier in the data directory's pg_control, so a call that
+ * finds its record asks no repository anything).
+ */
 static int
 find_place(const Config *cfg, PusherPlace *place, PgbError *err)
 {
 	char		walpath[PGB_PATH_MAX],
+				cwd[PGB_PATH_MAX],
 				base[PGB_PATH_MAX];
-	Repo	   *repo;
-	int			rc;
+	const char *dir;
+	PgControl	ctl;
+	int			n;
 
-	if (getcwd(place->data_dir, sizeof(place->data_dir)) == NULL)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not read the working directory");
 	snprintf(walpath, sizeof(walpath), "%s", cfg->args[0]);
-	if (realpath(dirname(walpath), place->wal_dir) == NULL)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not resolve the directory of \"%s\"", cfg->args[0]);
+	dir = dirname(walpath);
+	if (dir[0] == '/')
+		n = snprintf(place->wal_dir, sizeof(place->wal_dir), "%s", dir);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not read the working directory");
+	else
+		n = snprintf(place->wal_dir, sizeof(place->wal_dir), "%s/%s", cwd, dir);
+	if (n < 0 || (size_t) n >= sizeof(place->wal_dir))
+		return pgb_error(err, EXIT_USAGE, "the path \"%s\" is too long", cfg->args[0]);
+	snprintf(walpath, sizeof(walpath), "%s", place->wal_dir);
+	snprintf(place->data_dir, sizeof(place->data_dir), "%s", dirname(walpath));
 	if (cmd_spool_base(cfg, base, sizeof(base), err) != 0)
 		return -1;
 	if (base[0] != '/')
 		return pgb_error(err, EXIT_CONFIG, "spool_path \"%s\" is not an absolute path", base);
-	if ((repo = cmd_open_repo_at(cfg, 0, err)) == NULL)
+	/* the cluster's name is checked here, its system in the data directory: no repository is asked */
+	if (cfg->cluster == NULL)
+		return pgb_error(err, EXIT_CONFIG, "no cluster given"), pgb_hint(err, "set --cluster or cluster:");
+	if (repo_cluster_name_check(cfg->cluster, err) != 0)
 		return -1;
-	rc = pushspool_dir(base, repo->cluster, repo->info.system_identifier, true, place->spool,
-					   sizeof(place->spool), err);
-	repo_free(repo);
-	return rc;
+	/* pg_control may be read while the server rewrites it: a torn read fails its CRC, read again */
+	for (int i = 0; pg_control_read(place->data_dir, &ctl, err) != 0; i++)
+		if (i == 2)
+			return -1;
+	return pushspool_dir(base, cfg->cluster, ctl.system_identifier, true, place->spool, sizeof(place->spool), err);
 }
 
 static void
