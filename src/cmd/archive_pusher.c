@@ -71,9 +71,12 @@ push_one(Pusher *p, const char *name, PgbError *err)
 	char		path[PGB_PATH_MAX];
 	ObjectSummary first = {0},
 				sum;
+	PushFileId	before,
+				after;
 	WalPushResult result;
 
-	if (fio_path_join(path, sizeof(path), p->place->wal_dir, name, err) != 0)
+	if (fio_path_join(path, sizeof(path), p->place->wal_dir, name, err) != 0 ||
+		pushspool_file_id(path, &before, err) != 0)
 		return -1;
 	for (int i = 0; i < p->nrepos; i++)
 	{
@@ -88,7 +91,11 @@ push_one(Pusher *p, const char *name, PgbError *err)
 		else if (sum.size != first.size || memcmp(sum.sha256, first.sha256, SHA256_LEN) != 0)
 			return pgb_error(err, EXIT_ARCHIVE_MISMATCH, "WAL file \"%s\" changed while it was archived", name);
 	}
-	return pushspool_record_write(p->place->spool, name, &first, err);
+	/* the identity only when the file stayed the same all along (else archive-push reads it) */
+	if (pushspool_file_id(path, &after, err) != 0)
+		return -1;
+	return pushspool_record_write(p->place->spool, name, &first,
+								  memcmp(&before, &after, sizeof(before)) == 0 ? &before : NULL, err);
 }
 
 static int

@@ -87,7 +87,7 @@ spool_of(const Config *cfg, const Repo *repo, bool make, char *out, size_t len, 
 {
 	char		base[PGB_PATH_MAX];
 
-	if (cmd_spool_base(cfg, base, sizeof(base), err) != 0)
+	if (cmd_spool_base(cfg, NULL, base, sizeof(base), err) != 0)
 		return -1;
 	return walspool_dir(base, repo->cluster, repo->info.system_identifier, make, out, len, err);
 }

@@ -5,11 +5,13 @@
  * dispatch loop names (once per repository).  With archive_async this
  * process handles every repository at once and leaves the pushing to the
  * cluster's pusher (archive_pusher.h), which pushes the ready files ahead:
- * it returns 0 as soon as the spool holds a record of WAL_PATH whose size
- * and SHA-256 are those of the file now (the file is read and hashed, about
- * 10 ms for 16 MiB: a record from an earlier life of the server, or of a
- * diverged one, cannot stand for different content), starting the pusher
- * when none runs and waiting for it otherwise.  A failure the pusher noted
+ * it returns 0 as soon as the spool holds a record of WAL_PATH that was
+ * made from this very file, unchanged (device, inode, modification and
+ * change times: one stat, no read), or else whose size and SHA-256 are
+ * those of the file now (read and hashed once: a record from an earlier
+ * life of the server, or of a diverged one, cannot stand for different
+ * content), starting the pusher when none runs and waiting for it
+ * otherwise.  A failure the pusher noted
  * for the file fails this command (PostgreSQL keeps the file and asks
  * again); the reason is logged at most once a minute, and the other
  * failures exit EXIT_ARCHIVE_PENDING quietly.  A file PostgreSQL has not
@@ -84,20 +86,16 @@ push_everywhere(const Config *cfg, PgbError *err)
 }
 
 /*
- * Where the pusher works: pg_wal is WAL_PATH's directory (made absolute
- * against the working directory, symbolic links kept), the data directory
- * its parent, and the spool's directory for the cluster (named by the
- * system identifier in the data directory's pg_control, so a call that
- * finds its record asks no repository anything).
+ * Where the pusher would work: pg_wal is WAL_PATH's directory (made
+ * absolute against the working directory, symbolic links kept), the data
+ * directory its parent.
  */
 static int
-find_place(const Config *cfg, PusherPlace *place, PgbError *err)
+find_dirs(const Config *cfg, PusherPlace *place, PgbError *err)
 {
 	char		walpath[PGB_PATH_MAX],
-				cwd[PGB_PATH_MAX],
-				base[PGB_PATH_MAX];
+				cwd[PGB_PATH_MAX];
 	const char *dir;
-	PgControl	ctl;
 	int			n;
 
 	snprintf(walpath, sizeof(walpath), "%s", cfg->args[0]);
@@ -112,11 +110,25 @@ find_place(const Config *cfg, PusherPlace *place, PgbError *err)
 		return pgb_error(err, EXIT_USAGE, "the path \"%s\" is too long", cfg->args[0]);
 	snprintf(walpath, sizeof(walpath), "%s", place->wal_dir);
 	snprintf(place->data_dir, sizeof(place->data_dir), "%s", dirname(walpath));
-	if (cmd_spool_base(cfg, base, sizeof(base), err) != 0)
+	return 0;
+}
+
+/*
+ * The spool's directory for the cluster (spool_path, else spool/ beside
+ * the data directory), named by the system identifier in the data
+ * directory's pg_control, so a call that finds its record asks no
+ * repository anything.
+ */
+static int
+find_spool(const Config *cfg, PusherPlace *place, PgbError *err)
+{
+	char		base[PGB_PATH_MAX];
+	PgControl	ctl;
+
+	if (cmd_spool_base(cfg, place->data_dir, base, sizeof(base), err) != 0)
 		return -1;
 	if (base[0] != '/')
 		return pgb_error(err, EXIT_CONFIG, "spool_path \"%s\" is not an absolute path", base);
-	/* the cluster's name is checked here, its system in the data directory: no repository is asked */
 	if (cfg->cluster == NULL)
 		return pgb_error(err, EXIT_CONFIG, "no cluster given"), pgb_hint(err, "set --cluster or cluster:");
 	if (repo_cluster_name_check(cfg->cluster, err) != 0)
@@ -147,30 +159,60 @@ report_failure(const PusherPlace *place, const PgbError *why, const char *name, 
 	return pgb_error(err, EXIT_ARCHIVE_PENDING, "WAL file \"%s\" is not archived yet: %s", name, why->msg);
 }
 
-/* Wait for the record of name (sum is the file's): 1 when it matches, 0 when it differs, -1 on failure. */
+/*
+ * Whether name's record stands for the file: made from this very file
+ * (same identity), or else of the same size and SHA-256 (*sum computed on
+ * first need).  1 yes, 0 a record of other content, -1 no record (or an
+ * error, with err set).
+ */
 static int
-wait_for_record(const Config *cfg, const PusherPlace *place, const char *name, const ObjectSummary *sum,
-				PgbError *err)
+record_matches(const PusherPlace *place, const char *path, const char *name, const PushFileId *id,
+			   ObjectSummary *sum, bool *hashed, PgbError *err)
 {
-	int			starts = 0;
-	bool		found,
-				matches;
+	PushRecord	r;
+
+	if (!pushspool_record_read(place->spool, name, &r))
+		return -1;
+	if (pushspool_record_same_file(&r, id))
+		return 1;
+	if (!*hashed)
+	{
+		if (wal_file_summary(path, sum, err) != 0)
+			return -2;
+		*hashed = true;
+	}
+	return pushspool_record_same_content(&r, sum) ? 1 : 0;
+}
+
+/* Wait for the record of name: 1 when it matches the file, 0 when it is of other content, -1 on failure. */
+static int
+wait_for_record(const Config *cfg, const PusherPlace *place, const char *name, PgbError *err)
+{
+	int			starts = 0,
+				rc;
+	PushFileId	id;
+	ObjectSummary sum;
+	bool		hashed = false;
 	PgbError	why;
 
+	if (pushspool_file_id(cfg->args[0], &id, err) != 0)
+		return -1;
 	pushspool_failure_remove(place->spool, name);
 	for (;;)
 	{
-		pushspool_record_check(place->spool, name, sum, &found, &matches);
-		if (found)
-			return matches ? 1 : 0;
+		if ((rc = record_matches(place, cfg->args[0], name, &id, &sum, &hashed, err)) >= 0)
+			return rc;
+		if (rc == -2)
+			return -1;
 		if (pushspool_failure_read(place->spool, name, &why))
 			return report_failure(place, &why, name, err);
 		if (!pushspool_pusher_running(place->spool, place->data_dir))
 		{
 			/* it may have stored the file and exited between the looks above */
-			pushspool_record_check(place->spool, name, sum, &found, &matches);
-			if (found)
-				return matches ? 1 : 0;
+			if ((rc = record_matches(place, cfg->args[0], name, &id, &sum, &hashed, err)) >= 0)
+				return rc;
+			if (rc == -2)
+				return -1;
 			if (starts++ == PUSHER_STARTS)
 			{
 				pgb_error(err, EXIT_IO, "the archive pusher exited %d times without archiving WAL file \"%s\"",
@@ -189,19 +231,18 @@ static int
 archive_push_async(const Config *cfg, PgbError *err)
 {
 	PusherPlace place;
-	ObjectSummary sum;
 	const char *name;
 	int			rc;
 
 	name = strrchr(cfg->args[0], '/') ? strrchr(cfg->args[0], '/') + 1 : cfg->args[0];
-	if (find_place(cfg, &place, err) != 0)
+	if (find_dirs(cfg, &place, err) != 0)
 		return -1;
 	if (!archstatus_is_ready(place.wal_dir, name))
 		return push_everywhere(cfg, err);
-	pushspool_prune_before(place.spool, name);
-	if (wal_file_summary(cfg->args[0], &sum, err) != 0)
+	if (find_spool(cfg, &place, err) != 0)
 		return -1;
-	rc = wait_for_record(cfg, &place, name, &sum, err);
+	pushspool_prune_before(place.spool, name);
+	rc = wait_for_record(cfg, &place, name, err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)

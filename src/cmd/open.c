@@ -33,18 +33,20 @@ cmd_warn_passphrase(const Config *cfg, int index)
 }
 
 int
-cmd_spool_base(const Config *cfg, char *out, size_t len, PgbError *err)
+cmd_spool_base(const Config *cfg, const char *data_dir, char *out, size_t len, PgbError *err)
 {
-	char		cwd[PGB_PATH_MAX];
+	char		dir[PGB_PATH_MAX];
 	int			n;
 
 	if (cfg->spool_path)
 		n = snprintf(out, len, "%s", cfg->spool_path);
 	else
 	{
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
+		if (data_dir != NULL)
+			snprintf(dir, sizeof(dir), "%s", data_dir);
+		else if (getcwd(dir, sizeof(dir)) == NULL)
 			return pgb_error_errno(err, EXIT_IO, errno, "could not read the working directory");
-		n = snprintf(out, len, "%s/spool", dirname(cwd));
+		n = snprintf(out, len, "%s/spool", dirname(dir));
 	}
 	if (n < 0 || (size_t) n >= len)
 		return pgb_error(err, EXIT_CONFIG, "the spool directory's path is too long");

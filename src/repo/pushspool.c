@@ -39,52 +39,83 @@ path_error(PgbError *err, const char *dir)
 	return pgb_error(err, EXIT_CONFIG, "spool directory \"%s\" is too long", dir);
 }
 
-/* The record's text: one line "NAME SIZE SHA256". */
-static int
-record_text(char *out, size_t len, const char *name, const ObjectSummary *sum)
+int
+pushspool_file_id(const char *path, PushFileId *id, PgbError *err)
 {
-	char		hex[SHA256_HEX_LEN + 1];
+	struct stat st;
 
-	sha256_to_hex(sum->sha256, hex);
-	return snprintf(out, len, "%s %" PRIu64 " %s\n", name, sum->size, hex);
+	if (stat(path, &st) != 0)
+		return pgb_error_errno(err, errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO, errno, "could not stat \"%s\"", path);
+	id->dev = (uint64_t) st.st_dev;
+	id->ino = (uint64_t) st.st_ino;
+	id->mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	id->ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	return 0;
 }
 
+/* The record's text: one line "NAME SIZE SHA256 DEV INO MTIME_NS CTIME_NS". */
 int
-pushspool_record_write(const char *dir, const char *name, const ObjectSummary *sum, PgbError *err)
+pushspool_record_write(const char *dir, const char *name, const ObjectSummary *sum, const PushFileId *id,
+					   PgbError *err)
 {
 	char		path[PGB_PATH_MAX],
-				text[256];
-	int			n = record_text(text, sizeof(text), name, sum);
+				text[512],
+				hex[SHA256_HEX_LEN + 1];
+	PushFileId	none = {0};
+	int			n;
 
+	if (id == NULL)
+		id = &none;
+	sha256_to_hex(sum->sha256, hex);
+	n = snprintf(text, sizeof(text), "%s %" PRIu64 " %s %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 "\n",
+				 name, sum->size, hex, id->dev, id->ino, id->mtime_ns, id->ctime_ns);
 	if (!entry_path(path, dir, name, RECORD_SUFFIX) || n < 0 || (size_t) n >= sizeof(text))
 		return path_error(err, dir);
 	return fio_write_atomic(path, text, (size_t) n, 0600, err);
 }
 
-void
-pushspool_record_check(const char *dir, const char *name, const ObjectSummary *sum, bool *found, bool *matches)
+bool
+pushspool_record_read(const char *dir, const char *name, PushRecord *out)
 {
 	char		path[PGB_PATH_MAX],
-				want[256];
-	char	   *have = NULL;
+				rname[128],
+				hex[SHA256_HEX_LEN + 2];
+	char	   *text = NULL;
 	size_t		len;
 	PgbError	e = {0};
+	bool		ok;
 
-	*found = *matches = false;
-	if (!entry_path(path, dir, name, RECORD_SUFFIX) || fio_read_small(path, 4096, &have, &len, &e) != 0)
-		return;
-	*found = true;
-	record_text(want, sizeof(want), name, sum);
-	*matches = strcmp(have, want) == 0;
-	free(have);
+	memset(out, 0, sizeof(*out));
+	if (!entry_path(path, dir, name, RECORD_SUFFIX) || fio_read_small(path, 4096, &text, &len, &e) != 0)
+		return false;
+	ok = sscanf(text, "%127s %" SCNu64 " %65s %" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64,
+				rname, &out->sum.size, hex, &out->id.dev, &out->id.ino, &out->id.mtime_ns, &out->id.ctime_ns) == 7 &&
+		strcmp(rname, name) == 0 && strlen(hex) == SHA256_HEX_LEN && sha256_from_hex(hex, out->sum.sha256);
+	free(text);
+	if (!ok)
+		memset(out, 0, sizeof(*out));
+	return ok;
+}
+
+bool
+pushspool_record_same_file(const PushRecord *r, const PushFileId *id)
+{
+	return r->id.ino != 0 && r->id.dev == id->dev && r->id.ino == id->ino && r->id.mtime_ns == id->mtime_ns &&
+		r->id.ctime_ns == id->ctime_ns;
+}
+
+bool
+pushspool_record_same_content(const PushRecord *r, const ObjectSummary *sum)
+{
+	return r->sum.size == sum->size && memcmp(r->sum.sha256, sum->sha256, SHA256_LEN) == 0;
 }
 
 bool
 pushspool_record_exists(const char *dir, const char *name)
 {
-	char		path[PGB_PATH_MAX];
+	PushRecord	r;
 
-	return entry_path(path, dir, name, RECORD_SUFFIX) && access(path, F_OK) == 0;
+	return pushspool_record_read(dir, name, &r);
 }
 
 void

@@ -3,7 +3,10 @@
  * durable, in <spool_path>/pgbkp/<cluster>-<system identifier>/archive-push.
  *
  *   NAME.ok      a record: WAL file NAME, with this size and SHA-256, is
- *                durable in every configured repository.  Written (temporary
+ *                durable in every configured repository; also the identity
+ *                of the local file that was pushed (device, inode,
+ *                modification and change times), so that archive-push for
+ *                the very same file need not read it again.  Written (temporary
  *                name, fsync, rename, fsync of the directory) only after the
  *                last repository confirmed it, so a record never describes
  *                something that is not stored; a missing record only means
@@ -32,16 +35,38 @@
 int			pushspool_dir(const char *spool_path, const char *cluster, uint64_t sysid, bool make, char *out,
 						  size_t len, PgbError *err);
 
-/* Record that name, with sum, is durable in every repository (durably). */
-int			pushspool_record_write(const char *dir, const char *name, const ObjectSummary *sum, PgbError *err);
+/* The identity of a local file: the same values mean the same, unchanged file. */
+typedef struct PushFileId
+{
+	uint64_t	dev;
+	uint64_t	ino;
+	int64_t		mtime_ns;
+	int64_t		ctime_ns;
+} PushFileId;
 
-/*
- * Look up name's record: *found false when there is none (or it cannot be
- * read), else *matches says whether it holds exactly sum.
- */
-void		pushspool_record_check(const char *dir, const char *name, const ObjectSummary *sum, bool *found,
-								   bool *matches);
+typedef struct PushRecord
+{
+	ObjectSummary sum;			/* size and SHA-256 of what is stored */
+	PushFileId	id;				/* the file pushed; all 0 when not known */
+} PushRecord;
 
+/* The identity of the file at path. */
+int			pushspool_file_id(const char *path, PushFileId *id, PgbError *err);
+
+/* Record that name, with sum (pushed from the file id, or NULL), is durable in every repository (durably). */
+int			pushspool_record_write(const char *dir, const char *name, const ObjectSummary *sum, const PushFileId *id,
+								   PgbError *err);
+
+/* Read name's record; false when there is none (or it cannot be read). */
+bool		pushspool_record_read(const char *dir, const char *name, PushRecord *out);
+
+/* Whether the record was made from the file with this identity (never for an unknown identity). */
+bool		pushspool_record_same_file(const PushRecord *r, const PushFileId *id);
+
+/* Whether the record holds exactly this size and SHA-256. */
+bool		pushspool_record_same_content(const PushRecord *r, const ObjectSummary *sum);
+
+/* Whether name has a readable record. */
 bool		pushspool_record_exists(const char *dir, const char *name);
 void		pushspool_record_remove(const char *dir, const char *name);
 

@@ -30,15 +30,28 @@ ready_files() {
     find "${PG_DATA[main]}/pg_wal/archive_status" -name '*.ready' -printf '%f\n' | sed 's/\.ready$//' | sort
 }
 
-# make_backlog N FROM: N segments, each with rows FROM.., completed while
-# archiving is held; prints the last one's name.
+# make_backlog N FROM [ROWS]: N segments, each with ROWS rows (default 100;
+# 110000 rows of md5 text fill about one segment) from FROM on, completed
+# while archiving is held; prints the last one's name.
 make_backlog() {
-    local n=$1 from=$2 i seg=""
+    local n=$1 from=$2 rows=${3:-100} i seg=""
     for ((i = 0; i < n; i++)); do
-        pg_sql main "insert into t select g, 'r' from generate_series($((from + i * 100)), $((from + i * 100 + 99))) g"
+        pg_sql main "insert into t select g, md5(g::text) || md5((g + 1)::text)
+                     from generate_series($((from + i * rows)), $((from + i * rows + rows - 1))) g"
         seg=$(pg_sql main "select pg_walfile_name(pg_switch_wal())")
     done
     echo "$seg"
+}
+
+# no_pusher: wait until no pusher runs (the one started earlier exits when
+# idle), so that a backlog made next is not pushed ahead meanwhile.
+no_pusher() {
+    local i
+    for ((i = 0; i < 3000; i++)); do
+        [ -n "$(pusher_pid)" ] || return 0
+        sleep 0.1
+    done
+    fail "the pusher did not exit when idle"
 }
 
 # in_both_repositories NAME: the archived WAL file NAME restores from each repository.
@@ -157,16 +170,19 @@ test_async_unreachable_repository_keeps_wal() {
 
 # kill -9 the pusher while it writes into a repository: the records describe
 # only stored files, archive-push starts a new pusher, nothing is lost.
+# Segments full of text keep the pusher busy writing; it is stopped
+# (SIGSTOP) and looked at until it holds a temporary object of its own.
 test_async_pusher_killed_mid_push() {
     async_setup
     expect_rc 0 pgbkp backup --type full
-    local round last pid caught=0 i from=1
-    for ((round = 0; round < 10 && caught == 0; round++)); do
+    local round last pid caught=0 i from=1 rows=110000
+    for ((round = 0; round < 5 && caught == 0; round++)); do
+        no_pusher
         archive_hold
-        last=$(make_backlog 15 "$from")
-        from=$((from + 1500))
+        last=$(make_backlog 8 "$from" "$rows")
+        from=$((from + 8 * rows))
         archive_release
-        for ((i = 0; i < 3000 && caught == 0; i++)); do
+        for ((i = 0; i < 100000 && caught == 0; i++)); do
             pid=$(pusher_pid)
             if [ -n "$pid" ]; then
                 kill -STOP "$pid" 2>/dev/null || true
@@ -178,8 +194,7 @@ test_async_pusher_killed_mid_push() {
                 fi
                 kill -CONT "$pid" 2>/dev/null || true
             fi
-            [ "$(pg_sql main "select coalesce(last_archived_wal, '') >= '$last'")" = t ] && break
-            sleep 0.02
+            [ "$(pg_sql main "select coalesce(last_archived_wal, '') >= '$last' from pg_stat_archiver")" = t ] && break
         done
     done
     [ "$caught" = 1 ] || fail "never caught the pusher mid-push"
@@ -188,7 +203,8 @@ test_async_pusher_killed_mid_push() {
     for s in $(ls "$(async_spool)" | sed -n 's/\.ok$//p'); do
         in_both_repositories "$s"
     done
-    pg_wait_archived main "$last" 300
+    # PostgreSQL's next calls start a new pusher; everything arrives
+    pg_wait_archived main "$last" 600
     in_both_repositories "$last"
     expect_rc 0 pgbkp verify
     assert_eq $((from - 1)) "$(restore_end_rows)" "rows after restore to the end"

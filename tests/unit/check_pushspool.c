@@ -66,24 +66,76 @@ START_TEST(test_record_matches_exactly)
 	ObjectSummary other_hash = summary(16777216, 0xac);
 	ObjectSummary other_size = summary(16777215, 0xab);
 	PgbError	err = {0};
-	bool		found,
-				matches;
+	PushRecord	r;
 
-	pushspool_record_check(tmpdir, SEG1, &a, &found, &matches);
-	ck_assert(!found && !matches);
+	ck_assert(!pushspool_record_read(tmpdir, SEG1, &r));
 	ck_assert(!pushspool_record_exists(tmpdir, SEG1));
-	ck_assert_int_eq(pushspool_record_write(tmpdir, SEG1, &a, &err), 0);
+	ck_assert_int_eq(pushspool_record_write(tmpdir, SEG1, &a, NULL, &err), 0);
 	ck_assert(pushspool_record_exists(tmpdir, SEG1));
-	pushspool_record_check(tmpdir, SEG1, &a, &found, &matches);
-	ck_assert(found && matches);
-	pushspool_record_check(tmpdir, SEG1, &other_hash, &found, &matches);
-	ck_assert(found && !matches);
-	pushspool_record_check(tmpdir, SEG1, &other_size, &found, &matches);
-	ck_assert(found && !matches);
+	ck_assert(pushspool_record_read(tmpdir, SEG1, &r));
+	ck_assert(pushspool_record_same_content(&r, &a));
+	ck_assert(!pushspool_record_same_content(&r, &other_hash));
+	ck_assert(!pushspool_record_same_content(&r, &other_size));
 	/* a record is of its own name only */
-	pushspool_record_check(tmpdir, SEG2, &a, &found, &matches);
-	ck_assert(!found);
+	ck_assert(!pushspool_record_read(tmpdir, SEG2, &r));
 	pushspool_record_remove(tmpdir, SEG1);
+	ck_assert(!pushspool_record_exists(tmpdir, SEG1));
+}
+END_TEST
+
+/* The file's identity stands for its content only when every part of it is equal, and never when unknown. */
+START_TEST(test_record_same_file)
+{
+	ObjectSummary a = summary(8, 0x11);
+	PgbError	err = {0};
+	PushRecord	r;
+	PushFileId	id,
+				other;
+	char		path[400];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, SEG1);
+	harness_write_file(path, "contents", 8);
+	ck_assert_int_eq(pushspool_file_id(path, &id, &err), 0);
+	ck_assert_int_eq(pushspool_record_write(tmpdir, SEG1, &a, &id, &err), 0);
+	ck_assert(pushspool_record_read(tmpdir, SEG1, &r));
+	ck_assert(pushspool_record_same_file(&r, &id));
+	other = id;
+	other.ino++;
+	ck_assert(!pushspool_record_same_file(&r, &other));
+	other = id;
+	other.mtime_ns++;
+	ck_assert(!pushspool_record_same_file(&r, &other));
+	other = id;
+	other.ctime_ns--;
+	ck_assert(!pushspool_record_same_file(&r, &other));
+	/* rewritten in place: a new change time */
+	usleep(10000);
+	harness_write_file(path, "CONTENTS", 8);
+	ck_assert_int_eq(pushspool_file_id(path, &other, &err), 0);
+	ck_assert(!pushspool_record_same_file(&r, &other));
+	/* a record without an identity matches no file */
+	ck_assert_int_eq(pushspool_record_write(tmpdir, SEG1, &a, NULL, &err), 0);
+	ck_assert(pushspool_record_read(tmpdir, SEG1, &r));
+	ck_assert(!pushspool_record_same_file(&r, &id));
+	ck_assert_int_eq(pushspool_file_id(tmpdir, &id, &err), 0);
+	snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	ck_assert_int_eq(pushspool_file_id(path, &id, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_NOT_FOUND);
+}
+END_TEST
+
+/* A damaged record is no record: the file is pushed again. */
+START_TEST(test_record_damaged)
+{
+	char		path[400];
+	PushRecord	r;
+
+	snprintf(path, sizeof(path), "%s/%s.ok", tmpdir, SEG1);
+	harness_write_file(path, SEG1 " 16777216 abc\n", strlen(SEG1 " 16777216 abc\n"));
+	ck_assert(!pushspool_record_read(tmpdir, SEG1, &r));
+	ck_assert(!pushspool_record_exists(tmpdir, SEG1));
+	/* another name's record under this name */
+	harness_write_file(path, SEG2 " 1 ", 3 + strlen(SEG2));
 	ck_assert(!pushspool_record_exists(tmpdir, SEG1));
 }
 END_TEST
@@ -124,7 +176,7 @@ START_TEST(test_prune_before)
 	pgb_error(&why, EXIT_IO, "x");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 	{
-		ck_assert_int_eq(pushspool_record_write(tmpdir, names[i], &a, &err), 0);
+		ck_assert_int_eq(pushspool_record_write(tmpdir, names[i], &a, NULL, &err), 0);
 		ck_assert_int_eq(pushspool_failure_write(tmpdir, names[i], &why, &err), 0);
 	}
 	pushspool_prune_before(tmpdir, SEG2 ".00000028.backup");
@@ -208,6 +260,8 @@ pushspool_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_dir_layout);
 	tcase_add_test(tc, test_record_matches_exactly);
+	tcase_add_test(tc, test_record_same_file);
+	tcase_add_test(tc, test_record_damaged);
 	tcase_add_test(tc, test_failure_note_round_trip);
 	tcase_add_test(tc, test_prune_before);
 	tcase_add_test(tc, test_log_due_once_per_interval);
