@@ -152,18 +152,20 @@ sleep_ms(int ms)
 static int
 report_failure(const PusherPlace *place, const PgbError *why, const char *name, PgbError *err)
 {
-	*err = *why;
+	PgbError	reason = *why;	/* why may be err */
+
+	*err = reason;
 	pgb_error_context(err, "WAL file \"%s\" is not archived yet (it stays in pg_wal)", name);
 	if (pushspool_log_due(place->spool, (int64_t) time(NULL), LOG_INTERVAL))
 		return -1;
-	return pgb_error(err, EXIT_ARCHIVE_PENDING, "WAL file \"%s\" is not archived yet: %s", name, why->msg);
+	return pgb_error(err, EXIT_ARCHIVE_PENDING, "WAL file \"%s\" is not archived yet: %s", name, reason.msg);
 }
 
 /*
  * Whether name's record stands for the file: made from this very file
  * (same identity), or else of the same size and SHA-256 (*sum computed on
- * first need).  1 yes, 0 a record of other content, -1 no record (or an
- * error, with err set).
+ * first need).  1 yes, 0 a record of other content, -1 no record, -2 the
+ * file could not be read (err set).
  */
 static int
 record_matches(const PusherPlace *place, const char *path, const char *name, const PushFileId *id,
