@@ -108,8 +108,11 @@ main(int argc, char **argv)
 		rc = EXIT_OK;
 	else
 	{
-		/* archive-get: a missing file is routine, PostgreSQL probes for it */
-		if (err.code == EXIT_WAL_MISSING)
+		/*
+		 * archive-get: a missing file is routine, PostgreSQL probes for it;
+		 * archive-push: the reason for a pending file was logged recently
+		 */
+		if (err.code == EXIT_WAL_MISSING || err.code == EXIT_ARCHIVE_PENDING)
 			log_debug("%s", err.msg);
 		else
 			log_pgb_error(&err);

@@ -16,8 +16,6 @@
  * of them are done: nothing runs on in the background.  A segment that
  * cannot be fetched ahead is simply fetched again when asked for.
  */
-#include <errno.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,21 +81,14 @@ get_from_repositories(const Config *cfg, PgbError *err)
 	return -1;
 }
 
-/* The spool of the cluster in repo: spool_path, else spool/ beside the data directory (the working directory). */
+/* The spool of the cluster in repo (see cmd_spool_base). */
 static int
 spool_of(const Config *cfg, const Repo *repo, bool make, char *out, size_t len, PgbError *err)
 {
-	char		cwd[PGB_PATH_MAX],
-				base[PGB_PATH_MAX + 8];
+	char		base[PGB_PATH_MAX];
 
-	if (cfg->spool_path)
-		snprintf(base, sizeof(base), "%s", cfg->spool_path);
-	else
-	{
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			return pgb_error_errno(err, EXIT_IO, errno, "could not read the working directory");
-		snprintf(base, sizeof(base), "%s/spool", dirname(cwd));
-	}
+	if (cmd_spool_base(cfg, NULL, base, sizeof(base), err) != 0)
+		return -1;
 	return walspool_dir(base, repo->cluster, repo->info.system_identifier, make, out, len, err);
 }
 

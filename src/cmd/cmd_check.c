@@ -7,6 +7,10 @@
  * check instead: it reads only the repository (no server, no WAL switch, so
  * a monitor may run it every minute) and says in one line whether the
  * newest backup and WAL are fresh enough: exit 0, or EXIT_STALE.
+ *
+ * With archive_backlog_alert (MiB) either kind first reads pg_data's
+ * pg_wal/archive_status and fails with EXIT_STALE when more WAL waits to
+ * be archived than that.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +19,44 @@
 #include "cmd/cmd_common.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "pg/archstatus.h"
 #include "repo/freshness.h"
 
 static bool
 monitoring(const Config *cfg)
 {
 	return cfg->max_backup_age || cfg->max_archive_age || cfg->min_backups > 0;
+}
+
+/*
+ * archive_backlog_alert: fail (EXIT_STALE) when more WAL than allowed waits
+ * in pg_data to be archived.  Read from the file system, before anything
+ * else, in both kinds of check.
+ */
+static int
+check_backlog(const Config *cfg, PgbError *err)
+{
+	ArchBacklog b;
+	uint64_t	limit = (uint64_t) cfg->archive_backlog_alert * 1024 * 1024;
+	char		age[32];
+
+	if (cfg->archive_backlog_alert <= 0)
+		return 0;
+	if (cfg->pg_data == NULL)
+		return pgb_error(err, EXIT_CONFIG, "archive_backlog_alert needs pg_data, the data directory on this host"),
+			pgb_hint(err, "set pg_data (--pg-data) or run check on the database host");
+	if (archstatus_data_backlog(cfg->pg_data, &b, err) != 0)
+		return -1;
+	duration_format(b.oldest > 0 ? time_now() / 1000000 - b.oldest : 0, age, sizeof(age));
+	if (b.bytes > limit)
+		return pgb_error(err, EXIT_STALE,
+						 "archive backlog: %d WAL files (%.1f MiB) wait to be archived, the oldest for %s; "
+						 "more than archive_backlog_alert %d MiB", b.count, (double) b.bytes / (1024 * 1024), age,
+						 cfg->archive_backlog_alert),
+			pgb_hint(err, "see why archive_command fails in the server's log (pg_stat_archiver.last_failed_wal)");
+	log_info("archive backlog: %d WAL files (%.1f MiB), at most %d MiB allowed", b.count,
+			 (double) b.bytes / (1024 * 1024), cfg->archive_backlog_alert);
+	return 0;
 }
 
 static int
@@ -113,6 +149,8 @@ cmd_check(const Config *cfg, PgbError *err)
 	const char *names[1] = {walname};
 	int			rc = -1;
 
+	if (check_backlog(cfg, err) != 0)
+		return -1;
 	if (monitoring(cfg))
 		return check_freshness(cfg, err);
 	if ((repo = cmd_open_repo(cfg, err)) == NULL)

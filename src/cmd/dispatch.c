@@ -53,7 +53,9 @@ cmd_run(Config *cfg, PgbError *err)
 		return skip ? 0 : -1;
 	if (cfg->if_replica && (cmd_replica_gate(cfg, &skip, err) != 0 || skip))
 		return skip ? 0 : -1;
-	if (!(c->flags & CMDF_EACH_REPO) || cfg->nrepos <= 1)
+	/* the asynchronous archive-push covers every repository in one run */
+	if (!(c->flags & CMDF_EACH_REPO) || cfg->nrepos <= 1 ||
+		(cfg->command_id == CMD_ARCHIVE_PUSH && cfg->archive_async))
 	{
 		cfg->repo_current = 0;
 		return handler(cfg, err);

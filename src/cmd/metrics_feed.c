@@ -6,6 +6,7 @@
 #include "cmd/cmd_common.h"
 #include "cmd/metrics_feed.h"
 #include "common/log.h"
+#include "pg/archstatus.h"
 #include "sched/jobs.h"
 #include "sched/metrics_collect.h"
 
@@ -32,6 +33,28 @@ log_problems(MetricsFeed *f, const MetricsSnapshot *s)
 	}
 }
 
+/* The WAL waiting in pg_data to be archived (only where pg_data is this host's data directory). */
+static void
+collect_backlog(const Config *cfg, MetricsSnapshot *s)
+{
+	ArchBacklog b;
+	PgbError	err = {0};
+
+	s->backlog_known = false;
+	s->backlog_alert = (uint64_t) cfg->archive_backlog_alert * 1024 * 1024;
+	if (cfg->pg_data == NULL)
+		return;
+	if (archstatus_data_backlog(cfg->pg_data, &b, &err) != 0)
+	{
+		log_debug("metrics: no archive backlog: %s", err.msg);
+		return;
+	}
+	s->backlog_known = true;
+	s->backlog_files = b.count;
+	s->backlog_bytes = b.bytes;
+	s->backlog_oldest = (double) b.oldest;
+}
+
 void
 metrics_feed_refresh(const Config *cfg, MetricsFeed *f, bool probe_role, MetricsSnapshot *s)
 {
@@ -56,5 +79,6 @@ metrics_feed_refresh(const Config *cfg, MetricsFeed *f, bool probe_role, Metrics
 		metrics_collect_archiver(conn, s, &err) != 0)
 		log_debug("metrics: no archiver counters from the server: %s", err.msg);
 	db_close(conn);
+	collect_backlog(cfg, s);
 	s->scrape_time_source = (double) time(NULL);
 }

@@ -5,10 +5,15 @@
  * refused on a standby or with archive_mode off), and the warning about
  * backups the catalogue could not read.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/open.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "repo/catalog.h"
 #include "repo/keyring.h"
@@ -25,6 +30,27 @@ cmd_warn_passphrase(const Config *cfg, int index)
 		log_warn("the encryption passphrase of repository \"%s\" is a well-known default or too short: "
 				 "anyone who knows it can read the backups; set a long random cipher_pass", def->name);
 	}
+}
+
+int
+cmd_spool_base(const Config *cfg, const char *data_dir, char *out, size_t len, PgbError *err)
+{
+	char		dir[PGB_PATH_MAX];
+	int			n;
+
+	if (cfg->spool_path)
+		n = snprintf(out, len, "%s", cfg->spool_path);
+	else
+	{
+		if (data_dir != NULL)
+			snprintf(dir, sizeof(dir), "%s", data_dir);
+		else if (getcwd(dir, sizeof(dir)) == NULL)
+			return pgb_error_errno(err, EXIT_IO, errno, "could not read the working directory");
+		n = snprintf(out, len, "%s/spool", dirname(dir));
+	}
+	if (n < 0 || (size_t) n >= len)
+		return pgb_error(err, EXIT_CONFIG, "the spool directory's path is too long");
+	return 0;
 }
 
 Repo *

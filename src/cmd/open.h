@@ -15,6 +15,13 @@
 Repo	   *cmd_open_repo(const Config *cfg, PgbError *err);
 Repo	   *cmd_open_repo_at(const Config *cfg, int index, PgbError *err);
 
+/*
+ * The spool's base directory: spool_path, else spool/ beside the data
+ * directory data_dir (NULL: the working directory, which is the data
+ * directory of archive_command and restore_command).
+ */
+int			cmd_spool_base(const Config *cfg, const char *data_dir, char *out, size_t len, PgbError *err);
+
 /* Warn (once per run) when repository index is encrypted with a known or short passphrase. */
 void		cmd_warn_passphrase(const Config *cfg, int index);
 

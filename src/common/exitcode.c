@@ -18,8 +18,9 @@ const ExitCodeInfo exit_code_table[] = {
 	{EXIT_INTERNAL, "internal", "internal error (a bug; please report it)"},
 	{EXIT_CHECK_FAILED, "check-failed", "drill: the backup restored and recovered, but a check failed (see the report)"},
 	{EXIT_INTERRUPTED, "interrupted", "drill: stopped by SIGINT or SIGTERM; the server it started was stopped and its directories removed"},
-	{EXIT_STALE, "stale", "check --max-backup-age/--max-archive-age/--min-backups: the newest backup or archived WAL is older than allowed, or there are fewer backups"},
+	{EXIT_STALE, "stale", "check with --max-backup-age, --max-archive-age, --min-backups or --archive-backlog-alert: the newest backup or archived WAL is older than allowed, there are fewer backups, or more WAL waits to be archived than allowed"},
 	{EXIT_BAD_PAGES, "bad-pages", "backup: the backup completed and is kept (it is the best copy there is), but data pages failed their checksums when read; they are listed"},
+	{EXIT_ARCHIVE_PENDING, "archive-pending", "archive-push with archive_async: the file is not in every repository yet and the reason was already logged less than a minute ago (PostgreSQL keeps the file and asks again)"},
 	{EXIT_RECOVERY_ABORT, "recovery-abort", "archive-get failed for a reason other than a missing file while not in standby mode; PostgreSQL stops recovery instead of ending it early"},
 	{0, 0, 0}
 };

@@ -26,6 +26,7 @@ typedef enum ExitCode
 	EXIT_INTERRUPTED = 15,		/* drill: stopped by SIGINT or SIGTERM, after cleaning up */
 	EXIT_STALE = 16,
 	EXIT_BAD_PAGES = 17,		/* backup: kept, but pages failed their data checksums */			/* check: the newest backup or WAL is older than allowed, or too few backups */
+	EXIT_ARCHIVE_PENDING = 18,	/* archive-push (archive_async): not archived yet, reason logged within the minute */
 	EXIT_RECOVERY_ABORT = 126	/* archive-get outside standby mode: stop recovery */
 } ExitCode;
 

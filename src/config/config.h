@@ -159,6 +159,10 @@ typedef struct Config
 	int			archive_get_prefetch;	/* segments fetched ahead by archive-get */
 	int			archive_get_queue_max;	/* MiB the prefetch spool may hold */
 	char	   *spool_path;		/* NULL: the data directory's parent's spool/ */
+	bool		archive_async;	/* archive-push: a pusher pushes ahead */
+	int			archive_push_jobs;	/* files the pusher pushes at once */
+	int			archive_async_idle; /* seconds before an idle pusher exits */
+	int			archive_backlog_alert;	/* MiB of ready WAL that fails check; 0 off */
 	int			ndrill_checks;	/* the pgbkp: section's drill_checks */
 	DrillCheckDef drill_checks[CONFIG_MAX_DRILL_CHECKS];
 	char	   *verify_since;	/* verify --since LABEL|TIME|last, or NULL */

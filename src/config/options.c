@@ -358,10 +358,33 @@ const OptionDef option_table[] = {
 		"archive_get_queue_max", "PGBKP_ARCHIVE_GET_QUEUE_MAX", "MIB",
 		"at most this many MiB of segments fetched ahead",
 	F(archive_get_queue_max), 0},
-	{"spool-path", 0, OPT_STRING, NULL, 0, 0, NULL, CMD_BIT(CMD_ARCHIVE_GET) | CMD_BIT(CMD_SPOOL_CLEAN),
+	{"spool-path", 0, OPT_STRING, NULL, 0, 0, NULL,
+		CMD_BIT(CMD_ARCHIVE_GET) | CMD_BIT(CMD_SPOOL_CLEAN) | CMD_BIT(CMD_ARCHIVE_PUSH),
 		"spool_path", "PGBKP_SPOOL_PATH", "DIR",
-		"where archive-get keeps what it fetched ahead (default: spool/ beside the data directory, Pigsty's /pg/spool)",
+		"where archive-get keeps what it fetched ahead and the asynchronous archive-push its records "
+		"(default: spool/ beside the data directory, Pigsty's /pg/spool)",
 	F(spool_path), 0},
+
+	/* archive-push */
+	{"archive-async", 0, OPT_BOOL, "false", 0, 0, NULL, CMD_BIT(CMD_ARCHIVE_PUSH),
+		"archive_async", "PGBKP_ARCHIVE_ASYNC", NULL,
+		"a pusher process pushes the ready WAL files ahead, in parallel; archive-push still returns 0 only "
+		"once its file is in every repository",
+	F(archive_async), 0},
+	{"archive-push-jobs", 0, OPT_INT, "4", 1, 64, NULL, CMD_BIT(CMD_ARCHIVE_PUSH),
+		"archive_push_jobs", "PGBKP_ARCHIVE_PUSH_JOBS", "N",
+		"with archive_async: WAL files the pusher pushes at once",
+	F(archive_push_jobs), 0},
+	{"archive-async-idle", 0, OPT_INT, "30", 1, 86400, NULL, CMD_BIT(CMD_ARCHIVE_PUSH),
+		"archive_async_idle", "PGBKP_ARCHIVE_ASYNC_IDLE", "SECONDS",
+		"with archive_async: the pusher exits after this long without a WAL file stored",
+	F(archive_async_idle), 0},
+	{"archive-backlog-alert", 0, OPT_INT, "0", 0, 16777216, NULL,
+		CMD_BIT(CMD_CHECK) | CMD_BIT(CMD_METRICS) | CMD_BIT(CMD_SCHEDULE),
+		"archive_backlog_alert", "PGBKP_ARCHIVE_BACKLOG_ALERT", "MIB",
+		"check fails (and a metric says so) when the WAL waiting to be archived in pg_data exceeds this "
+		"many MiB (0: no alert)",
+	F(archive_backlog_alert), 0},
 
 	/* pitr */
 	{"yes", 0, OPT_FLAG, NULL, 0, 0, NULL, PITR,

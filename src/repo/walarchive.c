@@ -104,16 +104,16 @@ hash_file(int fd, const char *path, ObjectSummary *sum, PgbError *err)
 }
 
 static int
-compare_with_archived(Repo *repo, const char *obj, int fd, const char *src_path, const char *name, PgbError *err)
+compare_with_archived(Repo *repo, const char *obj, int fd, const char *src_path, const char *name,
+					  ObjectSummary *local, PgbError *err)
 {
-	ObjectSummary archived,
-				local;
+	ObjectSummary archived;
 
 	if (objio_get_trailer(repo->storage, obj, &archived, err) != 0)
 		return -1;
-	if (hash_file(fd, src_path, &local, err) != 0)
+	if (hash_file(fd, src_path, local, err) != 0)
 		return -1;
-	if (archived.size != local.size || memcmp(archived.sha256, local.sha256, SHA256_LEN) != 0)
+	if (archived.size != local->size || memcmp(archived.sha256, local->sha256, SHA256_LEN) != 0)
 	{
 		pgb_error(err, EXIT_ARCHIVE_MISMATCH,
 				  "WAL file \"%s\" is already archived with different content", name);
@@ -125,6 +125,29 @@ compare_with_archived(Repo *repo, const char *obj, int fd, const char *src_path,
 
 int
 wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, PgbError *err)
+{
+	ObjectSummary sum;
+
+	return wal_push_summary(repo, src_path, level, result, &sum, err);
+}
+
+int
+wal_file_summary(const char *path, ObjectSummary *sum, PgbError *err)
+{
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+	int			rc;
+
+	if (fd < 0)
+		return pgb_error_errno(err, errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO, errno,
+							   "could not open WAL file \"%s\"", path);
+	rc = hash_file(fd, path, sum, err);
+	close(fd);
+	return rc;
+}
+
+int
+wal_push_summary(Repo *repo, const char *src_path, int level, WalPushResult *result, ObjectSummary *sum,
+				 PgbError *err)
 {
 	const char *name = base_name(src_path);
 	char		obj[PGB_PATH_MAX];
@@ -173,14 +196,14 @@ wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, Pgb
 	else if (rc != 0)
 		goto fail;
 	else if (objio_put_fd(repo->storage, obj, OBJECT_KIND_WAL, level, fd, src_path,
-						  true, &existed, NULL, err) != 0)
+						  true, &existed, sum, err) != 0)
 		goto fail;
 
 	if (existed)
 	{
 		char		dir[PGB_PATH_MAX];
 
-		if (compare_with_archived(repo, obj, fd, src_path, name, err) != 0)
+		if (compare_with_archived(repo, obj, fd, src_path, name, sum, err) != 0)
 			goto fail;
 		/* pushed again after a crash: what the crashed attempt left goes */
 		snprintf(dir, sizeof(dir), "%.*s", (int) (base_name(obj) - obj), obj);

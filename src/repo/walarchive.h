@@ -10,6 +10,7 @@
 #ifndef PGBKP_WALARCHIVE_H
 #define PGBKP_WALARCHIVE_H
 
+#include "io/object.h"
 #include "pg/lsn.h"
 #include "repo/repo.h"
 #include "repo/timeline.h"
@@ -27,6 +28,13 @@ typedef enum WalPushResult
  * EXIT_ARCHIVE_MISMATCH.  Returns 0 only when the object is durable.
  */
 int			wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, PgbError *err);
+
+/* wal_push, also giving the size and SHA-256 of the file's content (stored or found identical). */
+int			wal_push_summary(Repo *repo, const char *src_path, int level, WalPushResult *result,
+							 ObjectSummary *sum, PgbError *err);
+
+/* Size and SHA-256 of a local file's content, as wal_push_summary gives them. */
+int			wal_file_summary(const char *path, ObjectSummary *sum, PgbError *err);
 
 /* Restore name into dest_path (via a temporary file).  EXIT_WAL_MISSING when absent. */
 int			wal_get(Repo *repo, const char *name, const char *dest_path, PgbError *err);

@@ -16,7 +16,14 @@ int
 walspool_dir(const char *spool_path, const char *cluster, uint64_t sysid, bool make, char *out, size_t len,
 			 PgbError *err)
 {
-	int			n = snprintf(out, len, "%s/pgbkp/%s-%" PRIu64 "/archive-get", spool_path, cluster, sysid);
+	return walspool_dir_of(spool_path, cluster, sysid, "archive-get", make, out, len, err);
+}
+
+int
+walspool_dir_of(const char *spool_path, const char *cluster, uint64_t sysid, const char *command, bool make,
+				char *out, size_t len, PgbError *err)
+{
+	int			n = snprintf(out, len, "%s/pgbkp/%s-%" PRIu64 "/%s", spool_path, cluster, sysid, command);
 
 	if (n < 0 || (size_t) n >= len)
 		return pgb_error(err, EXIT_CONFIG, "spool_path \"%s\" is too long", spool_path);

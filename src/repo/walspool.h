@@ -21,6 +21,10 @@
 int			walspool_dir(const char *spool_path, const char *cluster, uint64_t sysid, bool make, char *out,
 						 size_t len, PgbError *err);
 
+/* The spool directory of another command (archive-push's: repo/pushspool.h). */
+int			walspool_dir_of(const char *spool_path, const char *cluster, uint64_t sysid, const char *command,
+							bool make, char *out, size_t len, PgbError *err);
+
 /* Move entry name to dest (copy across file systems); *taken false when it is not there. */
 int			walspool_take(const char *dir, const char *name, const char *dest, bool *taken, PgbError *err);
 

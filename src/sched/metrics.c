@@ -331,6 +331,21 @@ metrics_render(const MetricsSnapshot *s, double now, MemBuf *out)
 			   "Failed attempts to archive WAL (pg_stat_archiver.failed_count).", s->archive_failures);
 	scalar_u64(&w, s, "pgbkp_archived_total", "counter",
 			   "WAL files archived (pg_stat_archiver.archived_count).", s->archived_count);
+	scalar(&w, s, "pgbkp_archive_backlog_segments", "gauge",
+		   "WAL files PostgreSQL has marked ready for archiving and not archived yet.",
+		   s->backlog_known, s->backlog_files);
+	scalar(&w, s, "pgbkp_archive_backlog_bytes", "gauge",
+		   "Bytes of the WAL files waiting to be archived.", s->backlog_known, (double) s->backlog_bytes);
+	scalar(&w, s, "pgbkp_archive_backlog_oldest_age_seconds", "gauge",
+		   "Seconds since the oldest WAL file waiting to be archived became ready (0: none waits).",
+		   s->backlog_known,
+		   s->backlog_oldest > 0 && now > s->backlog_oldest ? now - s->backlog_oldest : 0);
+	scalar(&w, s, "pgbkp_archive_backlog_alert_bytes", "gauge",
+		   "archive_backlog_alert: the backlog above which check fails.", s->backlog_alert > 0,
+		   (double) s->backlog_alert);
+	scalar(&w, s, "pgbkp_archive_backlog_over_alert", "gauge",
+		   "1 when the WAL waiting to be archived exceeds archive_backlog_alert.",
+		   s->backlog_known && s->backlog_alert > 0, s->backlog_bytes > s->backlog_alert ? 1 : 0);
 
 	scalar_u64(&w, s, "pgbkp_repository_size_bytes", "gauge",
 			   "Bytes the cluster's backups occupy in the repository (archived WAL not counted).", s->repo_size_bytes);

@@ -39,6 +39,11 @@
  *   pgbkp_archive_last_archived_age_seconds           now minus that time
  *   pgbkp_archive_failures_total                      counter (pg_stat_archiver.failed_count)
  *   pgbkp_archived_total                              counter (pg_stat_archiver.archived_count)
+ *   pgbkp_archive_backlog_segments                    WAL files PostgreSQL has marked ready, not yet archived
+ *   pgbkp_archive_backlog_bytes                       their bytes
+ *   pgbkp_archive_backlog_oldest_age_seconds          how long the oldest has been ready
+ *   pgbkp_archive_backlog_alert_bytes                 archive_backlog_alert in bytes (when set)
+ *   pgbkp_archive_backlog_over_alert                  1 when the backlog exceeds it (when set)
  *   pgbkp_repository_size_bytes                       backups' stored bytes (archived WAL not counted)
  *   pgbkp_recoverable_window_start_timestamp_seconds  earliest recoverable moment
  *   pgbkp_recoverable_window_end_timestamp_seconds    latest recoverable moment
@@ -159,6 +164,11 @@ typedef struct MetricsSnapshot
 	double		last_archived_time; /* unix s of the newest archived WAL (0 unknown) */
 	uint64_t	archive_failures;	/* pg_stat_archiver.failed_count */
 	uint64_t	archived_count;
+	bool		backlog_known;	/* pg_data's archive_status was read */
+	int			backlog_files;	/* ready, not yet archived */
+	uint64_t	backlog_bytes;
+	double		backlog_oldest; /* unix s the oldest became ready (0 none) */
+	uint64_t	backlog_alert;	/* archive_backlog_alert in bytes; 0 off */
 	uint64_t	repo_size_bytes;	/* sum over backups' stored bytes (WAL not counted) */
 	double		recoverable_start,
 				recoverable_end;

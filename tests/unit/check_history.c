@@ -549,6 +549,11 @@ sample_snapshot(MetricsSnapshot *s)
 	s->last_archived_time = 1795700000;
 	s->archive_failures = 4;
 	s->archived_count = 1000;
+	s->backlog_known = true;
+	s->backlog_files = 3;
+	s->backlog_bytes = 50331648;
+	s->backlog_oldest = 1795700040;
+	s->backlog_alert = 16777216;
 	s->repo_size_bytes = 5000000000ULL;
 	s->recoverable_start = 1795643000;
 	s->recoverable_end = 1795700000;
@@ -618,6 +623,11 @@ START_TEST(test_render_values)
 	has(text, "\npgbkp_archive_last_archived_age_seconds" L "} 100\n");
 	has(text, "\npgbkp_archive_failures_total" L "} 4\n");
 	has(text, "\npgbkp_archived_total" L "} 1000\n");
+	has(text, "\npgbkp_archive_backlog_segments" L "} 3\n");
+	has(text, "\npgbkp_archive_backlog_bytes" L "} 50331648\n");
+	has(text, "\npgbkp_archive_backlog_oldest_age_seconds" L "} 60\n");
+	has(text, "\npgbkp_archive_backlog_alert_bytes" L "} 16777216\n");
+	has(text, "\npgbkp_archive_backlog_over_alert" L "} 1\n");
 	has(text, "\npgbkp_repository_size_bytes" L "} 5000000000\n");
 	has(text, "\npgbkp_recoverable_window_start_timestamp_seconds" L "} 1795643000\n");
 	has(text, "\npgbkp_recoverable_window_end_timestamp_seconds" L "} 1795700000\n");
@@ -687,7 +697,32 @@ START_TEST(test_render_structure)
 			}
 		}
 	}
-	ck_assert_int_eq(families, 26 + 7 + 20);	/* pgbkp (6 of them the drill's), the exporter's */
+	ck_assert_int_eq(families, 26 + 5 + 7 + 20);	/* pgbkp (6 of them the drill's, 5 the backlog's), the exporter's */
+	free(text);
+	metrics_snapshot_clear(&s);
+}
+END_TEST
+
+/* No pg_data here: the backlog families are there without samples; no alert, no alert samples. */
+START_TEST(test_render_backlog_unknown)
+{
+	MetricsSnapshot s;
+	char	   *text;
+
+	sample_snapshot(&s);
+	s.backlog_known = false;
+	s.backlog_alert = 0;
+	text = render(&s, 1795700100);
+	has(text, "# TYPE pgbkp_archive_backlog_segments gauge\n");
+	lacks(text, "\npgbkp_archive_backlog_segments{");
+	lacks(text, "\npgbkp_archive_backlog_alert_bytes{");
+	lacks(text, "\npgbkp_archive_backlog_over_alert{");
+	s.backlog_known = true;
+	s.backlog_bytes = 100;
+	s.backlog_alert = 16777216;
+	free(text);
+	text = render(&s, 1795700100);
+	has(text, "\npgbkp_archive_backlog_over_alert" L "} 0\n");
 	free(text);
 	metrics_snapshot_clear(&s);
 }
@@ -1099,6 +1134,7 @@ metrics_suite(void)
 
 	tcase_add_test(tc, test_render_values);
 	tcase_add_test(tc, test_render_structure);
+	tcase_add_test(tc, test_render_backlog_unknown);
 	tcase_add_test(tc, test_render_escaping);
 	tcase_add_test(tc, test_render_not_taken);
 	tcase_add_test(tc, test_render_cap);

@@ -1,0 +1,211 @@
+# shellcheck shell=bash
+# Asynchronous archive-push (archive_async): a pusher process pushes the
+# ready WAL files ahead into every repository; archive-push still returns 0
+# only for a file that is durable in all of them.  Slow things are held with
+# flag files (archive_hold) and signals, never with timing assumptions.
+
+# async_setup: cluster main archiving with archive_async into two local
+# repositories (local, second), both initialised, with table t.
+async_setup() {
+    REPO2=$ROOT/repo2
+    REPO_CONFIG=$ROOT/pgbkp.yml
+    printf 'pgbkp:\n  cluster: %s\n  repositories: [local, second]\n  archive_async: true\n  archive_async_idle: 5\npgbackrest_repo:\n  local: {path: %s}\n  second: {path: %s}\n' \
+        "$CLUSTER" "$REPO" "$REPO2" >"$REPO_CONFIG"
+    chmod 644 "$REPO_CONFIG"
+    pg_init main
+    pg_start main
+    expect_rc 0 pgbkp init
+    pg_sql main "create table t(id int primary key, note text)"
+}
+
+# async_spool: the archive-push spool of cluster main (default: spool/ beside the data directory).
+async_spool() {
+    local sysid
+    sysid=$(as_pg "$PGBIN/pg_controldata" "${PG_DATA[main]}" | awk -F': *' '/system identifier/ {print $2}')
+    echo "$ROOT/pg/spool/pgbkp/$CLUSTER-$sysid/archive-push"
+}
+
+# ready_files: the WAL files main's PostgreSQL has marked ready, one a line.
+ready_files() {
+    find "${PG_DATA[main]}/pg_wal/archive_status" -name '*.ready' -printf '%f\n' | sed 's/\.ready$//' | sort
+}
+
+# make_backlog N FROM [ROWS]: N segments, each with ROWS rows (default 100;
+# 110000 rows of md5 text fill about one segment) from FROM on, completed
+# while archiving is held; prints the last one's name.
+make_backlog() {
+    local n=$1 from=$2 rows=${3:-100} i seg=""
+    for ((i = 0; i < n; i++)); do
+        pg_sql main "insert into t select g, md5(g::text) || md5((g + 1)::text)
+                     from generate_series($((from + i * rows)), $((from + i * rows + rows - 1))) g"
+        seg=$(pg_sql main "select pg_walfile_name(pg_switch_wal())")
+    done
+    echo "$seg"
+}
+
+# no_pusher: wait until no pusher runs (the one started earlier exits when
+# idle), so that a backlog made next is not pushed ahead meanwhile.
+no_pusher() {
+    local i
+    for ((i = 0; i < 3000; i++)); do
+        [ -n "$(pusher_pid)" ] || return 0
+        sleep 0.1
+    done
+    fail "the pusher did not exit when idle"
+}
+
+# in_both_repositories NAME: the archived WAL file NAME restores from each repository.
+in_both_repositories() {
+    local r
+    for r in local second; do
+        expect_rc 0 pgbkp --repo "$r" archive-get "$1" "$ROOT/work/got"
+        rm -f "$ROOT/work/got"
+    done
+}
+
+# pusher_pid: the running pusher's process id ("" when none).
+pusher_pid() {
+    local f pid
+    for f in "$(async_spool)"/pusher-*.lock; do
+        [ -f "$f" ] || continue
+        pid=$(head -n 1 "$f")
+        if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q pgbkp "/proc/$pid/cmdline" 2>/dev/null; then
+            echo "$pid"
+            return
+        fi
+    done
+}
+
+# restore_end_rows: restore from the first repository to the end of the
+# archive into a new cluster, and print its row count.
+restore_end_rows() {
+    {
+        expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/copy" --archive-mode off
+        pg_adopt copy "$ROOT/pg/copy"
+        pg_start copy
+        pg_wait_recovery_end copy
+    } >&2
+    pg_sql copy "select count(*) from t"
+}
+
+# A backlog of ready segments (archiving held) drains through the pusher:
+# every segment reaches both repositories and a restore to the end holds
+# every committed row.
+test_async_backlog_drains_and_restores() {
+    async_setup
+    expect_rc 0 pgbkp backup --type full
+    archive_hold
+    local last
+    last=$(make_backlog 12 1)
+    [ "$(ready_files | wc -l)" -ge 12 ] || fail "expected a backlog of 12 ready files: $(ready_files | xargs)"
+    archive_release
+    pg_wait_archived main "$last" 300
+    assert_eq 0 "$(pg_sql main "select failed_count from pg_stat_archiver")" "archiver failures"
+    # the pusher did the work: records of the newest files are in the spool
+    ls "$(async_spool)"/*.ok >/dev/null 2>&1 || fail "no record in the spool $(async_spool)"
+    local s
+    for s in $(ls "$(async_spool)" | sed -n 's/\.ok$//p'); do
+        in_both_repositories "$s"
+    done
+    in_both_repositories "$last"
+    # a file PostgreSQL does not mark ready (typed by hand) is pushed by the command itself
+    if [ -f "${PG_DATA[main]}/pg_wal/$last" ]; then
+        expect_rc 0 pgbkp archive-push "${PG_DATA[main]}/pg_wal/$last"
+    fi
+    expect_rc 0 pgbkp verify
+    assert_eq 1200 "$(restore_end_rows)" "rows after restore to the end"
+}
+
+# An unreachable repository: archive-push fails, writes no record, and
+# PostgreSQL keeps the file; the log says why (at most once a minute);
+# metrics and check show the backlog.  Once the repository is back the
+# backlog drains.
+test_async_unreachable_repository_keeps_wal() {
+    async_setup
+    local started seg n i
+    started=$(date +%s)
+    mv "$REPO2" "$REPO2.away"
+    seg=$(make_backlog 2 1)
+    for ((i = 0; i < 600; i++)); do
+        n=$(pg_sql main "select failed_count from pg_stat_archiver")
+        [ "$n" -gt 0 ] && break
+        sleep 0.2
+    done
+    [ "$n" -gt 0 ] || fail "archive-push did not fail with a repository away"
+    local first last_archived
+    first=$(ready_files | grep -v history | head -n 1)
+    last_archived=$(pg_sql main "select coalesce(last_archived_wal, '') from pg_stat_archiver")
+    [[ "$last_archived" < "$first" ]] || fail "$last_archived reported archived, but the repository is away"
+    ready_files | grep -qx "$seg" || fail "$seg is not ready any more"
+    [ -z "$(ls "$(async_spool)" | grep '\.ok$' || true)" ] || fail "records written: $(ls "$(async_spool)")"
+    # by hand, from the data directory as PostgreSQL runs it
+    run as_pg sh -c "cd '${PG_DATA[main]}' && '$INST/bin/pgbkp' --config '$REPO_CONFIG' archive-push pg_wal/$first"
+    [ "$RUN_RC" -ne 0 ] || fail "archive-push succeeded with a repository away"
+    [ ! -e "$(async_spool)/$first.ok" ] || fail "a record of $first was written"
+    # the reason is in the server's log, at most once a minute
+    local logged elapsed
+    logged=$(grep -c "is not archived yet" "$(pg_log main)" || true)
+    elapsed=$(( $(date +%s) - started ))
+    [ "$logged" -ge 1 ] || fail "the log does not say why archiving fails"
+    [ "$logged" -le $(( elapsed / 60 + 1 )) ] || fail "logged $logged times in ${elapsed}s"
+    grep -q "second" "$(pg_log main)" || fail "the log does not name the repository"
+    # metrics: the backlog
+    local out
+    out=$(metrics_scrape_once '^pgbkp_archive_backlog_segments')
+    grep -Eq '^pgbkp_archive_backlog_segments\{[^}]*\} [1-9]' <<<"$out" || fail "no backlog in the metrics: $(grep backlog <<<"$out")"
+    grep -Eq '^pgbkp_archive_backlog_bytes\{[^}]*\} [1-9]' <<<"$out" || fail "no backlog bytes in the metrics"
+    grep -Eq '^pgbkp_archive_backlog_oldest_age_seconds\{' <<<"$out" || fail "no backlog age in the metrics"
+    # check fails over archive_backlog_alert (MiB), passes under it
+    run pgbkp --repo local --archive-backlog-alert 1 check --max-archive-age 100d
+    assert_rc 16 "check over the backlog alert"
+    assert_output_contains "archive backlog"
+    run pgbkp --repo local --archive-backlog-alert 100000 check --max-backup-age 100d
+    assert_output_contains "no backup"
+    # the repository is back: everything drains, nothing is lost
+    mv "$REPO2.away" "$REPO2"
+    pg_wait_archived main "$seg" 300
+    in_both_repositories "$seg"
+    expect_rc 0 pgbkp verify
+}
+
+# kill -9 the pusher while it writes into a repository: the records describe
+# only stored files, archive-push starts a new pusher, nothing is lost.
+# Segments full of text keep the pusher busy writing; it is stopped
+# (SIGSTOP) and looked at until it holds a temporary object of its own.
+test_async_pusher_killed_mid_push() {
+    async_setup
+    expect_rc 0 pgbkp backup --type full
+    local round last pid caught=0 i from=1 rows=110000
+    for ((round = 0; round < 5 && caught == 0; round++)); do
+        no_pusher
+        archive_hold
+        last=$(make_backlog 8 "$from" "$rows")
+        from=$((from + 8 * rows))
+        archive_release
+        for ((i = 0; i < 100000 && caught == 0; i++)); do
+            pid=$(pusher_pid)
+            if [ -n "$pid" ]; then
+                kill -STOP "$pid" 2>/dev/null || true
+                # a temporary object of this pusher: it is mid-push
+                if find "$REPO" "$REPO2" -name ".*.tmp.$pid" 2>/dev/null | grep -q .; then
+                    kill -9 "$pid"
+                    caught=1
+                    break
+                fi
+                kill -CONT "$pid" 2>/dev/null || true
+            fi
+            [ "$(pg_sql main "select coalesce(last_archived_wal, '') >= '$last' from pg_stat_archiver")" = t ] && break
+        done
+    done
+    [ "$caught" = 1 ] || fail "never caught the pusher mid-push"
+    # every record describes a file stored in both repositories
+    local s
+    for s in $(ls "$(async_spool)" | sed -n 's/\.ok$//p'); do
+        in_both_repositories "$s"
+    done
+    # PostgreSQL's next calls start a new pusher; everything arrives
+    pg_wait_archived main "$last" 600
+    in_both_repositories "$last"
+    expect_rc 0 pgbkp verify
+    assert_eq $((from - 1)) "$(restore_end_rows)" "rows after restore to the end"
+}
