@@ -52,6 +52,8 @@ const CommandDef command_table[CMD_COUNT] = {
 	"one step of pitr on this member's host (run by pitr, locally or over ssh_command)"},
 	[CMD_SPOOL_CLEAN] = {"spool-clean", NULL, 0, 0,
 	"remove the WAL archive-get fetched ahead (PostgreSQL runs it as recovery_end_command)"},
+	[CMD_STREAM] = {"stream", NULL, 0, 0,
+	"receive WAL from the current primary over replication into every repository, in the foreground"},
 };
 
 #undef EACH
@@ -362,6 +364,16 @@ const OptionDef option_table[] = {
 		"spool_path", "PGBKP_SPOOL_PATH", "DIR",
 		"where archive-get keeps what it fetched ahead (default: spool/ beside the data directory, Pigsty's /pg/spool)",
 	F(spool_path), 0},
+
+	/* stream */
+	{"stream-slot", 0, OPT_STRING, "pgbkp_stream", 0, 0, NULL, CMD_BIT(CMD_STREAM) | CMD_BIT(CMD_BACKUP),
+		"stream_slot", "PGBKP_STREAM_SLOT", "NAME",
+		"the physical replication slot stream uses (created when missing)",
+	F(stream_slot), 0},
+	{"stream-flush-seconds", 0, OPT_INT, "0", 0, 3600, NULL, CMD_BIT(CMD_STREAM),
+		"stream_flush_seconds", "PGBKP_STREAM_FLUSH_SECONDS", "SECONDS",
+		"how often stream replaces the in-progress segment's object (0: 1 s, 5 s with an S3 repository)",
+	F(stream_flush_seconds), 0},
 
 	/* pitr */
 	{"yes", 0, OPT_FLAG, NULL, 0, 0, NULL, PITR,
