@@ -139,3 +139,54 @@ test_stream_beside_archive_command() {
     fi
     expect_rc 0 pgbkp verify
 }
+
+# A Patroni cluster whose dynamic configuration keeps pgbkp_stream on every
+# member: the stream follows a switchover to the new primary's timeline and a
+# restore to the end holds every row, also those only streamed.
+test_stream_follows_a_switchover() {
+    # shellcheck source=t_cluster.sh
+    . "$TOP/tests/integration/t_cluster.sh"
+    cluster_up 2 --slot pgbkp_stream
+    local l new i lsn out=$ROOT/work/stream.out
+    l=$(leader)
+    wait_writable "$l"
+    expect_rc 0 pgc --instance "$l" init
+    ( cd "$ROOT" &&
+      exec setsid setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
+          env LANG=C.UTF-8 TZ=UTC "$INST/bin/pgbkp" --config "$CFG" --log-level debug stream ) \
+        >"$out" 2>&1 </dev/null &
+    STREAM_PID=$!
+    BG_PIDS+=("$STREAM_PID")
+    streaming_on() {
+        [ "$(member_sql "$1" "select count(*) from pg_stat_replication where application_name = 'pgbkp_stream' and state = 'streaming'" 2>/dev/null || true)" = 1 ]
+    }
+    for ((i = 0; i < 600; i++)); do streaming_on "$l" && break; sleep 0.2; done
+    streaming_on "$l" || { cat "$out"; fail "the stream did not start on $l"; }
+    member_sql "$l" "create table t(id int primary key, note text)"
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
+    backup_on_every_member --type full
+    member_sql "$l" "insert into t select g, 'B' from generate_series(101,200) g"
+
+    new=$("$TOP/scripts/patroni-cluster" switchover "$PC" 2>>"$ROOT/log/patroni-switchover.log")
+    [ "$new" != "$l" ] || fail "switchover kept $l"
+    wait_writable "$new"
+    member_sql "$new" "insert into t select g, 'C' from generate_series(201,300) g"
+    lsn=$(member_sql "$new" "select pg_current_wal_lsn()")
+    # the stream found the new primary and has everything up to lsn durable
+    for ((i = 0; i < 900; i++)); do
+        [ "$(member_sql "$new" "select coalesce(bool_or(flush_lsn >= '$lsn'), false) from pg_stat_replication where application_name = 'pgbkp_stream'" 2>/dev/null || true)" = t ] && break
+        kill -0 "$STREAM_PID" 2>/dev/null || { cat "$out"; fail "pgbkp stream exited"; }
+        sleep 0.2
+    done
+    [ "$i" -lt 900 ] || { cat "$out"; fail "the stream did not follow the switchover to $new"; }
+    grep -q "timeline 2" "$out" || fail "the stream did not go on with timeline 2"
+    kill -TERM "$STREAM_PID"
+    wait "$STREAM_PID" || fail "pgbkp stream exited with $?"
+    expect_rc 0 pgc verify
+    # rows C were never archived by archive_command (no switch): only streamed
+    restore_at latest
+    local got
+    got=$(pg_sql latest "select count(*) from t")
+    [ "$got" = 300 ] || { cat "$out"; find "$REPO" -path '*/wal/*' | sort; cat "$ROOT"/patroni/log/pg-1/postgresql.log 2>/dev/null | tail -40; }
+    assert_eq "300" "$got" "rows after the switchover"
+}
