@@ -11,9 +11,9 @@
  * to the server -- and so the replication slot -- only moves past WAL that
  * is durable in every repository.
  *
- * Every session starts at a segment boundary: on the first connection after
- * the newest segment every repository holds, later at the segment that was
- * being filled.  A server on a newer timeline is followed through its
+ * Every session starts at a segment boundary: after the newest segment
+ * every repository holds, or, after a session that received WAL, at the
+ * segment that was being filled.  A server on a newer timeline is followed through its
  * history: its history files are archived and streaming goes on from the
  * switch point.  Any failure (server gone, repository unreachable) ends the
  * session; the primary is looked up again and a new session starts after a
@@ -462,6 +462,8 @@ cmd_stream(const Config *cfg, PgbError *err)
 			goto done;			/* retrying cannot help */
 		if (st.received)
 			backoff = 1, last[0] = '\0';
+		else
+			st.tli = 0;			/* nothing came: start again from what the repositories hold */
 		if (stop_requested)
 			break;
 		if (strcmp(last, err->msg) != 0)

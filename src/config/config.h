@@ -160,6 +160,7 @@ typedef struct Config
 	int			archive_get_queue_max;	/* MiB the prefetch spool may hold */
 	char	   *spool_path;		/* NULL: the data directory's parent's spool/ */
 	char	   *stream_slot;	/* stream: physical replication slot */
+	bool		stream;			/* schedule: run pgbkp stream as a service */
 	int			stream_flush_seconds;	/* stream: 0 = 1 (posix) or 5 (S3) */
 	int			ndrill_checks;	/* the pgbkp: section's drill_checks */
 	DrillCheckDef drill_checks[CONFIG_MAX_DRILL_CHECKS];

@@ -190,3 +190,34 @@ test_stream_follows_a_switchover() {
     [ "$got" = 300 ] || { cat "$out"; find "$REPO" -path '*/wal/*' | sort; cat "$ROOT"/patroni/log/pg-1/postgresql.log 2>/dev/null | tail -40; }
     assert_eq "300" "$got" "rows after the switchover"
 }
+
+# stream: true in the scheduler: pgbkp stream runs as its child, is started
+# again after it ends, and stops with the scheduler.
+test_stream_as_a_scheduler_service() {
+    pg_init main off
+    pg_start main
+    expect_rc 0 pgbkp init
+    local out=$ROOT/work/schedule.out child i
+    pgbkp_bg "$out" --log-level debug schedule --stream --metrics-port 0
+    local sched=$BG_PID
+    streaming() {
+        [ "$(pg_sql main "select count(*) from pg_stat_replication where application_name = 'pgbkp_stream' and state = 'streaming'")" = 1 ]
+    }
+    for ((i = 0; i < 600; i++)); do streaming && break; sleep 0.2; done
+    streaming || { cat "$out"; fail "the scheduler's stream did not start"; }
+    child=$(pgrep -P "$sched" -f "pgbkp.* stream") || { cat "$out"; fail "no stream child"; }
+    kill -KILL "$child"
+    # started again, as a new child
+    for ((i = 0; i < 600; i++)); do
+        local now
+        now=$(pgrep -P "$sched" -f "pgbkp.* stream" || true)
+        [ -n "$now" ] && [ "$now" != "$child" ] && streaming && break
+        sleep 0.2
+    done
+    [ "$i" -lt 600 ] || { cat "$out"; fail "the stream was not started again"; }
+    grep -q "stream: ended (exit 137); starting it again" "$out" || { cat "$out"; fail "no restart logged"; }
+    kill -TERM "$sched"
+    wait "$sched" || { cat "$out"; fail "the scheduler exited with $?"; }
+    pgrep -P "$sched" >/dev/null && fail "a child outlived the scheduler"
+    grep -q "stream: stopped" "$out" || { cat "$out"; fail "the stream was not stopped with the scheduler"; }
+}
