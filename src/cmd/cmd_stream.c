@@ -160,8 +160,9 @@ store_history(Stream *st, ReplConn *conn, TimeLineID tli, char **text, size_t *l
 }
 
 /*
- * Where the first session starts: after the newest segment that every
- * repository holds, else at the slot's (or the server's) position.
+ * Where a session starts without a position of its own: after the newest
+ * segment that every repository holding WAL has (an empty, new repository
+ * takes what comes), else at the slot's (or the server's) position.
  */
 static int
 choose_resume(Stream *st, const ReplIdentity *id, Lsn slot_lsn, PgbError *err)
@@ -175,10 +176,11 @@ choose_resume(Stream *st, const ReplIdentity *id, Lsn slot_lsn, PgbError *err)
 
 		if (wal_list(st->repos[i], &l, err) != 0)
 			return pgb_error_context(err, "repository \"%s\"", st->repos[i]->name);
-		if (l.nsegments == 0)
-			any = false, i = st->nrepos;	/* one repository without WAL: start from the server */
-		else if (i == 0 || l.segments[l.nsegments - 1].segno < newest.segno)
-			newest = l.segments[l.nsegments - 1], any = true;
+		if (l.nsegments > 0 && (!any || l.segments[l.nsegments - 1].segno < newest.segno))
+		{
+			newest = l.segments[l.nsegments - 1];
+			any = true;
+		}
 		wal_list_free(&l);
 	}
 	if (any)
