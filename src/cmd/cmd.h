@@ -31,5 +31,6 @@ int			cmd_wal_index(const Config *cfg, PgbError *err);
 int			cmd_pitr(const Config *cfg, PgbError *err);
 int			cmd_pitr_member(const Config *cfg, PgbError *err);
 int			cmd_spool_clean(const Config *cfg, PgbError *err);
+int			cmd_stream(const Config *cfg, PgbError *err);
 
 #endif

@@ -15,6 +15,11 @@
  * in the spool until PostgreSQL asks for it.  The command returns when all
  * of them are done: nothing runs on in the background.  A segment that
  * cannot be fetched ahead is simply fetched again when asked for.
+ *
+ * Streamed WAL: a segment that is not archived is served from the
+ * in-progress object pgbkp stream keeps of it (zero-padded), outside a
+ * standby and only when it is the newest WAL of the newest timeline
+ * (repo/walstream.h): recovery then ends at the last streamed record.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -28,6 +33,7 @@
 #include "common/workers.h"
 #include "repo/walarchive.h"
 #include "repo/walspool.h"
+#include "repo/walstream.h"
 
 #define PREFETCH_MAX 256
 
@@ -42,6 +48,25 @@
  * of promoting early).  restore pins a targeted recovery to the repository
  * it chose (--repo), so a repository that is down does not stop it.
  */
+static int
+get_streamed(const Config *cfg, int n, PgbError *err)
+{
+	for (int i = 0; i < n && strlen(cfg->args[0]) == WAL_NAME_LEN; i++)
+	{
+		Repo	   *repo = cmd_open_repo_at(cfg, i, err);
+		int			rc = repo ? walstream_get_last(repo, cfg->args[0], cfg->args[1], err) : -1;
+
+		repo_free(repo);
+		if (rc == 0)
+		{
+			log_info("restored the streamed, unfinished WAL segment \"%s\" from repository \"%s\" (zero-padded)",
+					 cfg->args[0], cfg->repos[i].name);
+			return 0;
+		}
+	}
+	return pgb_error(err, EXIT_WAL_MISSING, "WAL file \"%s\" is not in the archive", cfg->args[0]);
+}
+
 static int
 get_from_repositories(const Config *cfg, PgbError *err)
 {
@@ -73,6 +98,8 @@ get_from_repositories(const Config *cfg, PgbError *err)
 		if (!pgb_error_is_set(&first))
 			first = *err;
 	}
+	if (missing == n && access("standby.signal", F_OK) != 0)
+		return get_streamed(cfg, n, err);
 	if (missing == n)
 		return pgb_error(err, EXIT_WAL_MISSING, "WAL file \"%s\" is not in the archive", cfg->args[0]);
 	*err = first;

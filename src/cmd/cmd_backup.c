@@ -162,6 +162,25 @@ done:
 	return rc;
 }
 
+/*
+ * archive_mode is off but pgbkp stream receives the WAL (its slot is in use
+ * now): the backup's WAL reaches the repository that way, and waiting for it
+ * below proves it did.
+ */
+static bool
+streamed(const Config *cfg, DbConn *conn, const DbServerInfo *si)
+{
+	bool		active = false;
+	PgbError	e = {0};
+
+	if (si->in_recovery || strcmp(si->archive_mode, "off") != 0 || cfg->stream_slot == NULL ||
+		db_slot_active(conn, cfg->stream_slot, &active, &e) != 0 || !active)
+		return false;
+	log_info("archive_mode is off; the backup's WAL comes through pgbkp stream (replication slot \"%s\" is in use)",
+			 cfg->stream_slot);
+	return true;
+}
+
 /* backup_standby prefer|require: the data files may be read from a replica. */
 static bool
 standby_allowed(const Config *cfg)
@@ -347,7 +366,8 @@ cmd_backup(const Config *cfg, PgbError *err)
 	conn = cmd_connect_checked(cfg, repo, &si, err);
 	if (conn == NULL)
 		goto done;
-	if (!(si.in_recovery && standby_allowed(cfg)) && cmd_require_archiving_primary(&si, "backup", err) != 0)
+	if (!(si.in_recovery && standby_allowed(cfg)) && !streamed(cfg, conn, &si) &&
+		cmd_require_archiving_primary(&si, "backup", err) != 0)
 		goto done;
 	if (check_pgdata(cfg, &si, pgdata, sizeof(pgdata), err) != 0)
 		goto done;

@@ -32,6 +32,7 @@ static const CmdHandler command_handlers[CMD_COUNT] = {
 	[CMD_PITR] = cmd_pitr,
 	[CMD_PITR_MEMBER] = cmd_pitr_member,
 	[CMD_SPOOL_CLEAN] = cmd_spool_clean,
+	[CMD_STREAM] = cmd_stream,
 };
 
 int

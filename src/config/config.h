@@ -163,6 +163,9 @@ typedef struct Config
 	int			archive_push_jobs;	/* files the pusher pushes at once */
 	int			archive_async_idle; /* seconds before an idle pusher exits */
 	int			archive_backlog_alert;	/* MiB of ready WAL that fails check; 0 off */
+	char	   *stream_slot;	/* stream: physical replication slot */
+	bool		stream;			/* schedule: run pgbkp stream as a service */
+	int			stream_flush_seconds;	/* stream: 0 = 1 (posix) or 5 (S3) */
 	int			ndrill_checks;	/* the pgbkp: section's drill_checks */
 	DrillCheckDef drill_checks[CONFIG_MAX_DRILL_CHECKS];
 	char	   *verify_since;	/* verify --since LABEL|TIME|last, or NULL */

@@ -52,6 +52,8 @@ const CommandDef command_table[CMD_COUNT] = {
 	"one step of pitr on this member's host (run by pitr, locally or over ssh_command)"},
 	[CMD_SPOOL_CLEAN] = {"spool-clean", NULL, 0, 0,
 	"remove the WAL archive-get fetched ahead (PostgreSQL runs it as recovery_end_command)"},
+	[CMD_STREAM] = {"stream", NULL, 0, 0,
+	"receive WAL from the current primary over replication into every repository, in the foreground"},
 };
 
 #undef EACH
@@ -385,6 +387,19 @@ const OptionDef option_table[] = {
 		"check fails (and a metric says so) when the WAL waiting to be archived in pg_data exceeds this "
 		"many MiB (0: no alert)",
 	F(archive_backlog_alert), 0},
+	/* stream */
+	{"stream-slot", 0, OPT_STRING, "pgbkp_stream", 0, 0, NULL, CMD_BIT(CMD_STREAM) | CMD_BIT(CMD_BACKUP),
+		"stream_slot", "PGBKP_STREAM_SLOT", "NAME",
+		"the physical replication slot stream uses (created when missing)",
+	F(stream_slot), 0},
+	{"stream", 0, OPT_BOOL, "false", 0, 0, NULL, CMD_BIT(CMD_SCHEDULE),
+		"stream", "PGBKP_STREAM", NULL,
+		"the scheduler also runs pgbkp stream as a child, restarted whenever it ends",
+	F(stream), 0},
+	{"stream-flush-seconds", 0, OPT_INT, "0", 0, 3600, NULL, CMD_BIT(CMD_STREAM),
+		"stream_flush_seconds", "PGBKP_STREAM_FLUSH_SECONDS", "SECONDS",
+		"how often stream replaces the in-progress segment's object (0: 1 s, 5 s with an S3 repository)",
+	F(stream_flush_seconds), 0},
 
 	/* pitr */
 	{"yes", 0, OPT_FLAG, NULL, 0, 0, NULL, PITR,

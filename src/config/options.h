@@ -43,6 +43,7 @@ typedef enum CommandId
 	CMD_PITR,
 	CMD_PITR_MEMBER,
 	CMD_SPOOL_CLEAN,
+	CMD_STREAM,
 	CMD_COUNT
 } CommandId;
 

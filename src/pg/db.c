@@ -360,3 +360,18 @@ db_member_status(DbConn *c, DbMemberStatus *out, PgbError *err)
 	PQclear(res);
 	return 0;
 }
+
+int
+db_slot_active(DbConn *c, const char *slot, bool *active, PgbError *err)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active)";
+	const char *params[1] = {slot};
+	PGresult   *res = db_query(c, sql, 1, params, 1, 1, err);
+
+	if (res == NULL)
+		return -1;
+	*active = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}

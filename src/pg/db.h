@@ -103,4 +103,7 @@ int			db_backup_stop(DbConn *conn, int version_num, Lsn *stop_lsn, char **labelf
  */
 int			db_switch_wal(DbConn *conn, char *walname, PgbError *err);
 
+/* Whether replication slot slot exists and a receiver (pgbkp stream) uses it now. */
+int			db_slot_active(DbConn *conn, const char *slot, bool *active, PgbError *err);
+
 #endif

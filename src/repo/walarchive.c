@@ -608,6 +608,15 @@ remove_before_in(Repo *repo, const char *dir, SegNo before, const SegRange *keep
 		SegNo		segno;
 		WalFileKind kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
 
+		/* pgbkp stream's in-progress object of a segment goes like a partial segment */
+		if (kind == WAL_KIND_INVALID && strlen(name) == WAL_NAME_LEN + 7 && strcmp(name + WAL_NAME_LEN, ".stream") == 0)
+		{
+			char		seg[WAL_NAME_LEN + 1];
+
+			snprintf(seg, sizeof(seg), "%.*s", WAL_NAME_LEN, name);
+			if (wal_file_classify(seg, repo->info.wal_segment_size, &tli, &segno) == WAL_KIND_SEGMENT)
+				kind = WAL_KIND_PARTIAL;
+		}
 		/* only WAL files below the cutoff, and only where wal_object_path puts them */
 		if (files.items[i].is_dir || kind == WAL_KIND_INVALID || kind == WAL_KIND_HISTORY ||
 			segno >= before || in_ranges(segno, keep, nkeep) || strncmp(name, dir, 16) != 0)

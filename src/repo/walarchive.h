@@ -83,7 +83,7 @@ void		wal_list_free(WalList *l);
 typedef void (*WalRemovedFn) (void *arg, const char *name, WalFileKind kind, TimeLineID tli, SegNo segno);
 
 /*
- * Remove every archived segment, partial and .backup file whose segment
+ * Remove every archived segment, partial (and streamed in-progress) and .backup file whose segment
  * number is below before, on every timeline; history files always stay.
  * Each file is reported to fn (may be NULL) after its removal, in name
  * order, so on error fn has seen exactly what is gone.  A file whose segment

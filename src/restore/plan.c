@@ -203,6 +203,14 @@ prefer(const Manifest *m, const WalList *wal, const Reach *a, const Reach *b, co
 	*fork_at = at;
 	a_past = a->end_segno >= lsn_to_segno(at, m->wal_segment_size);
 	b_past = b->end_segno >= lsn_to_segno(at, m->wal_segment_size);
+	/*
+	 * The end of the archive, and neither side's archived WAL reaches the
+	 * parting point: both hold the same data, and only the newer timeline
+	 * can go on past it (with WAL pgbkp stream has not completed yet, which
+	 * archive-get serves last), as PostgreSQL's "latest" would.
+	 */
+	if (!a_past && !b_past && t->kind == TARGET_LATEST)
+		return a->tl->tli > b->tl->tli ? PREFER_A : PREFER_B;
 	if (!b_past)
 		return PREFER_A;		/* b's WAL ends before the paths part: a holds all of it and more */
 	if (!a_past)

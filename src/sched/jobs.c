@@ -24,7 +24,7 @@ int
 sched_jobs_load(const Config *cfg, SchedJob *out, int *n, PgbError *err)
 {
 	*n = 0;
-	if (cfg->nsched == 0)
+	if (cfg->nsched == 0 && !cfg->stream)	/* a scheduler only for the stream service is fine */
 	{
 		pgb_error(err, EXIT_CONFIG, "no jobs are scheduled");
 		return pgb_hint(err, "add a schedule list to the pgbkp: section, e.g. "

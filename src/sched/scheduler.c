@@ -214,6 +214,7 @@ stop_all(Scheduler *s)
 	time_t		deadline = time(NULL) + STOP_WAIT_SECONDS;
 
 	s->stopping = true;
+	scheduler_stream_stop(s);
 	for (int i = 0; i < s->nruns; i++)
 		if (s->runs[i].pid > 0)
 		{
@@ -225,6 +226,7 @@ stop_all(Scheduler *s)
 		bool		any = false;
 
 		scheduler_reap(s);
+		any = s->stream_pid > 0;
 		for (int i = 0; i < s->nruns; i++)
 			any |= s->runs[i].pid > 0;
 		if (!any)
@@ -234,6 +236,8 @@ stop_all(Scheduler *s)
 			for (int i = 0; i < s->nruns; i++)
 				if (s->runs[i].pid > 0)
 					kill(s->runs[i].pid, SIGKILL);
+			if (s->stream_pid > 0)
+				kill(s->stream_pid, SIGKILL);
 		}
 		usleep(100 * 1000);
 	}
@@ -303,6 +307,7 @@ scheduler_run(const Config *cfg, const SchedulerHooks *hooks, PgbError *err)
 		for (int i = 0; i < s.nruns; i++)
 			if (s.runs[i].next < wake)
 				wake = s.runs[i].next;
+		scheduler_stream_tick(&s, now, &wake);
 		fds[nfds++] = (struct pollfd) {.fd = sfd, .events = POLLIN};
 		for (int i = 0; i < s.nruns; i++)
 			if (s.runs[i].out_fd >= 0)

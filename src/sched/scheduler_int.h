@@ -40,6 +40,10 @@ typedef struct Scheduler
 	time_t		next_refresh;
 	int			appended;
 	bool		stopping;
+	pid_t		stream_pid;		/* the stream service's child, or 0 */
+	time_t		stream_start_at;	/* when it may start (again) */
+	int			stream_backoff; /* seconds before the next restart */
+	bool		stream_ending;	/* asked to end: no longer configured */
 } Scheduler;
 
 /*
@@ -54,5 +58,16 @@ void		scheduler_start_run(Scheduler *s, RunState *r);
 void		scheduler_drain_output(RunState *r);
 /* Record every child that has ended; a removed job goes with the end of its run. */
 void		scheduler_reap(Scheduler *s);
+
+/*
+ * The stream service (stream: true): start pgbkp stream as a child when
+ * it is due, lowering *wake to when it next may be; restarted after it
+ * ends, after 1, 2, 4 ... up to 60 seconds (reset once it ran a minute).
+ */
+void		scheduler_stream_tick(Scheduler *s, time_t now, time_t *wake);
+/* Whether pid was the stream service's child (then recorded as ended). */
+bool		scheduler_stream_reaped(Scheduler *s, pid_t pid, int status);
+/* SIGTERM to the stream service's child, if any. */
+void		scheduler_stream_stop(Scheduler *s);
 
 #endif

@@ -257,6 +257,9 @@ scheduler_reap(Scheduler *s)
 	pid_t		pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	{
+		if (scheduler_stream_reaped(s, pid, status))
+			continue;
 		for (int i = 0; i < s->nruns; i++)
 			if (s->runs[i].pid == pid)
 			{
@@ -268,5 +271,6 @@ scheduler_reap(Scheduler *s)
 				}
 				break;
 			}
+	}
 }
 

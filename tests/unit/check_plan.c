@@ -290,6 +290,28 @@ START_TEST(test_failover)
 }
 END_TEST
 
+START_TEST(test_latest_follows_a_new_timeline_with_no_segment_yet)
+{
+	/*
+	 * A switchover in segment 5: timeline 2 has its history file but no
+	 * archived segment yet (pgbkp stream holds its first one in progress),
+	 * and timeline 1's segment 5 is not archived either.  Both paths hold
+	 * the same WAL; the end of the archive follows the newer timeline.
+	 */
+	RestoreTarget t = {0};
+
+	reset();
+	add_segs(1, 1, 4, 10, 30);
+	add_tl(1, NULL, 0);
+	add_tl(2, "1\t0/50000A0\tno recovery target specified\n", 150);
+	add_backup("B1", 1, 1, 20);
+	t.kind = TARGET_LATEST;
+	ck_assert_uint_eq(choose_ok(t), 2);
+	/* a time target keeps its own rules */
+	ck_assert_uint_eq(choose_ok(at_time(60)), 1);
+}
+END_TEST
+
 START_TEST(test_in_place_recovery_keeps_the_rolled_back_future)
 {
 	/*
@@ -483,6 +505,7 @@ main(void)
 	tcase_add_test(tc, test_side_branch_original_timeline_after_fork);
 	tcase_add_test(tc, test_side_branch_lsn_name_latest);
 	tcase_add_test(tc, test_failover);
+	tcase_add_test(tc, test_latest_follows_a_new_timeline_with_no_segment_yet);
 	tcase_add_test(tc, test_in_place_recovery_keeps_the_rolled_back_future);
 	tcase_add_test(tc, test_parse_timeline);
 	tcase_add_test(tc, test_set_with_unreadable_manifest);

@@ -1,0 +1,94 @@
+/* In-progress streamed segments (see walstream.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fileio.h"
+#include "repo/objio.h"
+#include "repo/walarchive.h"
+#include "repo/walstream.h"
+
+static int
+stream_path(const Repo *repo, const char *segname, char *out, PgbError *err)
+{
+	TimeLineID	tli;
+	SegNo		segno;
+
+	if (wal_file_classify(segname, repo->info.wal_segment_size, &tli, &segno) != WAL_KIND_SEGMENT)
+		return pgb_error(err, EXIT_USAGE, "\"%s\" is not a WAL segment name", segname);
+	if (repo_path(repo, out, "wal/%.16s/%s.stream", segname, segname) != 0)
+		return pgb_error(err, EXIT_IO, "path too long for WAL file \"%s\"", segname);
+	return 0;
+}
+
+int
+walstream_put(Repo *repo, const char *segname, const uint8_t *buf, size_t len, int level, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+
+	if (stream_path(repo, segname, path, err) != 0)
+		return -1;
+	return objio_put_mem(repo->storage, path, OBJECT_KIND_WAL, level, buf, len, false, NULL, NULL, err);
+}
+
+int
+walstream_remove(Repo *repo, const char *segname, PgbError *err)
+{
+	char		path[PGB_PATH_MAX];
+
+	if (stream_path(repo, segname, path, err) != 0)
+		return -1;
+	return storage_remove(repo->storage, path, err);
+}
+
+/* Whether the archive holds name (-1 with err when it cannot be told). */
+static int
+archived(Repo *repo, const char *name, PgbError *err)
+{
+	int			rc;
+	bool		there = wal_exists(repo, name, err, &rc);
+
+	return rc != 0 ? -1 : there;
+}
+
+int
+walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbError *err)
+{
+	uint64_t	segsize = repo->info.wal_segment_size;
+	char		path[PGB_PATH_MAX];
+	char		next[WAL_NAME_LEN + 1];
+	char		history[32];
+	TimeLineID	tli;
+	SegNo		segno;
+	char	   *content = NULL;
+	char	   *padded;
+	size_t		len = 0;
+	int			rc;
+	StorageInfo info;
+
+	if (stream_path(repo, segname, path, err) != 0)
+		return -1;
+	(void) wal_file_classify(segname, segsize, &tli, &segno);
+	wal_segment_name(next, tli, segno + 1, segsize);
+	snprintf(history, sizeof(history), "%08X.history", tli + 1);
+	if (storage_info(repo->storage, path, &info, err) != 0)
+		return -1;
+	if (!info.exists)
+		return pgb_error(err, EXIT_WAL_MISSING, "WAL file \"%s\" is not in the repository", segname);
+	/* only the newest WAL of the newest timeline: anything later proves it is not */
+	if ((rc = archived(repo, next, err)) != 0 || (rc = archived(repo, history, err)) != 0)
+		return rc < 0 ? -1 : pgb_error(err, EXIT_WAL_MISSING, "WAL file \"%s\" is not in the repository", segname);
+	if (objio_get_mem(repo->storage, path, OBJECT_KIND_WAL, segsize, &content, &len, err) != 0)
+		return -1;
+	/* zero-padded to a whole segment, as PostgreSQL expects of a restored file */
+	if ((padded = calloc(1, segsize)) == NULL)
+		rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
+	else
+	{
+		memcpy(padded, content, len);
+		rc = fio_write_atomic(dest_path, padded, segsize, 0600, err);
+	}
+	free(padded);
+	free(content);
+	return rc;
+}

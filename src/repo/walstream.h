@@ -1,0 +1,33 @@
+/*
+ * Streamed WAL that is not a whole segment yet: the segment pgbkp stream is
+ * filling, kept as one object per segment, wal/TTTTTTTTLLLLLLLL/<name>.stream,
+ * replaced as more arrives and removed once the whole segment is archived.
+ * Its content is the segment's first bytes as received (not padded).  The
+ * name is distinct from a promoted server's .partial so the two are never
+ * confused, and older readers, which list and serve only the names in
+ * walarchive.h, never see it.
+ */
+#ifndef PGBKP_WALSTREAM_H
+#define PGBKP_WALSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "repo/repo.h"
+
+/* Replace the in-progress object of segment segname with buf[0..len). */
+int			walstream_put(Repo *repo, const char *segname, const uint8_t *buf, size_t len, int level,
+						  PgbError *err);
+
+/* Remove it (absent is fine). */
+int			walstream_remove(Repo *repo, const char *segname, PgbError *err);
+
+/*
+ * Write segment segname's in-progress object to dest_path, zero-padded to
+ * the segment size, when it is the newest WAL of the newest timeline: the
+ * segment itself and the next one are not archived and no later timeline
+ * has a history file.  EXIT_WAL_MISSING otherwise.
+ */
+int			walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbError *err);
+
+#endif

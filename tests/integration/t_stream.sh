@@ -1,0 +1,223 @@
+# shellcheck shell=bash
+# pgbkp stream: WAL received over replication into the repository, alone
+# (archive_mode off) or beside archive_command.
+
+# stream_start: pgbkp stream for cluster main in the background (STREAM_PID,
+# log in $ROOT/work/stream.out, appended), returning once its slot is in use.
+stream_start() {
+    local out=$ROOT/work/stream.out i
+    [ -e "$out" ] && cat "$out" >>"$ROOT/work/stream.old"
+    pgbkp_bg "$out" --log-level debug stream
+    STREAM_PID=$BG_PID
+    for ((i = 0; i < 600; i++)); do
+        kill -0 "$STREAM_PID" 2>/dev/null || { cat "$out"; fail "pgbkp stream exited"; }
+        [ "$(pg_sql main "select count(*) from pg_stat_replication where application_name = 'pgbkp_stream' and state = 'streaming'")" = 1 ] && return 0
+        sleep 0.2
+    done
+    cat "$out"
+    fail "pgbkp stream did not start streaming"
+}
+
+# stream_stop: SIGTERM, and wait for it (it stores what it has first).
+stream_stop() {
+    kill -TERM "$STREAM_PID"
+    wait "$STREAM_PID" || fail "pgbkp stream exited with $?"
+}
+
+# stream_wait_flushed LSN: until the stream reported LSN durable (the
+# position the slot may advance to).
+stream_wait_flushed() {
+    local lsn=$1 i
+    for ((i = 0; i < 900; i++)); do
+        [ "$(pg_sql main "select coalesce(bool_or(flush_lsn >= '$lsn'), false) from pg_stat_replication where application_name = 'pgbkp_stream'")" = t ] && return 0
+        kill -0 "$STREAM_PID" 2>/dev/null || { cat "$ROOT/work/stream.out"; fail "pgbkp stream exited"; }
+        sleep 0.2
+    done
+    cat "$ROOT/work/stream.out"
+    fail "the stream never reported $lsn flushed"
+}
+
+# stream_load N: N marker rows, one transaction each, with about 16 MiB of
+# WAL between markers; prints the LSN after the last commit.
+stream_load() {
+    local n=$1 i
+    pg_sql main "create table if not exists marker(i int primary key, at pg_lsn)" >/dev/null
+    pg_sql main "create table if not exists filler(i int, pad text)" >/dev/null
+    for ((i = 1; i <= n; i++)); do
+        pg_sql main "insert into filler select g, repeat('x', 200) from generate_series(1, 60000) g" >/dev/null
+        pg_sql main "insert into marker values ($i, pg_current_wal_lsn())" >/dev/null
+    done
+    pg_sql main "select pg_current_wal_lsn()"
+}
+
+# restore_to_end: restore the newest backup to the end of the WAL into
+# cluster "copy" and wait until it is open.
+restore_to_end() {
+    expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/copy"
+    pg_adopt copy "$ROOT/pg/copy"
+    pg_start copy
+    pg_wait_recovery_end copy
+}
+
+test_stream_alone_keeps_every_commit_through_a_crash() {
+    pg_init main off
+    echo "log_replication_commands = on" >>"${PG_DATA[main]}/postgresql.conf"
+    pg_start main
+    expect_rc 0 pgbkp init
+    stream_start
+    # archive_mode is off: the backup's WAL arrives through the stream
+    expect_rc 0 pgbkp backup --type full
+    local lsn
+    lsn=$(stream_load 3)
+    # one more marker after the last full segment, in the segment being filled
+    pg_sql main "insert into marker values (100, pg_current_wal_lsn())"
+    lsn=$(pg_sql main "select pg_current_wal_lsn()")
+    stream_wait_flushed "$lsn"
+    as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[main]}" -m immediate stop >/dev/null
+    kill -KILL "$STREAM_PID"
+    wait "$STREAM_PID" 2>/dev/null || true
+    grep -q "streamed WAL segment" "$ROOT/work/stream.out" || fail "no segment was streamed whole"
+    find "$REPO" -name '*.stream' | grep -q . || fail "no in-progress object in the repository"
+    restore_to_end
+    assert_eq "4" "$(pg_sql copy "select count(*) from marker")" "marker rows after the restore"
+    assert_eq "100" "$(pg_sql copy "select max(i) from marker")" "newest marker"
+    grep -q "streamed, unfinished WAL segment" "$(pg_log copy)" || fail "recovery did not use the in-progress object"
+}
+
+test_stream_restart_resumes_after_the_stored_wal() {
+    pg_init main off
+    echo "log_replication_commands = on" >>"${PG_DATA[main]}/postgresql.conf"
+    pg_start main
+    expect_rc 0 pgbkp init
+    stream_start
+    local lsn
+    lsn=$(stream_load 3)
+    pg_sql main "select pg_switch_wal()" >/dev/null
+    lsn=$(pg_sql main "select pg_current_wal_lsn()")
+    stream_wait_flushed "$lsn"
+    stream_stop
+    local newest
+    newest=$(find "$REPO" -path '*/wal/*' -type f -printf '%f\n' | grep -E '^[0-9A-F]{24}$' | sort | tail -n 1 || true)
+    [ -n "$newest" ] || fail "no segment in the repository"
+    local before
+    before=$(grep -c "START_REPLICATION" "$(pg_log main)")
+    stream_start
+    # the new session starts right after the newest stored segment
+    local next want start
+    next=$(( 0x${newest:8:8} * 256 + 0x${newest:16:8} + 1 ))
+    want=$(printf '%X/%X' $(( (next * 16777216) >> 32 )) $(( (next * 16777216) & 0xffffffff )))
+    start=$(grep "START_REPLICATION" "$(pg_log main)" | tail -n +$((before + 1)) | head -n 1 |
+        grep -oE 'PHYSICAL [0-9A-F]+/[0-9A-F]+' | cut -d' ' -f2 || true)
+    [ -n "$start" ] || fail "no new START_REPLICATION in the server log"
+    assert_eq t "$(pg_sql main "select '$start'::pg_lsn = '$want'::pg_lsn")" \
+        "the restart asks for the segment after $newest (asked $start, want $want)"
+    stream_stop
+    if grep -q "streamed WAL segment $newest" "$ROOT/work/stream.out"; then
+        fail "the restart streamed $newest again"
+    fi
+}
+
+test_stream_beside_archive_command() {
+    pg_init main on
+    pg_start main
+    expect_rc 0 pgbkp init
+    stream_start
+    expect_rc 0 pgbkp backup --type full
+    stream_load 3 >/dev/null
+    local seg lsn
+    seg=$(pg_switch_and_wait main)
+    lsn=$(pg_sql main "select pg_current_wal_lsn()")
+    stream_wait_flushed "$lsn"
+    stream_stop
+    grep -q "streamed WAL segment $seg" "$ROOT/work/stream.out" || fail "the stream did not store $seg"
+    grep -q "streaming stopped:" "$ROOT/work/stream.out" && fail "the stream failed on the way"
+    assert_eq 0 "$(pg_sql main "select failed_count from pg_stat_archiver")" "archive_command failures"
+    # the object both wrote is the archived segment, byte for byte
+    expect_rc 0 pgbkp archive-get "$seg" "$ROOT/work/got"
+    if [ -f "${PG_DATA[main]}/pg_wal/$seg" ]; then
+        cmp "$ROOT/work/got" "${PG_DATA[main]}/pg_wal/$seg" || fail "$seg differs from the server's"
+    fi
+    expect_rc 0 pgbkp verify
+}
+
+# A Patroni cluster whose dynamic configuration keeps pgbkp_stream on every
+# member: the stream follows a switchover to the new primary's timeline and a
+# restore to the end holds every row, also those only streamed.
+test_stream_follows_a_switchover() {
+    # shellcheck source=t_cluster.sh
+    . "$TOP/tests/integration/t_cluster.sh"
+    cluster_up 2 --slot pgbkp_stream
+    local l new i lsn out=$ROOT/work/stream.out
+    l=$(leader)
+    wait_writable "$l"
+    expect_rc 0 pgc --instance "$l" init
+    ( cd "$ROOT" &&
+      exec setsid setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
+          env LANG=C.UTF-8 TZ=UTC "$INST/bin/pgbkp" --config "$CFG" --log-level debug stream ) \
+        >"$out" 2>&1 </dev/null &
+    STREAM_PID=$!
+    BG_PIDS+=("$STREAM_PID")
+    streaming_on() {
+        [ "$(member_sql "$1" "select count(*) from pg_stat_replication where application_name = 'pgbkp_stream' and state = 'streaming'" 2>/dev/null || true)" = 1 ]
+    }
+    for ((i = 0; i < 600; i++)); do streaming_on "$l" && break; sleep 0.2; done
+    streaming_on "$l" || { cat "$out"; fail "the stream did not start on $l"; }
+    member_sql "$l" "create table t(id int primary key, note text)"
+    member_sql "$l" "insert into t select g, 'A' from generate_series(1,100) g"
+    backup_on_every_member --type full
+    member_sql "$l" "insert into t select g, 'B' from generate_series(101,200) g"
+
+    new=$("$TOP/scripts/patroni-cluster" switchover "$PC" 2>>"$ROOT/log/patroni-switchover.log")
+    [ "$new" != "$l" ] || fail "switchover kept $l"
+    wait_writable "$new"
+    member_sql "$new" "insert into t select g, 'C' from generate_series(201,300) g"
+    lsn=$(member_sql "$new" "select pg_current_wal_lsn()")
+    # the stream found the new primary and has everything up to lsn durable
+    for ((i = 0; i < 900; i++)); do
+        [ "$(member_sql "$new" "select coalesce(bool_or(flush_lsn >= '$lsn'), false) from pg_stat_replication where application_name = 'pgbkp_stream'" 2>/dev/null || true)" = t ] && break
+        kill -0 "$STREAM_PID" 2>/dev/null || { cat "$out"; fail "pgbkp stream exited"; }
+        sleep 0.2
+    done
+    [ "$i" -lt 900 ] || { cat "$out"; fail "the stream did not follow the switchover to $new"; }
+    grep -q "timeline 2" "$out" || fail "the stream did not go on with timeline 2"
+    kill -TERM "$STREAM_PID"
+    wait "$STREAM_PID" || fail "pgbkp stream exited with $?"
+    expect_rc 0 pgc verify
+    # rows C were never archived by archive_command (no switch): only streamed
+    restore_at latest
+    local got
+    got=$(pg_sql latest "select count(*) from t")
+    [ "$got" = 300 ] || { cat "$out"; find "$REPO" -path '*/wal/*' | sort; cat "$ROOT"/patroni/log/pg-1/postgresql.log 2>/dev/null | tail -40; }
+    assert_eq "300" "$got" "rows after the switchover"
+}
+
+# stream: true in the scheduler: pgbkp stream runs as its child, is started
+# again after it ends, and stops with the scheduler.
+test_stream_as_a_scheduler_service() {
+    pg_init main off
+    pg_start main
+    expect_rc 0 pgbkp init
+    local out=$ROOT/work/schedule.out child i
+    pgbkp_bg "$out" --log-level debug schedule --stream --metrics-port 0
+    local sched=$BG_PID
+    streaming() {
+        [ "$(pg_sql main "select count(*) from pg_stat_replication where application_name = 'pgbkp_stream' and state = 'streaming'")" = 1 ]
+    }
+    for ((i = 0; i < 600; i++)); do streaming && break; sleep 0.2; done
+    streaming || { cat "$out"; fail "the scheduler's stream did not start"; }
+    child=$(pgrep -P "$sched" -f "pgbkp.* stream") || { cat "$out"; fail "no stream child"; }
+    kill -KILL "$child"
+    # started again, as a new child
+    for ((i = 0; i < 600; i++)); do
+        local now
+        now=$(pgrep -P "$sched" -f "pgbkp.* stream" || true)
+        [ -n "$now" ] && [ "$now" != "$child" ] && streaming && break
+        sleep 0.2
+    done
+    [ "$i" -lt 600 ] || { cat "$out"; fail "the stream was not started again"; }
+    grep -q "stream: ended (exit 137); starting it again" "$out" || { cat "$out"; fail "no restart logged"; }
+    kill -TERM "$sched"
+    wait "$sched" || { cat "$out"; fail "the scheduler exited with $?"; }
+    pgrep -P "$sched" >/dev/null && fail "a child outlived the scheduler"
+    grep -q "stream: stopped" "$out" || { cat "$out"; fail "the stream was not stopped with the scheduler"; }
+}
