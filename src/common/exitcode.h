@@ -24,8 +24,8 @@ typedef enum ExitCode
 	EXIT_INTERNAL = 13,			/* a bug: an invariant did not hold */
 	EXIT_CHECK_FAILED = 14,		/* drill: restored and recovered, but a check failed */
 	EXIT_INTERRUPTED = 15,		/* drill: stopped by SIGINT or SIGTERM, after cleaning up */
-	EXIT_STALE = 16,
-	EXIT_BAD_PAGES = 17,		/* backup: kept, but pages failed their data checksums */			/* check: the newest backup or WAL is older than allowed, or too few backups */
+	EXIT_STALE = 16,			/* check: the newest backup or WAL is older than allowed, or too few backups */
+	EXIT_BAD_PAGES = 17,		/* backup: kept, but pages failed their data checksums */
 	EXIT_ARCHIVE_PENDING = 18,	/* archive-push (archive_async): not archived yet, reason logged within the minute */
 	EXIT_RECOVERY_ABORT = 126	/* archive-get outside standby mode: stop recovery */
 } ExitCode;
