@@ -42,8 +42,15 @@ EOC
 }
 
 # pgbr_batches: table t, batch A (ids 1..100), then T_AB, then batch B (ids
-# 101..200); the WAL switched and archived.
+# 101..200); the WAL switched and archived. pgBackRest records a backup's
+# stop time in whole seconds and pgbkp counts a backup as ended before a
+# target only from the next second, so the batches first wait until the
+# clock has entered the next whole second: T_AB is then after any backup
+# taken before, however fast that backup was.
 pgbr_batches() {
+    local s0
+    s0=$(date +%s)
+    while [ "$(date +%s)" -le "$s0" ]; do sleep 0.1; done
     pg_sql main "create table t(id int primary key, note text)"
     pg_sql main "insert into t select g, 'A' from generate_series(1,100) g"
     sleep 0.2
