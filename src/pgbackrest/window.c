@@ -122,7 +122,12 @@ pgbr_windows(const RepoDef *def, const char *cluster, const PgbrInfo *info,
 				w->first = &info->backups[b];
 		if (w->first == NULL)
 			continue;
-		w->start = w->first->stop_time;
+		/*
+		 * pgBackRest's stop time is the server's clock, in whole seconds, read
+		 * after pg_backup_stop returned: the backup is consistent only from
+		 * the next second on, as restore counts it (cmd/pgbr_restore.c).
+		 */
+		w->start = w->first->stop_time + 1000000;
 		/* the newest segment, and the ones before it while no transaction ended in them */
 		snprintf(name, sizeof(name), "%s", a->max);
 		for (int tries = 0; tries < WINDOW_SEGMENTS_BACK && name[0] && !w->has_commit && rc == 0; tries++)

@@ -85,6 +85,7 @@ test_pgbr_backup_full_incr_info() {
         "every backup's WAL is archived"
     jq -e '.recoverable_window.start != null and .recoverable_window.end != null and
            .recoverable_window.start < .recoverable_window.end and
+           .recoverable_window.start > .backups[0].stop_time and
            (.timeline_windows | length) == 1 and .timeline_windows[0].timeline == 1 and
            .system_identifier != null and .pg_version == 150000' "$ROOT/work/info.json" >/dev/null ||
         fail "no recoverable window: $(jq -c '{recoverable_window, timeline_windows}' "$ROOT/work/info.json")"
