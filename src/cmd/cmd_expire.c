@@ -16,6 +16,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "cmd/cmd_expire.h"
+#include "cmd/pgbr.h"
 #include "common/log.h"
 #include "repo/catalog.h"
 #include "repo/retention.h"
@@ -266,11 +267,13 @@ expire_run(Repo *repo, const Config *cfg, PgbError *err)
 int
 cmd_expire(const Config *cfg, PgbError *err)
 {
-	Repo	   *repo = cmd_open_repo(cfg, err);
+	Repo	   *repo;
 	StorageLock *lock = NULL;
 	int			rc = -1;
 
-	if (repo == NULL)
+	if (pgbr_is_repo(cfg, cfg->repo_current))
+		return cmd_pgbr_expire(cfg, err);
+	if ((repo = cmd_open_repo(cfg, err)) == NULL)
 		return -1;
 	if (!cfg->dry_run && (lock = cmd_lock_backups(repo, "expire", err)) == NULL)
 		goto done;

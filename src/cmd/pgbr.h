@@ -54,4 +54,7 @@ int			cmd_pgbr_restore(const Config *cfg, const RestoreTarget *target, const Pgb
 
 int			cmd_pgbr_verify(const Config *cfg, PgbError *err);
 
+/* expire through pgBackRest, with pgbkp's retention settings mapped (pgbr_expire.c) */
+int			cmd_pgbr_expire(const Config *cfg, PgbError *err);
+
 #endif

@@ -361,12 +361,18 @@ resolve_repos(Loader *ld, PgbError *err)
 		RepoDef    *def = &cfg->repos[i];
 
 		def->position = i + 1;
-		/* retention: an explicit option, else the repository's own, else the default */
-		if ((ld->rank[option_find("retention-full") - option_table] > SRC_DEFAULT || def->retention_full == 0) &&
-			cfg->retention_full > 0)
+		/*
+		 * retention: an explicit option, else the repository's own, else the
+		 * default -- except in pgBackRest's repository, where pgBackRest's
+		 * own configuration is the default (pgbr_expire.c)
+		 */
+		bool		own_default = def->type != REPO_TYPE_PGBACKREST;
+
+		if ((ld->rank[option_find("retention-full") - option_table] > SRC_DEFAULT ||
+			 (def->retention_full == 0 && own_default)) && cfg->retention_full > 0)
 			def->retention_full = cfg->retention_full;
 		if ((ld->rank[option_find("retention-full-type") - option_table] > SRC_DEFAULT ||
-			 def->retention_full_type == NULL) && cfg->retention_full_type &&
+			 (def->retention_full_type == NULL && own_default)) && cfg->retention_full_type &&
 			(free(def->retention_full_type), def->retention_full_type = strdup(cfg->retention_full_type)) == NULL)
 			return pgb_error(err, EXIT_INTERNAL, "out of memory");
 		/* bundle size: an explicit option, else the repository's own (bundle_size), else the default */

@@ -228,7 +228,7 @@ const OptionDef option_table[] = {
 	F(expire_after_backup), 0},
 	{"retention-full", 0, OPT_INT, "2", 1, 9999, NULL, CMD_BIT(CMD_BACKUP) | CMD_BIT(CMD_EXPIRE),
 		"retention_full", "PGBKP_RETENTION_FULL", "N",
-		"full backups to keep (count), or days of full backups to keep (time)",
+		"full backups to keep (count), or days of full backups to keep (time); unset, a pgBackRest repository keeps pgBackRest's own",
 	F(retention_full), 0},
 	{"retention-full-type", 0, OPT_ENUM, "count", 0, 0, retention_types, CMD_BIT(CMD_BACKUP) | CMD_BIT(CMD_EXPIRE),
 		"retention_full_type", "PGBKP_RETENTION_FULL_TYPE", "TYPE",
