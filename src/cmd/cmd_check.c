@@ -17,6 +17,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/pgbr.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "pg/archstatus.h"
@@ -66,7 +67,8 @@ check_freshness(const Config *cfg, PgbError *err)
 				max_archive = 0,
 				now = time_now() / 1000000;
 	Freshness	f;
-	Repo	   *repo;
+	Repo	   *repo = NULL;
+	const char *name = cfg->repos[cfg->repo_current].name;
 	char		stale[600] = "",
 				fresh[600] = "",
 				age[32],
@@ -77,9 +79,14 @@ check_freshness(const Config *cfg, PgbError *err)
 	if ((cfg->max_backup_age && duration_parse(cfg->max_backup_age, "--max-backup-age", &max_backup, err) != 0) ||
 		(cfg->max_archive_age && duration_parse(cfg->max_archive_age, "--max-archive-age", &max_archive, err) != 0))
 		return -1;
-	if ((repo = cmd_open_repo(cfg, err)) == NULL)
+	if (pgbr_is_repo(cfg, cfg->repo_current))
+	{
+		if (pgbr_freshness(cfg, max_archive > 0, &f, err) != 0)
+			return -1;
+	}
+	else if ((repo = cmd_open_repo(cfg, err)) == NULL)
 		return -1;
-	if (freshness_read(repo, &f, err) != 0)
+	else if (freshness_read(repo, &f, err) != 0)
 	{
 		repo_free(repo);
 		return -1;
@@ -130,11 +137,11 @@ check_freshness(const Config *cfg, PgbError *err)
 #undef SAY
 	if (ns > 0)
 	{
-		pgb_error(err, EXIT_STALE, "stale: %s in repository %s for cluster %s", stale, repo->name, repo->cluster);
+		pgb_error(err, EXIT_STALE, "stale: %s in repository %s for cluster %s", stale, name, cfg->cluster);
 		repo_free(repo);
 		return -1;
 	}
-	printf("check ok: %s in repository %s for cluster %s\n", fresh, repo->name, repo->cluster);
+	printf("check ok: %s in repository %s for cluster %s\n", fresh, name, cfg->cluster);
 	repo_free(repo);
 	return 0;
 }
@@ -153,6 +160,8 @@ cmd_check(const Config *cfg, PgbError *err)
 		return -1;
 	if (monitoring(cfg))
 		return check_freshness(cfg, err);
+	if (pgbr_is_repo(cfg, cfg->repo_current))
+		return cmd_pgbr_check(cfg, err);
 	if ((repo = cmd_open_repo(cfg, err)) == NULL)
 		return -1;
 	conn = cmd_connect_checked(cfg, repo, &si, err);

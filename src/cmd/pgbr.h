@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "config/config.h"
+#include "repo/freshness.h"
 #include "restore/plan.h"
 
 /* True when repository i is pgBackRest's. */
@@ -53,6 +54,15 @@ int			cmd_pgbr_restore(const Config *cfg, const RestoreTarget *target, const Pgb
 							 const char *dir, bool archive_off, PgbError *err);
 
 int			cmd_pgbr_verify(const Config *cfg, PgbError *err);
+
+/* check through pgBackRest (pgbr_check.c) */
+int			cmd_pgbr_check(const Config *cfg, PgbError *err);
+
+/*
+ * The current repository's freshness for check's monitoring options, from
+ * pgBackRest's info; with archive_time, when the newest segment was stored.
+ */
+int			pgbr_freshness(const Config *cfg, bool archive_time, Freshness *f, PgbError *err);
 
 /* expire through pgBackRest, with pgbkp's retention settings mapped (pgbr_expire.c) */
 int			cmd_pgbr_expire(const Config *cfg, PgbError *err);

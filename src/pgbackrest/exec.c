@@ -80,8 +80,11 @@ build_argv(const RepoDef *def, const char *cluster, bool repo, const PgbrRun *ru
 	argv[n++] = def->pgbr_bin ? def->pgbr_bin : REPODEF_PGBR_BIN;
 	snprintf(fixed[f], sizeof(fixed[f]), "--config=%s", def->pgbr_config ? def->pgbr_config : REPODEF_PGBR_CONFIG);
 	argv[n++] = fixed[f++];
-	snprintf(fixed[f], sizeof(fixed[f]), "--stanza=%s", pgbr_stanza(def, cluster));
-	argv[n++] = fixed[f++];
+	if (!run->no_stanza)
+	{
+		snprintf(fixed[f], sizeof(fixed[f]), "--stanza=%s", pgbr_stanza(def, cluster));
+		argv[n++] = fixed[f++];
+	}
 	if (repo)
 	{
 		snprintf(fixed[f], sizeof(fixed[f]), "--repo=%d", def->pgbr_repo > 0 ? def->pgbr_repo : 1);

@@ -34,6 +34,7 @@ typedef struct PgbrRun
 	void		(*on_line) (void *arg, const char *line, int len);	/* relays instead of logging */
 	void	   *on_line_arg;
 	const char *console_level;	/* pgBackRest's console log (stdout) at this level; NULL: off */
+	bool		no_stanza;		/* a command without a stanza (repo-ls) */
 	int			status;			/* exit status; 128 + N when killed by signal N */
 	char	   *out;			/* stdout, NUL-terminated (malloc'd) */
 	size_t		out_len;

@@ -45,3 +45,29 @@ test_pgbr_expire_keeps_two_fulls() {
     assert_output_contains "repo1-retention-full-type=time"
     assert_output_contains "expire: nothing to remove; 2 backups (2 full)"
 }
+
+# check through pgBackRest: healthy, exit 0 naming the archived segment;
+# with archiving broken (archive_command still pgBackRest's, failing), exit
+# 12 after --archive-timeout. The monitoring form reads pgBackRest's info and
+# the stored segment's time.
+test_pgbr_check_healthy_and_broken() {
+    pgbr_fixture
+    run pgbkp check
+    assert_rc 0 "check of a healthy pgBackRest setup"
+    assert_output_matches "check ok: WAL file [0-9A-F]{24} archived to repository pgbr \(pgBackRest stanza $CLUSTER, repo 1"
+    expect_rc 16 pgbkp check --max-backup-age 1h
+    expect_rc 0 pgbkp backup --type full
+    run pgbkp check --max-backup-age 1h --max-archive-age 1h --min-backups 1
+    assert_rc 0 "monitoring check"
+    assert_output_matches "check ok: newest backup [0-9]{8}-[0-9]{6}F [^,]* old \(limit [^)]*\), newest WAL [0-9A-F]{24} archived [^,]* ago \(limit [^)]*\), 1 backup \(at least 1\) in repository pgbr"
+    run pgbkp check --min-backups 2
+    assert_rc 16 "monitoring check with too few backups"
+    assert_output_contains "1 backup, fewer than 2"
+    # break archiving: pgBackRest's archive-push behind a test that fails
+    pg_sql main "alter system set archive_command = 'test ! -f $ROOT/work/broken && pgbackrest --config=$ROOT/pgbr/pgbackrest.conf --stanza=$CLUSTER archive-push %p'"
+    as_pg touch "$ROOT/work/broken"
+    pg_sql main "select pg_reload_conf()" >/dev/null
+    run pgbkp --archive-timeout 3 check
+    assert_rc 12 "check with archiving broken"
+    assert_output_matches "pgBackRest check failed \[082\]"
+}

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "pgbackrest/archtime.h"
 #include "pgbackrest/exec.h"
 #include "pgbackrest/info.h"
 #include "pgbackrest/window.h"
@@ -152,6 +153,32 @@ START_TEST(test_exec)
 }
 END_TEST
 
+/* repo-ls's JSON: the newest file of the segment; a command without a stanza */
+START_TEST(test_archive_time)
+{
+	const char *ls = "{\".\":{\"type\":\"path\"},"
+		"\"000000010000000000000006-0123456789abcdef0123456789abcdef01234567.gz\":"
+		"{\"type\":\"file\",\"size\":1234,\"time\":1795642738},"
+		"\"000000010000000000000006.partial-aa.gz\":{\"type\":\"file\",\"size\":5,\"time\":1795642700},"
+		"\"000000010000000000000007-bb.gz\":{\"type\":\"file\",\"size\":5,\"time\":1795649999}}";
+	int64_t		t = -1;
+	PgbError	err = {0};
+	RepoDef		def = {.pgbr_config = "/etc/pgbackrest/pgbackrest.conf", .pgbr_repo = 1};
+	PgbrRun		run = {.command = "repo-ls", .no_stanza = true, .params = {"archive/pg-meta/15-1"}};
+	char		line[512];
+
+	ck_assert_int_eq(pgbr_ls_time(ls, "000000010000000000000006", &t, &err), 0);
+	ck_assert_int_eq(t, 1795642738);
+	ck_assert_int_eq(pgbr_ls_time(ls, "000000010000000000000008", &t, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_NOT_FOUND);
+	ck_assert_int_eq(pgbr_ls_time("[1]", "000000010000000000000006", &t, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	pgbr_command_line(&def, "pg-meta", true, &run, line, sizeof(line));
+	ck_assert_ptr_null(strstr(line, "--stanza"));
+	ck_assert_msg(strstr(line, " --repo=1 ") && strstr(line, "repo-ls archive/pg-meta/15-1"), "%s", line);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -160,6 +187,7 @@ main(void)
 
 	tcase_add_test(tc, test_info_parse);
 	tcase_add_test(tc, test_exec);
+	tcase_add_test(tc, test_archive_time);
 	suite_add_tcase(s, tc);
 	return harness_run(s);
 }
