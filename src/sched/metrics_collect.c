@@ -79,6 +79,22 @@ backup_row(const Catalog *cat, const WalList *wal, const Manifest *m, MetricsRep
 	b->error = !w.wal_complete || chain_check(cat, m, &err) != 0;
 }
 
+void
+metrics_note_backup(MetricsSnapshot *s, const char *type, TimestampUs start, TimestampUs stop, uint64_t size,
+					uint64_t stored)
+{
+	s->repo_size_bytes += stored;
+	for (int t = 0; t < 3; t++)
+		if (strcmp(type, backup_types[t]) == 0)
+		{
+			s->backups[t].present = 1;
+			s->backups[t].last_end = (double) stop / 1e6;
+			s->backups[t].last_duration = (double) (stop - start) / 1e6;
+			s->backups[t].last_size = size;
+			s->backups[t].last_stored = stored;
+		}
+}
+
 /* The pgbkp_* values without a repository label, from the first repository. */
 static void
 first_repository(const Catalog *cat, const WalList *wal, MetricsSnapshot *s)
@@ -91,16 +107,7 @@ first_repository(const Catalog *cat, const WalList *wal, MetricsSnapshot *s)
 	{
 		const Manifest *m = &cat->backups[i];
 
-		s->repo_size_bytes += m->repo_size;
-		for (int t = 0; t < 3; t++)
-			if (strcmp(m->type, backup_types[t]) == 0)
-			{
-				s->backups[t].present = 1;
-				s->backups[t].last_end = (double) m->stop_time / 1e6;
-				s->backups[t].last_duration = (double) (m->stop_time - m->start_time) / 1e6;
-				s->backups[t].last_size = m->size;
-				s->backups[t].last_stored = m->repo_size;
-			}
+		metrics_note_backup(s, m->type, m->start_time, m->stop_time, m->size, m->repo_size);
 	}
 	if (plan_cluster_window(cat, wal, &a, &b))
 	{
@@ -124,6 +131,11 @@ collect_one(const Config *cfg, int index, MetricsRepo *r, MetricsSnapshot *s)
 	r->key = def->position > 0 ? def->position : index + 1;
 	r->encrypted = def->encrypted;
 	r->locked = -1;
+	if (def->type == REPO_TYPE_PGBACKREST)
+	{
+		metrics_collect_pgbr(cfg, index, r, s);
+		return;
+	}
 	if ((repo = repo_open(def, cfg->cluster, &err)) == NULL)
 	{
 		r->status = status_of_error(err.code);

@@ -22,6 +22,21 @@
  */
 void		metrics_collect_repositories(const Config *cfg, MetricsSnapshot *s);
 
+/*
+ * One backup of the first repository, oldest first: counted in the
+ * repository's size and, being the newest of its type so far, in
+ * s->backups[] (for the collectors).
+ */
+void		metrics_note_backup(MetricsSnapshot *s, const char *type, TimestampUs start, TimestampUs stop,
+								uint64_t size, uint64_t stored);
+
+/*
+ * Fill r for cfg's repository index, which is pgBackRest's
+ * (metrics_collect_pgbr.c); with index 0 also the values without a
+ * repository label.  r's name, key and locked are set by the caller.
+ */
+void		metrics_collect_pgbr(const Config *cfg, int index, MetricsRepo *r, MetricsSnapshot *s);
+
 /* The archiver's counters and the time of the newest archived WAL, from pg_stat_archiver. */
 int			metrics_collect_archiver(DbConn *conn, MetricsSnapshot *s, PgbError *err);
 

@@ -71,3 +71,51 @@ test_pgbr_check_healthy_and_broken() {
     assert_rc 12 "check with archiving broken"
     assert_output_matches "pgBackRest check failed \[082\]"
 }
+
+# pgbkp metrics over a pgBackRest repository: the pgbkp_* and the
+# pgbackrest_exporter families from pgBackRest's info, one scrape.
+test_pgbr_metrics_scrape() {
+    pgbr_fixture
+    pg_sql main "create table t as select g from generate_series(1, 1000) g"
+    expect_rc 0 pgbkp backup --type full
+    pg_sql main "insert into t values (0)"
+    pg_switch_and_wait main >/dev/null
+    info_json >"$ROOT/work/info.json"
+    local label size now
+    label=$(jq -r '.backups[0].label' "$ROOT/work/info.json")
+    size=$(jq -r '.backups[0].size' "$ROOT/work/info.json")
+    metrics_scrape_once '^pgbkp_up{.*} 1$' >"$ROOT/work/scrape.txt"
+    grep -v '^#' "$ROOT/work/scrape.txt" | grep -E '^(pgbkp_(rep|rec|backup)|pgbackrest_)' | head -n 40
+    run promtool check metrics <"$ROOT/work/scrape.txt"
+    assert_rc 0 "promtool check metrics"
+    local S="stanza=\"$CLUSTER\"" N="cluster=\"$CLUSTER\",node=\"$(hostname)\""
+    has() { grep -qxF -- "$1" "$ROOT/work/scrape.txt" || fail "no line: $1"; }
+    # value SERIES: the sample's value
+    value() { awk -v k="$1" 'index($0, k " ") == 1 { print substr($0, length(k) + 2) }' "$ROOT/work/scrape.txt"; }
+    has "pgbkp_repository_status{$N,repo=\"pgbr\",repo_key=\"1\"} 0"
+    has "pgbkp_repository_backups{$N,repo=\"pgbr\",repo_key=\"1\"} 1"
+    has "pgbkp_repository_backup_lock{$N,repo=\"pgbr\",repo_key=\"1\"} 0"
+    has "pgbkp_backups{$N} 1"
+    has "pgbackrest_repo_status{cipher=\"none\",repo_key=\"1\",$S} 0"
+    has "pgbackrest_stanza_status{$S} 0"
+    has "pgbackrest_exporter_status{$S} 1"
+    has "pgbackrest_wal_archive_status{database_id=\"1\",pg_version=\"15\",repo_key=\"1\",$S,wal_max=\"\",wal_min=\"\"} 1"
+    grep -q "^pgbackrest_backup_info{backrest_ver=\"2\.[0-9]*\",backup_name=\"$label\",backup_type=\"full\",.*} 1$" "$ROOT/work/scrape.txt" ||
+        fail "no pgbackrest_backup_info of $label"
+    has "pgbackrest_backup_size_bytes{backup_name=\"$label\",backup_type=\"full\",block_incr=\"n\",database_id=\"1\",repo_key=\"1\",$S} $size"
+    has "pgbackrest_backup_error_status{backup_name=\"$label\",backup_type=\"full\",block_incr=\"n\",database_id=\"1\",repo_key=\"1\",$S} 0"
+    now=$(date +%s)
+    local t
+    for t in "pgbkp_backup_last_success_timestamp_seconds{$N,type=\"full\"}" \
+             "pgbkp_repository_wal_last_archived_timestamp_seconds{$N,repo=\"pgbr\",repo_key=\"1\"}" \
+             "pgbkp_recoverable_window_end_timestamp_seconds{$N}"; do
+        local v
+        v=$(value "$t")
+        [ -n "$v" ] && [ "${v%%.*}" -gt $((now - 3600)) ] && [ "${v%%.*}" -le "$now" ] || fail "$t is '$v', not a time of the last hour"
+    done
+    local a b
+    a=$(value "pgbkp_recoverable_window_start_timestamp_seconds{$N}")
+    b=$(value "pgbkp_recoverable_window_end_timestamp_seconds{$N}")
+    awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > 0 && a < b) }' || fail "window start $a is not before its end $b"
+    [ "$(value "pgbkp_repository_wal_segments{$N,repo=\"pgbr\",repo_key=\"1\"}")" -ge 2 ] || fail "fewer than 2 WAL segments counted"
+}
