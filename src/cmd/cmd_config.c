@@ -226,14 +226,15 @@ print_text(const Config *cfg)
 int
 cmd_config(const Config *cfg, PgbError *err)
 {
-	if (cfg->render)
+	if (cfg->render || cfg->render_pgbackrest)
 	{
 		struct stat st;
 
 		/* secrets: a file it is redirected into becomes private first */
 		if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && fchmod(STDOUT_FILENO, 0600) != 0)
 			return pgb_error_errno(err, EXIT_IO, errno, "could not make the output file private (mode 0600)");
-		return config_render_member(cfg, stdout, err);
+		return cfg->render_pgbackrest ? config_render_pgbackrest(cfg, stdout, err) :
+			config_render_member(cfg, stdout, err);
 	}
 	if (cfg->output && strcmp(cfg->output, "json") == 0)
 	{

@@ -171,20 +171,7 @@ repo_status(const Config *cfg, int i, bool json, json_object *array, PgbError *e
 						  newest ? newest->stop_time : 0, newest ? newest->repo_size : 0, cat.count);
 		valid = plan_cluster_window(&cat, &wal, &start, &end);
 		cmd_status_window(json, o, valid, start, end);
-		if (json)
-		{
-			json_object *j = json_object_new_array();
-
-			for (int k = 0; k < njobs; k++)
-				json_object_array_add(j, cmd_job_json(&jobs[k]));
-			json_object_object_add(o, "jobs", j);
-		}
-		else if (njobs > 0)
-		{
-			printf("  recent jobs:\n");
-			for (int k = 0; k < njobs; k++)
-				cmd_job_text(&jobs[k]);
-		}
+		cmd_jobs_show(jobs, njobs, json ? o : NULL);
 		rc = 0;
 	}
 	else

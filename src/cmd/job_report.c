@@ -41,6 +41,25 @@ cmd_job_text(const JobRecord *r)
 	printf(")%s%s\n", r->message[0] ? ": " : "", r->message);
 }
 
+void
+cmd_jobs_show(const JobRecord *jobs, int n, json_object *o)
+{
+	if (o)
+	{
+		json_object *j = json_object_new_array();
+
+		for (int k = 0; k < n; k++)
+			json_object_array_add(j, cmd_job_json(&jobs[k]));
+		json_object_object_add(o, "jobs", j);
+	}
+	else if (n > 0)
+	{
+		printf("  recent jobs:\n");
+		for (int k = 0; k < n; k++)
+			cmd_job_text(&jobs[k]);
+	}
+}
+
 json_object *
 cmd_json_time(int64_t t)
 {

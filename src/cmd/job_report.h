@@ -14,6 +14,9 @@ struct json_object *cmd_job_json(const struct JobRecord *r);
 /* The record as one indented line on stdout. */
 void		cmd_job_text(const struct JobRecord *r);
 
+/* The recent jobs: o's "jobs" array (o not NULL), or printed under "  recent jobs:" (when there are any). */
+void		cmd_jobs_show(const struct JobRecord *jobs, int n, struct json_object *o);
+
 /* A time (ISO 8601, UTC) and an LSN as info's JSON shows them. */
 struct json_object *cmd_json_time(int64_t t);
 struct json_object *cmd_json_lsn(uint64_t lsn);

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "repo/catalog.h"
 #include "repo/keyring.h"
+#include "repo/statedir.h"
 
 void
 cmd_warn_passphrase(const Config *cfg, int index)
@@ -62,6 +63,17 @@ cmd_open_repo_at(const Config *cfg, int index, PgbError *err)
 	if (repo != NULL && repo->encrypted)
 		cmd_warn_passphrase(cfg, index);
 	return repo;
+}
+
+Repo *
+cmd_open_history_at(const Config *cfg, int index, PgbError *err)
+{
+	if (index >= cfg->nrepos || cfg->repos[index].type != REPO_TYPE_PGBACKREST)
+		return cmd_open_repo_at(cfg, index, err);
+	for (int j = 0; j < index; j++)
+		if (cfg->repos[j].type == REPO_TYPE_PGBACKREST)
+			return NULL;		/* the state directory's history is repository j's */
+	return statedir_open(cfg->state_path, cfg->cluster, err);
 }
 
 Repo *

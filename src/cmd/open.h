@@ -16,6 +16,14 @@ Repo	   *cmd_open_repo(const Config *cfg, PgbError *err);
 Repo	   *cmd_open_repo_at(const Config *cfg, int index, PgbError *err);
 
 /*
+ * Where repository index keeps its job history: the repository itself, or
+ * for a pgBackRest repository pgbkp's state directory (state_path), which
+ * every pgBackRest repository of the configuration shares: NULL with no
+ * error set for any but the first of them.
+ */
+Repo	   *cmd_open_history_at(const Config *cfg, int index, PgbError *err);
+
+/*
  * The spool's base directory: spool_path, else spool/ beside the data
  * directory data_dir (NULL: the working directory, which is the data
  * directory of archive_command and restore_command).

@@ -16,8 +16,30 @@
 #include "pgbackrest/exec.h"
 #include "pgbackrest/info.h"
 #include "pgbackrest/window.h"
+#include "repo/history.h"
+#include "repo/statedir.h"
 
 #define PGBR_WINDOWS PGBR_DB_MAX
+#define PGBR_JOBS 10
+
+/*
+ * The recent jobs, from pgbkp's state directory (pgBackRest's repository
+ * holds none of pgbkp's): added to o as "jobs" (JSON), or printed.
+ */
+static void
+show_jobs(const Config *cfg, json_object *o)
+{
+	PgbError	e = {0};
+	Repo	   *st = statedir_open(cfg->state_path, cfg->cluster, &e);
+	JobRecord  *jobs = NULL;
+	int			njobs = 0;
+
+	if (st == NULL || history_list(st, PGBR_JOBS, &jobs, &njobs, &e) != 0)
+		log_warn("the job history in the state directory %s cannot be read: %s", cfg->state_path, e.msg);
+	cmd_jobs_show(jobs, njobs, o);
+	history_free(jobs);
+	repo_free(st);
+}
 
 static TimeLineID
 wal_timeline(const char *name)
@@ -225,9 +247,17 @@ cmd_pgbr_info_one(const Config *cfg, int i, json_object *array, PgbError *err)
 	if (load(cfg, i, &info, w, &nw, err) != 0)
 		return -1;
 	if (json)
-		json_object_array_add(array, info_json(cfg, i, &info, w, nw));
+	{
+		json_object *o = info_json(cfg, i, &info, w, nw);
+
+		show_jobs(cfg, o);
+		json_object_array_add(array, o);
+	}
 	else
+	{
 		print_text(cfg, i, &info, w, nw);
+		show_jobs(cfg, NULL);
+	}
 	pgbr_info_free(&info);
 	return 0;
 }
@@ -258,8 +288,7 @@ cmd_pgbr_status_one(const Config *cfg, int i, bool json, json_object *array, Pgb
 			if (w[k].has_commit)
 				win = &w[k];
 		cmd_status_window(json, o, win != NULL, win ? win->start : 0, win ? win->last_commit : 0);
-		if (json)
-			json_object_object_add(o, "jobs", json_object_new_array());
+		show_jobs(cfg, json ? o : NULL);
 		pgbr_info_free(&info);
 		rc = 0;
 	}

@@ -174,6 +174,7 @@ typedef struct Config
 	int			min_backups;	/* check: 0 = not checked */
 	char	   *output;			/* info: text (default) | json */
 	bool		render;			/* config --render */
+	bool		render_pgbackrest;	/* config --render-pgbackrest */
 	bool		user_crontab;	/* cron --user-crontab */
 	/* where each option's value came from ("default", "--name", "PGBKP_X", "FILE:LINE (key)"), by option index */
 	char	   *source[CONFIG_OPTION_MAX];
@@ -195,6 +196,7 @@ typedef struct Config
 	char	   *metrics_address;
 	int			metrics_interval;	/* seconds between reads of the repositories */
 	int			history_keep;
+	char	   *state_path;		/* pgbkp's state directory (a pgBackRest repository's job history) */
 	int			argc;			/* the command line, for the scheduler's reload and children */
 	char	  **argv;
 

@@ -456,6 +456,12 @@ const OptionDef option_table[] = {
 		"history_keep", "PGBKP_HISTORY_KEEP", "N",
 		"job history records kept in the repository",
 	F(history_keep), 0},
+	{"state-path", 0, OPT_STRING, PGBKP_STATE_PATH_DEFAULT, 0, 0, NULL,
+		CMD_BIT(CMD_SCHEDULE) | CMD_BIT(CMD_INFO) | CMD_BIT(CMD_STATUS),
+		"state_path", "PGBKP_STATE_PATH", "DIR",
+		"pgbkp's state directory: the job history of a pgBackRest repository, which pgbkp never writes, "
+		"is kept under DIR/CLUSTER/history/",
+	F(state_path), 0},
 
 	/* info */
 	{"output", 0, OPT_ENUM, "text", 0, 0, output_formats, CMD_BIT(CMD_INFO) | CMD_BIT(CMD_STATUS) | CMD_BIT(CMD_CONFIG) | RESTORE | DRILL | PITR,
@@ -470,6 +476,11 @@ const OptionDef option_table[] = {
 		NULL, NULL, NULL,
 		"print a self-contained configuration file for this member (--instance) with only its cluster's settings and secrets",
 	F(render), 0},
+	{"render-pgbackrest", 0, OPT_FLAG, NULL, 0, 0, NULL, CMD_BIT(CMD_CONFIG),
+		NULL, NULL, NULL,
+		"print the pgbackrest.conf Pigsty's template renders for the cluster from the inventory "
+		"(/etc/pgbackrest/pgbackrest.conf)",
+	F(render_pgbackrest), 0},
 };
 
 const int	option_count = sizeof(option_table) / sizeof(option_table[0]);

@@ -20,6 +20,7 @@
 
 /* The default YAML file, read only if it exists and no other file is named. */
 #define CONFIG_DEFAULT_FILE "/etc/pgbkp/pgbkp.yml"
+#define PGBKP_STATE_PATH_DEFAULT "/var/lib/pgbkp"
 
 typedef enum CommandId
 {

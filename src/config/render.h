@@ -15,4 +15,11 @@
  */
 int			config_render_member(const Config *cfg, FILE *out, PgbError *err);
 
+/*
+ * Write the pgbackrest.conf Pigsty's template renders for cfg's cluster
+ * from the same inventory (render_pgbr.c).  EXIT_CONFIG without a
+ * pgbackrest_repo repository; EXIT_IO when out cannot be written.
+ */
+int			config_render_pgbackrest(const Config *cfg, FILE *out, PgbError *err);
+
 #endif

@@ -220,6 +220,23 @@ set_always_on(RepoDef *def, const RepoDefKey *k, const char *value, const char *
 					   "\"n\" is not honoured", err);
 }
 
+/* Append "key=value\n" to def->entry_lines (at most REPODEF_LINES_MAX bytes in all). */
+static int
+keep_line(RepoDef *def, const char *key, const char *value, PgbError *err)
+{
+	size_t		used = def->entry_lines ? strlen(def->entry_lines) : 0;
+	size_t		add = strlen(key) + strlen(value) + 2;
+	char	   *grown;
+
+	if (used + add + 1 > REPODEF_LINES_MAX)
+		return pgb_error(err, EXIT_CONFIG, "pgbackrest_repo.%s has too many or too long keys", def->name);
+	if ((grown = realloc(def->entry_lines, used + add + 1)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	snprintf(grown + used, add + 1, "%s=%s\n", key, value);
+	def->entry_lines = grown;
+	return 0;
+}
+
 int
 repodef_set(RepoDef *def, const char *key, const char *value, const char *where, PgbError *err)
 {
@@ -228,6 +245,8 @@ repodef_set(RepoDef *def, const char *key, const char *value, const char *where,
 	char		range[64];
 	int			b;
 
+	if (keep_line(def, key, value, err) != 0)
+		return -1;
 	if (k == NULL)
 	{
 		if (strncmp(key, "s3_", 3) == 0 || strncmp(key, "storage_", 8) == 0 || strncmp(key, "cipher_", 7) == 0)
@@ -420,6 +439,9 @@ repodef_free(RepoDef *def)
 	}
 	free(def->s3_key_secret_where);
 	free(def->cipher_pass_where);
+	if (def->entry_lines)
+		memset(def->entry_lines, 0, strlen(def->entry_lines));
+	free(def->entry_lines);
 	for (int i = 0; i < def->nwarnings; i++)
 		free(def->warnings[i]);
 	memset(def, 0, sizeof(*def));

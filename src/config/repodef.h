@@ -28,6 +28,7 @@
 #include "common/error.h"
 
 #define REPODEF_NAME_MAX 32
+#define REPODEF_LINES_MAX 16384
 
 typedef enum RepoType
 {
@@ -76,6 +77,11 @@ typedef struct RepoDef
 	char	   *pgbr_stanza;
 	int			pgbr_repo;
 	char	   *pgbr_bin;
+	/*
+	 * every key of the entry as written, "KEY=VALUE\n" in order (secrets
+	 * included, wiped when freed): config --render-pgbackrest's repo1-* lines
+	 */
+	char	   *entry_lines;
 	/* what the entry said that pgbkp does not do as asked: one line each, for warnings */
 	int			nwarnings;
 	char	   *warnings[8];

@@ -75,7 +75,7 @@ load_jobs(Scheduler *s, bool startup, PgbError *err)
 	if (startup && s->cfg->schedule_grace > 0)
 	{
 		PgbError	herr = {0};
-		Repo	   *repo = s->hooks->open_repo(s->cfg, 0, &herr);
+		Repo	   *repo = s->hooks->open_history(s->cfg, 0, &herr);
 
 		if (repo == NULL || history_list(repo, CATCHUP_HISTORY, &recs, &nrecs, &herr) != 0)
 			log_warn("cannot read the job history (%s): missed runs are not made up", herr.msg);

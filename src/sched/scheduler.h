@@ -20,7 +20,8 @@
  *    recorded as aborted; then the scheduler returns 0.  SIGHUP: the
  *    configuration is read again; on error the old one stays and the error
  *    is logged.
- *  - Every run is recorded in the job history of each repository, and the
+ *  - Every run is recorded in the job history of each repository (of a
+ *    pgBackRest repository: in pgbkp's state directory), and the
  *    metrics endpoint (--metrics-port) serves the state.
  *
  * A daemon's report is its log: what happens to jobs is logged here, and
@@ -47,8 +48,17 @@ typedef struct SchedulerHooks
 	 * -1 with err when it cannot be told.
 	 */
 	int			(*member_role) (const Config *cfg, char *note, size_t len, PgbError *err);
-	/* Repository index (configured order) of cfg, opened. */
-	Repo	   *(*open_repo) (const Config *cfg, int index, PgbError *err);
+	/*
+	 * The job history of repository index (configured order) of cfg,
+	 * opened; NULL without an error set when it is an earlier one's.
+	 */
+	Repo	   *(*open_history) (const Config *cfg, int index, PgbError *err);
+	/*
+	 * The backup a run that started at start made in the first repository:
+	 * its label and stored bytes; false when there is none.
+	 */
+	bool		(*backup_of_run) (const Config *cfg, TimestampUs start, char *label, size_t len,
+								  uint64_t *bytes);
 	/*
 	 * Refill s's repositories, role and archiver counters (not its jobs)
 	 * and set its time.  probe_role: ask again whether this member is the

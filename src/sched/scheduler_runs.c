@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "repo/catalog.h"
 #include "repo/history.h"
 #include "sched/scheduler_int.h"
 
@@ -51,8 +50,10 @@ record(Scheduler *s, const JobRecord *rec)
 	for (int i = 0; i < s->cfg->nrepos; i++)
 	{
 		PgbError	err = {0};
-		Repo	   *repo = s->hooks->open_repo(s->cfg, i, &err);
+		Repo	   *repo = s->hooks->open_history(s->cfg, i, &err);
 
+		if (repo == NULL && err.code == 0)
+			continue;			/* recorded with an earlier repository's */
 		if (repo == NULL || history_append(repo, rec, &err) != 0 ||
 			(prune && history_prune(repo, s->cfg->history_keep, &err) < 0))
 			log_warn("job %s: could not record the run in repository \"%s\": %s", rec->job,
@@ -78,23 +79,7 @@ record_run(Scheduler *s, RunState *r, const char *outcome, int code, TimestampUs
 	rec.exit_code = code;
 	snprintf(rec.message, sizeof(rec.message), "%s", message ? message : "");
 	if (strcmp(r->job.def.command, "backup") == 0 && strcmp(outcome, "ok") == 0)
-	{
-		/* the backup this run made: the newest one, started after the run */
-		PgbError	err = {0};
-		Repo	   *repo = s->hooks->open_repo(s->cfg, 0, &err);
-		Catalog		cat = {0};
-
-		if (repo && catalog_load(repo, &cat, &err) == 0 && cat.count > 0 &&
-			cat.backups[cat.count - 1].start_time >= start - 2000000)
-		{
-			const Manifest *m = &cat.backups[cat.count - 1];
-
-			rec.bytes = m->repo_size;
-			snprintf(rec.label, sizeof(rec.label), "%.31s", m->label);
-		}
-		catalog_free(&cat);
-		repo_free(repo);
-	}
+		s->hooks->backup_of_run(s->cfg, start, rec.label, sizeof(rec.label), &rec.bytes);
 	record(s, &rec);
 	if (strcmp(outcome, "skipped") == 0)
 	{

@@ -119,3 +119,174 @@ test_pgbr_metrics_scrape() {
     awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > 0 && a < b) }' || fail "window start $a is not before its end $b"
     [ "$(value "pgbkp_repository_wal_segments{$N,repo=\"pgbr\",repo_key=\"1\"}")" -ge 2 ] || fail "fewer than 2 WAL segments counted"
 }
+
+# The scheduler runs a backup job through pgBackRest and keeps the job's
+# record in pgbkp's state directory, never in pgBackRest's repository. The
+# run is made deterministically at start-up: the job's daily due time lies
+# within schedule_grace and the history has no run of it.
+test_pgbr_schedule_job_history() {
+    pgbr_fixture
+    local cfg=$ROOT/pgbr/sched.yml
+    as_pg tee "$cfg" >/dev/null <<EOF2
+pgbkp:
+  cluster: $CLUSTER
+  pg_host: $SOCK
+  pg_port: ${PG_PORT[main]}
+  pg_data: ${PG_DATA[main]}
+  state_path: $ROOT/state
+  metrics_port: 0
+  schedule_grace: 1440
+  repositories:
+    - {name: pgbr, type: pgbackrest, config: $ROOT/pgbr/pgbackrest.conf, repo: 1}
+  schedule:
+    - {cron: "0 0 * * *", command: backup, type: full, name: backup-full}
+EOF2
+    local log=$ROOT/log/schedule.log pid i
+    ( cd "$ROOT" && exec setsid setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
+        env LANG=C.UTF-8 TZ=UTC "$INST/bin/pgbkp" --config "$cfg" schedule ) >"$log" 2>&1 </dev/null &
+    pid=$!
+    BG_PIDS+=("$pid")
+    # a limit for a hung run, not a speed assumption
+    for ((i = 0; i < 900; i++)); do
+        grep -Eq 'job backup-full: (ok|failed)' "$log" && break
+        kill -0 "$pid" 2>/dev/null || { cat "$log"; fail "the scheduler exited"; }
+        sleep 0.2
+    done
+    kill -TERM "$pid"
+    wait "$pid" || true
+    cat "$log"
+    grep -q 'job backup-full: ok' "$log" || fail "the scheduled backup did not succeed"
+    ! grep -q 'could not record the run' "$log" || fail "the run was not recorded"
+    local label
+    label=$(pgbkp_raw --config "$cfg" info --output json | jq -r '.backups[-1].label')
+    # the record: in the state directory, none in pgBackRest's repository
+    ls "$ROOT/state/$CLUSTER/history/"*-backup-full.json >/dev/null || fail "no job record under $ROOT/state/$CLUSTER/history"
+    [ -z "$(find "$ROOT/pgbr/repo" -name history)" ] || fail "pgbkp wrote into pgBackRest's repository"
+    run pgbkp_raw --config "$cfg" status --output json
+    assert_rc 0 "status"
+    jq -e --arg l "$label" '.repositories[0].jobs[0] | .job == "backup-full" and
+        .outcome == "ok" and .label == $l and .bytes > 0' "$RUN_OUT" >/dev/null ||
+        fail "status does not show the scheduled backup $label: $(jq -c '.repositories[0].jobs' "$RUN_OUT")"
+    run pgbkp_raw --config "$cfg" info
+    assert_rc 0 "info"
+    assert_output_contains "recent jobs:"
+    assert_output_contains "backup-full"
+}
+
+# pgbkp config --render-pgbackrest: the pgbackrest.conf Pigsty's template
+# renders from an inventory in Pigsty's shape (two clusters, the minio
+# method with a per-cluster passphrase through ${pg_cluster}). No server.
+test_pgbr_render_pgbackrest_conf() {
+    local inv=$ROOT/work/pigsty.yml cpu small restore
+    cat >"$inv" <<'EOF2'
+all:
+  children:
+    pg-meta:
+      hosts: {10.10.10.10: {pg_seq: 1, pg_role: primary}}
+      vars: {pg_cluster: pg-meta}
+    pg-test:
+      hosts:
+        10.10.10.11: {pg_seq: 1, pg_role: primary}
+        10.10.10.12: {pg_seq: 2, pg_role: replica}
+      vars:
+        pg_cluster: pg-test
+        pg_port: 5433
+        pgbackrest_method: minio
+  vars:
+    pgbackrest_repo:
+      local:
+        path: /pg/backup
+        retention_full_type: count
+        retention_full: 2
+      minio:
+        type: s3
+        s3_endpoint: sss.pigsty
+        s3_region: us-east-1
+        s3_bucket: pgsql
+        s3_key: pgbackrest
+        s3_key_secret: S3User.Backup
+        s3_uri_style: path
+        path: /pgbackrest
+        storage_port: 9000
+        storage_ca_file: /etc/pki/ca.crt
+        block: y
+        bundle: y
+        bundle_limit: 20MiB
+        bundle_size: 128MiB
+        cipher_type: aes-256-cbc
+        cipher_pass: 'pgBR.${pg_cluster}'
+        retention_full_type: time
+        retention_full: 14
+EOF2
+    chmod 644 "$inv"
+    cpu=$(nproc)
+    small=$(( (cpu + 3) / 4 )); [ "$small" -lt 2 ] && small=2; [ "$small" -gt 4 ] && small=4
+    restore=$(( cpu < 8 ? cpu : 8 ))
+    cat >"$ROOT/work/want.conf" <<EOF2
+[pg-test]
+pg1-path=/pg/data
+pg1-port=5433
+
+[global]
+archive-async=y
+archive-push-queue-max=4GiB
+annotation=pg_cluster=pg-test
+expire-auto=y
+start-fast=y
+compress-type=zst
+spool-path=/pg/spool
+log-path=/pg/log/pgbackrest
+log-level-file=info
+log-level-console=info
+repo1-type=s3
+repo1-s3-endpoint=sss.pigsty
+repo1-s3-region=us-east-1
+repo1-s3-bucket=pgsql
+repo1-s3-key=pgbackrest
+repo1-s3-key-secret=S3User.Backup
+repo1-s3-uri-style=path
+repo1-path=/pgbackrest
+repo1-storage-port=9000
+repo1-storage-ca-file=/etc/pki/ca.crt
+repo1-block=y
+repo1-bundle=y
+repo1-bundle-limit=20MiB
+repo1-bundle-size=128MiB
+repo1-cipher-type=aes-256-cbc
+repo1-cipher-pass=pgBR.pg-test
+repo1-retention-full-type=time
+repo1-retention-full=14
+delta=y
+
+[global:backup]
+process-max=$small
+
+[global:restore]
+process-max=$restore
+
+[global:archive-get]
+process-max=$small
+
+[global:archive-push]
+process-max=$small
+EOF2
+    # secrets: a file it is redirected into becomes private, as with --render
+    local out=$ROOT/work/pgbackrest.conf
+    as_pg sh -c "exec '$INST/bin/pgbkp' --config '$inv' --cluster pg-test config --render-pgbackrest > '$out'" ||
+        fail "config --render-pgbackrest failed"
+    assert_eq 600 "$(stat -c %a "$out")" "mode of the rendered pgbackrest.conf"
+    diff -u "$ROOT/work/want.conf" "$out" || fail "the rendered pgbackrest.conf differs from Pigsty's"
+    # the local method: the role default entry, and this cluster's section only
+    sed -i 's/pgbackrest_method: minio/pgbackrest_method: local/' "$inv"
+    as_pg sh -c "exec '$INST/bin/pgbkp' --config '$inv' --cluster pg-test config --render-pgbackrest > '$out'" ||
+        fail "config --render-pgbackrest (local) failed"
+    grep -A3 '^log-level-console=info$' "$out" | tail -n 3 | diff - <(printf '%s\n' repo1-path=/pg/backup \
+        repo1-retention-full-type=count repo1-retention-full=2) || fail "local repository lines differ"
+    ! grep -q 'pg-meta\|s3' "$out" || fail "another cluster's or repository's lines rendered"
+    # not an inventory with a Pigsty repository: refused
+    printf 'pgbkp:\n  cluster: x\n  repo_path: /tmp/x\n' >"$ROOT/work/plain.yml"
+    chmod 644 "$ROOT/work/plain.yml"
+    run as_pg sh -c "exec '$INST/bin/pgbkp' --config '$ROOT/work/plain.yml' config --render-pgbackrest > '$out'"
+    assert_rc 3 "config --render-pgbackrest without a Pigsty repository"
+    assert_output_contains "no Pigsty repository to render"
+}
