@@ -337,6 +337,39 @@ drop_pgbackrest_repos(Config *cfg, PgbError *err)
  * The repositories of this run (see repodef.h): --repo-path wins over the
  * configured list unless it is only pg_fs_backup; --repo keeps one.
  */
+/*
+ * engine: pgbackrest -- the one repository is the one the cluster's
+ * pgBackRest uses, as Pigsty sets it up: stanza = the cluster, its config
+ * file at pgBackRest's (and Pigsty's) path, repo1.  An explicit
+ * --repo-path (pgbkp's own repository) contradicts it.
+ */
+static int
+engine_repository(Loader *ld, PgbError *err)
+{
+	Config	   *cfg = ld->cfg;
+	RepoDef    *def = &cfg->repos[0];
+	char		where[64];
+
+	if (ld->rank[option_find("repo-path") - option_table] > SRC_FILE)
+	{
+		pgb_error(err, EXIT_CONFIG, "engine pgbackrest (--engine, engine:) works on pgBackRest's repository, but --repo-path "
+				  "(or PGBKP_REPO_PATH) names a repository of pgbkp's own");
+		return pgb_hint(err, "leave out one of them");
+	}
+	free_repos(cfg);
+	free(cfg->repo_path);
+	cfg->repo_path = NULL;
+	snprintf(where, sizeof(where), "engine: pgbackrest");
+	repodef_init(def, "pgbackrest", where);
+	cfg->nrepos = 1;
+	if (repodef_set(def, "type", "pgbackrest", where, err) != 0 ||
+		repodef_set(def, "config", REPODEF_PGBR_CONFIG, where, err) != 0 ||
+		(cfg->cluster && repodef_set(def, "stanza", cfg->cluster, where, err) != 0) ||
+		repodef_set(def, "repo", "1", where, err) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 resolve_repos(Loader *ld, PgbError *err)
 {
@@ -344,6 +377,9 @@ resolve_repos(Loader *ld, PgbError *err)
 	const OptionDef *rp = option_find("repo-path");
 	OptionSourceKind rank = ld->rank[rp - option_table];
 	int			keep = -1;
+
+	if (cfg->engine && strcmp(cfg->engine, "pgbackrest") == 0 && engine_repository(ld, err) != 0)
+		return -1;
 
 	if (cfg->repo_path && (cfg->nrepos == 0 || rank > SRC_FILE || !ld->repo_path_fallback))
 	{

@@ -196,6 +196,7 @@ typedef struct Config
 	char	   *metrics_address;
 	int			metrics_interval;	/* seconds between reads of the repositories */
 	int			history_keep;
+	char	   *engine;			/* pgbkp | pgbackrest: pgBackRest's repository instead of the configured ones */
 	char	   *state_path;		/* pgbkp's state directory (a pgBackRest repository's job history) */
 	int			argc;			/* the command line, for the scheduler's reload and children */
 	char	  **argv;

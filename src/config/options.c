@@ -65,6 +65,7 @@ static const char *const retention_types[] = {"count", "time", NULL};
 static const char *const target_actions[] = {"pause", "promote", "shutdown", NULL};
 static const char *const archive_modes[] = {"preserve", "off", NULL};
 static const char *const output_formats[] = {"text", "json", NULL};
+static const char *const engines[] = {"pgbkp", "pgbackrest", NULL};
 static const char *const standby_modes[] = {"off", "prefer", "require", NULL};
 
 #define F(field) offsetof(Config, field)
@@ -112,6 +113,11 @@ const OptionDef option_table[] = {
 		"pg_user", "PGBKP_PG_USER", "USER",
 		"PostgreSQL user name",
 	F(pg_user), 0},
+	{"engine", 0, OPT_ENUM, "pgbkp", 0, 0, engines, 0,
+		"engine", "PGBKP_ENGINE", "ENGINE",
+		"pgbackrest: work on the repository the cluster's pgBackRest uses (Pigsty's: stanza = the cluster, "
+		"config " REPODEF_PGBR_CONFIG ") instead of the configured ones",
+	F(engine), 0},
 	{"pg-database", 0, OPT_STRING, "postgres", 0, 0, NULL, 0,
 		"pg_database", "PGBKP_PG_DATABASE", "DBNAME",
 		"database to connect to",

@@ -290,3 +290,44 @@ EOF2
     assert_rc 3 "config --render-pgbackrest without a Pigsty repository"
     assert_output_contains "no Pigsty repository to render"
 }
+
+# engine: pgbackrest (or --engine pgbackrest) with a Pigsty inventory: the
+# repository is the one Pigsty's pgBackRest uses, stanza = pg_cluster and
+# config at Pigsty's path. No server: config shows it, info runs pgBackRest
+# with it.
+test_pgbr_engine_pigsty() {
+    local inv=$ROOT/work/pigsty.yml
+    cat >"$inv" <<'EOF2'
+all:
+  children:
+    pg-test:
+      hosts: {10.10.10.11: {pg_seq: 1, pg_role: primary}}
+      vars: {pg_cluster: pg-test, pgbackrest_method: local}
+  vars:
+    pgbackrest_repo:
+      local: {path: /pg/backup, retention_full_type: count, retention_full: 2}
+EOF2
+    chmod 644 "$inv"
+    run pgbkp_raw --config "$inv" config --output json
+    assert_rc 0 "config without an engine"
+    assert_eq "local posix" "$(jq -r '.repositories | map(.name + " " + .type) | join(",")' "$RUN_OUT")" \
+        "the configured repositories"
+    run pgbkp_raw --config "$inv" --engine pgbackrest config --output json
+    assert_rc 0 "config --engine pgbackrest"
+    jq -e '(.repositories | length) == 1 and .repositories[0].type == "pgbackrest" and
+           .repositories[0].config == "/etc/pgbackrest/pgbackrest.conf" and
+           .repositories[0].stanza == "pg-test" and .repositories[0].repo == 1' "$RUN_OUT" >/dev/null ||
+        fail "--engine pgbackrest is not Pigsty's pgBackRest repository: $(jq -c .repositories "$RUN_OUT")"
+    # the same from the pgbkp: section of the inventory
+    printf 'pgbkp:\n  engine: pgbackrest\n' >>"$inv"
+    run pgbkp_raw --config "$inv" config
+    assert_rc 0 "config with engine: pgbackrest"
+    assert_output_contains 'repository "pgbackrest" (pgbackrest), from engine: pgbackrest'
+    assert_output_contains "stanza                 pg-test"
+    # info runs pgBackRest with Pigsty's config file and the cluster's stanza
+    run pgbkp_raw --config "$inv" info
+    assert_output_contains "/etc/pgbackrest/pgbackrest.conf"
+    # pgbkp's own repository on the command line contradicts it
+    run pgbkp_raw --config "$inv" --repo-path "$ROOT/repo" info
+    assert_rc 3 "engine: pgbackrest with --repo-path"
+}
