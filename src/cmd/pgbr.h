@@ -1,7 +1,8 @@
 /*
  * The commands over a repository of type pgbackrest, which an installed
  * pgBackRest keeps (src/pgbackrest/ runs it): backup, info, status,
- * restore and verify branch here when the repository they work on is one.
+ * restore, verify, expire and check branch here when the repository they
+ * work on is one.
  * pgbkp decides (the primary gate, the backup type, the backup set and the
  * recoverable window) and reports in its own format; pgBackRest reads and
  * writes its repository.

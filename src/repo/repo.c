@@ -95,7 +95,7 @@ repo_new(const RepoDef *def, const char *cluster, PgbError *err)
 		/* pgBackRest's repository is read and written only by pgBackRest (src/pgbackrest/) */
 		pgb_error(err, EXIT_CONFIG, "repository \"%s\" is pgBackRest's (type pgbackrest): "
 				  "this command does not work on it yet", def->name);
-		pgb_hint(err, "backup, info, status, restore and verify run pgBackRest on it; "
+		pgb_hint(err, "backup, info, status, restore, verify, expire and check run pgBackRest on it; "
 				 "use --repo to choose another repository");
 		return NULL;
 	}
