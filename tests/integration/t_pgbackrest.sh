@@ -162,8 +162,8 @@ EOC
     [ "$RUN_RC" -ne 0 ] || fail "backup of an unknown stanza succeeded"
     assert_output_matches "pgBackRest backup failed \[0[0-9]{2}\]: "
     # commands pgbkp does not run through pgBackRest refuse it by name
-    run pgbkp expire
-    assert_rc 3 "expire on a pgBackRest repository"
+    run pgbkp wal-index rebuild
+    assert_rc 3 "wal-index on a pgBackRest repository"
     assert_output_contains "is pgBackRest's"
     # pgBackRest archives its own WAL: pgbkp's WAL commands have no repository here
     run pgbkp archive-get 000000010000000000000001 "$ROOT/work/seg"
