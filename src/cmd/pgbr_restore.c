@@ -79,8 +79,14 @@ pgbr_restore_plan(const Config *cfg, int i, const RestoreTarget *target, PgbrCho
 	memset(out, 0, sizeof(*out));
 	if (pgbr_info_load(def, cfg->cluster, &info, err) != 0)
 		return -1;
-	if (pgbr_windows(def, cfg->cluster, &info, w, PGBR_DB_MAX, &nw, err) != 0)
+	/* only time and LSN targets need the window's end (a member being rebuilt cannot read it) */
+	if (pgbr_windows(def, cfg->cluster, &info, target->kind != TARGET_TIME && target->kind != TARGET_LSN,
+					 w, PGBR_DB_MAX, &nw, err) != 0)
 		goto done;
+	for (int k = 0; k < nw; k++)
+		if (w[k].unread[0])
+			log_info("repository \"%s\": the end of the archive was not read (not needed for this target): %s",
+					 def->name, w[k].unread);
 	if (cfg->set && pgbr_info_find(&info, cfg->set) == NULL)
 	{
 		pgb_error(err, EXIT_NOT_FOUND, "repository \"%s\" (pgBackRest) has no backup %s", def->name, cfg->set);
