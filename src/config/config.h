@@ -166,6 +166,7 @@ typedef struct Config
 	char	   *stream_slot;	/* stream: physical replication slot */
 	bool		stream;			/* schedule: run pgbkp stream as a service */
 	int			stream_flush_seconds;	/* stream: 0 = 1 (posix) or 5 (S3) */
+	bool		synchronous;	/* stream: flush and report whenever the server is idle */
 	int			ndrill_checks;	/* the pgbkp: section's drill_checks */
 	DrillCheckDef drill_checks[CONFIG_MAX_DRILL_CHECKS];
 	char	   *verify_since;	/* verify --since LABEL|TIME|last, or NULL */
