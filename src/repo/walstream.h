@@ -30,4 +30,7 @@ int			walstream_remove(Repo *repo, const char *segname, PgbError *err);
  */
 int			walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbError *err);
 
+/* The same, into *out (malloc'd, the segment size). */
+int			walstream_read_last(Repo *repo, const char *segname, char **out, PgbError *err);
+
 #endif

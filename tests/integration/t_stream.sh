@@ -71,6 +71,8 @@ test_stream_alone_keeps_every_commit_through_a_crash() {
     local lsn
     lsn=$(stream_load 3)
     # one more marker after the last full segment, in the segment being filled
+    local t0
+    t0=$(pg_sql main "select clock_timestamp()")
     pg_sql main "insert into marker values (100, pg_current_wal_lsn())"
     lsn=$(pg_sql main "select pg_current_wal_lsn()")
     stream_wait_flushed "$lsn"
@@ -79,6 +81,13 @@ test_stream_alone_keeps_every_commit_through_a_crash() {
     wait "$STREAM_PID" 2>/dev/null || true
     grep -q "streamed WAL segment" "$ROOT/work/stream.out" || fail "no segment was streamed whole"
     find "$REPO" -name '*.stream' | grep -q . || fail "no in-progress object in the repository"
+    # the window ends with the last streamed commit: a time target inside the
+    # streamed tail is accepted, its plan and info say so
+    info_json >"$ROOT/work/info.json"
+    jq -e --arg t0 "$(date -u -d "$t0" '+%Y-%m-%dT%H:%M:%S')" '.timeline_windows[-1].last_commit > $t0' "$ROOT/work/info.json" >/dev/null ||
+        fail "the window does not end with the streamed commit after $t0: $(jq -c .timeline_windows "$ROOT/work/info.json")"
+    run pgbkp restore --target-dir "$ROOT/pg/plan" --time "$t0" --dry-run
+    assert_rc 0 "restore --time inside the streamed tail (plan)"
     restore_to_end
     assert_eq "4" "$(pg_sql copy "select count(*) from marker")" "marker rows after the restore"
     assert_eq "100" "$(pg_sql copy "select max(i) from marker")" "newest marker"
