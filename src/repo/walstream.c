@@ -101,3 +101,35 @@ walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbEr
 	free(padded);
 	return rc;
 }
+
+int
+walstream_stored_end(Repo *repo, const WalList *wal, TimeLineID *tli, Lsn *end, PgbError *err)
+{
+	uint64_t	segsize = repo->info.wal_segment_size;
+	const WalSegment *last = wal->nsegments > 0 ? &wal->segments[wal->nsegments - 1] : NULL;
+
+	*tli = 0;
+	*end = 0;
+	if (last)
+	{
+		*tli = last->tli;
+		*end = (last->segno + 1) * segsize;
+	}
+	if (wal->has_stream && (last == NULL || wal->stream_segno > last->segno ||
+							(wal->stream_segno == last->segno && wal->stream_tli > last->tli)))
+	{
+		char		name[WAL_NAME_LEN + 1];
+		char		path[PGB_PATH_MAX];
+		char	   *content = NULL;
+		size_t		len = 0;
+
+		wal_segment_name(name, wal->stream_tli, wal->stream_segno, segsize);
+		if (stream_path(repo, name, path, err) != 0 ||
+			objio_get_mem(repo->storage, path, OBJECT_KIND_WAL, segsize, &content, &len, err) != 0)
+			return -1;
+		free(content);
+		*tli = wal->stream_tli;
+		*end = wal->stream_segno * segsize + len;
+	}
+	return 0;
+}

@@ -131,6 +131,22 @@ test_stream_synchronous_keeps_every_acknowledged_commit() {
     for ((i = 1; i <= 40; i++)); do
         pg_sql main "insert into marker values ($i)" >/dev/null
     done
+    # status: the stream as the primary sees it, and how far the repository reaches
+    local flushed
+    flushed=$(pg_sql main "select flush_lsn from pg_stat_replication where application_name = 'pgbkp_stream'")
+    run pgbkp status --output json
+    assert_rc 0 "status"
+    jq -e '.stream.slot == "pgbkp_stream" and .stream.slot_active and .stream.connected and
+           .stream.state == "streaming" and .stream.sync_state == "sync" and .stream.lag_bytes >= 0 and
+           .stream.flushed_lsn != null and .repositories[0].wal_in_progress and
+           .repositories[0].wal_stored_until_timeline == 1' "$RUN_OUT" >/dev/null ||
+        fail "status does not show the stream: $(jq -c '{stream, r: .repositories[0]}' "$RUN_OUT")"
+    # the repository holds at least what the stream reported durable
+    assert_eq t "$(pg_sql main "select '$(jq -r '.repositories[0].wal_stored_until_lsn' "$RUN_OUT")'::pg_lsn >= '$flushed'::pg_lsn")" \
+        "stored WAL reaches the reported flush position"
+    run pgbkp status
+    assert_output_matches "^stream: slot \"pgbkp_stream\" active; streaming \(sync\), durable up to "
+    assert_output_contains "WAL stored up to"
     kill -KILL "$STREAM_PID"
     as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[main]}" -m immediate stop >/dev/null
     wait "$STREAM_PID" 2>/dev/null || true
