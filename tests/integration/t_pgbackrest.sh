@@ -138,7 +138,7 @@ test_pgbr_verify_flipped_byte() {
     local label f
     label=$(backup_labels | tail -n 1)
     f=$(find "$ROOT/pgbr/repo/backup/$CLUSTER/$label/pg_data/base" -type f -size +8k -printf '%s %p\n' |
-        sort -rn | head -n 1 | cut -d' ' -f2)
+        sort -rn | awk 'NR == 1 { print $2 }')
     [ -n "$f" ] || fail "no backup file to damage under $ROOT/pgbr/repo/backup/$CLUSTER/$label"
     flip_byte "$f" 4000
     # pgBackRest 2.45 itself exits 0 here; pgbkp reads its report
