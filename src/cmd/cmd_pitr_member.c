@@ -277,6 +277,7 @@ step_recover(const Config *cfg, const char *data, PgbError *err)
 	"recovery_target_timeline", "recovery_target_action", "recovery_end_command", NULL};
 
 	restore_config(cfg, data, &rc);
+	rc.window_end_checked = true;
 	if (restore_child_run(&rc, NULL, &restore_pid, &member_stop, err) != 0)
 		return -1;
 	printf("@restored=%s\n", data);

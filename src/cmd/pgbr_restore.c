@@ -84,14 +84,19 @@ pgbr_restore_plan(const Config *cfg, int i, const RestoreTarget *target, PgbrCho
 	memset(out, 0, sizeof(*out));
 	if (pgbr_info_load(def, cfg->cluster, &info, err) != 0)
 		return -1;
-	/* only time and LSN targets need the window's end (a member being rebuilt cannot read it) */
-	if (pgbr_windows(def, cfg->cluster, &info, target->kind != TARGET_TIME && target->kind != TARGET_LSN,
+	/*
+	 * Only time and LSN targets need the window's end (a member being
+	 * rebuilt cannot read it), and pitr's recover step not again: its plan
+	 * checked it while the data directory was still in place.
+	 */
+	if (pgbr_windows(def, cfg->cluster, &info,
+					 cfg->window_end_checked || (target->kind != TARGET_TIME && target->kind != TARGET_LSN),
 					 w, PGBR_DB_MAX, &nw, err) != 0)
 		goto done;
 	for (int k = 0; k < nw; k++)
 		if (w[k].unread[0])
-			log_info("repository \"%s\": the end of the archive was not read (not needed for this target): %s",
-					 def->name, w[k].unread);
+			log_info("repository \"%s\": the end of the archive was not read (%s): %s", def->name,
+					 cfg->window_end_checked ? "pitr's plan checked it" : "not needed for this target", w[k].unread);
 	if (cfg->set && pgbr_info_find(&info, cfg->set) == NULL)
 	{
 		pgb_error(err, EXIT_NOT_FOUND, "repository \"%s\" (pgBackRest) has no backup %s", def->name, cfg->set);
@@ -125,10 +130,10 @@ pgbr_restore_plan(const Config *cfg, int i, const RestoreTarget *target, PgbrCho
 		window_error(cfg, i, win, "the target time is after the last archived commit", err);
 		goto done;
 	}
-	if (target->kind == TARGET_TIME && (win == NULL || !win->has_commit))
+	if (target->kind == TARGET_TIME && (win == NULL || (!win->has_commit && !win->unread[0])))
 		log_warn("repository \"%s\": no commit was found in the newest archived WAL, so the end of the window "
 				 "cannot be checked", def->name);
-	if (target->kind == TARGET_LSN && win && target->lsn > win->archived_end)
+	if (target->kind == TARGET_LSN && win && !win->unread[0] && target->lsn > win->archived_end)
 	{
 		window_error(cfg, i, win, "the target LSN is past the archived WAL", err);
 		goto done;
