@@ -220,6 +220,7 @@ test_pgbr_standby_and_replica_skip() {
     run pgbkp restore --standby --target-dir "$dir"
     assert_rc 0 "restore --standby"
     assert_output_contains "--type=standby"
+    assert_output_contains "--target-timeline=latest"
     assert_file_exists "$dir/standby.signal"
     [ "$(pg_setting "$dir" archive_mode)" != off ] || fail "a standby must keep archive_mode (it archives once promoted)"
     echo "primary_conninfo = 'host=$SOCK port=${PG_PORT[main]} user=postgres'" | as_pg tee -a "$dir/postgresql.auto.conf" >/dev/null
