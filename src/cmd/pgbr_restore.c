@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -24,6 +25,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "pgbackrest/exec.h"
+#include "pgbackrest/tablespace.h"
 #include "pgbackrest/window.h"
 #include "restore/dirs.h"
 
@@ -282,6 +284,32 @@ build_run(const Config *cfg, const RestoreTarget *t, const PgbrChoice *c, const 
 	return 0;
 }
 
+/* --tablespace-map names tablespaces of the backup (pgBackRest's info of the set lists them). */
+static int
+tablespace_keys_check(const Config *cfg, const PgbrChoice *c, PgbError *err)
+{
+	const RepoDef *def = &cfg->repos[c->repo_index];
+	PgbrTablespace *ts;
+	int			n = 0;
+	int			rc = 0;
+
+	if (cfg->ntablespace_map == 0)
+		return 0;
+	if ((ts = calloc(PGBR_TABLESPACES_MAX, sizeof(*ts))) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	if (pgbr_tablespaces_load(def, cfg->cluster, c->label, ts, PGBR_TABLESPACES_MAX, &n, err) != 0)
+		rc = -1;
+	for (int k = 0; rc == 0 && k < cfg->ntablespace_map; k++)
+		if (!pgbr_tablespace_known(ts, n, cfg->tablespace_map[k].key))
+		{
+			pgb_error(err, EXIT_USAGE, "--tablespace-map names tablespace %s, which backup %s does not have",
+					  cfg->tablespace_map[k].key, c->label);
+			rc = pgb_hint(err, "give the tablespace OID, as under pg_tblspc/ in the data directory");
+		}
+	free(ts);
+	return rc;
+}
+
 /*
  * Every --tablespace-map destination: an absolute path, no running server,
  * empty unless --delta or --force (as the data directory); created[i]: it
@@ -376,7 +404,8 @@ cmd_pgbr_restore(const Config *cfg, const RestoreTarget *target, const PgbrChoic
 	if (cfg->ntablespace_map > PGBR_TABLESPACE_MAX)
 		return pgb_error(err, EXIT_USAGE, "at most %d --tablespace-map options for a pgBackRest repository",
 						 PGBR_TABLESPACE_MAX);
-	if (restore_dir_check(dir, cfg->delta, cfg->force, &created, &was_empty, err) != 0 ||
+	if (tablespace_keys_check(cfg, c, err) != 0 ||
+		restore_dir_check(dir, cfg->delta, cfg->force, &created, &was_empty, err) != 0 ||
 		tablespace_dirs_check(cfg, ts_created, err) != 0)
 		return -1;
 	if (build_run(cfg, target, c, dir, archive_off, primary, &a, &run, err) != 0)

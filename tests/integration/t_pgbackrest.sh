@@ -334,6 +334,10 @@ test_pgbr_tablespace_map() {
     # without a map the source's own (non-empty) tablespace is refused before anything is written
     run pgbkp restore --target-dir "$dir"
     [ "$RUN_RC" -ne 0 ] || fail "a restore over the source's tablespace succeeded"
+    # a tablespace the backup does not have is refused before anything is written, as for pgbkp's own
+    run pgbkp restore --target-dir "$dir" --tablespace-map "99999=$moved" --dry-run
+    assert_rc 2 "restore --tablespace-map of an unknown tablespace"
+    assert_output_contains "names tablespace 99999, which backup"
     run pgbkp restore --target-dir "$dir" --tablespace-map "$oid=$moved" --dry-run
     assert_rc 0 "restore --tablespace-map --dry-run"
     assert_output_contains "--tablespace-map=$oid=$moved"
