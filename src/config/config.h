@@ -145,6 +145,9 @@ typedef struct Config
 	int			restore_nextra;
 	const char *restore_extra_names[4];
 	const char *restore_extra_values[4];
+	/* set by pitr-member recover: pitr's plan checked the window's end, which a pgBackRest
+	 * repository cannot read again once the data directory is set aside */
+	bool		window_end_checked;
 	int			clone_port;		/* clone --port; drill --port */
 	StringList	check_sql;		/* drill --check-sql FILE... */
 	char	   *junit;			/* drill --junit FILE */

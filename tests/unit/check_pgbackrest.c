@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "pgbackrest/exec.h"
 #include "pgbackrest/info.h"
+#include "pgbackrest/tablespace.h"
 #include "pgbackrest/switch.h"
 #include "pgbackrest/window.h"
 
@@ -191,6 +192,38 @@ START_TEST(test_switch_continues)
 }
 END_TEST
 
+/* info --set's tablespace list, as pgBackRest 2.45 prints it (null without any). */
+START_TEST(test_tablespaces)
+{
+	static const char json[] =
+		"[{\"name\":\"pg-meta\",\"backup\":["
+		"{\"label\":\"20261204-132234F\",\"tablespace\":[{\"destination\":\"/ts/one\",\"name\":\"ts1\",\"oid\":16384},"
+		"{\"destination\":\"/ts/two\",\"name\":\"ts2\",\"oid\":16390}],\"link\":null},"
+		"{\"label\":\"20261204-132234F_20261204-140000I\",\"tablespace\":null}]}]";
+	PgbrTablespace ts[4];
+	int			n = -1;
+	PgbError	err = {0};
+
+	ck_assert_int_eq(pgbr_tablespaces_parse(json, "pg-meta", "20261204-132234F", ts, 4, &n, &err), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_uint_eq(ts[1].oid, 16390);
+	ck_assert_str_eq(ts[0].name, "ts1");
+	ck_assert(pgbr_tablespace_known(ts, n, "16384"));
+	ck_assert(pgbr_tablespace_known(ts, n, "ts2"));
+	ck_assert(!pgbr_tablespace_known(ts, n, "99999"));
+	ck_assert(!pgbr_tablespace_known(ts, n, "1638"));
+
+	ck_assert_int_eq(pgbr_tablespaces_parse(json, "pg-meta", "20261204-132234F_20261204-140000I", ts, 4, &n, &err), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(pgbr_tablespaces_parse(json, "pg-meta", "20991231-000000F", ts, 4, &n, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_NOT_FOUND);
+	ck_assert_int_eq(pgbr_tablespaces_parse(json, "pg-meta", "20261204-132234F", ts, 1, &n, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_int_eq(pgbr_tablespaces_parse("{}", "pg-meta", "x", ts, 4, &n, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -199,6 +232,7 @@ main(void)
 
 	tcase_add_test(tc, test_info_parse);
 	tcase_add_test(tc, test_exec);
+	tcase_add_test(tc, test_tablespaces);
 	tcase_add_test(tc, test_switch_continues);
 	suite_add_tcase(s, tc);
 	return harness_run(s);
