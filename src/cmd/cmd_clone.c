@@ -8,7 +8,11 @@
  * name NEW (its namespace is created from this cluster's identity, so the
  * copy's new timeline never mixes with the original's WAL).  pgbkp then
  * starts it, waits until recovery reaches the target and the copy is
- * promoted, and prints how to connect.  A port in use and a non-empty
+ * promoted, and prints how to connect.  From a pgBackRest repository the
+ * restore is pgBackRest's (cmd/pgbr.h: the same plan and window check
+ * first), the copy's settings go with it, and its restore_command is
+ * pgBackRest's archive-get; --name is refused there (the copy's WAL would
+ * need a pgbkp repository).  A port in use and a non-empty
  * directory are refused before anything is written; when the copy does not
  * come up, it is stopped and its directory is left for inspection (the
  * message says to remove it before trying again).
@@ -26,6 +30,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/pgbr.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "pg/bindir.h"
@@ -98,10 +103,14 @@ pg_ctl(const char *bindir, const char *const *args, PgbError *err)
 static int
 init_new_name(const Config *cfg, const char *name, PgbError *err)
 {
-	Repo	   *src = cmd_open_repo(cfg, err);
+	Repo	   *src;
 	RepoClusterInfo info;
 
-	if (src == NULL)
+	if (pgbr_is_repo(cfg, cfg->repo_current))
+		return pgb_error(err, EXIT_CONFIG, "clone --name archives the copy's WAL into pgbkp's repository, and "
+						 "repository \"%s\" is pgBackRest's", cfg->repos[cfg->repo_current].name),
+			pgb_hint(err, "clone without --name: the copy then does not archive");
+	if ((src = cmd_open_repo(cfg, err)) == NULL)
 		return -1;
 	info = src->info;
 	repo_free(src);
@@ -112,9 +121,12 @@ init_new_name(const Config *cfg, const char *name, PgbError *err)
 	for (int i = 0; i < cfg->nrepos; i++)
 	{
 		bool		created;
-		Repo	   *dst = repo_init(&cfg->repos[i], name, &info, &created, err);
+		Repo	   *dst;
 
-		if (dst == NULL)
+		/* pgbkp archive-push leaves a pgBackRest repository to pgBackRest */
+		if (pgbr_is_repo(cfg, i))
+			continue;
+		if ((dst = repo_init(&cfg->repos[i], name, &info, &created, err)) == NULL)
 			return pgb_error_context(err, "repository \"%s\"", cfg->repos[i].name);
 		log_info("%s cluster \"%s\" in repository \"%s\" for the copy's WAL", created ? "created" : "using",
 				 name, dst->name);
@@ -157,8 +169,6 @@ cmd_clone(const Config *cfg, PgbError *err)
 	char		bindir[PGB_PATH_MAX];
 	char		logfile[PGB_PATH_MAX];
 	char		opts[PGB_PATH_MAX + 64];
-	Repo	   *repo;
-	int			pg_major;
 	struct stat st;
 	const char *dir = cfg->target_dir;
 
@@ -173,10 +183,6 @@ cmd_clone(const Config *cfg, PgbError *err)
 	if (port_in_use(cfg->clone_port))
 		return pgb_error(err, EXIT_REFUSED, "port %d is in use", cfg->clone_port),
 			pgb_hint(err, "choose a free --port for the copy");
-	if ((repo = cmd_open_repo(cfg, err)) == NULL)
-		return -1;
-	pg_major = repo->info.pg_version / 10000;
-	repo_free(repo);
 	if (cfg->target_name && init_new_name(cfg, cfg->target_name, err) != 0)
 		return -1;
 
@@ -208,8 +214,9 @@ cmd_clone(const Config *cfg, PgbError *err)
 	if (cmd_restore(&rc_cfg, err) != 0)
 		return -1;
 
-	/* start it and wait for the promotion */
-	pg_bindir(pg_major, bindir, sizeof(bindir));
+	/* start it, with the programs of the version it holds, and wait for the promotion */
+	if (pg_bindir_of_data(dir, bindir, sizeof(bindir), err) != 0)
+		return -1;
 	snprintf(logfile, sizeof(logfile), "%s/clone.log", dir);
 	snprintf(opts, sizeof(opts), "-p %d -c listen_addresses=localhost", cfg->clone_port);
 	{

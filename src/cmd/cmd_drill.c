@@ -11,6 +11,10 @@
  * processes, so a SIGINT or SIGTERM can stop whatever is running at once;
  * the drill then cleans up and exits with EXIT_INTERRUPTED.
  *
+ * From a pgBackRest repository the restore is pgBackRest's (cmd/pgbr.h:
+ * pgbkp plans it and checks the window first); the report is not recorded
+ * there, as pgbkp never writes pgBackRest's repository.
+ *
  * Exit status: 0 when every step passed; EXIT_CHECK_FAILED when the copy
  * restored and recovered but a check failed; the restore's or the server's
  * own code when it could not be restored or did not recover.
@@ -29,6 +33,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
+#include "cmd/pgbr.h"
 #include "cmd/restore_child.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -215,8 +220,17 @@ record_drill(const Config *cfg, const DrillReport *r)
 {
 	PgbError	e = {0};
 	char		node[128];
-	char	   *json = drill_report_json(r);
-	Repo	   *repo = json ? cmd_open_repo(cfg, &e) : NULL;
+	char	   *json;
+	Repo	   *repo;
+
+	if (pgbr_is_repo(cfg, cfg->repo_current))
+	{
+		log_info("the drill's report is not recorded: repository \"%s\" is pgBackRest's, which only pgBackRest writes",
+				 cfg->repos[cfg->repo_current].name);
+		return;
+	}
+	json = drill_report_json(r);
+	repo = json ? cmd_open_repo(cfg, &e) : NULL;
 
 	if (repo && drillrec_write(repo, json, r->started, sched_node_name(cfg, node, sizeof(node)), &e) == 0)
 		log_info("drill report recorded in repository \"%s\"", repo->name);
@@ -298,15 +312,10 @@ drill_run(const Config *cfg, DrillDirs *dirs, const UserCheckList *checks, Drill
 	PgServer	srv = {0};
 	DrillEnv	env = {0};
 	DrillStep  *s;
-	Repo	   *repo;
 	double		t0;
 	char		target[120];
 
 	describe_target(cfg, target, sizeof(target));
-	if ((repo = cmd_open_repo(cfg, failure)) == NULL)
-		return -1;
-	pg_bindir(repo->info.pg_version / 10000, srv.bindir, sizeof(srv.bindir));
-	repo_free(repo);
 
 	/* the restore: planned (nothing written), then into the scratch directory */
 	rc.target_dir = dirs->data;
@@ -332,14 +341,18 @@ drill_run(const Config *cfg, DrillDirs *dirs, const UserCheckList *checks, Drill
 	snprintf(r->target, sizeof(r->target), "backup %.100s, %s", backup, target);
 	rc.dry_run = false;
 	rc.output = NULL;
-	if (run_restore(&rc, NULL, failure) != 0)
+	/* the copy starts with the programs of the version it holds */
+	if (run_restore(&rc, NULL, failure) != 0 || pg_bindir_of_data(dirs->data, srv.bindir, sizeof(srv.bindir), failure) != 0)
 	{
 		s->seconds = r->restore_seconds = now_seconds() - t0;
 		drill_step_set(s, STEP_FAILED, "%s", failure->msg);
 		return -1;
 	}
 	s->seconds = r->restore_seconds = now_seconds() - t0;
-	drill_step_set(s, STEP_PASSED, "backup %s: %lld files, %.1f MB", backup, files, bytes / 1048576.0);
+	if (files > 0)
+		drill_step_set(s, STEP_PASSED, "backup %s: %lld files, %.1f MB", backup, files, bytes / 1048576.0);
+	else						/* pgBackRest does not count a backup's files */
+		drill_step_set(s, STEP_PASSED, "backup %s: %.1f MB", backup, bytes / 1048576.0);
 
 	/* the copy, up and promoted */
 	snprintf(srv.datadir, sizeof(srv.datadir), "%s", dirs->data);

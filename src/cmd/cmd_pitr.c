@@ -360,7 +360,12 @@ print_plan_text(const Pitr *p)
 			for (size_t i = 0; i < json_object_array_length(v); i++)
 				printf("newer backup %s passed over: %s\n", json_str(json_object_array_get_idx(v, i), "label"),
 					   json_str(json_object_array_get_idx(v, i), "reason"));
-		printf("write %lld files, %.1f MB\n", p->files, p->bytes / 1048576.0);
+		if (p->files > 0)
+			printf("write %lld files, %.1f MB\n", p->files, p->bytes / 1048576.0);
+		else					/* pgBackRest does not count a backup's files */
+			printf("write %.1f MB\n", p->bytes / 1048576.0);
+		if (json_object_object_get_ex(p->plan, "command", &v))
+			printf("restore with: %s\n", json_object_get_string(v));
 		if (json_object_object_get_ex(p->plan, "wal", &w))
 			printf("replay WAL %s .. %s along timeline %s, then promote to a new timeline\n", json_str(w, "first"),
 				   json_str(w, "last"), json_str(w, "timeline"));

@@ -61,21 +61,6 @@ on_signal(int sig)
 		pgserver_signal_stop(live_server);
 }
 
-/* The server's programs, from the data directory's PG_VERSION. */
-static int
-bindir_of(const char *data, char *out, size_t len, PgbError *err)
-{
-	char		path[PGB_PATH_MAX];
-	char	   *text;
-
-	if (fio_path_join(path, sizeof(path), data, "PG_VERSION", err) != 0 ||
-		fio_read_small(path, 64, &text, NULL, err) != 0)
-		return -1;
-	pg_bindir(atoi(text), out, len);
-	free(text);
-	return 0;
-}
-
 /* pg_ctl with args after "-D data"; its output is logged. */
 static int
 pg_ctl(const char *data, const char *const *args, PgbError *err)
@@ -87,7 +72,7 @@ pg_ctl(const char *data, const char *const *args, PgbError *err)
 	int			n = 0,
 				rc;
 
-	if (bindir_of(data, bindir, sizeof(bindir), err) != 0)
+	if (pg_bindir_of_data(data, bindir, sizeof(bindir), err) != 0)
 		return -1;
 	snprintf(prog, sizeof(prog), "%s/pg_ctl", bindir);
 	argv[n++] = prog;
@@ -292,12 +277,13 @@ step_recover(const Config *cfg, const char *data, PgbError *err)
 	"recovery_target_timeline", "recovery_target_action", "recovery_end_command", NULL};
 
 	restore_config(cfg, data, &rc);
+	rc.window_end_checked = true;
 	if (restore_child_run(&rc, NULL, &restore_pid, &member_stop, err) != 0)
 		return -1;
 	printf("@restored=%s\n", data);
 	fflush(stdout);
 
-	if (bindir_of(data, srv.bindir, sizeof(srv.bindir), err) != 0 ||
+	if (pg_bindir_of_data(data, srv.bindir, sizeof(srv.bindir), err) != 0 ||
 		(snprintf(srv.rundir, sizeof(srv.rundir), "%s/pgbkp-pitr-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp"),
 		 mkdtemp(srv.rundir) == NULL))
 		return pgb_error_errno(err, EXIT_IO, errno, "could not make a private directory for the server");
@@ -363,7 +349,7 @@ server_log_tail(const char *data, char *out, size_t len)
 	size_t		n = 0;
 
 	out[0] = '\0';
-	if (bindir_of(data, bindir, sizeof(bindir), &e) != 0)
+	if (pg_bindir_of_data(data, bindir, sizeof(bindir), &e) != 0)
 		return;
 	snprintf(prog, sizeof(prog), "%s/postgres", bindir);
 	if (subproc_run(argv, dir, sizeof(dir), NULL, &e) != 0)

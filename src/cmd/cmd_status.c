@@ -3,7 +3,8 @@
  * its role (asked of the server, never the inventory's pg_role), timeline,
  * how far it is behind the primary, and its archiver (pg_stat_archiver);
  * which member the cluster's own view (Patroni or libpq) says is primary;
- * then, for each repository, the newest backup, the recoverable window and
+ * pgbkp stream as the primary sees it (status_stream.h); then, for each
+ * repository, how far its stored WAL reaches, the newest backup, the recoverable window and
  * the most recent jobs.  A member or repository that cannot be reached is
  * shown as such; the exit status is 0 when a primary was found and every
  * repository could be read.
@@ -17,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_common.h"
 #include "cmd/pgbr.h"
+#include "cmd/status_stream.h"
 #include "common/log.h"
 #include "pg/db.h"
 #include "repo/catalog.h"
@@ -171,6 +173,7 @@ repo_status(const Config *cfg, int i, bool json, json_object *array, PgbError *e
 						  newest ? newest->stop_time : 0, newest ? newest->repo_size : 0, cat.count);
 		valid = plan_cluster_window(&cat, &wal, &start, &end);
 		cmd_status_window(json, o, valid, start, end);
+		status_stored_wal(repo, &wal, json, o);
 		cmd_jobs_show(jobs, njobs, json ? o : NULL);
 		rc = 0;
 	}
@@ -226,6 +229,7 @@ cmd_status(const Config *cfg, PgbError *err)
 	}
 	else if (!json)
 		printf("cluster %s: no members listed (a Pigsty inventory's hosts give them)\n", cfg->cluster ? cfg->cluster : "");
+	status_stream(cfg, primary, json, root);
 	for (int i = 0; i < (cfg->nrepos > 0 ? cfg->nrepos : 1); i++)
 	{
 		PgbError	e = {0};

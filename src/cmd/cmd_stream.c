@@ -62,11 +62,13 @@ typedef struct Stream
 	Lsn			seg_start;		/* LSN of buf[0] */
 	size_t		filled;			/* bytes received into buf */
 	size_t		flushed;		/* bytes of buf durable in every repository */
-	Lsn			durable;		/* the flush position reported */
+	Lsn			durable;		/* WAL durable in every repository up to here */
+	Lsn			reported;		/* the flush position last reported to the server */
 	int			flush_seconds;
 	time_t		last_flush;
 	time_t		last_status;
 	bool		received;		/* this session received WAL */
+	bool		synchronous;	/* flush and report whenever the server has nothing more to send */
 	char		tmpdir[PGB_PATH_MAX];
 } Stream;
 
@@ -231,7 +233,15 @@ static int
 send_status(Stream *st, ReplConn *conn, PgbError *err)
 {
 	st->last_status = time(NULL);
+	st->reported = st->durable;
 	return repl_send_status(conn, st->seg_start + st->filled, st->durable, err);
+}
+
+/* Synchronous mode, and WAL received but not yet durable or not yet reported so. */
+static bool
+sync_pending(const Stream *st)
+{
+	return st->synchronous && (st->filled > st->flushed || st->durable > st->reported);
 }
 
 /* Take one WAL message into the segment buffer, archiving each segment it completes. */
@@ -288,7 +298,11 @@ stream_from(Stream *st, ReplConn *conn, PgbError *err)
 
 			if (stop_requested)
 				return flush_partial(st, err) != 0 ? -1 : send_status(st, conn, err);
-			if (repl_receive(conn, 500, &m, err) != 0)
+			/* synchronous: once nothing more is waiting, what arrived is made durable and reported */
+			if (repl_receive(conn, sync_pending(st) ? 0 : 500, &m, err) != 0)
+				return -1;
+			if (m.kind == REPL_MSG_NONE && sync_pending(st) &&
+				(flush_partial(st, err) != 0 || send_status(st, conn, err) != 0))
 				return -1;
 			if (m.kind == REPL_MSG_DATA && take_data(st, conn, &m, err) != 0)
 				return -1;
@@ -440,6 +454,7 @@ cmd_stream(const Config *cfg, PgbError *err)
 	if (open_all(&st, err) != 0)
 		goto done;
 	st.flush_seconds = flush_default(cfg);
+	st.synchronous = cfg->synchronous;
 	if ((st.buf = malloc(st.segsize)) == NULL)
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");

@@ -37,6 +37,7 @@ typedef struct PgbrChoice
 	char		label[64];
 	char		type[8];
 	TimestampUs stop_time;
+	uint64_t	bytes;			/* the database's size in the backup */
 	TimeLineID	timeline;		/* the timeline of the newest archived WAL (0: unknown) */
 	bool		has_commit;
 	TimestampUs last_commit;

@@ -166,7 +166,6 @@ info_json(const Config *cfg, int i, const PgbrInfo *info, const PgbrWindow *w, i
 	}
 	json_object_object_add(root, "recoverable_window", window);
 	json_object_object_add(root, "timeline_windows", windows);
-	json_object_object_add(root, "jobs", json_object_new_array());
 	return root;
 }
 
@@ -226,7 +225,7 @@ load(const Config *cfg, int i, PgbrInfo *info, PgbrWindow *w, int *nw, PgbError 
 	*nw = 0;
 	if (pgbr_info_load(def, cfg->cluster, info, err) != 0)
 		return -1;
-	if (pgbr_windows(def, cfg->cluster, info, w, PGBR_WINDOWS, nw, err) != 0)
+	if (pgbr_windows(def, cfg->cluster, info, false, w, PGBR_WINDOWS, nw, err) != 0)
 	{
 		log_warn("repository \"%s\": the newest archived WAL cannot be read, so the window has no end: %s",
 				 def->name, err->msg);

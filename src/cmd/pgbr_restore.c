@@ -7,11 +7,16 @@
  * so pgBackRest restores exactly what was planned.  A copy restored away
  * from the cluster's own data directory gets archive_mode off
  * (--archive-mode=off), as pgbkp's own restore does: it must never archive
- * into the source's repository.  --dry-run prints the plan and writes
- * nothing.
+ * into the source's repository.  Recovery follows the timeline pgbkp's own
+ * restore would name (--target-timeline, latest for a standby, else the
+ * one the window was checked on); --tablespace-map OID=PATH goes to
+ * pgBackRest as it is, its destination checked as the data directory is.
+ * clone, pitr and drill restore through here too.  --dry-run prints the
+ * plan and writes nothing.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,10 +25,12 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "pgbackrest/exec.h"
+#include "pgbackrest/tablespace.h"
 #include "pgbackrest/window.h"
 #include "restore/dirs.h"
 
 #define PGBR_RESTORE_ARG 512
+#define PGBR_TABLESPACE_MAX 8
 
 /* The restorable backup the target needs: the newest one before it, or the one --set names. */
 static const PgbrBackup *
@@ -79,8 +86,19 @@ pgbr_restore_plan(const Config *cfg, int i, const RestoreTarget *target, PgbrCho
 	memset(out, 0, sizeof(*out));
 	if (pgbr_info_load(def, cfg->cluster, &info, err) != 0)
 		return -1;
-	if (pgbr_windows(def, cfg->cluster, &info, w, PGBR_DB_MAX, &nw, err) != 0)
+	/*
+	 * Only time and LSN targets need the window's end (a member being
+	 * rebuilt cannot read it), and pitr's recover step not again: its plan
+	 * checked it while the data directory was still in place.
+	 */
+	if (pgbr_windows(def, cfg->cluster, &info,
+					 cfg->window_end_checked || (target->kind != TARGET_TIME && target->kind != TARGET_LSN),
+					 w, PGBR_DB_MAX, &nw, err) != 0)
 		goto done;
+	for (int k = 0; k < nw; k++)
+		if (w[k].unread[0])
+			log_info("repository \"%s\": the end of the archive was not read (%s): %s", def->name,
+					 cfg->window_end_checked ? "pitr's plan checked it" : "not needed for this target", w[k].unread);
 	if (cfg->set && pgbr_info_find(&info, cfg->set) == NULL)
 	{
 		pgb_error(err, EXIT_NOT_FOUND, "repository \"%s\" (pgBackRest) has no backup %s", def->name, cfg->set);
@@ -114,10 +132,10 @@ pgbr_restore_plan(const Config *cfg, int i, const RestoreTarget *target, PgbrCho
 		window_error(cfg, i, win, "the target time is after the last archived commit", err);
 		goto done;
 	}
-	if (target->kind == TARGET_TIME && (win == NULL || !win->has_commit))
+	if (target->kind == TARGET_TIME && (win == NULL || (!win->has_commit && !win->unread[0])))
 		log_warn("repository \"%s\": no commit was found in the newest archived WAL, so the end of the window "
 				 "cannot be checked", def->name);
-	if (target->kind == TARGET_LSN && win && target->lsn > win->archived_end)
+	if (target->kind == TARGET_LSN && win && !win->unread[0] && target->lsn > win->archived_end)
 	{
 		window_error(cfg, i, win, "the target LSN is past the archived WAL", err);
 		goto done;
@@ -126,6 +144,7 @@ pgbr_restore_plan(const Config *cfg, int i, const RestoreTarget *target, PgbrCho
 	snprintf(out->label, sizeof(out->label), "%s", b->label);
 	snprintf(out->type, sizeof(out->type), "%s", b->type);
 	out->stop_time = b->stop_time;
+	out->bytes = b->size;
 	if (win)
 	{
 		out->timeline = win->tli;
@@ -146,10 +165,35 @@ typedef struct RestoreArgs
 	char		type[32];
 	char		target[PGBR_RESTORE_ARG];
 	char		action[48];
+	char		tli[16];			/* the timeline recovery follows; "": PostgreSQL's default */
 	char		timeline[48];
 	char		conninfo[PGBR_RESTORE_ARG];
 	char		extra[4][PGBR_RESTORE_ARG];
+	char		tsmap[PGBR_TABLESPACE_MAX][PGB_PATH_MAX + 80];
 } RestoreArgs;
+
+/*
+ * The timeline recovery follows, as pgbkp's own restore chooses it: a
+ * standby follows the newest, an explicit --target-timeline is honoured,
+ * and otherwise the timeline the window was checked on is named
+ * (PostgreSQL's default, latest, would follow any newer timeline without a
+ * word).  False when nothing is known to name.
+ */
+static bool
+recovery_timeline(const Config *cfg, const RestoreTarget *t, const PgbrChoice *c, char *out, size_t len)
+{
+	if (cfg->standby || t->timeline_request == TIMELINE_LATEST)
+		snprintf(out, len, "latest");
+	else if (t->timeline_request == TIMELINE_CURRENT)
+		snprintf(out, len, "current");
+	else if (t->timeline_request == TIMELINE_NUMBER)
+		snprintf(out, len, "%u", t->timeline);
+	else if (c->timeline > 0)
+		snprintf(out, len, "%u", c->timeline);
+	else
+		return false;
+	return true;
+}
 
 /* --type and --target for pgBackRest. */
 static int
@@ -180,6 +224,8 @@ static int
 build_run(const Config *cfg, const RestoreTarget *t, const PgbrChoice *c, const char *dir, bool archive_off,
 		  int primary, RestoreArgs *a, PgbrRun *run, PgbError *err)
 {
+	if (!recovery_timeline(cfg, t, c, a->tli, sizeof(a->tli)))
+		a->tli[0] = '\0';
 	snprintf(a->pg_path, sizeof(a->pg_path), "--pg1-path=%s", dir);
 	snprintf(a->set, sizeof(a->set), "--set=%s", c->label);
 	pgbr_arg(run, a->pg_path);
@@ -198,10 +244,9 @@ build_run(const Config *cfg, const RestoreTarget *t, const PgbrChoice *c, const 
 	}
 	if (cfg->target_exclusive)
 		pgbr_arg(run, "--target-exclusive");
-	if (cfg->target_timeline || cfg->standby)
+	if (a->tli[0])
 	{
-		snprintf(a->timeline, sizeof(a->timeline), "--target-timeline=%s",
-				 cfg->standby ? "latest" : cfg->target_timeline);
+		snprintf(a->timeline, sizeof(a->timeline), "--target-timeline=%s", a->tli);
 		pgbr_arg(run, a->timeline);
 	}
 	if (archive_off)
@@ -210,6 +255,14 @@ build_run(const Config *cfg, const RestoreTarget *t, const PgbrChoice *c, const 
 		pgbr_arg(run, "--delta");
 	if (cfg->force && !cfg->delta)
 		pgbr_arg(run, "--force");
+	for (int i = 0; i < cfg->ntablespace_map; i++)
+	{
+		/* pgBackRest takes a tablespace's OID, as pgbkp's --tablespace-map does, or its name */
+		snprintf(a->tsmap[i], sizeof(a->tsmap[i]), "--tablespace-map=%s=%s", cfg->tablespace_map[i].key,
+				 cfg->tablespace_map[i].path);
+		if (!pgbr_arg(run, a->tsmap[i]))
+			return pgb_error(err, EXIT_INTERNAL, "too many options for pgBackRest");
+	}
 	/* settings the caller adds (clone: port, cluster_name, ...) go where pgBackRest writes its own */
 	for (int i = 0; i < cfg->restore_nextra && i < 4; i++)
 	{
@@ -231,8 +284,56 @@ build_run(const Config *cfg, const RestoreTarget *t, const PgbrChoice *c, const 
 	return 0;
 }
 
+/* --tablespace-map names tablespaces of the backup (pgBackRest's info of the set lists them). */
+static int
+tablespace_keys_check(const Config *cfg, const PgbrChoice *c, PgbError *err)
+{
+	const RepoDef *def = &cfg->repos[c->repo_index];
+	PgbrTablespace *ts;
+	int			n = 0;
+	int			rc = 0;
+
+	if (cfg->ntablespace_map == 0)
+		return 0;
+	if ((ts = calloc(PGBR_TABLESPACES_MAX, sizeof(*ts))) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	if (pgbr_tablespaces_load(def, cfg->cluster, c->label, ts, PGBR_TABLESPACES_MAX, &n, err) != 0)
+		rc = -1;
+	for (int k = 0; rc == 0 && k < cfg->ntablespace_map; k++)
+		if (!pgbr_tablespace_known(ts, n, cfg->tablespace_map[k].key))
+		{
+			pgb_error(err, EXIT_USAGE, "--tablespace-map names tablespace %s, which backup %s does not have",
+					  cfg->tablespace_map[k].key, c->label);
+			rc = pgb_hint(err, "give the tablespace OID, as under pg_tblspc/ in the data directory");
+		}
+	free(ts);
+	return rc;
+}
+
+/*
+ * Every --tablespace-map destination: an absolute path, no running server,
+ * empty unless --delta or --force (as the data directory); created[i]: it
+ * does not exist yet and is made before pgBackRest runs.
+ */
+static int
+tablespace_dirs_check(const Config *cfg, bool *created, PgbError *err)
+{
+	for (int i = 0; i < cfg->ntablespace_map; i++)
+	{
+		const char *path = cfg->tablespace_map[i].path;
+
+		if (path[0] != '/')
+			return pgb_error(err, EXIT_USAGE, "--tablespace-map %s: \"%s\" is not an absolute path",
+							 cfg->tablespace_map[i].key, path);
+		if (restore_dir_check(path, cfg->delta, cfg->force, &created[i], NULL, err) != 0)
+			return pgb_error_context(err, "--tablespace-map %s", cfg->tablespace_map[i].key);
+	}
+	return 0;
+}
+
 static void
-print_plan(const Config *cfg, const PgbrChoice *c, const char *dir, bool archive_off, const char *cmdline)
+print_plan(const Config *cfg, const PgbrChoice *c, const char *dir, bool archive_off, const char *tli,
+		   const char *cmdline)
 {
 	const RepoDef *def = &cfg->repos[c->repo_index];
 	char		stop[64],
@@ -250,6 +351,8 @@ print_plan(const Config *cfg, const PgbrChoice *c, const char *dir, bool archive
 		json_object_object_add(o, "repository_name", json_object_new_string(def->name));
 		json_object_object_add(o, "backup", json_object_new_string(c->label));
 		json_object_object_add(o, "backup_type", json_object_new_string(c->type));
+		json_object_object_add(o, "bytes", json_object_new_int64((int64_t) c->bytes));
+		json_object_object_add(o, "timeline", tli[0] ? json_object_new_string(tli) : NULL);
 		json_object_object_add(o, "target_dir", json_object_new_string(dir));
 		json_object_object_add(o, "archive_mode_off", json_object_new_boolean(archive_off));
 		json_object_object_add(o, "command", json_object_new_string(cmdline));
@@ -262,6 +365,10 @@ print_plan(const Config *cfg, const PgbrChoice *c, const char *dir, bool archive
 	PLAN_LINE("restore %s backup %s (ended %s) from repository \"%s\" (pgBackRest stanza %s, repo %d)",
 			  c->type, c->label, stop, def->name, pgbr_stanza(def, cfg->cluster), def->pgbr_repo);
 	PLAN_LINE("into \"%s\"%s", dir, cfg->delta ? " (delta: unchanged files are kept)" : "");
+	for (int i = 0; i < cfg->ntablespace_map; i++)
+		PLAN_LINE("tablespace %s into \"%s\"", cfg->tablespace_map[i].key, cfg->tablespace_map[i].path);
+	if (tli[0])
+		PLAN_LINE("recovery follows timeline %s", tli);
 	if (c->has_commit)
 		PLAN_LINE("the archive holds commits until %s", last);
 	if (archive_off)
@@ -280,6 +387,7 @@ cmd_pgbr_restore(const Config *cfg, const RestoreTarget *target, const PgbrChoic
 	char		cmdline[8192];
 	bool		created = false,
 				was_empty = false;
+	bool		ts_created[PGBR_TABLESPACE_MAX] = {0};
 	int			primary = -1;
 	int			rc = -1;
 
@@ -293,19 +401,25 @@ cmd_pgbr_restore(const Config *cfg, const RestoreTarget *target, const PgbrChoic
 			return pgb_error(err, EXIT_REFUSED, "%s is the primary of cluster \"%s\"; a replica cannot be rebuilt over it",
 							 cfg->members[primary].name, cfg->cluster);
 	}
-	if (cfg->ntablespace_map > 0)
-		return pgb_error(err, EXIT_USAGE, "--tablespace-map is not supported for a pgBackRest repository yet"),
-			pgb_hint(err, "run pgbackrest restore --tablespace-map yourself, with the --set pgbkp restore --dry-run names");
-	if (restore_dir_check(dir, cfg->delta, cfg->force, &created, &was_empty, err) != 0)
+	if (cfg->ntablespace_map > PGBR_TABLESPACE_MAX)
+		return pgb_error(err, EXIT_USAGE, "at most %d --tablespace-map options for a pgBackRest repository",
+						 PGBR_TABLESPACE_MAX);
+	if (tablespace_keys_check(cfg, c, err) != 0 ||
+		restore_dir_check(dir, cfg->delta, cfg->force, &created, &was_empty, err) != 0 ||
+		tablespace_dirs_check(cfg, ts_created, err) != 0)
 		return -1;
 	if (build_run(cfg, target, c, dir, archive_off, primary, &a, &run, err) != 0)
 		return -1;
 	pgbr_command_line(def, cfg->cluster, true, &run, cmdline, sizeof(cmdline));
-	print_plan(cfg, c, dir, archive_off, cmdline);
+	print_plan(cfg, c, dir, archive_off, a.tli, cmdline);
 	if (cfg->dry_run)
 		return fflush(stdout) == 0 ? 0 : pgb_error_errno(err, EXIT_IO, errno, "could not write to standard output");
 	if (created && mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return pgb_error_errno(err, EXIT_IO, errno, "could not create directory \"%s\"", dir);
+	for (int i = 0; i < cfg->ntablespace_map; i++)
+		if (ts_created[i] && mkdir(cfg->tablespace_map[i].path, 0700) != 0 && errno != EEXIST)
+			return pgb_error_errno(err, EXIT_IO, errno, "could not create directory \"%s\"",
+								   cfg->tablespace_map[i].path);
 	log_info("restoring backup %s into \"%s\" with pgBackRest", c->label, dir);
 	if (pgbr_exec_ok(def, cfg->cluster, true, &run, err) != 0)
 	{
@@ -316,6 +430,9 @@ cmd_pgbr_restore(const Config *cfg, const RestoreTarget *target, const PgbrChoic
 			(void) fio_remove_tree(dir, &cleanup);
 		else if (was_empty)
 			(void) fio_empty_dir(dir, &cleanup);
+		for (int i = 0; i < cfg->ntablespace_map; i++)
+			if (ts_created[i])
+				(void) fio_remove_tree(cfg->tablespace_map[i].path, &cleanup);
 		goto done;
 	}
 	log_info("restored backup %s into \"%s\" (pgBackRest wrote the recovery settings; restore_command runs "

@@ -3,7 +3,8 @@
  * reads what it reports, because its exit status does not say it all --
  * pgBackRest 2.45 reports a backup file whose checksum does not match and
  * still exits 0 (measured), and it reports a WAL segment missing from the
- * archive only as two WAL ranges in its detail log.  Any file it names as
+ * archive only as two WAL ranges in its detail log (as it does at every
+ * timeline switch, where pgbkp reads the history file: pgbackrest/switch.h).  Any file it names as
  * invalid or missing, a gap between two ranges of one archive, a stanza
  * status of "error", or a failure of the command itself makes verify fail
  * with exit 6, naming the damaged files.
@@ -14,6 +15,7 @@
 #include "cmd/pgbr.h"
 #include "common/log.h"
 #include "pgbackrest/exec.h"
+#include "pgbackrest/switch.h"
 
 #define VERIFY_NAMED_MAX 900
 
@@ -54,13 +56,14 @@ problem_file(const char *msg, size_t len, char *file, size_t flen)
 /*
  * A range line ("archiveId: 15-1, wal start: A, wal stop: B"): true when it
  * follows another range of the same archive, with the missing segments
- * ("after X, before Y") in what.  id and stop carry the previous range.
+ * ("after X, before Y") in what, X in prev_stop and Y in start (32 bytes
+ * each).  id and stop carry the previous range.  A range on a later
+ * timeline may still continue the previous one (pgbackrest/switch.h).
  */
 static bool
-gap(const char *msg, char *id, size_t idlen, char *stop, char *what, size_t wlen)
+gap(const char *msg, char *id, size_t idlen, char *stop, char *prev_stop, char *start, char *what, size_t wlen)
 {
 	char		nid[64],
-				start[32],
 				nstop[32];
 	bool		found;
 
@@ -69,6 +72,7 @@ gap(const char *msg, char *id, size_t idlen, char *stop, char *what, size_t wlen
 	found = strcmp(nid, id) == 0 && stop[0];
 	if (found)
 		snprintf(what, wlen, "after %s, before %s", stop, start);
+	snprintf(prev_stop, 32, "%s", stop);
 	snprintf(id, idlen, "%s", nid);
 	snprintf(stop, 32, "%s", nstop);
 	return found;
@@ -80,7 +84,9 @@ cmd_pgbr_verify(const Config *cfg, PgbError *err)
 	const RepoDef *def = &cfg->repos[cfg->repo_current];
 	PgbrRun		run = {.command = "verify", .console_level = "detail"};
 	char		range_id[64] = "",
-				range_stop[32] = "";
+				range_stop[32] = "",
+				prev_stop[32] = "",
+				range_start[32] = "";
 	char		named[VERIFY_NAMED_MAX] = "";
 	size_t		nlen = 0;
 	int			nbad = 0;
@@ -109,8 +115,14 @@ cmd_pgbr_verify(const Config *cfg, PgbError *err)
 				nlen += (size_t) snprintf(named + nlen, sizeof(named) - nlen, "%s%s", nbad ? ", " : "", file);
 			nbad++;
 		}
-		if (msg && gap(msg, range_id, sizeof(range_id), range_stop, file, sizeof(file)))
+		if (msg && gap(msg, range_id, sizeof(range_id), range_stop, prev_stop, range_start, file, sizeof(file)))
 		{
+			bool		continues = false;
+
+			if (pgbr_range_continues(def, cfg->cluster, prev_stop, range_start, &continues, err) != 0)
+				goto done;
+			if (continues)
+				continue;
 			log_error("pgBackRest verify: WAL of archive %s is missing %s", range_id, file);
 			if (nlen < sizeof(named))
 				nlen += (size_t) snprintf(named + nlen, sizeof(named) - nlen, "%sWAL %s", nbad ? ", " : "", file);

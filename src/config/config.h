@@ -145,6 +145,9 @@ typedef struct Config
 	int			restore_nextra;
 	const char *restore_extra_names[4];
 	const char *restore_extra_values[4];
+	/* set by pitr-member recover: pitr's plan checked the window's end, which a pgBackRest
+	 * repository cannot read again once the data directory is set aside */
+	bool		window_end_checked;
 	int			clone_port;		/* clone --port; drill --port */
 	StringList	check_sql;		/* drill --check-sql FILE... */
 	char	   *junit;			/* drill --junit FILE */
@@ -166,6 +169,7 @@ typedef struct Config
 	char	   *stream_slot;	/* stream: physical replication slot */
 	bool		stream;			/* schedule: run pgbkp stream as a service */
 	int			stream_flush_seconds;	/* stream: 0 = 1 (posix) or 5 (S3) */
+	bool		synchronous;	/* stream: flush and report whenever the server is idle */
 	int			ndrill_checks;	/* the pgbkp: section's drill_checks */
 	DrillCheckDef drill_checks[CONFIG_MAX_DRILL_CHECKS];
 	char	   *verify_since;	/* verify --since LABEL|TIME|last, or NULL */

@@ -406,6 +406,11 @@ const OptionDef option_table[] = {
 		"stream_flush_seconds", "PGBKP_STREAM_FLUSH_SECONDS", "SECONDS",
 		"how often stream replaces the in-progress segment's object (0: 1 s, 5 s with an S3 repository)",
 	F(stream_flush_seconds), 0},
+	{"synchronous", 0, OPT_BOOL, "false", 0, 0, NULL, CMD_BIT(CMD_STREAM),
+		"synchronous", "PGBKP_SYNCHRONOUS", NULL,
+		"stream makes received WAL durable in every repository and reports it as soon as the server has no "
+		"more to send, so it can be a synchronous standby (application_name pgbkp_stream)",
+	F(synchronous), 0},
 
 	/* pitr */
 	{"yes", 0, OPT_FLAG, NULL, 0, 0, NULL, PITR,

@@ -103,6 +103,23 @@ int			db_backup_stop(DbConn *conn, int version_num, Lsn *stop_lsn, char **labelf
  */
 int			db_switch_wal(DbConn *conn, char *walname, PgbError *err);
 
+/* pgbkp stream as the primary sees it (see db_stream_status). */
+typedef struct DbStreamStatus
+{
+	bool		slot_exists;
+	bool		slot_active;
+	bool		connected;		/* a walsender serves application_name pgbkp_stream */
+	char		state[32];		/* its state: streaming, catchup, ... ("" when not connected) */
+	char		sync_state[16];	/* async, sync, quorum, potential */
+	bool		has_flushed;
+	Lsn			flushed;		/* the flush position it reported (else the slot's restart LSN) */
+	int64_t		lag_bytes;		/* the server's WAL position minus flushed; -1 unknown */
+	double		lag_seconds;	/* the server's flush_lag; 0 when caught up, -1 unknown */
+} DbStreamStatus;
+
+/* The stream's slot (slot) and connection, on the primary. */
+int			db_stream_status(DbConn *conn, const char *slot, DbStreamStatus *out, PgbError *err);
+
 /* Whether replication slot slot exists and a receiver (pgbkp stream) uses it now. */
 int			db_slot_active(DbConn *conn, const char *slot, bool *active, PgbError *err);
 

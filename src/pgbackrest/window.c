@@ -1,17 +1,15 @@
 /* The recoverable window of a pgBackRest stanza (see window.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/fileio.h"
 #include "pg/walreader.h"
 #include "pgbackrest/exec.h"
+#include "pgbackrest/fetch.h"
 #include "pgbackrest/window.h"
 #include "repo/walindex.h"
 
-#define SEGMENT_MAX (1u << 30)	/* PostgreSQL's largest WAL segment size */
 #define WINDOW_SEGMENTS_BACK 16	/* how far back a transaction end is looked for */
 
 static const PgbrArchive *
@@ -39,8 +37,6 @@ static int
 segment_last_commit(const RepoDef *def, const char *cluster, const char *dir, const char *name,
 					bool *found, TimestampUs *when, Lsn *valid_end, uint64_t *segsize, PgbError *err)
 {
-	PgbrRun		run = {.command = "archive-get"};
-	char		path[PGB_PATH_MAX];
 	char	   *data = NULL;
 	size_t		len = 0;
 	TimeLineID	tli;
@@ -49,13 +45,7 @@ segment_last_commit(const RepoDef *def, const char *cluster, const char *dir, co
 	int			rc = -1;
 
 	*found = false;
-	if (fio_path_join(path, sizeof(path), dir, name, err) != 0)
-		return -1;
-	run.params[0] = name;
-	run.params[1] = path;
-	if (pgbr_exec_ok(def, cluster, true, &run, err) != 0)
-		goto done;
-	if (fio_read_small(path, SEGMENT_MAX, &data, &len, err) != 0)
+	if (pgbr_fetch(def, cluster, dir, name, PGBR_SEGMENT_MAX, &data, &len, err) != 0)
 		goto done;
 	if (wal_file_classify(name, len, &tli, &segno) != WAL_KIND_SEGMENT)
 	{
@@ -76,8 +66,6 @@ segment_last_commit(const RepoDef *def, const char *cluster, const char *dir, co
 	rc = 0;
 done:
 	free(data);
-	unlink(path);
-	pgbr_run_free(&run);
 	return rc;
 }
 
@@ -94,17 +82,15 @@ previous_segment(const char *name, uint64_t segsize, char *out)
 }
 
 int
-pgbr_windows(const RepoDef *def, const char *cluster, const PgbrInfo *info,
+pgbr_windows(const RepoDef *def, const char *cluster, const PgbrInfo *info, bool end_optional,
 			 PgbrWindow *out, int max, int *n, PgbError *err)
 {
-	const char *tmp = getenv("TMPDIR");
 	char		tdir[PGB_PATH_MAX];
 	int			rc = 0;
 
 	*n = 0;
-	snprintf(tdir, sizeof(tdir), "%s/pgbkp-pgbr-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(tdir) == NULL)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not create a temporary directory like \"%s\"", tdir);
+	if (pgbr_tempdir(tdir, sizeof(tdir), err) != 0)
+		return -1;
 	for (int i = 0; i < info->narchive && *n < max && rc == 0; i++)
 	{
 		const PgbrArchive *a = &info->archive[i];
@@ -128,6 +114,8 @@ pgbr_windows(const RepoDef *def, const char *cluster, const PgbrInfo *info,
 		 * the next second on, as restore counts it (cmd/pgbr_restore.c).
 		 */
 		w->start = w->first->stop_time + 1000000;
+		/* the timeline is the newest name's first 8 hex digits, whatever the segment size */
+		(void) sscanf(a->max, "%8X", &w->tli);
 		/* the newest segment, and the ones before it while no transaction ended in them */
 		snprintf(name, sizeof(name), "%s", a->max);
 		for (int tries = 0; tries < WINDOW_SEGMENTS_BACK && name[0] && !w->has_commit && rc == 0; tries++)
@@ -138,17 +126,14 @@ pgbr_windows(const RepoDef *def, const char *cluster, const PgbrInfo *info,
 
 			if (segment_last_commit(def, cluster, tdir, name, &found, &w->last_commit, &end, &segsize, &e) != 0)
 			{
-				if (tries == 0)
+				if (tries == 0 && end_optional)
+					snprintf(w->unread, sizeof(w->unread), "%.*s", (int) sizeof(w->unread) - 1, e.msg);
+				else if (tries == 0)
 					*err = e, rc = -1;
 				break;
 			}
 			if (tries == 0)
-			{
-				SegNo		segno;
-
 				w->archived_end = end;
-				(void) wal_file_classify(name, segsize, &w->tli, &segno);
-			}
 			w->has_commit = found;
 			if (strcmp(name, a->min) <= 0 || strcmp(name, w->first->wal_stop) <= 0)
 				break;

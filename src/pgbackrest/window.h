@@ -23,6 +23,7 @@ typedef struct PgbrWindow
 	bool		has_commit;		/* a transaction ended in the newest archived segments */
 	TimestampUs last_commit;	/* a time target must not be after it */
 	Lsn			archived_end;	/* end of the valid WAL in the newest segment */
+	char		unread[256];	/* why the newest segment was not read (end_optional), or "" */
 } PgbrWindow;
 
 /* A backup's own WAL is within its database system's archive range. */
@@ -30,9 +31,13 @@ bool		pgbr_backup_restorable(const PgbrInfo *info, const PgbrBackup *b);
 
 /*
  * The windows, one per database system with archived WAL (at most max);
- * the newest segments are fetched with pgBackRest.
+ * the newest segments are fetched with pgBackRest.  end_optional: when the
+ * newest segment cannot be fetched (pgBackRest's archive-get needs the
+ * pg_control of its pg1-path, which a member being rebuilt no longer has),
+ * the window has no end (has_commit false) and unread says why, instead of
+ * an error.
  */
-int			pgbr_windows(const RepoDef *def, const char *cluster, const PgbrInfo *info,
+int			pgbr_windows(const RepoDef *def, const char *cluster, const PgbrInfo *info, bool end_optional,
 						 PgbrWindow *out, int max, int *n, PgbError *err);
 
 #endif

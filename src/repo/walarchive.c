@@ -442,6 +442,18 @@ load_timelines(Repo *repo, WalList *l, const int64_t *hist_mtime, PgbError *err)
 	return 0;
 }
 
+/* Whether name is pgbkp stream's in-progress object of a segment (SEGMENT.stream), and which. */
+static bool
+stream_object(const char *name, uint64_t segsize, TimeLineID *tli, SegNo *segno)
+{
+	char		seg[WAL_NAME_LEN + 1];
+
+	if (strlen(name) != WAL_NAME_LEN + 7 || strcmp(name + WAL_NAME_LEN, ".stream") != 0)
+		return false;
+	snprintf(seg, sizeof(seg), "%.*s", WAL_NAME_LEN, name);
+	return wal_file_classify(seg, segsize, tli, segno) == WAL_KIND_SEGMENT;
+}
+
 int
 wal_list(Repo *repo, WalList *out, PgbError *err)
 {
@@ -500,6 +512,20 @@ wal_list(Repo *repo, WalList *out, PgbError *err)
 				{
 					storage_list_free(&sub);
 					goto fail;
+				}
+				continue;
+			}
+			if (kind == WAL_KIND_INVALID &&
+				stream_object(sub.items[j].name, repo->info.wal_segment_size, &tli, &segno))
+			{
+				/* the newest in-progress object only: archive-get serves no other */
+				if (!out->has_stream || segno > out->stream_segno ||
+					(segno == out->stream_segno && tli > out->stream_tli))
+				{
+					out->has_stream = true;
+					out->stream_tli = tli;
+					out->stream_segno = segno;
+					out->stream_mtime = sub.items[j].mtime;
 				}
 				continue;
 			}
@@ -609,14 +635,8 @@ remove_before_in(Repo *repo, const char *dir, SegNo before, const SegRange *keep
 		WalFileKind kind = wal_file_classify(name, repo->info.wal_segment_size, &tli, &segno);
 
 		/* pgbkp stream's in-progress object of a segment goes like a partial segment */
-		if (kind == WAL_KIND_INVALID && strlen(name) == WAL_NAME_LEN + 7 && strcmp(name + WAL_NAME_LEN, ".stream") == 0)
-		{
-			char		seg[WAL_NAME_LEN + 1];
-
-			snprintf(seg, sizeof(seg), "%.*s", WAL_NAME_LEN, name);
-			if (wal_file_classify(seg, repo->info.wal_segment_size, &tli, &segno) == WAL_KIND_SEGMENT)
-				kind = WAL_KIND_PARTIAL;
-		}
+		if (kind == WAL_KIND_INVALID && stream_object(name, repo->info.wal_segment_size, &tli, &segno))
+			kind = WAL_KIND_PARTIAL;
 		/* only WAL files below the cutoff, and only where wal_object_path puts them */
 		if (files.items[i].is_dir || kind == WAL_KIND_INVALID || kind == WAL_KIND_HISTORY ||
 			segno >= before || in_ranges(segno, keep, nkeep) || strncmp(name, dir, 16) != 0)

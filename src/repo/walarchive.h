@@ -65,6 +65,10 @@ typedef struct WalList
 	TimeLineID *history;		/* timelines with a history file, ascending */
 	int			ntimelines;
 	Timeline   *timelines;		/* every timeline with a segment or a history file, ascending */
+	bool		has_stream;		/* pgbkp stream's newest in-progress object (repo/walstream.h) */
+	TimeLineID	stream_tli;
+	SegNo		stream_segno;
+	int64_t		stream_mtime;	/* when it was last replaced (s) */
 } WalList;
 
 /*

@@ -52,7 +52,7 @@ archived(Repo *repo, const char *name, PgbError *err)
 }
 
 int
-walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbError *err)
+walstream_read_last(Repo *repo, const char *segname, char **out, PgbError *err)
 {
 	uint64_t	segsize = repo->info.wal_segment_size;
 	char		path[PGB_PATH_MAX];
@@ -61,11 +61,11 @@ walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbEr
 	TimeLineID	tli;
 	SegNo		segno;
 	char	   *content = NULL;
-	char	   *padded;
 	size_t		len = 0;
 	int			rc;
 	StorageInfo info;
 
+	*out = NULL;
 	if (stream_path(repo, segname, path, err) != 0)
 		return -1;
 	(void) wal_file_classify(segname, segsize, &tli, &segno);
@@ -81,14 +81,55 @@ walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbEr
 	if (objio_get_mem(repo->storage, path, OBJECT_KIND_WAL, segsize, &content, &len, err) != 0)
 		return -1;
 	/* zero-padded to a whole segment, as PostgreSQL expects of a restored file */
-	if ((padded = calloc(1, segsize)) == NULL)
+	if ((*out = calloc(1, segsize)) == NULL)
 		rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
 	else
-	{
-		memcpy(padded, content, len);
-		rc = fio_write_atomic(dest_path, padded, segsize, 0600, err);
-	}
-	free(padded);
+		memcpy(*out, content, len);
 	free(content);
 	return rc;
+}
+
+int
+walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbError *err)
+{
+	char	   *padded;
+	int			rc;
+
+	if (walstream_read_last(repo, segname, &padded, err) != 0)
+		return -1;
+	rc = fio_write_atomic(dest_path, padded, repo->info.wal_segment_size, 0600, err);
+	free(padded);
+	return rc;
+}
+
+int
+walstream_stored_end(Repo *repo, const WalList *wal, TimeLineID *tli, Lsn *end, PgbError *err)
+{
+	uint64_t	segsize = repo->info.wal_segment_size;
+	const WalSegment *last = wal->nsegments > 0 ? &wal->segments[wal->nsegments - 1] : NULL;
+
+	*tli = 0;
+	*end = 0;
+	if (last)
+	{
+		*tli = last->tli;
+		*end = (last->segno + 1) * segsize;
+	}
+	if (wal->has_stream && (last == NULL || wal->stream_segno > last->segno ||
+							(wal->stream_segno == last->segno && wal->stream_tli > last->tli)))
+	{
+		char		name[WAL_NAME_LEN + 1];
+		char		path[PGB_PATH_MAX];
+		char	   *content = NULL;
+		size_t		len = 0;
+
+		wal_segment_name(name, wal->stream_tli, wal->stream_segno, segsize);
+		if (stream_path(repo, name, path, err) != 0 ||
+			objio_get_mem(repo->storage, path, OBJECT_KIND_WAL, segsize, &content, &len, err) != 0)
+			return -1;
+		free(content);
+		*tli = wal->stream_tli;
+		*end = wal->stream_segno * segsize + len;
+	}
+	return 0;
 }

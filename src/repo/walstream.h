@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "repo/repo.h"
+#include "repo/walarchive.h"
 
 /* Replace the in-progress object of segment segname with buf[0..len). */
 int			walstream_put(Repo *repo, const char *segname, const uint8_t *buf, size_t len, int level,
@@ -29,5 +30,15 @@ int			walstream_remove(Repo *repo, const char *segname, PgbError *err);
  * has a history file.  EXIT_WAL_MISSING otherwise.
  */
 int			walstream_get_last(Repo *repo, const char *segname, const char *dest_path, PgbError *err);
+
+/* The same, into *out (malloc'd, the segment size). */
+int			walstream_read_last(Repo *repo, const char *segname, char **out, PgbError *err);
+
+/*
+ * How far the repository holds WAL: the end of its newest archived segment,
+ * or of its newest in-progress object when that is further (its timeline in
+ * *tli; 0 and 0 when it holds none).
+ */
+int			walstream_stored_end(Repo *repo, const WalList *wal, TimeLineID *tli, Lsn *end, PgbError *err);
 
 #endif

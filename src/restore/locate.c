@@ -7,6 +7,7 @@
 #include "backup/chain.h"
 #include "common/log.h"
 #include "repo/walindex.h"
+#include "repo/walstream.h"
 #include "restore/locate.h"
 
 #define MAX_FOUND 8
@@ -138,6 +139,45 @@ choose_located(Repo *repo, const Catalog *c, const WalList *wal, const RestoreTa
 	return 0;
 }
 
+/*
+ * The newest commit in pgbkp stream's in-progress object of segment segno,
+ * the one after the archived WAL, when archive-get would serve it (the
+ * newest WAL of the newest timeline: walstream_read_last).
+ */
+static int
+streamed_last_commit(Repo *repo, const Timeline *tl, SegNo segno, const Manifest *m, bool *any,
+					 TimestampUs *newest, PgbError *err)
+{
+	uint64_t	size = repo->info.wal_segment_size;
+	TimeLineID	tli = timeline_tli_of_segment(tl, segno, size);
+	char		name[WAL_NAME_LEN + 1];
+	char	   *seg;
+	WalSummary	sum;
+	int			rc;
+
+	wal_segment_name(name, tli, segno, size);
+	if (walstream_read_last(repo, name, &seg, err) != 0)
+	{
+		if (err->code != EXIT_WAL_MISSING)
+			return -1;
+		memset(err, 0, sizeof(*err));
+		return 0;
+	}
+	rc = walsummary_compute((const uint8_t *) seg, size, tli, segno, NULL, &sum, err);
+	free(seg);
+	if (rc != 0)
+		return -1;
+	for (int k = 0; k < sum.ncommits; k++)
+		if (sum.commits[k].lsn >= m->stop_lsn && timeline_contains(tl, tli, sum.commits[k].lsn))
+		{
+			*any = true;
+			if (sum.commits[k].time > *newest)
+				*newest = sum.commits[k].time;
+		}
+	walsummary_free(&sum);
+	return 0;
+}
+
 int
 plan_last_commit(Repo *repo, const WalList *wal, const Manifest *m, TimeLineID timeline, bool *any,
 				 TimestampUs *newest, PgbError *err)
@@ -151,6 +191,8 @@ plan_last_commit(Repo *repo, const WalList *wal, const Manifest *m, TimeLineID t
 	*newest = 0;
 	if (tl == NULL || (endi = timeline_contiguous_end(tl, wal, start, size)) < 0)
 		return 0;
+	if (streamed_last_commit(repo, tl, wal->segments[endi].segno + 1, m, any, newest, err) != 0)
+		return -1;
 	for (SegNo seg = wal->segments[endi].segno; !*any && seg >= start; seg--)
 	{
 		TimeLineID	tli = timeline_tli_of_segment(tl, seg, size);

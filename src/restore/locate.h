@@ -20,7 +20,9 @@ int			plan_choose_indexed(Repo *repo, const Catalog *c, const WalList *wal, cons
 
 /*
  * The newest commit or abort after backup m's stop along timeline's path,
- * within the WAL archived without a gap from m on (*any false: none).
+ * within the WAL archived without a gap from m on and pgbkp stream's
+ * in-progress object of the segment after it, when archive-get would serve
+ * that (*any false: none).
  */
 int			plan_last_commit(Repo *repo, const WalList *wal, const Manifest *m, TimeLineID timeline, bool *any,
 							 TimestampUs *newest, PgbError *err);

@@ -20,6 +20,25 @@ typedef struct Reach
 } Reach;
 
 /*
+ * Whether pgbkp stream's in-progress object continues r's WAL: the segment
+ * right after its contiguous end, on t's path, and the newest WAL of the
+ * newest timeline (no later timeline has a history file), which is when
+ * archive-get serves it (repo/walstream.h).  Recovery then reaches as far as
+ * it was last replaced.
+ */
+static bool
+streamed_after(const WalList *wal, const Timeline *t, const Reach *r, uint64_t segsize)
+{
+	if (!wal->has_stream || r->end < 0 || wal->stream_segno != r->end_segno + 1 ||
+		wal->stream_tli != timeline_tli_of_segment(t, wal->stream_segno, segsize))
+		return false;
+	for (int i = 0; i < wal->nhistory; i++)
+		if (wal->history[i] > wal->stream_tli)
+			return false;
+	return true;
+}
+
+/*
  * The timelines whose path passes through m's timeline at or after its stop
  * LSN, with their reach from m's first segment.  At most max; returns the
  * count.
@@ -42,6 +61,10 @@ candidates(const Manifest *m, const WalList *wal, Reach *out, int max)
 		r->end_time = r->end >= 0 ? wal->segments[r->end].mtime * (TimestampUs) 1000000 : 0;
 		if (r->end_time < m->stop_time)
 			r->end_time = m->stop_time;
+		/* its time is in whole seconds: what it holds was written before the next one */
+		if (streamed_after(wal, t, r, m->wal_segment_size) &&
+			(wal->stream_mtime + 1) * (TimestampUs) 1000000 > r->end_time)
+			r->end_time = (wal->stream_mtime + 1) * (TimestampUs) 1000000;
 		n++;
 	}
 	return n;

@@ -77,7 +77,7 @@ first_repository(const RepoDef *def, const char *cluster, const PgbrInfo *info, 
 		metrics_note_backup(s, b->type, b->start_time, b->stop_time, b->size, b->repo_delta);
 	}
 	/* the window that ends in a transaction, as status shows it; unknown: left out */
-	if (pgbr_windows(def, cluster, info, w, PGBR_DB_MAX, &nw, &err) == 0)
+	if (pgbr_windows(def, cluster, info, false, w, PGBR_DB_MAX, &nw, &err) == 0)
 		for (int k = 0; k < nw; k++)
 			if (w[k].has_commit && w[k].first != NULL)
 			{

@@ -138,7 +138,7 @@ test_pgbr_verify_flipped_byte() {
     local label f
     label=$(backup_labels | tail -n 1)
     f=$(find "$ROOT/pgbr/repo/backup/$CLUSTER/$label/pg_data/base" -type f -size +8k -printf '%s %p\n' |
-        sort -rn | head -n 1 | cut -d' ' -f2)
+        sort -rn | awk 'NR == 1 { print $2 }')
     [ -n "$f" ] || fail "no backup file to damage under $ROOT/pgbr/repo/backup/$CLUSTER/$label"
     flip_byte "$f" 4000
     # pgBackRest 2.45 itself exits 0 here; pgbkp reads its report
@@ -220,6 +220,7 @@ test_pgbr_standby_and_replica_skip() {
     run pgbkp restore --standby --target-dir "$dir"
     assert_rc 0 "restore --standby"
     assert_output_contains "--type=standby"
+    assert_output_contains "--target-timeline=latest"
     assert_file_exists "$dir/standby.signal"
     [ "$(pg_setting "$dir" archive_mode)" != off ] || fail "a standby must keep archive_mode (it archives once promoted)"
     echo "primary_conninfo = 'host=$SOCK port=${PG_PORT[main]} user=postgres'" | as_pg tee -a "$dir/postgresql.auto.conf" >/dev/null
@@ -235,4 +236,124 @@ test_pgbr_standby_and_replica_skip() {
     run pgbkp --if-primary backup --type incr
     assert_rc 0 "backup --if-primary on the primary"
     assert_eq 2 "$(info_json | jq '.backups | length')" "backups after the primary's run"
+}
+
+# clone and drill over a pgBackRest repository: the same plan and window
+# check as restore, then pgBackRest restores; a damaged backup fails the
+# drill with the restore's own exit code.
+test_pgbr_clone_and_drill() {
+    pgbr_fixture
+    expect_rc 0 pgbkp backup --type full
+    pgbr_batches
+    local port dir=$ROOT/pg/clone
+    port=$(free_port)
+    # a time after the last archived commit: refused before anything is written
+    run pgbkp clone --time "$(date -u -d '+1 hour' '+%Y-%m-%d %H:%M:%S+00')" --target-dir "$dir" --port "$port"
+    assert_rc 9 "clone to a time after the archive"
+    assert_not_exists "$dir"
+    run pgbkp clone --time "$T_AB" --target-dir "$dir" --port "$port" --name copy1
+    assert_rc 3 "clone --name from a pgBackRest repository"
+    assert_output_contains "is pgBackRest's"
+    assert_not_exists "$dir"
+    run pgbkp clone --time "$T_AB" --target-dir "$dir" --port "$port"
+    assert_rc 0 "clone from a pgBackRest repository"
+    assert_output_contains "is running"
+    assert_output_contains "--target-timeline=1"
+    local q=(as_pg "$PGBIN/psql" -X -At -h "$dir" -p "$port" -d postgres -c)
+    assert_eq "100|100|0" "$("${q[@]}" "select count(*), count(*) filter (where note='A'), count(*) filter (where note='B') from t")" \
+        "rows in the copy"
+    assert_eq "f off $CLUSTER-clone" "$("${q[@]}" "select pg_is_in_recovery()") $("${q[@]}" "show archive_mode") $("${q[@]}" "show cluster_name")" \
+        "the copy is promoted, does not archive, and has its own name"
+    case $("${q[@]}" "show restore_command") in
+        *pgbackrest*archive-get*) ;;
+        *) fail "the copy's restore_command is not pgBackRest's archive-get" ;;
+    esac
+    as_pg "$PGBIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
+
+    # a drill restores the newest backup into a scratch directory, checks it, removes it
+    mkdir -p "$ROOT/drilltmp" && chown postgres "$ROOT/drilltmp"
+    local opts
+    mapfile -t opts < <(pgbkp_opts main)
+    run as_pg TMPDIR="$ROOT/drilltmp" "$INST/bin/pgbkp" "${opts[@]}" drill --output json
+    assert_rc 0 "drill of a healthy pgBackRest backup"
+    jq -e '.result == "passed" and ([.steps[].name] | index("checksums") != null)' "$RUN_OUT" >/dev/null ||
+        fail "the drill did not pass every step: $(head -c 600 "$RUN_OUT")"
+    [ -z "$(ls -A "$ROOT/drilltmp")" ] || fail "the drill left files behind: $(ls -A "$ROOT/drilltmp")"
+    # (only this test's: other drills may run on the machine)
+    pgrep -f "$ROOT/drilltmp/" >/dev/null && fail "a drill server is still running"
+
+    # a damaged backup file: the restore step fails with pgBackRest's error (exit 6)
+    local label f
+    label=$(jq -r '.backups[-1].label' < <(info_json))
+    f=$(find "$ROOT/pgbr/repo/backup/$CLUSTER/$label/pg_data/base" -type f -size +4k -printf '%s %p\n' |
+        sort -rn | awk 'NR == 1 { print $2 }')
+    [ -n "$f" ] || fail "no backup file to damage"
+    flip_byte "$f" 2000
+    run as_pg TMPDIR="$ROOT/drilltmp" "$INST/bin/pgbkp" "${opts[@]}" drill --output json
+    assert_rc 6 "drill of a damaged pgBackRest backup"
+    assert_eq failed "$(jq -r '.steps[] | select(.name == "restore") | .result' "$RUN_OUT")" "the drill's restore step"
+    [ -z "$(ls -A "$ROOT/drilltmp")" ] || fail "the failed drill left files behind: $(ls -A "$ROOT/drilltmp")"
+}
+
+# pitr's steps on the member (what `pgbkp pitr` runs on each host under
+# Patroni; t_cluster covers the orchestration) over a pgBackRest
+# repository: the cluster's own data directory kept aside, restored in place
+# to a time between the batches, recovered and promoted, started again.
+test_pgbr_pitr_member_in_place() {
+    pgbr_fixture
+    expect_rc 0 pgbkp backup --type full
+    pgbr_batches
+    expect_rc 0 pgbkp pitr-member stop
+    run pgbkp pitr-member aside --stamp s1 --time "$T_AB"
+    assert_rc 0 "pitr-member aside"
+    assert_file_exists "${PG_DATA[main]}.pitr-s1/PG_VERSION"
+    assert_not_exists "${PG_DATA[main]}"
+    run pgbkp pitr-member recover --time "$T_AB"
+    assert_rc 0 "pitr-member recover from a pgBackRest repository"
+    assert_output_contains "@timeline=2"
+    expect_rc 0 pgbkp pitr-member start
+    assert_eq "100 100 0" "$(count_rows main)" "rows after the in-place recovery"
+    assert_eq f "$(pg_sql main "select pg_is_in_recovery()")" "the recovered cluster is a primary"
+    # it archives its new timeline into the same stanza, and backs up again
+    local seg
+    seg=$(pg_sql main "select pg_walfile_name(pg_switch_wal())")
+    case $seg in 00000002*) ;; *) fail "the recovered cluster writes timeline 1: $seg" ;; esac
+    expect_rc 0 pgbkp backup --type full
+}
+
+# --tablespace-map OID=PATH goes to pgBackRest: the copy's tablespace is
+# restored there, not over the source's.
+test_pgbr_tablespace_map() {
+    pgbr_fixture
+    local ts=$ROOT/ts1 moved=$ROOT/ts-moved dir=$ROOT/pg/tsc oid
+    mkdir -p "$ts" && chown postgres "$ts"
+    pg_sql main "create tablespace ts1 location '$ts'"
+    pg_sql main "create table tt tablespace ts1 as select g from generate_series(1,500) g"
+    oid=$(pg_sql main "select oid from pg_tablespace where spcname = 'ts1'")
+    expect_rc 0 pgbkp backup --type full
+    pg_switch_and_wait main >/dev/null
+    # without a map the source's own (non-empty) tablespace is refused before anything is written
+    run pgbkp restore --target-dir "$dir"
+    [ "$RUN_RC" -ne 0 ] || fail "a restore over the source's tablespace succeeded"
+    # a tablespace the backup does not have is refused before anything is written, as for pgbkp's own
+    run pgbkp restore --target-dir "$dir" --tablespace-map "99999=$moved" --dry-run
+    assert_rc 2 "restore --tablespace-map of an unknown tablespace"
+    assert_output_contains "names tablespace 99999, which backup"
+    run pgbkp restore --target-dir "$dir" --tablespace-map "$oid=$moved" --dry-run
+    assert_rc 0 "restore --tablespace-map --dry-run"
+    assert_output_contains "--tablespace-map=$oid=$moved"
+    assert_output_contains "--target-timeline=1"
+    assert_not_exists "$moved"
+    # an explicit --target-timeline goes to pgBackRest as given
+    run pgbkp restore --target-dir "$dir" --tablespace-map "$oid=$moved" --target-timeline current --dry-run
+    assert_rc 0 "restore --target-timeline current --dry-run"
+    assert_output_contains "--target-timeline=current"
+    assert_output_contains "plan: recovery follows timeline current"
+    expect_rc 0 pgbkp restore --target-dir "$dir" --tablespace-map "$oid=$moved"
+    assert_eq "$moved" "$(readlink "$dir/pg_tblspc/$oid")" "the copy's tablespace link"
+    pg_adopt tsc "$dir"
+    pg_start tsc
+    pg_wait_recovery_end tsc
+    assert_eq 500 "$(pg_sql tsc "select count(*) from tt")" "rows in the moved tablespace"
+    assert_eq 500 "$(pg_sql main "select count(*) from tt")" "the source's tablespace is untouched"
 }

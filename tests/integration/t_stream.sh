@@ -2,12 +2,13 @@
 # pgbkp stream: WAL received over replication into the repository, alone
 # (archive_mode off) or beside archive_command.
 
-# stream_start: pgbkp stream for cluster main in the background (STREAM_PID,
-# log in $ROOT/work/stream.out, appended), returning once its slot is in use.
+# stream_start [OPTIONS...]: pgbkp stream for cluster main in the background
+# (STREAM_PID, log in $ROOT/work/stream.out, appended), returning once its
+# slot is in use.
 stream_start() {
     local out=$ROOT/work/stream.out i
     [ -e "$out" ] && cat "$out" >>"$ROOT/work/stream.old"
-    pgbkp_bg "$out" --log-level debug stream
+    pgbkp_bg "$out" --log-level debug stream "$@"
     STREAM_PID=$BG_PID
     for ((i = 0; i < 600; i++)); do
         kill -0 "$STREAM_PID" 2>/dev/null || { cat "$out"; fail "pgbkp stream exited"; }
@@ -70,6 +71,8 @@ test_stream_alone_keeps_every_commit_through_a_crash() {
     local lsn
     lsn=$(stream_load 3)
     # one more marker after the last full segment, in the segment being filled
+    local t0
+    t0=$(pg_sql main "select clock_timestamp()")
     pg_sql main "insert into marker values (100, pg_current_wal_lsn())"
     lsn=$(pg_sql main "select pg_current_wal_lsn()")
     stream_wait_flushed "$lsn"
@@ -78,10 +81,79 @@ test_stream_alone_keeps_every_commit_through_a_crash() {
     wait "$STREAM_PID" 2>/dev/null || true
     grep -q "streamed WAL segment" "$ROOT/work/stream.out" || fail "no segment was streamed whole"
     find "$REPO" -name '*.stream' | grep -q . || fail "no in-progress object in the repository"
+    # the window ends with the last streamed commit: a time target inside the
+    # streamed tail is accepted, its plan and info say so
+    info_json >"$ROOT/work/info.json"
+    jq -e --arg t0 "$(date -u -d "$t0" '+%Y-%m-%dT%H:%M:%S')" '.timeline_windows[-1].last_commit > $t0' "$ROOT/work/info.json" >/dev/null ||
+        fail "the window does not end with the streamed commit after $t0: $(jq -c .timeline_windows "$ROOT/work/info.json")"
+    run pgbkp restore --target-dir "$ROOT/pg/plan" --time "$t0" --dry-run
+    assert_rc 0 "restore --time inside the streamed tail (plan)"
     restore_to_end
     assert_eq "4" "$(pg_sql copy "select count(*) from marker")" "marker rows after the restore"
     assert_eq "100" "$(pg_sql copy "select max(i) from marker")" "newest marker"
     grep -q "streamed, unfinished WAL segment" "$(pg_log copy)" || fail "recovery did not use the in-progress object"
+}
+
+# --synchronous: pgbkp's receiver is the synchronous standby, so every
+# commit the server acknowledged is in the repository, even when the primary
+# and the stream die together right after it; a commit waits while the
+# stream cannot report (the availability trade-off).
+test_stream_synchronous_keeps_every_acknowledged_commit() {
+    pg_init main off
+    echo "log_replication_commands = on" >>"${PG_DATA[main]}/postgresql.conf"
+    pg_start main
+    expect_rc 0 pgbkp init
+    stream_start --synchronous
+    expect_rc 0 pgbkp backup --type full
+    pg_sql main "create table marker(i int primary key)" >/dev/null
+    pg_sql main "alter system set synchronous_standby_names = 'pgbkp_stream'" >/dev/null
+    pg_sql main "select pg_reload_conf()" >/dev/null
+    local i
+    for ((i = 0; i < 300; i++)); do
+        [ "$(pg_sql main "select sync_state from pg_stat_replication where application_name = 'pgbkp_stream'")" = sync ] && break
+        sleep 0.2
+    done
+    assert_eq sync "$(pg_sql main "select sync_state from pg_stat_replication where application_name = 'pgbkp_stream'")" \
+        "the stream's state as a standby"
+    # a stream that cannot report holds commits back
+    kill -STOP "$STREAM_PID"
+    pg_sql main "insert into marker values (1000)" >"$ROOT/work/held.out" 2>&1 &
+    local held=$! waiting=0
+    for ((i = 0; i < 300 && waiting == 0; i++)); do
+        waiting=$(pg_sql main "select count(*) from pg_stat_activity where wait_event = 'SyncRep'")
+        [ "$waiting" != 0 ] || sleep 0.2
+    done
+    [ "$waiting" != 0 ] || fail "no commit waited for the stopped stream"
+    kill -0 "$held" 2>/dev/null || fail "the commit returned while the stream was stopped"
+    kill -CONT "$STREAM_PID"
+    wait "$held" || fail "the held commit failed: $(cat "$ROOT/work/held.out")"
+    # every acknowledged commit, then the primary and the stream die at once
+    for ((i = 1; i <= 40; i++)); do
+        pg_sql main "insert into marker values ($i)" >/dev/null
+    done
+    # status: the stream as the primary sees it, and how far the repository reaches
+    local flushed
+    flushed=$(pg_sql main "select flush_lsn from pg_stat_replication where application_name = 'pgbkp_stream'")
+    run pgbkp status --output json
+    assert_rc 0 "status"
+    jq -e '.stream.slot == "pgbkp_stream" and .stream.slot_active and .stream.connected and
+           .stream.state == "streaming" and .stream.sync_state == "sync" and .stream.lag_bytes >= 0 and
+           .stream.flushed_lsn != null and .repositories[0].wal_in_progress and
+           .repositories[0].wal_stored_until_timeline == 1' "$RUN_OUT" >/dev/null ||
+        fail "status does not show the stream: $(jq -c '{stream, r: .repositories[0]}' "$RUN_OUT")"
+    # the repository holds at least what the stream reported durable
+    assert_eq t "$(pg_sql main "select '$(jq -r '.repositories[0].wal_stored_until_lsn' "$RUN_OUT")'::pg_lsn >= '$flushed'::pg_lsn")" \
+        "stored WAL reaches the reported flush position"
+    run pgbkp status
+    assert_output_matches "^stream: slot \"pgbkp_stream\" active; streaming \(sync\), durable up to "
+    assert_output_contains "WAL stored up to"
+    kill -KILL "$STREAM_PID"
+    as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[main]}" -m immediate stop >/dev/null
+    wait "$STREAM_PID" 2>/dev/null || true
+    rm -rf "${PG_DATA[main]}"
+    restore_to_end
+    assert_eq 41 "$(pg_sql copy "select count(*) from marker")" "acknowledged commits after the restore"
+    assert_eq 1000 "$(pg_sql copy "select max(i) from marker")" "the commit held while the stream was stopped"
 }
 
 test_stream_restart_resumes_after_the_stored_wal() {

@@ -14,6 +14,8 @@
 #include "pgbackrest/archtime.h"
 #include "pgbackrest/exec.h"
 #include "pgbackrest/info.h"
+#include "pgbackrest/tablespace.h"
+#include "pgbackrest/switch.h"
 #include "pgbackrest/window.h"
 
 /* The shape of `pgbackrest info --output=json` from 2.45 (two stanzas). */
@@ -179,6 +181,76 @@ START_TEST(test_archive_time)
 }
 END_TEST
 
+/*
+ * A new range on a later timeline continues the previous one when its
+ * history says the path left that timeline in the segment after the range's
+ * last (or earlier) and it begins at its own switch segment.
+ */
+START_TEST(test_switch_continues)
+{
+	const uint64_t ss = 16u << 20;
+	/* timeline 2 left 1 at 0/6000A0 (segment 6), as a switchover does */
+	const TimeLineID t2[] = {1};
+	const Lsn	l2[] = {0x60000A0};
+	/* timeline 3 left 2 at 0/9000100 after leaving 1 at 0/6000A0 */
+	const TimeLineID t3[] = {1, 2};
+	const Lsn	l3[] = {0x60000A0, 0x9000100};
+	/* timeline 3 with a timeline 2 that lived inside segment 6 */
+	const Lsn	l3b[] = {0x60000A0, 0x6000F00};
+
+	ck_assert(pgbr_switch_continues(1, 5, 6, 1, t2, l2, ss));	/* 1/5, then 2/6 (1/6 is .partial) */
+	ck_assert(pgbr_switch_continues(1, 6, 6, 1, t2, l2, ss));	/* the old timeline's segment 6 complete too */
+	ck_assert(pgbr_switch_continues(1, 8, 6, 1, t2, l2, ss));	/* the old primary wrote on past the switch */
+	ck_assert(!pgbr_switch_continues(1, 4, 6, 1, t2, l2, ss));	/* 1/5 missing */
+	ck_assert(!pgbr_switch_continues(1, 5, 7, 1, t2, l2, ss));	/* 2/6 missing */
+	ck_assert(!pgbr_switch_continues(4, 5, 6, 1, t2, l2, ss));	/* not an ancestor */
+	ck_assert(!pgbr_switch_continues(1, 5, 6, 0, t2, l2, ss));	/* no history entries */
+	/* timeline 2's own segments 6..9 are missing between 1/5 and 3/9 */
+	ck_assert(!pgbr_switch_continues(1, 5, 9, 2, t3, l3, ss));
+	ck_assert(pgbr_switch_continues(2, 8, 9, 2, t3, l3, ss));
+	ck_assert(pgbr_switch_continues(1, 5, 6, 2, t3, l3b, ss));
+	/* a boundary switch point: 0/7000000 begins segment 7; 1/6 is the last needed */
+	{
+		const Lsn	lb[] = {0x7000000};
+
+		ck_assert(pgbr_switch_continues(1, 6, 7, 1, t2, lb, ss));
+		ck_assert(!pgbr_switch_continues(1, 5, 7, 1, t2, lb, ss));
+	}
+}
+END_TEST
+
+/* info --set's tablespace list, as pgBackRest 2.45 prints it (null without any). */
+START_TEST(test_tablespaces)
+{
+	static const char json[] =
+		"[{\"name\":\"pg-meta\",\"backup\":["
+		"{\"label\":\"20261204-132234F\",\"tablespace\":[{\"destination\":\"/ts/one\",\"name\":\"ts1\",\"oid\":16384},"
+		"{\"destination\":\"/ts/two\",\"name\":\"ts2\",\"oid\":16390}],\"link\":null},"
+		"{\"label\":\"20261204-132234F_20261204-140000I\",\"tablespace\":null}]}]";
+	PgbrTablespace ts[4];
+	int			n = -1;
+	PgbError	err = {0};
+
+	ck_assert_int_eq(pgbr_tablespaces_parse(json, "pg-meta", "20261204-132234F", ts, 4, &n, &err), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_uint_eq(ts[1].oid, 16390);
+	ck_assert_str_eq(ts[0].name, "ts1");
+	ck_assert(pgbr_tablespace_known(ts, n, "16384"));
+	ck_assert(pgbr_tablespace_known(ts, n, "ts2"));
+	ck_assert(!pgbr_tablespace_known(ts, n, "99999"));
+	ck_assert(!pgbr_tablespace_known(ts, n, "1638"));
+
+	ck_assert_int_eq(pgbr_tablespaces_parse(json, "pg-meta", "20261204-132234F_20261204-140000I", ts, 4, &n, &err), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(pgbr_tablespaces_parse(json, "pg-meta", "20991231-000000F", ts, 4, &n, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_NOT_FOUND);
+	ck_assert_int_eq(pgbr_tablespaces_parse(json, "pg-meta", "20261204-132234F", ts, 1, &n, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_int_eq(pgbr_tablespaces_parse("{}", "pg-meta", "x", ts, 4, &n, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -188,6 +260,8 @@ main(void)
 	tcase_add_test(tc, test_info_parse);
 	tcase_add_test(tc, test_exec);
 	tcase_add_test(tc, test_archive_time);
+	tcase_add_test(tc, test_tablespaces);
+	tcase_add_test(tc, test_switch_continues);
 	suite_add_tcase(s, tc);
 	return harness_run(s);
 }

@@ -290,6 +290,43 @@ START_TEST(test_failover)
 }
 END_TEST
 
+START_TEST(test_streamed_tail_extends_the_window)
+{
+	/*
+	 * Segments 1..4 archived (4 at +100); pgbkp stream's in-progress object
+	 * of segment 5 last replaced at +160: a time in between is reachable.
+	 */
+	BackupWindow w;
+	int			code;
+
+	reset();
+	add_segs(1, 1, 4, 10, 30);
+	add_tl(1, NULL, 0);
+	add_backup("B1", 1, 1, 20);
+	ck_assert_uint_eq(choose(&(RestoreTarget) {.kind = TARGET_TIME,.time = US(T0 + 150)}, &code, NULL, 0), 0);
+	ck_assert_int_eq(code, EXIT_TARGET);
+	wal.has_stream = true;
+	wal.stream_tli = 1;
+	wal.stream_segno = 5;
+	wal.stream_mtime = T0 + 160;
+	ck_assert_uint_eq(choose_ok(at_time(150)), 1);
+	plan_backup_window(&backups[0], &wal, &w);
+	ck_assert_int_eq(w.end, US(T0 + 161));	/* before the next whole second */
+	/* not right after the archived WAL: it does not count */
+	wal.stream_segno = 6;
+	ck_assert_uint_eq(choose(&(RestoreTarget) {.kind = TARGET_TIME,.time = US(T0 + 150)}, &code, NULL, 0), 0);
+	/* nor when a later timeline has begun (archive-get would not serve it) */
+	wal.stream_segno = 5;
+	add_tl(2, "1\t0/5800000\tno recovery target specified\n", 150);
+	wal.history = (TimeLineID[]) {2};
+	wal.nhistory = 1;
+	plan_backup_window(&backups[0], &wal, &w);
+	ck_assert_int_eq(w.end, US(T0 + 100));
+	wal.history = NULL;
+	wal.nhistory = 0;
+}
+END_TEST
+
 START_TEST(test_latest_follows_a_new_timeline_with_no_segment_yet)
 {
 	/*
@@ -505,6 +542,7 @@ main(void)
 	tcase_add_test(tc, test_side_branch_original_timeline_after_fork);
 	tcase_add_test(tc, test_side_branch_lsn_name_latest);
 	tcase_add_test(tc, test_failover);
+	tcase_add_test(tc, test_streamed_tail_extends_the_window);
 	tcase_add_test(tc, test_latest_follows_a_new_timeline_with_no_segment_yet);
 	tcase_add_test(tc, test_in_place_recovery_keeps_the_rolled_back_future);
 	tcase_add_test(tc, test_parse_timeline);
