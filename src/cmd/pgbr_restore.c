@@ -244,7 +244,8 @@ build_run(const Config *cfg, const RestoreTarget *t, const PgbrChoice *c, const 
 	}
 	if (cfg->target_exclusive)
 		pgbr_arg(run, "--target-exclusive");
-	if (a->tli[0])
+	/* immediate stops where the backup is consistent, on its own timeline; pgBackRest refuses a timeline there */
+	if (a->tli[0] && (cfg->standby || t->kind != TARGET_IMMEDIATE))
 	{
 		snprintf(a->timeline, sizeof(a->timeline), "--target-timeline=%s", a->tli);
 		pgbr_arg(run, a->timeline);

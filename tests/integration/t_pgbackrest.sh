@@ -357,3 +357,60 @@ test_pgbr_tablespace_map() {
     assert_eq 500 "$(pg_sql tsc "select count(*) from tt")" "rows in the moved tablespace"
     assert_eq 500 "$(pg_sql main "select count(*) from tt")" "the source's tablespace is untouched"
 }
+
+# The other targets, each restored through pgBackRest and started: an LSN, a
+# transaction id and a restore point between the batches hold exactly batch
+# A; immediate holds what the backup holds. Then --delta over a used copy and
+# --force over a stopped data directory (pgBackRest refuses --force over a
+# directory that is not one).
+test_pgbr_restore_other_targets_delta_force() {
+    pgbr_fixture
+    pg_sql main "create table t(id int primary key, note text)"
+    expect_rc 0 pgbkp backup --type full
+    local lsn xid
+    xid=$(pg_sql main "begin; insert into t select g, 'A' from generate_series(1,100) g; select txid_current(); commit;" | sed -n 's/^\([0-9][0-9]*\)$/\1/p' | head -n 1)
+    [ -n "$xid" ] || fail "no transaction id for batch A"
+    pg_sql main "select pg_create_restore_point('between')" >/dev/null
+    lsn=$(pg_sql main "select pg_current_wal_lsn()")
+    pg_sql main "insert into t select g, 'B' from generate_series(101,200) g"
+    pg_switch_and_wait main >/dev/null
+    local name target
+    for target in "lsn:--lsn $lsn" "xid:--xid $xid" "name:--name between" "immediate:--immediate"; do
+        name=${target%%:*}
+        # shellcheck disable=SC2086
+        run pgbkp restore --target-dir "$ROOT/pg/$name" ${target#*:} --target-action promote
+        assert_rc 0 "restore to $name"
+        assert_output_contains "--type=$name"
+        pg_adopt "$name" "$ROOT/pg/$name"
+        pg_start "$name"
+        pg_wait_recovery_end "$name"
+        case $name in
+            immediate) assert_eq "0 0 0" "$(count_rows "$name")" "rows at the backup's end" ;;
+            *) assert_eq "100 100 0" "$(count_rows "$name")" "rows at the $name target" ;;
+        esac
+        [ "$name" = lsn ] || pg_stop "$name"
+    done
+    # --delta over the used copy (it ran and was promoted): back to the end of the archive
+    pg_stop lsn
+    run pgbkp restore --target-dir "$ROOT/pg/lsn"
+    assert_rc 5 "restore into a non-empty directory without --delta or --force"
+    expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/lsn" --delta
+    pg_start lsn
+    pg_wait_recovery_end lsn
+    assert_eq "200 100 100" "$(count_rows lsn)" "rows after --delta to the end"
+    pg_stop lsn
+    # --force over a stopped data directory with a stray file: overwritten;
+    # over a directory that is not a data directory pgBackRest refuses (exit 5)
+    as_pg mkdir -p "$ROOT/pg/junkdir"
+    echo junk | as_pg tee "$ROOT/pg/junkdir/junk" >/dev/null
+    run pgbkp restore --target-dir "$ROOT/pg/junkdir" --force
+    assert_rc 5 "restore --force over a directory that is not a data directory"
+    assert_file_exists "$ROOT/pg/junkdir/junk"
+    echo junk | as_pg tee "$ROOT/pg/name/junk" >/dev/null
+    expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/name" --force
+    assert_not_exists "$ROOT/pg/name/junk"
+    pg_adopt forced "$ROOT/pg/name"
+    pg_start forced
+    pg_wait_recovery_end forced
+    assert_eq "200 100 100" "$(count_rows forced)" "rows after --force to the end"
+}
