@@ -2,21 +2,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "cmd/job_report.h"
 #include "cmd/status_stream.h"
 #include "common/log.h"
 #include "pg/db.h"
 #include "repo/walstream.h"
-
-static json_object *
-lsn_json(bool has, Lsn lsn)
-{
-	char		buf[32];
-
-	if (!has)
-		return NULL;
-	lsn_format(lsn, buf, sizeof(buf));
-	return json_object_new_string(buf);
-}
 
 static void
 stream_text(const Config *cfg, const DbStreamStatus *s)
@@ -92,7 +82,7 @@ status_stream(const Config *cfg, int primary, bool json, json_object *root)
 		json_object_object_add(o, "connected", json_object_new_boolean(s.connected));
 		json_object_object_add(o, "state", s.connected ? json_object_new_string(s.state) : NULL);
 		json_object_object_add(o, "sync_state", s.connected ? json_object_new_string(s.sync_state) : NULL);
-		json_object_object_add(o, "flushed_lsn", lsn_json(s.has_flushed, s.flushed));
+		json_object_object_add(o, "flushed_lsn", s.has_flushed ? cmd_json_lsn(s.flushed) : NULL);
 		json_object_object_add(o, "lag_bytes", s.lag_bytes >= 0 ? json_object_new_int64(s.lag_bytes) : NULL);
 		json_object_object_add(o, "lag_seconds", s.lag_seconds >= 0 ? json_object_new_double(s.lag_seconds) : NULL);
 		json_object_object_add(root, "stream", o);
@@ -115,7 +105,7 @@ status_stored_wal(Repo *repo, const WalList *wal, bool json, json_object *o)
 	lsn_format(end, lsn, sizeof(lsn));
 	if (json)
 	{
-		json_object_object_add(o, "wal_stored_until_lsn", lsn_json(end != 0, end));
+		json_object_object_add(o, "wal_stored_until_lsn", end != 0 ? cmd_json_lsn(end) : NULL);
 		json_object_object_add(o, "wal_stored_until_timeline", end != 0 ? json_object_new_int((int) tli) : NULL);
 		json_object_object_add(o, "wal_in_progress", json_object_new_boolean(wal->has_stream));
 	}
