@@ -78,6 +78,7 @@ metrics_feed_refresh(const Config *cfg, MetricsFeed *f, bool probe_role, Metrics
 	if ((conn = cmd_connect(cfg, &err)) == NULL ||
 		metrics_collect_archiver(conn, s, &err) != 0)
 		log_debug("metrics: no archiver counters from the server: %s", err.msg);
+	metrics_collect_stream(cfg, conn, s);
 	db_close(conn);
 	collect_backlog(cfg, s);
 	s->scrape_time_source = (double) time(NULL);

@@ -184,7 +184,8 @@ typedef enum RepoField
 	RF_WAL_SEGMENTS,
 	RF_WAL_LAST,
 	RF_BAD_PAGES,
-	RF_DRILL_TIME,
+	RF_WAL_STORED_LSN,
+	RF_DRILL_TIME,				/* the drill's fields last: they need drill_known */
 	RF_DRILL_SUCCESS,
 	RF_DRILL_RTO,
 	RF_DRILL_RESTORE,
@@ -212,6 +213,8 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 			r->status != METRICS_REPO_NO_BACKUPS)
 			continue;			/* unknown */
 		if (f == RF_LOCK && r->locked < 0)
+			continue;
+		if (f == RF_WAL_STORED_LSN && r->wal_stored_lsn == 0)
 			continue;
 		memcpy(repo, r->name, sizeof(r->name));
 		repo[sizeof(r->name)] = '\0';
@@ -260,6 +263,9 @@ repo_family(PromText *w, const MetricsSnapshot *s, const char *name, const char 
 			case RF_DRILL_CHECKS:
 				prom_sample(w, name, &l, r->drill_checks_seconds);
 				break;
+			case RF_WAL_STORED_LSN:
+				prom_sample_u64(w, name, &l, r->wal_stored_lsn);
+				break;
 		}
 	}
 }
@@ -280,13 +286,38 @@ scalar(PromText *w, const MetricsSnapshot *s, const char *name, const char *type
 
 static void
 scalar_u64(PromText *w, const MetricsSnapshot *s, const char *name, const char *type, const char *help,
-		   uint64_t v)
+		   bool known, uint64_t v)
 {
 	PromLabels	l;
 
 	prom_family(w, name, type, help);
+	if (!known)
+		return;
 	base_labels(s, &l);
 	prom_sample_u64(w, name, &l, v);
+}
+
+/* pgbkp stream as the primary sees it; samples only where it is in use (metrics.h). */
+static void
+stream_families(PromText *w, const MetricsSnapshot *s)
+{
+	bool		k = s->stream_known;
+
+	scalar(w, s, "pgbkp_stream_connected", "gauge", "1 while a pgbkp stream receives WAL from the primary.",
+		   k, s->stream_connected ? 1 : 0);
+	scalar(w, s, "pgbkp_stream_slot_active", "gauge", "1 while the stream's replication slot is in use.",
+		   k, s->stream_slot_active ? 1 : 0);
+	scalar(w, s, "pgbkp_stream_synchronous", "gauge",
+		   "1 when the primary counts pgbkp stream as a synchronous standby (sync or quorum).",
+		   k, s->stream_synchronous ? 1 : 0);
+	scalar_u64(w, s, "pgbkp_stream_flushed_lsn", "gauge",
+			   "The durable WAL position pgbkp stream reported, as a byte position (an LSN as a number).",
+			   k && s->stream_flushed_lsn != 0, s->stream_flushed_lsn);
+	scalar(w, s, "pgbkp_stream_lag_bytes", "gauge", "Bytes of WAL the primary has written beyond the stream's durable position.",
+		   k && s->stream_lag_bytes >= 0, (double) s->stream_lag_bytes);
+	scalar(w, s, "pgbkp_stream_lag_seconds", "gauge",
+		   "The primary's flush lag for pgbkp stream, in seconds (0 when it has caught up).",
+		   k && s->stream_lag_seconds >= 0, s->stream_lag_seconds);
 }
 
 int
@@ -328,9 +359,9 @@ metrics_render(const MetricsSnapshot *s, double now, MemBuf *out)
 		   "Seconds since the newest WAL file in the repository was archived.",
 		   s->last_archived_time > 0, now > s->last_archived_time ? now - s->last_archived_time : 0);
 	scalar_u64(&w, s, "pgbkp_archive_failures_total", "counter",
-			   "Failed attempts to archive WAL (pg_stat_archiver.failed_count).", s->archive_failures);
+			   "Failed attempts to archive WAL (pg_stat_archiver.failed_count).", true, s->archive_failures);
 	scalar_u64(&w, s, "pgbkp_archived_total", "counter",
-			   "WAL files archived (pg_stat_archiver.archived_count).", s->archived_count);
+			   "WAL files archived (pg_stat_archiver.archived_count).", true, s->archived_count);
 	scalar(&w, s, "pgbkp_archive_backlog_segments", "gauge",
 		   "WAL files PostgreSQL has marked ready for archiving and not archived yet.",
 		   s->backlog_known, s->backlog_files);
@@ -348,7 +379,8 @@ metrics_render(const MetricsSnapshot *s, double now, MemBuf *out)
 		   s->backlog_known && s->backlog_alert > 0, s->backlog_bytes > s->backlog_alert ? 1 : 0);
 
 	scalar_u64(&w, s, "pgbkp_repository_size_bytes", "gauge",
-			   "Bytes the cluster's backups occupy in the repository (archived WAL not counted).", s->repo_size_bytes);
+			   "Bytes the cluster's backups occupy in the repository (archived WAL not counted).", true,
+			   s->repo_size_bytes);
 	scalar(&w, s, "pgbkp_recoverable_window_start_timestamp_seconds", "gauge",
 		   "Earliest moment the cluster can be restored to.", s->recoverable_start > 0, s->recoverable_start);
 	scalar(&w, s, "pgbkp_recoverable_window_end_timestamp_seconds", "gauge",
@@ -367,6 +399,10 @@ metrics_render(const MetricsSnapshot *s, double now, MemBuf *out)
 				"When the newest WAL segment reached each repository (as the repository records it).", RF_WAL_LAST);
 	repo_family(&w, s, "pgbkp_repository_newest_backup_bad_pages",
 				"Pages of the newest backup in each repository that failed their data checksum when read.", RF_BAD_PAGES);
+	repo_family(&w, s, "pgbkp_repository_wal_stored_lsn",
+				"How far the WAL stored in each repository reaches, as a byte position (an LSN as a number), "
+				"a segment pgbkp stream is filling included.", RF_WAL_STORED_LSN);
+	stream_families(&w, s);
 	repo_family(&w, s, "pgbkp_drill_last_timestamp_seconds",
 				"When the newest restore drill of each repository started (pgbkp drill).", RF_DRILL_TIME);
 	repo_family(&w, s, "pgbkp_drill_last_success",

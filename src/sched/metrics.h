@@ -47,10 +47,24 @@
  *   pgbkp_repository_size_bytes                       backups' stored bytes (archived WAL not counted)
  *   pgbkp_recoverable_window_start_timestamp_seconds  earliest recoverable moment
  *   pgbkp_recoverable_window_end_timestamp_seconds    latest recoverable moment
- *   pgbkp_repository_status{repository,repo_key}      per repository, the codes of pgbackrest_repo_status
- *   pgbkp_repository_backups{repository,repo_key}     backups in that repository
- *   pgbkp_repository_stored_bytes{repository,repo_key} their stored bytes
- *   pgbkp_repository_backup_lock{repository,repo_key} 1 while backup or expire holds its lock
+ *   pgbkp_repository_status{repo,repo_key}      per repository, the codes of pgbackrest_repo_status
+ *   pgbkp_repository_backups{repo,repo_key}     backups in that repository
+ *   pgbkp_repository_stored_bytes{repo,repo_key} their stored bytes
+ *   pgbkp_repository_backup_lock{repo,repo_key} 1 while backup or expire holds its lock
+ *   pgbkp_repository_wal_stored_lsn{repo,repo_key} how far its stored WAL reaches, as a
+ *                                                     byte position (the LSN as a number; a
+ *                                                     stream's segment in progress included)
+ *   pgbkp_stream_connected                            1 while a pgbkp stream receives WAL from the primary
+ *   pgbkp_stream_slot_active                          1 while the stream's replication slot is in use
+ *   pgbkp_stream_synchronous                          1 when the primary counts it as a synchronous standby
+ *   pgbkp_stream_flushed_lsn                          the durable position it reported (LSN as a number)
+ *   pgbkp_stream_lag_bytes                            the primary's WAL position minus that
+ *   pgbkp_stream_lag_seconds                          the primary's flush_lag for it (0 when caught up)
+ *
+ * The pgbkp_stream_* samples are served only where the snapshot's server
+ * is the primary and the stream is in use there (its slot exists, it is
+ * connected, or the schedule runs it): a cluster without pgbkp stream gets
+ * no sample that could alert.
  *
  * The families without a repository label (pgbkp_backup_*, pgbkp_backups,
  * pgbkp_repository_size_bytes, the window) describe the first configured
@@ -149,6 +163,7 @@ typedef struct MetricsRepo
 	double		drill_restore_seconds,
 				drill_recovery_seconds,
 				drill_checks_seconds;
+	uint64_t	wal_stored_lsn;	/* how far its stored WAL reaches (in-progress stream object included); 0 unknown */
 	int			nbackups;
 	MetricsRepoBackup *backups; /* oldest first; malloc'd */
 } MetricsRepo;
@@ -173,6 +188,13 @@ typedef struct MetricsSnapshot
 	double		recoverable_start,
 				recoverable_end;
 	int			backups_count;
+	bool		stream_known;	/* the primary answered about pgbkp stream (and it is in use) */
+	bool		stream_connected;	/* a pgbkp stream receives WAL now */
+	bool		stream_slot_active;
+	bool		stream_synchronous; /* its sync_state is sync or quorum */
+	uint64_t	stream_flushed_lsn; /* durable position it reported; 0 unknown */
+	int64_t		stream_lag_bytes;	/* -1 unknown */
+	double		stream_lag_seconds; /* -1 unknown */
 	double		scrape_time_source; /* when the snapshot was taken (unix s) */
 	int			nrepos;
 	MetricsRepo repos[METRICS_MAX_REPOS];	/* in configured order */

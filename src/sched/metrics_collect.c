@@ -12,6 +12,7 @@
 #include "repo/drillrec.h"
 #include "repo/catalog.h"
 #include "repo/walarchive.h"
+#include "repo/walstream.h"
 #include "restore/plan.h"
 #include "sched/metrics_collect.h"
 
@@ -177,6 +178,14 @@ collect_one(const Config *cfg, int index, MetricsRepo *r, MetricsSnapshot *s)
 			r->drill_checks_seconds = dr.checks_seconds;
 		}
 		r->nsegments = wal.nsegments;
+		{
+			TimeLineID	tli;
+			Lsn			end;
+			PgbError	serr = {0};
+
+			if (walstream_stored_end(repo, &wal, &tli, &end, &serr) == 0)
+				r->wal_stored_lsn = end;
+		}
 		for (int i = 0; i < wal.nsegments; i++)
 			if ((double) wal.segments[i].mtime > r->wal_last_time)
 				r->wal_last_time = (double) wal.segments[i].mtime;
@@ -219,6 +228,27 @@ metrics_collect_repositories(const Config *cfg, MetricsSnapshot *s)
 		collect_one(cfg, i, &s->repos[i], s);
 		s->nrepos = i + 1;
 	}
+}
+
+void
+metrics_collect_stream(const Config *cfg, DbConn *conn, MetricsSnapshot *s)
+{
+	DbStreamStatus st;
+	PgbError	err = {0};
+
+	s->stream_known = false;
+	/* on a standby the query fails (no current WAL position there): unknown */
+	if (conn == NULL || db_stream_status(conn, cfg->stream_slot, &st, &err) != 0)
+		return;
+	if (!st.slot_exists && !st.connected && !cfg->stream)
+		return;					/* pgbkp stream is not in use here */
+	s->stream_known = true;
+	s->stream_connected = st.connected;
+	s->stream_slot_active = st.slot_active;
+	s->stream_synchronous = strcmp(st.sync_state, "sync") == 0 || strcmp(st.sync_state, "quorum") == 0;
+	s->stream_flushed_lsn = st.has_flushed ? st.flushed : 0;
+	s->stream_lag_bytes = st.lag_bytes;
+	s->stream_lag_seconds = st.lag_seconds;
 }
 
 int

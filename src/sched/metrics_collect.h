@@ -37,6 +37,14 @@ void		metrics_note_backup(MetricsSnapshot *s, const char *type, TimestampUs star
  */
 void		metrics_collect_pgbr(const Config *cfg, int index, MetricsRepo *r, MetricsSnapshot *s);
 
+/*
+ * pgbkp stream as the server of conn sees it (db_stream_status), when that
+ * server is the primary and the stream is in use there (its slot exists, a
+ * stream is connected, or cfg's schedule runs it); else s->stream_known is
+ * false.  conn may be NULL.
+ */
+void		metrics_collect_stream(const Config *cfg, DbConn *conn, MetricsSnapshot *s);
+
 /* The archiver's counters and the time of the newest archived WAL, from pg_stat_archiver. */
 int			metrics_collect_archiver(DbConn *conn, MetricsSnapshot *s, PgbError *err);
 

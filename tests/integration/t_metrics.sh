@@ -89,6 +89,13 @@ test_metrics_replaces_exporter() {
     last=$(awk -v k="pgbkp_repository_wal_last_archived_timestamp_seconds{cluster=\"$CLUSTER\",node=\"$(hostname)\",repo=\"default\",repo_key=\"1\"}" \
         'index($0, k " ") == 1 { print substr($0, length(k) + 2) }' "$ROOT/work/scrape.txt")
     [ -n "$last" ] && [ "${last%%.*}" -gt $(( $(date +%s) - 3600 )) ] || fail "no recent last-archived time of the repository: '$last'"
+    # no pgbkp stream here: its families have no sample that could alert; the
+    # stored WAL reaches the server's last switch at least
+    grep -q '^pgbkp_stream_' "$ROOT/work/scrape.txt" && fail "stream samples without a stream: $(grep '^pgbkp_stream_' "$ROOT/work/scrape.txt")"
+    grep -qx '# TYPE pgbkp_stream_connected gauge' "$ROOT/work/scrape.txt" || fail "no TYPE line for pgbkp_stream_connected"
+    local stored
+    stored=$(sed -n 's/^pgbkp_repository_wal_stored_lsn{.*repo="default".*} \([0-9]*\)$/\1/p' "$ROOT/work/scrape.txt")
+    [ -n "$stored" ] && [ "$stored" -gt 0 ] || fail "no stored WAL position in the metrics: '$stored'"
     # every family has its HELP and TYPE lines
     local f
     for f in pgbackrest_repo_status pgbackrest_stanza_lock_status pgbackrest_backup_info \

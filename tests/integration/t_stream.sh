@@ -147,6 +147,16 @@ test_stream_synchronous_keeps_every_acknowledged_commit() {
     run pgbkp status
     assert_output_matches "^stream: slot \"pgbkp_stream\" active; streaming \(sync\), durable up to "
     assert_output_contains "WAL stored up to"
+    # the same in the metrics: the stream's families and the stored WAL's end
+    local mout stored
+    mout=$(metrics_scrape_once '^pgbkp_stream_connected')
+    grep -qE '^pgbkp_stream_connected\{.*\} 1$' <<<"$mout" || fail "metrics: no connected stream: $(grep stream <<<"$mout")"
+    grep -qE '^pgbkp_stream_synchronous\{.*\} 1$' <<<"$mout" || fail "metrics: the stream is not synchronous"
+    grep -qE '^pgbkp_stream_lag_bytes\{.*\} [0-9]+$' <<<"$mout" || fail "metrics: no stream lag"
+    stored=$(sed -n 's/^pgbkp_repository_wal_stored_lsn{.*repo="default".*} \([0-9]*\)$/\1/p' <<<"$mout")
+    [ -n "$stored" ] || fail "metrics: no stored WAL position: $(grep wal_stored <<<"$mout")"
+    assert_eq t "$(pg_sql main "select $stored >= pg_wal_lsn_diff('$flushed', '0/0')")" \
+        "metrics: stored WAL reaches the reported flush position"
     kill -KILL "$STREAM_PID"
     as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[main]}" -m immediate stop >/dev/null
     wait "$STREAM_PID" 2>/dev/null || true

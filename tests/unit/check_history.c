@@ -697,7 +697,8 @@ START_TEST(test_render_structure)
 			}
 		}
 	}
-	ck_assert_int_eq(families, 26 + 5 + 7 + 20);	/* pgbkp (6 of them the drill's, 5 the backlog's), the exporter's */
+	/* pgbkp (6 of them the drill's, 5 the backlog's, 6 the stream's, 1 the stored WAL's), the exporter's */
+	ck_assert_int_eq(families, 26 + 5 + 7 + 7 + 20);
 	free(text);
 	metrics_snapshot_clear(&s);
 }
@@ -723,6 +724,52 @@ START_TEST(test_render_backlog_unknown)
 	free(text);
 	text = render(&s, 1795700100);
 	has(text, "\npgbkp_archive_backlog_over_alert" L "} 0\n");
+	free(text);
+	metrics_snapshot_clear(&s);
+}
+END_TEST
+
+/* The stream's samples only where it is in use; each repository's stored WAL end as a number. */
+START_TEST(test_render_stream)
+{
+	MetricsSnapshot s;
+	char	   *text;
+
+	sample_snapshot(&s);
+	s.repos[0].wal_stored_lsn = 0x3000060ULL;	/* 0/3000060 */
+	text = render(&s, 1795700100);
+	has(text, "# TYPE pgbkp_stream_connected gauge\n");
+	has(text, "# TYPE pgbkp_stream_lag_seconds gauge\n");
+	lacks(text, "\npgbkp_stream_connected{");
+	lacks(text, "\npgbkp_stream_lag_bytes{");
+	has(text, "\npgbkp_repository_wal_stored_lsn{cluster=\"pg-test\",node=\"pg-test-1\",repo=\"local\",repo_key=\"1\"} 50331744\n");
+	lacks(text, "pgbkp_repository_wal_stored_lsn" L ",repo=\"offsite\"");	/* unknown: no sample */
+	free(text);
+
+	s.stream_known = true;
+	s.stream_connected = true;
+	s.stream_slot_active = true;
+	s.stream_synchronous = true;
+	s.stream_flushed_lsn = 0x100000000ULL + 0x28;	/* 1/28 */
+	s.stream_lag_bytes = 8192;
+	s.stream_lag_seconds = 0.25;
+	text = render(&s, 1795700100);
+	has(text, "\npgbkp_stream_connected" L "} 1\n");
+	has(text, "\npgbkp_stream_slot_active" L "} 1\n");
+	has(text, "\npgbkp_stream_synchronous" L "} 1\n");
+	has(text, "\npgbkp_stream_flushed_lsn" L "} 4294967336\n");
+	has(text, "\npgbkp_stream_lag_bytes" L "} 8192\n");
+	has(text, "\npgbkp_stream_lag_seconds" L "} 0.25\n");
+	free(text);
+
+	/* connected, lag not known yet: the lag samples are left out, not 0 */
+	s.stream_connected = false;
+	s.stream_lag_bytes = -1;
+	s.stream_lag_seconds = -1;
+	text = render(&s, 1795700100);
+	has(text, "\npgbkp_stream_connected" L "} 0\n");
+	lacks(text, "\npgbkp_stream_lag_bytes{");
+	lacks(text, "\npgbkp_stream_lag_seconds{");
 	free(text);
 	metrics_snapshot_clear(&s);
 }
@@ -1135,6 +1182,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_render_values);
 	tcase_add_test(tc, test_render_structure);
 	tcase_add_test(tc, test_render_backlog_unknown);
+	tcase_add_test(tc, test_render_stream);
 	tcase_add_test(tc, test_render_escaping);
 	tcase_add_test(tc, test_render_not_taken);
 	tcase_add_test(tc, test_render_cap);
