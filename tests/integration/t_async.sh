@@ -209,3 +209,112 @@ test_async_pusher_killed_mid_push() {
     expect_rc 0 pgbkp verify
     assert_eq $((from - 1)) "$(restore_end_rows)" "rows after restore to the end"
 }
+
+# kill_one_archiver: SIGKILL the pusher or an archive-push process that
+# PostgreSQL's archiver runs (the pusher on an odd $RANDOM when one runs);
+# prints what it killed, nothing when neither was found within a few seconds.
+kill_one_archiver() {
+    local i pid
+    for ((i = 0; i < 50; i++)); do
+        pid=""
+        if [ $((RANDOM % 2)) = 1 ]; then pid=$(pusher_pid); fi
+        [ -n "$pid" ] && { kill -9 "$pid" 2>/dev/null && echo "pusher $pid"; return 0; }
+        pid=$(pgrep -u postgres -f 'bin/pgbkp .*archive-push' | head -n 1 || true)
+        [ -n "$pid" ] && { kill -9 "$pid" 2>/dev/null && echo "archive-push $pid"; return 0; }
+        sleep 0.1
+    done
+}
+
+# reported_is_stored WHEN: the newest WAL file pg_stat_archiver reports
+# archived is in the repository (archive-get returns it).
+reported_is_stored() {
+    local last
+    last=$(pg_sql main "select coalesce(last_archived_wal, '') from pg_stat_archiver")
+    case $last in ''|*.*) return 0 ;; esac	# nothing yet, or a .history/.backup file
+    run pgbkp archive-get "$last" "$ROOT/work/got"
+    assert_rc 0 "archive-get of $last, reported archived ($1)"
+    rm -f "$ROOT/work/got"
+}
+
+# archive_async into S3 under pgbench load: the pusher or an archive-push
+# process is killed (SIGKILL) at 12 random moments, and after each what
+# pg_stat_archiver reports archived must be in the repository; then the S3
+# server is stopped for a while (archive-push fails, PostgreSQL keeps its
+# WAL) and started again. Nothing is lost: every segment arrives, verify is
+# clean, and a restore to the end holds every acknowledged marker row.
+test_async_s3_kills_and_outage_under_load() {
+    s3_start
+    s3_config "$ROOT/pgbkp.yml" "[s3]"
+    sed -i 's/^  repositories: .*/&\n  archive_async: true\n  archive_async_idle: 5/' "$REPO_CONFIG"
+    pg_init main
+    pg_start main
+    expect_rc 0 pgbkp init
+    pg_pgbench_init main 5
+    pg_sql main "create table marker(i int primary key)"
+    expect_rc 0 pgbkp backup --type full
+    local stop=$ROOT/work/load.stop acked=$ROOT/work/acked
+    echo 0 >"$acked"
+    as_pg "$PGBIN/pgbench" -h "$SOCK" -p "${PG_PORT[main]}" -U postgres -n -c 2 -R 150 -T 900 postgres \
+        >"$ROOT/log/pgbench.log" 2>&1 &
+    local bench=$!
+    # marker rows, one transaction each, the last acknowledged one in $acked;
+    # a WAL switch every 10 rows keeps archive-push busy
+    (
+        i=1
+        while [ ! -e "$stop" ]; do
+            pg_sql main "insert into marker values ($i)" >/dev/null 2>>"$ROOT/log/marker.err" || break
+            echo "$i" >"$acked"
+            [ $((i % 10)) != 0 ] || pg_sql main "select pg_switch_wal()" >/dev/null 2>&1 || true
+            i=$((i + 1))
+        done
+    ) &
+    local load=$!
+    local kills=0 what n
+    for ((n = 0; n < 40 && kills < 12; n++)); do
+        sleep "0.$((RANDOM % 10))"
+        what=$(kill_one_archiver)
+        [ -n "$what" ] || continue
+        kills=$((kills + 1))
+        echo "# kill $kills: $what"
+        reported_is_stored "after killing the $what"
+    done
+    [ "$kills" -ge 10 ] || fail "only $kills archiving processes were found to kill"
+    # an outage: archive-push fails, and nothing becomes reported archived
+    # that is not in the repository
+    local failed0 i
+    failed0=$(pg_sql main "select failed_count from pg_stat_archiver")
+    s3_stop
+    for ((i = 0; i < 600; i++)); do
+        [ "$(pg_sql main "select failed_count from pg_stat_archiver")" -gt "$failed0" ] && break
+        sleep 0.2
+    done
+    [ "$(pg_sql main "select failed_count from pg_stat_archiver")" -gt "$failed0" ] ||
+        fail "archive-push did not fail while the S3 server was down"
+    sleep 3
+    local during
+    during=$(pg_sql main "select coalesce(last_archived_wal, '') from pg_stat_archiver")
+    s3_restart
+    case $during in ''|*.*) ;; *)
+        run pgbkp archive-get "$during" "$ROOT/work/got"
+        assert_rc 0 "archive-get of $during, reported archived during the outage"
+        rm -f "$ROOT/work/got" ;;
+    esac
+    reported_is_stored "after the outage"
+    touch "$stop"
+    wait "$load" || true
+    kill "$bench" 2>/dev/null || true
+    wait "$bench" 2>/dev/null || true
+    [ ! -s "$ROOT/log/marker.err" ] || fail "a marker insert failed: $(head -n 3 "$ROOT/log/marker.err")"
+    local rows last
+    rows=$(cat "$acked")
+    [ "$rows" -gt 50 ] || fail "only $rows marker rows were committed under the load"
+    last=$(pg_switch_and_wait main)
+    reported_is_stored "at the end"
+    expect_rc 0 pgbkp verify
+    expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/copy" --archive-mode off
+    pg_adopt copy "$ROOT/pg/copy"
+    pg_start copy
+    pg_wait_recovery_end copy
+    assert_eq "$rows" "$(pg_sql copy "select count(*) from marker")" "marker rows after the restore to the end (last archived $last)"
+    assert_eq "$rows" "$(pg_sql copy "select max(i) from marker")" "newest marker row"
+}
