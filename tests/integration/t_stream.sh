@@ -166,6 +166,81 @@ test_stream_synchronous_keeps_every_acknowledged_commit() {
     assert_eq 1000 "$(pg_sql copy "select max(i) from marker")" "the commit held while the stream was stopped"
 }
 
+# Under continuous load (pgbench and single-row commits) with archive_timeout
+# large, streaming into a local and an S3 repository, the primary is killed
+# (SIGKILL of the postmaster) and its data directory deleted: a restore from
+# the S3 repository alone holds every row committed below the flush position
+# the stream last reported (the position it reports is durable in every
+# repository), and the test prints how many seconds of acknowledged commits
+# were lost (the stream stores what it received every stream_flush_seconds,
+# 5 s with S3 by default; a timing, so printed, not asserted).
+test_stream_under_load_loses_only_the_unflushed_tail() {
+    s3_start
+    s3_config "$ROOT/pgbkp.yml" "[local, s3]"
+    pg_init main on
+    { echo "archive_timeout = 3600"; echo "log_replication_commands = on"; } >>"${PG_DATA[main]}/postgresql.conf"
+    pg_start main
+    expect_rc 0 pgbkp init
+    pg_pgbench_init main 5
+    stream_start
+    expect_rc 0 pgbkp backup --type full
+    pg_sql main "create table marker(i int primary key, at pg_lsn)"
+    local acks=$ROOT/work/acks
+    : >"$acks"
+    as_pg "$PGBIN/pgbench" -h "$SOCK" -p "${PG_PORT[main]}" -U postgres -n -c 2 -R 200 -T 600 postgres \
+        >"$ROOT/log/pgbench.log" 2>&1 &
+    local bench=$!
+    # each acknowledged marker: its number, when psql returned, and the WAL
+    # position after its commit (a second statement, a transaction of its own)
+    (
+        i=1
+        while end=$(pg_psql main -c "insert into marker values ($i, pg_current_wal_lsn())" -c "select pg_current_wal_lsn()" 2>/dev/null); do
+            echo "$i $(date +%s.%N) $end" >>"$acks"
+            i=$((i + 1))
+        done
+    ) &
+    local load=$!
+    # 20 s of load, past a few segments
+    sleep 20
+    local flushed kill_at
+    flushed=$(pg_sql main "select flush_lsn from pg_stat_replication where application_name = 'pgbkp_stream'")
+    kill_at=$(date +%s.%N)
+    kill -KILL "$(head -n 1 "${PG_DATA[main]}/postmaster.pid")"
+    wait "$load" 2>/dev/null || true
+    kill "$bench" 2>/dev/null || true
+    wait "$bench" 2>/dev/null || true
+    # the stream stores what it has when its primary goes away; then it stops
+    sleep 3
+    kill -TERM "$STREAM_PID" 2>/dev/null || true
+    wait "$STREAM_PID" 2>/dev/null || true
+    pkill -KILL -u postgres -f "postgres -D ${PG_DATA[main]}" 2>/dev/null || true
+    rm -rf "${PG_DATA[main]}"
+    expect_rc 0 pgbkp verify
+    expect_rc 0 pgbkp --repo s3 restore --target-dir "$ROOT/pg/copy"
+    pg_adopt copy "$ROOT/pg/copy"
+    pg_start copy
+    pg_wait_recovery_end copy
+    local got acked below
+    got=$(pg_sql copy "select coalesce(max(i), 0) from marker")
+    acked=$(tail -n 1 "$acks" | cut -d' ' -f1)
+    [ "$acked" -gt 20 ] || fail "only $acked marker rows were acknowledged under the load"
+    assert_eq "$got" "$(pg_sql copy "select count(*) from marker")" "marker rows restored without a hole"
+    # every row whose commit ended below the reported flush position is there
+    lsn_num() { local h=${1%/*} l=${1#*/}; echo $(( 0x$h * 4294967296 + 0x$l )); }
+    local fl i t end
+    fl=$(lsn_num "$flushed")
+    below=0
+    while read -r i t end; do
+        [ -n "$end" ] && [ "$(lsn_num "$end")" -le "$fl" ] && below=$i
+    done <"$acks"
+    [ "$below" -gt 0 ] || fail "no acknowledged row below the stream's flush position $flushed"
+    [ "$got" -ge "$below" ] || fail "row $below committed below the reported flush position $flushed is missing (restored up to $got)"
+    local lost_from
+    lost_from=$(awk -v g="$got" '$1 == g + 1 { print $2 }' "$acks")
+    echo "# acknowledged $acked rows, restored $got (up to $below below $flushed); the first lost one was acknowledged" \
+        "$(awk -v k="$kill_at" -v t="${lost_from:-$kill_at}" 'BEGIN { printf "%.2f", k - t }') s before the kill"
+}
+
 test_stream_restart_resumes_after_the_stored_wal() {
     pg_init main off
     echo "log_replication_commands = on" >>"${PG_DATA[main]}/postgresql.conf"
@@ -222,14 +297,28 @@ test_stream_beside_archive_command() {
     expect_rc 0 pgbkp verify
 }
 
+# stream_durable_on MEMBER LSN: until the stream reported LSN durable to MEMBER.
+stream_durable_on() {
+    local i
+    for ((i = 0; i < 900; i++)); do
+        [ "$(member_sql "$1" "select coalesce(bool_or(flush_lsn >= '$2'), false) from pg_stat_replication where application_name = 'pgbkp_stream'" 2>/dev/null || true)" = t ] && return 0
+        kill -0 "$STREAM_PID" 2>/dev/null || { cat "$ROOT/work/stream.out"; fail "pgbkp stream exited"; }
+        sleep 0.2
+    done
+    cat "$ROOT/work/stream.out"
+    fail "the stream did not report $2 durable to $1"
+}
+
 # A Patroni cluster whose dynamic configuration keeps pgbkp_stream on every
-# member: the stream follows a switchover to the new primary's timeline and a
-# restore to the end holds every row, also those only streamed.
-test_stream_follows_a_switchover() {
+# member (its permanent slots): the stream follows a switchover (timeline 2) and then a
+# failover, the primary's Patroni and PostgreSQL killed (timeline 3), with
+# no gap: verify is clean, a restore to the end holds rows that only the
+# stream carried, and a PITR to a moment after the failover is exact.
+test_stream_follows_a_switchover_and_a_failover() {
     # shellcheck source=t_cluster.sh
     . "$TOP/tests/integration/t_cluster.sh"
     cluster_up 2 --slot pgbkp_stream
-    local l new i lsn out=$ROOT/work/stream.out
+    local l new third i lsn out=$ROOT/work/stream.out
     l=$(leader)
     wait_writable "$l"
     expect_rc 0 pgc --instance "$l" init
@@ -255,22 +344,43 @@ test_stream_follows_a_switchover() {
     member_sql "$new" "insert into t select g, 'C' from generate_series(201,300) g"
     lsn=$(member_sql "$new" "select pg_current_wal_lsn()")
     # the stream found the new primary and has everything up to lsn durable
+    stream_durable_on "$new" "$lsn"
+    grep -q "timeline 2" "$out" || fail "the stream did not go on with timeline 2"
+
+    # a failover: rows D reach the replica and the stream, then the primary dies
+    "$TOP/scripts/patroni-cluster" wait-streaming "$PC" >/dev/null 2>&1 || fail "the old primary did not rejoin as a replica"
+    member_sql "$new" "insert into t select g, 'D' from generate_series(301,400) g"
+    lsn=$(member_sql "$new" "select pg_current_wal_lsn()")
+    stream_durable_on "$new" "$lsn"
     for ((i = 0; i < 900; i++)); do
-        [ "$(member_sql "$new" "select coalesce(bool_or(flush_lsn >= '$lsn'), false) from pg_stat_replication where application_name = 'pgbkp_stream'" 2>/dev/null || true)" = t ] && break
-        kill -0 "$STREAM_PID" 2>/dev/null || { cat "$out"; fail "pgbkp stream exited"; }
+        [ "$(member_sql "$new" "select coalesce(bool_and(replay_lsn >= '$lsn'), false) from pg_stat_replication where application_name <> 'pgbkp_stream'")" = t ] && break
         sleep 0.2
     done
-    [ "$i" -lt 900 ] || { cat "$out"; fail "the stream did not follow the switchover to $new"; }
-    grep -q "timeline 2" "$out" || fail "the stream did not go on with timeline 2"
+    third=$("$TOP/scripts/patroni-cluster" kill-leader "$PC" 2>>"$ROOT/log/patroni-failover.log")
+    [ -n "$third" ] && [ "$third" != "$new" ] || fail "no failover from $new"
+    wait_writable "$third"
+    member_sql "$third" "insert into t select g, 'E' from generate_series(401,500) g"
+    sleep 1.1
+    local t_after
+    t_after=$(member_sql "$third" "select now()")
+    sleep 1.1
+    member_sql "$third" "insert into t select g, 'F' from generate_series(501,600) g"
+    lsn=$(member_sql "$third" "select pg_current_wal_lsn()")
+    stream_durable_on "$third" "$lsn"
+    grep -q "timeline 3" "$out" || { cat "$out"; fail "the stream did not go on with timeline 3"; }
     kill -TERM "$STREAM_PID"
     wait "$STREAM_PID" || fail "pgbkp stream exited with $?"
     expect_rc 0 pgc verify
-    # rows C were never archived by archive_command (no switch): only streamed
+    # rows C to F were never archived by archive_command (no switch): only streamed
     restore_at latest
     local got
     got=$(pg_sql latest "select count(*) from t")
-    [ "$got" = 300 ] || { cat "$out"; find "$REPO" -path '*/wal/*' | sort; cat "$ROOT"/patroni/log/pg-1/postgresql.log 2>/dev/null | tail -40; }
-    assert_eq "300" "$got" "rows after the switchover"
+    [ "$got" = 600 ] || { cat "$out"; find "$REPO" -path '*/wal/*' | sort; }
+    assert_eq "600" "$got" "rows after the switchover and the failover"
+    pg_stop latest
+    restore_at pit --time "$t_after" --target-action promote
+    assert_eq "500" "$(pg_sql pit "select count(*) from t")" "rows at a moment after the failover"
+    grep -q "E" <<<"$(pg_sql pit "select string_agg(distinct note, '' order by note) from t")" || fail "no row of timeline 3 at the target"
 }
 
 # stream: true in the scheduler: pgbkp stream runs as its child, is started
