@@ -173,10 +173,12 @@ test_stream_synchronous_keeps_every_acknowledged_commit() {
 # the stream last reported (the position it reports is durable in every
 # repository), and the test prints how many seconds of acknowledged commits
 # were lost (the stream stores what it received every stream_flush_seconds,
-# 5 s with S3 by default; a timing, so printed, not asserted).
+# 1 s here; 5 s is S3's default; a timing, so printed, not asserted).
 test_stream_under_load_loses_only_the_unflushed_tail() {
     s3_start
     s3_config "$ROOT/pgbkp.yml" "[local, s3]"
+    # the S3 default (5 s) is a request-rate choice; the 2 s bound is for 1 s
+    sed -i 's/^  repositories: .*/&\n  stream_flush_seconds: 1/' "$REPO_CONFIG"
     pg_init main on
     { echo "archive_timeout = 3600"; echo "log_replication_commands = on"; } >>"${PG_DATA[main]}/postgresql.conf"
     pg_start main
@@ -200,8 +202,12 @@ test_stream_under_load_loses_only_the_unflushed_tail() {
         done
     ) &
     local load=$!
-    # 20 s of load, past a few segments
-    sleep 20
+    # at least 20 s of load and 30 markers (at most 180 s on a busy machine)
+    local waited
+    for ((waited = 0; waited < 180; waited++)); do
+        [ "$waited" -ge 20 ] && [ "$(wc -l <"$acks")" -ge 30 ] && break
+        sleep 1
+    done
     local flushed kill_at
     flushed=$(pg_sql main "select flush_lsn from pg_stat_replication where application_name = 'pgbkp_stream'")
     kill_at=$(date +%s.%N)
@@ -223,7 +229,7 @@ test_stream_under_load_loses_only_the_unflushed_tail() {
     local got acked below
     got=$(pg_sql copy "select coalesce(max(i), 0) from marker")
     acked=$(tail -n 1 "$acks" | cut -d' ' -f1)
-    [ "$acked" -gt 20 ] || fail "only $acked marker rows were acknowledged under the load"
+    [ "$acked" -ge 10 ] || fail "only $acked marker rows were acknowledged under the load"
     assert_eq "$got" "$(pg_sql copy "select count(*) from marker")" "marker rows restored without a hole"
     # every row whose commit ended below the reported flush position is there
     lsn_num() { local h=${1%/*} l=${1#*/}; echo $(( 0x$h * 4294967296 + 0x$l )); }
@@ -237,8 +243,8 @@ test_stream_under_load_loses_only_the_unflushed_tail() {
     [ "$got" -ge "$below" ] || fail "row $below committed below the reported flush position $flushed is missing (restored up to $got)"
     local lost_from
     lost_from=$(awk -v g="$got" '$1 == g + 1 { print $2 }' "$acks")
-    echo "# acknowledged $acked rows, restored $got (up to $below below $flushed); the first lost one was acknowledged" \
-        "$(awk -v k="$kill_at" -v t="${lost_from:-$kill_at}" 'BEGIN { printf "%.2f", k - t }') s before the kill"
+    echo "# acknowledged $acked rows, restored $got (up to $below below $flushed); commits lost from" \
+        "$(awk -v k="$kill_at" -v t="${lost_from:-$kill_at}" 'BEGIN { d = k - t; printf "%.2f", d > 0 ? d : 0 }') s before the kill"
 }
 
 test_stream_restart_resumes_after_the_stored_wal() {
