@@ -68,6 +68,14 @@ status_stream(const Config *cfg, int primary, bool json, json_object *root)
 		return;
 	}
 	db_close(conn);
+	if (s.in_recovery)
+	{
+		/* a standby: only the primary knows the stream */
+		log_debug("the server asked about the stream is a standby");
+		if (json)
+			json_object_object_add(root, "stream", NULL);
+		return;
+	}
 	if (!json)
 	{
 		stream_text(cfg, &s);

@@ -382,14 +382,15 @@ db_stream_status(DbConn *c, const char *slot, DbStreamStatus *out, PgbError *err
 	static const char sql[] =
 		"SELECT s.slot_name IS NOT NULL, coalesce(s.active, false), r.pid IS NOT NULL, "
 		"coalesce(r.state, ''), coalesce(r.sync_state, ''), coalesce(r.flush_lsn, s.restart_lsn), "
-		"coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(r.flush_lsn, s.restart_lsn))::bigint, -1), "
-		"coalesce(extract(epoch FROM r.flush_lag), -1) "
+		"CASE WHEN pg_is_in_recovery() THEN -1 ELSE "
+		"coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(r.flush_lsn, s.restart_lsn))::bigint, -1) END, "
+		"coalesce(extract(epoch FROM r.flush_lag), -1), pg_is_in_recovery() "
 		"FROM (SELECT 1) AS one "
 		"LEFT JOIN pg_replication_slots s ON s.slot_name = $1 "
 		"LEFT JOIN pg_stat_replication r ON r.application_name = 'pgbkp_stream' "
 		"ORDER BY r.flush_lsn DESC NULLS LAST LIMIT 1";
 	const char *params[1] = {slot};
-	PGresult   *res = db_query(c, sql, 1, params, 1, 8, err);
+	PGresult   *res = db_query(c, sql, 1, params, 1, 9, err);
 
 	memset(out, 0, sizeof(*out));
 	if (res == NULL)
@@ -403,6 +404,7 @@ db_stream_status(DbConn *c, const char *slot, DbStreamStatus *out, PgbError *err
 	pgb_error_clear(err);
 	out->lag_bytes = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
 	out->lag_seconds = strtod(PQgetvalue(res, 0, 7), NULL);
+	out->in_recovery = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
 	/* PostgreSQL resets the lag times once a standby has caught up and stays idle */
 	if (out->lag_seconds < 0 && out->connected && out->lag_bytes == 0)
 		out->lag_seconds = 0;

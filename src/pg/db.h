@@ -115,6 +115,7 @@ typedef struct DbStreamStatus
 	Lsn			flushed;		/* the flush position it reported (else the slot's restart LSN) */
 	int64_t		lag_bytes;		/* the server's WAL position minus flushed; -1 unknown */
 	double		lag_seconds;	/* the server's flush_lag; 0 when caught up, -1 unknown */
+	bool		in_recovery;	/* the server is a standby (lag_bytes is then -1) */
 } DbStreamStatus;
 
 /* The stream's slot (slot) and connection, on the primary. */

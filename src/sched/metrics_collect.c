@@ -237,9 +237,10 @@ metrics_collect_stream(const Config *cfg, DbConn *conn, MetricsSnapshot *s)
 	PgbError	err = {0};
 
 	s->stream_known = false;
-	/* on a standby the query fails (no current WAL position there): unknown */
 	if (conn == NULL || db_stream_status(conn, cfg->stream_slot, &st, &err) != 0)
 		return;
+	if (st.in_recovery)
+		return;					/* a standby: the stream is the primary's to report */
 	if (!st.slot_exists && !st.connected && !cfg->stream)
 		return;					/* pgbkp stream is not in use here */
 	s->stream_known = true;

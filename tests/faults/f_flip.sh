@@ -55,10 +55,14 @@ flip_payload_same() {
     [ "$1" = bundle ] && trail=0		# bundles have no trailer
     size=$(stat -c %s "$FLIP_FILE")
     [ "$FLIP_OFF" -ge 16 ] && [ "$FLIP_OFF" -lt $((size - trail)) ] || return 1
+    [ "$(head -c 4 "$ROOT/work/flip.orig")" = PGBK ] || return 1	# a plain container (not an envelope)
     [ "$(head -c 8 "$FLIP_FILE" | tail -c 1 | od -An -tu1 | tr -d ' ')" = 0 ] || return 1	# cipher 0: plain
     tail -c +17 "$ROOT/work/flip.orig" | head -c -"$trail" | zstd -dcq >"$ROOT/work/flip.orig.content" 2>/dev/null || return 1
     tail -c +17 "$FLIP_FILE" | head -c -"$trail" | zstd -dcq >"$ROOT/work/flip.bad.content" 2>/dev/null || return 1
-    cmp -s "$ROOT/work/flip.orig.content" "$ROOT/work/flip.bad.content"
+    local same=1
+    cmp -s "$ROOT/work/flip.orig.content" "$ROOT/work/flip.bad.content" && same=0
+    rm -f "$ROOT/work/flip.orig.content" "$ROOT/work/flip.bad.content"
+    return "$same"
 }
 
 # flip_files KIND: the repository's objects of KIND, one a line.

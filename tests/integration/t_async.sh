@@ -219,7 +219,9 @@ kill_one_archiver() {
         pid=""
         if [ $((RANDOM % 2)) = 1 ]; then pid=$(pusher_pid); fi
         [ -n "$pid" ] && { kill -9 "$pid" 2>/dev/null && echo "pusher $pid"; return 0; }
-        pid=$(pgrep -u postgres -f 'bin/pgbkp .*archive-push' | head -n 1 || true)
+        # an archive-push PostgreSQL's archiver runs (not the shell around
+        # it, not the pusher, which keeps its parent's command line)
+        pid=$(pgrep -u postgres -f '^[^ ]*/bin/pgbkp .*archive-push' | grep -vx "$(pusher_pid)" | head -n 1 || true)
         [ -n "$pid" ] && { kill -9 "$pid" 2>/dev/null && echo "archive-push $pid"; return 0; }
         sleep 0.1
     done
@@ -249,7 +251,7 @@ test_async_s3_kills_and_outage_under_load() {
     pg_init main
     pg_start main
     expect_rc 0 pgbkp init
-    pg_pgbench_init main 5
+    pg_pgbench_init main 1
     pg_sql main "create table marker(i int primary key)"
     expect_rc 0 pgbkp backup --type full
     local stop=$ROOT/work/load.stop acked=$ROOT/work/acked
@@ -270,7 +272,7 @@ test_async_s3_kills_and_outage_under_load() {
     ) &
     local load=$!
     local kills=0 what n
-    for ((n = 0; n < 40 && kills < 12; n++)); do
+    for ((n = 0; n < 600 && kills < 12; n++)); do
         sleep "0.$((RANDOM % 10))"
         what=$(kill_one_archiver)
         [ -n "$what" ] || continue
@@ -308,13 +310,14 @@ test_async_s3_kills_and_outage_under_load() {
     local rows last
     rows=$(cat "$acked")
     [ "$rows" -gt 50 ] || fail "only $rows marker rows were committed under the load"
-    last=$(pg_switch_and_wait main)
+    last=$(pg_sql main "select pg_walfile_name(pg_switch_wal())")
+    pg_wait_archived main "$last" 600
     reported_is_stored "at the end"
     expect_rc 0 pgbkp verify
     expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/copy" --archive-mode off
     pg_adopt copy "$ROOT/pg/copy"
     pg_start copy
-    pg_wait_recovery_end copy
+    pg_wait_recovery_end copy 600
     assert_eq "$rows" "$(pg_sql copy "select count(*) from marker")" "marker rows after the restore to the end (last archived $last)"
     assert_eq "$rows" "$(pg_sql copy "select max(i) from marker")" "newest marker row"
 }

@@ -57,6 +57,9 @@ test_metrics_replaces_exporter() {
     info_json >"$ROOT/work/info.json"
     assert_eq 2 "$(jq '.backups | length' "$ROOT/work/info.json")" "backups"
 
+    # archived before the scrape (the stored WAL must reach its end)
+    local arch
+    arch=$(pg_sql main "select last_archived_wal from pg_stat_archiver")
     # the exporter formats times in its local time zone: use one that is not UTC
     local port tz=Asia/Kolkata
     port=$(free_port)
@@ -93,9 +96,12 @@ test_metrics_replaces_exporter() {
     # stored WAL reaches the server's last switch at least
     grep -q '^pgbkp_stream_' "$ROOT/work/scrape.txt" && fail "stream samples without a stream: $(grep '^pgbkp_stream_' "$ROOT/work/scrape.txt")"
     grep -qx '# TYPE pgbkp_stream_connected gauge' "$ROOT/work/scrape.txt" || fail "no TYPE line for pgbkp_stream_connected"
-    local stored
+    # the stored WAL reaches the end of the newest segment the server archived
+    local stored segno
     stored=$(sed -n 's/^pgbkp_repository_wal_stored_lsn{.*repo="default".*} \([0-9]*\)$/\1/p' "$ROOT/work/scrape.txt")
-    [ -n "$stored" ] && [ "$stored" -gt 0 ] || fail "no stored WAL position in the metrics: '$stored'"
+    segno=$(( 0x${arch:8:8} * 256 + 0x${arch:16:8} ))
+    [ -n "$stored" ] && [ "$stored" -ge $(( (segno + 1) * 16777216 )) ] ||
+        fail "the stored WAL position in the metrics ('$stored') is before the end of $arch"
     # every family has its HELP and TYPE lines
     local f
     for f in pgbackrest_repo_status pgbackrest_stanza_lock_status pgbackrest_backup_info \

@@ -762,7 +762,7 @@ START_TEST(test_render_stream)
 	has(text, "\npgbkp_stream_lag_seconds" L "} 0.25\n");
 	free(text);
 
-	/* connected, lag not known yet: the lag samples are left out, not 0 */
+	/* not connected, lag unknown: the lag samples are left out, not 0 */
 	s.stream_connected = false;
 	s.stream_lag_bytes = -1;
 	s.stream_lag_seconds = -1;
