@@ -120,16 +120,18 @@ walstream_stored_end(Repo *repo, const WalList *wal, TimeLineID *tli, Lsn *end, 
 	{
 		char		name[WAL_NAME_LEN + 1];
 		char		path[PGB_PATH_MAX];
-		char	   *content = NULL;
-		size_t		len = 0;
+		ObjectSummary sum;
 
+		/* the trailer says how much the object holds: no need to decompress it */
 		wal_segment_name(name, wal->stream_tli, wal->stream_segno, segsize);
 		if (stream_path(repo, name, path, err) != 0 ||
-			objio_get_mem(repo->storage, path, OBJECT_KIND_WAL, segsize, &content, &len, err) != 0)
+			objio_get_trailer(repo->storage, path, &sum, err) != 0)
 			return -1;
-		free(content);
+		if (sum.size > segsize)
+			return pgb_error(err, EXIT_CORRUPT, "in-progress WAL object \"%s\" holds %llu bytes, more than a segment",
+							 path, (unsigned long long) sum.size);
 		*tli = wal->stream_tli;
-		*end = wal->stream_segno * segsize + len;
+		*end = wal->stream_segno * segsize + sum.size;
 	}
 	return 0;
 }

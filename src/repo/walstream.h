@@ -37,7 +37,9 @@ int			walstream_read_last(Repo *repo, const char *segname, char **out, PgbError 
 /*
  * How far the repository holds WAL: the end of its newest archived segment,
  * or of its newest in-progress object when that is further (its timeline in
- * *tli; 0 and 0 when it holds none).
+ * *tli; 0 and 0 when it holds none).  The in-progress object's size comes
+ * from its trailer: this reads 48 bytes, decompresses nothing and checks
+ * nothing more (status and metrics call it; archive-get verifies).
  */
 int			walstream_stored_end(Repo *repo, const WalList *wal, TimeLineID *tli, Lsn *end, PgbError *err);
 
