@@ -164,14 +164,20 @@ class_main() {
         # the kind failed first: drawn, so that short runs cover every kind over time
         first=$((RANDOM % ${#kinds[@]}))
         seen=()
-        for ((t = 0; t < n; t++)); do
+        # n trials of this command: each kind in turn; a kind with fewer calls
+        # than its share fails them again with another errno; a (kind, call,
+        # errno) is tried once, and a command with fewer of them than n gets
+        # them all
+        local made=0
+        for ((t = 0; made < n && t < n * 8; t++)); do
             k=${kinds[(t + first) % ${#kinds[@]}]}
             i=$(( t / ${#kinds[@]} + 1 ))
-            [ "$i" -le "${cnt[$k]}" ] || continue
+            e=${INJ_ERRNOS[(t + (i - 1) / cnt[$k]) % ${#INJ_ERRNOS[@]}]}
+            [ "$i" -le "${cnt[$k]}" ] || i=$(( (i - 1) % cnt[$k] + 1 ))
             nth=$(inj_pick "$k" "${cnt[$k]}" "$i")
-            [ -z "${seen[$k.$nth]:-}" ] || continue
-            seen[$k.$nth]=1
-            e=${INJ_ERRNOS[t % ${#INJ_ERRNOS[@]}]}
+            [ -z "${seen[$k.$nth.$e]:-}" ] || continue
+            seen[$k.$nth.$e]=1
+            made=$((made + 1))
             marker_commit
             inj_prepare "$c"
             rm -f "$ROOT/work/fired"
@@ -185,7 +191,7 @@ class_main() {
             check "exit status" inj_exit_ok
             check "result" inj_result_ok
             t_done=$((t_done + 1))
-            trial_end "$c:$k#$nth:$e" $([ "$c" = expire ] && [ $t = $((n - 1)) ] && echo 1 || echo 0)
+            trial_end "$c:$k#$nth:$e" $([ "$c" = expire ] && [ "$made" = "$n" ] && echo 1 || echo 0)
         done
     done
 }
