@@ -250,7 +250,7 @@ test_stream_under_load_loses_only_the_unflushed_tail() {
     local lost_from
     lost_from=$(awk -v g="$got" '$1 == g + 1 { print $2 }' "$acks")
     echo "# acknowledged $acked rows, restored $got (up to $below below $flushed); commits lost from" \
-        "$(awk -v k="$kill_at" -v t="${lost_from:-$kill_at}" 'BEGIN { d = k - t; printf "%.2f", d > 0 ? d : 0 }') s before the kill"
+        "$(awk -v k="$kill_at" -v t="${lost_from:-$kill_at}" 'BEGIN { d = k - t; printf "%.2f", (d > 0 ? d : 0) }') s before the kill"
 }
 
 test_stream_restart_resumes_after_the_stored_wal() {
