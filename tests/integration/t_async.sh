@@ -309,7 +309,7 @@ test_async_s3_kills_and_outage_under_load() {
     [ ! -s "$ROOT/log/marker.err" ] || fail "a marker insert failed: $(head -n 3 "$ROOT/log/marker.err")"
     local rows last
     rows=$(cat "$acked")
-    [ "$rows" -gt 50 ] || fail "only $rows marker rows were committed under the load"
+    [ "$rows" -ge 10 ] || fail "only $rows marker rows were committed under the load"
     last=$(pg_sql main "select pg_walfile_name(pg_switch_wal())")
     pg_wait_archived main "$last" 600
     reported_is_stored "at the end"
