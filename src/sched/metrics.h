@@ -47,11 +47,11 @@
  *   pgbkp_repository_size_bytes                       backups' stored bytes (archived WAL not counted)
  *   pgbkp_recoverable_window_start_timestamp_seconds  earliest recoverable moment
  *   pgbkp_recoverable_window_end_timestamp_seconds    latest recoverable moment
- *   pgbkp_repository_status{repo,repo_key}      per repository, the codes of pgbackrest_repo_status
- *   pgbkp_repository_backups{repo,repo_key}     backups in that repository
- *   pgbkp_repository_stored_bytes{repo,repo_key} their stored bytes
- *   pgbkp_repository_backup_lock{repo,repo_key} 1 while backup or expire holds its lock
- *   pgbkp_repository_wal_stored_lsn{repo,repo_key} how far its stored WAL reaches, as a
+ *   pgbkp_repository_status{repo,repo_key}            per repository, the codes of pgbackrest_repo_status
+ *   pgbkp_repository_backups{repo,repo_key}           backups in that repository
+ *   pgbkp_repository_stored_bytes{repo,repo_key}      their stored bytes
+ *   pgbkp_repository_backup_lock{repo,repo_key}       1 while backup or expire holds its lock
+ *   pgbkp_repository_wal_stored_lsn{repo,repo_key}    how far its stored WAL reaches, as a
  *                                                     byte position (the LSN as a number; a
  *                                                     stream's segment in progress included)
  *   pgbkp_stream_connected                            1 while a pgbkp stream receives WAL from the primary

@@ -227,15 +227,20 @@ kill_one_archiver() {
     done
 }
 
-# reported_is_stored WHEN: the newest WAL file pg_stat_archiver reports
-# archived is in the repository (archive-get returns it).
-reported_is_stored() {
-    local last
-    last=$(pg_sql main "select coalesce(last_archived_wal, '') from pg_stat_archiver")
-    case $last in ''|*.*) return 0 ;; esac	# nothing yet, or a .history/.backup file
-    run pgbkp archive-get "$last" "$ROOT/work/got"
-    assert_rc 0 "archive-get of $last, reported archived ($1)"
+# is_stored NAME WHEN: WAL segment NAME, reported archived WHEN, is in the
+# repository (archive-get returns it); nothing to check for "" (nothing
+# reported yet) or a .history/.backup file.
+is_stored() {
+    case $1 in ''|*.*) return 0 ;; esac
+    run pgbkp archive-get "$1" "$ROOT/work/got"
+    assert_rc 0 "archive-get of $1, reported archived ($2)"
     rm -f "$ROOT/work/got"
+}
+
+# reported_is_stored WHEN: the newest WAL file pg_stat_archiver reports
+# archived is in the repository.
+reported_is_stored() {
+    is_stored "$(pg_sql main "select coalesce(last_archived_wal, '') from pg_stat_archiver")" "$1"
 }
 
 # archive_async into S3 under pgbench load: the pusher or an archive-push
@@ -296,11 +301,7 @@ test_async_s3_kills_and_outage_under_load() {
     local during
     during=$(pg_sql main "select coalesce(last_archived_wal, '') from pg_stat_archiver")
     s3_restart
-    case $during in ''|*.*) ;; *)
-        run pgbkp archive-get "$during" "$ROOT/work/got"
-        assert_rc 0 "archive-get of $during, reported archived during the outage"
-        rm -f "$ROOT/work/got" ;;
-    esac
+    is_stored "$during" "during the outage"
     reported_is_stored "after the outage"
     touch "$stop"
     wait "$load" || true

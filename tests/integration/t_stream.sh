@@ -51,10 +51,11 @@ stream_load() {
     pg_sql main "select pg_current_wal_lsn()"
 }
 
-# restore_to_end: restore the newest backup to the end of the WAL into
-# cluster "copy" and wait until it is open.
+# restore_to_end [OPTIONS...]: restore the newest backup to the end of the
+# WAL into cluster "copy" (pgbkp OPTIONS, e.g. --repo s3) and wait until it
+# is open.
 restore_to_end() {
-    expect_rc 0 pgbkp restore --target-dir "$ROOT/pg/copy"
+    expect_rc 0 pgbkp "$@" restore --target-dir "$ROOT/pg/copy"
     pg_adopt copy "$ROOT/pg/copy"
     pg_start copy
     pg_wait_recovery_end copy
@@ -228,10 +229,7 @@ test_stream_under_load_loses_only_the_unflushed_tail() {
     wait "$STREAM_PID" 2>/dev/null || true
     rm -rf "${PG_DATA[main]}"
     expect_rc 0 pgbkp verify
-    expect_rc 0 pgbkp --repo s3 restore --target-dir "$ROOT/pg/copy"
-    pg_adopt copy "$ROOT/pg/copy"
-    pg_start copy
-    pg_wait_recovery_end copy
+    restore_to_end --repo s3
     local got acked below
     got=$(pg_sql copy "select coalesce(max(i), 0) from marker")
     acked=$(tail -n 1 "$acks" | cut -d' ' -f1)
