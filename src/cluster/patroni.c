@@ -56,11 +56,14 @@ int
 patroni_request(const Config *cfg, const ClusterMember *m, const char *method, const char *path,
 				const char *body, long *status, char **resp, PgbError *err)
 {
-	CURL	   *easy = curl_easy_init();
+	CURL	   *easy;
 	struct curl_slist *headers = NULL;
 	Body		b = {0};
 	CURLcode	rc;
 
+	if (libcurl_require(err) != 0)
+		return -1;
+	easy = curl_easy_init();
 	*status = 0;
 	if (resp)
 		*resp = NULL;

@@ -9,7 +9,7 @@
 #ifndef PGBKP_PATRONI_H
 #define PGBKP_PATRONI_H
 
-#include <curl/curl.h>
+#include "lib/libcurl.h"
 #include <stdbool.h>
 
 #include "config/config.h"

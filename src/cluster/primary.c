@@ -1,5 +1,5 @@
 /* Finding the current primary through Patroni or libpq (see primary.h). */
-#include <curl/curl.h>
+#include "lib/libcurl.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +48,13 @@ answers_text(const Config *cfg, const MemberProbe *probes, char *out, size_t len
 static int
 ask_patroni(const Config *cfg, MemberProbe *probes, PgbError *err)
 {
-	CURLM	   *multi = curl_multi_init();
+	CURLM	   *multi;
 	CURL	   *easy[CONFIG_MAX_MEMBERS] = {0};
 	int			running = 0;
 
+	if (libcurl_require(err) != 0)
+		return -1;
+	multi = curl_multi_init();
 	if (multi == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "could not initialise libcurl");
 	for (int i = 0; i < cfg->nmembers; i++)

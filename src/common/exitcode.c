@@ -5,7 +5,7 @@ const ExitCodeInfo exit_code_table[] = {
 	{EXIT_OK, "ok", "success"},
 	{EXIT_WAL_MISSING, "wal-missing", "archive-get: the requested WAL file is not in the repository"},
 	{EXIT_USAGE, "usage", "invalid command line: unknown option, missing or malformed argument"},
-	{EXIT_CONFIG, "config", "invalid or incomplete configuration (file, environment or option), S3 credentials the server refused, or a wrong encryption passphrase"},
+	{EXIT_CONFIG, "config", "invalid or incomplete configuration (file, environment or option), S3 credentials the server refused, a wrong encryption passphrase, or a shared library pgbkp loads on first use (libpq, libcurl, libxml2, libmicrohttpd) missing"},
 	{EXIT_NOT_FOUND, "not-found", "repository, cluster or backup set not found"},
 	{EXIT_REFUSED, "refused", "refused: target directory in use by a running server or not empty, a port in use, the server is a standby (or the primary, for restore --standby), or several members claim to be the primary"},
 	{EXIT_CORRUPT, "corrupt", "checksum mismatch or malformed content in the repository"},

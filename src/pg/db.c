@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libpq-fe.h>
+#include "lib/libpq.h"
 
 #include "pg/db.h"
 
@@ -49,6 +49,8 @@ db_connect(const DbParams *p, PgbError *err)
 	keys[n] = NULL;
 	values[n] = NULL;
 
+	if (libpq_require(err) != 0)
+		return NULL;
 	c = calloc(1, sizeof(DbConn));
 	if (c == NULL)
 	{

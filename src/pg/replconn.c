@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <libpq-fe.h>
+#include "lib/libpq.h"
 
 #include "pg/replconn.h"
 
@@ -57,8 +57,11 @@ repl_connect(const char *host, int port, const char *user, int timeout, PgbError
 	const char *keys[8],
 			   *values[8];
 	int			n = 0;
-	ReplConn   *c = calloc(1, sizeof(ReplConn));
+	ReplConn   *c;
 
+	if (libpq_require(err) != 0)
+		return NULL;
+	c = calloc(1, sizeof(ReplConn));
 	if (c == NULL)
 	{
 		pgb_error(err, EXIT_INTERNAL, "out of memory");

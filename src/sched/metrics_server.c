@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <microhttpd.h>
+#include "lib/libmhd.h"
 
 #include "sched/metrics_server.h"
 
@@ -258,6 +258,8 @@ metrics_start(const char *addr, int port, PgbError *err)
 		pgb_error(err, EXIT_CONFIG, "invalid metrics port %d: expected 1 to 65535", port);
 		return NULL;
 	}
+	if (libmhd_require(err) != 0)
+		return NULL;
 	m = calloc(1, sizeof(MetricsServer));
 	if (m == NULL)
 	{

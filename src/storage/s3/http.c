@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <curl/curl.h>
+#include "lib/libcurl.h"
 #include <openssl/crypto.h>
 
 #include "io/sha256.h"
@@ -75,6 +75,8 @@ s3_http_new(const S3HttpConfig *cfg, PgbError *err)
 	char		portpart[16] = "";
 	const char *scheme = cfg->https ? "https" : "http";
 
+	if (libcurl_require(err) != 0)
+		return NULL;
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK)
 	{

@@ -11,7 +11,7 @@
 #define PGBKP_HTTP_INTERN_H
 
 #include <pthread.h>
-#include <curl/curl.h>
+#include "lib/libcurl.h"
 
 #include "io/sha256.h"
 #include "storage/s3/http.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <curl/curl.h>
+#include "lib/libcurl.h"
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libxml/parser.h>
+#include "lib/libxml.h"
 #include <libxml/tree.h>
 
 #include "io/membuf.h"
@@ -133,6 +133,8 @@ xml_parse(const void *buf, size_t len, XmlNode *root, PgbError *err)
 		pgb_error(err, EXIT_CORRUPT, "malformed XML in S3 response: larger than %zu bytes", XML_MAX_DOC);
 		return NULL;
 	}
+	if (libxml_require(err) != 0)
+		return NULL;
 	pthread_once(&init_once, init_libxml);
 	xmlSetGenericErrorFunc(NULL, drop_generic_error);	/* this thread's */
 	if ((ctxt = xmlNewParserCtxt()) == NULL)
