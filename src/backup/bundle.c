@@ -165,56 +165,121 @@ bundle_writer_free(BundleWriter *bw)
 
 /* ------------------------------------------------------------- reading */
 
+struct BundleRange
+{
+	Repo	   *repo;
+	char		path[PGB_PATH_MAX];
+	StorageRead *r;
+	uint64_t	pos;			/* bundle offset of the next unread byte */
+	uint64_t	end;			/* of the range */
+	uint8_t    *buf;
+	size_t		bufsize;
+};
+
+static int
+range_corrupt(BundleRange *br, PgbError *err)
+{
+	if (err->code == EXIT_CORRUPT)
+		pgb_error_context(err, "\"%s/%s\"", storage_description(br->repo->storage), br->path);
+	return -1;
+}
+
+BundleRange *
+bundle_range_open(Repo *repo, const char *label, uint32_t bundle, uint64_t offset,
+				  uint64_t length, PgbError *err)
+{
+	BundleRange *br = calloc(1, sizeof(BundleRange));
+
+	if (br == NULL)
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	br->repo = repo;
+	br->pos = offset;
+	br->end = offset + length;
+	br->bufsize = length < READ_CHUNK ? (size_t) length + 1 : READ_CHUNK;
+	if (catalog_bundle_path(repo, label, bundle, br->path) != 0)
+		pgb_error(err, EXIT_IO, "bundle path too long");
+	else if ((br->buf = malloc(br->bufsize)) == NULL)
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+	else if (offset < OBJECT_HEADER_SIZE || length == 0 || br->end < offset)
+		pgb_error(err, EXIT_CORRUPT, "frame at %llu+%llu lies outside the bundle",
+				  (unsigned long long) offset, (unsigned long long) length);
+	else if ((br->r = storage_open_read(repo->storage, br->path, offset, length, err)) == NULL &&
+			 err->code == EXIT_NOT_FOUND)
+		err->code = EXIT_CORRUPT;
+	if (br->r == NULL)
+	{
+		range_corrupt(br, err);
+		bundle_range_close(br);
+		return NULL;
+	}
+	return br;
+}
+
+/* Read and drop n bytes (what lies between two wanted frames). */
+static int
+range_skip(BundleRange *br, uint64_t n, PgbError *err)
+{
+	Stage	   *drop = discard_stage_new(err);
+	uint64_t	got = 0;
+	int			rc = drop ? objio_pump(br->r, n, br->buf, br->bufsize, drop, &got, err) : -1;
+
+	stage_free(drop);
+	if (rc == 0 && got < n)
+		rc = pgb_error(err, EXIT_CORRUPT, "bundle is truncated");
+	br->pos += got;
+	return rc;
+}
+
+int
+bundle_range_frame(BundleRange *br, uint64_t offset, uint64_t length, Stage *out, PgbError *err)
+{
+	Stage	   *z;
+	uint64_t	got = 0;
+	int			rc = -1;
+
+	if (offset < br->pos || length == 0 || offset + length > br->end || offset + length < offset)
+		return pgb_error(err, EXIT_INTERNAL, "frame at %llu+%llu is not ahead in the range read",
+						 (unsigned long long) offset, (unsigned long long) length);
+	if (offset > br->pos && range_skip(br, offset - br->pos, err) != 0)
+		return range_corrupt(br, err);
+	if ((z = zstd_decompress_stage_new(out, err)) == NULL)
+		return -1;
+	if (objio_pump(br->r, length, br->buf, br->bufsize, z, &got, err) == 0)
+	{
+		if (got < length)
+			pgb_error(err, EXIT_CORRUPT, "bundle is truncated");
+		else
+			rc = stage_finish(z, err);
+	}
+	br->pos += got;
+	stage_free(z);
+	return rc == 0 ? 0 : range_corrupt(br, err);
+}
+
+void
+bundle_range_close(BundleRange *br)
+{
+	if (br == NULL)
+		return;
+	storage_read_close(br->r);
+	free(br->buf);
+	free(br);
+}
+
 int
 bundle_read_frame(Repo *repo, const char *label, uint32_t bundle, uint64_t offset,
 				  uint64_t length, Stage *out, PgbError *err)
 {
-	char		path[PGB_PATH_MAX];
-	StorageRead *r = NULL;
-	Stage	   *z;
-	uint8_t    *buf = NULL;
-	uint64_t	got;
-	int			rc = -1;
+	BundleRange *br = bundle_range_open(repo, label, bundle, offset, length, err);
+	int			rc = br ? bundle_range_frame(br, offset, length, out, err) : -1;
 
-	if (catalog_bundle_path(repo, label, bundle, path) != 0)
-		return pgb_error(err, EXIT_IO, "bundle path too long");
-	if ((z = zstd_decompress_stage_new(out, err)) == NULL)
-		return -1;
-	buf = malloc(length < READ_CHUNK ? (size_t) length + 1 : READ_CHUNK);
-	if (buf == NULL)
-	{
-		pgb_error(err, EXIT_INTERNAL, "out of memory");
-		goto done;
-	}
-	if (offset < OBJECT_HEADER_SIZE || length == 0)
-	{
-		pgb_error(err, EXIT_CORRUPT, "frame at %llu+%llu lies outside the bundle",
-				  (unsigned long long) offset, (unsigned long long) length);
-		goto done;
-	}
-	r = storage_open_read(repo->storage, path, offset, length, err);
-	if (r == NULL)
-	{
-		if (err->code == EXIT_NOT_FOUND)
-			err->code = EXIT_CORRUPT;
-		goto done;
-	}
-	if (objio_pump(r, length, buf, length < READ_CHUNK ? (size_t) length : READ_CHUNK, z, &got, err) != 0)
-		goto done;
-	if (got < length)
-	{
-		pgb_error(err, EXIT_CORRUPT, "bundle is truncated");
-		goto done;
-	}
-	rc = stage_finish(z, err);
-done:
-	if (rc != 0 && err->code == EXIT_CORRUPT)
-		pgb_error_context(err, "\"%s/%s\"", storage_description(repo->storage), path);
-	storage_read_close(r);
-	stage_free(z);
-	free(buf);
+	bundle_range_close(br);
 	return rc;
 }
+
 int
 bundle_check_header(Repo *repo, const char *label, uint32_t n, PgbError *err)
 {

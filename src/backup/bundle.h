@@ -54,6 +54,22 @@ void		bundle_writer_free(BundleWriter *bw);
 int			bundle_read_frame(Repo *repo, const char *label, uint32_t bundle, uint64_t offset,
 							  uint64_t length, Stage *out, PgbError *err);
 
+/*
+ * Several frames of one bundle with one read (one ranged GET on S3): open
+ * the bytes [offset, offset + length) of bundle number `bundle` of backup
+ * label, then decompress the frames wanted, in order of their offsets,
+ * into their stages (bytes between them, such as block maps, are read and
+ * dropped).  EXIT_CORRUPT names the bundle.
+ */
+typedef struct BundleRange BundleRange;
+
+BundleRange *bundle_range_open(Repo *repo, const char *label, uint32_t bundle, uint64_t offset,
+							   uint64_t length, PgbError *err);
+/* The frame at offset (not behind the last one read), length bytes, into out (not finished). */
+int			bundle_range_frame(BundleRange *br, uint64_t offset, uint64_t length, Stage *out, PgbError *err);
+/* Accepts NULL. */
+void		bundle_range_close(BundleRange *br);
+
 /* Check that bundle number n of the backup starts with a valid bundle header. */
 int			bundle_check_header(Repo *repo, const char *label, uint32_t n, PgbError *err);
 

@@ -96,17 +96,46 @@ materialize(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFil
 }
 
 int
+chain_origin(const Catalog *cat, const Manifest *m, const ManifestFile *f, int c,
+			 const Manifest **sm, const ManifestFile **sf, PgbError *err)
+{
+	*sm = m;
+	*sf = f;
+	for (int depth = 0; (*sf)->chunks[c].kind == CHUNK_REF; depth++)
+	{
+		if (depth > MAX_CHAIN)
+			return pgb_error(err, EXIT_CORRUPT, "chain of backup %s is too long", m->label);
+		if (parent_entry(cat, *sm, (*sf)->path, c, sm, sf, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+chain_check_emitted(const Manifest *m, const ManifestFile *f, int c, const uint8_t *digest,
+					uint64_t size, PgbError *err)
+{
+	const ManifestChunk *ch = &f->chunks[c];
+
+	if (size != ch->size)
+		return pgb_error(err, EXIT_CORRUPT, "file \"%s\" of backup %s: chunk %d has %llu bytes, the manifest says %llu",
+						 f->path, m->label, c, (unsigned long long) size, (unsigned long long) ch->size);
+	if (memcmp(digest, ch->sha256, SHA256_LEN) != 0)
+		return pgb_error(err, EXIT_CORRUPT, "file \"%s\" of backup %s: SHA-256 of chunk %d does not match the manifest",
+						 f->path, m->label, c);
+	return 0;
+}
+
+int
 chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
 				 int c, uint8_t **buf, Stage *out, PgbError *err)
 {
-	const ManifestChunk *ch = &f->chunks[c];
 	Stage	   *hash = sha256_stage_new(out, err);
 	uint8_t		digest[SHA256_LEN];
 	uint64_t	size = 0;
+	const Manifest *sm;
+	const ManifestFile *sf;
 	int			rc;
-
-	const Manifest *sm = m;
-	const ManifestFile *sf = f;
 
 	if (hash == NULL)
 		return -1;
@@ -116,10 +145,7 @@ chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const Manife
 	 * the backup that stored it, and stream a stored chunk straight from its
 	 * frame; only a delta is rebuilt in buf.
 	 */
-	rc = 0;
-	for (int depth = 0; rc == 0 && sf->chunks[c].kind == CHUNK_REF; depth++)
-		rc = depth > MAX_CHAIN ? pgb_error(err, EXIT_CORRUPT, "chain of backup %s is too long", m->label) :
-			parent_entry(cat, sm, sf->path, c, &sm, &sf, err);
+	rc = chain_origin(cat, m, f, c, &sm, &sf, err);
 	if (rc == 0 && sf->chunks[c].kind == CHUNK_STORED)
 	{
 		const ManifestChunk *sch = &sf->chunks[c];
@@ -134,6 +160,7 @@ chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const Manife
 			rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
 		else
 			rc = materialize(repo, cat, sm, sf, c, *buf, MANIFEST_CHUNK_SIZE, &len, 0, err);
+
 		/*
 		 * In pieces, as a stored chunk streams: one 16 MiB write into the
 		 * page cache costs many times more kernel time than the same bytes
@@ -150,13 +177,7 @@ chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const Manife
 	stage_free(hash);
 	if (rc != 0)
 		return err->code == EXIT_CORRUPT ? pgb_error_context(err, "file \"%s\" of backup %s", f->path, m->label) : -1;
-	if (size != ch->size)
-		return pgb_error(err, EXIT_CORRUPT, "file \"%s\" of backup %s: chunk %d has %llu bytes, the manifest says %llu",
-						 f->path, m->label, c, (unsigned long long) size, (unsigned long long) ch->size);
-	if (memcmp(digest, ch->sha256, SHA256_LEN) != 0)
-		return pgb_error(err, EXIT_CORRUPT, "file \"%s\" of backup %s: SHA-256 of chunk %d does not match the manifest",
-						 f->path, m->label, c);
-	return 0;
+	return chain_check_emitted(m, f, c, digest, size, err);
 }
 
 int

@@ -30,6 +30,18 @@ int			chain_check(const Catalog *cat, const Manifest *m, PgbError *err);
 int			chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
 							 int c, uint8_t **buf, Stage *out, PgbError *err);
 
+/*
+ * Follow chunk c of f (an entry of backup m) through references to the
+ * backup *sm and entry *sf that hold its content: a stored chunk (one frame
+ * to stream) or a delta (to rebuild with chain_read_chunk).
+ */
+int			chain_origin(const Catalog *cat, const Manifest *m, const ManifestFile *f, int c,
+						 const Manifest **sm, const ManifestFile **sf, PgbError *err);
+
+/* EXIT_CORRUPT unless digest and size (of what was emitted) are chunk c's in the manifest. */
+int			chain_check_emitted(const Manifest *m, const ManifestFile *f, int c, const uint8_t *digest,
+								uint64_t size, PgbError *err);
+
 /* The block map frame recorded for chunk ch of backup m, raw, appended to out. */
 int			chain_read_map(Repo *repo, const Manifest *m, const ManifestChunk *ch, MemBuf *out, PgbError *err);
 

@@ -6,17 +6,11 @@
 #include "backup/bundle.h"
 #include "backup/chain.h"
 #include "backup/chunk.h"
+#include "backup/frameruns.h"
 #include "repo/history.h"
 #include "backup/verify.h"
 #include "common/workers.h"
 #include "io/membuf.h"
-
-typedef struct VerifyTask
-{
-	const Manifest *m;
-	int			file;
-	int			chunk;
-} VerifyTask;
 
 void
 verifier_problem(Verifier *run, const PgbError *err)
@@ -29,35 +23,71 @@ verifier_problem(Verifier *run, const PgbError *err)
 	pthread_mutex_unlock(&run->lock);
 }
 
-/* Rebuild one chunk through its chain and compare it with its SHA-256; never stops the run. */
-static int
-verify_chunk(void *shared, int worker, size_t task, PgbError *err)
+/* The block map the next incremental compares against. */
+static void
+verify_map(Verifier *run, const FrameRef *t)
 {
-	Verifier  *run = shared;
-	const VerifyTask *t = &run->tasks[task];
-	PgbError	e = {0};
-
 	const ManifestChunk *ch = &t->m->files[t->file].chunks[t->chunk];
+	PgbError	e = {0};
+	MemBuf		b = {0};
+
+	if (ch->map_bundle == 0)
+		return;
+	if (chain_read_map(run->repo, t->m, ch, &b, &e) != 0)
+		verifier_problem(run, &e);
+	else if (b.len != (size_t) chunk_nblocks(ch->size, t->m->block_size) * BLOCK_HASH_LEN)
+	{
+		pgb_error(&e, EXIT_CORRUPT, "file \"%s\" of backup %s: block map of chunk %d has %zu bytes, expected %zu",
+				  t->m->files[t->file].path, t->m->label, t->chunk, b.len,
+				  (size_t) chunk_nblocks(ch->size, t->m->block_size) * BLOCK_HASH_LEN);
+		verifier_problem(run, &e);
+	}
+	membuf_free(&b);
+}
+
+/* Rebuild one chunk through its chain and compare it with its SHA-256. */
+static void
+verify_chunk(Verifier *run, int worker, const FrameRef *t)
+{
+	PgbError	e = {0};
 
 	if (chain_read_chunk(run->repo, run->cat, t->m, &t->m->files[t->file], t->chunk,
 						 &run->bufs[worker], run->discard[worker], &e) != 0)
 		verifier_problem(run, &e);
-	if (ch->map_bundle != 0)
-	{
-		/* the block map the next incremental compares against */
-		MemBuf		b = {0};
+	verify_map(run, t);
+}
 
-		if (chain_read_map(run->repo, t->m, ch, &b, &e) != 0)
-			verifier_problem(run, &e);
-		else if (b.len != (size_t) chunk_nblocks(ch->size, t->m->block_size) * BLOCK_HASH_LEN)
+/*
+ * A task: a run of stored frames read at once, or one chunk.  After a
+ * problem inside a run, the rest of it is read chunk by chunk, so that
+ * each problem is found and named.  Never stops the verify.
+ */
+static int
+verify_task(void *shared, int worker, size_t task, PgbError *err)
+{
+	Verifier   *run = shared;
+	const FrameRun *t = &run->runs[task];
+	const FrameRef *refs = &run->refs[t->first];
+	BundleRange *br = NULL;
+	PgbError	e = {0};
+	uint64_t	size;
+	int			i = 0;
+
+	if (refs[0].sch != NULL)
+		br = framerun_open(run->repo, run->refs, t, &e);
+	for (; br != NULL && i < t->count; i++)
+	{
+		if (frameref_read(br, &refs[i], run->discard[worker], &size, &e) != 0)
 		{
-			pgb_error(&e, EXIT_CORRUPT, "file \"%s\" of backup %s: block map of chunk %d has %zu bytes, expected %zu",
-					  t->m->files[t->file].path, t->m->label, t->chunk, b.len,
-					  (size_t) chunk_nblocks(ch->size, t->m->block_size) * BLOCK_HASH_LEN);
 			verifier_problem(run, &e);
+			verify_map(run, &refs[i++]);
+			break;
 		}
-		membuf_free(&b);
+		verify_map(run, &refs[i]);
 	}
+	bundle_range_close(br);
+	for (; i < t->count; i++)
+		verify_chunk(run, worker, &refs[i]);
 	return 0;
 }
 
@@ -177,10 +207,11 @@ verify_backups(Verifier *v, PgbError *err)
 		for (int i = 0; i < cat->backups[b].nfiles; i++)
 			ntasks += (size_t) cat->backups[b].files[i].nchunks;
 	}
-	v->tasks = malloc(sizeof(VerifyTask) * (ntasks + 1));
+	v->refs = malloc(sizeof(FrameRef) * (ntasks + 1));
+	v->runs = malloc(sizeof(FrameRun) * (ntasks + 1));
 	v->bufs = calloc((size_t) v->nworkers, sizeof(uint8_t *));
 	v->discard = calloc((size_t) v->nworkers, sizeof(Stage *));
-	if (v->tasks == NULL || v->bufs == NULL || v->discard == NULL)
+	if (v->refs == NULL || v->runs == NULL || v->bufs == NULL || v->discard == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < v->nworkers; i++)
 		if ((v->discard[i] = discard_stage_new(err)) == NULL)
@@ -192,10 +223,17 @@ verify_backups(Verifier *v, PgbError *err)
 		v->nbackups++;
 		for (int i = 0; i < cat->backups[b].nfiles; i++)
 			for (int c = 0; c < cat->backups[b].files[i].nchunks; c++)
-				v->tasks[t++] = (VerifyTask) {&cat->backups[b], i, c};
+			{
+				PgbError	e = {0};
+
+				v->refs[t] = (FrameRef) {&cat->backups[b], i, c, t, NULL, NULL};
+				/* what cannot be followed is found again, and reported, chunk by chunk */
+				(void) frameref_resolve(cat, &v->refs[t], &e);
+				t++;
+			}
 	}
 	v->nchunks = t;
-	return workers_run(v->nworkers, t, verify_chunk, v, err);
+	return workers_run(v->nworkers, frameruns_plan(v->refs, t, v->runs), verify_task, v, err);
 }
 
 void
@@ -207,7 +245,8 @@ verifier_free(Verifier *v)
 		stage_free(v->discard[i]);
 	free(v->bufs);
 	free(v->discard);
-	free(v->tasks);
+	free(v->refs);
+	free(v->runs);
 	pthread_mutex_destroy(&v->lock);
 }
 

@@ -40,7 +40,8 @@ typedef struct Verifier
 
 	/* private */
 	pthread_mutex_t lock;		/* problems and the report */
-	struct VerifyTask *tasks;
+	struct FrameRef *refs;		/* the chunks to check, runs of stored frames first */
+	struct FrameRun *runs;
 	uint8_t   **bufs;			/* per worker: where a delta is rebuilt */
 	Stage	  **discard;		/* per worker: where verified content goes */
 } Verifier;

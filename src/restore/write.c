@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backup/chain.h"
+#include "backup/frameruns.h"
 #include "common/fileio.h"
 #include "common/progress.h"
 #include "common/workers.h"
@@ -17,13 +18,6 @@
 #include "restore/write.h"
 
 #define VERIFY_PIECE (1024 * 1024)
-
-typedef struct ChunkRef
-{
-	int			file;
-	int			chunk;
-} ChunkRef;
-
 /* Per worker: the buffer a delta is rebuilt in, and a read buffer. */
 typedef struct WriteWorker
 {
@@ -34,7 +28,8 @@ typedef struct WriteWorker
 typedef struct WriteRun
 {
 	const RestoreWrite *rw;
-	ChunkRef   *tasks;
+	FrameRef   *refs;			/* the chunks: runs of stored frames first */
+	FrameRun   *tasks;
 	WriteWorker *workers;
 	Progress   *progress;
 	pthread_mutex_t lock;		/* progress */
@@ -140,14 +135,22 @@ target_path(const RestoreWrite *rw, const ManifestFile *mf, char *path, size_t l
 						 strcmp(mf->path, RESTORE_CONTROL) == 0 ? RESTORE_CONTROL_PENDING : mf->path, err);
 }
 
-static int
-restore_chunk(void *shared, int worker, size_t task, PgbError *err)
+static void
+count_written(WriteRun *run, uint64_t bytes)
 {
-	WriteRun   *run = shared;
+	pthread_mutex_lock(&run->lock);
+	progress_add(run->progress, bytes);
+	pthread_mutex_unlock(&run->lock);
+}
+
+/* One chunk through its chain (or kept, with --delta, when it matches). */
+static int
+restore_chunk(WriteRun *run, int worker, const FrameRef *ref, PgbError *err)
+{
 	const RestoreWrite *rw = run->rw;
-	const ManifestFile *mf = &rw->m->files[run->tasks[task].file];
+	const ManifestFile *mf = &rw->m->files[ref->file];
 	WriteWorker *w = &run->workers[worker];
-	int			c = run->tasks[task].chunk;
+	int			c = ref->chunk;
 	char		path[PGB_PATH_MAX];
 	int			fd;
 	int			rc = 0;
@@ -170,11 +173,55 @@ restore_chunk(void *shared, int worker, size_t task, PgbError *err)
 	if (close(fd) != 0 && rc == 0)
 		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
 	if (rc == 0)
-	{
-		pthread_mutex_lock(&run->lock);
-		progress_add(run->progress, mf->chunks[c].size);
-		pthread_mutex_unlock(&run->lock);
-	}
+		count_written(run, mf->chunks[c].size);
+	return rc;
+}
+
+/* A stored chunk's frame, next in the range read br: frame -> zstd^-1 -> sha256 -> pwrite. */
+static int
+write_frame(WriteRun *run, BundleRange *br, const FrameRef *ref, PgbError *err)
+{
+	const RestoreWrite *rw = run->rw;
+	const ManifestFile *mf = &rw->m->files[ref->file];
+	int			c = ref->chunk;
+	char		path[PGB_PATH_MAX];
+	uint64_t	size = 0;
+	Stage	   *out;
+	int			fd,
+				rc;
+
+	if (target_path(rw, mf, path, sizeof(path), err) != 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", path);
+	out = fd_stage_new(fd, path, chunk_offset(rw->m, c), err);
+	rc = out ? frameref_read(br, ref, out, &size, err) : -1;
+	stage_free(out);
+	if (rc == 0 && size > 0)
+		(void) sync_file_range(fd, (off_t) chunk_offset(rw->m, c), (off_t) size, SYNC_FILE_RANGE_WRITE);
+	if (close(fd) != 0 && rc == 0)
+		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
+	if (rc == 0)
+		count_written(run, size);
+	return rc;
+}
+
+static int
+restore_task(void *shared, int worker, size_t task, PgbError *err)
+{
+	WriteRun   *run = shared;
+	const FrameRun *t = &run->tasks[task];
+	BundleRange *br;
+	int			rc = 0;
+
+	if (run->refs[t->first].sch == NULL)
+		return restore_chunk(run, worker, &run->refs[t->first], err);
+	if ((br = framerun_open(run->rw->repo, run->refs, t, err)) == NULL)
+		return -1;
+	for (int i = 0; i < t->count && rc == 0; i++)
+		rc = write_frame(run, br, &run->refs[t->first + (size_t) i], err);
+	bundle_range_close(br);
 	return rc;
 }
 
@@ -216,25 +263,35 @@ finish_file(const RestoreWrite *rw, const ManifestFile *mf, PgbError *err)
 	return 0;
 }
 
-/* The tasks: every chunk, pg_control's (the only one) last. */
+/* The tasks: runs of adjacent stored frames, single chunks, pg_control's (the only one) last. */
 static int
 plan_tasks(const RestoreWrite *rw, int control, WriteRun *run, size_t *ntasks, PgbError *err)
 {
 	const Manifest *m = rw->m;
 	size_t		n = 0,
+				k = 0,
 				t = 0;
 
 	for (int i = 0; i < m->nfiles; i++)
 		n += (size_t) m->files[i].nchunks;
-	run->tasks = malloc(sizeof(ChunkRef) * (n + 1));
+	run->refs = calloc(n + 1, sizeof(FrameRef));
+	run->tasks = calloc(n + 1, sizeof(FrameRun));
 	run->workers = calloc((size_t) rw->nworkers, sizeof(WriteWorker));
-	if (run->tasks == NULL || run->workers == NULL)
+	if (run->refs == NULL || run->tasks == NULL || run->workers == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	/* pg_control last: until it exists, the directory cannot be started by mistake */
 	for (int i = 0; i < m->nfiles; i++)
 		for (int c = 0; c < m->files[i].nchunks && i != control; c++)
-			run->tasks[t++] = (ChunkRef) {i, c};
-	run->tasks[t] = (ChunkRef) {control, 0};
+		{
+			run->refs[k] = (FrameRef) {m, i, c, k, NULL, NULL};
+			/* with --delta each chunk is compared with the target first */
+			if (!rw->delta && frameref_resolve(rw->cat, &run->refs[k], err) != 0)
+				return -1;
+			k++;
+		}
+	t = frameruns_plan(run->refs, k, run->tasks);
+	/* pg_control last: until it exists, the directory cannot be started by mistake */
+	run->refs[k] = (FrameRef) {m, control, 0, k, NULL, NULL};
+	run->tasks[t] = (FrameRun) {k, 1};
 	*ntasks = t;
 	return 0;
 }
@@ -257,8 +314,8 @@ restore_write_files(const RestoreWrite *rw, PgbError *err)
 		goto done;
 	run.progress = progress_new("restore", m->size, rw->progress);
 	pthread_mutex_init(&run.lock, NULL);
-	if (workers_run(rw->nworkers, ntasks, restore_chunk, &run, err) == 0 &&
-		restore_chunk(&run, 0, ntasks, err) == 0)
+	if (workers_run(rw->nworkers, ntasks, restore_task, &run, err) == 0 &&
+		restore_task(&run, 0, ntasks, err) == 0)
 		rc = 0;
 	pthread_mutex_destroy(&run.lock);
 	progress_done(run.progress);
@@ -272,6 +329,7 @@ done:
 		free(run.workers[i].piece);
 	}
 	free(run.workers);
+	free(run.refs);
 	free(run.tasks);
 	return rc;
 }

@@ -494,6 +494,40 @@ START_TEST(test_bundle_frames)
 		membuf_free(&m);
 	}
 	ck_assert_int_eq(bundle_check_header(&repo, "20260101-000000F", 1, &err), 0);
+	/* frames 0 and 1 with one read; a frame behind the read; one past its end */
+	{
+		BundleRange *br = bundle_range_open(&repo, "20260101-000000F", b[0], off[0], off[1] + len[1] - off[0], &err);
+		MemBuf		m = {0};
+		Stage	   *to = callback_stage_new(membuf_sink, &m, &err);
+
+		ck_assert_msg(br != NULL, "%s", err.msg);
+		ck_assert_int_eq(bundle_range_frame(br, off[0], len[0], to, &err), 0);
+		ck_assert_int_eq(bundle_range_frame(br, off[1], len[1], to, &err), 0);
+		ck_assert_uint_eq(m.len, strlen(text[0]) + strlen(text[1]));
+		ck_assert_int_eq(memcmp(m.buf, text[0], strlen(text[0])), 0);
+		ck_assert_int_eq(bundle_range_frame(br, off[0], len[0], to, &err), -1);
+		ck_assert_int_eq(err.code, EXIT_INTERNAL);
+		bundle_range_close(br);
+		membuf_free(&m);
+		/* skipping frame 0 to read frame 1 */
+		br = bundle_range_open(&repo, "20260101-000000F", b[0], off[0], off[1] + len[1] - off[0], &err);
+		ck_assert_ptr_nonnull(br);
+		ck_assert_int_eq(bundle_range_frame(br, off[1], len[1], to, &err), 0);
+		ck_assert_int_eq(bundle_range_frame(br, off[1] + len[1], 1, to, &err), -1);
+		ck_assert_int_eq(err.code, EXIT_INTERNAL);
+		bundle_range_close(br);
+		/* a range past the end of the bundle: the frame is cut short */
+		br = bundle_range_open(&repo, "20260101-000000F", b[0], off[0], 1 << 20, &err);
+		if (br != NULL)
+		{
+			ck_assert_int_eq(bundle_range_frame(br, off[0], 1 << 20, to, &err), -1);
+			bundle_range_close(br);
+		}
+		ck_assert_int_eq(err.code, EXIT_CORRUPT);
+		ck_assert_ptr_nonnull(strstr(err.msg, "\""));
+		stage_free(to);
+		membuf_free(&m);
+	}
 	/* a frame that overlaps the header, a bundle that does not exist, a damaged header */
 	{
 		Stage	   *discard = discard_stage_new(&err);
