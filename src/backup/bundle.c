@@ -218,18 +218,27 @@ bundle_range_open(Repo *repo, const char *label, uint32_t bundle, uint64_t offse
 	return br;
 }
 
+/* The next n bytes of the range into to; EXIT_CORRUPT when the bundle ends first. */
+static int
+range_pump(BundleRange *br, uint64_t n, Stage *to, PgbError *err)
+{
+	uint64_t	got = 0;
+	int			rc = objio_pump(br->r, n, br->buf, br->bufsize, to, &got, err);
+
+	br->pos += got;
+	if (rc == 0 && got < n)
+		rc = pgb_error(err, EXIT_CORRUPT, "bundle is truncated");
+	return rc;
+}
+
 /* Read and drop n bytes (what lies between two wanted frames). */
 static int
 range_skip(BundleRange *br, uint64_t n, PgbError *err)
 {
 	Stage	   *drop = discard_stage_new(err);
-	uint64_t	got = 0;
-	int			rc = drop ? objio_pump(br->r, n, br->buf, br->bufsize, drop, &got, err) : -1;
+	int			rc = drop ? range_pump(br, n, drop, err) : -1;
 
 	stage_free(drop);
-	if (rc == 0 && got < n)
-		rc = pgb_error(err, EXIT_CORRUPT, "bundle is truncated");
-	br->pos += got;
 	return rc;
 }
 
@@ -237,8 +246,7 @@ int
 bundle_range_frame(BundleRange *br, uint64_t offset, uint64_t length, Stage *out, PgbError *err)
 {
 	Stage	   *z;
-	uint64_t	got = 0;
-	int			rc = -1;
+	int			rc;
 
 	if (offset < br->pos || length == 0 || offset + length > br->end || offset + length < offset)
 		return pgb_error(err, EXIT_INTERNAL, "frame at %llu+%llu is not ahead in the range read",
@@ -247,14 +255,7 @@ bundle_range_frame(BundleRange *br, uint64_t offset, uint64_t length, Stage *out
 		return range_corrupt(br, err);
 	if ((z = zstd_decompress_stage_new(out, err)) == NULL)
 		return -1;
-	if (objio_pump(br->r, length, br->buf, br->bufsize, z, &got, err) == 0)
-	{
-		if (got < length)
-			pgb_error(err, EXIT_CORRUPT, "bundle is truncated");
-		else
-			rc = stage_finish(z, err);
-	}
-	br->pos += got;
+	rc = range_pump(br, length, z, err) == 0 ? stage_finish(z, err) : -1;
 	stage_free(z);
 	return rc == 0 ? 0 : range_corrupt(br, err);
 }

@@ -111,9 +111,10 @@ chain_origin(const Catalog *cat, const Manifest *m, const ManifestFile *f, int c
 	return 0;
 }
 
-int
-chain_check_emitted(const Manifest *m, const ManifestFile *f, int c, const uint8_t *digest,
-					uint64_t size, PgbError *err)
+/* EXIT_CORRUPT unless digest and size (of what was emitted) are chunk c's in the manifest. */
+static int
+check_emitted(const Manifest *m, const ManifestFile *f, int c, const uint8_t *digest,
+			  uint64_t size, PgbError *err)
 {
 	const ManifestChunk *ch = &f->chunks[c];
 
@@ -127,57 +128,80 @@ chain_check_emitted(const Manifest *m, const ManifestFile *f, int c, const uint8
 }
 
 int
-chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
-				 int c, uint8_t **buf, Stage *out, PgbError *err)
+chain_emit_checked(const Manifest *m, const ManifestFile *f, int c, ChainEmit emit, void *arg,
+				   Stage *out, PgbError *err)
 {
 	Stage	   *hash = sha256_stage_new(out, err);
 	uint8_t		digest[SHA256_LEN];
 	uint64_t	size = 0;
-	const Manifest *sm;
-	const ManifestFile *sf;
 	int			rc;
 
 	if (hash == NULL)
 		return -1;
+	rc = emit(arg, hash, err) == 0 && stage_finish(hash, err) == 0 ? 0 : -1;
+	sha256_stage_result(hash, digest, &size);
+	stage_free(hash);
+	if (rc != 0)
+		return err->code == EXIT_CORRUPT ? pgb_error_context(err, "file \"%s\" of backup %s", f->path, m->label) : -1;
+	return check_emitted(m, f, c, digest, size, err);
+}
+
+typedef struct ChunkSource
+{
+	Repo	   *repo;
+	const Catalog *cat;
+	const Manifest *m;
+	const ManifestFile *f;
+	int			c;
+	uint8_t   **buf;
+} ChunkSource;
+
+/* chain_read_chunk's emitter: chunk c of f, whatever kind, into to. */
+static int
+emit_chunk(void *arg, Stage *to, PgbError *err)
+{
+	const ChunkSource *src = arg;
+	const Manifest *sm;
+	const ManifestFile *sf;
+	uint64_t	len = 0;
+	int			c = src->c;
+	int			rc;
 
 	/*
 	 * A reference is the same content as the parent's chunk: follow them to
 	 * the backup that stored it, and stream a stored chunk straight from its
 	 * frame; only a delta is rebuilt in buf.
 	 */
-	rc = chain_origin(cat, m, f, c, &sm, &sf, err);
-	if (rc == 0 && sf->chunks[c].kind == CHUNK_STORED)
+	if (chain_origin(src->cat, src->m, src->f, c, &sm, &sf, err) != 0)
+		return -1;
+	if (sf->chunks[c].kind == CHUNK_STORED)
 	{
 		const ManifestChunk *sch = &sf->chunks[c];
 
-		rc = bundle_read_frame(repo, sm->label, sch->bundle, sch->offset, sch->length, hash, err);
+		return bundle_read_frame(src->repo, sm->label, sch->bundle, sch->offset, sch->length, to, err);
 	}
-	else if (rc == 0)
-	{
-		uint64_t	len = 0;
+	if (*src->buf == NULL && (*src->buf = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	rc = materialize(src->repo, src->cat, sm, sf, c, *src->buf, MANIFEST_CHUNK_SIZE, &len, 0, err);
 
-		if (*buf == NULL && (*buf = malloc(MANIFEST_CHUNK_SIZE)) == NULL)
-			rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
-		else
-			rc = materialize(repo, cat, sm, sf, c, *buf, MANIFEST_CHUNK_SIZE, &len, 0, err);
+	/*
+	 * In pieces, as a stored chunk streams: one 16 MiB write into the page
+	 * cache costs many times more kernel time than the same bytes in pieces
+	 * (measured: 1.9 ms per 16 MiB pwrite against 40 us per piece).
+	 */
+	for (uint64_t at = 0; rc == 0 && at < len; at += CHAIN_WRITE_PIECE)
+		rc = stage_write(to, *src->buf + at, (size_t) (len - at < CHAIN_WRITE_PIECE ? len - at : CHAIN_WRITE_PIECE),
+						 err);
+	return rc;
+}
 
-		/*
-		 * In pieces, as a stored chunk streams: one 16 MiB write into the
-		 * page cache costs many times more kernel time than the same bytes
-		 * in pieces (measured: 1.9 ms per 16 MiB pwrite against 40 us per
-		 * piece).
-		 */
-		for (uint64_t at = 0; rc == 0 && at < len; at += CHAIN_WRITE_PIECE)
-			rc = stage_write(hash, *buf + at, (size_t) (len - at < CHAIN_WRITE_PIECE ? len - at : CHAIN_WRITE_PIECE),
-							 err);
-	}
-	if (rc == 0)
-		rc = stage_finish(hash, err);
-	sha256_stage_result(hash, digest, &size);
-	stage_free(hash);
-	if (rc != 0)
-		return err->code == EXIT_CORRUPT ? pgb_error_context(err, "file \"%s\" of backup %s", f->path, m->label) : -1;
-	return chain_check_emitted(m, f, c, digest, size, err);
+int
+chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const ManifestFile *f,
+				 int c, uint8_t **buf, Stage *out, PgbError *err)
+{
+	ChunkSource src = {repo, cat, m, f, c, buf};
+
+	return chain_emit_checked(m, f, c, emit_chunk, &src, out, err);
 }
 
 int

@@ -38,9 +38,17 @@ int			chain_read_chunk(Repo *repo, const Catalog *cat, const Manifest *m, const 
 int			chain_origin(const Catalog *cat, const Manifest *m, const ManifestFile *f, int c,
 						 const Manifest **sm, const ManifestFile **sf, PgbError *err);
 
-/* EXIT_CORRUPT unless digest and size (of what was emitted) are chunk c's in the manifest. */
-int			chain_check_emitted(const Manifest *m, const ManifestFile *f, int c, const uint8_t *digest,
-								uint64_t size, PgbError *err);
+/*
+ * Chunk c of f (an entry of backup m), written by emit into the stage it is
+ * given, on its way to out (emit -> sha256 -> out), then checked against
+ * the manifest's size and SHA-256.  EXIT_CORRUPT, naming the file and
+ * backup, when emit finds damage or the content differs.  out is not
+ * finished.
+ */
+typedef int (*ChainEmit) (void *arg, Stage *to, PgbError *err);
+
+int			chain_emit_checked(const Manifest *m, const ManifestFile *f, int c, ChainEmit emit, void *arg,
+							   Stage *out, PgbError *err);
 
 /* The block map frame recorded for chunk ch of backup m, raw, appended to out. */
 int			chain_read_map(Repo *repo, const Manifest *m, const ManifestChunk *ch, MemBuf *out, PgbError *err);

@@ -4,7 +4,6 @@
 
 #include "backup/chain.h"
 #include "backup/frameruns.h"
-#include "io/sha256.h"
 
 int
 frameref_resolve(const Catalog *cat, FrameRef *ref, PgbError *err)
@@ -87,22 +86,24 @@ framerun_open(Repo *repo, const FrameRef *refs, const FrameRun *run, PgbError *e
 	return br;
 }
 
-int
-frameref_read(BundleRange *br, const FrameRef *ref, Stage *out, uint64_t *size, PgbError *err)
+typedef struct RangeFrame
 {
-	const ManifestFile *f = &ref->m->files[ref->file];
-	Stage	   *hash = sha256_stage_new(out, err);
-	uint8_t		digest[SHA256_LEN];
-	int			rc;
+	BundleRange *br;
+	const ManifestChunk *sch;
+} RangeFrame;
 
-	*size = 0;
-	if (hash == NULL)
-		return -1;
-	rc = bundle_range_frame(br, ref->sch->offset, ref->sch->length, hash, err) == 0 &&
-		stage_finish(hash, err) == 0 ? 0 : -1;
-	sha256_stage_result(hash, digest, size);
-	stage_free(hash);
-	if (rc != 0)
-		return err->code == EXIT_CORRUPT ? pgb_error_context(err, "file \"%s\" of backup %s", f->path, ref->m->label) : -1;
-	return chain_check_emitted(ref->m, f, ref->chunk, digest, *size, err);
+static int
+emit_frame(void *arg, Stage *to, PgbError *err)
+{
+	const RangeFrame *rf = arg;
+
+	return bundle_range_frame(rf->br, rf->sch->offset, rf->sch->length, to, err);
+}
+
+int
+frameref_read(BundleRange *br, const FrameRef *ref, Stage *out, PgbError *err)
+{
+	RangeFrame	rf = {br, ref->sch};
+
+	return chain_emit_checked(ref->m, &ref->m->files[ref->file], ref->chunk, emit_frame, &rf, out, err);
 }

@@ -55,6 +55,6 @@ BundleRange *framerun_open(Repo *repo, const FrameRef *refs, const FrameRun *run
  * against its manifest's size and SHA-256 (out is not finished).
  * EXIT_CORRUPT names the file and backup.
  */
-int			frameref_read(BundleRange *br, const FrameRef *ref, Stage *out, uint64_t *size, PgbError *err);
+int			frameref_read(BundleRange *br, const FrameRef *ref, Stage *out, PgbError *err);
 
 #endif

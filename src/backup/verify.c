@@ -70,14 +70,13 @@ verify_task(void *shared, int worker, size_t task, PgbError *err)
 	const FrameRef *refs = &run->refs[t->first];
 	BundleRange *br = NULL;
 	PgbError	e = {0};
-	uint64_t	size;
 	int			i = 0;
 
 	if (refs[0].sch != NULL)
 		br = framerun_open(run->repo, run->refs, t, &e);
 	for (; br != NULL && i < t->count; i++)
 	{
-		if (frameref_read(br, &refs[i], run->discard[worker], &size, &e) != 0)
+		if (frameref_read(br, &refs[i], run->discard[worker], &e) != 0)
 		{
 			verifier_problem(run, &e);
 			verify_map(run, &refs[i++]);

@@ -104,17 +104,23 @@ chunk_matches(int fd, const char *path, uint64_t offset, const ManifestChunk *ch
 	return same && memcmp(digest, ch->sha256, SHA256_LEN) == 0;
 }
 
-/* Rebuild chunk c of mf into the file open as fd (chain -> pwrite). */
+/*
+ * Chunk ref into the file open as fd: the next frame of the run read br
+ * (frame -> zstd^-1 -> sha256 -> pwrite), or, without br, through its chain.
+ */
 static int
-write_chunk(const RestoreWrite *rw, WriteWorker *w, const ManifestFile *mf, int c, int fd,
+write_chunk(const RestoreWrite *rw, WriteWorker *w, const FrameRef *ref, BundleRange *br, int fd,
 			const char *path, PgbError *err)
 {
+	const ManifestFile *mf = &rw->m->files[ref->file];
+	int			c = ref->chunk;
 	Stage	   *out = fd_stage_new(fd, path, chunk_offset(rw->m, c), err);
 	int			rc;
 
 	if (out == NULL)
 		return -1;
-	rc = chain_read_chunk(rw->repo, rw->cat, rw->m, mf, c, &w->chunk, out, err);
+	rc = br ? frameref_read(br, ref, out, err) :
+		chain_read_chunk(rw->repo, rw->cat, rw->m, mf, c, &w->chunk, out, err);
 	stage_free(out);
 
 	/*
@@ -143,9 +149,9 @@ count_written(WriteRun *run, uint64_t bytes)
 	pthread_mutex_unlock(&run->lock);
 }
 
-/* One chunk through its chain (or kept, with --delta, when it matches). */
+/* One chunk into its file (see write_chunk), or kept, with --delta, when it matches. */
 static int
-restore_chunk(WriteRun *run, int worker, const FrameRef *ref, PgbError *err)
+restore_chunk(WriteRun *run, int worker, const FrameRef *ref, BundleRange *br, PgbError *err)
 {
 	const RestoreWrite *rw = run->rw;
 	const ManifestFile *mf = &rw->m->files[ref->file];
@@ -163,7 +169,7 @@ restore_chunk(WriteRun *run, int worker, const FrameRef *ref, PgbError *err)
 	if (rw->delta && w->piece == NULL && (w->piece = malloc(VERIFY_PIECE)) == NULL)
 		rc = pgb_error(err, EXIT_INTERNAL, "out of memory");
 	else if (!(rw->delta && chunk_matches(fd, path, chunk_offset(rw->m, c), &mf->chunks[c], w->piece)))
-		rc = write_chunk(rw, w, mf, c, fd, path, err);
+		rc = write_chunk(rw, w, ref, br, fd, path, err);
 	else if (rw->kept_bytes)
 	{
 		pthread_mutex_lock(&run->lock);
@@ -177,36 +183,6 @@ restore_chunk(WriteRun *run, int worker, const FrameRef *ref, PgbError *err)
 	return rc;
 }
 
-/* A stored chunk's frame, next in the range read br: frame -> zstd^-1 -> sha256 -> pwrite. */
-static int
-write_frame(WriteRun *run, BundleRange *br, const FrameRef *ref, PgbError *err)
-{
-	const RestoreWrite *rw = run->rw;
-	const ManifestFile *mf = &rw->m->files[ref->file];
-	int			c = ref->chunk;
-	char		path[PGB_PATH_MAX];
-	uint64_t	size = 0;
-	Stage	   *out;
-	int			fd,
-				rc;
-
-	if (target_path(rw, mf, path, sizeof(path), err) != 0)
-		return -1;
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not open \"%s\"", path);
-	out = fd_stage_new(fd, path, chunk_offset(rw->m, c), err);
-	rc = out ? frameref_read(br, ref, out, &size, err) : -1;
-	stage_free(out);
-	if (rc == 0 && size > 0)
-		(void) sync_file_range(fd, (off_t) chunk_offset(rw->m, c), (off_t) size, SYNC_FILE_RANGE_WRITE);
-	if (close(fd) != 0 && rc == 0)
-		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
-	if (rc == 0)
-		count_written(run, size);
-	return rc;
-}
-
 static int
 restore_task(void *shared, int worker, size_t task, PgbError *err)
 {
@@ -216,11 +192,11 @@ restore_task(void *shared, int worker, size_t task, PgbError *err)
 	int			rc = 0;
 
 	if (run->refs[t->first].sch == NULL)
-		return restore_chunk(run, worker, &run->refs[t->first], err);
+		return restore_chunk(run, worker, &run->refs[t->first], NULL, err);
 	if ((br = framerun_open(run->rw->repo, run->refs, t, err)) == NULL)
 		return -1;
 	for (int i = 0; i < t->count && rc == 0; i++)
-		rc = write_frame(run, br, &run->refs[t->first + (size_t) i], err);
+		rc = restore_chunk(run, worker, &run->refs[t->first + (size_t) i], br, err);
 	bundle_range_close(br);
 	return rc;
 }
