@@ -3,9 +3,14 @@
  * An object that fits in one part is committed by a single PUT; a larger
  * one becomes a multipart upload, started when the buffer first fills and
  * completed by the commit, so that nothing is visible before the commit.
- * An abort, or any failure, aborts the upload.  no_overwrite is a HEAD
- * just before the PUT or the completion.
+ * A full part is sent by a thread of its own while the writer fills the
+ * next buffer (one part in flight per object, so at most two part buffers),
+ * so that the caller's compression overlaps the upload; the commit sends
+ * the last part itself after the one in flight is done.  An abort, or any
+ * failure, aborts the upload.  no_overwrite is a HEAD just before the PUT
+ * or the completion.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +20,36 @@
 
 #define MAX_PARTS 10000
 
+/* A part being sent by its own thread. */
+typedef struct PartSend
+{
+	bool		running;		/* started and not yet waited for */
+	bool		threaded;		/* by thread (else it ran in the caller) */
+	pthread_t	thread;
+	S3Storage  *s;
+	const char *key;
+	const char *upload_id;
+	int			number;			/* from 1 */
+	char	   *buf;
+	size_t		len;
+	char	   *etag;			/* the result */
+	int			rc;
+	PgbError	err;
+} PartSend;
+
 typedef struct S3Write
 {
 	StorageWrite base;
 	char	   *key;
-	char	   *buf;
+	char	   *buf;			/* being filled */
 	size_t		len;
 	size_t		cap;
+	char	   *spare;			/* the other part buffer, when not in flight */
+	size_t		spare_cap;
+	PartSend	inflight;
 	char	   *upload_id;		/* NULL until the first part is sent */
 	char	  **etags;			/* of parts 1..nparts */
-	int			nparts;
+	int			nparts;			/* parts started (the one in flight included) */
 } S3Write;
 
 StorageWrite *
@@ -51,14 +76,20 @@ s3_open_write(Storage *base, const char *path, PgbError *err)
 	return &w->base;
 }
 
+static int	part_wait(S3Write *w, PgbError *err);
+
 static void
 write_free(S3Write *w)
 {
+	PgbError	ignored;
+
+	part_wait(w, &ignored);
 	for (int i = 0; i < w->nparts; i++)
 		free(w->etags[i]);
 	free(w->etags);
 	free(w->upload_id);
 	free(w->buf);
+	free(w->spare);
 	free(w->key);
 	free(w);
 }
@@ -94,43 +125,100 @@ initiate_upload(S3Storage *s, S3Write *w, PgbError *err)
 	return rc;
 }
 
-/* PUT ?partNumber=N&uploadId=ID of the buffer. */
+/* PUT ?partNumber=N&uploadId=ID of buf; *etag is malloc'd. */
 static int
-upload_part(S3Storage *s, S3Write *w, PgbError *err)
+send_part(S3Storage *s, const char *key, const char *upload_id, int number,
+		  const char *buf, size_t len, char **etag, PgbError *err)
 {
 	char		query[1200];
 	char		op[32];
-	S3Request	req = {.method = "PUT", .op = op, .key = w->key, .query = query,
-	.body = w->buf, .body_len = w->len};
+	S3Request	req = {.method = "PUT", .op = op, .key = key, .query = query, .body = buf, .body_len = len};
 	S3Response	resp;
+	int			rc = 0;
+
+	snprintf(op, sizeof(op), "PUT of part %d", number);
+	snprintf(query, sizeof(query), "partNumber=%d&uploadId=%s", number, upload_id);
+	if (s3_http_send(s->http, &req, &resp, err) != 0)
+		return -1;
+	if (resp.status != 200)
+		rc = s3_http_unexpected(&req, &resp, err);
+	else if (resp.etag[0] == '\0' || (*etag = strdup(resp.etag)) == NULL)
+		rc = pgb_error(err, EXIT_IO, "S3 %s of \"%s\": no ETag in the response", op, key);
+	s3_response_free(&resp);
+	return rc;
+}
+
+/* Make room for one more part's ETag; the part gets the next number. */
+static int
+reserve_part(S3Write *w, PgbError *err)
+{
 	char	  **bigger;
 
 	if (w->nparts >= MAX_PARTS)
 		return pgb_error(err, EXIT_IO, "S3 object \"%s\" needs more than %d parts: raise s3_part_size",
 						 w->key, MAX_PARTS);
-	snprintf(op, sizeof(op), "PUT of part %d", w->nparts + 1);
-	snprintf(query, sizeof(query), "partNumber=%d&uploadId=%s", w->nparts + 1, w->upload_id);
 	if ((bigger = realloc(w->etags, sizeof(char *) * (size_t) (w->nparts + 1))) == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	w->etags = bigger;
-	if (s3_http_send(s->http, &req, &resp, err) != 0)
-		return -1;
-	if (resp.status != 200)
-	{
-		s3_http_unexpected(&req, &resp, err);
-		s3_response_free(&resp);
-		return -1;
-	}
-	if (resp.etag[0] == '\0' || (w->etags[w->nparts] = strdup(resp.etag)) == NULL)
-	{
-		pgb_error(err, EXIT_IO, "S3 %s of \"%s\": no ETag in the response", op, w->key);
-		s3_response_free(&resp);
-		return -1;
-	}
-	w->nparts++;
-	w->len = 0;
-	s3_response_free(&resp);
+	w->etags[w->nparts++] = NULL;
 	return 0;
+}
+
+static void *
+part_thread(void *arg)
+{
+	PartSend   *p = arg;
+
+	p->rc = send_part(p->s, p->key, p->upload_id, p->number, p->buf, p->len, &p->etag, &p->err);
+	return NULL;
+}
+
+/* Wait for the part in flight, if any; its buffer becomes the spare one. */
+static int
+part_wait(S3Write *w, PgbError *err)
+{
+	PartSend   *p = &w->inflight;
+
+	if (!p->running)
+		return 0;
+	if (p->threaded)
+		pthread_join(p->thread, NULL);
+	p->running = false;
+	free(w->spare);
+	w->spare = p->buf;
+	w->spare_cap = p->len;
+	p->buf = NULL;
+	if (p->rc != 0)
+	{
+		*err = p->err;
+		return -1;
+	}
+	w->etags[p->number - 1] = p->etag;
+	p->etag = NULL;
+	return 0;
+}
+
+/* Hand the full buffer to a thread of its own and go on with the spare one. */
+static int
+part_start(S3Write *w, PgbError *err)
+{
+	PartSend   *p = &w->inflight;
+	S3Storage  *s = (S3Storage *) w->base.storage;
+
+	if (part_wait(w, err) != 0 || reserve_part(w, err) != 0)
+		return -1;
+	*p = (PartSend) {.s = s, .key = w->key, .upload_id = w->upload_id, .number = w->nparts,
+	.buf = w->buf, .len = w->len};
+	w->buf = w->spare;
+	w->cap = w->spare ? w->spare_cap : 0;
+	w->spare = NULL;
+	w->len = 0;
+	p->running = true;
+	p->threaded = pthread_create(&p->thread, NULL, part_thread, p) == 0;
+	if (p->threaded)
+		return 0;
+	part_thread(p);				/* no thread to be had: send it here */
+	return part_wait(w, err);
 }
 
 /* DELETE ?uploadId=ID; best effort (an orphan upload costs space, never correctness). */
@@ -167,7 +255,7 @@ s3_write(StorageWrite *base, const void *data, size_t len, PgbError *err)
 		if (w->len == s->part_size)
 		{
 			if ((w->upload_id == NULL && initiate_upload(s, w, err) != 0) ||
-				upload_part(s, w, err) != 0)
+				part_start(w, err) != 0)
 				return -1;
 		}
 		n = s->part_size - w->len;
@@ -199,7 +287,9 @@ void
 s3_abort(StorageWrite *base)
 {
 	S3Write    *w = (S3Write *) base;
+	PgbError	ignored;
 
+	part_wait(w, &ignored);		/* before the upload it belongs to goes */
 	abort_upload((S3Storage *) base->storage, w);
 	write_free(w);
 }
@@ -324,7 +414,9 @@ s3_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *err)
 
 	*existed = false;
 	/* the last part holds at least one byte: full parts are sent only when more follows */
-	if (w->upload_id != NULL && upload_part(s, w, err) != 0)
+	if (w->upload_id != NULL &&
+		(part_wait(w, err) != 0 || reserve_part(w, err) != 0 ||
+		 send_part(s, w->key, w->upload_id, w->nparts, w->buf, w->len, &w->etags[w->nparts - 1], err) != 0))
 		goto fail;
 	if (no_overwrite)
 	{
