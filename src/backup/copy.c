@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backup/copy.h"
+#include "common/fileio.h"
 #include "common/workers.h"
 
 /* One chunk of one file: the unit of work. */
@@ -18,12 +19,13 @@ backup_chunk(void *shared, int worker, size_t task, PgbError *err)
 {
 	BackupCopy *run = shared;
 	ManifestFile *mf = &run->m->files[run->tasks[task].file];
-	const WalkFile *wf = &run->walk->files[run->tasks[task].file];
 	int			c = run->tasks[task].chunk;
 	ManifestChunk *ch = &mf->chunks[c];
 	StoreResult res;
+	char		full[PGB_PATH_MAX];
 
-	if (store_chunk(&run->store, &run->workers[worker], wf->full, mf->path, c, ch, &res, err) != 0)
+	if (fio_path_join(full, sizeof(full), run->m->pgdata, mf->path, err) != 0 ||
+		store_chunk(&run->store, &run->workers[worker], full, mf->path, c, ch, &res, err) != 0)
 		return -1;
 	if (pgb_error_is_set(&res.warning) && run->warn)
 		run->warn(res.warning.msg);
@@ -59,21 +61,28 @@ backup_chunk(void *shared, int worker, size_t task, PgbError *err)
 static int
 plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 {
-	const WalkResult *walk = run->walk;
+	WalkResult *walk = run->walk;
 	size_t		total = 0,
 				t = 0;
 
+	/* the path strings move from the walk to the manifest: one copy of each */
+	if (manifest_reserve_files(run->m, walk->nfiles + 2, err) != 0)	/* + the label files */
+		return -1;
 	for (int i = 0; i < walk->nfiles; i++)
 	{
 		uint64_t	n = walk->files[i].size / MANIFEST_CHUNK_SIZE + 1;
-		ManifestFile *mf = manifest_add_file(run->m, walk->files[i].rel, (int) n, err);
+		ManifestFile *mf = manifest_adopt_file(run->m, walk->files[i].rel, (int) n, err);
 
+		walk->files[i].rel = NULL;
 		if (mf == NULL)
 			return -1;
 		mf->mode = walk->files[i].mode;
 		mf->mtime = walk->files[i].mtime;
 		total += n;
 	}
+	free(walk->files);			/* all that is left of it is total_bytes */
+	walk->files = NULL;
+	walk->nfiles = walk->cap = 0;
 	run->tasks = malloc(sizeof(ChunkTask) * (total ? total : 1));
 	if (run->tasks == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
@@ -141,5 +150,7 @@ backup_copy_free(BackupCopy *run)
 		store_worker_free(&run->workers[i]);
 	free(run->workers);
 	free(run->tasks);
+	run->workers = NULL;
+	run->tasks = NULL;
 }
 

@@ -17,7 +17,7 @@ typedef struct BackupCopy
 	/* set by the caller */
 	BackupStore store;			/* repository, catalogue, parent, block size */
 	Manifest   *m;				/* files are added to it */
-	const WalkResult *walk;		/* walk->files[i] becomes m->files[i] */
+	WalkResult *walk;			/* walk->files[i] becomes m->files[i]; emptied */
 	int			nworkers;
 	int			level;			/* zstd */
 	uint64_t	bundle_bytes;	/* a bundle is closed past this size */
@@ -45,6 +45,7 @@ typedef struct BackupCopy
  * files (store_settle_files: vanished ones dropped, sizes and digests).
  */
 int			backup_copy(BackupCopy *bc, BundleIds *ids, PgbError *err);
+/* Free the workers (compression contexts, buffers) and tasks; again is harmless. */
 void		backup_copy_free(BackupCopy *bc);
 
 #endif

@@ -150,7 +150,7 @@ collect_unlogged(const char *full, NameSet *out, PgbError *err)
 }
 
 static int
-add_file(WalkResult *w, const char *rel, const char *full, const struct stat *st, PgbError *err)
+add_file(WalkResult *w, const char *rel, const struct stat *st, PgbError *err)
 {
 	WalkFile   *f;
 
@@ -165,14 +165,8 @@ add_file(WalkResult *w, const char *rel, const char *full, const struct stat *st
 		w->cap = cap;
 	}
 	f = &w->files[w->nfiles];
-	f->rel = strdup(rel);
-	f->full = strdup(full);
-	if (f->rel == NULL || f->full == NULL)
-	{
-		free(f->rel);
-		free(f->full);
+	if ((f->rel = strdup(rel)) == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	}
 	f->size = (uint64_t) st->st_size;
 	f->mode = st->st_mode & 07777;
 	f->mtime = st->st_mtime;
@@ -245,7 +239,7 @@ walk_entry(const char *full_dir, const char *rel_dir, const char *name, const Na
 		return walk_dir(full, rel, m, w, err);
 	}
 	if (S_ISREG(st.st_mode))
-		return add_file(w, rel, full, &st, err);
+		return add_file(w, rel, &st, err);
 	/* sockets, fifos and stray links have no place in a data directory */
 	return 0;
 }
@@ -305,10 +299,7 @@ void
 walk_result_free(WalkResult *w)
 {
 	for (int i = 0; i < w->nfiles; i++)
-	{
 		free(w->files[i].rel);
-		free(w->files[i].full);
-	}
 	free(w->files);
 	memset(w, 0, sizeof(*w));
 }

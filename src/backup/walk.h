@@ -11,8 +11,9 @@
 
 typedef struct WalkFile
 {
-	char	   *rel;			/* path in the backup */
-	char	   *full;			/* path on disk */
+	char	   *rel;			/* path in the backup, and on disk under the data
+								 * directory (tablespaces through their pg_tblspc
+								 * links); NULL once handed to the manifest */
 	uint64_t	size;			/* at walk time */
 	uint32_t	mode;
 	int64_t		mtime;

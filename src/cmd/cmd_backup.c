@@ -300,6 +300,7 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	for (int i = 0; i < nworkers; i++)
 		if (bundle_writer_finish(run.workers[i].bw, err) != 0)
 			goto done;
+	backup_copy_free(&run);		/* its compression contexts are not needed for the manifest */
 	m.nbundles = ids.last;
 	m.repo_size = ids.stored;
 	m.pages_checked = run.pages_checked;
@@ -374,7 +375,7 @@ cmd_backup(const Config *cfg, PgbError *err)
 	lock = cmd_lock_backups(repo, "backup", err);
 	if (lock == NULL)
 		goto done;
-	if (catalog_load(repo, &cat, err) != 0)
+	if (catalog_load_headers(repo, &cat, err) != 0)
 		goto done;
 	cmd_warn_corrupt(&cat);
 	for (int i = 0; i < cat.nincomplete; i++)
@@ -383,7 +384,9 @@ cmd_backup(const Config *cfg, PgbError *err)
 		log_info("removed %d temporary %s that writers which no longer run left in the repository",
 				 ntemps, ntemps == 1 ? "file" : "files");
 	type = choose_type(cfg, &cat, &si, &parent);
-	if (parent && chain_check(&cat, parent, err) != 0)
+	/* only the chain the new backup builds on is held whole in memory */
+	if (parent && (chain_check(&cat, parent, err) != 0 ||
+				   catalog_load_chain(repo, &cat, parent->label, err) != 0))
 		goto done;
 	if (catalog_remove_incomplete(repo, &cat, err) != 0 ||
 		make_label(&cat, (char) toupper((unsigned char) type[0]), label, sizeof(label), err) != 0)

@@ -251,7 +251,7 @@ expire_run(Repo *repo, const Config *cfg, PgbError *err)
 	if (repo_policy(cfg, &policy, err) != 0)
 		return -1;
 	describe_policy(&policy);
-	if (catalog_load(repo, &cat, err) != 0)
+	if (catalog_load_headers(repo, &cat, err) != 0)
 		return -1;
 	for (int i = 0; i < cat.ncorrupt; i++)
 		log_info("leaving unusable backup %s alone: neither counted nor removed", cat.corrupt[i]);

@@ -60,7 +60,7 @@ backup_of_run(const Config *cfg, TimestampUs start, char *label, size_t len, uin
 		Repo	   *repo = cmd_open_repo_at(cfg, 0, &err);
 		Catalog		cat = {0};
 
-		if (repo && catalog_load(repo, &cat, &err) == 0 && cat.count > 0 &&
+		if (repo && catalog_load_headers(repo, &cat, &err) == 0 && cat.count > 0 &&
 			cat.backups[cat.count - 1].start_time >= start - RUN_START_SLACK_US)
 		{
 			snprintf(label, len, "%s", cat.backups[cat.count - 1].label);

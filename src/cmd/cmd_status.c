@@ -155,7 +155,7 @@ repo_status(const Config *cfg, int i, bool json, json_object *array, PgbError *e
 	}
 	repo = cmd_open_repo_at(cfg, i, err);
 	json_object_object_add(o, "repository_name", json_object_new_string(i < cfg->nrepos ? cfg->repos[i].name : ""));
-	if (repo != NULL && catalog_load(repo, &cat, err) == 0 && wal_list(repo, &wal, err) == 0)
+	if (repo != NULL && catalog_load_headers(repo, &cat, err) == 0 && wal_list(repo, &wal, err) == 0)
 	{
 		TimestampUs start = 0,
 					end = 0;

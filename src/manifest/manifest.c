@@ -20,7 +20,7 @@ manifest_init(Manifest *m)
 }
 
 void
-manifest_free(Manifest *m)
+manifest_drop_contents(Manifest *m)
 {
 	for (int i = 0; i < m->ndirs; i++)
 		free(m->dirs[i].path);
@@ -37,6 +37,18 @@ manifest_free(Manifest *m)
 	free(m->dirs);
 	free(m->links);
 	free(m->files);
+	m->dirs = NULL;
+	m->links = NULL;
+	m->files = NULL;
+	m->ndirs = m->nlinks = m->nfiles = 0;
+	m->dirs_cap = m->links_cap = m->files_cap = 0;
+	m->headers_only = true;
+}
+
+void
+manifest_free(Manifest *m)
+{
+	manifest_drop_contents(m);
 	free(m->cluster);
 	free(m->pgdata);
 	free(m->pgbkp_version);
@@ -94,27 +106,51 @@ manifest_add_link(Manifest *m, const char *path, const char *target, PgbError *e
 	return 0;
 }
 
+int
+manifest_reserve_files(Manifest *m, int n, PgbError *err)
+{
+	ManifestFile *bigger;
+
+	if (n <= m->files_cap)
+		return 0;
+	if ((bigger = realloc(m->files, sizeof(ManifestFile) * (size_t) n)) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	m->files = bigger;
+	m->files_cap = n;
+	return 0;
+}
+
 ManifestFile *
-manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err)
+manifest_adopt_file(Manifest *m, char *path, int nchunks, PgbError *err)
 {
 	ManifestFile *f;
+	ManifestChunk *chunks;
 
-	if (grow((void **) &m->files, &m->files_cap, m->nfiles, sizeof(ManifestFile), err) != 0)
-		return NULL;
-	f = &m->files[m->nfiles];
-	memset(f, 0, sizeof(*f));
-	f->path = strdup(path);
-	f->chunks = calloc((size_t) (nchunks > 0 ? nchunks : 1), sizeof(ManifestChunk));
-	if (f->path == NULL || f->chunks == NULL)
+	if (path == NULL ||
+		(chunks = calloc((size_t) (nchunks > 0 ? nchunks : 1), sizeof(ManifestChunk))) == NULL)
 	{
-		free(f->path);
-		free(f->chunks);
+		free(path);
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
+	if (grow((void **) &m->files, &m->files_cap, m->nfiles, sizeof(ManifestFile), err) != 0)
+	{
+		free(path);
+		free(chunks);
+		return NULL;
+	}
+	f = &m->files[m->nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->chunks = chunks;
 	f->nchunks = nchunks;
-	m->nfiles++;
 	return f;
+}
+
+ManifestFile *
+manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err)
+{
+	return manifest_adopt_file(m, strdup(path), nchunks, err);
 }
 
 static int

@@ -35,28 +35,30 @@ typedef enum ChunkKind
 
 typedef struct ManifestChunk
 {
-	char		kind;			/* ChunkKind */
-	uint64_t	size;			/* content bytes of this chunk */
+	/* (fields ordered for size: 88 bytes, one per chunk of every file) */
 	uint8_t		sha256[SHA256_LEN]; /* of the chunk's content */
-	uint32_t	bundle;			/* STORED/DELTA: bundle number, from 1 */
+	uint64_t	size;			/* content bytes of this chunk */
 	uint64_t	offset;			/* within the bundle object */
 	uint64_t	length;			/* stored (compressed) bytes */
-	uint32_t	map_bundle;		/* block hash map frame; 0: none (not a relation file, or REF) */
 	uint64_t	map_offset;
 	uint64_t	map_length;
+	uint32_t	bundle;			/* STORED/DELTA: bundle number, from 1 */
+	uint32_t	map_bundle;		/* block hash map frame; 0: none (not a relation file, or REF) */
+	char		kind;			/* ChunkKind */
 } ManifestChunk;
 
 typedef struct ManifestFile
 {
+	/* (fields ordered for size: 72 bytes, one per file) */
 	char	   *path;			/* relative to the data directory */
 	uint64_t	size;			/* original bytes */
-	uint32_t	mode;
 	int64_t		mtime;
+	ManifestChunk *chunks;
 	/* one chunk: its SHA-256; several: SHA-256 of their SHA-256s in order */
 	uint8_t		sha256[SHA256_LEN];
-	int			nchunks;
-	ManifestChunk *chunks;
-	bool		vanished;		/* backup only: gone before it was read */
+	uint32_t	mode;
+	signed int	nchunks:31;
+	bool		vanished:1;		/* backup only: gone before it was read */
 } ManifestFile;
 
 typedef struct ManifestDir
@@ -106,6 +108,7 @@ typedef struct Manifest
 	ManifestLink *links;
 	int			nfiles;
 	ManifestFile *files;
+	bool		headers_only;	/* dirs, links and files were dropped (manifest_drop_contents) */
 	/* growth bookkeeping for the adders */
 	int			dirs_cap;
 	int			links_cap;
@@ -114,12 +117,18 @@ typedef struct Manifest
 
 void		manifest_init(Manifest *m);
 void		manifest_free(Manifest *m);
+/* Free the directories, links and files, keeping the header fields. */
+void		manifest_drop_contents(Manifest *m);
 
 /* Adders copy their strings. */
 int			manifest_add_dir(Manifest *m, const char *path, uint32_t mode, PgbError *err);
 int			manifest_add_link(Manifest *m, const char *path, const char *target, PgbError *err);
+/* Room for n files in all, so that adding them does not over-allocate. */
+int			manifest_reserve_files(Manifest *m, int n, PgbError *err);
 /* Adds a file with nchunks zeroed chunks. */
 ManifestFile *manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err);
+/* The same, taking ownership of path (freed on failure too). */
+ManifestFile *manifest_adopt_file(Manifest *m, char *path, int nchunks, PgbError *err);
 
 /* Index of the file with this path, or -1 (binary search: files are kept sorted by path). */
 int			manifest_find_file(const Manifest *m, const char *path);
@@ -131,6 +140,21 @@ void		manifest_file_digest(const ManifestFile *f, uint8_t out[SHA256_LEN]);
 int			manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err);
 /* Parse text (len bytes); EXIT_CORRUPT naming the line on any malformed content. */
 int			manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err);
+
+/*
+ * The same, fed in pieces as they are read, so that the text is never held
+ * whole: manifest_parser_feed is a ByteSink that never fails (the first
+ * problem is kept, and what follows it dropped), so that a reader still
+ * reaches its own end checks (the object checksum) first; then
+ * manifest_parser_end reports the problem or the missing end record (m is
+ * freed then).  max bounds the text's size.
+ */
+typedef struct ManifestParser ManifestParser;
+
+ManifestParser *manifest_parser_new(Manifest *m, uint64_t max, PgbError *err);
+int			manifest_parser_feed(void *parser, const void *buf, size_t len, PgbError *err);
+int			manifest_parser_end(ManifestParser *p, PgbError *err);
+void		manifest_parser_free(ManifestParser *p);
 
 /*
  * Every path must be relative and clean, every link a pg_tblspc/<oid> entry

@@ -272,112 +272,219 @@ parse_record(Manifest *m, ParseState *ps, char **f, int n, PgbError *err)
 	return -1;
 }
 
-int
-manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
+/* What one parse has seen so far. */
+struct ManifestParser
 {
-	char	   *copy = malloc(len + 1);
-	char	   *line;
-	char	   *next;
-	int			lineno = 0;
-	bool		ended = false;
-	ParseState	ps = {0};
+	Manifest   *m;
+	ParseState	ps;
+	int			lineno;
+	bool		ended;			/* the end record was read */
+	bool		failed;			/* err holds why; the rest of the input is dropped */
+	PgbError	err;
+	uint64_t	total;			/* bytes fed */
+	uint64_t	max;
+	char	   *line;			/* the line being gathered */
+	size_t		len;
+	size_t		cap;
+};
 
-	manifest_init(m);
-	if (copy == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	if (memchr(text, '\0', len) != NULL)
+/* One complete line (without its newline, NUL-terminated); -1 with err set. */
+static int
+parse_line(ManifestParser *p, char *line, PgbError *err)
+{
+	Manifest   *m = p->m;
+	char	   *f[MAX_FIELDS];
+	int			n = 0;
+
+	p->lineno++;
+	if (p->ended)
+		goto bad;
+	for (char *c = line;;)
 	{
-		free(copy);
-		return pgb_error(err, EXIT_CORRUPT, "manifest contains a NUL byte");
+		char	   *tab = strchr(c, '\t');
+
+		if (n == MAX_FIELDS)
+			goto bad;			/* more fields than any record has */
+		f[n++] = c;
+		if (tab == NULL)
+			break;
+		*tab = '\0';
+		c = tab + 1;
 	}
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	for (line = copy; *line; line = next)
+	for (int i = 0; i < n; i++)
+		if (!unescape(f[i]))
+			goto bad;
+	if (p->lineno == 1)
 	{
-		char	   *f[MAX_FIELDS];
-		int			n = 0;
-		char	   *nl = strchr(line, '\n');
-
-		lineno++;
-		if (nl == NULL)
-			goto bad;			/* every line ends with a newline */
-		*nl = '\0';
-		next = nl + 1;
-		if (ended)
+		if (n != 2 || strcmp(f[0], "pgbkp-manifest") != 0)
 			goto bad;
-		for (char *p = line;;)
-		{
-			char	   *tab = strchr(p, '\t');
-
-			if (n == MAX_FIELDS)
-				goto bad;		/* more fields than any record has */
-			f[n++] = p;
-			if (tab == NULL)
-				break;
-			*tab = '\0';
-			p = tab + 1;
-		}
-		for (int i = 0; i < n; i++)
-			if (!unescape(f[i]))
-				goto bad;
-		if (lineno == 1)
-		{
-			if (n != 2 || strcmp(f[0], "pgbkp-manifest") != 0)
-				goto bad;
-			if (strcmp(f[1], "1") == 0 || strcmp(f[1], "2") == 0)
-				ps.format = f[1][0] - '0';
-			else
-			{
-				pgb_error(err, EXIT_CORRUPT, "manifest format %.16s is not supported (this pgbkp reads formats 1 to %d)",
-						  f[1], MANIFEST_FORMAT_VERSION);
-				free(copy);
-				manifest_free(m);
-				return -1;
-			}
-			continue;
-		}
-		if (strcmp(f[0], "h") == 0)
-		{
-			if (ps.chunks_due > 0)
-				goto bad;		/* a file's chunk records must follow it */
-			if (n != 3 || parse_header(m, f[1], f[2], err) != 0)
-				goto bad;
-		}
-		else if (strcmp(f[0], "end") == 0)
-		{
-			if (ps.chunks_due > 0)
-				goto bad;
-			uint64_t	nd,
-						nk,
-						nf;
-
-			if (n != 4 || !parse_u64(f[1], 10, &nd) || !parse_u64(f[2], 10, &nk) ||
-				!parse_u64(f[3], 10, &nf) || nd != (uint64_t) m->ndirs ||
-				nk != (uint64_t) m->nlinks || nf != (uint64_t) m->nfiles)
-				goto bad;
-			ended = true;
-		}
-		else if (parse_record(m, &ps, f, n, err) != 0)
-		{
-			if (err->code == EXIT_INTERNAL)
-			{
-				free(copy);
-				manifest_free(m);
-				return -1;
-			}
-			goto bad;
-		}
+		if (strcmp(f[1], "1") == 0 || strcmp(f[1], "2") == 0)
+			p->ps.format = f[1][0] - '0';
+		else
+			return pgb_error(err, EXIT_CORRUPT, "manifest format %.16s is not supported (this pgbkp reads formats 1 to %d)",
+							 f[1], MANIFEST_FORMAT_VERSION);
+		return 0;
 	}
-	free(copy);
-	if (!ended || m->label[0] == '\0' || m->wal_segment_size == 0)
+	if (strcmp(f[0], "h") == 0)
 	{
-		manifest_free(m);
-		return pgb_error(err, EXIT_CORRUPT, "manifest is incomplete (no end record or missing header fields)");
+		if (p->ps.chunks_due > 0)
+			goto bad;			/* a file's chunk records must follow it */
+		if (n != 3 || parse_header(m, f[1], f[2], err) != 0)
+			goto bad;
+	}
+	else if (strcmp(f[0], "end") == 0)
+	{
+		uint64_t	nd,
+					nk,
+					nf;
+
+		if (p->ps.chunks_due > 0)
+			goto bad;
+		if (n != 4 || !parse_u64(f[1], 10, &nd) || !parse_u64(f[2], 10, &nk) ||
+			!parse_u64(f[3], 10, &nf) || nd != (uint64_t) m->ndirs ||
+			nk != (uint64_t) m->nlinks || nf != (uint64_t) m->nfiles)
+			goto bad;
+		p->ended = true;
+	}
+	else if (parse_record(m, &p->ps, f, n, err) != 0)
+	{
+		if (err->code == EXIT_INTERNAL)
+			return -1;
+		goto bad;
 	}
 	return 0;
 
 bad:
-	free(copy);
-	manifest_free(m);
-	return pgb_error(err, EXIT_CORRUPT, "manifest line %d is malformed", lineno);
+	return pgb_error(err, EXIT_CORRUPT, "manifest line %d is malformed", p->lineno);
+}
+
+ManifestParser *
+manifest_parser_new(Manifest *m, uint64_t max, PgbError *err)
+{
+	ManifestParser *p = calloc(1, sizeof(ManifestParser));
+
+	if (p == NULL)
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	manifest_init(m);
+	p->m = m;
+	p->max = max;
+	return p;
+}
+
+/* Record the first failure; later input is dropped. */
+static void
+parser_fail(ManifestParser *p, const PgbError *err)
+{
+	p->failed = true;
+	p->err = *err;
+}
+
+int
+manifest_parser_feed(void *arg, const void *buf, size_t len, PgbError *unused)
+{
+	ManifestParser *p = arg;
+	const char *in = buf;
+	PgbError	err = {0};
+
+	(void) unused;
+	if (p->failed)
+		return 0;
+	p->total += len;
+	if (p->total > p->max)
+	{
+		pgb_error(&err, EXIT_CORRUPT, "manifest is larger than %llu bytes", (unsigned long long) p->max);
+		parser_fail(p, &err);
+		return 0;
+	}
+	if (memchr(in, '\0', len) != NULL)
+	{
+		pgb_error(&err, EXIT_CORRUPT, "manifest contains a NUL byte");
+		parser_fail(p, &err);
+		return 0;
+	}
+	while (len > 0)
+	{
+		const char *nl = memchr(in, '\n', len);
+		size_t		n = nl ? (size_t) (nl - in) : len;
+
+		if (p->len + n + 1 > p->cap)
+		{
+			size_t		cap = p->cap ? p->cap : 512;
+			char	   *bigger;
+
+			while (cap < p->len + n + 1)
+				cap *= 2;
+			if ((bigger = realloc(p->line, cap)) == NULL)
+			{
+				pgb_error(&err, EXIT_INTERNAL, "out of memory");
+				parser_fail(p, &err);
+				return 0;
+			}
+			p->line = bigger;
+			p->cap = cap;
+		}
+		memcpy(p->line + p->len, in, n);
+		p->len += n;
+		if (nl == NULL)
+			break;
+		p->line[p->len] = '\0';
+		p->len = 0;
+		if (parse_line(p, p->line, &err) != 0)
+		{
+			parser_fail(p, &err);
+			return 0;
+		}
+		in = nl + 1;
+		len -= n + 1;
+	}
+	return 0;
+}
+
+int
+manifest_parser_end(ManifestParser *p, PgbError *err)
+{
+	int			rc = 0;
+
+	if (!p->failed && p->len > 0)
+	{
+		/* every line ends with a newline */
+		pgb_error(&p->err, EXIT_CORRUPT, "manifest line %d is malformed", p->lineno + 1);
+		p->failed = true;
+	}
+	if (p->failed)
+	{
+		*err = p->err;
+		rc = -1;
+	}
+	else if (!p->ended || p->m->label[0] == '\0' || p->m->wal_segment_size == 0)
+		rc = pgb_error(err, EXIT_CORRUPT, "manifest is incomplete (no end record or missing header fields)");
+	if (rc != 0)
+		manifest_free(p->m);
+	return rc;
+}
+
+void
+manifest_parser_free(ManifestParser *p)
+{
+	if (p == NULL)
+		return;
+	free(p->line);
+	free(p);
+}
+
+int
+manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err)
+{
+	ManifestParser *p = manifest_parser_new(m, UINT64_MAX, err);
+	int			rc;
+
+	if (p == NULL)
+		return -1;
+	manifest_parser_feed(p, text, len, err);
+	rc = manifest_parser_end(p, err);
+	manifest_parser_free(p);
+	return rc;
 }

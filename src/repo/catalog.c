@@ -35,27 +35,35 @@ int
 catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
-	char	   *text;
-	size_t		len;
+	ManifestParser *parser;
+	Stage	   *sink = NULL;
+	int			rc = -1;
 
 	if (!label_valid(label))
 		return pgb_error(err, EXIT_NOT_FOUND, "invalid backup label \"%s\"", label);
 	if (repo_path(repo, path, "backup/%s/%s", label, MANIFEST_NAME) != 0)
 		return pgb_error(err, EXIT_IO, "path too long for backup \"%s\"", label);
-	if (objio_get_mem(repo->storage, path, OBJECT_KIND_MANIFEST, MANIFEST_MAX, &text, &len, err) != 0)
+	/* parsed as it is read: the text is never held whole */
+	if ((parser = manifest_parser_new(m, MANIFEST_MAX, err)) == NULL)
 		return -1;
-	if (manifest_parse(text, len, m, err) != 0)
-	{
-		free(text);
-		return pgb_error_context(err, "\"%s/%s\"", storage_description(repo->storage), path);
-	}
-	free(text);
+	if ((sink = callback_stage_new(manifest_parser_feed, parser, err)) == NULL ||
+		objio_get(repo->storage, path, OBJECT_KIND_MANIFEST, sink, NULL, err) != 0)
+		manifest_free(m);
+	else if (manifest_parser_end(parser, err) != 0)
+		pgb_error_context(err, "\"%s/%s\"", storage_description(repo->storage), path);
+	else
+		rc = 0;
+	stage_free(sink);
+	manifest_parser_free(parser);
+	if (rc != 0)
+		return -1;
 	manifest_sort_files(m);		/* lookups by path are binary searches */
 	if (strcmp(m->label, label) != 0)
 	{
+		pgb_error(err, EXIT_CORRUPT, "\"%s/%s\" names backup \"%s\"",
+				  storage_description(repo->storage), path, m->label);
 		manifest_free(m);
-		return pgb_error(err, EXIT_CORRUPT, "\"%s/%s\" names backup \"%s\"",
-						 storage_description(repo->storage), path, m->label);
+		return -1;
 	}
 	return 0;
 }
@@ -88,8 +96,8 @@ label_cmp(const void *a, const void *b)
 	return strcmp(((const Manifest *) a)->label, ((const Manifest *) b)->label);
 }
 
-int
-catalog_load(Repo *repo, Catalog *out, PgbError *err)
+static int
+load(Repo *repo, Catalog *out, bool headers_only, PgbError *err)
 {
 	char		dir[PGB_PATH_MAX];
 	StorageList list;
@@ -137,6 +145,8 @@ catalog_load(Repo *repo, Catalog *out, PgbError *err)
 			pgb_error_clear(err);
 			continue;
 		}
+		if (headers_only)
+			manifest_drop_contents(&out->backups[out->count]);
 		out->count++;
 	}
 	storage_list_free(&list);
@@ -149,6 +159,40 @@ fail:
 	storage_list_free(&list);
 	catalog_free(out);
 	return -1;
+}
+
+int
+catalog_load(Repo *repo, Catalog *out, PgbError *err)
+{
+	return load(repo, out, false, err);
+}
+
+int
+catalog_load_headers(Repo *repo, Catalog *out, PgbError *err)
+{
+	return load(repo, out, true, err);
+}
+
+int
+catalog_load_chain(Repo *repo, Catalog *c, const char *label, PgbError *err)
+{
+	for (int depth = 0; label[0] != '\0' && depth <= c->count; depth++)
+	{
+		Manifest   *b = (Manifest *) catalog_find(c, label);
+		Manifest	whole;
+
+		if (b == NULL)
+			return pgb_error(err, EXIT_CORRUPT, "backup \"%s\" is not in the repository", label);
+		if (b->headers_only)
+		{
+			if (catalog_read_manifest(repo, b->label, &whole, err) != 0)
+				return -1;
+			manifest_free(b);
+			*b = whole;
+		}
+		label = b->parent;
+	}
+	return 0;
 }
 
 void

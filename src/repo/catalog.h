@@ -27,6 +27,14 @@ typedef struct Catalog
  * backup, never removed; commands report it and verify fails on it.
  */
 int			catalog_load(Repo *repo, Catalog *out, PgbError *err);
+/*
+ * The same keeping only each manifest's header fields (headers_only; no
+ * directories, links or files), so that memory does not grow with the
+ * number of backups times the number of files.
+ */
+int			catalog_load_headers(Repo *repo, Catalog *out, PgbError *err);
+/* Read the whole manifests of the backup with this label and of every backup it builds on. */
+int			catalog_load_chain(Repo *repo, Catalog *c, const char *label, PgbError *err);
 void		catalog_free(Catalog *c);
 /* The backup with this label, or NULL. */
 const Manifest *catalog_find(const Catalog *c, const char *label);

@@ -10,7 +10,7 @@ freshness_read(Repo *repo, Freshness *out, PgbError *err)
 	WalList		wal;
 
 	memset(out, 0, sizeof(*out));
-	if (catalog_load(repo, &cat, err) != 0)
+	if (catalog_load_headers(repo, &cat, err) != 0)
 		return -1;
 	if (wal_list(repo, &wal, err) != 0)
 	{

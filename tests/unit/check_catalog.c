@@ -172,6 +172,55 @@ START_TEST(test_commit_list_read)
 }
 END_TEST
 
+/* Headers only for every backup, then the whole manifests of one chain. */
+START_TEST(test_headers_and_chain)
+{
+	Catalog		c;
+	PgbError	err = {0};
+	const char *incr2 = "20261116-010000F_20261116-020000I";
+
+	commit(FULL, NULL);
+	commit(INCR, FULL);
+	commit(incr2, INCR);
+	commit(LATER, NULL);
+	ck_assert_msg(catalog_load_headers(repo, &c, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(c.count, 4);
+	for (int i = 0; i < c.count; i++)
+	{
+		ck_assert(c.backups[i].headers_only);
+		ck_assert_int_eq(c.backups[i].nfiles, 0);
+		ck_assert_ptr_null(c.backups[i].files);
+		ck_assert_int_eq(c.backups[i].ndirs, 0);
+		ck_assert_uint_eq(c.backups[i].repo_size, 17);	/* the header fields stay */
+	}
+	ck_assert_str_eq(catalog_find(&c, incr2)->parent, INCR);
+
+	ck_assert_msg(catalog_load_chain(repo, &c, incr2, &err) == 0, "%s", err.msg);
+	ck_assert_msg(catalog_load_chain(repo, &c, incr2, &err) == 0, "%s", err.msg);	/* again: nothing to do */
+	for (int i = 0; i < c.count; i++)
+	{
+		const Manifest *b = &c.backups[i];
+		bool		in_chain = strcmp(b->label, LATER) != 0;
+
+		ck_assert_msg(b->headers_only != in_chain, "%s", b->label);
+		ck_assert_int_eq(b->nfiles, in_chain ? 1 : 0);
+		if (in_chain)
+			ck_assert_str_eq(b->files[0].path, "base/1");
+	}
+	catalog_free(&c);
+
+	/* a chain whose parent is gone is refused, naming it */
+	teardown();
+	setup();
+	commit(INCR, FULL);
+	ck_assert_msg(catalog_load_headers(repo, &c, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(catalog_load_chain(repo, &c, INCR, &err), -1);
+	ck_assert_int_eq(err.code, EXIT_CORRUPT);
+	ck_assert_str_eq(err.msg, "backup \"" FULL "\" is not in the repository");
+	catalog_free(&c);
+}
+END_TEST
+
 START_TEST(test_read_refusals)
 {
 	Manifest	m;
@@ -256,8 +305,9 @@ START_TEST(test_corrupt)
 	ck_assert_ptr_null(catalog_find(&c, INCR));
 	ck_assert_ptr_null(catalog_find(&c, LATER));
 	ck_assert_ptr_nonnull(catalog_corrupt_reason(&c, INCR));
-	/* (the label it names is not in the message today: catalog_read_manifest frees the manifest first) */
-	ck_assert_ptr_nonnull(strstr(catalog_corrupt_reason(&c, LATER), "names backup"));
+	ck_assert_ptr_nonnull(strstr(catalog_corrupt_reason(&c, LATER), "names backup \"" FULL "\""));
+	/* the damaged manifest fails its checksum, not a line of its text */
+	ck_assert_ptr_null(strstr(catalog_corrupt_reason(&c, INCR), "malformed"));
 	ck_assert_ptr_null(catalog_corrupt_reason(&c, FULL));
 	ck_assert_int_eq(c.nincomplete, 0);
 	catalog_free(&c);
@@ -328,6 +378,7 @@ catalog_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_commit_list_read);
+	tcase_add_test(tc, test_headers_and_chain);
 	tcase_add_test(tc, test_read_refusals);
 	tcase_add_test(tc, test_incomplete);
 	tcase_add_test(tc, test_corrupt);

@@ -248,14 +248,43 @@ assert_same(const Manifest *a, const Manifest *b)
 	}
 }
 
-/* Parse that must succeed. */
+/* The incremental parser fed one byte at a time. */
+static int
+parse_bytewise(const char *text, size_t len, Manifest *m, PgbError *err)
+{
+	ManifestParser *p = manifest_parser_new(m, UINT64_MAX, err);
+	int			rc;
+
+	ck_assert_ptr_nonnull(p);
+	for (size_t i = 0; i < len; i++)
+		ck_assert_int_eq(manifest_parser_feed(p, text + i, 1, err), 0);	/* never fails itself */
+	rc = manifest_parser_end(p, err);
+	manifest_parser_free(p);
+	return rc;
+}
+
+/* Parse that must succeed, whole and byte by byte alike. */
 static void
 parse_ok(const char *text, Manifest *m)
 {
 	PgbError	err = {0};
+	Manifest	again;
 
 	ck_assert_msg(manifest_parse(text, strlen(text), m, &err) == 0, "%s\n--\n%s", err.msg, text);
 	ck_assert_int_eq(err.code, 0);
+	ck_assert_msg(parse_bytewise(text, strlen(text), &again, &err) == 0, "%s\n--\n%s", err.msg, text);
+	ck_assert_str_eq(again.label, m->label);
+	ck_assert_int_eq(again.ndirs, m->ndirs);
+	ck_assert_int_eq(again.nlinks, m->nlinks);
+	ck_assert_int_eq(again.nfiles, m->nfiles);
+	for (int i = 0; i < m->nfiles; i++)
+	{
+		ck_assert_str_eq(again.files[i].path, m->files[i].path);
+		ck_assert_int_eq(again.files[i].nchunks, m->files[i].nchunks);
+		ck_assert_mem_eq(again.files[i].chunks, m->files[i].chunks,
+						 sizeof(ManifestChunk) * (size_t) m->files[i].nchunks);
+	}
+	manifest_free(&again);
 }
 
 /* Parse that must fail with EXIT_CORRUPT and a message containing needle. */
@@ -265,6 +294,10 @@ parse_bad(const char *text, size_t len, const char *needle)
 	PgbError	err = {0};
 	Manifest	m;
 
+	memset(&m, 0x5A, sizeof(m));
+	ck_assert_msg(parse_bytewise(text, len, &m, &err) == -1, "accepted byte by byte:\n%s", text);
+	ck_assert_msg(strstr(err.msg, needle) != NULL, "byte by byte: \"%s\" lacks \"%s\"", err.msg, needle);
+	pgb_error_clear(&err);
 	memset(&m, 0x5A, sizeof(m));
 	ck_assert_msg(manifest_parse(text, len, &m, &err) == -1, "accepted:\n%s", text);
 	ck_assert_msg(err.code == EXIT_CORRUPT, "code %d (%s) for:\n%s", err.code, err.msg, text);
