@@ -153,6 +153,49 @@ test_s3driver_retry() {
     assert_output_contains "S3 HEAD of \"it-retry/$object\" failed after 2 attempts"
 }
 
+# The read-back of a lease is deferred to the holder's first visible change:
+# a lease overwritten by a racing host in between makes that change fail
+# (exit 8, naming the other holder) with nothing committed; untouched, the
+# same change goes through.
+test_s3driver_lease_confirmed_before_commit() {
+    s3_up s3
+    local go=$ROOT/work/go a i
+    S3_LOCK_DIR=$ROOT/locks-a "$ST" lock-commit /it-lease cluster/lock/backup.lock cluster/obj-a "$go" \
+        >"$ROOT/work/lc-a.out" 2>&1 &
+    a=$!
+    for ((i = 0; i < 100; i++)); do grep -q locked "$ROOT/work/lc-a.out" && break; sleep 0.1; done
+    grep -q locked "$ROOT/work/lc-a.out" || fail "no lock: $(cat "$ROOT/work/lc-a.out")"
+    # another host wrote its lease after ours (both had found none)
+    printf 'pgbkp-lease\n%s\n%s\nbackup on host node-x\nnode-x\n' \
+        0123456789abcdef0123456789abcdef "$(date +%s)" >"$ROOT/work/lease-x"
+    expect_rc 0 "$ST" put /it-lease cluster/lock/backup.lock "$ROOT/work/lease-x"
+    touch "$go"
+    wait "$a" && fail "the commit went through under a lease another host took: $(cat "$ROOT/work/lc-a.out")"
+    [ "$?" = 8 ] || fail "exit code $? (expected 8): $(cat "$ROOT/work/lc-a.out")"
+    grep -q 'another pgbkp took the lock .* (backup on host node-x; host node-x)' "$ROOT/work/lc-a.out" ||
+        fail "the error does not name the other holder: $(cat "$ROOT/work/lc-a.out")"
+    run "$ST" get /it-lease cluster/obj-a
+    [ "$RUN_RC" != 0 ] || fail "the object was committed under a lost lease"
+    # the other host's lease is left alone
+    run "$ST" get /it-lease cluster/lock/backup.lock
+    assert_output_contains node-x
+
+    # untouched: the same change goes through
+    expect_rc 0 "$ST" rm /it-lease cluster/lock/backup.lock
+    rm -f "$go"
+    S3_LOCK_DIR=$ROOT/locks-a "$ST" lock-commit /it-lease cluster/lock/backup.lock cluster/obj-b "$go" \
+        >"$ROOT/work/lc-b.out" 2>&1 &
+    a=$!
+    for ((i = 0; i < 100; i++)); do grep -q locked "$ROOT/work/lc-b.out" && break; sleep 0.1; done
+    touch "$go"
+    wait "$a" || fail "the commit under an untouched lease failed: $(cat "$ROOT/work/lc-b.out")"
+    grep -q committed "$ROOT/work/lc-b.out" || fail "no commit: $(cat "$ROOT/work/lc-b.out")"
+    expect_rc 0 "$ST" get /it-lease cluster/obj-b
+    # released: the lease is gone
+    run "$ST" get /it-lease cluster/lock/backup.lock
+    [ "$RUN_RC" != 0 ] || fail "the lease outlived its release"
+}
+
 test_s3driver_lock_across_hosts() {
     # two "hosts": separate UTS namespaces (host names) and lock directories,
     # one bucket; the lease object keeps the second out while the first holds it

@@ -837,7 +837,7 @@ main(int argc, char **argv)
 	}
 	if (argc < 3)
 	{
-		fprintf(stderr, "usage: storage-test conformance|bench|paging|uploads|put|get|info|ls|rm|rmtree PREFIX [ARGS]\n");
+		fprintf(stderr, "usage: storage-test conformance|bench|paging|uploads|lock|lock-commit|put|get|info|ls|rm|rmtree PREFIX [ARGS]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "conformance") == 0)
@@ -877,6 +877,43 @@ main(int argc, char **argv)
 		storage_free(st);
 		printf("released\n");
 		return 0;
+	}
+	if (strcmp(argv[1], "lock-commit") == 0 && argc == 6)
+	{
+		/*
+		 * take the lock LOCKPATH; once GOFILE exists, commit OBJPATH (its
+		 * content "data") and release: exit 8 when the lock turns out to be
+		 * someone else's, before anything is committed
+		 */
+		Storage    *st = open_storage(argv[2], 0, 0);
+		PgbError	err = {0};
+		StorageLock *l = storage_lock(st, argv[3], "storage-test", &err);
+		StorageWrite *w;
+		bool		existed = false;
+		int			rc = 0;
+
+		if (l == NULL)
+		{
+			fprintf(stderr, "lock: %s\n", err.msg);
+			storage_free(st);
+			return err.code;
+		}
+		printf("locked\n");
+		fflush(stdout);
+		for (int i = 0; i < 600 && access(argv[5], F_OK) != 0; i++)
+			usleep(50 * 1000);
+		if ((w = storage_open_write(st, argv[4], &err)) == NULL ||
+			storage_write(w, "data", 4, &err) != 0 ||
+			storage_commit(w, true, &existed, &err) != 0)
+		{
+			fprintf(stderr, "commit: %s\n", err.msg);
+			rc = err.code;
+		}
+		else
+			printf("committed\n");
+		storage_unlock(l);
+		storage_free(st);
+		return rc;
 	}
 	if (strcmp(argv[1], "put") == 0 && argc == 5)
 		return cmd_put(argv[2], argv[3], argv[4], no_overwrite);

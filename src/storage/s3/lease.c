@@ -23,6 +23,11 @@ struct S3Lease
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool		stop;
+	/* the read-back (s3_lease_confirm) */
+	pthread_mutex_t confirm_lock;
+	struct timespec written;	/* CLOCK_MONOTONIC */
+	int			confirmed;		/* 0: not yet; 1: ours; -1: lost (why in lost) */
+	PgbError	lost;
 };
 
 typedef struct LeaseContent
@@ -136,6 +141,7 @@ lease_free(S3Lease *l)
 {
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->cond);
+	pthread_mutex_destroy(&l->confirm_lock);
 	free(l->key);
 	free(l->holder);
 	free(l);
@@ -153,6 +159,7 @@ s3_lease_acquire(S3Http *http, const char *key, const char *holder, PgbError *er
 		return pgb_error(err, EXIT_INTERNAL, "out of memory"), NULL;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->cond, NULL);
+	pthread_mutex_init(&l->confirm_lock, NULL);
 	l->http = http;
 	l->key = strdup(key);
 	l->holder = strdup(holder);
@@ -182,22 +189,52 @@ s3_lease_acquire(S3Http *http, const char *key, const char *holder, PgbError *er
 	}
 	if (lease_write(l, err) != 0)
 		goto fail;
-	usleep(S3_LEASE_SETTLE_MS * 1000);
-	if (lease_read(http, key, &c, err) != 0)
-		goto fail;
-	if (strcmp(c.token, l->token) != 0)
-	{
-		pgb_error(err, EXIT_LOCKED, "another pgbkp took the lock \"%s\" at the same moment (%s; host %s)",
-				  key, c.holder[0] ? c.holder : "unknown holder", c.host[0] ? c.host : "unknown");
-		pgb_hint(err, "wait for it to finish");
-		goto fail;
-	}
+	clock_gettime(CLOCK_MONOTONIC, &l->written);
 	if (pthread_create(&l->thread, NULL, renew_thread, l) == 0)
 		l->thread_started = true;
 	return l;
 fail:
 	lease_free(l);
 	return NULL;
+}
+
+int
+s3_lease_confirm(S3Lease *l, PgbError *err)
+{
+	LeaseContent c;
+	struct timespec now;
+	long long	waited_ms;
+	int			rc;
+
+	pthread_mutex_lock(&l->confirm_lock);
+	if (l->confirmed == 0)
+	{
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited_ms = (long long) (now.tv_sec - l->written.tv_sec) * 1000 +
+			(now.tv_nsec - l->written.tv_nsec) / 1000000;
+		if (waited_ms < S3_LEASE_SETTLE_MS)
+			usleep((useconds_t) (S3_LEASE_SETTLE_MS - waited_ms) * 1000);
+		if (lease_read(l->http, l->key, &c, err) != 0)
+		{
+			/* not decided: the next call asks again */
+			pthread_mutex_unlock(&l->confirm_lock);
+			return -1;
+		}
+		if (strcmp(c.token, l->token) == 0)
+			l->confirmed = 1;
+		else
+		{
+			pgb_error(&l->lost, EXIT_LOCKED, "another pgbkp took the lock \"%s\" at the same moment (%s; host %s)",
+					  l->key, c.holder[0] ? c.holder : "unknown holder", c.host[0] ? c.host : "unknown");
+			pgb_hint(&l->lost, "wait for it to finish");
+			l->confirmed = -1;
+		}
+	}
+	rc = l->confirmed > 0 ? 0 : -1;
+	if (rc != 0)
+		*err = l->lost;
+	pthread_mutex_unlock(&l->confirm_lock);
+	return rc;
 }
 
 void

@@ -105,6 +105,7 @@ s3_free(Storage *base)
 
 	s3_http_free(s->http);
 	storage_free(s->locks);
+	pthread_mutex_destroy(&s->leases_lock);
 	free(s->bucket);
 	free(s->prefix);
 	free(s->lock_dir);
@@ -214,6 +215,7 @@ storage_s3_new(const S3Options *opt, PgbError *err)
 		return s3_oom(err);
 	}
 	s->base.driver = &s3_driver;
+	pthread_mutex_init(&s->leases_lock, NULL);
 	s->part_size = opt->part_size ? opt->part_size : S3_DEFAULT_PART_SIZE;
 	s->list_page_size = opt->list_page_size > 0 && opt->list_page_size < S3_DELETE_BATCH ? opt->list_page_size : 0;
 	cfg.host = hostcopy;

@@ -8,6 +8,7 @@
 #ifndef PGBKP_S3_INTERN_H
 #define PGBKP_S3_INTERN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,8 @@
 
 /* Keys a multi-object DELETE takes at most, and the largest listing page. */
 #define S3_DELETE_BATCH 1000
+/* Locks one storage holds at once */
+#define S3_MAX_LEASES 4
 
 typedef struct S3Storage
 {
@@ -31,6 +34,10 @@ typedef struct S3Storage
 	int			list_page_size; /* 0: the server's default */
 	char	   *lock_dir;
 	Storage    *locks;			/* posix storage on lock_dir */
+	/* leases taken through this storage: confirmed before any change others see (s3_guard) */
+	pthread_mutex_t leases_lock;
+	struct S3Lease *leases[S3_MAX_LEASES];
+	int			nleases;
 } S3Storage;
 
 /* Append path to b with leading, trailing and repeated slashes removed. */
@@ -38,6 +45,13 @@ int			s3_append_normalized(MemBuf *b, const char *path, PgbError *err);
 
 /* The key of path (malloc'd): prefix/path, or prefix alone for "". */
 char	   *s3_key_of(const S3Storage *s, const char *path, PgbError *err);
+
+/*
+ * Before a change others can see (an object committed or removed): confirm
+ * every lease held through s (s3_lease_confirm), so that a holder that lost
+ * a race for a lock has changed nothing.  0, or -1 with err (EXIT_LOCKED).
+ */
+int			s3_guard(S3Storage *s, PgbError *err);
 
 /* Sets err to "out of memory" and returns NULL. */
 void	   *s3_oom(PgbError *err);

@@ -276,7 +276,7 @@ s3_remove(Storage *base, const char *path, PgbError *err)
 	S3Response	resp;
 	int			rc = 0;
 
-	if (key == NULL || s3_http_send(s->http, &req, &resp, err) != 0)
+	if (key == NULL || s3_guard(s, err) != 0 || s3_http_send(s->http, &req, &resp, err) != 0)
 	{
 		free(key);
 		return -1;
@@ -365,6 +365,11 @@ s3_remove_tree(Storage *base, const char *dir, PgbError *err)
 
 	if (pfx == NULL)
 		return -1;
+	if (s3_guard(s, err) != 0)
+	{
+		free(pfx);
+		return -1;
+	}
 	do
 	{
 		/* a page is at most 1000 keys: one multi-object DELETE each */

@@ -87,7 +87,33 @@ s3_lock(Storage *base, const char *path, const char *holder, PgbError *err)
 		free(l);
 		return NULL;
 	}
+	pthread_mutex_lock(&s->leases_lock);
+	if (s->nleases < S3_MAX_LEASES)
+	{
+		s->leases[s->nleases++] = l->lease;
+		pthread_mutex_unlock(&s->leases_lock);
+		return (StorageLock *) l;
+	}
+	pthread_mutex_unlock(&s->leases_lock);
+	/* no room to defer it: confirm it now */
+	if (s3_lease_confirm(l->lease, err) != 0)
+	{
+		s3_unlock((StorageLock *) l);
+		return NULL;
+	}
 	return (StorageLock *) l;
+}
+
+int
+s3_guard(S3Storage *s, PgbError *err)
+{
+	int			rc = 0;
+
+	pthread_mutex_lock(&s->leases_lock);
+	for (int i = 0; rc == 0 && i < s->nleases; i++)
+		rc = s3_lease_confirm(s->leases[i], err);
+	pthread_mutex_unlock(&s->leases_lock);
+	return rc;
 }
 
 /*
@@ -185,7 +211,16 @@ void
 s3_unlock(StorageLock *base)
 {
 	S3Lock	   *l = (S3Lock *) base;
+	S3Storage  *s = (S3Storage *) l->storage;
 
+	pthread_mutex_lock(&s->leases_lock);
+	for (int i = 0; i < s->nleases; i++)
+		if (s->leases[i] == l->lease)
+		{
+			s->leases[i] = s->leases[--s->nleases];
+			break;
+		}
+	pthread_mutex_unlock(&s->leases_lock);
 	s3_lease_release(l->lease);
 	storage_unlock(l->local);
 	free(l);

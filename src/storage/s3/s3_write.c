@@ -413,6 +413,9 @@ s3_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *err)
 	bool		exists = false;
 
 	*existed = false;
+	/* nothing becomes visible while a lock this process took may be someone else's */
+	if (s3_guard(s, err) != 0)
+		goto fail;
 	/* the last part holds at least one byte: full parts are sent only when more follows */
 	if (w->upload_id != NULL &&
 		(part_wait(w, err) != 0 || reserve_part(w, err) != 0 ||
