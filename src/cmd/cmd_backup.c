@@ -381,8 +381,9 @@ cmd_backup(const Config *cfg, PgbError *err)
 	for (int i = 0; i < cat.nincomplete; i++)
 		log_info("removing the leftovers of interrupted backup %s", cat.incomplete[i]);
 	if ((ntemps = storage_clean_temps(repo->storage, "", true)) > 0)
-		log_info("removed %d temporary %s that writers which no longer run left in the repository",
-				 ntemps, ntemps == 1 ? "file" : "files");
+		log_info("removed %d %s that writers which no longer run left in the repository",
+				 ntemps, ntemps == 1 ? "leftover (a temporary file or an unfinished S3 upload)" :
+				 "leftovers (temporary files or unfinished S3 uploads)");
 	type = choose_type(cfg, &cat, &si, &parent);
 	/* only the chain the new backup builds on is held whole in memory */
 	if (parent && (chain_check(&cat, parent, err) != 0 ||

@@ -130,8 +130,9 @@ int			storage_lock_probe(Storage *s, const char *path, char *holder, size_t len,
 /*
  * Remove what writers that died (or could not clean up) left under dir ("":
  * the whole storage): the local driver's temporary files of processes that
- * no longer exist.  Best effort; returns how many were removed (0 for
- * drivers that leave nothing behind).
+ * no longer exist, S3's unfinished multipart uploads older than a day.
+ * Best effort; returns how many were removed (0 for drivers that leave
+ * nothing behind).
  */
 int			storage_clean_temps(Storage *s, const char *dir, bool recursive);
 

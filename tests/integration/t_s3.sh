@@ -203,6 +203,18 @@ test_s3_interrupted_multipart() {
     expect_rc 0 pgbkp backup --type full
     assert_eq 1 "$(info_json | jq '.backups | length')" "backups after the next backup"
     expect_rc 0 pgbkp verify
+    # the next backup leaves an upload younger than a day alone (a writer
+    # might still be at it); once it is older, the cleaning aborts it (the
+    # driver's cleaning with the age lowered, as a day later)
+    "$TOP/tests/tools/storage-test" uploads "/$CLUSTER-repo" | grep -q "^$key\$" ||
+        fail "a fresh unfinished upload was aborted"
+    expect_rc 0 "$TOP/tests/tools/storage-test" clean-temps "/$CLUSTER-repo" "" 3600
+    assert_output_matches '^0$' "uploads aborted below the age"
+    expect_rc 0 "$TOP/tests/tools/storage-test" clean-temps "/$CLUSTER-repo" "" -1
+    assert_output_matches '^[1-9][0-9]*$' "uploads aborted at any age"
+    assert_eq 0 "$("$TOP/tests/tools/storage-test" uploads "/$CLUSTER-repo" | grep -c /backup/ || true)" \
+        "unfinished uploads left after the cleaning"
+    expect_rc 0 pgbkp verify
 }
 
 test_encrypted_weak_passphrase_warns() {

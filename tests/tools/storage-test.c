@@ -101,7 +101,7 @@ env_int(const char *name, int def)
 }
 
 static Storage *
-open_storage(const char *prefix, size_t part_size, int list_page_size)
+open_storage_with(const char *prefix, size_t part_size, int list_page_size, int upload_max_age)
 {
 	S3Options	o = {0};
 	PgbError	err = {0};
@@ -121,12 +121,25 @@ open_storage(const char *prefix, size_t part_size, int list_page_size)
 	o.prefix = prefix;
 	o.part_size = part_size;
 	o.list_page_size = list_page_size;
+	o.upload_max_age = upload_max_age;
 	if (o.endpoint == NULL || o.bucket == NULL || o.access_key == NULL || o.secret_key == NULL)
 		fail("set S3_ENDPOINT, S3_BUCKET, S3_KEY and S3_SECRET");
 	s = storage_s3_new(&o, &err);
 	if (s == NULL)
 		die_err("storage_s3_new", &err);
 	return s;
+}
+
+static Storage *
+open_storage(const char *prefix, size_t part_size, int list_page_size)
+{
+	return open_storage_with(prefix, part_size, list_page_size, 0);
+}
+
+static Storage *
+open_storage_aged(const char *prefix, int upload_max_age)
+{
+	return open_storage_with(prefix, 0, 0, upload_max_age);
 }
 
 /* Deterministic content: byte i of stream seed. */
@@ -837,7 +850,7 @@ main(int argc, char **argv)
 	}
 	if (argc < 3)
 	{
-		fprintf(stderr, "usage: storage-test conformance|bench|paging|uploads|lock|lock-commit|put|get|info|ls|rm|rmtree PREFIX [ARGS]\n");
+		fprintf(stderr, "usage: storage-test conformance|bench|paging|uploads|lock|lock-commit|clean-temps|put|get|info|ls|rm|rmtree PREFIX [ARGS]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "conformance") == 0)
@@ -914,6 +927,16 @@ main(int argc, char **argv)
 		storage_unlock(l);
 		storage_free(st);
 		return rc;
+	}
+	if (strcmp(argv[1], "clean-temps") == 0 && argc == 5)
+	{
+		/* storage_clean_temps of DIR (recursive), uploads older than MAXAGE seconds (-1: any) */
+		Storage    *st = open_storage_aged(argv[2], (int) strtol(argv[4], NULL, 10));
+		int			n = storage_clean_temps(st, argv[3], true);
+
+		printf("%d\n", n);
+		storage_free(st);
+		return 0;
 	}
 	if (strcmp(argv[1], "put") == 0 && argc == 5)
 		return cmd_put(argv[2], argv[3], argv[4], no_overwrite);

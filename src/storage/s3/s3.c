@@ -129,6 +129,7 @@ static const StorageDriver s3_driver = {
 	.lock = s3_lock,
 	.unlock = s3_unlock,
 	.lock_probe = s3_lock_probe,
+	.clean_temps = s3_clean_temps,
 	.free = s3_free,
 };
 
@@ -218,6 +219,7 @@ storage_s3_new(const S3Options *opt, PgbError *err)
 	pthread_mutex_init(&s->leases_lock, NULL);
 	s->part_size = opt->part_size ? opt->part_size : S3_DEFAULT_PART_SIZE;
 	s->list_page_size = opt->list_page_size > 0 && opt->list_page_size < S3_DELETE_BATCH ? opt->list_page_size : 0;
+	s->upload_max_age = opt->upload_max_age ? opt->upload_max_age : S3_UPLOAD_MAX_AGE;
 	cfg.host = hostcopy;
 	cfg.port = port;
 	cfg.region = empty(opt->region) ? "us-east-1" : opt->region;

@@ -56,7 +56,13 @@ typedef struct S3Options
 	int			io_timeout;		/* seconds without progress, 0 = 60 */
 	const char *lock_dir;		/* NULL = S3_DEFAULT_LOCK_DIR */
 	int			list_page_size; /* for tests: max-keys of a listing page; 0 = the server's (1000) */
+	int			upload_max_age; /* seconds after which clean_temps aborts an unfinished
+								 * multipart upload as a dead writer's; 0 =
+								 * S3_UPLOAD_MAX_AGE; -1 = any age (for tests) */
 } S3Options;
+
+/* A writer never takes a day over one object: an upload that old was left by one that died. */
+#define S3_UPLOAD_MAX_AGE (24 * 3600)
 
 /* Copies everything; does not contact the server.  EXIT_CONFIG for bad options. */
 Storage    *storage_s3_new(const S3Options *opt, PgbError *err);

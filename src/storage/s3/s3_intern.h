@@ -32,6 +32,7 @@ typedef struct S3Storage
 	char	   *prefix;			/* "" or "a/b": no leading, trailing or double '/' */
 	size_t		part_size;
 	int			list_page_size; /* 0: the server's default */
+	int			upload_max_age; /* seconds; -1: any age */
 	char	   *lock_dir;
 	Storage    *locks;			/* posix storage on lock_dir */
 	/* leases taken through this storage: confirmed before any change others see (s3_guard) */
@@ -53,6 +54,9 @@ char	   *s3_key_of(const S3Storage *s, const char *path, PgbError *err);
  */
 int			s3_guard(S3Storage *s, PgbError *err);
 
+/* The listing prefix of directory dir (malloc'd): "key/", or "" for the bucket's root. */
+char	   *s3_dir_prefix(const S3Storage *s, const char *dir, PgbError *err);
+
 /* Sets err to "out of memory" and returns NULL. */
 void	   *s3_oom(PgbError *err);
 
@@ -67,10 +71,15 @@ int			s3_write(StorageWrite *base, const void *data, size_t len, PgbError *err);
 int			s3_commit(StorageWrite *base, bool no_overwrite, bool *existed, PgbError *err);
 void		s3_abort(StorageWrite *base);
 
+/* DELETE ?uploadId=ID of key: abort a multipart upload; best effort. */
+void		s3_abort_upload(S3Storage *s, const char *key, const char *upload_id);
+
 /* s3_list.c */
 int			s3_list(Storage *base, const char *dir, StorageList *out, PgbError *err);
 int			s3_remove(Storage *base, const char *path, PgbError *err);
 int			s3_remove_tree(Storage *base, const char *dir, PgbError *err);
+/* s3_uploads.c: abort the unfinished multipart uploads of dead writers under dir */
+int			s3_clean_temps(Storage *base, const char *dir, bool recursive);
 
 /* s3_lock.c */
 StorageLock *s3_lock(Storage *base, const char *path, const char *holder, PgbError *err);

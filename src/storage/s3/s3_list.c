@@ -13,9 +13,8 @@
 #include "storage/s3/s3_intern.h"
 #include "storage/s3/xml.h"
 
-/* The listing prefix of directory dir: "key/", or "" for the bucket's root. */
-static char *
-dir_prefix(const S3Storage *s, const char *dir, PgbError *err)
+char *
+s3_dir_prefix(const S3Storage *s, const char *dir, PgbError *err)
 {
 	char	   *key = s3_key_of(s, dir, err);
 	char	   *out;
@@ -202,7 +201,7 @@ int
 s3_list(Storage *base, const char *dir, StorageList *out, PgbError *err)
 {
 	S3Storage  *s = (S3Storage *) base;
-	char	   *pfx = dir_prefix(s, dir, err);
+	char	   *pfx = s3_dir_prefix(s, dir, err);
 	size_t		plen;
 	char	   *token = NULL;
 	ListPage	page;
@@ -358,7 +357,7 @@ int
 s3_remove_tree(Storage *base, const char *dir, PgbError *err)
 {
 	S3Storage  *s = (S3Storage *) base;
-	char	   *pfx = dir_prefix(s, dir, err);
+	char	   *pfx = s3_dir_prefix(s, dir, err);
 	char	   *token = NULL;
 	ListPage	page;
 	int			rc = 0;

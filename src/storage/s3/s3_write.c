@@ -221,20 +221,26 @@ part_start(S3Write *w, PgbError *err)
 	return part_wait(w, err);
 }
 
-/* DELETE ?uploadId=ID; best effort (an orphan upload costs space, never correctness). */
-static void
-abort_upload(S3Storage *s, S3Write *w)
+void
+s3_abort_upload(S3Storage *s, const char *key, const char *upload_id)
 {
 	char		query[1100];
-	S3Request	req = {.method = "DELETE", .op = "multipart abort", .key = w->key, .query = query};
+	S3Request	req = {.method = "DELETE", .op = "multipart abort", .key = key, .query = query};
 	S3Response	resp;
 	PgbError	ignored;
 
-	if (w->upload_id == NULL)
-		return;
-	snprintf(query, sizeof(query), "uploadId=%s", w->upload_id);
+	snprintf(query, sizeof(query), "uploadId=%s", upload_id);
 	if (s3_http_send(s->http, &req, &resp, &ignored) == 0)
 		s3_response_free(&resp);
+}
+
+/* Best effort: an orphan upload costs space, never correctness (clean_temps aborts it later). */
+static void
+abort_upload(S3Storage *s, S3Write *w)
+{
+	if (w->upload_id == NULL)
+		return;
+	s3_abort_upload(s, w->key, w->upload_id);
 	free(w->upload_id);
 	w->upload_id = NULL;
 }
