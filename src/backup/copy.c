@@ -57,32 +57,15 @@ backup_chunk(void *shared, int worker, size_t task, PgbError *err)
 	return 0;
 }
 
-/* Manifest entries for the walked files, and one task per chunk. */
+/* One task per chunk of the walked files. */
 static int
 plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 {
-	WalkResult *walk = run->walk;
 	size_t		total = 0,
 				t = 0;
 
-	/* the path strings move from the walk to the manifest: one copy of each */
-	if (manifest_reserve_files(run->m, walk->nfiles + 2, err) != 0)	/* + the label files */
-		return -1;
-	for (int i = 0; i < walk->nfiles; i++)
-	{
-		uint64_t	n = walk->files[i].size / MANIFEST_CHUNK_SIZE + 1;
-		ManifestFile *mf = manifest_adopt_file(run->m, walk->files[i].rel, (int) n, err);
-
-		walk->files[i].rel = NULL;
-		if (mf == NULL)
-			return -1;
-		mf->mode = walk->files[i].mode;
-		mf->mtime = walk->files[i].mtime;
-		total += n;
-	}
-	free(walk->files);			/* all that is left of it is total_bytes */
-	walk->files = NULL;
-	walk->nfiles = walk->cap = 0;
+	for (int i = 0; i < run->m->nfiles; i++)
+		total += (size_t) run->m->files[i].nchunks;
 	run->tasks = malloc(sizeof(ChunkTask) * (total ? total : 1));
 	if (run->tasks == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");

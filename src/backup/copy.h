@@ -1,6 +1,6 @@
 /*
- * Copying a data directory into a backup: one manifest entry per walked
- * file, one task per 16 MiB chunk (big files first, so the last tasks left
+ * Copying a data directory into a backup: the walked files (already in the
+ * manifest), one task per 16 MiB chunk (big files first, so the last tasks left
  * are small ones), and the workers storing the chunks (backup/store.h),
  * each into its own bundle.
  */
@@ -17,7 +17,7 @@ typedef struct BackupCopy
 	/* set by the caller */
 	BackupStore store;			/* repository, catalogue, parent, block size */
 	Manifest   *m;				/* files are added to it */
-	WalkResult *walk;			/* walk->files[i] becomes m->files[i]; emptied */
+	const WalkResult *walk;		/* its files are m's */
 	int			nworkers;
 	int			level;			/* zstd */
 	uint64_t	bundle_bytes;	/* a bundle is closed past this size */
@@ -41,7 +41,7 @@ typedef struct BackupCopy
 } BackupCopy;
 
 /*
- * Add the walked files to bc->m and store every chunk; then settle the
+ * Store every chunk of the walked files in bc->m; then settle the
  * files (store_settle_files: vanished ones dropped, sizes and digests).
  */
 int			backup_copy(BackupCopy *bc, BundleIds *ids, PgbError *err);

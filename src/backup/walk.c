@@ -150,28 +150,18 @@ collect_unlogged(const char *full, NameSet *out, PgbError *err)
 }
 
 static int
-add_file(WalkResult *w, const char *rel, const struct stat *st, PgbError *err)
+add_file(Manifest *m, WalkResult *w, const char *rel, const struct stat *st, PgbError *err)
 {
-	WalkFile   *f;
+	uint64_t	size = (uint64_t) st->st_size;
+	ManifestFile *f = manifest_add_file(m, rel, (int) (size / MANIFEST_CHUNK_SIZE + 1), err);
 
-	if (w->nfiles == w->cap)
-	{
-		int			cap = w->cap ? w->cap * 2 : 1024;
-		WalkFile   *bigger = realloc(w->files, sizeof(WalkFile) * (size_t) cap);
-
-		if (bigger == NULL)
-			return pgb_error(err, EXIT_INTERNAL, "out of memory");
-		w->files = bigger;
-		w->cap = cap;
-	}
-	f = &w->files[w->nfiles];
-	if ((f->rel = strdup(rel)) == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	f->size = (uint64_t) st->st_size;
+	if (f == NULL)
+		return -1;
+	f->size = size;
 	f->mode = st->st_mode & 07777;
 	f->mtime = st->st_mtime;
 	w->nfiles++;
-	w->total_bytes += f->size;
+	w->total_bytes += size;
 	return 0;
 }
 
@@ -239,7 +229,7 @@ walk_entry(const char *full_dir, const char *rel_dir, const char *name, const Na
 		return walk_dir(full, rel, m, w, err);
 	}
 	if (S_ISREG(st.st_mode))
-		return add_file(w, rel, &st, err);
+		return add_file(m, w, rel, &st, err);
 	/* sockets, fifos and stray links have no place in a data directory */
 	return 0;
 }
@@ -275,31 +265,12 @@ walk_dir(const char *full, const char *rel, Manifest *m, WalkResult *w, PgbError
 	return rc;
 }
 
-static int
-file_cmp(const void *a, const void *b)
-{
-	return strcmp(((const WalkFile *) a)->rel, ((const WalkFile *) b)->rel);
-}
-
 int
 walk_data_dir(const char *pgdata, Manifest *m, WalkResult *out, PgbError *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (walk_dir(pgdata, "", m, out, err) != 0)
-	{
-		walk_result_free(out);
 		return -1;
-	}
-	if (out->nfiles > 1)
-		qsort(out->files, (size_t) out->nfiles, sizeof(WalkFile), file_cmp);
+	manifest_sort_files(m);
 	return 0;
-}
-
-void
-walk_result_free(WalkResult *w)
-{
-	for (int i = 0; i < w->nfiles; i++)
-		free(w->files[i].rel);
-	free(w->files);
-	memset(w, 0, sizeof(*w));
 }

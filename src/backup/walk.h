@@ -9,27 +9,19 @@
 
 #include "manifest/manifest.h"
 
-typedef struct WalkFile
-{
-	char	   *rel;			/* path in the backup, and on disk under the data
-								 * directory (tablespaces through their pg_tblspc
-								 * links); NULL once handed to the manifest */
-	uint64_t	size;			/* at walk time */
-	uint32_t	mode;
-	int64_t		mtime;
-} WalkFile;
-
 typedef struct WalkResult
 {
 	int			nfiles;
-	int			cap;
-	WalkFile   *files;
-	uint64_t	total_bytes;
+	uint64_t	total_bytes;	/* of the files, at walk time */
 } WalkResult;
 
-/* Adds directories and tablespace links to m; files to out (sorted by path). */
+/*
+ * Add the directories, tablespace links and files to m: each file (sorted
+ * by path; tablespace files under pg_tblspc/<oid>/, which is also where
+ * they are opened, through the link) with its size, mode and time at walk
+ * time and one zeroed chunk per MANIFEST_CHUNK_SIZE started.
+ */
 int			walk_data_dir(const char *pgdata, Manifest *m, WalkResult *out, PgbError *err);
-void		walk_result_free(WalkResult *w);
 
 /* Exposed for unit tests: is this entry left out of a backup? */
 bool		walk_excluded(const char *rel_dir, const char *name, bool is_dir);

@@ -337,7 +337,6 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	rc = 0;
 done:
 	backup_copy_free(&run);
-	walk_result_free(&walk);
 	manifest_free(&m);
 	free(labelfile);
 	free(spcmapfile);

@@ -106,51 +106,28 @@ manifest_add_link(Manifest *m, const char *path, const char *target, PgbError *e
 	return 0;
 }
 
-int
-manifest_reserve_files(Manifest *m, int n, PgbError *err)
-{
-	ManifestFile *bigger;
-
-	if (n <= m->files_cap)
-		return 0;
-	if ((bigger = realloc(m->files, sizeof(ManifestFile) * (size_t) n)) == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	m->files = bigger;
-	m->files_cap = n;
-	return 0;
-}
-
 ManifestFile *
-manifest_adopt_file(Manifest *m, char *path, int nchunks, PgbError *err)
+manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err)
 {
 	ManifestFile *f;
-	ManifestChunk *chunks;
+	char	   *copy = strdup(path);
+	ManifestChunk *chunks = calloc((size_t) (nchunks > 0 ? nchunks : 1), sizeof(ManifestChunk));
 
-	if (path == NULL ||
-		(chunks = calloc((size_t) (nchunks > 0 ? nchunks : 1), sizeof(ManifestChunk))) == NULL)
+	if (copy == NULL || chunks == NULL ||
+		grow((void **) &m->files, &m->files_cap, m->nfiles, sizeof(ManifestFile), err) != 0)
 	{
-		free(path);
-		pgb_error(err, EXIT_INTERNAL, "out of memory");
-		return NULL;
-	}
-	if (grow((void **) &m->files, &m->files_cap, m->nfiles, sizeof(ManifestFile), err) != 0)
-	{
-		free(path);
+		free(copy);
 		free(chunks);
+		if (copy == NULL || chunks == NULL)
+			pgb_error(err, EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
 	f = &m->files[m->nfiles++];
 	memset(f, 0, sizeof(*f));
-	f->path = path;
+	f->path = copy;
 	f->chunks = chunks;
 	f->nchunks = nchunks;
 	return f;
-}
-
-ManifestFile *
-manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err)
-{
-	return manifest_adopt_file(m, strdup(path), nchunks, err);
 }
 
 static int

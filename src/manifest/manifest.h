@@ -123,12 +123,9 @@ void		manifest_drop_contents(Manifest *m);
 /* Adders copy their strings. */
 int			manifest_add_dir(Manifest *m, const char *path, uint32_t mode, PgbError *err);
 int			manifest_add_link(Manifest *m, const char *path, const char *target, PgbError *err);
-/* Room for n files in all, so that adding them does not over-allocate. */
-int			manifest_reserve_files(Manifest *m, int n, PgbError *err);
 /* Adds a file with nchunks zeroed chunks. */
 ManifestFile *manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err);
-/* The same, taking ownership of path (freed on failure too). */
-ManifestFile *manifest_adopt_file(Manifest *m, char *path, int nchunks, PgbError *err);
+
 
 /* Index of the file with this path, or -1 (binary search: files are kept sorted by path). */
 int			manifest_find_file(const Manifest *m, const char *path);

@@ -306,33 +306,33 @@ START_TEST(test_walk_fake_data_dir)
 		sorted[i] = kept_files[i].rel;
 	qsort(sorted, N(kept_files), sizeof(sorted[0]), str_cmp);
 	for (int i = 0; i < w.nfiles && i < N(kept_files); i++)
-		ck_assert_msg(strcmp(w.files[i].rel, sorted[i]) == 0, "file %d is \"%s\", expected \"%s\"",
-					  i, w.files[i].rel, sorted[i]);
+		ck_assert_msg(strcmp(m.files[i].path, sorted[i]) == 0, "file %d is \"%s\", expected \"%s\"",
+					  i, m.files[i].path, sorted[i]);
 	ck_assert_int_eq(w.nfiles, N(kept_files));
 
 	/* sizes, modes, times and where each file really is */
 	for (int i = 0; i < N(kept_files); i++)
 	{
-		const WalkFile *f = NULL;
+		const ManifestFile *f = NULL;
 		char		want_full[PGB_PATH_MAX];
 		char		via_pgdata[PGB_PATH_MAX];
 		struct stat st_want,
 					st_via;
 
 		for (int k = 0; k < w.nfiles; k++)
-			if (strcmp(w.files[k].rel, kept_files[i].rel) == 0)
-				f = &w.files[k];
+			if (strcmp(m.files[k].path, kept_files[i].rel) == 0)
+				f = &m.files[k];
 		ck_assert_ptr_nonnull(f);
 		ck_assert_uint_eq(f->size, kept_files[i].size);
 		ck_assert_int_eq(f->mtime, FIXED_MTIME);
-		ck_assert_uint_eq(f->mode, strcmp(f->rel, "postgresql.conf") == 0 ? 0640 : 0600);
-		if (strncmp(f->rel, "pg_tblspc/16400/", 16) == 0)
-			snprintf(want_full, sizeof(want_full), "%s/%s", tsdir, f->rel + 16);
+		ck_assert_uint_eq(f->mode, strcmp(f->path, "postgresql.conf") == 0 ? 0640 : 0600);
+		if (strncmp(f->path, "pg_tblspc/16400/", 16) == 0)
+			snprintf(want_full, sizeof(want_full), "%s/%s", tsdir, f->path + 16);
 		else
-			snprintf(want_full, sizeof(want_full), "%s/%s", pgdata, f->rel);
+			snprintf(want_full, sizeof(want_full), "%s/%s", pgdata, f->path);
 		/* backup opens the data directory's path; for a tablespace file it
 		 * goes through the pg_tblspc link to the file under the tablespace */
-		snprintf(via_pgdata, sizeof(via_pgdata), "%s/%s", pgdata, f->rel);
+		snprintf(via_pgdata, sizeof(via_pgdata), "%s/%s", pgdata, f->path);
 		ck_assert_int_eq(stat(want_full, &st_want), 0);
 		ck_assert_int_eq(stat(via_pgdata, &st_via), 0);
 		ck_assert_msg(st_want.st_ino == st_via.st_ino && st_want.st_dev == st_via.st_dev,
@@ -366,21 +366,22 @@ START_TEST(test_walk_fake_data_dir)
 	ck_assert_int_eq(m.nlinks, 1);
 	ck_assert_str_eq(m.links[0].path, "pg_tblspc/16400");
 	ck_assert_str_eq(m.links[0].target, tsdir);
-	ck_assert_int_eq(m.nfiles, 0);	/* files are the caller's to add */
+	ck_assert_int_eq(m.nfiles, w.nfiles);
+
+	/* one zeroed chunk per 16 MiB started (a store fills them in) */
+	for (int i = 0; i < m.nfiles; i++)
+	{
+		ck_assert_int_eq(m.files[i].nchunks, (int) (m.files[i].size / MANIFEST_CHUNK_SIZE + 1));
+		ck_assert_int_eq(m.files[i].chunks[0].kind, 0);
+	}
 
 	/* what the walk produced passes restore's own path check */
-	for (int i = 0; i < w.nfiles; i++)
+	for (int i = 0; i < m.nfiles; i++)
 	{
-		ManifestFile *mf = manifest_add_file(&m, w.files[i].rel, 1, &err);
-
-		ck_assert_ptr_nonnull(mf);
-		mf->chunks[0].kind = CHUNK_STORED;	/* a full backup: no references to a parent */
+		m.files[i].nchunks = 1;
+		m.files[i].chunks[0].kind = CHUNK_STORED;	/* a full backup: no references to a parent */
 	}
 	ck_assert_msg(manifest_check_paths(&m, &err) == 0, "%s", err.msg);
-
-	walk_result_free(&w);
-	ck_assert_int_eq(w.nfiles, 0);
-	ck_assert_ptr_null(w.files);
 	manifest_free(&m);
 }
 END_TEST
@@ -404,13 +405,12 @@ START_TEST(test_walk_unlogged_per_database)
 	ck_assert_int_eq(walk_data_dir(pgdata, &m, &w, &err), 0);
 	for (int i = 0; i < w.nfiles; i++)
 	{
-		seen_5_16384 |= strcmp(w.files[i].rel, "base/5/16384") == 0;
-		seen_1_16384 |= strcmp(w.files[i].rel, "base/1/16384") == 0;
+		seen_5_16384 |= strcmp(m.files[i].path, "base/5/16384") == 0;
+		seen_1_16384 |= strcmp(m.files[i].path, "base/1/16384") == 0;
 	}
 	ck_assert(seen_5_16384);
 	ck_assert(!seen_1_16384);
 	ck_assert_int_eq(w.nfiles, 5 - 1);
-	walk_result_free(&w);
 	manifest_free(&m);
 }
 END_TEST
@@ -445,17 +445,16 @@ START_TEST(test_walk_temp_relations)
 	ck_assert_msg(walk_data_dir(pgdata, &m, &w, &err) == 0, "%s", err.msg);
 	for (int i = 0; i < w.nfiles; i++)
 		for (int k = 0; k < N(dropped); k++)
-			ck_assert_msg(strcmp(w.files[i].rel, dropped[k]) != 0, "\"%s\" backed up", dropped[k]);
+			ck_assert_msg(strcmp(m.files[i].path, dropped[k]) != 0, "\"%s\" backed up", dropped[k]);
 	for (int k = 0; k < N(kept); k++)
 	{
 		bool		found = false;
 
 		for (int i = 0; i < w.nfiles; i++)
-			found |= strcmp(w.files[i].rel, kept[k]) == 0;
+			found |= strcmp(m.files[i].path, kept[k]) == 0;
 		ck_assert_msg(found, "\"%s\" left out", kept[k]);
 	}
 	ck_assert_int_eq(w.nfiles, N(kept));
-	walk_result_free(&w);
 	manifest_free(&m);
 }
 END_TEST
@@ -482,7 +481,7 @@ START_TEST(test_walk_pg_wal_link)
 	manifest_init(&m);
 	ck_assert_msg(walk_data_dir(pgdata, &m, &w, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(w.nfiles, 1);
-	ck_assert_str_eq(w.files[0].rel, "PG_VERSION");
+	ck_assert_str_eq(m.files[0].path, "PG_VERSION");
 	ck_assert_int_eq(m.nlinks, 0);
 	wal = find_dir(&m, "pg_wal");
 	status = find_dir(&m, "pg_wal/archive_status");
@@ -490,7 +489,6 @@ START_TEST(test_walk_pg_wal_link)
 	ck_assert_int_gt(status, wal);
 	ck_assert_uint_eq(m.dirs[wal].mode, 0700);
 	ck_assert_int_eq(m.ndirs, 2);
-	walk_result_free(&w);
 	manifest_free(&m);
 
 	/* a link named pg_wal below the top is just a stray link */
@@ -500,7 +498,6 @@ START_TEST(test_walk_pg_wal_link)
 	ck_assert_int_eq(walk_data_dir(pgdata, &m, &w, &err), 0);
 	ck_assert_int_lt(find_dir(&m, "base/1/pg_wal"), 0);
 	ck_assert_int_eq(w.nfiles, 1);
-	walk_result_free(&w);
 	manifest_free(&m);
 }
 END_TEST
@@ -517,7 +514,6 @@ START_TEST(test_walk_empty_data_dir)
 	ck_assert_uint_eq(w.total_bytes, 0);
 	ck_assert_int_eq(m.ndirs, 0);
 	ck_assert_int_eq(m.nlinks, 0);
-	walk_result_free(&w);
 	manifest_free(&m);
 }
 END_TEST
@@ -534,8 +530,7 @@ START_TEST(test_walk_missing_data_dir)
 	ck_assert_int_eq(walk_data_dir(missing, &m, &w, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_IO);
 	ck_assert_ptr_nonnull(strstr(err.msg, missing));
-	ck_assert_int_eq(w.nfiles, 0);
-	ck_assert_ptr_null(w.files);
+	ck_assert_int_eq(m.nfiles, 0);
 	manifest_free(&m);
 }
 END_TEST
@@ -573,7 +568,6 @@ START_TEST(test_walk_dangling_tablespace_link)
 	ck_assert_int_eq(m.nlinks, 1);
 	ck_assert_str_eq(m.links[0].target, gone);
 	ck_assert_int_eq(w.nfiles, 0);
-	walk_result_free(&w);
 	manifest_free(&m);
 }
 END_TEST
