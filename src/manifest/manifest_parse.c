@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/membuf.h"
 #include "manifest/manifest.h"
 
 /* the longest record (c) has 10 fields; one more slot catches lines with extra ones */
@@ -283,9 +284,7 @@ struct ManifestParser
 	PgbError	err;
 	uint64_t	total;			/* bytes fed */
 	uint64_t	max;
-	char	   *line;			/* the line being gathered */
-	size_t		len;
-	size_t		cap;
+	MemBuf		line;			/* the line being gathered */
 };
 
 /* One complete line (without its newline, NUL-terminated); -1 with err set. */
@@ -410,29 +409,20 @@ manifest_parser_feed(void *arg, const void *buf, size_t len, PgbError *unused)
 		const char *nl = memchr(in, '\n', len);
 		size_t		n = nl ? (size_t) (nl - in) : len;
 
-		if (p->len + n + 1 > p->cap)
+		if (membuf_append(&p->line, in, n, &err) != 0)
 		{
-			size_t		cap = p->cap ? p->cap : 512;
-			char	   *bigger;
-
-			while (cap < p->len + n + 1)
-				cap *= 2;
-			if ((bigger = realloc(p->line, cap)) == NULL)
-			{
-				pgb_error(&err, EXIT_INTERNAL, "out of memory");
-				parser_fail(p, &err);
-				return 0;
-			}
-			p->line = bigger;
-			p->cap = cap;
+			parser_fail(p, &err);
+			return 0;
 		}
-		memcpy(p->line + p->len, in, n);
-		p->len += n;
 		if (nl == NULL)
 			break;
-		p->line[p->len] = '\0';
-		p->len = 0;
-		if (parse_line(p, p->line, &err) != 0)
+		if (membuf_append(&p->line, "", 1, &err) != 0)	/* its NUL */
+		{
+			parser_fail(p, &err);
+			return 0;
+		}
+		p->line.len = 0;
+		if (parse_line(p, p->line.buf, &err) != 0)
 		{
 			parser_fail(p, &err);
 			return 0;
@@ -448,7 +438,7 @@ manifest_parser_end(ManifestParser *p, PgbError *err)
 {
 	int			rc = 0;
 
-	if (!p->failed && p->len > 0)
+	if (!p->failed && p->line.len > 0)
 	{
 		/* every line ends with a newline */
 		pgb_error(&p->err, EXIT_CORRUPT, "manifest line %d is malformed", p->lineno + 1);
@@ -471,7 +461,7 @@ manifest_parser_free(ManifestParser *p)
 {
 	if (p == NULL)
 		return;
-	free(p->line);
+	membuf_free(&p->line);
 	free(p);
 }
 
