@@ -360,7 +360,6 @@ store_mem_file(BundleWriter *bw, Manifest *m, const char *path, const char *cont
 		stage_finish(hash, err) == 0 &&
 		bundle_frame_end(bw, &ch->length, err) == 0 ? 0 : -1;
 	sha256_stage_result(hash, ch->sha256, NULL);
-	memcpy(mf->sha256, ch->sha256, SHA256_LEN);
 	stage_free(hash);
 	return rc;
 }
@@ -376,7 +375,6 @@ store_settle_files(Manifest *m)
 
 		if (f->vanished)
 		{
-			free(f->path);
 			free(f->chunks);
 			continue;
 		}
@@ -393,7 +391,6 @@ store_settle_files(Manifest *m)
 		f->size = 0;
 		for (int c = 0; c < f->nchunks; c++)
 			f->size += f->chunks[c].size;
-		manifest_file_digest(f, f->sha256);
 		m->size += f->size;
 		m->files[w++] = *f;
 	}

@@ -106,13 +106,11 @@ verify_backup_shape(Verifier *run, const Manifest *m)
 	for (int i = 0; i < m->nfiles; i++)
 	{
 		const ManifestFile *f = &m->files[i];
-		uint8_t		digest[SHA256_LEN];
 		uint64_t	size = 0;
 
 		for (int c = 0; c < f->nchunks; c++)
 			size += f->chunks[c].size;
-		manifest_file_digest(f, digest);
-		if (size != f->size || memcmp(digest, f->sha256, SHA256_LEN) != 0)
+		if (size != f->size || f->digest_mismatch)
 		{
 			pgb_error(&err, EXIT_CORRUPT, "file \"%s\" of backup %s: its chunks do not add up to its recorded size and SHA-256",
 					  f->path, m->label);

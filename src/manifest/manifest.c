@@ -12,6 +12,52 @@
 #include "manifest/manifest.h"
 
 
+/*
+ * File paths live in blocks of NAMES_BLOCK bytes (a longer path gets a
+ * block of its own), freed together: a million paths of some twenty bytes
+ * would otherwise cost a malloc header and rounding each.
+ */
+#define NAMES_BLOCK (256 * 1024)
+
+struct ManifestNames
+{
+	struct ManifestNames *next;
+	size_t		used;
+	size_t		cap;
+	char		text[];
+};
+
+static char *
+name_copy(Manifest *m, const char *path)
+{
+	size_t		len = strlen(path) + 1;
+	struct ManifestNames *b = m->names;
+
+	if (b == NULL || b->cap - b->used < len)
+	{
+		size_t		cap = len > NAMES_BLOCK / 4 ? len : NAMES_BLOCK - sizeof(*b);
+
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->used = 0;
+		b->cap = cap;
+		if (m->names && cap == len)
+		{
+			/* a long path's own block goes behind the one being filled */
+			b->next = m->names->next;
+			m->names->next = b;
+		}
+		else
+		{
+			b->next = m->names;
+			m->names = b;
+		}
+	}
+	memcpy(b->text + b->used, path, len);
+	b->used += len;
+	return b->text + b->used - len;
+}
+
 void
 manifest_init(Manifest *m)
 {
@@ -30,9 +76,13 @@ manifest_drop_contents(Manifest *m)
 		free(m->links[i].target);
 	}
 	for (int i = 0; i < m->nfiles; i++)
-	{
-		free(m->files[i].path);
 		free(m->files[i].chunks);
+	while (m->names)
+	{
+		struct ManifestNames *next = m->names->next;
+
+		free(m->names);
+		m->names = next;
 	}
 	free(m->dirs);
 	free(m->links);
@@ -110,16 +160,18 @@ ManifestFile *
 manifest_add_file(Manifest *m, const char *path, int nchunks, PgbError *err)
 {
 	ManifestFile *f;
-	char	   *copy = strdup(path);
-	ManifestChunk *chunks = calloc((size_t) (nchunks > 0 ? nchunks : 1), sizeof(ManifestChunk));
+	char	   *copy;
+	ManifestChunk *chunks = nchunks > 0 ? calloc((size_t) nchunks, sizeof(ManifestChunk)) : NULL;
 
-	if (copy == NULL || chunks == NULL ||
-		grow((void **) &m->files, &m->files_cap, m->nfiles, sizeof(ManifestFile), err) != 0)
+	if ((nchunks > 0 && chunks == NULL) || (copy = name_copy(m, path)) == NULL)
 	{
-		free(copy);
 		free(chunks);
-		if (copy == NULL || chunks == NULL)
-			pgb_error(err, EXIT_INTERNAL, "out of memory");
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	if (grow((void **) &m->files, &m->files_cap, m->nfiles, sizeof(ManifestFile), err) != 0)
+	{
+		free(chunks);
 		return NULL;
 	}
 	f = &m->files[m->nfiles++];

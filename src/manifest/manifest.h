@@ -47,18 +47,23 @@ typedef struct ManifestChunk
 	char		kind;			/* ChunkKind */
 } ManifestChunk;
 
+/*
+ * A file.  Its SHA-256 (one chunk: the chunk's; several: the SHA-256 of
+ * their SHA-256s in order) is not held: manifest_file_digest derives it
+ * from the chunks, the writer records it, and the parser checks the
+ * recorded one against the chunks (digest_mismatch).
+ */
 typedef struct ManifestFile
 {
-	/* (fields ordered for size: 72 bytes, one per file) */
-	char	   *path;			/* relative to the data directory */
+	/* (fields ordered for size: 40 bytes, one per file) */
+	char	   *path;			/* relative to the data directory; in the manifest's name blocks */
 	uint64_t	size;			/* original bytes */
 	int64_t		mtime;
 	ManifestChunk *chunks;
-	/* one chunk: its SHA-256; several: SHA-256 of their SHA-256s in order */
-	uint8_t		sha256[SHA256_LEN];
 	uint32_t	mode;
-	signed int	nchunks:31;
+	signed int	nchunks:30;
 	bool		vanished:1;		/* backup only: gone before it was read */
+	bool		digest_mismatch:1;	/* parsed: the recorded file SHA-256 is not its chunks' */
 } ManifestFile;
 
 typedef struct ManifestDir
@@ -108,6 +113,7 @@ typedef struct Manifest
 	ManifestLink *links;
 	int			nfiles;
 	ManifestFile *files;
+	struct ManifestNames *names;	/* the files' paths, copied into large blocks */
 	bool		headers_only;	/* dirs, links and files were dropped (manifest_drop_contents) */
 	/* growth bookkeeping for the adders */
 	int			dirs_cap;

@@ -164,6 +164,7 @@ typedef struct ParseState
 	int			chunks_due;
 	int			next_chunk;
 	int			chunk_cap;
+	uint8_t		file_sha256[SHA256_LEN];	/* recorded for the file whose chunks are due */
 } ParseState;
 
 static int
@@ -208,6 +209,13 @@ parse_chunk(Manifest *m, ParseState *ps, char **f, int n)
 	ps->next_chunk++;
 	ps->chunks_due--;
 	mf->nchunks = ps->next_chunk;
+	if (ps->chunks_due == 0)
+	{
+		uint8_t		digest[SHA256_LEN];
+
+		manifest_file_digest(mf, digest);
+		mf->digest_mismatch = memcmp(digest, ps->file_sha256, SHA256_LEN) != 0;
+	}
 	return 0;
 }
 
@@ -267,7 +275,7 @@ parse_record(Manifest *m, ParseState *ps, char **f, int n, PgbError *err)
 		mf->size = u[0];
 		mf->mode = (uint32_t) u[1];
 		mf->mtime = mtime;
-		memcpy(mf->sha256, sha, SHA256_LEN);
+		memcpy(ps->file_sha256, sha, SHA256_LEN);
 		return 0;
 	}
 	return -1;

@@ -135,6 +135,7 @@ manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
 				n5[32],
 				n6[32],
 				hex[SHA256_HEX_LEN + 1];
+	uint8_t		digest[SHA256_LEN];
 	int			rc = -1;
 
 	if (o == NULL)
@@ -196,7 +197,8 @@ manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
 		snprintf(n1, sizeof(n1), "%" PRIu64, mf->size);
 		snprintf(n2, sizeof(n2), "%o", mf->mode);
 		snprintf(n3, sizeof(n3), "%" PRId64, mf->mtime);
-		sha256_to_hex(mf->sha256, hex);
+		manifest_file_digest(mf, digest);
+		sha256_to_hex(digest, hex);
 		snprintf(n4, sizeof(n4), "%d", mf->nchunks);
 		if (out_line(o, "f", 6, f, err) != 0)
 			goto done;

@@ -133,7 +133,6 @@ build_full(Manifest *m)
 					   c + 1 < nchunks ? MANIFEST_CHUNK_SIZE : (uint64_t) i * 1000 + 1);
 		for (int c = 0; c < nchunks; c++)
 			f->size += f->chunks[c].size;
-		manifest_file_digest(f, f->sha256);
 	}
 	/* extremes */
 	{
@@ -144,7 +143,6 @@ build_full(Manifest *m)
 		f->size = UINT64_MAX;
 		f->mode = 0;
 		f->mtime = INT64_MIN;
-		sha_fill(f->sha256, 99);
 		c = &f->chunks[0];
 		c->kind = CHUNK_STORED;
 		c->size = UINT64_MAX;
@@ -166,7 +164,6 @@ build_full(Manifest *m)
 		for (int c = 0; c < 64; c++)
 			fill_chunk(&f->chunks[c], "FRD"[c % 3], 1000 + c, MANIFEST_CHUNK_SIZE);
 		f->size = 64 * MANIFEST_CHUNK_SIZE;
-		manifest_file_digest(f, f->sha256);
 	}
 }
 
@@ -241,7 +238,7 @@ assert_same(const Manifest *a, const Manifest *b)
 		ck_assert_uint_eq(x->size, y->size);
 		ck_assert_uint_eq(x->mode, y->mode);
 		ck_assert_int_eq(x->mtime, y->mtime);
-		ck_assert_mem_eq(x->sha256, y->sha256, SHA256_LEN);
+		ck_assert(!y->digest_mismatch);
 		ck_assert_int_eq(x->nchunks, y->nchunks);
 		for (int c = 0; c < x->nchunks; c++)
 			assert_same_chunk(&x->chunks[c], &y->chunks[c]);
@@ -392,7 +389,8 @@ START_TEST(test_written_text_shape)
 		char		want[256];
 		uint8_t		sha[SHA256_LEN];
 
-		sha_fill(sha, 99);
+		/* one chunk: the file's SHA-256 is its chunk's */
+		sha_fill(sha, 98);
 		sha256_to_hex(sha, hex);
 		snprintf(want, sizeof(want), "\t%s\t1\nc\tF\t18446744073709551615\t", hex);
 		ck_assert_msg(strstr(t.text, want) != NULL, "no \"%s\"", want);
@@ -508,7 +506,6 @@ START_TEST(test_round_trip_large)
 		f->size = (uint64_t) i;
 		fill_chunk(&f->chunks[0], CHUNK_STORED, i, (uint64_t) i);
 		f->chunks[0].bundle = 1 + i / 1000;
-		manifest_file_digest(f, f->sha256);
 	}
 	/* a 64 GiB file */
 	{
@@ -518,7 +515,6 @@ START_TEST(test_round_trip_large)
 		for (int c = 0; c < 4096; c++)
 			fill_chunk(&f->chunks[c], CHUNK_STORED, c, MANIFEST_CHUNK_SIZE);
 		f->size = 4096 * MANIFEST_CHUNK_SIZE;
-		manifest_file_digest(f, f->sha256);
 	}
 	for (int i = 0; i < 300; i++)
 	{
@@ -590,9 +586,10 @@ START_TEST(test_parse_minimal_and_unknown_header)
 	ck_assert_int_eq(m.ndirs, 1);
 	ck_assert_uint_eq(m.dirs[0].mode, 0700);
 	ck_assert_int_eq(m.nfiles, 1);
-	ck_assert_uint_eq(m.files[0].sha256[0], 0x00);
-	ck_assert_uint_eq(m.files[0].sha256[1], 0x11);
-	ck_assert_uint_eq(m.files[0].sha256[31], 0xff);
+	ck_assert_uint_eq(m.files[0].chunks[0].sha256[0], 0x00);
+	ck_assert_uint_eq(m.files[0].chunks[0].sha256[1], 0x11);
+	ck_assert_uint_eq(m.files[0].chunks[0].sha256[31], 0xff);
+	ck_assert(!m.files[0].digest_mismatch);
 	ck_assert_str_eq(m.links[0].target, "/t");
 	manifest_free(&m);
 
@@ -830,7 +827,7 @@ START_TEST(test_parse_format1_one_stored_chunk)
 	ck_assert_uint_eq(m.files[0].size, 123456);
 	ck_assert_uint_eq(m.files[0].mode, 0600);
 	ck_assert_int_eq(m.files[0].mtime, 1700000000);
-	ck_assert_mem_eq(m.files[0].sha256, sha, SHA256_LEN);
+	ck_assert(!m.files[0].digest_mismatch);
 	ck_assert_int_eq(m.files[0].nchunks, 1);
 	ck_assert_ptr_nonnull(m.files[0].chunks);
 	c = &m.files[0].chunks[0];
@@ -963,6 +960,14 @@ START_TEST(test_parse_format2_chunks)
 	ck_assert_str_eq(m.files[1].path, "base/y");
 	ck_assert_int_eq(m.files[1].nchunks, 1);
 	ck_assert_int_eq(m.files[1].chunks[0].kind, CHUNK_REF);
+	/* the recorded file SHA-256s are not their chunks' (SHA_HEX for three chunks; SHA_HEX2's file says SHA_HEX) */
+	ck_assert(m.files[0].digest_mismatch);
+	ck_assert(m.files[1].digest_mismatch);
+	manifest_free(&m);
+
+	/* one chunk: the file's SHA-256 is the chunk's */
+	parse_ok(MIN_HEAD2 F2(1) "c\tF\t9\t" SHA_HEX "\t1\t0\t3\t0\t0\t0\n" "end\t0\t0\t1\n", &m);
+	ck_assert(!m.files[0].digest_mismatch);
 	manifest_free(&m);
 }
 END_TEST
