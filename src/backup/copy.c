@@ -14,27 +14,70 @@ typedef struct ChunkTask
 	int			chunk;
 } ChunkTask;
 
+#define CONTROL_FILE "global/pg_control"
+
+/* Records the manifest keeps in memory (sorted): the rest are written aside. */
+static const char *const kept_files[] = {"backup_label", CONTROL_FILE, "tablespace_map"};
+
+/*
+ * Write aside, in path order, every file whose chunks are all stored, up to
+ * the first one still being read; their chunk records are freed.  Called
+ * with run->lock held.  pg_control, stored last, stays where it is.
+ */
+static int
+write_finished(BackupCopy *run, PgbError *err)
+{
+	Manifest   *m = run->m;
+
+	for (; run->next_file < m->nfiles; run->next_file++)
+	{
+		ManifestFile *f = &m->files[run->next_file];
+
+		if (run->next_file == run->control_file)
+			continue;
+		if (run->left[run->next_file] > 0)
+			break;
+		if (store_settle_file(f))
+		{
+			m->size += f->size;
+			if (filespill_add(run->spill, f, err) != 0)
+				return -1;
+		}
+		free(f->chunks);
+		f->chunks = NULL;
+	}
+	return 0;
+}
+
 static int
 backup_chunk(void *shared, int worker, size_t task, PgbError *err)
 {
 	BackupCopy *run = shared;
 	ManifestFile *mf = &run->m->files[run->tasks[task].file];
 	int			c = run->tasks[task].chunk;
-	ManifestChunk *ch = &mf->chunks[c];
+	ManifestChunk *ch;
 	StoreResult res;
 	char		full[PGB_PATH_MAX];
+	int			rc;
 
+	/* a file of one chunk is one task: its record is made here (larger ones: plan_chunks) */
+	if (mf->chunks == NULL && (mf->chunks = calloc((size_t) mf->nchunks, sizeof(ManifestChunk))) == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	ch = &mf->chunks[c];
 	if (fio_path_join(full, sizeof(full), run->m->pgdata, mf->path, err) != 0 ||
 		store_chunk(&run->store, &run->workers[worker], full, mf->path, c, ch, &res, err) != 0)
 		return -1;
 	if (pgb_error_is_set(&res.warning) && run->warn)
 		run->warn(res.warning.msg);
+	pthread_mutex_lock(&run->lock);
+	run->left[run->tasks[task].file]--;
 	if (res.gone)
 	{
 		mf->vanished = true;
-		return 0;
+		rc = write_finished(run, err);
+		pthread_mutex_unlock(&run->lock);
+		return rc;
 	}
-	pthread_mutex_lock(&run->lock);
 	progress_add(run->progress_state, res.len);
 	run->pages_checked += res.pages.checked;
 	if (res.pages.total > 0)
@@ -53,8 +96,9 @@ backup_chunk(void *shared, int worker, size_t task, PgbError *err)
 		run->ndelta++;
 	else
 		run->nstored++;
+	rc = write_finished(run, err);
 	pthread_mutex_unlock(&run->lock);
-	return 0;
+	return rc;
 }
 
 /* One task per chunk of the walked files. */
@@ -64,8 +108,19 @@ plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 	size_t		total = 0,
 				t = 0;
 
+	run->left = malloc(sizeof(int32_t) * (size_t) (run->m->nfiles ? run->m->nfiles : 1));
+	if (run->left == NULL)
+		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < run->m->nfiles; i++)
-		total += (size_t) run->m->files[i].nchunks;
+	{
+		ManifestFile *f = &run->m->files[i];
+
+		total += (size_t) f->nchunks;
+		run->left[i] = f->nchunks;
+		/* several tasks, maybe on several workers at once: the record is made now */
+		if (f->nchunks > 1 && (f->chunks = calloc((size_t) f->nchunks, sizeof(ManifestChunk))) == NULL)
+			return pgb_error(err, EXIT_INTERNAL, "out of memory");
+	}
 	run->tasks = malloc(sizeof(ChunkTask) * (total ? total : 1));
 	if (run->tasks == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
@@ -79,7 +134,7 @@ plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < run->m->nfiles; i++)
 			if ((run->m->files[i].nchunks > 1) == (pass == 0) &&
-				strcmp(run->m->files[i].path, "global/pg_control") != 0)
+				strcmp(run->m->files[i].path, CONTROL_FILE) != 0)
 				for (int c = 0; c < run->m->files[i].nchunks; c++)
 				{
 					run->tasks[t].file = i;
@@ -87,13 +142,50 @@ plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 					t++;
 				}
 	*ntasks = t;
+	run->control_file = -1;
 	for (int i = 0; i < run->m->nfiles; i++)
-		if (strcmp(run->m->files[i].path, "global/pg_control") == 0)
+		if (strcmp(run->m->files[i].path, CONTROL_FILE) == 0)
 		{
 			run->tasks[t].file = i;
 			run->tasks[t].chunk = 0;
 			run->control_task = (long) t;
+			run->control_file = i;
 		}
+	return 0;
+}
+
+/*
+ * Every other file is written aside: the walk's file list gives way to
+ * pg_control's record alone.
+ */
+static int
+keep_control_only(BackupCopy *run, PgbError *err)
+{
+	Manifest   *m = run->m;
+	ManifestFile control = {0};
+	ManifestFile *f;
+
+	if (run->next_file != m->nfiles)
+		return pgb_error(err, EXIT_INTERNAL, "file \"%s\" was never written aside", m->files[run->next_file].path);
+	if (run->control_file >= 0)
+	{
+		control = m->files[run->control_file];
+		m->files[run->control_file].chunks = NULL;
+	}
+	manifest_drop_files(m);
+	if (run->control_file < 0 || !store_settle_file(&control))
+	{
+		free(control.chunks);
+		return 0;
+	}
+	if ((f = manifest_add_file(m, CONTROL_FILE, 0, err)) == NULL)
+	{
+		free(control.chunks);
+		return -1;
+	}
+	control.path = f->path;
+	*f = control;
+	m->size += f->size;
 	return 0;
 }
 
@@ -111,7 +203,8 @@ backup_copy(BackupCopy *run, BundleIds *ids, PgbError *err)
 		if (store_worker_init(&run->workers[i], run->store.repo, run->m->label, run->level,
 							  run->bundle_bytes, ids, err) != 0)
 			return -1;
-	if (plan_chunks(run, &ntasks, err) != 0)
+	if ((run->spill = filespill_new(kept_files, (int) (sizeof(kept_files) / sizeof(kept_files[0])), err)) == NULL ||
+		plan_chunks(run, &ntasks, err) != 0)
 		return -1;
 	run->progress_state = progress_new("backup", run->walk->total_bytes, run->progress);
 	pthread_mutex_init(&run->lock, NULL);
@@ -122,8 +215,16 @@ backup_copy(BackupCopy *run, BundleIds *ids, PgbError *err)
 	progress_done(run->progress_state);
 	run->progress_state = NULL;
 	if (rc == 0)
-		store_settle_files(run->m);
+		rc = filespill_end(run->spill, err) == 0 && keep_control_only(run, err) == 0 ? 0 : -1;
+	free(run->left);
+	run->left = NULL;
 	return rc;
+}
+
+int
+backup_copy_nfiles(const BackupCopy *run)
+{
+	return filespill_count(run->spill) + run->m->nfiles;
 }
 
 void
@@ -133,7 +234,9 @@ backup_copy_free(BackupCopy *run)
 		store_worker_free(&run->workers[i]);
 	free(run->workers);
 	free(run->tasks);
+	free(run->left);
 	run->workers = NULL;
 	run->tasks = NULL;
+	run->left = NULL;
 }
 

@@ -2,12 +2,16 @@
  * Copying a data directory into a backup: the walked files (already in the
  * manifest), one task per 16 MiB chunk (big files first, so the last tasks left
  * are small ones), and the workers storing the chunks (backup/store.h),
- * each into its own bundle.
+ * each into its own bundle.  As the files are stored, their records are
+ * written aside in path order (backup/filespill.h) and freed, so that
+ * memory holds the walked list and the files being stored, not every
+ * chunk record.
  */
 #ifndef PGBKP_COPY_H
 #define PGBKP_COPY_H
 
 #include <pthread.h>
+#include "backup/filespill.h"
 #include "backup/store.h"
 #include "backup/walk.h"
 #include "common/progress.h"
@@ -26,6 +30,11 @@ typedef struct BackupCopy
 
 	/* results: the workers stay open (for the label files) until backup_copy_free */
 	struct StoreWorker *workers;
+	/*
+	 * The files' records, written aside (the caller frees it with
+	 * filespill_free after the manifest is written); m keeps pg_control's.
+	 */
+	FileSpill  *spill;
 	uint64_t	nstored,
 				nref,
 				ndelta;
@@ -36,15 +45,21 @@ typedef struct BackupCopy
 	/* private */
 	struct ChunkTask *tasks;
 	long		control_task;	/* global/pg_control's task, run last and alone; -1 none */
+	int			control_file;	/* its index in m->files; -1 none */
+	int32_t    *left;			/* chunks still to store, per file */
+	int			next_file;		/* the first file not yet written aside */
 	pthread_mutex_t lock;		/* progress and the counters */
 	Progress   *progress_state;
 } BackupCopy;
 
 /*
- * Store every chunk of the walked files in bc->m; then settle the
- * files (store_settle_files: vanished ones dropped, sizes and digests).
+ * Store every chunk of the walked files in bc->m, writing each file's
+ * records aside once it is stored (vanished ones left out, sizes settled,
+ * m->size grown); then m's files are pg_control's alone.
  */
 int			backup_copy(BackupCopy *bc, BundleIds *ids, PgbError *err);
+/* The backup's files: written aside, and in m. */
+int			backup_copy_nfiles(const BackupCopy *bc);
 /* Free the workers (compression contexts, buffers) and tasks; again is harmless. */
 void		backup_copy_free(BackupCopy *bc);
 

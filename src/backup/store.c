@@ -364,6 +364,27 @@ store_mem_file(BundleWriter *bw, Manifest *m, const char *path, const char *cont
 	return rc;
 }
 
+bool
+store_settle_file(ManifestFile *f)
+{
+	if (f->vanished)
+		return false;
+	/*
+	 * A file that shrank while it was read ends at its first short chunk:
+	 * what came after it was read at offsets the file no longer has (WAL
+	 * replay rewrites the file anyway).
+	 */
+	for (int c = 0; c + 1 < f->nchunks; c++)
+		if (f->chunks[c].size < MANIFEST_CHUNK_SIZE)
+			f->nchunks = c + 1;
+	while (f->nchunks > 1 && f->chunks[f->nchunks - 1].size == 0)
+		f->nchunks--;
+	f->size = 0;
+	for (int c = 0; c < f->nchunks; c++)
+		f->size += f->chunks[c].size;
+	return true;
+}
+
 void
 store_settle_files(Manifest *m)
 {
@@ -373,24 +394,11 @@ store_settle_files(Manifest *m)
 	{
 		ManifestFile *f = &m->files[i];
 
-		if (f->vanished)
+		if (!store_settle_file(f))
 		{
 			free(f->chunks);
 			continue;
 		}
-		/*
-		 * A file that shrank while it was read ends at its first short chunk:
-		 * what came after it was read at offsets the file no longer has (WAL
-		 * replay rewrites the file anyway).
-		 */
-		for (int c = 0; c + 1 < f->nchunks; c++)
-			if (f->chunks[c].size < MANIFEST_CHUNK_SIZE)
-				f->nchunks = c + 1;
-		while (f->nchunks > 1 && f->chunks[f->nchunks - 1].size == 0)
-			f->nchunks--;
-		f->size = 0;
-		for (int c = 0; c < f->nchunks; c++)
-			f->size += f->chunks[c].size;
 		m->size += f->size;
 		m->files[w++] = *f;
 	}

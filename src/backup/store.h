@@ -66,10 +66,12 @@ int			store_chunk(const BackupStore *bs, StoreWorker *w, const char *full, const
 int			store_mem_file(BundleWriter *bw, Manifest *m, const char *path, const char *content, PgbError *err);
 
 /*
- * After the copy: drop vanished files and empty trailing chunks, a file
- * that shrank ends at its first short chunk; sizes and file digests from
- * the chunks.
+ * After a file's chunks are stored: false if it vanished (it is left out);
+ * else empty trailing chunks are dropped, a file that shrank ends at its
+ * first short chunk, and its size is its chunks'.
  */
+bool		store_settle_file(ManifestFile *f);
+/* The same for every file of m, dropping the vanished ones; m->size grows by the sizes. */
 void		store_settle_files(Manifest *m);
 
 #endif

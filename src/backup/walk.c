@@ -153,10 +153,11 @@ static int
 add_file(Manifest *m, WalkResult *w, const char *rel, const struct stat *st, PgbError *err)
 {
 	uint64_t	size = (uint64_t) st->st_size;
-	ManifestFile *f = manifest_add_file(m, rel, (int) (size / MANIFEST_CHUNK_SIZE + 1), err);
+	ManifestFile *f = manifest_add_file(m, rel, 0, err);
 
 	if (f == NULL)
 		return -1;
+	f->nchunks = (int) (size / MANIFEST_CHUNK_SIZE + 1);
 	f->size = size;
 	f->mode = st->st_mode & 07777;
 	f->mtime = st->st_mtime;

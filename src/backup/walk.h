@@ -19,7 +19,8 @@ typedef struct WalkResult
  * Add the directories, tablespace links and files to m: each file (sorted
  * by path; tablespace files under pg_tblspc/<oid>/, which is also where
  * they are opened, through the link) with its size, mode and time at walk
- * time and one zeroed chunk per MANIFEST_CHUNK_SIZE started.
+ * time and the number of MANIFEST_CHUNK_SIZE chunks it starts (their
+ * records are not allocated: chunks is NULL).
  */
 int			walk_data_dir(const char *pgdata, Manifest *m, WalkResult *out, PgbError *err);
 

@@ -310,17 +310,17 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
-	manifest_sort_files(&m);
+	manifest_sort_files(&m);	/* pg_control, backup_label, tablespace_map */
 	if (await_backup_wal(cfg, repo, &m, err) != 0)
 		goto done;
-	if (catalog_commit_manifest(repo, &m, err) != 0)
+	if (catalog_commit_manifest(repo, &m, filespill_write, run.spill, err) != 0)
 		goto done;
 
 	lsn_format(m.start_lsn, lsn1, sizeof(lsn1));
 	lsn_format(m.stop_lsn, lsn2, sizeof(lsn2));
 	log_info("%s backup %s complete: %d files, %.1f MB; stored %.1f MB in %u bundles "
 			 "(%llu chunks stored, %llu as changed blocks, %llu unchanged); WAL %s to %s",
-			 type, label, m.nfiles, m.size / 1048576.0, m.repo_size / 1048576.0, m.nbundles,
+			 type, label, backup_copy_nfiles(&run), m.size / 1048576.0, m.repo_size / 1048576.0, m.nbundles,
 			 (unsigned long long) run.nstored, (unsigned long long) run.ndelta,
 			 (unsigned long long) run.nref, lsn1, lsn2);
 	if (si->data_checksums)
@@ -337,6 +337,7 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	rc = 0;
 done:
 	backup_copy_free(&run);
+	filespill_free(run.spill);
 	manifest_free(&m);
 	free(labelfile);
 	free(spcmapfile);

@@ -66,15 +66,8 @@ manifest_init(Manifest *m)
 }
 
 void
-manifest_drop_contents(Manifest *m)
+manifest_drop_files(Manifest *m)
 {
-	for (int i = 0; i < m->ndirs; i++)
-		free(m->dirs[i].path);
-	for (int i = 0; i < m->nlinks; i++)
-	{
-		free(m->links[i].path);
-		free(m->links[i].target);
-	}
 	for (int i = 0; i < m->nfiles; i++)
 		free(m->files[i].chunks);
 	while (m->names)
@@ -84,14 +77,28 @@ manifest_drop_contents(Manifest *m)
 		free(m->names);
 		m->names = next;
 	}
+	free(m->files);
+	m->files = NULL;
+	m->nfiles = m->files_cap = 0;
+}
+
+void
+manifest_drop_contents(Manifest *m)
+{
+	for (int i = 0; i < m->ndirs; i++)
+		free(m->dirs[i].path);
+	for (int i = 0; i < m->nlinks; i++)
+	{
+		free(m->links[i].path);
+		free(m->links[i].target);
+	}
+	manifest_drop_files(m);
 	free(m->dirs);
 	free(m->links);
-	free(m->files);
 	m->dirs = NULL;
 	m->links = NULL;
-	m->files = NULL;
-	m->ndirs = m->nlinks = m->nfiles = 0;
-	m->dirs_cap = m->links_cap = m->files_cap = 0;
+	m->ndirs = m->nlinks = 0;
+	m->dirs_cap = m->links_cap = 0;
 	m->headers_only = true;
 }
 

@@ -125,6 +125,8 @@ void		manifest_init(Manifest *m);
 void		manifest_free(Manifest *m);
 /* Free the directories, links and files, keeping the header fields. */
 void		manifest_drop_contents(Manifest *m);
+/* Free the files alone. */
+void		manifest_drop_files(Manifest *m);
 
 /* Adders copy their strings. */
 int			manifest_add_dir(Manifest *m, const char *path, uint32_t mode, PgbError *err);
@@ -141,6 +143,32 @@ void		manifest_sort_files(Manifest *m);
 void		manifest_file_digest(const ManifestFile *f, uint8_t out[SHA256_LEN]);
 
 int			manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err);
+
+/*
+ * Records written a piece at a time: a backup writes its files' records
+ * aside as they are stored (backup/filespill.h) rather than hold a million
+ * of them, and the manifest is then assembled from the header, those
+ * records and the few files kept in memory.
+ */
+typedef struct ManifestOut ManifestOut;
+
+ManifestOut *manifest_out_new(ByteSink sink, void *arg, PgbError *err);
+/* The f record of a file and its c records. */
+int			manifest_out_file(ManifestOut *o, const ManifestFile *f, PgbError *err);
+/* Records manifest_out_file wrote earlier, passed through (a ByteSink: o is a ManifestOut). */
+int			manifest_out_text(void *o, const void *text, size_t len, PgbError *err);
+int			manifest_out_flush(ManifestOut *o, PgbError *err);
+void		manifest_out_free(ManifestOut *o);
+
+/*
+ * Writes the file records of m, in path order, into o and counts them in
+ * *nfiles (m->files may be only some of them, or none).
+ */
+typedef int (*ManifestFilesFn) (void *arg, const Manifest *m, ManifestOut *o, int *nfiles, PgbError *err);
+
+/* manifest_write with the file records from files(arg, ...) (NULL: m->files). */
+int			manifest_write_with(const Manifest *m, ManifestFilesFn files, void *arg,
+								ByteSink sink, void *sink_arg, PgbError *err);
 /* Parse text (len bytes); EXIT_CORRUPT naming the line on any malformed content. */
 int			manifest_parse(const char *text, size_t len, Manifest *m, PgbError *err);
 

@@ -25,13 +25,15 @@
 /* lines are gathered in a buffer of twice this before they go to the sink */
 #define LINE_MAX_LEN 16384
 
-typedef struct Out
+struct ManifestOut
 {
 	ByteSink	sink;
 	void	   *arg;
 	char		buf[LINE_MAX_LEN * 2];
 	size_t		len;
-} Out;
+};
+
+typedef ManifestOut Out;
 
 static int
 out_flush(Out *o, PgbError *err)
@@ -124,25 +126,103 @@ out_header_lsn(Out *o, const char *key, Lsn v, PgbError *err)
 	return out_header(o, key, buf, err);
 }
 
-int
-manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
+ManifestOut *
+manifest_out_new(ByteSink sink, void *arg, PgbError *err)
 {
 	Out		   *o = malloc(sizeof(Out));
+
+	if (o == NULL)
+	{
+		pgb_error(err, EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	o->sink = sink;
+	o->arg = arg;
+	o->len = 0;
+	return o;
+}
+
+void
+manifest_out_free(ManifestOut *o)
+{
+	free(o);
+}
+
+int
+manifest_out_flush(ManifestOut *o, PgbError *err)
+{
+	return out_flush(o, err);
+}
+
+int
+manifest_out_text(void *o, const void *text, size_t len, PgbError *err)
+{
+	return out_raw(o, text, len, err);
+}
+
+int
+manifest_out_file(ManifestOut *o, const ManifestFile *mf, PgbError *err)
+{
 	char		n1[32],
 				n2[32],
 				n3[32],
 				n4[32],
 				n5[32],
 				n6[32],
+				n7[32],
+				n8[32],
+				n9[32],
 				hex[SHA256_HEX_LEN + 1];
 	uint8_t		digest[SHA256_LEN];
+	const char *f[6] = {mf->path, n1, n2, n3, hex, n4};
+
+	snprintf(n1, sizeof(n1), "%" PRIu64, mf->size);
+	snprintf(n2, sizeof(n2), "%o", mf->mode);
+	snprintf(n3, sizeof(n3), "%" PRId64, mf->mtime);
+	manifest_file_digest(mf, digest);
+	sha256_to_hex(digest, hex);
+	snprintf(n4, sizeof(n4), "%d", mf->nchunks);
+	if (out_line(o, "f", 6, f, err) != 0)
+		return -1;
+	for (int c = 0; c < mf->nchunks; c++)
+	{
+		const ManifestChunk *ch = &mf->chunks[c];
+		char		kind[2] = {ch->kind, 0};
+		const char *cf[9] = {kind, n1, hex, n4, n5, n6, n7, n8, n9};
+
+		snprintf(n1, sizeof(n1), "%" PRIu64, ch->size);
+		sha256_to_hex(ch->sha256, hex);
+		snprintf(n4, sizeof(n4), "%" PRIu32, ch->bundle);
+		snprintf(n5, sizeof(n5), "%" PRIu64, ch->offset);
+		snprintf(n6, sizeof(n6), "%" PRIu64, ch->length);
+		snprintf(n7, sizeof(n7), "%" PRIu32, ch->map_bundle);
+		snprintf(n8, sizeof(n8), "%" PRIu64, ch->map_offset);
+		snprintf(n9, sizeof(n9), "%" PRIu64, ch->map_length);
+		if (out_line(o, "c", 9, cf, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
+{
+	return manifest_write_with(m, NULL, NULL, sink, arg, err);
+}
+
+int
+manifest_write_with(const Manifest *m, ManifestFilesFn files, void *files_arg,
+					ByteSink sink, void *arg, PgbError *err)
+{
+	Out		   *o = manifest_out_new(sink, arg, err);
+	char		n1[32],
+				n2[32],
+				n3[32];
+	int			nfiles = 0;
 	int			rc = -1;
 
 	if (o == NULL)
-		return pgb_error(err, EXIT_INTERNAL, "out of memory");
-	o->sink = sink;
-	o->arg = arg;
-	o->len = 0;
+		return -1;
 	snprintf(n1, sizeof(n1), "pgbkp-manifest\t%d\n", m->format);
 	if (out_raw(o, n1, strlen(n1), err) != 0 ||
 		out_header(o, "label", m->label, err) != 0 ||
@@ -189,43 +269,21 @@ manifest_write(const Manifest *m, ByteSink sink, void *arg, PgbError *err)
 		if (out_line(o, "l", 2, f, err) != 0)
 			goto done;
 	}
-	for (int i = 0; i < m->nfiles; i++)
+	if (files != NULL)
 	{
-		const ManifestFile *mf = &m->files[i];
-		const char *f[6] = {mf->path, n1, n2, n3, hex, n4};
-
-		snprintf(n1, sizeof(n1), "%" PRIu64, mf->size);
-		snprintf(n2, sizeof(n2), "%o", mf->mode);
-		snprintf(n3, sizeof(n3), "%" PRId64, mf->mtime);
-		manifest_file_digest(mf, digest);
-		sha256_to_hex(digest, hex);
-		snprintf(n4, sizeof(n4), "%d", mf->nchunks);
-		if (out_line(o, "f", 6, f, err) != 0)
+		if (files(files_arg, m, o, &nfiles, err) != 0)
 			goto done;
-		for (int c = 0; c < mf->nchunks; c++)
-		{
-			const ManifestChunk *ch = &mf->chunks[c];
-			char		kind[2] = {ch->kind, 0};
-			char		n7[32],
-						n8[32],
-						n9[32];
-			const char *cf[10] = {kind, n1, hex, n4, n5, n6, n7, n8, n9};
-
-			snprintf(n1, sizeof(n1), "%" PRIu64, ch->size);
-			sha256_to_hex(ch->sha256, hex);
-			snprintf(n4, sizeof(n4), "%" PRIu32, ch->bundle);
-			snprintf(n5, sizeof(n5), "%" PRIu64, ch->offset);
-			snprintf(n6, sizeof(n6), "%" PRIu64, ch->length);
-			snprintf(n7, sizeof(n7), "%" PRIu32, ch->map_bundle);
-			snprintf(n8, sizeof(n8), "%" PRIu64, ch->map_offset);
-			snprintf(n9, sizeof(n9), "%" PRIu64, ch->map_length);
-			if (out_line(o, "c", 9, cf, err) != 0)
+	}
+	else
+	{
+		for (int i = 0; i < m->nfiles; i++)
+			if (manifest_out_file(o, &m->files[i], err) != 0)
 				goto done;
-		}
+		nfiles = m->nfiles;
 	}
 	snprintf(n1, sizeof(n1), "%d", m->ndirs);
 	snprintf(n2, sizeof(n2), "%d", m->nlinks);
-	snprintf(n3, sizeof(n3), "%d", m->nfiles);
+	snprintf(n3, sizeof(n3), "%d", nfiles);
 	{
 		const char *f[3] = {n1, n2, n3};
 

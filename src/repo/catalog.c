@@ -68,21 +68,31 @@ catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
 	return 0;
 }
 
+typedef struct ManifestSource
+{
+	const Manifest *m;
+	ManifestFilesFn files;
+	void	   *files_arg;
+} ManifestSource;
+
 static int
 produce_manifest(ByteSink sink, void *sink_arg, void *arg, PgbError *err)
 {
-	return manifest_write((const Manifest *) arg, sink, sink_arg, err);
+	const ManifestSource *src = arg;
+
+	return manifest_write_with(src->m, src->files, src->files_arg, sink, sink_arg, err);
 }
 
 int
-catalog_commit_manifest(Repo *repo, const Manifest *m, PgbError *err)
+catalog_commit_manifest(Repo *repo, const Manifest *m, ManifestFilesFn files, void *files_arg, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
 	bool		existed = false;
+	ManifestSource src = {m, files, files_arg};
 
 	if (repo_path(repo, path, "backup/%s/%s", m->label, MANIFEST_NAME) != 0)
 		return pgb_error(err, EXIT_IO, "path too long for backup \"%s\"", m->label);
-	if (objio_put_produced(repo->storage, path, OBJECT_KIND_MANIFEST, 3, produce_manifest, (void *) m,
+	if (objio_put_produced(repo->storage, path, OBJECT_KIND_MANIFEST, 3, produce_manifest, &src,
 						   true, &existed, NULL, err) != 0)
 		return -1;
 	if (existed)

@@ -42,8 +42,12 @@ const Manifest *catalog_find(const Catalog *c, const char *label);
 const char *catalog_corrupt_reason(const Catalog *c, const char *label);
 
 int			catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err);
-/* The commit point of a backup. */
-int			catalog_commit_manifest(Repo *repo, const Manifest *m, PgbError *err);
+/*
+ * The commit point of a backup: m's manifest, with its file records from
+ * files(files_arg, ...) when files is not NULL (manifest_write_with).
+ */
+int			catalog_commit_manifest(Repo *repo, const Manifest *m, ManifestFilesFn files, void *files_arg,
+									PgbError *err);
 /*
  * Remove a backup: its manifest first, so that it stops existing in one
  * step, then the rest of its directory.  Interrupted in between, it leaves

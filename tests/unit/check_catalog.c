@@ -81,7 +81,7 @@ commit(const char *label, const char *parent)
 	PgbError	err = {0};
 
 	make_manifest(&m, label, parent);
-	ck_assert_msg(catalog_commit_manifest(repo, &m, &err) == 0, "%s", err.msg);
+	ck_assert_msg(catalog_commit_manifest(repo, &m, NULL, NULL, &err) == 0, "%s", err.msg);
 	manifest_free(&m);
 }
 
@@ -164,7 +164,7 @@ START_TEST(test_commit_list_read)
 
 	/* a manifest is written once */
 	make_manifest(&m, FULL, NULL);
-	ck_assert_int_eq(catalog_commit_manifest(repo, &m, &err), -1);
+	ck_assert_int_eq(catalog_commit_manifest(repo, &m, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_INTERNAL);
 	ck_assert_str_eq(err.msg, "backup \"" FULL "\" already has a manifest");
 	manifest_free(&m);
