@@ -83,6 +83,24 @@ manifest_drop_files(Manifest *m)
 }
 
 void
+manifest_forget_files(Manifest *m)
+{
+	for (int i = 0; i < m->nfiles; i++)
+		free(m->files[i].chunks);
+	m->nfiles = 0;
+	if (m->names == NULL)
+		return;
+	while (m->names->next)
+	{
+		struct ManifestNames *next = m->names->next;
+
+		m->names->next = next->next;
+		free(next);
+	}
+	m->names->used = 0;
+}
+
+void
 manifest_drop_contents(Manifest *m)
 {
 	for (int i = 0; i < m->ndirs; i++)

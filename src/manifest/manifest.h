@@ -127,6 +127,8 @@ void		manifest_free(Manifest *m);
 void		manifest_drop_contents(Manifest *m);
 /* Free the files alone. */
 void		manifest_drop_files(Manifest *m);
+/* Empty the file list, keeping its memory for the files added next. */
+void		manifest_forget_files(Manifest *m);
 
 /* Adders copy their strings. */
 int			manifest_add_dir(Manifest *m, const char *path, uint32_t mode, PgbError *err);
@@ -185,6 +187,13 @@ typedef struct ManifestParser ManifestParser;
 ManifestParser *manifest_parser_new(Manifest *m, uint64_t max, PgbError *err);
 int			manifest_parser_feed(void *parser, const void *buf, size_t len, PgbError *err);
 int			manifest_parser_end(ManifestParser *p, PgbError *err);
+/*
+ * Keep the header fields alone (m ends as manifest_drop_contents leaves
+ * it): every record is still read and checked, but a file is forgotten as
+ * soon as the next one starts, so a manifest of a million files costs no
+ * more memory than one of a single file.
+ */
+void		manifest_parser_headers_only(ManifestParser *p);
 void		manifest_parser_free(ManifestParser *p);
 
 /*

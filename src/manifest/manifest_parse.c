@@ -165,6 +165,8 @@ typedef struct ParseState
 	int			next_chunk;
 	int			chunk_cap;
 	uint8_t		file_sha256[SHA256_LEN];	/* recorded for the file whose chunks are due */
+	bool		headers_only;	/* each file is dropped when the next one starts */
+	uint64_t	nfiles;			/* files read (m->nfiles counts those kept) */
 } ParseState;
 
 static int
@@ -245,6 +247,10 @@ parse_record(Manifest *m, ParseState *ps, char **f, int n, PgbError *err)
 		if (!parse_u64(f[2], 10, &u[0]) || !parse_u64(f[3], 8, &u[1]) ||
 			!parse_i64(f[4], &mtime) || !sha256_from_hex(f[5], sha))
 			return -1;
+		/* every record is still checked; only the last file is held */
+		if (ps->headers_only)
+			manifest_forget_files(m);
+		ps->nfiles++;
 		if (ps->format == 1)
 		{
 			/* one stored chunk holding the whole file */
@@ -349,7 +355,7 @@ parse_line(ManifestParser *p, char *line, PgbError *err)
 			goto bad;
 		if (n != 4 || !parse_u64(f[1], 10, &nd) || !parse_u64(f[2], 10, &nk) ||
 			!parse_u64(f[3], 10, &nf) || nd != (uint64_t) m->ndirs ||
-			nk != (uint64_t) m->nlinks || nf != (uint64_t) m->nfiles)
+			nk != (uint64_t) m->nlinks || nf != p->ps.nfiles)
 			goto bad;
 		p->ended = true;
 	}
@@ -461,7 +467,15 @@ manifest_parser_end(ManifestParser *p, PgbError *err)
 		rc = pgb_error(err, EXIT_CORRUPT, "manifest is incomplete (no end record or missing header fields)");
 	if (rc != 0)
 		manifest_free(p->m);
+	else if (p->ps.headers_only)
+		manifest_drop_contents(p->m);
 	return rc;
+}
+
+void
+manifest_parser_headers_only(ManifestParser *p)
+{
+	p->ps.headers_only = true;
 }
 
 void

@@ -31,8 +31,8 @@ label_valid(const char *label)
 		strspn(label, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-") == len;
 }
 
-int
-catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
+static int
+read_manifest(Repo *repo, const char *label, Manifest *m, bool headers_only, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
 	ManifestParser *parser;
@@ -46,6 +46,8 @@ catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
 	/* parsed as it is read: the text is never held whole */
 	if ((parser = manifest_parser_new(m, MANIFEST_MAX, err)) == NULL)
 		return -1;
+	if (headers_only)
+		manifest_parser_headers_only(parser);
 	if ((sink = callback_stage_new(manifest_parser_feed, parser, err)) == NULL ||
 		objio_get(repo->storage, path, OBJECT_KIND_MANIFEST, sink, NULL, err) != 0)
 		manifest_free(m);
@@ -66,6 +68,12 @@ catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
 		return -1;
 	}
 	return 0;
+}
+
+int
+catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
+{
+	return read_manifest(repo, label, m, false, err);
 }
 
 typedef struct ManifestSource
@@ -143,7 +151,7 @@ load(Repo *repo, Catalog *out, bool headers_only, PgbError *err)
 				goto oom;
 			continue;
 		}
-		if (catalog_read_manifest(repo, label, &out->backups[out->count], err) != 0)
+		if (read_manifest(repo, label, &out->backups[out->count], headers_only, err) != 0)
 		{
 			if (err->code != EXIT_CORRUPT)
 				goto fail;
@@ -155,8 +163,6 @@ load(Repo *repo, Catalog *out, bool headers_only, PgbError *err)
 			pgb_error_clear(err);
 			continue;
 		}
-		if (headers_only)
-			manifest_drop_contents(&out->backups[out->count]);
 		out->count++;
 	}
 	storage_list_free(&list);

@@ -245,19 +245,27 @@ assert_same(const Manifest *a, const Manifest *b)
 	}
 }
 
-/* The incremental parser fed one byte at a time. */
+/* The incremental parser fed one byte at a time (headers_only: keeping the header fields alone). */
 static int
-parse_bytewise(const char *text, size_t len, Manifest *m, PgbError *err)
+parse_bytewise_as(const char *text, size_t len, Manifest *m, bool headers_only, PgbError *err)
 {
 	ManifestParser *p = manifest_parser_new(m, UINT64_MAX, err);
 	int			rc;
 
 	ck_assert_ptr_nonnull(p);
+	if (headers_only)
+		manifest_parser_headers_only(p);
 	for (size_t i = 0; i < len; i++)
 		ck_assert_int_eq(manifest_parser_feed(p, text + i, 1, err), 0);	/* never fails itself */
 	rc = manifest_parser_end(p, err);
 	manifest_parser_free(p);
 	return rc;
+}
+
+static int
+parse_bytewise(const char *text, size_t len, Manifest *m, PgbError *err)
+{
+	return parse_bytewise_as(text, len, m, false, err);
 }
 
 /* Parse that must succeed, whole and byte by byte alike. */
@@ -282,6 +290,17 @@ parse_ok(const char *text, Manifest *m)
 						 sizeof(ManifestChunk) * (size_t) m->files[i].nchunks);
 	}
 	manifest_free(&again);
+	/* the header fields alone: the same header, no records held */
+	ck_assert_msg(parse_bytewise_as(text, strlen(text), &again, true, &err) == 0, "%s\n--\n%s", err.msg, text);
+	ck_assert(again.headers_only);
+	ck_assert_str_eq(again.label, m->label);
+	ck_assert_str_eq(again.parent, m->parent);
+	ck_assert_uint_eq(again.size, m->size);
+	ck_assert_uint_eq(again.stop_lsn, m->stop_lsn);
+	ck_assert_int_eq(again.nfiles, 0);
+	ck_assert_int_eq(again.ndirs, 0);
+	ck_assert_ptr_null(again.files);
+	manifest_free(&again);
 }
 
 /* Parse that must fail with EXIT_CORRUPT and a message containing needle. */
@@ -294,6 +313,13 @@ parse_bad(const char *text, size_t len, const char *needle)
 	memset(&m, 0x5A, sizeof(m));
 	ck_assert_msg(parse_bytewise(text, len, &m, &err) == -1, "accepted byte by byte:\n%s", text);
 	ck_assert_msg(strstr(err.msg, needle) != NULL, "byte by byte: \"%s\" lacks \"%s\"", err.msg, needle);
+	pgb_error_clear(&err);
+	/* reading the header fields alone checks every record just the same */
+	memset(&m, 0x5A, sizeof(m));
+	ck_assert_msg(parse_bytewise_as(text, len, &m, true, &err) == -1, "accepted for its header:\n%s", text);
+	ck_assert_msg(strstr(err.msg, needle) != NULL, "for its header: \"%s\" lacks \"%s\"", err.msg, needle);
+	ck_assert_int_eq(m.nfiles, 0);
+	ck_assert_ptr_null(m.cluster);
 	pgb_error_clear(&err);
 	memset(&m, 0x5A, sizeof(m));
 	ck_assert_msg(manifest_parse(text, len, &m, &err) == -1, "accepted:\n%s", text);
