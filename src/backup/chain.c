@@ -213,37 +213,3 @@ chain_read_map(Repo *repo, const Manifest *m, const ManifestChunk *ch, MemBuf *o
 	stage_free(to);
 	return rc;
 }
-
-int
-chain_block_map(Repo *repo, const Catalog *cat, const Manifest *m, const char *path,
-				int c, uint64_t **map, uint32_t *n, PgbError *err)
-{
-	*map = NULL;
-	*n = 0;
-	for (int depth = 0; m != NULL && depth <= MAX_CHAIN; depth++)
-	{
-		int			i = manifest_find_file(m, path);
-		const ManifestChunk *ch;
-		MemBuf		b = {0};
-		int			rc;
-
-		if (i < 0 || c >= m->files[i].nchunks || m->chunk_size != MANIFEST_CHUNK_SIZE)
-			return 0;
-		ch = &m->files[i].chunks[c];
-		if (ch->kind != CHUNK_REF)
-		{
-			if (ch->map_bundle == 0)
-				return 0;
-			if (chain_read_map(repo, m, ch, &b, err) != 0)
-			{
-				membuf_free(&b);
-				return -1;
-			}
-			rc = chunk_map_decode((const uint8_t *) (b.buf ? b.buf : ""), b.len, map, n, err);
-			membuf_free(&b);
-			return rc;
-		}
-		m = chain_parent(cat, m);
-	}
-	return 0;
-}

@@ -2,7 +2,8 @@
  * Backup chains: a diff or incr backup names its parent, and its chunks may
  * be references to, or deltas on, the parent's.  This module turns a chunk of
  * any backup back into its content, checked against the SHA-256 its
- * manifest records, and finds the block map a new backup compares against.
+ * manifest records, and reads a chunk's block map (backup/parentstream.h
+ * finds which one a new backup compares against).
  */
 #ifndef PGBKP_CHAIN_H
 #define PGBKP_CHAIN_H
@@ -52,13 +53,5 @@ int			chain_emit_checked(const Manifest *m, const ManifestFile *f, int c, ChainE
 
 /* The block map frame recorded for chunk ch of backup m, raw, appended to out. */
 int			chain_read_map(Repo *repo, const Manifest *m, const ManifestChunk *ch, MemBuf *out, PgbError *err);
-
-/*
- * The block map of chunk c of path as backup m holds it (following
- * references back through the chain).  *map is NULL when there is none (not
- * a relation file, a format-1 backup, or a different chunk layout).
- */
-int			chain_block_map(Repo *repo, const Catalog *cat, const Manifest *m, const char *path,
-							int c, uint64_t **map, uint32_t *n, PgbError *err);
 
 #endif

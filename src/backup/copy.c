@@ -65,7 +65,8 @@ backup_chunk(void *shared, int worker, size_t task, PgbError *err)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	ch = &mf->chunks[c];
 	if (fio_path_join(full, sizeof(full), run->m->pgdata, mf->path, err) != 0 ||
-		store_chunk(&run->store, &run->workers[worker], full, mf->path, c, ch, &res, err) != 0)
+		store_chunk(&run->store, &run->workers[worker], full, mf->path, c,
+					run->slots[worker].has ? &run->slots[worker].chunk : NULL, ch, &res, err) != 0)
 		return -1;
 	if (pgb_error_is_set(&res.warning) && run->warn)
 		run->warn(res.warning.msg);
@@ -101,6 +102,31 @@ backup_chunk(void *shared, int worker, size_t task, PgbError *err)
 	return rc;
 }
 
+/*
+ * As a task is taken (in task order, under the pool's lock): the parent's
+ * same chunk, from the parent stream, into the worker's slot.
+ */
+static int
+prepare_chunk(void *shared, int worker, size_t task, PgbError *err)
+{
+	BackupCopy *run = shared;
+	const ManifestFile *mf = &run->m->files[run->tasks[task].file];
+	int			c = run->tasks[task].chunk;
+	const ParentFile *pf;
+
+	run->slots[worker].has = false;
+	if (run->parents == NULL)
+		return 0;
+	if (parent_stream_find(run->parents, mf->path, &pf, err) != 0)
+		return -1;
+	if (pf != NULL && c < pf->nchunks)
+	{
+		run->slots[worker].chunk = pf->chunks[c];
+		run->slots[worker].has = true;
+	}
+	return 0;
+}
+
 /* One task per chunk of the walked files. */
 static int
 plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
@@ -117,7 +143,7 @@ plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 
 		total += (size_t) f->nchunks;
 		run->left[i] = f->nchunks;
-		/* several tasks, maybe on several workers at once: the record is made now */
+		/* several tasks, maybe on several workers at once: the records are made now */
 		if (f->nchunks > 1 && (f->chunks = calloc((size_t) f->nchunks, sizeof(ManifestChunk))) == NULL)
 			return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	}
@@ -125,22 +151,22 @@ plan_chunks(BackupCopy *run, size_t *ntasks, PgbError *err)
 	if (run->tasks == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	/*
-	 * Big files first, so the last tasks left are small ones; pg_control
-	 * apart, at the end, read alone after every other file: a backup from
-	 * a standby ends where its copy of pg_control says (minRecoveryPoint),
-	 * so that copy must be newer than every page copied.
+	 * In path order, a chunk at a time (no task is larger than a chunk, so
+	 * the last ones left are short), which is the order the parent stream
+	 * and the records written aside follow; pg_control apart, at the end,
+	 * read alone after every other file: a backup from a standby ends where
+	 * its copy of pg_control says (minRecoveryPoint), so that copy must be
+	 * newer than every page copied.
 	 */
 	run->control_task = -1;
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < run->m->nfiles; i++)
-			if ((run->m->files[i].nchunks > 1) == (pass == 0) &&
-				strcmp(run->m->files[i].path, CONTROL_FILE) != 0)
-				for (int c = 0; c < run->m->files[i].nchunks; c++)
-				{
-					run->tasks[t].file = i;
-					run->tasks[t].chunk = c;
-					t++;
-				}
+	for (int i = 0; i < run->m->nfiles; i++)
+		if (strcmp(run->m->files[i].path, CONTROL_FILE) != 0)
+			for (int c = 0; c < run->m->files[i].nchunks; c++)
+			{
+				run->tasks[t].file = i;
+				run->tasks[t].chunk = c;
+				t++;
+			}
 	*ntasks = t;
 	run->control_file = -1;
 	for (int i = 0; i < run->m->nfiles; i++)
@@ -197,7 +223,8 @@ backup_copy(BackupCopy *run, BundleIds *ids, PgbError *err)
 	int			nworkers = run->nworkers;
 
 	run->workers = calloc((size_t) nworkers, sizeof(StoreWorker));
-	if (run->workers == NULL)
+	run->slots = calloc((size_t) nworkers, sizeof(*run->slots));
+	if (run->workers == NULL || run->slots == NULL)
 		return pgb_error(err, EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < nworkers; i++)
 		if (store_worker_init(&run->workers[i], run->store.repo, run->m->label, run->level,
@@ -208,9 +235,10 @@ backup_copy(BackupCopy *run, BundleIds *ids, PgbError *err)
 		return -1;
 	run->progress_state = progress_new("backup", run->walk->total_bytes, run->progress);
 	pthread_mutex_init(&run->lock, NULL);
-	rc = workers_run(nworkers, ntasks, backup_chunk, run, err);
+	rc = workers_run_prepared(nworkers, ntasks, prepare_chunk, backup_chunk, run, err);
 	if (rc == 0 && run->control_task >= 0)
-		rc = backup_chunk(run, 0, (size_t) run->control_task, err);
+		rc = prepare_chunk(run, 0, (size_t) run->control_task, err) == 0 &&
+			backup_chunk(run, 0, (size_t) run->control_task, err) == 0 ? 0 : -1;
 	pthread_mutex_destroy(&run->lock);
 	progress_done(run->progress_state);
 	run->progress_state = NULL;
@@ -233,8 +261,10 @@ backup_copy_free(BackupCopy *run)
 	for (int i = 0; run->workers && i < run->nworkers; i++)
 		store_worker_free(&run->workers[i]);
 	free(run->workers);
+	free(run->slots);
 	free(run->tasks);
 	free(run->left);
+	run->slots = NULL;
 	run->workers = NULL;
 	run->tasks = NULL;
 	run->left = NULL;

@@ -1,8 +1,9 @@
 /*
  * Copying a data directory into a backup: the walked files (already in the
- * manifest), one task per 16 MiB chunk (big files first, so the last tasks left
- * are small ones), and the workers storing the chunks (backup/store.h),
- * each into its own bundle.  As the files are stored, their records are
+ * manifest), one task per 16 MiB chunk in path order, and the workers
+ * storing the chunks (backup/store.h), each into its own bundle; for an
+ * incremental, the parent's record of each chunk comes from the parent
+ * stream (backup/parentstream.h) as its task is handed out.  As the files are stored, their records are
  * written aside in path order (backup/filespill.h) and freed, so that
  * memory holds the walked list and the files being stored, not every
  * chunk record.
@@ -19,7 +20,8 @@
 typedef struct BackupCopy
 {
 	/* set by the caller */
-	BackupStore store;			/* repository, catalogue, parent, block size */
+	BackupStore store;			/* repository, catalogue, block size */
+	ParentStream *parents;		/* an incremental's parent chain, or NULL */
 	Manifest   *m;				/* files are added to it */
 	const WalkResult *walk;		/* its files are m's */
 	int			nworkers;
@@ -48,6 +50,11 @@ typedef struct BackupCopy
 	int			control_file;	/* its index in m->files; -1 none */
 	int32_t    *left;			/* chunks still to store, per file */
 	int			next_file;		/* the first file not yet written aside */
+	struct
+	{
+		ParentChunk chunk;
+		bool		has;
+	}		   *slots;			/* per worker: the parent's chunk for its task */
 	pthread_mutex_t lock;		/* progress and the counters */
 	Progress   *progress_state;
 } BackupCopy;

@@ -1,6 +1,4 @@
 /* A backup's file records, written aside (see filespill.h). */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,30 +28,6 @@ struct FileSpill
 	char		last[PGB_PATH_MAX]; /* the previous path, for the order check */
 };
 
-static int
-open_temp(FileSpill *s, PgbError *err)
-{
-	const char *tmp = getenv("TMPDIR");
-	char		name[PGB_PATH_MAX];
-
-	snprintf(s->where, sizeof(s->where), "%s", tmp && tmp[0] ? tmp : "/tmp");
-	s->fd = open(s->where, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (s->fd >= 0)
-		return 0;
-	/* no O_TMPFILE on this file system: a named file, unlinked at once */
-	if (snprintf(name, sizeof(name), "%s/pgbkp-files-XXXXXX", s->where) >= (int) sizeof(name))
-		return pgb_error(err, EXIT_IO, "TMPDIR \"%s\" is too long", s->where);
-	s->fd = mkstemp(name);
-	if (s->fd < 0)
-	{
-		pgb_error_errno(err, EXIT_IO, errno, "could not create a temporary file for the backup's file list in \"%s\"",
-						s->where);
-		return pgb_hint(err, "set TMPDIR to a writable directory (it needs some 30 bytes per file of the data directory)");
-	}
-	unlink(name);
-	return 0;
-}
-
 FileSpill *
 filespill_new(const char *const *keep, int nkeep, PgbError *err)
 {
@@ -69,7 +43,7 @@ filespill_new(const char *const *keep, int nkeep, PgbError *err)
 	s->fd = -1;
 	s->keep = keep;
 	s->nkeep = nkeep;
-	if (open_temp(s, err) != 0 ||
+	if ((s->fd = fio_scratch_file(s->where, sizeof(s->where), "the backup's file list", err)) < 0 ||
 		(fd_stage = fd_stage_new(s->fd, s->where, 0, err)) == NULL ||
 		(s->zstd = zstd_compress_stage_new(SPILL_LEVEL, fd_stage, err)) == NULL ||
 		(s->out = manifest_out_new(stage_sink, s->zstd, err)) == NULL)

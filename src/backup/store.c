@@ -219,12 +219,24 @@ done:
 	return rc;
 }
 
-/* The parent's block map of this chunk; a damaged one is a warning and no map. */
+/* The block map of the parent's chunk; a damaged one is a warning and no map. */
 static int
-parent_map(const BackupStore *bs, const char *rel, int c, uint64_t **pmap, uint32_t *pn,
-		   StoreResult *res, PgbError *err)
+parent_map(const BackupStore *bs, const ParentChunk *pc, const char *rel, int c, uint64_t **pmap,
+		   uint32_t *pn, StoreResult *res, PgbError *err)
 {
-	if (chain_block_map(bs->repo, bs->cat, bs->parent, rel, c, pmap, pn, err) == 0)
+	ManifestChunk where = {.map_bundle = pc->map_bundle, .map_offset = pc->map_offset,
+	.map_length = pc->map_length};
+	MemBuf		b = {0};
+	int			rc;
+
+	*pmap = NULL;
+	*pn = 0;
+	if (pc->map_bundle == 0 || pc->holder < 0 || pc->holder >= bs->cat->count)
+		return 0;
+	rc = chain_read_map(bs->repo, &bs->cat->backups[pc->holder], &where, &b, err) == 0 &&
+		chunk_map_decode((const uint8_t *) (b.buf ? b.buf : ""), b.len, pmap, pn, err) == 0 ? 0 : -1;
+	membuf_free(&b);
+	if (rc == 0)
 		return 0;
 	if (err->code != EXIT_CORRUPT)
 		return -1;
@@ -238,7 +250,7 @@ parent_map(const BackupStore *bs, const char *rel, int c, uint64_t **pmap, uint3
 
 /* A chunk read into w->chunk: reference, delta or whole. */
 static int
-store_read(const BackupStore *bs, StoreWorker *w, const char *rel, int c, const ManifestChunk *pch,
+store_read(const BackupStore *bs, StoreWorker *w, const char *rel, int c, const ParentChunk *pch,
 		   ManifestChunk *ch, StoreResult *res, PgbError *err)
 {
 	uint64_t	len = ch->size;
@@ -262,7 +274,7 @@ store_read(const BackupStore *bs, StoreWorker *w, const char *rel, int c, const 
 			pgb_error(err, EXIT_INTERNAL, "out of memory");
 			goto done;
 		}
-		if (parent_map(bs, rel, c, &pmap, &pn, res, err) != 0)
+		if (parent_map(bs, pch, rel, c, &pmap, &pn, res, err) != 0)
 			goto done;
 	}
 	if (pmap != NULL)
@@ -292,23 +304,10 @@ done:
 	return rc;
 }
 
-/* The same chunk of the same file in the parent backup, or NULL. */
-static const ManifestChunk *
-parent_chunk(const BackupStore *bs, const char *rel, int c)
-{
-	int			pi;
-
-	if (bs->parent == NULL || bs->parent->chunk_size != MANIFEST_CHUNK_SIZE)
-		return NULL;
-	pi = manifest_find_file(bs->parent, rel);
-	return pi >= 0 && c < bs->parent->files[pi].nchunks ? &bs->parent->files[pi].chunks[c] : NULL;
-}
-
 int
 store_chunk(const BackupStore *bs, StoreWorker *w, const char *full, const char *rel,
-			int c, ManifestChunk *ch, StoreResult *res, PgbError *err)
+			int c, const ParentChunk *pch, ManifestChunk *ch, StoreResult *res, PgbError *err)
 {
-	const ManifestChunk *pch = parent_chunk(bs, rel, c);
 	int			fd;
 	int			rc;
 

@@ -11,14 +11,14 @@
 #define PGBKP_STORE_H
 
 #include "backup/bundle.h"
+#include "backup/parentstream.h"
 #include "repo/catalog.h"
 
 /* What every worker shares. */
 typedef struct BackupStore
 {
 	Repo	   *repo;
-	const Catalog *cat;
-	const Manifest *parent;		/* NULL for a full backup */
+	const Catalog *cat;			/* whose backups hold the parent's block maps (headers enough) */
 	uint32_t	block_size;
 	bool		check_pages;	/* data checksums are on: verify each relation page */
 	Lsn			start_lsn;		/* pages written since (LSN at or past it) are not checked */
@@ -57,10 +57,11 @@ void		store_worker_free(StoreWorker *w);
 
 /*
  * Store chunk c of the file at full (path rel in the backup) into ch
- * (kind, size, SHA-256 and frame positions).
+ * (kind, size, SHA-256 and frame positions); pch: the parent's same chunk
+ * (backup/parentstream.h), or NULL.
  */
 int			store_chunk(const BackupStore *bs, StoreWorker *w, const char *full, const char *rel,
-						int c, ManifestChunk *ch, StoreResult *res, PgbError *err);
+						int c, const ParentChunk *pch, ManifestChunk *ch, StoreResult *res, PgbError *err);
 
 /* Add a file whose content is in memory (backup_label, tablespace_map) as one stored chunk. */
 int			store_mem_file(BundleWriter *bw, Manifest *m, const char *path, const char *content, PgbError *err);

@@ -271,7 +271,7 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 		pgb_error(err, EXIT_INTERNAL, "out of memory");
 		goto done;
 	}
-	run.store = (BackupStore) {repo, cat, parent, si->block_size, si->data_checksums, 0};
+	run.store = (BackupStore) {repo, cat, si->block_size, si->data_checksums, 0};
 	run.m = &m;
 	run.walk = &walk;
 	run.nworkers = nworkers;
@@ -283,6 +283,9 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	log_info("starting %s backup %s of \"%s\"%s%s%s%s, %d worker%s", type, label, pgdata,
 			 si->in_recovery ? " (a standby)" : "", parent ? " on " : "", parent ? parent->label : "",
 			 cfg->start_fast ? " (immediate checkpoint)" : "", nworkers, nworkers == 1 ? "" : "s");
+	/* the parent chain, read alongside the copy in path order rather than held (before the backup starts) */
+	if (parent && (run.parents = parent_stream_open(repo, cat, parent, "global/pg_control", err)) == NULL)
+		goto done;
 	if (db_backup_start(conn, si->version_num, label, cfg->start_fast,
 						&m.start_lsn, &m.timeline, &m.start_time, err) != 0)
 		goto done;
@@ -290,6 +293,8 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	if (walk_data_dir(pgdata, &m, &walk, err) != 0 ||
 		backup_copy(&run, &ids, err) != 0)
 		goto done;
+	parent_stream_free(run.parents);
+	run.parents = NULL;
 	if (db_backup_stop(conn, si->version_num, &m.stop_lsn, &labelfile, &spcmapfile, &m.stop_time, err) != 0)
 		goto done;
 	if (si->in_recovery)
@@ -338,6 +343,7 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 done:
 	backup_copy_free(&run);
 	filespill_free(run.spill);
+	parent_stream_free(run.parents);
 	manifest_free(&m);
 	free(labelfile);
 	free(spcmapfile);
@@ -385,9 +391,7 @@ cmd_backup(const Config *cfg, PgbError *err)
 				 ntemps, ntemps == 1 ? "leftover (a temporary file or an unfinished S3 upload)" :
 				 "leftovers (temporary files or unfinished S3 uploads)");
 	type = choose_type(cfg, &cat, &si, &parent);
-	/* only the chain the new backup builds on is held whole in memory */
-	if (parent && (chain_check(&cat, parent, err) != 0 ||
-				   catalog_load_chain(repo, &cat, parent->label, err) != 0))
+	if (parent && chain_check(&cat, parent, err) != 0)
 		goto done;
 	if (catalog_remove_incomplete(repo, &cat, err) != 0 ||
 		make_label(&cat, (char) toupper((unsigned char) type[0]), label, sizeof(label), err) != 0)

@@ -294,3 +294,26 @@ fio_write_atomic(const char *path, const void *buf, size_t len, mode_t mode, Pgb
 	}
 	return fio_fsync_parent(path, err);
 }
+
+int
+fio_scratch_file(char *dir, size_t dirlen, const char *what, PgbError *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	char		name[PGB_PATH_MAX];
+	int			fd;
+
+	snprintf(dir, dirlen, "%s", tmp && tmp[0] ? tmp : "/tmp");
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (snprintf(name, sizeof(name), "%s/pgbkp-scratch-XXXXXX", dir) >= (int) sizeof(name))
+		return pgb_error(err, EXIT_IO, "TMPDIR \"%s\" is too long", dir);
+	fd = mkstemp(name);
+	if (fd < 0)
+	{
+		pgb_error_errno(err, EXIT_IO, errno, "could not create a temporary file for %s in \"%s\"", what, dir);
+		return pgb_hint(err, "set TMPDIR to a writable directory with room for it (some 30 bytes per file of the data directory)");
+	}
+	unlink(name);
+	return fd;
+}

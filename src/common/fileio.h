@@ -30,6 +30,14 @@ int			fio_empty_dir(const char *path, PgbError *err);
 int			fio_dir_is_empty(const char *path, bool *empty, bool *exists, PgbError *err);
 /* Read a whole small file (at most max bytes) NUL-terminated; caller frees. */
 int			fio_read_small(const char *path, size_t max, char **out, size_t *len, PgbError *err);
+/*
+ * A scratch file that has no name (O_TMPFILE; where the file system has
+ * none, a named one unlinked at once), read and written: nothing is left
+ * behind when the process ends however it ends.  In $TMPDIR, else /tmp;
+ * dir receives the directory (for errors); what says what it is for (in
+ * the error).  Returns the descriptor, or -1 with err set.
+ */
+int			fio_scratch_file(char *dir, size_t dirlen, const char *what, PgbError *err);
 /* Write a small file atomically: temp, fsync, rename, fsync directory. */
 int			fio_write_atomic(const char *path, const void *buf, size_t len, mode_t mode, PgbError *err);
 

@@ -13,6 +13,7 @@ typedef struct Pool
 	size_t		ntasks;
 	bool		failed;
 	PgbError	err;
+	WorkerTask	prepare;		/* NULL, or run under the lock as a task is taken */
 	WorkerTask	fn;
 	void	   *shared;
 } Pool;
@@ -41,6 +42,13 @@ worker_main(void *arg)
 			return NULL;
 		}
 		task = p->next++;
+		if (p->prepare && p->prepare(p->shared, w->id, task, &err) != 0)
+		{
+			p->failed = true;
+			p->err = err;
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
 		pthread_mutex_unlock(&p->lock);
 		if (p->fn(p->shared, w->id, task, &err) != 0)
 		{
@@ -67,7 +75,14 @@ workers_resolve(int jobs)
 int
 workers_run(int nworkers, size_t ntasks, WorkerTask fn, void *shared, PgbError *err)
 {
-	Pool		pool = {.next = 0, .ntasks = ntasks, .fn = fn, .shared = shared};
+	return workers_run_prepared(nworkers, ntasks, NULL, fn, shared, err);
+}
+
+int
+workers_run_prepared(int nworkers, size_t ntasks, WorkerTask prepare, WorkerTask fn, void *shared,
+					 PgbError *err)
+{
+	Pool		pool = {.next = 0, .ntasks = ntasks, .prepare = prepare, .fn = fn, .shared = shared};
 	pthread_t  *threads;
 	Worker	   *workers;
 	int			started = 0;
@@ -75,7 +90,7 @@ workers_run(int nworkers, size_t ntasks, WorkerTask fn, void *shared, PgbError *
 	if (nworkers <= 1 || ntasks <= 1)
 	{
 		for (size_t t = 0; t < ntasks; t++)
-			if (fn(shared, 0, t, err) != 0)
+			if ((prepare && prepare(shared, 0, t, err) != 0) || fn(shared, 0, t, err) != 0)
 				return -1;
 		return 0;
 	}

@@ -19,6 +19,15 @@ typedef int (*WorkerTask) (void *shared, int worker, size_t task, PgbError *err)
  */
 int			workers_run(int nworkers, size_t ntasks, WorkerTask fn, void *shared, PgbError *err);
 
+/*
+ * The same, with prepare(shared, worker, task, err) run as each task is
+ * taken, under the pool's lock: in task order, one at a time (a cursor over
+ * something read in the tasks' order can serve them), before fn runs
+ * unlocked.
+ */
+int			workers_run_prepared(int nworkers, size_t ntasks, WorkerTask prepare, WorkerTask fn,
+								 void *shared, PgbError *err);
+
 /* --jobs 0 means one worker per online CPU. */
 int			workers_resolve(int jobs);
 

@@ -194,6 +194,16 @@ int			manifest_parser_end(ManifestParser *p, PgbError *err);
  * more memory than one of a single file.
  */
 void		manifest_parser_headers_only(ManifestParser *p);
+
+/*
+ * Header fields alone too, but each file, once its records are read, is
+ * handed to fn(arg, m, f, err) first (in the manifest's order: by path, as
+ * written; m holds the header fields read so far).  An error from fn ends
+ * the parse: manifest_parser_end reports it.
+ */
+typedef int (*ManifestFileFn) (void *arg, const Manifest *m, const ManifestFile *f, PgbError *err);
+
+void		manifest_parser_each_file(ManifestParser *p, ManifestFileFn fn, void *arg);
 void		manifest_parser_free(ManifestParser *p);
 
 /*

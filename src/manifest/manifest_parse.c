@@ -247,9 +247,6 @@ parse_record(Manifest *m, ParseState *ps, char **f, int n, PgbError *err)
 		if (!parse_u64(f[2], 10, &u[0]) || !parse_u64(f[3], 8, &u[1]) ||
 			!parse_i64(f[4], &mtime) || !sha256_from_hex(f[5], sha))
 			return -1;
-		/* every record is still checked; only the last file is held */
-		if (ps->headers_only)
-			manifest_forget_files(m);
 		ps->nfiles++;
 		if (ps->format == 1)
 		{
@@ -299,7 +296,26 @@ struct ManifestParser
 	uint64_t	total;			/* bytes fed */
 	uint64_t	max;
 	MemBuf		line;			/* the line being gathered */
+	ManifestFileFn each;		/* with ps.headers_only: handed each file */
+	void	   *each_arg;
 };
+
+/*
+ * Header fields alone: the file read last is complete (the next record
+ * starts), hand it over and forget it, so that only one is ever held.
+ */
+static int
+hand_over(ManifestParser *p, PgbError *err)
+{
+	Manifest   *m = p->m;
+
+	if (!p->ps.headers_only || m->nfiles == 0 || p->ps.chunks_due > 0)
+		return 0;
+	if (p->each && p->each(p->each_arg, m, &m->files[m->nfiles - 1], err) != 0)
+		return -1;
+	manifest_forget_files(m);
+	return 0;
+}
 
 /* One complete line (without its newline, NUL-terminated); -1 with err set. */
 static int
@@ -357,8 +373,12 @@ parse_line(ManifestParser *p, char *line, PgbError *err)
 			!parse_u64(f[3], 10, &nf) || nd != (uint64_t) m->ndirs ||
 			nk != (uint64_t) m->nlinks || nf != p->ps.nfiles)
 			goto bad;
+		if (hand_over(p, err) != 0)
+			return -1;
 		p->ended = true;
 	}
+	else if (strcmp(f[0], "f") == 0 && hand_over(p, err) != 0)
+		return -1;
 	else if (parse_record(m, &p->ps, f, n, err) != 0)
 	{
 		if (err->code == EXIT_INTERNAL)
@@ -476,6 +496,14 @@ void
 manifest_parser_headers_only(ManifestParser *p)
 {
 	p->ps.headers_only = true;
+}
+
+void
+manifest_parser_each_file(ManifestParser *p, ManifestFileFn fn, void *arg)
+{
+	p->ps.headers_only = true;
+	p->each = fn;
+	p->each_arg = arg;
 }
 
 void

@@ -32,7 +32,8 @@ label_valid(const char *label)
 }
 
 static int
-read_manifest(Repo *repo, const char *label, Manifest *m, bool headers_only, PgbError *err)
+read_manifest(Repo *repo, const char *label, Manifest *m, bool headers_only, ManifestFileFn each,
+			  void *each_arg, PgbError *err)
 {
 	char		path[PGB_PATH_MAX];
 	ManifestParser *parser;
@@ -46,7 +47,9 @@ read_manifest(Repo *repo, const char *label, Manifest *m, bool headers_only, Pgb
 	/* parsed as it is read: the text is never held whole */
 	if ((parser = manifest_parser_new(m, MANIFEST_MAX, err)) == NULL)
 		return -1;
-	if (headers_only)
+	if (each)
+		manifest_parser_each_file(parser, each, each_arg);
+	else if (headers_only)
 		manifest_parser_headers_only(parser);
 	if ((sink = callback_stage_new(manifest_parser_feed, parser, err)) == NULL ||
 		objio_get(repo->storage, path, OBJECT_KIND_MANIFEST, sink, NULL, err) != 0)
@@ -73,7 +76,18 @@ read_manifest(Repo *repo, const char *label, Manifest *m, bool headers_only, Pgb
 int
 catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err)
 {
-	return read_manifest(repo, label, m, false, err);
+	return read_manifest(repo, label, m, false, NULL, NULL, err);
+}
+
+int
+catalog_each_file(Repo *repo, const char *label, ManifestFileFn fn, void *arg, PgbError *err)
+{
+	Manifest	m;
+	int			rc = read_manifest(repo, label, &m, true, fn, arg, err);
+
+	if (rc == 0)
+		manifest_free(&m);
+	return rc;
 }
 
 typedef struct ManifestSource
@@ -151,7 +165,7 @@ load(Repo *repo, Catalog *out, bool headers_only, PgbError *err)
 				goto oom;
 			continue;
 		}
-		if (read_manifest(repo, label, &out->backups[out->count], headers_only, err) != 0)
+		if (read_manifest(repo, label, &out->backups[out->count], headers_only, NULL, NULL, err) != 0)
 		{
 			if (err->code != EXIT_CORRUPT)
 				goto fail;
@@ -187,28 +201,6 @@ int
 catalog_load_headers(Repo *repo, Catalog *out, PgbError *err)
 {
 	return load(repo, out, true, err);
-}
-
-int
-catalog_load_chain(Repo *repo, Catalog *c, const char *label, PgbError *err)
-{
-	for (int depth = 0; label[0] != '\0' && depth <= c->count; depth++)
-	{
-		Manifest   *b = (Manifest *) catalog_find(c, label);
-		Manifest	whole;
-
-		if (b == NULL)
-			return pgb_error(err, EXIT_CORRUPT, "backup \"%s\" is not in the repository", label);
-		if (b->headers_only)
-		{
-			if (catalog_read_manifest(repo, b->label, &whole, err) != 0)
-				return -1;
-			manifest_free(b);
-			*b = whole;
-		}
-		label = b->parent;
-	}
-	return 0;
 }
 
 void

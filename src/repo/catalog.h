@@ -33,8 +33,6 @@ int			catalog_load(Repo *repo, Catalog *out, PgbError *err);
  * number of backups times the number of files.
  */
 int			catalog_load_headers(Repo *repo, Catalog *out, PgbError *err);
-/* Read the whole manifests of the backup with this label and of every backup it builds on. */
-int			catalog_load_chain(Repo *repo, Catalog *c, const char *label, PgbError *err);
 void		catalog_free(Catalog *c);
 /* The backup with this label, or NULL. */
 const Manifest *catalog_find(const Catalog *c, const char *label);
@@ -42,6 +40,13 @@ const Manifest *catalog_find(const Catalog *c, const char *label);
 const char *catalog_corrupt_reason(const Catalog *c, const char *label);
 
 int			catalog_read_manifest(Repo *repo, const char *label, Manifest *m, PgbError *err);
+/*
+ * Read backup label's manifest, handing each file to fn in path order
+ * without holding them (manifest_parser_each_file); the object's checksum
+ * is checked at its end, so fn may have seen files of a damaged manifest
+ * before the error is returned.
+ */
+int			catalog_each_file(Repo *repo, const char *label, ManifestFileFn fn, void *arg, PgbError *err);
 /*
  * The commit point of a backup: m's manifest, with its file records from
  * files(files_arg, ...) when files is not NULL (manifest_write_with).

@@ -17,6 +17,7 @@
 
 #include "backup/bundle.h"
 #include "backup/chain.h"
+#include "backup/chunk.h"
 #include "backup/store.h"
 #include "backup/verify.h"
 #include "common/fileio.h"
@@ -159,7 +160,7 @@ backup(const char *label, const Manifest *parent, uint64_t bundle_bytes, PgbErro
 	Manifest   *m = &backups[cat.count];
 	BundleIds	ids = {.last = 0};
 	StoreWorker w;
-	BackupStore bs = {&repo, &cat, parent, BS};
+	BackupStore bs = {&repo, &cat, BS};
 	PgbError	err = {0};
 
 	pthread_mutex_init(&ids.lock, NULL);
@@ -194,7 +195,10 @@ backup(const char *label, const Manifest *parent, uint64_t bundle_bytes, PgbErro
 		{
 			StoreResult res;
 
-			ck_assert_msg(store_chunk(&bs, &w, full, files[i], c, &f->chunks[c], &res, &err) == 0,
+			ParentChunk pc;
+			bool		has = parent && parent_chunk_resolve(&cat, parent, files[i], c, &pc);
+
+			ck_assert_msg(store_chunk(&bs, &w, full, files[i], c, has ? &pc : NULL, &f->chunks[c], &res, &err) == 0,
 						  "%s chunk %d: %s", files[i], c, err.msg);
 			ck_assert(!res.gone);
 			if (warning && pgb_error_is_set(&res.warning))
@@ -404,14 +408,14 @@ START_TEST(test_vanished_file)
 	PgbError	err = {0};
 	BundleIds	ids = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	StoreWorker w;
-	BackupStore bs = {&repo, &cat, NULL, BS};
+	BackupStore bs = {&repo, &cat, BS};
 	ManifestChunk ch = {0};
 	StoreResult res;
 	char		full[512];
 
 	path_of(full, sizeof(full), src, "base/1/99999");
 	ck_assert_int_eq(store_worker_init(&w, &repo, "20260101-000000F", 1, 1 << 20, &ids, &err), 0);
-	ck_assert_int_eq(store_chunk(&bs, &w, full, "base/1/99999", 0, &ch, &res, &err), 0);
+	ck_assert_int_eq(store_chunk(&bs, &w, full, "base/1/99999", 0, NULL, &ch, &res, &err), 0);
 	ck_assert(res.gone);
 	ck_assert_uint_eq(ids.last, 0);	/* nothing was written */
 	store_worker_free(&w);
@@ -419,6 +423,118 @@ START_TEST(test_vanished_file)
 END_TEST
 
 /* ------------------------------------------------------------ chain */
+
+/* The block map of chunk c of path as backup m holds it, through references (NULL: none). */
+static void
+block_map_of(const Manifest *m, const char *path, int c, uint64_t **map, uint32_t *n)
+{
+	PgbError	err = {0};
+	ParentChunk pc;
+	ManifestChunk where = {0};
+	MemBuf		b = {0};
+
+	*map = NULL;
+	*n = 0;
+	ck_assert(parent_chunk_resolve(&cat, m, path, c, &pc));
+	if (pc.map_bundle == 0)
+	{
+		ck_assert_int_eq(pc.holder, -1);
+		return;
+	}
+	ck_assert_int_ge(pc.holder, 0);
+	where.map_bundle = pc.map_bundle;
+	where.map_offset = pc.map_offset;
+	where.map_length = pc.map_length;
+	ck_assert_msg(chain_read_map(&repo, &cat.backups[pc.holder], &where, &b, &err) == 0, "%s", err.msg);
+	ck_assert_msg(chunk_map_decode((const uint8_t *) b.buf, b.len, map, n, &err) == 0, "%s", err.msg);
+	membuf_free(&b);
+}
+
+/*
+ * The parent stream, read from the committed manifests, says for every
+ * chunk what parent_chunk_resolve says from the manifests in memory: a
+ * chain with references, deltas and whole chunks, and files that come and
+ * go.
+ */
+START_TEST(test_parent_stream_matches_memory)
+{
+	PgbError	err = {0};
+	Manifest   *f,
+			   *i1,
+			   *i2;
+	ParentStream *ps;
+	const ParentFile *pf;
+	static const char *const asked[] = {
+		"PG_VERSION", "a_not_there", "base/1/16384", "base/1/16384", "base/1/16385", "base/1/16386",
+		"base/1/16387", "pg_big", "zz", "global/pg_control"
+	};
+
+	f = backup("20260101-000000F", NULL, 64 << 20, NULL);
+	touch_block("base/1/16384", 2, 50);
+	i1 = backup("20260101-000001I", f, 64 << 20, NULL);
+	touch_block("base/1/16386", 0, 51);
+	touch_block("base/1/16386", 1, 52);
+	touch_block("base/1/16386", 2, 53);
+	i2 = backup("20260101-000002I", i1, 64 << 20, NULL);
+	for (int k = 0; k < cat.count; k++)
+	{
+		backups[k].pg_version = 150000;	/* what a manifest must say to be read back */
+		ck_assert_msg(catalog_commit_manifest(&repo, &backups[k], NULL, NULL, &err) == 0, "%s", err.msg);
+	}
+	/* a delta, a whole chunk and references are all in the chain */
+	ck_assert_int_eq(file_of(i1, "base/1/16384")->chunks[0].kind, CHUNK_DELTA);
+	ck_assert_int_eq(file_of(i2, "base/1/16384")->chunks[0].kind, CHUNK_REF);
+	ck_assert_int_eq(file_of(i2, "pg_big")->chunks[1].kind, CHUNK_REF);
+
+	ps = parent_stream_open(&repo, &cat, i2, "global/pg_control", &err);
+	ck_assert_msg(ps != NULL, "%s", err.msg);
+	for (size_t k = 0; k < sizeof(asked) / sizeof(asked[0]); k++)
+	{
+		int			mi = manifest_find_file(i2, asked[k]);
+
+		ck_assert_msg(parent_stream_find(ps, asked[k], &pf, &err) == 0, "%s", err.msg);
+		if (mi < 0)
+		{
+			ck_assert_msg(pf == NULL, "%s", asked[k]);
+			continue;
+		}
+		ck_assert_msg(pf != NULL, "%s", asked[k]);
+		ck_assert_str_eq(pf->path, asked[k]);
+		ck_assert_int_eq(pf->nchunks, i2->files[mi].nchunks);
+		for (int c = 0; c < pf->nchunks; c++)
+		{
+			ParentChunk want;
+
+			ck_assert(parent_chunk_resolve(&cat, i2, asked[k], c, &want));
+			ck_assert_msg(memcmp(&want, &pf->chunks[c], sizeof(want)) == 0, "%s chunk %d", asked[k], c);
+		}
+	}
+	/* pg_control, asked last, after the stream passed it */
+	ck_assert_msg(parent_stream_find(ps, "global/pg_control", &pf, &err) == 0 && pf != NULL, "%s", err.msg);
+	parent_stream_free(ps);
+	{
+		ParentChunk pc;
+
+		/* a delta in i1, a reference in i2: the map is i1's */
+		ck_assert(parent_chunk_resolve(&cat, i2, "base/1/16384", 0, &pc));
+		ck_assert_int_eq(pc.holder, 1);
+		ck_assert(parent_chunk_resolve(&cat, i2, "base/1/16385", 0, &pc));
+		ck_assert_int_eq(pc.holder, -1);	/* empty: no map */
+	}
+}
+END_TEST
+
+/* A parent whose manifest cannot be read: the stream is not opened, and says why. */
+START_TEST(test_parent_stream_unreadable)
+{
+	PgbError	err = {0};
+	Manifest   *f = backup("20260101-000000F", NULL, 64 << 20, NULL);
+
+	/* never committed: no manifest object */
+	ck_assert_ptr_null(parent_stream_open(&repo, &cat, f, NULL, &err));
+	ck_assert(pgb_error_is_set(&err));
+}
+END_TEST
 
 START_TEST(test_chain_parents_and_maps)
 {
@@ -434,11 +550,11 @@ START_TEST(test_chain_parents_and_maps)
 	ck_assert_int_eq(chain_check(&cat, i1, &err), 0);
 	/* nothing changed: every chunk a reference, the map found through them in the parent */
 	ck_assert_int_eq(file_of(i1, "base/1/16384")->chunks[0].kind, CHUNK_REF);
-	ck_assert_int_eq(chain_block_map(&repo, &cat, i1, "base/1/16384", 0, &map, &n, &err), 0);
+	block_map_of(i1, "base/1/16384", 0, &map, &n);
 	ck_assert_ptr_nonnull(map);
 	ck_assert_uint_eq(n, 6);
 	free(map);
-	ck_assert_int_eq(chain_block_map(&repo, &cat, i1, "pg_big", 0, &map, &n, &err), 0);
+	block_map_of(i1, "pg_big", 0, &map, &n);
 	ck_assert_ptr_null(map);
 	/* a backup whose parent is gone */
 	orphan = *i1;
@@ -633,6 +749,8 @@ store_suite(void)
 	tcase_add_test(tc, test_chunk_checksum_mismatch);
 	tcase_add_test(tc, test_vanished_file);
 	tcase_add_test(tc, test_chain_parents_and_maps);
+	tcase_add_test(tc, test_parent_stream_matches_memory);
+	tcase_add_test(tc, test_parent_stream_unreadable);
 	tcase_add_test(tc, test_bundle_frames);
 	tcase_add_test(tc, test_bundle_writer_abort);
 	tcase_add_test(tc, test_verify_backups);
