@@ -216,6 +216,13 @@ keep_control_only(BackupCopy *run, PgbError *err)
 }
 
 int
+backup_copy_begin(BackupCopy *run, PgbError *err)
+{
+	run->spill = filespill_new(kept_files, (int) (sizeof(kept_files) / sizeof(kept_files[0])), err);
+	return run->spill ? 0 : -1;
+}
+
+int
 backup_copy(BackupCopy *run, BundleIds *ids, PgbError *err)
 {
 	size_t		ntasks = 0;
@@ -230,8 +237,7 @@ backup_copy(BackupCopy *run, BundleIds *ids, PgbError *err)
 		if (store_worker_init(&run->workers[i], run->store.repo, run->m->label, run->level,
 							  run->bundle_bytes, ids, err) != 0)
 			return -1;
-	if ((run->spill = filespill_new(kept_files, (int) (sizeof(kept_files) / sizeof(kept_files[0])), err)) == NULL ||
-		plan_chunks(run, &ntasks, err) != 0)
+	if ((run->spill == NULL && backup_copy_begin(run, err) != 0) || plan_chunks(run, &ntasks, err) != 0)
 		return -1;
 	run->progress_state = progress_new("backup", run->walk->total_bytes, run->progress);
 	pthread_mutex_init(&run->lock, NULL);

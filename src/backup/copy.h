@@ -59,6 +59,9 @@ typedef struct BackupCopy
 	Progress   *progress_state;
 } BackupCopy;
 
+/* Make the scratch file the records are written to (before the backup starts: a TMPDIR that fails, fails early). */
+int			backup_copy_begin(BackupCopy *bc, PgbError *err);
+
 /*
  * Store every chunk of the walked files in bc->m, writing each file's
  * records aside once it is stored (vanished ones left out, sizes settled,

@@ -283,8 +283,13 @@ run_backup(const Config *cfg, Repo *repo, const Catalog *cat, DbConn *conn, cons
 	log_info("starting %s backup %s of \"%s\"%s%s%s%s, %d worker%s", type, label, pgdata,
 			 si->in_recovery ? " (a standby)" : "", parent ? " on " : "", parent ? parent->label : "",
 			 cfg->start_fast ? " (immediate checkpoint)" : "", nworkers, nworkers == 1 ? "" : "s");
-	/* the parent chain, read alongside the copy in path order rather than held (before the backup starts) */
-	if (parent && (run.parents = parent_stream_open(repo, cat, parent, "global/pg_control", err)) == NULL)
+	/*
+	 * Before the backup starts: the scratch file of the records written
+	 * aside, and the parent chain, read alongside the copy in path order
+	 * rather than held.
+	 */
+	if (backup_copy_begin(&run, err) != 0 ||
+		(parent && (run.parents = parent_stream_open(repo, cat, parent, "global/pg_control", err)) == NULL))
 		goto done;
 	if (db_backup_start(conn, si->version_num, label, cfg->start_fast,
 						&m.start_lsn, &m.timeline, &m.start_time, err) != 0)

@@ -312,7 +312,7 @@ fio_scratch_file(char *dir, size_t dirlen, const char *what, PgbError *err)
 	if (fd < 0)
 	{
 		pgb_error_errno(err, EXIT_IO, errno, "could not create a temporary file for %s in \"%s\"", what, dir);
-		return pgb_hint(err, "set TMPDIR to a writable directory with room for it (some 30 bytes per file of the data directory)");
+		return pgb_hint(err, "set TMPDIR to a writable directory with room for it (some 50 bytes per file of the data directory)");
 	}
 	unlink(name);
 	return fd;

@@ -256,6 +256,28 @@ test_backup_killed_midway_leaves_no_trace() {
     assert_eq 10 "$(pg_sql after_kill "select count(*) from t")" "rows of t"
 }
 
+# Backup writes its file list (and an incremental its parent chain's) to
+# unnamed scratch files in TMPDIR: one that cannot be written stops the
+# backup before it starts (exit 10, naming it), and a working one is left
+# empty.
+test_backup_scratch_files_in_tmpdir() {
+    safety_fixture
+    local opts before type
+    mapfile -t opts < <(pgbkp_opts main)
+    before=$(backup_labels | sort)
+    for type in full incr; do
+        expect_rc 10 as_pg env TMPDIR="$ROOT/work/no-such-dir" "$INST/bin/pgbkp" "${opts[@]}" backup --type "$type"
+        assert_output_contains "in \"$ROOT/work/no-such-dir\"" "$type backup's error"
+        assert_output_contains "hint: set TMPDIR" "$type backup's hint"
+    done
+    assert_eq "$before" "$(backup_labels | sort)" "backups after the refused ones"
+    as_pg mkdir "$ROOT/work/scratch"
+    pg_sql main "insert into t select generate_series(11, 20)"
+    expect_rc 0 as_pg env TMPDIR="$ROOT/work/scratch" "$INST/bin/pgbkp" "${opts[@]}" backup --type incr
+    assert_eq "" "$(ls -A "$ROOT/work/scratch")" "what the backup left in TMPDIR"
+    expect_rc 0 pgbkp verify
+}
+
 test_concurrent_backup_locked() {
     safety_fixture 30
     start_slow_backup
