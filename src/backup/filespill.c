@@ -107,7 +107,7 @@ filespill_write(void *arg, const Manifest *m, ManifestOut *o, int *nfiles, PgbEr
 	FileSpill  *s = arg;
 	Stage	   *text = NULL,
 			   *unzstd = NULL;
-	uint8_t    *buf = malloc(SPILL_READ_BUF);
+	uint8_t    *buf;
 	uint64_t	start = 0,
 				got;
 	int			k = 0;
@@ -115,7 +115,7 @@ filespill_write(void *arg, const Manifest *m, ManifestOut *o, int *nfiles, PgbEr
 
 	if (!s->ended)
 		return pgb_error(err, EXIT_INTERNAL, "the backup's file list is not complete");
-	if (buf == NULL || (text = callback_stage_new(manifest_out_text, o, err)) == NULL ||
+	if ((buf = malloc(SPILL_READ_BUF)) == NULL || (text = callback_stage_new(manifest_out_text, o, err)) == NULL ||
 		(unzstd = zstd_decompress_stage_new(text, err)) == NULL)
 	{
 		if (buf == NULL)
