@@ -418,38 +418,3 @@ parent_stream_free(ParentStream *ps)
 	free(ps->kept.chunks);
 	free(ps);
 }
-
-bool
-parent_chunk_resolve(const Catalog *cat, const Manifest *parent, const char *path, int c, ParentChunk *out)
-{
-	const Manifest *m = parent;
-	int			i = manifest_find_file(parent, path);
-
-	memset(out, 0, sizeof(*out));
-	out->holder = -1;
-	if (i < 0 || c >= parent->files[i].nchunks || parent->chunk_size != MANIFEST_CHUNK_SIZE)
-		return false;
-	memcpy(out->sha256, parent->files[i].chunks[c].sha256, SHA256_LEN);
-	out->size = parent->files[i].chunks[c].size;
-	/* the map: of the first backup back through the references that stored this chunk */
-	for (int depth = 0; m != NULL && depth <= cat->count; depth++, m = chain_parent(cat, m))
-	{
-		const ManifestChunk *ch;
-
-		if ((i = manifest_find_file(m, path)) < 0 || c >= m->files[i].nchunks ||
-			m->chunk_size != MANIFEST_CHUNK_SIZE)
-			break;
-		ch = &m->files[i].chunks[c];
-		if (ch->kind == CHUNK_REF)
-			continue;
-		if (ch->map_bundle != 0)
-		{
-			out->holder = (int32_t) (m - cat->backups);
-			out->map_bundle = ch->map_bundle;
-			out->map_offset = ch->map_offset;
-			out->map_length = ch->map_length;
-		}
-		break;
-	}
-	return true;
-}

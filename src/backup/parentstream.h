@@ -54,11 +54,4 @@ int			parent_stream_find(ParentStream *ps, const char *path, const ParentFile **
 
 void		parent_stream_free(ParentStream *ps);
 
-/*
- * The same for manifests held whole (chunk c of path in parent, resolved
- * through cat): false when the parent has no such chunk.
- */
-bool		parent_chunk_resolve(const Catalog *cat, const Manifest *parent, const char *path, int c,
-								 ParentChunk *out);
-
 #endif

@@ -383,23 +383,3 @@ store_settle_file(ManifestFile *f)
 		f->size += f->chunks[c].size;
 	return true;
 }
-
-void
-store_settle_files(Manifest *m)
-{
-	int			w = 0;
-
-	for (int i = 0; i < m->nfiles; i++)
-	{
-		ManifestFile *f = &m->files[i];
-
-		if (!store_settle_file(f))
-		{
-			free(f->chunks);
-			continue;
-		}
-		m->size += f->size;
-		m->files[w++] = *f;
-	}
-	m->nfiles = w;
-}

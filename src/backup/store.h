@@ -72,7 +72,5 @@ int			store_mem_file(BundleWriter *bw, Manifest *m, const char *path, const char
  * first short chunk, and its size is its chunks'.
  */
 bool		store_settle_file(ManifestFile *f);
-/* The same for every file of m, dropping the vanished ones; m->size grows by the sizes. */
-void		store_settle_files(Manifest *m);
 
 #endif

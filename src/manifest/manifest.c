@@ -66,23 +66,6 @@ manifest_init(Manifest *m)
 }
 
 void
-manifest_drop_files(Manifest *m)
-{
-	for (int i = 0; i < m->nfiles; i++)
-		free(m->files[i].chunks);
-	while (m->names)
-	{
-		struct ManifestNames *next = m->names->next;
-
-		free(m->names);
-		m->names = next;
-	}
-	free(m->files);
-	m->files = NULL;
-	m->nfiles = m->files_cap = 0;
-}
-
-void
 manifest_forget_files(Manifest *m)
 {
 	for (int i = 0; i < m->nfiles; i++)
@@ -98,6 +81,17 @@ manifest_forget_files(Manifest *m)
 		free(next);
 	}
 	m->names->used = 0;
+}
+
+void
+manifest_drop_files(Manifest *m)
+{
+	manifest_forget_files(m);
+	free(m->names);
+	free(m->files);
+	m->names = NULL;
+	m->files = NULL;
+	m->files_cap = 0;
 }
 
 void

@@ -151,6 +151,68 @@ teardown(void)
 }
 
 /*
+ * The parent's chunk c of path resolved from manifests held in memory, the
+ * plain way (find the file in each backup back through the references):
+ * what the parent stream must say, and what the in-memory backups below
+ * build on.  False when the parent has no such chunk.
+ */
+static bool
+parent_chunk_resolve(const Catalog *cat, const Manifest *parent, const char *path, int c, ParentChunk *out)
+{
+	const Manifest *m = parent;
+	int			i = manifest_find_file(parent, path);
+
+	memset(out, 0, sizeof(*out));
+	out->holder = -1;
+	if (i < 0 || c >= parent->files[i].nchunks || parent->chunk_size != MANIFEST_CHUNK_SIZE)
+		return false;
+	memcpy(out->sha256, parent->files[i].chunks[c].sha256, SHA256_LEN);
+	out->size = parent->files[i].chunks[c].size;
+	/* the map: of the first backup back through the references that stored this chunk */
+	for (int depth = 0; m != NULL && depth <= cat->count; depth++, m = chain_parent(cat, m))
+	{
+		const ManifestChunk *ch;
+
+		if ((i = manifest_find_file(m, path)) < 0 || c >= m->files[i].nchunks ||
+			m->chunk_size != MANIFEST_CHUNK_SIZE)
+			break;
+		ch = &m->files[i].chunks[c];
+		if (ch->kind == CHUNK_REF)
+			continue;
+		if (ch->map_bundle != 0)
+		{
+			out->holder = (int32_t) (m - cat->backups);
+			out->map_bundle = ch->map_bundle;
+			out->map_offset = ch->map_offset;
+			out->map_length = ch->map_length;
+		}
+		break;
+	}
+	return true;
+}
+
+/* settle every file of m (store_settle_file), dropping the vanished ones, as the copy does file by file */
+static void
+store_settle_files(Manifest *m)
+{
+	int			w = 0;
+
+	for (int i = 0; i < m->nfiles; i++)
+	{
+		ManifestFile *f = &m->files[i];
+
+		if (!store_settle_file(f))
+		{
+			free(f->chunks);
+			continue;
+		}
+		m->size += f->size;
+		m->files[w++] = *f;
+	}
+	m->nfiles = w;
+}
+
+/*
  * Back up src as backups[cat.count] on parent (NULL: full) with one worker
  * whose bundles roll over at bundle_bytes.
  */
