@@ -65,7 +65,7 @@ static int
 parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
 {
 	memset(t, 0, sizeof(*t));
-	if (plan_parse_timeline(cfg->target_timeline, t, err) != 0)
+	if (target_parse_timeline(cfg->target_timeline, t, err) != 0)
 		return -1;
 	if (cfg->target_time)
 	{
@@ -78,9 +78,9 @@ parse_target(const Config *cfg, RestoreTarget *t, PgbError *err)
 		return lsn_parse(cfg->target_lsn, &t->lsn, err);
 	}
 	if (cfg->target_xid)
-		return plan_parse_xid(cfg->target_xid, t, err);
+		return target_parse_xid(cfg->target_xid, t, err);
 	if (cfg->target_name)
-		return plan_parse_name(cfg->target_name, t, err);
+		return target_parse_name(cfg->target_name, t, err);
 	t->kind = cfg->target_immediate ? TARGET_IMMEDIATE : TARGET_LATEST;
 	return 0;
 }

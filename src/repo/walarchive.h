@@ -6,6 +6,9 @@
  * Segment, partial and .backup files live under wal/<TTTTTTTTLLLLLLLL>/,
  * history files under wal/.  Names are never overwritten: a push of an
  * existing name succeeds only when the content is identical.
+ *
+ * walarchive.c pushes, gets and verifies one file; walarchive_list.c lists
+ * the archive; walarchive_remove.c removes what expire lets go.
  */
 #ifndef PGBKP_WALARCHIVE_H
 #define PGBKP_WALARCHIVE_H

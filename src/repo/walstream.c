@@ -8,6 +8,18 @@
 #include "repo/walarchive.h"
 #include "repo/walstream.h"
 
+/* Whether name is the in-progress object of a segment (SEGMENT.stream), and which. */
+bool
+walstream_object_name(const char *name, uint64_t segsize, TimeLineID *tli, SegNo *segno)
+{
+	char		seg[WAL_NAME_LEN + 1];
+
+	if (strlen(name) != WAL_NAME_LEN + 7 || strcmp(name + WAL_NAME_LEN, ".stream") != 0)
+		return false;
+	snprintf(seg, sizeof(seg), "%.*s", WAL_NAME_LEN, name);
+	return wal_file_classify(seg, segsize, tli, segno) == WAL_KIND_SEGMENT;
+}
+
 static int
 stream_path(const Repo *repo, const char *segname, char *out, PgbError *err)
 {

@@ -16,6 +16,9 @@
 #include "repo/repo.h"
 #include "repo/walarchive.h"
 
+/* Whether name is the in-progress object of a segment (SEGMENT.stream), and which. */
+bool		walstream_object_name(const char *name, uint64_t segsize, TimeLineID *tli, SegNo *segno);
+
 /* Replace the in-progress object of segment segname with buf[0..len). */
 int			walstream_put(Repo *repo, const char *segname, const uint8_t *buf, size_t len, int level,
 						  PgbError *err);

@@ -385,21 +385,21 @@ START_TEST(test_parse_timeline)
 	RestoreTarget t;
 	PgbError	err;
 
-	ck_assert_int_eq(plan_parse_timeline(NULL, &t, &err), 0);
+	ck_assert_int_eq(target_parse_timeline(NULL, &t, &err), 0);
 	ck_assert_int_eq(t.timeline_request, TIMELINE_AUTO);
-	ck_assert_int_eq(plan_parse_timeline("latest", &t, &err), 0);
+	ck_assert_int_eq(target_parse_timeline("latest", &t, &err), 0);
 	ck_assert_int_eq(t.timeline_request, TIMELINE_LATEST);
-	ck_assert_int_eq(plan_parse_timeline("current", &t, &err), 0);
+	ck_assert_int_eq(target_parse_timeline("current", &t, &err), 0);
 	ck_assert_int_eq(t.timeline_request, TIMELINE_CURRENT);
-	ck_assert_int_eq(plan_parse_timeline("12", &t, &err), 0);
+	ck_assert_int_eq(target_parse_timeline("12", &t, &err), 0);
 	ck_assert_int_eq(t.timeline_request, TIMELINE_NUMBER);
 	ck_assert_uint_eq(t.timeline, 12);
-	ck_assert_int_eq(plan_parse_timeline("0", &t, &err), -1);
+	ck_assert_int_eq(target_parse_timeline("0", &t, &err), -1);
 	ck_assert_int_eq(err.code, EXIT_USAGE);
-	ck_assert_int_eq(plan_parse_timeline("-1", &t, &err), -1);
-	ck_assert_int_eq(plan_parse_timeline("4294967296", &t, &err), -1);
-	ck_assert_int_eq(plan_parse_timeline("2x", &t, &err), -1);
-	ck_assert_int_eq(plan_parse_timeline("", &t, &err), -1);
+	ck_assert_int_eq(target_parse_timeline("-1", &t, &err), -1);
+	ck_assert_int_eq(target_parse_timeline("4294967296", &t, &err), -1);
+	ck_assert_int_eq(target_parse_timeline("2x", &t, &err), -1);
+	ck_assert_int_eq(target_parse_timeline("", &t, &err), -1);
 }
 END_TEST
 
@@ -449,7 +449,7 @@ xid_refused(const char *text, const char *needle)
 	RestoreTarget t = {0};
 	PgbError	err = {0};
 
-	ck_assert_msg(plan_parse_xid(text, &t, &err) == -1, "--xid \"%s\" accepted", text);
+	ck_assert_msg(target_parse_xid(text, &t, &err) == -1, "--xid \"%s\" accepted", text);
 	ck_assert_int_eq(err.code, EXIT_USAGE);
 	ck_assert_msg(strstr(err.msg, needle) != NULL, "--xid \"%s\": %s", text, err.msg);
 	ck_assert(err.hint[0] != '\0');
@@ -460,13 +460,13 @@ START_TEST(test_parse_xid)
 	RestoreTarget t = {0};
 	PgbError	err = {0};
 
-	ck_assert_int_eq(plan_parse_xid("3", &t, &err), 0);
+	ck_assert_int_eq(target_parse_xid("3", &t, &err), 0);
 	ck_assert_int_eq(t.kind, TARGET_XID);
 	ck_assert_str_eq(t.text, "3");
-	ck_assert_int_eq(plan_parse_xid("4294967295", &t, &err), 0);
+	ck_assert_int_eq(target_parse_xid("4294967295", &t, &err), 0);
 	/* an xid8 with its epoch: PostgreSQL compares the low 32 bits (3) */
-	ck_assert_int_eq(plan_parse_xid("4294967299", &t, &err), 0);
-	ck_assert_int_eq(plan_parse_xid("18446744073709551615", &t, &err), 0);
+	ck_assert_int_eq(target_parse_xid("4294967299", &t, &err), 0);
+	ck_assert_int_eq(target_parse_xid("18446744073709551615", &t, &err), 0);
 
 	/* PostgreSQL refuses more than 64 bits (strtou64: ERANGE) */
 	xid_refused("18446744073709551616", "out of range (at most 18446744073709551615)");
@@ -494,7 +494,7 @@ name_refused(const char *text, const char *needle)
 	RestoreTarget t = {0};
 	PgbError	err = {0};
 
-	ck_assert_msg(plan_parse_name(text, &t, &err) == -1, "--name accepted");
+	ck_assert_msg(target_parse_name(text, &t, &err) == -1, "--name accepted");
 	ck_assert_int_eq(err.code, EXIT_USAGE);
 	ck_assert_msg(strstr(err.msg, needle) != NULL, "%s", err.msg);
 	ck_assert(err.hint[0] != '\0');
@@ -504,23 +504,23 @@ START_TEST(test_parse_name)
 {
 	RestoreTarget t = {0};
 	PgbError	err = {0};
-	char		name[PLAN_NAME_MAX + 2];
+	char		name[TARGET_NAME_MAX + 2];
 
-	ck_assert_int_eq(plan_parse_name("before-upgrade", &t, &err), 0);
+	ck_assert_int_eq(target_parse_name("before-upgrade", &t, &err), 0);
 	ck_assert_int_eq(t.kind, TARGET_NAME);
 	ck_assert_str_eq(t.text, "before-upgrade");
-	ck_assert_int_eq(plan_parse_name("it's a \"name\" with \\ and spaces", &t, &err), 0);
-	ck_assert_int_eq(plan_parse_name("n\xc3\xa4me", &t, &err), 0);	/* UTF-8 */
+	ck_assert_int_eq(target_parse_name("it's a \"name\" with \\ and spaces", &t, &err), 0);
+	ck_assert_int_eq(target_parse_name("n\xc3\xa4me", &t, &err), 0);	/* UTF-8 */
 
 	/* 63 bytes is PostgreSQL's limit (MAXFNAMELEN - 1), in bytes */
-	memset(name, 'x', PLAN_NAME_MAX);
-	name[PLAN_NAME_MAX] = '\0';
-	ck_assert_int_eq(plan_parse_name(name, &t, &err), 0);
-	name[PLAN_NAME_MAX] = 'x';
-	name[PLAN_NAME_MAX + 1] = '\0';
+	memset(name, 'x', TARGET_NAME_MAX);
+	name[TARGET_NAME_MAX] = '\0';
+	ck_assert_int_eq(target_parse_name(name, &t, &err), 0);
+	name[TARGET_NAME_MAX] = 'x';
+	name[TARGET_NAME_MAX + 1] = '\0';
 	name_refused(name, "too long (64 bytes, at most 63)");
-	memset(name, 'x', PLAN_NAME_MAX - 1);
-	memcpy(name + PLAN_NAME_MAX - 1, "\xc3\xa4", 3);	/* 63 characters, 64 bytes */
+	memset(name, 'x', TARGET_NAME_MAX - 1);
+	memcpy(name + TARGET_NAME_MAX - 1, "\xc3\xa4", 3);	/* 63 characters, 64 bytes */
 	name_refused(name, "too long (64 bytes");
 
 	name_refused("", "cannot be empty");
