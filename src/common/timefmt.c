@@ -329,11 +329,13 @@ split_utc(TimestampUs t, struct tm *tm, int *usec)
 	return true;
 }
 
-void
-time_format_pg(TimestampUs t, char *buf, size_t len)
+/* t as DATE<sep>TIME[.micro]<zone> in UTC; "invalid" when out of range. */
+static void
+format_utc(TimestampUs t, char *buf, size_t len, char sep, bool micro, const char *zone)
 {
 	struct tm	tm;
 	int			usec;
+	char		frac[16] = "";
 
 	if (len == 0)
 		return;
@@ -342,45 +344,29 @@ time_format_pg(TimestampUs t, char *buf, size_t len)
 		snprintf(buf, len, "invalid");
 		return;
 	}
-	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	if (micro)
+		snprintf(frac, sizeof(frac), ".%06d", usec);
+	snprintf(buf, len, "%04d-%02d-%02d%c%02d:%02d:%02d%s%s",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, sep,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, frac, zone);
+}
+
+void
+time_format_pg(TimestampUs t, char *buf, size_t len)
+{
+	format_utc(t, buf, len, ' ', true, "+00");
 }
 
 void
 time_format_utc(TimestampUs t, char *buf, size_t len)
 {
-	struct tm	tm;
-	int			usec;
-
-	if (len == 0)
-		return;
-	if (!split_utc(t, &tm, &usec))
-	{
-		snprintf(buf, len, "invalid");
-		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d+00",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	format_utc(t, buf, len, ' ', false, "+00");
 }
 
 void
 time_format_iso(TimestampUs t, char *buf, size_t len)
 {
-	struct tm	tm;
-	int			usec;
-
-	if (len == 0)
-		return;
-	if (!split_utc(t, &tm, &usec))
-	{
-		snprintf(buf, len, "invalid");
-		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	format_utc(t, buf, len, 'T', true, "Z");
 }
 
 TimestampUs

@@ -224,32 +224,71 @@ load_section(Inventory *inv, yaml_node_t *section, PgbError *err)
 	return 0;
 }
 
-/* The repositories key of the pgbkp: sections (top level first), or NULL. */
+/* key of the pgbkp: sections, the top level first, then the cluster's and all's vars; NULL if none has it. */
 static yaml_node_t *
-section_repositories(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top)
+section_key(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top, const char *key)
 {
 	yaml_node_t *n;
 
-	if ((n = inv_map_get(inv, top, "repositories")) != NULL ||
-		(n = inv_map_get(inv, inv_map_get(inv, cvars, "pgbkp"), "repositories")) != NULL ||
-		(n = inv_map_get(inv, inv_map_get(inv, gvars, "pgbkp"), "repositories")) != NULL)
+	if ((n = inv_map_get(inv, top, key)) != NULL ||
+		(n = inv_map_get(inv, inv_map_get(inv, cvars, "pgbkp"), key)) != NULL ||
+		(n = inv_map_get(inv, inv_map_get(inv, gvars, "pgbkp"), key)) != NULL)
 		return n;
 	return NULL;
 }
 
+typedef int (*EntryKeyCheck) (const char *key, const char *where, PgbError *err);
+
+/*
+ * A list of mappings of single values (schedule, drill_checks), list
+ * called name: each entry goes to fn as index ("1", "2", ...) with a NULL
+ * key, then key by key; check refuses a key the entry cannot have.
+ */
+static int
+mapping_list(Inventory *inv, yaml_node_t *list, const char *name, const char *plural, const char *singular,
+			 const char *example, EntryKeyCheck check, InventoryRepoFn fn, PgbError *err)
+{
+	char		where[1024];
+	int			n = 0;
+
+	if (list->type != YAML_SEQUENCE_NODE)
+		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"%s\" must be a list of %s", inv->path, NODE_LINE(list),
+						 name, plural);
+	for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top; i++)
+	{
+		yaml_node_t *entry = yaml_document_get_node(&inv->doc, *i);
+		char		index[16];
+
+		snprintf(index, sizeof(index), "%d", ++n);
+		inv_where(inv, entry, where, sizeof(where));
+		if (entry->type != YAML_MAPPING_NODE)
+			return pgb_error(err, EXIT_CONFIG, "%s: %s must be a mapping such as %s", where, singular, example);
+		if (inv_unique_keys(inv, entry, err) < 0 || fn(inv->arg, index, NULL, where, where, err) < 0)
+			return -1;
+		for (yaml_node_pair_t *p = entry->data.mapping.pairs.start; p < entry->data.mapping.pairs.top; p++)
+		{
+			yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
+			const char *k = inv_scalar(knode);
+			const char *text = inv_scalar(yaml_document_get_node(&inv->doc, p->value));
+
+			inv_where(inv, knode, where, sizeof(where));
+			if (check(k, where, err) < 0)
+				return -1;
+			if (text == NULL)
+				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" must be a single value", where, k);
+			if (fn(inv->arg, index, k, text, where, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
 
 /* The schedule list of the pgbkp: sections (top level first), else Pigsty's pg_crontab. */
 static int
 schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top, PgbError *err)
 {
-	yaml_node_t *list = inv_map_get(inv, top, "schedule");
-	char		where[1024];
-	int			n = 0;
+	yaml_node_t *list = section_key(inv, gvars, cvars, top, "schedule");
 
-	if (list == NULL)
-		list = inv_map_get(inv, inv_map_get(inv, cvars, "pgbkp"), "schedule");
-	if (list == NULL)
-		list = inv_map_get(inv, inv_map_get(inv, gvars, "pgbkp"), "schedule");
 	if (list == NULL)
 	{
 		yaml_node_t *crontab = inv_map_get(inv, cvars, "pg_crontab");
@@ -260,89 +299,33 @@ schedule_jobs(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_
 	}
 	if (inv_is_null(list))
 		return 0;
-	if (list->type != YAML_SEQUENCE_NODE)
-		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"schedule\" must be a list of jobs", inv->path, NODE_LINE(list));
-	for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top; i++)
-	{
-		yaml_node_t *entry = yaml_document_get_node(&inv->doc, *i);
-		char		index[16];
+	return mapping_list(inv, list, "schedule", "jobs", "a schedule entry",
+						"{cron: \"0 1 * * *\", command: backup, type: full}", schedjob_check_key, inv->job, err);
+}
 
-		snprintf(index, sizeof(index), "%d", ++n);
-		inv_where(inv, entry, where, sizeof(where));
-		if (entry->type != YAML_MAPPING_NODE)
-			return pgb_error(err, EXIT_CONFIG, "%s: a schedule entry must be a mapping such as "
-							 "{cron: \"0 1 * * *\", command: backup, type: full}", where);
-		if (inv_unique_keys(inv, entry, err) < 0 ||
-			inv->job(inv->arg, index, NULL, where, where, err) < 0)
-			return -1;
-		for (yaml_node_pair_t *p = entry->data.mapping.pairs.start; p < entry->data.mapping.pairs.top; p++)
-		{
-			yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
-			yaml_node_t *v = yaml_document_get_node(&inv->doc, p->value);
-			const char *k = inv_scalar(knode);
-			const char *text = inv_scalar(v);
+static int
+drill_check_key(const char *k, const char *where, PgbError *err)
+{
+	static const char *const keys[] = {"name", "sql", "expect", "database", NULL};
 
-			inv_where(inv, knode, where, sizeof(where));
-			if (schedjob_check_key(k, where, err) < 0)
-				return -1;
-			if (text == NULL)
-				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" must be a single value", where, k);
-			if (inv->job(inv->arg, index, k, text, where, err) < 0)
-				return -1;
-		}
-	}
-	return 0;
+	for (int j = 0; k && keys[j]; j++)
+		if (strcmp(k, keys[j]) == 0)
+			return 0;
+	return pgb_error(err, EXIT_CONFIG, "%s: unknown key \"%s\" in a drill check (keys: name, sql, expect, database)",
+					 where, k ? k : "(not a scalar)");
 }
 
 /* The drill_checks list of the pgbkp: sections (top level first): {name, sql, expect, database}. */
 static int
 drill_checks(Inventory *inv, yaml_node_t *gvars, yaml_node_t *cvars, yaml_node_t *top, PgbError *err)
 {
-	static const char *const keys[] = {"name", "sql", "expect", "database", NULL};
-	yaml_node_t *list = inv_map_get(inv, top, "drill_checks");
-	char		where[1024];
-	int			n = 0;
+	yaml_node_t *list = section_key(inv, gvars, cvars, top, "drill_checks");
 
-	if (list == NULL)
-		list = inv_map_get(inv, inv_map_get(inv, cvars, "pgbkp"), "drill_checks");
-	if (list == NULL)
-		list = inv_map_get(inv, inv_map_get(inv, gvars, "pgbkp"), "drill_checks");
 	if (inv_is_null(list) || inv->check == NULL)
 		return 0;
-	if (list->type != YAML_SEQUENCE_NODE)
-		return pgb_error(err, EXIT_CONFIG, "%s:%d: \"drill_checks\" must be a list of checks", inv->path, NODE_LINE(list));
-	for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top; i++)
-	{
-		yaml_node_t *entry = yaml_document_get_node(&inv->doc, *i);
-		char		index[16];
-
-		snprintf(index, sizeof(index), "%d", ++n);
-		inv_where(inv, entry, where, sizeof(where));
-		if (entry->type != YAML_MAPPING_NODE)
-			return pgb_error(err, EXIT_CONFIG, "%s: a drill check must be a mapping such as "
-							 "{name: orders today, sql: \"SELECT count(*) FROM orders\", expect: \"> 0\"}", where);
-		if (inv_unique_keys(inv, entry, err) < 0 || inv->check(inv->arg, index, NULL, where, where, err) < 0)
-			return -1;
-		for (yaml_node_pair_t *p = entry->data.mapping.pairs.start; p < entry->data.mapping.pairs.top; p++)
-		{
-			yaml_node_t *knode = yaml_document_get_node(&inv->doc, p->key);
-			const char *k = inv_scalar(knode);
-			const char *text = inv_scalar(yaml_document_get_node(&inv->doc, p->value));
-			bool		known = false;
-
-			inv_where(inv, knode, where, sizeof(where));
-			for (int j = 0; k && keys[j]; j++)
-				known |= strcmp(k, keys[j]) == 0;
-			if (!known)
-				return pgb_error(err, EXIT_CONFIG, "%s: unknown key \"%s\" in a drill check (keys: name, sql, expect, database)",
-								 where, k ? k : "(not a scalar)");
-			if (text == NULL)
-				return pgb_error(err, EXIT_CONFIG, "%s: \"%s\" must be a single value", where, k);
-			if (inv->check(inv->arg, index, k, text, where, err) < 0)
-				return -1;
-		}
-	}
-	return 0;
+	return mapping_list(inv, list, "drill_checks", "checks", "a drill check",
+						"{name: orders today, sql: \"SELECT count(*) FROM orders\", expect: \"> 0\"}",
+						drill_check_key, inv->check, err);
 }
 
 /* The cluster key of a pgbkp: section, if it has one. */
@@ -447,7 +430,7 @@ load_document(Inventory *inv, const char *cluster, PgbError *err)
 		return -1;
 
 	if (pigsty_vars(inv, root, gvars, cvars, err) < 0 ||
-		pigsty_repos(inv, section_repositories(inv, gvars, cvars, top_section), err) < 0 ||
+		pigsty_repos(inv, section_key(inv, gvars, cvars, top_section, "repositories"), err) < 0 ||
 		pigsty_members(inv, inv_map_get(inv, group, "hosts"), err) < 0 ||
 		schedule_jobs(inv, gvars, cvars, top_section, err) < 0 ||
 		drill_checks(inv, gvars, cvars, top_section, err) < 0)
