@@ -80,7 +80,7 @@ push_one(Pusher *p, const char *name, PgbError *err)
 		return -1;
 	for (int i = 0; i < p->nrepos; i++)
 	{
-		if (wal_push_summary(p->repos[i], path, p->cfg->compress_level, &result, &sum, err) != 0)
+		if (wal_push_summary(p->repos[i], path, p->cfg->compress_level, 1, &result, &sum, err) != 0)
 		{
 			if (p->nrepos > 1)
 				pgb_error_context(err, "repository \"%s\"", p->cfg->repos[i].name);

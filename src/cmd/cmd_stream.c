@@ -34,6 +34,7 @@
 #include "cmd/open.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/workers.h"
 #include "config/repodef.h"
 #include "pg/replconn.h"
 #include "repo/walarchive.h"
@@ -92,7 +93,8 @@ push_file(Stream *st, const char *name, const void *data, size_t len, PgbError *
 	{
 		WalPushResult result;
 
-		if (wal_push(st->repos[i], path, st->cfg->compress_level, &result, err) != 0)
+		if (wal_push(st->repos[i], path, st->cfg->compress_level,
+					 workers_resolve_capped(st->cfg->wal_compress_threads, WAL_THREADS_MAX), &result, err) != 0)
 			rc = pgb_error_context(err, "repository \"%s\"", st->repos[i]->name);
 		else
 			log_debug("%s WAL file \"%s\" in repository \"%s\"",

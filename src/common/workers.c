@@ -73,6 +73,14 @@ workers_resolve(int jobs)
 }
 
 int
+workers_resolve_capped(int jobs, int cap)
+{
+	int			n = workers_resolve(jobs);
+
+	return jobs <= 0 && n > cap ? cap : n;
+}
+
+int
 workers_run(int nworkers, size_t ntasks, WorkerTask fn, void *shared, PgbError *err)
 {
 	return workers_run_prepared(nworkers, ntasks, NULL, fn, shared, err);

@@ -31,4 +31,7 @@ int			workers_run_prepared(int nworkers, size_t ntasks, WorkerTask prepare, Work
 /* --jobs 0 means one worker per online CPU. */
 int			workers_resolve(int jobs);
 
+/* jobs when above 0, else one per CPU but at most cap. */
+int			workers_resolve_capped(int jobs, int cap);
+
 #endif

@@ -164,6 +164,7 @@ typedef struct Config
 	char	   *spool_path;		/* NULL: the data directory's parent's spool/ */
 	bool		archive_async;	/* archive-push: a pusher pushes ahead */
 	int			archive_push_jobs;	/* files the pusher pushes at once */
+	int			wal_compress_threads;	/* threads compressing one WAL file; 0: one per CPU, at most 4 */
 	int			archive_async_idle; /* seconds before an idle pusher exits */
 	int			archive_backlog_alert;	/* MiB of ready WAL that fails check; 0 off */
 	char	   *stream_slot;	/* stream: physical replication slot */

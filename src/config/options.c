@@ -379,6 +379,11 @@ const OptionDef option_table[] = {
 		"a pusher process pushes the ready WAL files ahead, in parallel; archive-push still returns 0 only "
 		"once its file is in every repository",
 	F(archive_async), 0},
+	{"wal-compress-threads", 0, OPT_INT, "0", 0, 16, NULL, CMD_BIT(CMD_ARCHIVE_PUSH) | CMD_BIT(CMD_STREAM),
+		"wal_compress_threads", "PGBKP_WAL_COMPRESS_THREADS", "N",
+		"threads that compress one WAL file as archive-push or stream stores it (0: one per CPU, at most 4; "
+		"the asynchronous pusher compresses each file in one thread, archive_push_jobs files at once)",
+	F(wal_compress_threads), 0},
 	{"archive-push-jobs", 0, OPT_INT, "4", 1, 64, NULL, CMD_BIT(CMD_ARCHIVE_PUSH),
 		"archive_push_jobs", "PGBKP_ARCHIVE_PUSH_JOBS", "N",
 		"with archive_async: WAL files the pusher pushes at once",

@@ -139,6 +139,12 @@ object_encoder_new(ObjectKind kind, int level, Stage *next, PgbError *err)
 }
 
 void
+object_encoder_set_threads(Stage *s, int threads)
+{
+	zstd_compress_stage_set_threads(((ObjectEncoder *) s)->zstd, threads);
+}
+
+void
 object_encoder_summary(const Stage *s, ObjectSummary *out)
 {
 	*out = ((const ObjectEncoder *) s)->sum;

@@ -53,6 +53,8 @@ int			object_trailer_parse(const uint8_t *buf, size_t len, ObjectSummary *out, P
  * is final after stage_finish.
  */
 Stage	   *object_encoder_new(ObjectKind kind, int level, Stage *next, PgbError *err);
+/* Compress with threads worker threads (zstd_compress_stage_set_threads); before the first write. */
+void		object_encoder_set_threads(Stage *s, int threads);
 void		object_encoder_summary(const Stage *s, ObjectSummary *out);
 
 /*

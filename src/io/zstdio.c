@@ -8,6 +8,9 @@
 
 #include "io/zstdio.h"
 
+/* A job of a multi-threaded compression: 16 MiB of WAL is 16 of them, for two or more threads. */
+#define ZSTD_MT_JOB_SIZE (1024 * 1024)
+
 typedef struct ZstdCompress
 {
 	Stage		base;
@@ -95,6 +98,17 @@ zstd_compress_stage_new(int level, Stage *next, PgbError *err)
 	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level);
 	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
 	return &z->base;
+}
+
+void
+zstd_compress_stage_set_threads(Stage *s, int threads)
+{
+	ZSTD_CCtx  *cctx = ((ZstdCompress *) s)->cctx;
+
+	if (threads <= 1 || ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, threads)))
+		return;
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_jobSize, ZSTD_MT_JOB_SIZE);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_overlapLog, 1);	/* 1: no overlap */
 }
 
 uint64_t

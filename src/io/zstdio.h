@@ -15,6 +15,14 @@
  * next); the stage can start a new frame after.
  */
 Stage	   *zstd_compress_stage_new(int level, Stage *next, PgbError *err);
+/*
+ * Compress with threads worker threads (0 or 1: in the caller's thread), in
+ * independent jobs of 1 MiB without overlap: the output is still one zstd
+ * frame any reader decodes, a little larger (0.4 % on WAL) than one thread
+ * makes.  Without zstd's thread support it stays in the caller's thread.
+ * Call before the first write.
+ */
+void		zstd_compress_stage_set_threads(Stage *s, int threads);
 /* Bytes emitted to next since creation. */
 uint64_t	zstd_compress_stage_out(const Stage *s);
 

@@ -114,7 +114,7 @@ catalog_commit_manifest(Repo *repo, const Manifest *m, ManifestFilesFn files, vo
 
 	if (repo_path(repo, path, "backup/%s/%s", m->label, MANIFEST_NAME) != 0)
 		return pgb_error(err, EXIT_IO, "path too long for backup \"%s\"", m->label);
-	if (objio_put_produced(repo->storage, path, OBJECT_KIND_MANIFEST, 3, produce_manifest, &src,
+	if (objio_put_produced(repo->storage, path, OBJECT_KIND_MANIFEST, 3, 1, produce_manifest, &src,
 						   true, &existed, NULL, err) != 0)
 		return -1;
 	if (existed)

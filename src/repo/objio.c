@@ -53,7 +53,7 @@ objio_pump(StorageRead *r, uint64_t limit, uint8_t *buf, size_t bufsize,
 }
 
 int
-objio_put_produced(Storage *s, const char *path, ObjectKind kind, int level,
+objio_put_produced(Storage *s, const char *path, ObjectKind kind, int level, int threads,
 				   ObjioProducer produce, void *arg, bool no_overwrite, bool *existed,
 				   ObjectSummary *sum, PgbError *err)
 {
@@ -65,8 +65,10 @@ objio_put_produced(Storage *s, const char *path, ObjectKind kind, int level,
 	if (w == NULL)
 		return -1;
 	if ((out = objio_write_stage_new(w, err)) == NULL ||
-		(enc = object_encoder_new(kind, level, out, err)) == NULL ||
-		produce(stage_sink, enc, arg, err) != 0 ||
+		(enc = object_encoder_new(kind, level, out, err)) == NULL)
+		goto done;
+	object_encoder_set_threads(enc, threads);
+	if (produce(stage_sink, enc, arg, err) != 0 ||
 		stage_finish(enc, err) != 0)
 		goto done;
 	if (sum)
@@ -110,13 +112,13 @@ produce_fd(ByteSink sink, void *sink_arg, void *arg, PgbError *err)
 }
 
 int
-objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level,
+objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level, int threads,
 			 int fd, const char *fd_name, bool no_overwrite, bool *existed,
 			 ObjectSummary *sum, PgbError *err)
 {
 	FdSource	src = {fd, fd_name};
 
-	return objio_put_produced(s, path, kind, level, produce_fd, &src, no_overwrite, existed, sum, err);
+	return objio_put_produced(s, path, kind, level, threads, produce_fd, &src, no_overwrite, existed, sum, err);
 }
 
 typedef struct MemSource
@@ -140,7 +142,7 @@ objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
 {
 	MemSource	src = {buf, len};
 
-	return objio_put_produced(s, path, kind, level, produce_mem, &src, no_overwrite, existed, sum, err);
+	return objio_put_produced(s, path, kind, level, 1, produce_mem, &src, no_overwrite, existed, sum, err);
 }
 
 int

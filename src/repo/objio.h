@@ -23,8 +23,11 @@ void		objio_write_stage_retarget(Stage *s, StorageWrite *w);
 int			objio_pump(StorageRead *r, uint64_t limit, uint8_t *buf, size_t bufsize,
 					   Stage *head, uint64_t *got, PgbError *err);
 
-/* Encode content read from fd (from offset 0 until EOF) into a new object at path. */
-int			objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level,
+/*
+ * Encode content read from fd (from offset 0 until EOF) into a new object at
+ * path, compressed by threads threads (0 or 1: this one).
+ */
+int			objio_put_fd(Storage *s, const char *path, ObjectKind kind, int level, int threads,
 						 int fd, const char *fd_name, bool no_overwrite, bool *existed,
 						 ObjectSummary *sum, PgbError *err);
 /* Encode a memory buffer into a new object at path. */
@@ -35,7 +38,7 @@ int			objio_put_mem(Storage *s, const char *path, ObjectKind kind, int level,
 typedef int (*ObjioProducer) (ByteSink sink, void *sink_arg, void *arg, PgbError *err);
 
 /* Encode what produce writes into a new object at path, without holding it all in memory. */
-int			objio_put_produced(Storage *s, const char *path, ObjectKind kind, int level,
+int			objio_put_produced(Storage *s, const char *path, ObjectKind kind, int level, int threads,
 							   ObjioProducer produce, void *arg, bool no_overwrite, bool *existed,
 							   ObjectSummary *sum, PgbError *err);
 

@@ -124,11 +124,11 @@ compare_with_archived(Repo *repo, const char *obj, int fd, const char *src_path,
 }
 
 int
-wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, PgbError *err)
+wal_push(Repo *repo, const char *src_path, int level, int threads, WalPushResult *result, PgbError *err)
 {
 	ObjectSummary sum;
 
-	return wal_push_summary(repo, src_path, level, result, &sum, err);
+	return wal_push_summary(repo, src_path, level, threads, result, &sum, err);
 }
 
 int
@@ -146,7 +146,7 @@ wal_file_summary(const char *path, ObjectSummary *sum, PgbError *err)
 }
 
 int
-wal_push_summary(Repo *repo, const char *src_path, int level, WalPushResult *result, ObjectSummary *sum,
+wal_push_summary(Repo *repo, const char *src_path, int level, int threads, WalPushResult *result, ObjectSummary *sum,
 				 PgbError *err)
 {
 	const char *name = base_name(src_path);
@@ -195,7 +195,7 @@ wal_push_summary(Repo *repo, const char *src_path, int level, WalPushResult *res
 		existed = true;
 	else if (rc != 0)
 		goto fail;
-	else if (objio_put_fd(repo->storage, obj, OBJECT_KIND_WAL, level, fd, src_path,
+	else if (objio_put_fd(repo->storage, obj, OBJECT_KIND_WAL, level, threads, fd, src_path,
 						  true, &existed, sum, err) != 0)
 		goto fail;
 

@@ -18,6 +18,9 @@
 #include "repo/repo.h"
 #include "repo/timeline.h"
 
+/* The most threads wal_compress_threads = 0 gives one WAL file: 16 MiB is 16 jobs of 1 MiB. */
+#define WAL_THREADS_MAX 4
+
 typedef enum WalPushResult
 {
 	WAL_PUSH_STORED,
@@ -29,11 +32,14 @@ typedef enum WalPushResult
  * this cluster's system identifier and segment size (EXIT_ARCHIVE_MISMATCH
  * otherwise); different content under an existing name is
  * EXIT_ARCHIVE_MISMATCH.  Returns 0 only when the object is durable.
+ * Compressed at level by threads threads (0 or 1: this one; see
+ * zstd_compress_stage_set_threads).
  */
-int			wal_push(Repo *repo, const char *src_path, int level, WalPushResult *result, PgbError *err);
+int			wal_push(Repo *repo, const char *src_path, int level, int threads, WalPushResult *result,
+					 PgbError *err);
 
 /* wal_push, also giving the size and SHA-256 of the file's content (stored or found identical). */
-int			wal_push_summary(Repo *repo, const char *src_path, int level, WalPushResult *result,
+int			wal_push_summary(Repo *repo, const char *src_path, int level, int threads, WalPushResult *result,
 							 ObjectSummary *sum, PgbError *err);
 
 /* Size and SHA-256 of a local file's content, as wal_push_summary gives them. */

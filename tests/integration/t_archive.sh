@@ -63,6 +63,22 @@ test_archive_push_same_segment_again_succeeds() {
     fi
 }
 
+# The server archived SEG compressed by one thread per CPU (two here); the
+# same segment pushed again with one thread and with three is the same
+# content, accepted, and what archive-get returns is the segment.
+test_archive_push_threads_same_content() {
+    archive_setup
+    local t
+    for t in 1 3; do
+        expect_rc 0 pgbkp --log-level info --wal-compress-threads "$t" archive-push "$SEGCOPY"
+        assert_output_contains "already archived with identical content"
+    done
+    expect_rc 2 pgbkp --wal-compress-threads 17 archive-push "$SEGCOPY"
+    expect_rc 0 pgbkp archive-get "$SEG" "$ROOT/work/threads"
+    cmp "$ROOT/work/threads" "$SEGCOPY" || fail "archive-get returned different bytes"
+    expect_rc 0 pgbkp verify
+}
+
 test_archive_push_different_content_refused() {
     archive_setup
     local bad=$ROOT/work/bad/$SEG

@@ -1084,10 +1084,13 @@ START_TEST(test_objio_errors)
 }
 END_TEST
 
-/* objio_put_fd: content read from a file, around the 256 KiB read size. */
+/*
+ * objio_put_fd: content read from a file, around the 256 KiB read size; every
+ * other one, and the one of several 1 MiB jobs, compressed by three threads.
+ */
 START_TEST(test_objio_put_fd)
 {
-	static const size_t sizes[] = {0, 1, 256 * 1024 - 1, 256 * 1024, 512 * 1024, 600 * 1024};
+	static const size_t sizes[] = {0, 1, 256 * 1024 - 1, 256 * 1024, 512 * 1024, 600 * 1024, 3 * 1024 * 1024 + 5};
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 	{
@@ -1110,7 +1113,7 @@ START_TEST(test_objio_put_fd)
 		ck_assert_int_eq(fio_write_all(fd, data, sizes[i], src, &err), 0);
 		ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
 		snprintf(name, sizeof(name), "fd/%zu", i);
-		ck_assert_msg(objio_put_fd(st, name, OBJECT_KIND_WAL, 1, fd, src, true, &existed, &sum, &err) == 0,
+		ck_assert_msg(objio_put_fd(st, name, OBJECT_KIND_WAL, 1, i % 2 || sizes[i] > 1024 * 1024 ? 3 : 1, fd, src, true, &existed, &sum, &err) == 0,
 					  "%s", err.msg);
 		close(fd);
 		ck_assert(!existed);

@@ -254,6 +254,56 @@ START_TEST(test_zstd_stages_pieces)
 }
 END_TEST
 
+/* Compress len bytes of src at level 3 with threads threads into out (one write). */
+static void
+zstd_threads(const uint8_t *src, size_t len, int threads, MemBuf *out)
+{
+	PgbError	err = {0};
+	Stage	   *c = zstd_compress_stage_new(3, mem_end(out), &err);
+
+	ck_assert_ptr_nonnull(c);
+	zstd_compress_stage_set_threads(c, threads);
+	run(c, src, len, 0);
+	stage_free_chain(c, NULL);
+}
+
+/*
+ * Several threads: 5 MiB of text that compresses like WAL is cut into 1 MiB
+ * jobs compressed apart (the frame differs from the one-thread frame), yet
+ * it is one frame that decodes, fed bytewise, to the input.
+ */
+START_TEST(test_zstd_threads)
+{
+	size_t		len = 5 * 1024 * 1024 + 17;
+	uint8_t    *src = malloc(len);
+	MemBuf		one = {0},
+				two = {0},
+				back = {0};
+	PgbError	err = {0};
+	Stage	   *d;
+	uint32_t	x = 1;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		x = x * 1103515245 + 12345;
+		src[i] = "0123456789abcdef"[(x >> 16) & 15];
+	}
+	zstd_threads(src, len, 1, &one);
+	zstd_threads(src, len, 2, &two);
+	ck_assert(one.len != two.len || memcmp(one.buf, two.buf, one.len) != 0);
+	d = zstd_decompress_stage_new(mem_end(&back), &err);
+	ck_assert_int_eq(stage_write_pieces(d, two.buf, two.len, 1, &err), 0);
+	ck_assert_int_eq(stage_finish(d, &err), 0);
+	ck_assert_uint_eq(back.len, len);
+	ck_assert_mem_eq(back.buf, src, len);
+	stage_free_chain(d, NULL);
+	membuf_free(&one);
+	membuf_free(&two);
+	membuf_free(&back);
+	free(src);
+}
+END_TEST
+
 START_TEST(test_object_stages_pieces)
 {
 	MemBuf		obj[2] = {{0}};
@@ -425,6 +475,7 @@ stream_suite(void)
 	tcase_add_test(tc, test_size_head_fixed_discard);
 	tcase_add_test(tc, test_blockmap_stage_pieces);
 	tcase_add_test(tc, test_zstd_stages_pieces);
+	tcase_add_test(tc, test_zstd_threads);
 	tcase_add_test(tc, test_object_stages_pieces);
 	tcase_add_test(tc, test_fd_stage_and_pump);
 	tcase_add_test(tc, test_page_checksum_known_answers);

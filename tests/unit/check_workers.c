@@ -292,6 +292,11 @@ START_TEST(test_resolve)
 	ck_assert_int_eq(workers_resolve(65), 64);
 	ck_assert_int_eq(workers_resolve(100), 64);
 	ck_assert_int_eq(workers_resolve(1000000), 64);
+	/* capped: only the per-CPU default, never an explicit count */
+	ck_assert_int_eq(workers_resolve_capped(0, 1), 1);
+	ck_assert_int_eq(workers_resolve_capped(0, 64), want);
+	ck_assert_int_eq(workers_resolve_capped(0, 4), want < 4 ? want : 4);
+	ck_assert_int_eq(workers_resolve_capped(8, 4), 8);
 }
 END_TEST
 
