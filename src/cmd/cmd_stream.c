@@ -3,10 +3,10 @@
  * cluster's current primary and write it into every configured repository,
  * in the foreground until SIGTERM or SIGINT.
  *
- * Each whole segment is archived exactly as archive-push archives it
- * (wal_push: same object, same checks; an identical copy already there is
- * fine, so archive_command may run too).  The segment being filled is kept
- * as its in-progress object (repo/walstream.h), replaced every
+ * What is stored where is repo/streamsink.h's: each whole segment is
+ * archived exactly as archive-push archives it (an identical copy already
+ * there is fine, so archive_command may run too), the segment being filled
+ * kept as its in-progress object (repo/walstream.h), replaced every
  * stream_flush_seconds when more has arrived.  The flush position reported
  * to the server -- and so the replication slot -- only moves past WAL that
  * is durable in every repository.
@@ -37,8 +37,8 @@
 #include "common/workers.h"
 #include "config/repodef.h"
 #include "pg/replconn.h"
+#include "repo/streamsink.h"
 #include "repo/walarchive.h"
-#include "repo/walstream.h"
 
 #define STATUS_INTERVAL 10		/* seconds between unrequested status updates */
 #define BACKOFF_MAX 30			/* seconds */
@@ -57,94 +57,21 @@ typedef struct Stream
 	const Config *cfg;
 	Repo	   *repos[CONFIG_MAX_REPOS];
 	int			nrepos;
-	uint64_t	segsize;
-	uint8_t    *buf;			/* the segment being filled */
-	TimeLineID	tli;			/* 0 until the first session chose where to start */
-	Lsn			seg_start;		/* LSN of buf[0] */
-	size_t		filled;			/* bytes received into buf */
-	size_t		flushed;		/* bytes of buf durable in every repository */
-	Lsn			durable;		/* WAL durable in every repository up to here */
+	StreamSink	sink;			/* what arrived, and what is durable where */
 	Lsn			reported;		/* the flush position last reported to the server */
 	int			flush_seconds;
 	time_t		last_flush;
 	time_t		last_status;
 	bool		received;		/* this session received WAL */
 	bool		synchronous;	/* flush and report whenever the server has nothing more to send */
-	char		tmpdir[PGB_PATH_MAX];
 } Stream;
-
-/* Archive a whole file (segment or history) from tmpdir into every repository. */
-static int
-push_file(Stream *st, const char *name, const void *data, size_t len, PgbError *err)
-{
-	char		path[PGB_PATH_MAX];
-	int			fd;
-	int			rc = 0;
-
-	if (fio_path_join(path, sizeof(path), st->tmpdir, name, err) != 0)
-		return -1;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return pgb_error_errno(err, EXIT_IO, errno, "could not create \"%s\"", path);
-	rc = fio_write_all(fd, data, len, path, err);
-	if (close(fd) != 0 && rc == 0)
-		rc = pgb_error_errno(err, EXIT_IO, errno, "could not close \"%s\"", path);
-	for (int i = 0; i < st->nrepos && rc == 0; i++)
-	{
-		WalPushResult result;
-
-		if (wal_push(st->repos[i], path, st->cfg->compress_level,
-					 workers_resolve_capped(st->cfg->wal_compress_threads, WAL_THREADS_MAX), &result, err) != 0)
-			rc = pgb_error_context(err, "repository \"%s\"", st->repos[i]->name);
-		else
-			log_debug("%s WAL file \"%s\" in repository \"%s\"",
-					  result == WAL_PUSH_STORED ? "archived" : "already had", name, st->repos[i]->name);
-	}
-	unlink(path);
-	return rc;
-}
-
-static void
-segment_name(const Stream *st, char *name)
-{
-	wal_segment_name(name, st->tli, lsn_to_segno(st->seg_start, st->segsize), st->segsize);
-}
 
 /* Replace the in-progress object everywhere when more arrived since the last time. */
 static int
 flush_partial(Stream *st, PgbError *err)
 {
-	char		name[WAL_NAME_LEN + 1];
-
 	st->last_flush = time(NULL);
-	if (st->filled == st->flushed)
-		return 0;
-	segment_name(st, name);
-	for (int i = 0; i < st->nrepos; i++)
-		if (walstream_put(st->repos[i], name, st->buf, st->filled, st->cfg->compress_level, err) != 0)
-			return pgb_error_context(err, "repository \"%s\"", st->repos[i]->name);
-	st->flushed = st->filled;
-	st->durable = st->seg_start + st->filled;
-	return 0;
-}
-
-/* The segment is whole: archive it, drop its in-progress object, go on with the next. */
-static int
-complete_segment(Stream *st, PgbError *err)
-{
-	char		name[WAL_NAME_LEN + 1];
-
-	segment_name(st, name);
-	if (push_file(st, name, st->buf, st->segsize, err) != 0)
-		return -1;
-	for (int i = 0; i < st->nrepos; i++)
-		if (st->flushed > 0 && walstream_remove(st->repos[i], name, err) != 0)
-			return pgb_error_context(err, "repository \"%s\"", st->repos[i]->name);
-	log_info("streamed WAL segment %s", name);
-	st->seg_start += st->segsize;
-	st->durable = st->seg_start;
-	st->filled = st->flushed = 0;
-	return 0;
+	return streamsink_flush(&st->sink, err);
 }
 
 /* Archive the server's history file of timeline tli (nothing for timeline 1). */
@@ -160,118 +87,34 @@ store_history(Stream *st, ReplConn *conn, TimeLineID tli, char **text, size_t *l
 	snprintf(name, sizeof(name), "%08X.history", tli);
 	if (repl_timeline_history(conn, tli, text, len, err) != 0)
 		return -1;
-	return push_file(st, name, *text, *len, err);
-}
-
-/*
- * Where a session starts without a position of its own: after the newest
- * segment that every repository holding WAL has (an empty, new repository
- * takes what comes), else at the slot's (or the server's) position.
- */
-static int
-choose_resume(Stream *st, const ReplIdentity *id, Lsn slot_lsn, PgbError *err)
-{
-	bool		any = false;
-	WalSegment	newest = {0};
-
-	for (int i = 0; i < st->nrepos; i++)
-	{
-		WalList		l;
-
-		if (wal_list(st->repos[i], &l, err) != 0)
-			return pgb_error_context(err, "repository \"%s\"", st->repos[i]->name);
-		if (l.nsegments > 0 && (!any || l.segments[l.nsegments - 1].segno < newest.segno))
-		{
-			newest = l.segments[l.nsegments - 1];
-			any = true;
-		}
-		wal_list_free(&l);
-	}
-	if (any)
-	{
-		st->tli = newest.tli;
-		st->seg_start = (newest.segno + 1) * st->segsize;
-	}
-	else
-	{
-		st->tli = id->timeline;
-		st->seg_start = (slot_lsn ? slot_lsn : id->xlogpos) / st->segsize * st->segsize;
-	}
-	return 0;
-}
-
-/*
- * The server is on a later timeline than ours: when our timeline ended (in
- * its history) before where we are, go on from the switch point's segment
- * on the timeline that followed.
- */
-static int
-follow_history(Stream *st, const char *text, size_t len, TimeLineID server_tli, PgbError *err)
-{
-	int			n;
-	TimeLineID *tlis;
-	Lsn		   *ends;
-
-	if (wal_history_parse(text, len, &n, &tlis, &ends, err) != 0)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (tlis[i] == st->tli && ends[i] < st->seg_start + st->filled)
-		{
-			TimeLineID	next = i + 1 < n ? tlis[i + 1] : server_tli;
-
-			log_info("timeline %u ended at %X/%X on the server; going on with timeline %u", st->tli,
-					 (unsigned) (ends[i] >> 32), (unsigned) ends[i], next);
-			st->tli = next;
-			st->seg_start = ends[i] / st->segsize * st->segsize;
-			st->filled = st->flushed = 0;
-			break;
-		}
-	free(tlis);
-	free(ends);
-	return 0;
+	return streamsink_store_file(&st->sink, name, *text, *len, err);
 }
 
 static int
 send_status(Stream *st, ReplConn *conn, PgbError *err)
 {
 	st->last_status = time(NULL);
-	st->reported = st->durable;
-	return repl_send_status(conn, st->seg_start + st->filled, st->durable, err);
+	st->reported = st->sink.durable;
+	return repl_send_status(conn, streamsink_next(&st->sink), st->sink.durable, err);
 }
 
 /* Synchronous mode, and WAL received but not yet durable or not yet reported so. */
 static bool
 sync_pending(const Stream *st)
 {
-	return st->synchronous && (st->filled > st->flushed || st->durable > st->reported);
+	return st->synchronous && (st->sink.filled > st->sink.flushed || st->sink.durable > st->reported);
 }
 
-/* Take one WAL message into the segment buffer, archiving each segment it completes. */
+/* Take one WAL message, archiving each segment it completes (and saying so to the server). */
 static int
 take_data(Stream *st, ReplConn *conn, const ReplMsg *m, PgbError *err)
 {
-	const uint8_t *p = m->data;
-	size_t		left = m->len;
+	int			completed;
 
-	if (m->start != st->seg_start + st->filled)
-		return pgb_error(err, EXIT_DATABASE, "the server sent WAL from %X/%X, expected %X/%X",
-						 (unsigned) (m->start >> 32), (unsigned) m->start,
-						 (unsigned) ((st->seg_start + st->filled) >> 32), (unsigned) (st->seg_start + st->filled));
 	st->received = true;
-	while (left > 0)
-	{
-		size_t		n = st->segsize - st->filled;
-
-		if (n > left)
-			n = left;
-		memcpy(st->buf + st->filled, p, n);
-		st->filled += n;
-		p += n;
-		left -= n;
-		if (st->filled == st->segsize && (complete_segment(st, err) != 0 || send_status(st, conn, err) != 0))
-			return -1;
-	}
-	return 0;
+	if (streamsink_take(&st->sink, m->start, m->data, m->len, &completed, err) != 0)
+		return -1;
+	return completed > 0 ? send_status(st, conn, err) : 0;
 }
 
 /* Stream timelines from one server until stopped (0) or a failure (-1). */
@@ -284,9 +127,9 @@ stream_from(Stream *st, ReplConn *conn, PgbError *err)
 	{
 		char		pos[32];
 
-		lsn_format(st->seg_start, pos, sizeof(pos));
-		log_info("streaming WAL from %s on timeline %u", pos, st->tli);
-		if (repl_start(conn, slot, st->tli, st->seg_start, err) != 0)
+		lsn_format(st->sink.seg_start, pos, sizeof(pos));
+		log_info("streaming WAL from %s on timeline %u", pos, st->sink.tli);
+		if (repl_start(conn, slot, st->sink.tli, st->sink.seg_start, err) != 0)
 			return -1;
 		for (;;)
 		{
@@ -316,20 +159,18 @@ stream_from(Stream *st, ReplConn *conn, PgbError *err)
 				if (flush_partial(st, err) != 0 || repl_finish(conn, &next_tli, &next_start, err) != 0)
 					return -1;
 				if (next_tli == 0)
-					return pgb_error(err, EXIT_DATABASE, "the server ended streaming on timeline %u", st->tli);
+					return pgb_error(err, EXIT_DATABASE, "the server ended streaming on timeline %u", st->sink.tli);
 				rc = store_history(st, conn, next_tli, &text, &len, err);
 				free(text);
 				if (rc != 0)
 					return -1;
-				log_info("timeline %u follows timeline %u", next_tli, st->tli);
-				st->tli = next_tli;
-				st->seg_start = next_start / st->segsize * st->segsize;
-				st->filled = st->flushed = 0;
+				log_info("timeline %u follows timeline %u", next_tli, st->sink.tli);
+				streamsink_restart(&st->sink, next_tli, next_start);
 				break;
 			}
 			if (now - st->last_flush >= st->flush_seconds && flush_partial(st, err) != 0)
 				return -1;
-			if ((st->durable > 0 && now - st->last_status >= STATUS_INTERVAL) && send_status(st, conn, err) != 0)
+			if ((st->sink.durable > 0 && now - st->last_status >= STATUS_INTERVAL) && send_status(st, conn, err) != 0)
 				return -1;
 		}
 	}
@@ -384,14 +225,14 @@ session(Stream *st, PgbError *err)
 		goto done;
 	if (created)
 		log_info("created replication slot \"%s\"", st->cfg->stream_slot);
-	if (st->tli == 0 && choose_resume(st, &id, slot_lsn, err) != 0)
+	if (st->sink.tli == 0 && streamsink_resume(&st->sink, id.timeline, slot_lsn ? slot_lsn : id.xlogpos, err) != 0)
 		goto done;
-	if (id.timeline > st->tli &&
+	if (id.timeline > st->sink.tli &&
 		(store_history(st, conn, id.timeline, &history, &hlen, err) != 0 ||
-		 follow_history(st, history, hlen, id.timeline, err) != 0))
+		 streamsink_follow_history(&st->sink, history, hlen, id.timeline, err) != 0))
 		goto done;
 	/* a session always starts at a segment boundary */
-	st->filled = st->flushed = 0;
+	streamsink_restart(&st->sink, st->sink.tli, st->sink.seg_start);
 	rc = stream_from(st, conn, err);
 done:
 	free(history);
@@ -424,7 +265,6 @@ open_all(Stream *st, PgbError *err)
 			return pgb_error(err, EXIT_ARCHIVE_MISMATCH, "repositories \"%s\" and \"%s\" hold different systems",
 							 st->repos[0]->name, st->repos[i]->name);
 	}
-	st->segsize = st->repos[0]->info.wal_segment_size;
 	return 0;
 }
 
@@ -444,7 +284,6 @@ cmd_stream(const Config *cfg, PgbError *err)
 	char		last[PGB_ERRMSG_MAX] = "";
 	int			backoff = 1;
 	int			rc = -1;
-	const char *tmp = getenv("TMPDIR");
 
 	if (strspn(cfg->stream_slot, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(cfg->stream_slot) ||
 		strlen(cfg->stream_slot) > 63)
@@ -457,18 +296,9 @@ cmd_stream(const Config *cfg, PgbError *err)
 		goto done;
 	st.flush_seconds = flush_default(cfg);
 	st.synchronous = cfg->synchronous;
-	if ((st.buf = malloc(st.segsize)) == NULL)
-	{
-		pgb_error(err, EXIT_INTERNAL, "out of memory");
+	if (streamsink_init(&st.sink, st.repos, st.nrepos, cfg->compress_level,
+						workers_resolve_capped(cfg->wal_compress_threads, WAL_THREADS_MAX), getenv("TMPDIR"), err) != 0)
 		goto done;
-	}
-	snprintf(st.tmpdir, sizeof(st.tmpdir), "%s/pgbkp-stream-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(st.tmpdir) == NULL)
-	{
-		pgb_error_errno(err, EXIT_IO, errno, "could not create a directory like \"%s\"", st.tmpdir);
-		st.tmpdir[0] = '\0';
-		goto done;
-	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -482,7 +312,7 @@ cmd_stream(const Config *cfg, PgbError *err)
 		if (st.received)
 			backoff = 1, last[0] = '\0';
 		else
-			st.tli = 0;			/* nothing came: start again from what the repositories hold */
+			st.sink.tli = 0;	/* nothing came: start again from what the repositories hold */
 		if (stop_requested)
 			break;
 		if (strcmp(last, err->msg) != 0)
@@ -494,16 +324,14 @@ cmd_stream(const Config *cfg, PgbError *err)
 		backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
 	}
 	pgb_error_clear(err);
-	if (st.filled > st.flushed && flush_partial(&st, err) != 0)
+	if (st.sink.filled > st.sink.flushed && flush_partial(&st, err) != 0)
 		log_warn("could not store the last streamed WAL: %s", err->msg);
 	pgb_error_clear(err);
 	log_info("streaming stopped");
 	rc = 0;
 done:
-	if (st.tmpdir[0])
-		rmdir(st.tmpdir);
+	streamsink_free(&st.sink);
 	for (int i = 0; i < st.nrepos; i++)
 		repo_free(st.repos[i]);
-	free(st.buf);
 	return rc;
 }
