@@ -4,6 +4,7 @@
 
 #include "backup/chunk.h"
 #include "common/byteorder.h"
+#include "io/fill.h"
 #include "io/sha256.h"
 
 bool
@@ -198,17 +199,10 @@ delta_apply_sink(void *arg, const void *data, size_t len, PgbError *err)
 	{
 		if (d->left == 0)
 		{
-			size_t		take = DELTA_RECORD_HEADER - d->head_len;
 			uint32_t	block,
 						blen;
 
-			if (take > len)
-				take = len;
-			memcpy(d->head + d->head_len, p, take);
-			d->head_len += take;
-			p += take;
-			len -= take;
-			if (d->head_len < DELTA_RECORD_HEADER)
+			if (!fill_from(d->head, &d->head_len, DELTA_RECORD_HEADER, &p, &len))
 				return 0;
 			d->head_len = 0;
 			block = le_get_u32(d->head);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/byteorder.h"
+#include "io/fill.h"
 #include "io/object.h"
 #include "io/zstdio.h"
 
@@ -173,20 +174,10 @@ decoder_write(Stage *s, const void *buf, size_t len, PgbError *err)
 	const uint8_t *p = buf;
 
 	d->stored += len;
-	if (d->header_len < OBJECT_HEADER_SIZE)
-	{
-		size_t		take = OBJECT_HEADER_SIZE - d->header_len;
-
-		if (take > len)
-			take = len;
-		memcpy(d->header + d->header_len, p, take);
-		d->header_len += take;
-		p += take;
-		len -= take;
-		if (d->header_len == OBJECT_HEADER_SIZE &&
-			object_header_check(d->header, OBJECT_HEADER_SIZE, d->kind, err) != 0)
-			return -1;
-	}
+	if (d->header_len < OBJECT_HEADER_SIZE &&
+		fill_from(d->header, &d->header_len, OBJECT_HEADER_SIZE, &p, &len) &&
+		object_header_check(d->header, OBJECT_HEADER_SIZE, d->kind, err) != 0)
+		return -1;
 	if (len == 0)
 		return 0;
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "io/fill.h"
 #include "repo/streamsink.h"
 #include "repo/walarchive.h"
 #include "repo/walstream.h"
@@ -194,21 +195,11 @@ streamsink_take(StreamSink *s, Lsn start, const void *data, size_t len, int *com
 						 (unsigned) (start >> 32), (unsigned) start,
 						 (unsigned) (streamsink_next(s) >> 32), (unsigned) streamsink_next(s));
 	while (left > 0)
-	{
-		size_t		n = s->segsize - s->filled;
-
-		if (n > left)
-			n = left;
-		memcpy(s->buf + s->filled, p, n);
-		s->filled += n;
-		p += n;
-		left -= n;
-		if (s->filled == s->segsize)
+		if (fill_from(s->buf, &s->filled, s->segsize, &p, &left))
 		{
 			if (complete_segment(s, err) != 0)
 				return -1;
 			(*completed)++;
 		}
-	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "common/fileio.h"
+#include "io/fill.h"
 #include "storage/cipher_envelope.h"
 
 #define SEG_SIZE ((size_t) CIPHER_SEGMENT_SIZE)
@@ -357,18 +358,10 @@ envelope_seal_push(EnvelopeSeal *s, const void *buf, size_t len, PgbError *err)
 
 	while (len > 0)
 	{
-		size_t		take;
-
 		/* a full segment is sealed only once more data shows it is not the last */
 		if (s->pt_len == SEG_SIZE && seal_and_pass(s, false, err) != 0)
 			return -1;
-		take = SEG_SIZE - s->pt_len;
-		if (take > len)
-			take = len;
-		memcpy(s->pt + s->pt_len, p, take);
-		s->pt_len += take;
-		p += take;
-		len -= take;
+		fill_from(s->pt, &s->pt_len, SEG_SIZE, &p, &len);
 	}
 	return 0;
 }
