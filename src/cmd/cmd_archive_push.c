@@ -31,7 +31,6 @@
 #include "cmd/cmd_common.h"
 #include "common/fileio.h"
 #include "common/log.h"
-#include "common/workers.h"
 #include "pg/archstatus.h"
 #include "pg/control.h"
 #include "repo/pushspool.h"
@@ -45,8 +44,7 @@ static int
 push_into(Repo *repo, const Config *cfg, PgbError *err)
 {
 	WalPushResult result;
-	int			rc = wal_push(repo, cfg->args[0], cfg->compress_level,
-						 workers_resolve_capped(cfg->wal_compress_threads, WAL_THREADS_MAX), &result, err);
+	int			rc = wal_push(repo, cfg->args[0], cfg->compress_level, cfg->wal_compress_threads, &result, err);
 
 	if (rc == 0 && result == WAL_PUSH_ALREADY_PRESENT)
 		log_info("WAL file \"%s\" was already archived with identical content", cfg->args[0]);

@@ -34,7 +34,6 @@
 #include "cmd/open.h"
 #include "common/fileio.h"
 #include "common/log.h"
-#include "common/workers.h"
 #include "config/repodef.h"
 #include "pg/replconn.h"
 #include "repo/streamsink.h"
@@ -296,8 +295,8 @@ cmd_stream(const Config *cfg, PgbError *err)
 		goto done;
 	st.flush_seconds = flush_default(cfg);
 	st.synchronous = cfg->synchronous;
-	if (streamsink_init(&st.sink, st.repos, st.nrepos, cfg->compress_level,
-						workers_resolve_capped(cfg->wal_compress_threads, WAL_THREADS_MAX), getenv("TMPDIR"), err) != 0)
+	if (streamsink_init(&st.sink, st.repos, st.nrepos, cfg->compress_level, cfg->wal_compress_threads,
+						getenv("TMPDIR"), err) != 0)
 		goto done;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);

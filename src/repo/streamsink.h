@@ -26,7 +26,7 @@ typedef struct StreamSink
 	int			nrepos;
 	uint64_t	segsize;
 	int			level;			/* zstd level */
-	int			threads;		/* compressing one segment (wal_push) */
+	int			threads;		/* compressing one segment (wal_push: 0 one per CPU) */
 	uint8_t    *buf;			/* the segment being filled */
 	TimeLineID	tli;			/* 0 until a start was chosen */
 	Lsn			seg_start;		/* LSN of buf[0] */

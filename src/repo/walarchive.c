@@ -10,6 +10,7 @@
 
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/workers.h"
 #include "io/fdio.h"
 #include "pg/control.h"
 #include "repo/objio.h"
@@ -195,7 +196,8 @@ wal_push_summary(Repo *repo, const char *src_path, int level, int threads, WalPu
 		existed = true;
 	else if (rc != 0)
 		goto fail;
-	else if (objio_put_fd(repo->storage, obj, OBJECT_KIND_WAL, level, threads, fd, src_path,
+	else if (objio_put_fd(repo->storage, obj, OBJECT_KIND_WAL, level,
+						  workers_resolve_capped(threads, WAL_THREADS_MAX), fd, src_path,
 						  true, &existed, sum, err) != 0)
 		goto fail;
 

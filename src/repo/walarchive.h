@@ -32,7 +32,8 @@ typedef enum WalPushResult
  * this cluster's system identifier and segment size (EXIT_ARCHIVE_MISMATCH
  * otherwise); different content under an existing name is
  * EXIT_ARCHIVE_MISMATCH.  Returns 0 only when the object is durable.
- * Compressed at level by threads threads (0 or 1: this one; see
+ * Compressed at level by threads threads (wal_compress_threads: 0 is one
+ * per CPU, at most WAL_THREADS_MAX; 1 is this thread alone; see
  * zstd_compress_stage_set_threads).
  */
 int			wal_push(Repo *repo, const char *src_path, int level, int threads, WalPushResult *result,
