@@ -83,6 +83,10 @@ take_char(const char **pos, char c)
 	return true;
 }
 
+/* 0001-01-01 00:00:00 and 9999-12-31 23:59:59 UTC, seconds since the epoch. */
+#define TIME_MIN_SECS INT64_C(-62135596800)
+#define TIME_MAX_SECS INT64_C(253402300799)
+
 static int
 bad_time(PgbError *err, const char *text, const char *reason)
 {
@@ -304,6 +308,14 @@ time_parse(const char *text, TimestampUs *out, PgbError *err)
 		secs = fields_as_utc(&f) - f.offset_secs;
 	else if (local_to_epoch(text, &f, &secs, err) < 0)
 		return -1;
+
+	/*
+	 * A zone offset (or the local zone's) can move the instant out of years
+	 * 1 to 9999, where it could no longer be written in this syntax and read
+	 * back: 0001-01-01 00:30 in a zone east of UTC is a time in year 0.
+	 */
+	if (secs < TIME_MIN_SECS || secs > TIME_MAX_SECS)
+		return bad_time(err, text, "the instant in UTC is outside years 0001 to 9999");
 
 	*out = secs * USECS_PER_SEC + f.usec;
 	return 0;

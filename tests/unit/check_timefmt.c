@@ -167,6 +167,11 @@ START_TEST(test_parse_range_errors)
 	parse_bad("2026-01-01 10:00:60", "second 60 out of range");
 	parse_bad("2026-01-01 10:00:99Z", "second 99 out of range");
 	parse_bad("0000-01-01 00:00:00Z", "year 0");
+	/* In range as written, outside years 1 to 9999 in UTC: could not be written back. */
+	parse_bad("0001-01-01 00:30:00+01", "outside years 0001 to 9999");
+	parse_bad("9999-12-31 23:30:00-01", "outside years 0001 to 9999");
+	ck_assert_int_eq(parse_ok("0001-01-01 00:00:00Z"), INT64_C(-62135596800) * 1000000);
+	ck_assert_int_eq(parse_ok("9999-12-31 23:59:59.999999Z"), INT64_C(253402300799) * 1000000 + 999999);
 	parse_bad("2026-01-01 10:00:00+16", "offset out of range");
 	parse_bad("2026-01-01 10:00:00-16:00", "offset out of range");
 	parse_bad("2026-01-01 10:00:00+05:60", "offset out of range");
